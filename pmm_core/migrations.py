@@ -1,0 +1,102 @@
+"""Versioned schema migrations of the store, applied in order at open.
+
+The version lives in SQLite's ``PRAGMA user_version``. Append a migration to add a
+version; never edit one that has shipped.
+"""
+
+from __future__ import annotations
+
+MIGRATIONS: tuple[str, ...] = (
+    # version 1
+    """
+    CREATE TABLE members (
+        iso2 TEXT PRIMARY KEY,
+        region TEXT NOT NULL,
+        income_group TEXT NOT NULL DEFAULT '',
+        geography TEXT NOT NULL DEFAULT '',
+        administration_type TEXT NOT NULL DEFAULT ''
+    );
+    CREATE TABLE users (
+        telegram_id INTEGER PRIMARY KEY,
+        role TEXT CHECK (role IN ('ncp', 'secretariat')),
+        member TEXT REFERENCES members(iso2),
+        language TEXT,
+        name TEXT NOT NULL DEFAULT '',
+        active INTEGER NOT NULL DEFAULT 1,
+        cursor_kpi TEXT,
+        cursor_dp TEXT,
+        created_at TEXT NOT NULL,
+        last_seen TEXT NOT NULL
+    );
+    CREATE TABLE cycles (
+        id INTEGER PRIMARY KEY,
+        year INTEGER NOT NULL UNIQUE,
+        opens TEXT NOT NULL,
+        deadline TEXT NOT NULL,
+        state TEXT NOT NULL CHECK (state IN ('open', 'closed'))
+    );
+    CREATE TABLE answers (
+        cycle_id INTEGER NOT NULL REFERENCES cycles(id),
+        member TEXT NOT NULL REFERENCES members(iso2),
+        data_point TEXT NOT NULL,
+        value TEXT NOT NULL,
+        by_user INTEGER NOT NULL,
+        at TEXT NOT NULL,
+        update_id INTEGER,
+        PRIMARY KEY (cycle_id, member, data_point)
+    );
+    CREATE TABLE kpi_status (
+        cycle_id INTEGER NOT NULL REFERENCES cycles(id),
+        member TEXT NOT NULL REFERENCES members(iso2),
+        kpi TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('in_progress', 'confirmed', 'blank')),
+        reason TEXT,
+        comment TEXT,
+        by_user INTEGER NOT NULL,
+        at TEXT NOT NULL,
+        PRIMARY KEY (cycle_id, member, kpi)
+    );
+    CREATE TABLE submissions (
+        cycle_id INTEGER NOT NULL REFERENCES cycles(id),
+        member TEXT NOT NULL REFERENCES members(iso2),
+        submitted_at TEXT,
+        submitted_by INTEGER,
+        reopened_at TEXT,
+        reopened_by INTEGER,
+        PRIMARY KEY (cycle_id, member)
+    );
+    CREATE TABLE invites (
+        code TEXT PRIMARY KEY,
+        member TEXT NOT NULL REFERENCES members(iso2),
+        created_by INTEGER,
+        created_at TEXT NOT NULL,
+        expires_at TEXT NOT NULL,
+        used_by INTEGER,
+        used_at TEXT
+    );
+    CREATE TABLE audit (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        at TEXT NOT NULL,
+        user_id INTEGER,
+        cycle_id INTEGER,
+        member TEXT,
+        action TEXT NOT NULL,
+        subject TEXT NOT NULL DEFAULT '',
+        old_value TEXT,
+        new_value TEXT
+    );
+    CREATE INDEX audit_member ON audit (cycle_id, member);
+    CREATE TABLE applied_updates (
+        update_id INTEGER PRIMARY KEY,
+        at TEXT NOT NULL
+    );
+    CREATE TABLE events (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        at TEXT NOT NULL,
+        user_id INTEGER,
+        member TEXT,
+        kind TEXT NOT NULL,
+        kpi TEXT
+    );
+    """,
+)

@@ -1,0 +1,40 @@
+"""Shared fixtures: a fresh store on a temporary file, the real catalog."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+
+import pytest
+
+from pmm_core.catalog import Catalog, load_catalog
+from pmm_core.members import Member
+from pmm_core.store import Store
+
+
+class Clock:
+    """A controllable clock for the store and the scheduler."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock(datetime(2026, 1, 15, 9, 0, tzinfo=UTC))
+
+
+@pytest.fixture
+def catalog() -> Catalog:
+    return load_catalog()
+
+
+@pytest.fixture
+async def store(tmp_path, clock) -> AsyncIterator[Store]:
+    store = await Store.open(tmp_path / "pmm.sqlite3", clock=clock)
+    await store.import_members([Member("BE", "eur"), Member("FR", "eur"), Member("KE", "esa")])
+    yield store
+    await store.close()

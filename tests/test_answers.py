@@ -1,0 +1,134 @@
+"""Typed answers, as NCPs type them in English, French and Spanish."""
+
+from decimal import Decimal
+
+import pytest
+
+from pmm_core.answers import AnswerError, ErrorCode, Valid, parse_number, validate
+from pmm_core.catalog import Choice, DataPoint, DataType
+from pmm_core.i18n_text import Text
+
+T = Text(en="x")
+
+
+def dp(type_: DataType, **kw) -> DataPoint:
+    extra = {"currency": "USD"} if type_ is DataType.AMOUNT else {}
+    return DataPoint(id="d", type=type_, label=T, question=T, help=T, **extra, **kw)
+
+
+COUNT, MINUTES, PERCENT, AMOUNT = (dp(t) for t in (DataType.COUNT, DataType.MINUTES, DataType.PERCENT, DataType.AMOUNT))
+YES_NO = dp(DataType.YES_NO)
+SCALE = dp(
+    DataType.SCALE,
+    choices=(Choice(code="low", label=Text(en="Low", fr="Bas", es="Bajo")), Choice(code="high", label=Text(en="High"))),
+)
+
+
+@pytest.mark.parametrize(
+    ("lang", "typed", "expected"),
+    [
+        ("en", "1,234.5", "1234.5"),
+        ("en", "1234.5", "1234.5"),
+        ("en", "12,400", "12400"),
+        ("en", "1 234.5", "1234.5"),
+        ("en", " 98.1 ", "98.1"),
+        ("fr", "1 234,5", "1234.5"),
+        ("fr", "1\u00a0234,5", "1234.5"),
+        ("fr", "1\u202f234,5", "1234.5"),
+        ("fr", "1234,5", "1234.5"),
+        ("fr", "12 400", "12400"),
+        ("es", "1.234,5", "1234.5"),
+        ("es", "1234,5", "1234.5"),
+        ("es", "12.400", "12400"),
+        ("es", "1 234,5", "1234.5"),
+        ("en", "0", "0"),
+        ("en", "1,234,567.25", "1234567.25"),
+    ],
+)
+def test_numbers_in_each_language(lang, typed, expected):
+    assert validate(MINUTES, typed, lang) == Valid(expected)
+
+
+@pytest.mark.parametrize(
+    ("data_point", "lang", "typed", "code"),
+    [
+        (COUNT, "en", "", ErrorCode.EMPTY),
+        (COUNT, "en", "   ", ErrorCode.EMPTY),
+        (COUNT, "en", "abc", ErrorCode.NOT_A_NUMBER),
+        (COUNT, "en", "twelve", ErrorCode.NOT_A_NUMBER),
+        (COUNT, "fr", "douze", ErrorCode.NOT_A_NUMBER),
+        (COUNT, "en", "-", ErrorCode.NOT_A_NUMBER),
+        (COUNT, "en", "12abc", ErrorCode.BAD_FORMAT),
+        (COUNT, "en", "1e5", ErrorCode.BAD_FORMAT),
+        (COUNT, "en", "1.234,5", ErrorCode.BAD_FORMAT),
+        (COUNT, "en", "12,40", ErrorCode.BAD_FORMAT),
+        (COUNT, "en", "1,2345", ErrorCode.BAD_FORMAT),
+        (COUNT, "fr", "1.234,5", ErrorCode.BAD_FORMAT),
+        (COUNT, "fr", "12 40", ErrorCode.BAD_FORMAT),
+        (COUNT, "es", "12.40", ErrorCode.BAD_FORMAT),
+        (COUNT, "es", "1.23.4", ErrorCode.BAD_FORMAT),
+        (COUNT, "en", "12..5", ErrorCode.BAD_FORMAT),
+        (COUNT, "en", "1/2", ErrorCode.BAD_FORMAT),
+        (COUNT, "en", "(12)", ErrorCode.BAD_FORMAT),
+        (COUNT, "en", "12 400 000 00", ErrorCode.BAD_FORMAT),
+        (COUNT, "en", "0x1F", ErrorCode.BAD_FORMAT),
+        (COUNT, "en", "-5", ErrorCode.NEGATIVE),
+        (COUNT, "fr", "-1 000", ErrorCode.NEGATIVE),
+        (COUNT, "en", "12.5", ErrorCode.NOT_WHOLE),
+        (COUNT, "fr", "1,234", ErrorCode.NOT_WHOLE),
+        (COUNT, "es", "3,5", ErrorCode.NOT_WHOLE),
+        (MINUTES, "en", "1.234", ErrorCode.TOO_MANY_DECIMALS),
+        (MINUTES, "fr", "12,345", ErrorCode.TOO_MANY_DECIMALS),
+        (MINUTES, "en", "-0.5", ErrorCode.NEGATIVE),
+        (PERCENT, "en", "100.01", ErrorCode.PERCENT_OVER_100),
+        (PERCENT, "fr", "150 %", ErrorCode.PERCENT_OVER_100),
+        (PERCENT, "es", "101%", ErrorCode.PERCENT_OVER_100),
+        (COUNT, "en", "10,000,000,000,000", ErrorCode.TOO_LARGE),
+        (AMOUNT, "en", "USD 99,999,999,999,999,999", ErrorCode.TOO_LARGE),
+        (YES_NO, "en", "maybe", ErrorCode.NOT_YES_NO),
+        (YES_NO, "fr", "peut-être", ErrorCode.NOT_YES_NO),
+        (YES_NO, "en", "", ErrorCode.NOT_YES_NO),
+        (SCALE, "en", "medium", ErrorCode.NOT_A_CHOICE),
+        (SCALE, "en", "3", ErrorCode.NOT_A_CHOICE),
+    ],
+)
+def test_bad_answers_get_a_specific_error(data_point, lang, typed, code):
+    result = validate(data_point, typed, lang)
+    assert isinstance(result, AnswerError), result
+    assert result.code is code
+
+
+def test_bounds_of_a_data_point_are_enforced():
+    bounded = dp(DataType.COUNT, min=Decimal(1), max=Decimal(10))
+    assert validate(bounded, "0", "en").code is ErrorCode.TOO_SMALL
+    assert validate(bounded, "11", "en").code is ErrorCode.TOO_LARGE
+    assert validate(bounded, "10", "en") == Valid("10")
+
+
+@pytest.mark.parametrize("word", ["yes", "Yes", "oui", "OUI", "sí", "si", "Sí.", "y"])
+def test_yes_in_three_languages_whatever_the_chosen_language(word):
+    for lang in ("en", "fr", "es"):
+        assert validate(YES_NO, word, lang) == Valid("yes")
+
+
+@pytest.mark.parametrize("word", ["no", "NO", "non", "Non", "n"])
+def test_no_in_three_languages(word):
+    assert validate(YES_NO, word, "fr") == Valid("no")
+
+
+def test_scale_by_code_label_or_number():
+    assert validate(SCALE, "Bajo", "es") == Valid("low")
+    assert validate(SCALE, "bas", "en") == Valid("low")
+    assert validate(SCALE, "2", "fr") == Valid("high")
+
+
+def test_amount_accepts_its_currency_and_percent_its_sign():
+    assert validate(AMOUNT, "USD 1,500.25", "en") == Valid("1500.25")
+    assert validate(AMOUNT, "1 500,25 USD", "fr") == Valid("1500.25")
+    assert validate(PERCENT, "98,1 %", "fr") == Valid("98.1")
+
+
+def test_canonical_form_has_no_exponent_or_trailing_zeros():
+    assert validate(MINUTES, "1,000.50", "en") == Valid("1000.5")
+    assert validate(COUNT, "1,000,000", "en") == Valid("1000000")
+    assert parse_number("12 400", "fr") == Decimal(12400)
