@@ -1,0 +1,106 @@
+"""The PTB Application: handlers of every flow, per-language command menus, error handling.
+
+The store is opened in ``post_init`` (inside the application's event loop) unless one is
+given, and closed in ``post_shutdown``.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from telegram import BotCommand, Update
+from telegram.ext import AIORateLimiter, Application, ContextTypes
+from telegram.request import BaseRequest
+
+from bot.settings import Settings
+from conversations import collect, explain, onboarding, review
+from conversations.common import Deps, send
+from conversations.i18n import LANGUAGES, lang, load_languages
+from pmm_core.catalog import Catalog
+from pmm_core.store import Store
+
+log = logging.getLogger(__name__)
+
+
+def build_application(
+    settings: Settings,
+    catalog: Catalog,
+    store: Store | None = None,
+    request: BaseRequest | None = None,
+    updates_request: BaseRequest | None = None,
+    rate_limiter: AIORateLimiter | None = None,
+) -> Application:
+    """Wires the flows into an Application; `request` lets tests use a fake Bot API."""
+    load_languages()
+    base = settings.api_base_url
+    builder = (
+        Application.builder()
+        .token(settings.token())
+        .base_url(f"{base}/bot")
+        .base_file_url(f"{base}/file/bot")
+        .rate_limiter(rate_limiter or AIORateLimiter(max_retries=3))
+        .post_init(_post_init)
+        .post_shutdown(_post_shutdown)
+    )
+    if request is not None:
+        builder = builder.request(request).get_updates_request(updates_request or request)
+    app = builder.build()
+    app.bot_data["settings"] = settings
+    app.bot_data["catalog"] = catalog
+    app.bot_data["own_store"] = store is None
+    if store is not None:
+        app.bot_data["deps"] = _deps(settings, catalog, store)
+    app.add_handler(onboarding.build_guard(), group=-1)
+    for module in (collect, explain, review, onboarding):
+        app.add_handlers(module.build_handlers())
+    app.add_error_handler(on_error)
+    return app
+
+
+def _deps(settings: Settings, catalog: Catalog, store: Store) -> Deps:
+    return Deps(
+        store=store,
+        catalog=catalog,
+        default_language=settings.default_language,
+        secretariat_ids=settings.secretariat_ids,
+        invite_ttl=timedelta(days=settings.invite_days),
+    )
+
+
+async def _post_init(app: Application) -> None:
+    settings: Settings = app.bot_data["settings"]
+    if "deps" not in app.bot_data:
+        store = await Store.open(settings.db_path)
+        app.bot_data["deps"] = _deps(settings, app.bot_data["catalog"], store)
+    deps: Deps = app.bot_data["deps"]
+    deps.bot_username = app.bot.username or ""
+    await set_commands(app)
+
+
+async def _post_shutdown(app: Application) -> None:
+    if app.bot_data.get("own_store") and "deps" in app.bot_data:
+        await app.bot_data["deps"].store.close()
+
+
+async def set_commands(app: Application) -> None:
+    """The command menu in each language, and English as the default."""
+    for code in (None, *LANGUAGES):
+        L = lang(code or "en")
+        commands = [BotCommand(name, L._(description)) for name, description in onboarding.COMMANDS]
+        await app.bot.set_my_commands(commands, language_code=code)
+
+
+async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Logs the error and tells the user, politely, that their saved answers are safe."""
+    log.error("error while handling an update", exc_info=context.error)
+    if isinstance(update, Update) and update.effective_chat is not None:
+        user = update.effective_user
+        L = lang(user.language_code if user else None)
+        try:
+            await send(
+                update,
+                L._("Sorry, something went wrong on our side. Your saved answers are safe; please try again (/next)."),
+            )
+        except Exception:
+            log.warning("could not tell the user about the error", exc_info=True)

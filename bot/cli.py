@@ -1,0 +1,134 @@
+"""The ``pmm-bot`` command: run the bot, the terminal demo, and the admin tasks.
+
+pmm-bot run                       long polling against Telegram (PMM_BOT_TOKEN)
+pmm-bot demo                      chat with the real bot in this terminal, no token needed
+pmm-bot init-db                   create or upgrade the database
+pmm-bot members import [CSV]      load WCO Members (default: the shipped list)
+pmm-bot cycle open --year 2025 --deadline 2026-03-31
+pmm-bot invite BE                 a single-use NCP invite code and its t.me link
+pmm-bot catalog check             validate the KPI catalog files and print counts
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+import time
+from collections import Counter
+from datetime import date, timedelta
+from pathlib import Path
+
+from bot.settings import Settings, SettingsError, load_settings
+from pmm_core.catalog import CatalogError, load_catalog
+from pmm_core.members import DEFAULT_CSV, MemberFileError, read_members
+from pmm_core.store import Store, StoreVersionError
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="pmm-bot", description="WCO PMM data collection in Telegram.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("run", help="run the bot (long polling)")
+    demo = sub.add_parser("demo", help="chat with the bot in this terminal, against a local Bot API emulator")
+    demo.add_argument("--db", type=Path, default=Path("pmm-demo.sqlite3"), help="demo database file")
+    demo.add_argument("--language", default="en", choices=("en", "fr", "es"))
+    sub.add_parser("init-db", help="create or upgrade the database")
+    members = sub.add_parser("members", help="WCO Members")
+    members_sub = members.add_subparsers(dest="action", required=True)
+    imp = members_sub.add_parser("import", help="import Members from a CSV")
+    imp.add_argument("csv", nargs="?", type=Path, default=DEFAULT_CSV)
+    cycle = sub.add_parser("cycle", help="collection cycles")
+    cycle_sub = cycle.add_subparsers(dest="action", required=True)
+    opening = cycle_sub.add_parser("open", help="open the cycle for a reference year")
+    opening.add_argument("--year", type=int, required=True)
+    opening.add_argument("--deadline", type=date.fromisoformat, required=True, help="YYYY-MM-DD")
+    opening.add_argument("--opens", type=date.fromisoformat, default=None, help="YYYY-MM-DD (default: today)")
+    invite = sub.add_parser("invite", help="create a single-use NCP invite for a Member")
+    invite.add_argument("member", help="ISO 3166 alpha-2 code, e.g. BE")
+    invite.add_argument("--days", type=int, default=None, help="validity in days (default PMM_INVITE_DAYS)")
+    invite.add_argument("--bot", default=None, help="bot username for the t.me link")
+    catalog = sub.add_parser("catalog", help="the KPI catalog")
+    catalog.add_argument("action", choices=("check",))
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        settings = load_settings()
+        logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        logging.getLogger("httpx").setLevel(logging.WARNING)
+        if args.command == "run":
+            return run(settings)
+        if args.command == "demo":
+            from bot.demo import run_demo
+
+            return run_demo(args.db, args.language)
+        if args.command == "catalog":
+            return catalog_check()
+        return asyncio.run(_admin(args, settings))
+    except SettingsError as exc:
+        print(f"pmm-bot: {exc}", file=sys.stderr)
+        return 2
+    except (CatalogError, MemberFileError, StoreVersionError, ValueError) as exc:
+        print(f"pmm-bot: {exc}", file=sys.stderr)
+        return 1
+
+
+def run(settings: Settings) -> int:
+    """Long polling until SIGINT/SIGTERM; PTB stops cleanly on either."""
+    from telegram import Update
+
+    from bot.app import build_application
+
+    app = build_application(settings, load_catalog())
+    app.run_polling(allowed_updates=Update.ALL_TYPES)
+    return 0
+
+
+def catalog_check() -> int:
+    started = time.perf_counter()
+    catalog = load_catalog()
+    elapsed = time.perf_counter() - started
+    per_dimension = Counter(k.dimension for k in catalog.kpis)
+    shared = [dp for dp in catalog.data_points if len(catalog.kpis_using(dp)) > 1]
+    print(f"{len(catalog.kpis)} KPIs: " + ", ".join(f"{d} {n}" for d, n in per_dimension.items()))
+    print(f"{len(catalog.outcomes)} expected outcomes, {len(catalog.data_points)} data points ({len(shared)} shared)")
+    print(
+        f"{len(catalog.tools)} WCO tools, {len(catalog.blank_reasons)} blank reasons; loaded in {elapsed * 1000:.0f} ms"
+    )
+    return 0
+
+
+async def _admin(args: argparse.Namespace, settings: Settings) -> int:
+    store = await Store.open(settings.db_path)
+    try:
+        if args.command == "init-db":
+            print(f"database {settings.db_path} at schema version {await store.schema_version()}")
+        elif args.command == "members":
+            count = await store.import_members(read_members(args.csv))
+            print(f"imported {count} Members from {args.csv}")
+        elif args.command == "cycle":
+            cycle = await store.open_cycle(args.year, args.deadline, args.opens)
+            print(f"cycle {cycle.year} open from {cycle.opens} to {cycle.deadline}")
+        elif args.command == "invite":
+            member = await store.member(args.member)
+            if member is None:
+                print(
+                    f"pmm-bot: unknown Member {args.member!r}; import Members first (pmm-bot members import)",
+                    file=sys.stderr,
+                )
+                return 1
+            days = args.days or settings.invite_days
+            code = await store.create_invite(member.iso2, timedelta(days=days))
+            bot = args.bot or "<bot>"
+            print(f"invite for {member.name('en')} ({member.iso2}), valid {days} days: {code}")
+            print(f"https://t.me/{bot}?start={code}")
+    finally:
+        await store.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,337 @@
+"""A small fake Telegram Bot API, for the terminal demo, the tests and the benchmarks.
+
+It speaks the Bot API's HTTP protocol (``POST /bot<token>/<method>`` with form fields, JSON
+replies), so the bot goes through python-telegram-bot's real request stack. Use it in
+process behind an :class:`httpx.MockTransport` (:meth:`FakeBotApi.transport`) or as a
+loopback HTTP server (:meth:`FakeBotApi.serve`, reached through ``PMM_API_BASE_URL``).
+
+Updates are kept until a ``getUpdates`` call confirms them with a higher offset, as
+Telegram does: a bot killed before confirming gets the last batch again. Failures (429
+with ``retry_after``, 403 blocked, 5xx) can be injected per method.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qsl
+
+import httpx
+
+BOT_ID = 777000
+
+
+@dataclass
+class Sent:
+    """One message the bot sent or edited."""
+
+    method: str
+    chat_id: int
+    message_id: int
+    text: str
+    buttons: list[list[dict[str, str]]] = field(default_factory=list)
+    params: dict[str, Any] = field(default_factory=dict)
+
+    def button_data(self) -> list[str]:
+        return [b.get("callback_data", "") for row in self.buttons for b in row]
+
+    def button_labels(self) -> list[str]:
+        return [b["text"] for row in self.buttons for b in row]
+
+
+@dataclass
+class Failure:
+    status: int
+    description: str
+    retry_after: int | None = None
+
+
+class FakeBotApi:
+    """The fake server's state; thread-safe, shared by the transport and the HTTP server."""
+
+    def __init__(self, username: str = "pmm_test_bot") -> None:
+        self.username = username
+        self.calls: list[tuple[str, dict[str, Any]]] = []
+        self.sent: list[Sent] = []
+        self._updates: list[dict[str, Any]] = []
+        self._next_update_id = 1
+        self._next_message_id = 1
+        self._failures: dict[str, list[Failure]] = {}
+        self.confirmed_offset = 0
+        self._cond = threading.Condition()
+        self._server: ThreadingHTTPServer | None = None
+
+    # ---- feeding updates ----------------------------------------------------------
+    def _user(self, user_id: int, language_code: str | None, first_name: str) -> dict[str, Any]:
+        user: dict[str, Any] = {"id": user_id, "is_bot": False, "first_name": first_name}
+        if language_code:
+            user["language_code"] = language_code
+        return user
+
+    def _push(self, payload: dict[str, Any]) -> dict[str, Any]:
+        with self._cond:
+            update = {"update_id": self._next_update_id, **payload}
+            self._next_update_id += 1
+            self._updates.append(update)
+            self._cond.notify_all()
+            return update
+
+    def message(
+        self,
+        user_id: int,
+        text: str,
+        language_code: str | None = "en",
+        chat_type: str = "private",
+        chat_id: int | None = None,
+        first_name: str = "NCP",
+    ) -> dict[str, Any]:
+        """Queues a text message from a user and returns the update (as JSON)."""
+        with self._cond:
+            message_id = self._next_message_id
+            self._next_message_id += 1
+        message: dict[str, Any] = {
+            "message_id": message_id,
+            "date": int(time.time()),
+            "chat": {
+                "id": chat_id or user_id,
+                "type": chat_type,
+                **({"first_name": first_name} if chat_type == "private" else {"title": "Group"}),
+            },
+            "from": self._user(user_id, language_code, first_name),
+            "text": text,
+        }
+        if text.startswith("/"):
+            command = text.split()[0]
+            message["entities"] = [{"type": "bot_command", "offset": 0, "length": len(command)}]
+        return self._push({"message": message})
+
+    def press(
+        self,
+        user_id: int,
+        data: str,
+        message_id: int | None = None,
+        language_code: str | None = "en",
+        first_name: str = "NCP",
+    ) -> dict[str, Any]:
+        """Queues a press on an inline button with `data`."""
+        with self._cond:
+            query_id = str(self._next_update_id * 10)
+        message = {
+            "message_id": message_id or 1,
+            "date": int(time.time()),
+            "chat": {"id": user_id, "type": "private", "first_name": first_name},
+            "from": {"id": BOT_ID, "is_bot": True, "first_name": "PMM"},
+            "text": "…",
+        }
+        return self._push(
+            {
+                "callback_query": {
+                    "id": query_id,
+                    "from": self._user(user_id, language_code, first_name),
+                    "chat_instance": str(user_id),
+                    "message": message,
+                    "data": data,
+                }
+            }
+        )
+
+    def fail(self, method: str, status: int, description: str, retry_after: int | None = None, times: int = 1) -> None:
+        """The next `times` calls of `method` answer with this error."""
+        with self._cond:
+            self._failures.setdefault(method, []).extend([Failure(status, description, retry_after)] * times)
+
+    # ---- reading what the bot did -------------------------------------------------
+    def messages_to(self, chat_id: int) -> list[Sent]:
+        with self._cond:
+            return [m for m in self.sent if m.chat_id == chat_id]
+
+    def last_to(self, chat_id: int) -> Sent:
+        return self.messages_to(chat_id)[-1]
+
+    def pending_updates(self) -> int:
+        with self._cond:
+            return sum(1 for u in self._updates if u["update_id"] >= self.confirmed_offset)
+
+    # ---- the Bot API --------------------------------------------------------------
+    def handle(self, method: str, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        """Answers one Bot API call: (HTTP status, JSON body)."""
+        with self._cond:
+            self.calls.append((method, params))
+            failures = self._failures.get(method)
+            if failures:
+                failure = failures.pop(0)
+                body: dict[str, Any] = {"ok": False, "error_code": failure.status, "description": failure.description}
+                if failure.retry_after is not None:
+                    body["parameters"] = {"retry_after": failure.retry_after}
+                return failure.status, body
+        if method == "getUpdates":
+            return 200, {"ok": True, "result": self._get_updates(params)}
+        result = self._answer(method, params)
+        if result is None:
+            return 404, {"ok": False, "error_code": 404, "description": "Not Found: method not found"}
+        return 200, {"ok": True, "result": result}
+
+    def _get_updates(self, params: dict[str, Any]) -> list[dict[str, Any]]:
+        offset = int(params.get("offset") or 0)
+        timeout = min(float(params.get("timeout") or 0), 2.0)
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            if offset:
+                self.confirmed_offset = max(self.confirmed_offset, offset)
+                self._updates = [u for u in self._updates if u["update_id"] >= offset]
+            while True:
+                ready = [u for u in self._updates if u["update_id"] >= offset]
+                remaining = deadline - time.monotonic()
+                if ready or remaining <= 0:
+                    return ready[: int(params.get("limit") or 100)]
+                self._cond.wait(remaining)
+
+    def _answer(self, method: str, params: dict[str, Any]) -> Any:
+        if method == "getMe":
+            return {
+                "id": BOT_ID,
+                "is_bot": True,
+                "first_name": "PMM",
+                "username": self.username,
+                "can_join_groups": False,
+                "can_read_all_group_messages": False,
+                "supports_inline_queries": False,
+            }
+        if method in ("deleteWebhook", "setMyCommands", "answerCallbackQuery", "deleteMyCommands", "close", "logOut"):
+            return True
+        if method in ("sendMessage", "editMessageText", "editMessageReplyMarkup", "sendDocument", "sendPhoto"):
+            return self._record(method, params)
+        return None
+
+    def _record(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
+        chat_id = int(params.get("chat_id") or 0)
+        markup = params.get("reply_markup")
+        if isinstance(markup, str):
+            markup = json.loads(markup)
+        buttons = (markup or {}).get("inline_keyboard", [])
+        with self._cond:
+            if method.startswith("edit") and params.get("message_id"):
+                message_id = int(params["message_id"])
+            else:
+                message_id = self._next_message_id
+                self._next_message_id += 1
+            text = str(params.get("text") or params.get("caption") or "")
+            self.sent.append(Sent(method, chat_id, message_id, text, buttons, params))
+        message: dict[str, Any] = {
+            "message_id": message_id,
+            "date": int(time.time()),
+            "chat": {"id": chat_id, "type": "private"},
+            "from": {"id": BOT_ID, "is_bot": True, "first_name": "PMM", "username": self.username},
+        }
+        if text:
+            message["text" if method in ("sendMessage", "editMessageText") else "caption"] = text
+        if markup:
+            message["reply_markup"] = markup
+        if method == "sendDocument":
+            message["document"] = {"file_id": f"doc{message_id}", "file_unique_id": f"u{message_id}"}
+        if method == "sendPhoto":
+            message["photo"] = [
+                {"file_id": f"ph{message_id}", "file_unique_id": f"p{message_id}", "width": 1, "height": 1}
+            ]
+        return message
+
+    # ---- transports ---------------------------------------------------------------
+    def transport(self) -> httpx.MockTransport:
+        """An in-process httpx transport answering as this fake server."""
+
+        def handler(request: httpx.Request) -> httpx.Response:
+            method = request.url.path.rsplit("/", 1)[-1]
+            status, body = self.handle(method, _params(request.headers.get("content-type", ""), request.read()))
+            return httpx.Response(status, json=body)
+
+        return httpx.MockTransport(handler)
+
+    def serve(self, host: str = "127.0.0.1", port: int = 0) -> str:
+        """Serves this fake Bot API over HTTP on loopback in a thread; returns its base URL."""
+        api = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                length = int(self.headers.get("content-length") or 0)
+                body = self.rfile.read(length)
+                method = self.path.rsplit("/", 1)[-1]
+                status, reply = api.handle(method, _params(self.headers.get("content-type", ""), body))
+                data = json.dumps(reply).encode()
+                self.send_response(status)
+                self.send_header("content-type", "application/json")
+                self.send_header("content-length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self._server = ThreadingHTTPServer((host, port), Handler)
+        self._server.daemon_threads = True
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        return f"http://{host}:{self._server.server_address[1]}"
+
+    def shutdown(self) -> None:
+        if self._server is not None:
+            with self._cond:
+                self._cond.notify_all()
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+    def wait_quiet(self, chat_id: int | None = None, quiet: float = 0.3, limit: float = 10.0) -> None:
+        """Waits until every update was fetched and no message came for `quiet` seconds."""
+        deadline = time.monotonic() + limit
+        count, since = -1, time.monotonic()
+        while time.monotonic() < deadline:
+            now_count = len(self.messages_to(chat_id)) if chat_id is not None else len(self.sent)
+            if now_count != count:
+                count, since = now_count, time.monotonic()
+            elif time.monotonic() - since >= quiet and self._all_fetched():
+                return
+            time.sleep(0.02)
+
+    def _all_fetched(self) -> bool:
+        with self._cond:
+            fetched = [m for m, p in self.calls if m == "getUpdates"]
+            return bool(fetched) and all(u["update_id"] < self._last_fetch_high() for u in self._updates)
+
+    def _last_fetch_high(self) -> int:
+        # Highest update id handed out so far + 1 (the bot has at least seen those).
+        return max((u["update_id"] for u in self._handed_out()), default=0) + 1
+
+    def _handed_out(self) -> Iterator[dict[str, Any]]:
+        return iter(self._updates[: len(self._updates)])
+
+
+def _params(content_type: str, body: bytes) -> dict[str, Any]:
+    if "json" in content_type:
+        return json.loads(body or b"{}")
+    if "multipart" in content_type:
+        return _multipart(content_type, body)
+    return dict(parse_qsl(body.decode(), keep_blank_values=True))
+
+
+def _multipart(content_type: str, body: bytes) -> dict[str, Any]:
+    boundary = content_type.split("boundary=", 1)[1].strip('"').encode()
+    out: dict[str, Any] = {}
+    for part in body.split(b"--" + boundary):
+        if b"\r\n\r\n" not in part:
+            continue
+        head, _, value = part.partition(b"\r\n\r\n")
+        value = value.rsplit(b"\r\n", 1)[0]
+        name = head.decode(errors="replace").split('name="', 1)[-1].split('"', 1)[0]
+        if b"filename=" in head:
+            out[name] = {
+                "filename": head.decode(errors="replace").split('filename="', 1)[-1].split('"', 1)[0],
+                "size": len(value),
+                "data": value,
+            }
+        else:
+            out[name] = value.decode(errors="replace")
+    return out

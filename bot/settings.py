@@ -1,0 +1,70 @@
+"""Settings from the environment or `.env` (see `.env.example`), checked at start-up."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+TELEGRAM_API = "https://api.telegram.org"
+
+
+class SettingsError(SystemExit):
+    """A missing or malformed setting: one clear line naming it, then exit status 2."""
+
+    def __init__(self, line: str) -> None:
+        super().__init__(2)
+        self.line = line
+
+    def __str__(self) -> str:
+        return self.line
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="PMM_", env_file=".env", extra="ignore")
+
+    bot_token: SecretStr | None = None
+    db_path: Path = Path("pmm.sqlite3")
+    secretariat_ids: Annotated[frozenset[int], NoDecode] = frozenset()
+    api_base_url: str = TELEGRAM_API
+    default_language: Literal["en", "fr", "es"] = "en"
+    invite_days: int = Field(default=30, ge=1, le=365)
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+    @field_validator("secretariat_ids", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        if isinstance(value, str):
+            parts = [p.strip() for p in value.split(",") if p.strip()]
+            if not all(p.lstrip("-").isdigit() for p in parts):
+                raise ValueError("must be Telegram user ids separated by commas, e.g. 12345,67890")
+            return frozenset(int(p) for p in parts)
+        return value
+
+    @field_validator("api_base_url")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value.rstrip("/")
+
+    def token(self) -> str:
+        """The bot token, required to run against Telegram."""
+        if self.bot_token is None or ":" not in self.bot_token.get_secret_value():
+            raise SettingsError(
+                "PMM_BOT_TOKEN is missing or malformed: set it to the token BotFather gave you "
+                "(or try `pmm-bot demo`, which needs none)"
+            )
+        return self.bot_token.get_secret_value()
+
+
+def load_settings(**overrides: object) -> Settings:
+    """The settings, or a SettingsError whose one line names the bad setting."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        name = "PMM_" + str(error["loc"][0]).upper() if error["loc"] else "settings"
+        raise SettingsError(f"{name}: {error['msg']}") from None

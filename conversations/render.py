@@ -1,0 +1,250 @@
+"""Texts the NCP reads: KPI card, question, result with its filled-in formula, progress,
+explanation. HTML parse mode; every catalog or user text is escaped."""
+
+from __future__ import annotations
+
+import re
+
+from conversations.common import esc
+from conversations.i18n import Lang
+from pmm_core.catalog import Catalog, DataPoint, DataType, ExpressionCalc, Kpi, Year
+from pmm_core.compute import Computed, NotComputable, Reason, Result, compute, numeric_value, tool_scores_by_dimension
+from pmm_core.progress import Snapshot, Status
+
+STATUS_ICON = {Status.DONE: "✅", Status.BLANK: "➖", Status.IN_PROGRESS: "✏️", Status.OPEN: "▫️"}
+_LETTER = re.compile(r"\b[A-Za-z_][A-Za-z0-9_]*\b")
+
+
+def kpi_title(kpi: Kpi, L: Lang) -> str:
+    return f"<b>{kpi.id} · {esc(kpi.name.get(L.code))}</b>"
+
+
+def data_point_year(dp: DataPoint, year: int) -> int:
+    return year - 1 if dp.year is Year.PREVIOUS else year
+
+
+def unit_hint(dp: DataPoint, L: Lang) -> str:
+    hints = {
+        DataType.COUNT: L._("a whole number"),
+        DataType.AMOUNT: L._("an amount in {currency}").format(currency=dp.currency),
+        DataType.MINUTES: L._("minutes, up to 2 decimals"),
+        DataType.PERCENT: L._("a percentage from 0 to 100"),
+        DataType.NUMBER: L._("a number, up to 2 decimals"),
+        DataType.YES_NO: L._("yes or no"),
+        DataType.SCALE: L._("one of the options"),
+    }
+    return hints[dp.type]
+
+
+def status_label(L: Lang, status: Status) -> str:
+    return {
+        Status.DONE: L._("done"),
+        Status.BLANK: L._("left blank"),
+        Status.IN_PROGRESS: L._("in progress"),
+        Status.OPEN: L._("open"),
+    }[status]
+
+
+def kpi_card(L: Lang, catalog: Catalog, kpi: Kpi, snap: Snapshot, year: int) -> str:
+    points = catalog.main_data_points(kpi)
+    known = [dp for dp in points if dp.id in snap.answers]
+    lines = [
+        kpi_title(kpi, L),
+        f"<i>{esc(kpi.summary.get(L.code))}</i>",
+        "",
+        L.ngettext("{n} figure to give for {year}.", "{n} figures to give for {year}.", len(points)).format(
+            n=len(points), year=year
+        ),
+    ]
+    status = snap.status(kpi)
+    if status is not Status.OPEN:
+        lines.append(L._("Status: {status}").format(status=status_label(L, status)))
+    if known and len(known) < len(points):
+        lines.append("")
+        lines.append(L._("You told us earlier (kept unless you change them):"))
+        lines += [
+            f"• {esc(dp.label.get(L.code))}: <b>{esc(L.value(dp, snap.answers[dp.id].value))}</b>" for dp in known
+        ]
+    return "\n".join(lines)
+
+
+def question_text(L: Lang, kpi: Kpi, dp: DataPoint, index: int, total: int, year: int, current: str | None) -> str:
+    lines = [
+        f"{kpi.id} · " + L._("Question {i} of {n}").format(i=index + 1, n=total),
+        "",
+        f"<b>{esc(dp.question.get(L.code))}</b>",
+        L._("Year: {year} · Answer: {unit}").format(year=data_point_year(dp, year), unit=unit_hint(dp, L)),
+    ]
+    help_text = dp.help.get(L.code)
+    if help_text and help_text != dp.question.get(L.code) and help_text != dp.label.get(L.code):
+        lines += ["", f"<i>{esc(help_text)}</i>"]
+    if current is not None:
+        lines += ["", L._("Current answer: {value}").format(value=f"<b>{esc(L.value(dp, current))}</b>")]
+    if dp.is_numeric:
+        lines += ["", L._("Type the figure, for example {example}.").format(example=L.example(dp))]
+    return "\n".join(lines)
+
+
+def filled_formula(L: Lang, catalog: Catalog, kpi: Kpi, values: dict[str, str]) -> str:
+    """The formula with the NCP's figures in place of its letters."""
+    calc = kpi.calculation
+    if not isinstance(calc, ExpressionCalc):
+        return ""
+
+    def figure(match: re.Match[str]) -> str:
+        letter = match.group(0)
+        dp_id = calc.variables.get(letter)
+        if dp_id is None or dp_id not in values:
+            return letter
+        dp = catalog.data_points[dp_id]
+        return L.number(numeric_value(dp, values[dp_id], calc.scoring))
+
+    return _LETTER.sub(figure, calc.formula).replace("*", " × ").replace("/", " / ")
+
+
+def result_line(L: Lang, catalog: Catalog, result: Result) -> str:
+    if isinstance(result, Computed):
+        return L._("Result: {value}").format(value=f"<b>{esc(L.result(result))}</b>")
+    return L._("The result cannot be computed: {why}").format(why=not_computable_reason(L, catalog, result))
+
+
+def not_computable_reason(L: Lang, catalog: Catalog, result: NotComputable) -> str:
+    labels = ", ".join(esc(catalog.data_points[i].label.get(L.code)) for i in result.data_points[:5])
+    if result.reason is Reason.DIVISION_BY_ZERO:
+        return L._("it would divide by zero, because this figure is 0: {figures}.").format(figures=labels)
+    if result.reason is Reason.BLANK:
+        return L._("the KPI was left blank.")
+    return L.ngettext(
+        "{n} figure is still missing: {figures}.", "{n} figures are still missing: {figures}.", len(result.data_points)
+    ).format(n=len(result.data_points), figures=labels)
+
+
+def result_text(L: Lang, catalog: Catalog, kpi: Kpi, snap: Snapshot) -> str:
+    values = snap.values
+    result = compute(catalog, kpi, values)
+    lines = [kpi_title(kpi, L), ""]
+    calc = kpi.calculation
+    if isinstance(calc, ExpressionCalc):
+        for letter, dp_id in calc.variables.items():
+            dp = catalog.data_points[dp_id]
+            shown = esc(L.value(dp, values[dp_id])) if dp_id in values else "—"
+            lines.append(f"{letter} = {esc(dp.label.get(L.code))}: {shown}")
+        lines += ["", f"<code>{esc(calc.formula)}</code>"]
+        if isinstance(result, Computed):
+            lines.append(
+                f"<code>{esc(filled_formula(L, catalog, kpi, values))}</code> = <b>{esc(L.result(result))}</b>"
+            )
+    lines += ["", result_line(L, catalog, result)]
+    if isinstance(result, Computed) and not isinstance(calc, ExpressionCalc):
+        for dim, part in tool_scores_by_dimension(catalog, kpi, values).items():
+            if isinstance(part, Computed):
+                name = catalog.dimension_by_id[dim].short.get(L.code)
+                lines.append(f"• {esc(name)}: {esc(L.result(part))}")
+    return "\n".join(lines)
+
+
+def progress_bar(done: int, total: int, width: int = 10) -> str:
+    filled = round(width * done / total) if total else 0
+    return "▓" * filled + "░" * (width - filled)
+
+
+def progress_text(L: Lang, catalog: Catalog, snap: Snapshot, per_dimension: bool = False) -> str:
+    counts = snap.counts()
+    total = len(catalog.kpis)
+    finished = counts[Status.DONE] + counts[Status.BLANK]
+    open_count = counts[Status.OPEN] + counts[Status.IN_PROGRESS]
+    summary = L.ngettext("{done} of {total} KPI", "{done} of {total} KPIs", total).format(
+        done=counts[Status.DONE], total=total
+    )
+    summary += " · " + L.ngettext("{n} blank", "{n} blank", counts[Status.BLANK]).format(n=counts[Status.BLANK])
+    summary += " · " + L.ngettext("{n} open", "{n} open", open_count).format(n=open_count)
+    lines = [f"{progress_bar(finished, total)} {summary}"]
+    if per_dimension:
+        lines.append("")
+        for dim in catalog.dimensions:
+            kpis = catalog.kpis_of(dim.id)
+            c = snap.counts(kpis)
+            lines.append(
+                f"{esc(dim.short.get(L.code))}: {progress_bar(c[Status.DONE] + c[Status.BLANK], len(kpis), 5)} "
+                + L._("{done} done, {blank} blank, {open} open of {total}").format(
+                    done=c[Status.DONE],
+                    blank=c[Status.BLANK],
+                    open=c[Status.OPEN] + c[Status.IN_PROGRESS],
+                    total=len(kpis),
+                )
+            )
+    return "\n".join(lines)
+
+
+def explanation(L: Lang, catalog: Catalog, kpi: Kpi) -> str:
+    """Everything a user may want to know about a KPI, in their language."""
+    code = L.code
+    dimension = catalog.dimension_by_id[kpi.dimension].name.get(code)
+    parts = [kpi_title(kpi, L), f"<i>{esc(kpi.summary.get(code))}</i>"]
+    where = esc(dimension)
+    if kpi.outcome:
+        where += " → " + esc(catalog.outcome_by_id[kpi.outcome].name.get(code))
+    parts.append(where)
+    parts.append(f"<b>{L._('Definition')}</b>\n{esc(kpi.description.get(code))}")
+    method = f"<b>{L._('How it is calculated')}</b>\n{esc(kpi.method.get(code))}"
+    if isinstance(kpi.calculation, ExpressionCalc):
+        method += f"\n<code>{esc(kpi.calculation.formula)}</code>"
+    parts.append(method)
+    points = catalog.main_data_points(kpi)
+    figures = [f"<b>{L._('The figures asked')}</b>"]
+    if isinstance(kpi.calculation, ExpressionCalc):
+        letters = {v: k for k, v in kpi.calculation.variables.items()}
+        for dp in points:
+            figures.append(
+                f"{letters.get(dp.id, '•')} — {esc(dp.label.get(code))} ({esc(unit_hint(dp, L))}): {esc(dp.help.get(code))}"
+            )
+    else:
+        figures.append(
+            L.ngettext(
+                "One answer for each of the {n} main WCO tool:",
+                "One answer for each of the {n} main WCO tools:",
+                len(points),
+            ).format(n=len(points))
+        )
+        figures += [f"• {esc(dp.label.get(code))}" for dp in points]
+    parts.append("\n".join(figures))
+    if kpi.disaggregations:
+        parts.append(
+            f"<b>{L._('Optional breakdowns')}</b>\n"
+            + "\n".join(f"• {esc(d.label.get(code))}" for d in kpi.disaggregations)
+        )
+    facts = [
+        f"<b>{L._('Result unit')}</b>: {esc(result_unit_label(L, kpi))}",
+        f"<b>{L._('Periodicity')}</b>: {esc(kpi.periodicity.get(code))}",
+        f"<b>{L._('Source of verification')}</b>: {esc(kpi.source.get(code))}",
+        f"<b>{L._('Disclosure')}</b>: {esc(disclosure_label(L, kpi.disclosure.kpi))}",
+    ]
+    if kpi.disclosure.breakdown:
+        facts.append(f"<b>{L._('Disclosure of breakdowns')}</b>: {esc(disclosure_label(L, kpi.disclosure.breakdown))}")
+    parts.append("\n".join(facts))
+    parts.append(f"<b>{L._('Why it matters')}</b>\n{esc(kpi.rationale.get(code))}")
+    if kpi.notes:
+        notes = [f"<b>{L._('Notes on this KPI')}</b>"]
+        for note in kpi.notes:
+            prefix = "⚠️ " if note.kind.value == "seed_defect" else "ℹ️ "
+            notes.append(prefix + esc(note.text.get(code)))
+        parts.append("\n".join(notes))
+    return "\n\n".join(parts)
+
+
+def result_unit_label(L: Lang, kpi: Kpi) -> str:
+    return {
+        "percent": L._("percentage"),
+        "minutes": L._("minutes"),
+        "ratio": L._("ratio"),
+        "score": L._("score"),
+    }[kpi.result.unit.value]
+
+
+def disclosure_label(L: Lang, level) -> str:
+    return {
+        "public": L._("Public"),
+        "wco": L._("WCO (shared with the WCO Secretariat only)"),
+        "union": L._("Union (shared within the customs union)"),
+        "country": L._("Country (kept by the administration)"),
+    }[level.value]

@@ -1,0 +1,77 @@
+"""A chat harness: the real PTB Application, through its real HTTP request stack
+(HTTPXRequest), talking to the fake Bot API behind an httpx.MockTransport."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from telegram import Update
+from telegram.ext import AIORateLimiter, Application
+from telegram.request import HTTPXRequest
+
+from bot.app import build_application
+from bot.emulator import FakeBotApi, Sent
+from bot.settings import Settings
+from pmm_core.catalog import Catalog
+from pmm_core.store import Store
+
+TOKEN = "123456:TEST-TOKEN"
+
+
+@dataclass
+class Chat:
+    api: FakeBotApi
+    app: Application
+    store: Store
+    catalog: Catalog
+
+    async def _process(self, update: dict) -> list[Sent]:
+        before = len(self.api.sent)
+        await self.app.process_update(Update.de_json(update, self.app.bot))
+        return self.api.sent[before:]
+
+    async def say(self, user_id: int, text: str, language_code: str | None = "en", **kw) -> list[Sent]:
+        """The user types `text`; returns what the bot sent in reply."""
+        return await self._process(self.api.message(user_id, text, language_code=language_code, **kw))
+
+    async def press(self, user_id: int, data: str, language_code: str | None = "en") -> list[Sent]:
+        """The user presses the button carrying `data`."""
+        return await self._process(self.api.press(user_id, data, language_code=language_code))
+
+    async def press_label(self, user_id: int, label: str, language_code: str | None = "en") -> list[Sent]:
+        """Presses the button labelled `label` on the newest message that has it."""
+        for message in reversed(self.api.messages_to(user_id)):
+            for row in message.buttons:
+                for button in row:
+                    if button["text"] == label:
+                        return await self.press(user_id, button["callback_data"], language_code)
+        raise AssertionError(f"no button {label!r}; last: {self.api.last_to(user_id).button_labels()}")
+
+    async def replay(self, update: dict) -> list[Sent]:
+        """Delivers an update again, as Telegram does after a crash."""
+        return await self._process(update)
+
+
+async def start_chat(store: Store, catalog: Catalog, secretariat_ids: frozenset[int] = frozenset()) -> Chat:
+    api = FakeBotApi()
+    request = HTTPXRequest(httpx_kwargs={"transport": api.transport()})
+    settings = Settings(bot_token=TOKEN, secretariat_ids=secretariat_ids, _env_file=None)
+    app = build_application(
+        settings,
+        catalog,
+        store=store,
+        request=request,
+        updates_request=HTTPXRequest(httpx_kwargs={"transport": api.transport()}),
+        rate_limiter=AIORateLimiter(overall_max_rate=0, max_retries=3),
+    )
+    await app.initialize()
+    await app.post_init(app)
+    return Chat(api, app, store, catalog)
+
+
+def texts(sent: list[Sent]) -> str:
+    return "\n---\n".join(m.text for m in sent)
+
+
+def buttons(sent: list[Sent]) -> list[str]:
+    return [data for m in sent for data in m.button_data()]

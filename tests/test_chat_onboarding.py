@@ -1,0 +1,74 @@
+"""Onboarding: invite codes, the public help, groups, language."""
+
+from datetime import date, timedelta
+
+import pytest
+
+from tests.chat import buttons, start_chat, texts
+
+NCP = 1001
+
+
+@pytest.fixture
+async def chat(store, catalog):
+    await store.open_cycle(2025, deadline=date(2026, 3, 31), opens=date(2026, 1, 1))
+    chat = await start_chat(store, catalog)
+    yield chat
+    await chat.app.shutdown()
+
+
+async def test_start_with_a_good_code_binds_the_ncp(chat, store):
+    code = await store.create_invite("BE", timedelta(days=30))
+    sent = await chat.say(NCP, f"/start {code}")
+    assert "National Contact Point for <b>Belgium</b>" in texts(sent)
+    assert "March 31, 2026" in texts(sent)
+    user = await store.user(NCP)
+    assert (user.role, user.member) == ("ncp", "BE")
+
+
+@pytest.mark.parametrize("problem", ["unknown", "used", "expired"])
+async def test_bad_codes_change_nothing(chat, store, clock, problem):
+    code = "not-a-code"
+    if problem == "used":
+        code = await store.create_invite("FR", timedelta(days=30))
+        await chat.say(2002, f"/start {code}")
+    if problem == "expired":
+        code = await store.create_invite("FR", timedelta(days=1))
+        clock.now += timedelta(days=2)
+    sent = await chat.say(NCP, f"/start {code}")
+    expected = {"unknown": "not valid", "used": "already been used", "expired": "has expired"}[problem]
+    assert expected in texts(sent)
+    assert (await store.user(NCP)).member is None
+
+
+async def test_start_without_code_explains_the_bot_and_offers_explain(chat):
+    sent = await chat.say(NCP, "/start")
+    assert "/explain" in texts(sent)
+    assert "invitation link" in texts(sent)
+
+
+async def test_strangers_cannot_collect(chat):
+    sent = await chat.say(NCP, "/next")
+    assert "National Contact Points" in texts(sent)
+    sent = await chat.press(NCP, "go:TF-01")
+    assert "National Contact Points" in texts(sent)
+
+
+async def test_group_messages_get_one_line(chat):
+    sent = await chat.say(NCP, "/next", chat_type="group", chat_id=-100)
+    assert [m.text for m in sent] == ["Please talk to me in a private chat."]
+
+
+async def test_command_menus_registered_per_language(chat):
+    languages = [p.get("language_code") for m, p in chat.api.calls if m == "setMyCommands"]
+    assert sorted(filter(None, languages)) == ["en", "es", "fr"]
+    assert None in languages
+
+
+async def test_language_defaults_from_telegram_and_can_change(chat, store):
+    await chat.say(NCP, "/help", language_code="fr-CA")
+    assert (await store.user(NCP)).language == "fr"
+    sent = await chat.say(NCP, "/language", language_code="fr-CA")
+    assert buttons(sent) == ["l:en", "l:fr", "l:es"]
+    await chat.press(NCP, "l:es")
+    assert (await store.user(NCP)).language == "es"
