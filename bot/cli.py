@@ -64,6 +64,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "demo":
             from bot.demo import run_demo
 
+            logging.getLogger().setLevel(logging.WARNING)  # the terminal is the chat
+
             return run_demo(args.db, args.language)
         if args.command == "catalog":
             return catalog_check()

@@ -12,10 +12,10 @@ with ``retry_after``, 403 blocked, 5xx) can be injected per method.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -139,6 +139,14 @@ class FakeBotApi:
                 }
             }
         )
+
+    def redeliver(self, update: dict[str, Any]) -> None:
+        """Queues an already delivered update again, as Telegram does after a bot crash."""
+        with self._cond:
+            self._updates.append(update)
+            self._updates.sort(key=lambda u: u["update_id"])
+            self.confirmed_offset = min(self.confirmed_offset, update["update_id"])
+            self._cond.notify_all()
 
     def fail(self, method: str, status: int, description: str, retry_after: int | None = None, times: int = 1) -> None:
         """The next `times` calls of `method` answer with this error."""
@@ -266,7 +274,9 @@ class FakeBotApi:
                 self.send_header("content-type", "application/json")
                 self.send_header("content-length", str(len(data)))
                 self.end_headers()
-                self.wfile.write(data)
+                # A bot that died mid-request leaves its updates unconfirmed.
+                with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+                    self.wfile.write(data)
 
             def log_message(self, *args: Any) -> None:
                 pass
@@ -285,7 +295,8 @@ class FakeBotApi:
             self._server = None
 
     def wait_quiet(self, chat_id: int | None = None, quiet: float = 0.3, limit: float = 10.0) -> None:
-        """Waits until every update was fetched and no message came for `quiet` seconds."""
+        """Waits until every queued update was fetched by the bot and no message came for
+        `quiet` seconds (the bot is done answering), or `limit` seconds passed."""
         deadline = time.monotonic() + limit
         count, since = -1, time.monotonic()
         while time.monotonic() < deadline:
@@ -297,16 +308,10 @@ class FakeBotApi:
             time.sleep(0.02)
 
     def _all_fetched(self) -> bool:
+        # A bot confirms the updates it received with the offset of its next call; a batch
+        # sent to a bot that died meanwhile stays unconfirmed.
         with self._cond:
-            fetched = [m for m, p in self.calls if m == "getUpdates"]
-            return bool(fetched) and all(u["update_id"] < self._last_fetch_high() for u in self._updates)
-
-    def _last_fetch_high(self) -> int:
-        # Highest update id handed out so far + 1 (the bot has at least seen those).
-        return max((u["update_id"] for u in self._handed_out()), default=0) + 1
-
-    def _handed_out(self) -> Iterator[dict[str, Any]]:
-        return iter(self._updates[: len(self._updates)])
+            return all(u["update_id"] < self.confirmed_offset for u in self._updates)
 
 
 def _params(content_type: str, body: bytes) -> dict[str, Any]:

@@ -29,8 +29,8 @@ from conversations.render import (
 )
 from pmm_core.answers import AnswerError, validate
 from pmm_core.catalog import DataPoint, DataType, Kpi
-from pmm_core.compute import Computed, compute
 from pmm_core.progress import Snapshot, Status
+from pmm_core.results import Computed, compute
 from pmm_core.store import KpiState
 
 RESULT = "=result"  # cursor: the result is on screen, waiting for Confirm

@@ -18,7 +18,7 @@ from babel.numbers import format_decimal, format_percent
 from babel.support import Translations
 
 from pmm_core.catalog import DataPoint, DataType, ResultUnit
-from pmm_core.compute import Computed, rounded
+from pmm_core.results import Computed, rounded
 
 LANGUAGES = ("en", "fr", "es")
 LANGUAGE_NAMES = {"en": "English", "fr": "Français", "es": "Español"}

@@ -8,8 +8,8 @@ import re
 from conversations.common import esc
 from conversations.i18n import Lang
 from pmm_core.catalog import Catalog, DataPoint, DataType, ExpressionCalc, Kpi, Year
-from pmm_core.compute import Computed, NotComputable, Reason, Result, compute, numeric_value, tool_scores_by_dimension
 from pmm_core.progress import Snapshot, Status
+from pmm_core.results import Computed, NotComputable, Reason, Result, compute, numeric_value, tool_scores_by_dimension
 
 STATUS_ICON = {Status.DONE: "✅", Status.BLANK: "➖", Status.IN_PROGRESS: "✏️", Status.OPEN: "▫️"}
 _LETTER = re.compile(r"\b[A-Za-z_][A-Za-z0-9_]*\b")

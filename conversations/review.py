@@ -13,8 +13,8 @@ from conversations import collect
 from conversations.common import Session, answer_query, esc, send, session
 from conversations.explain import send_explanation
 from conversations.render import STATUS_ICON, progress_text, status_label
-from pmm_core.compute import Computed, compute
 from pmm_core.progress import Snapshot, Status
+from pmm_core.results import Computed, compute
 
 
 def kpi_line(s: Session, snap: Snapshot, kpi_id: str) -> str:

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from decimal import Decimal, localcontext
 
 FUNCTIONS = ("sum", "mean")
+PRECISION = 40  # significant digits of intermediate results
 
 
 class FormulaError(ValueError):
@@ -44,7 +45,7 @@ class Formula:
     def evaluate(self, values: Mapping[str, Decimal]) -> Decimal:
         """The value with exact decimal arithmetic (28+ significant digits)."""
         with localcontext() as ctx:
-            ctx.prec = 40
+            ctx.prec = PRECISION
             return _eval(self.tree.body, values)
 
 

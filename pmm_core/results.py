@@ -16,11 +16,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Decimal, localcontext
 from enum import StrEnum
 
 from pmm_core.catalog import Catalog, DataPoint, DataType, ExpressionCalc, Kpi, ResultUnit, ToolScoreCalc
-from pmm_core.formula import DivisionByZero
+from pmm_core.formula import PRECISION, DivisionByZero
 
 Answers = Mapping[str, str]  # data point id → stored canonical value (see pmm_core.answers)
 
@@ -100,8 +100,11 @@ def _tool_score(catalog: Catalog, kpi: Kpi, calc: ToolScoreCalc, answers: Answer
     if missing:
         return NotComputable(Reason.MISSING, data_points=missing)
     scores = {s.code: getattr(s, calc.score) for s in catalog.tool_scale}
-    total = sum((scores[answers[i]] for i in ids), Decimal(0))
-    return Computed(value=total / len(ids) * calc.multiplier, unit=kpi.result.unit, decimals=kpi.result.decimals)
+    with localcontext() as ctx:
+        ctx.prec = PRECISION
+        total = sum((scores[answers[i]] for i in ids), Decimal(0))
+        value = total / len(ids) * calc.multiplier
+    return Computed(value=value, unit=kpi.result.unit, decimals=kpi.result.decimals)
 
 
 def tool_scores_by_dimension(catalog: Catalog, kpi: Kpi, answers: Answers) -> dict[str, Result]:

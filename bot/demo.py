@@ -1,0 +1,108 @@
+"""``pmm-bot demo``: chat with the real bot in this terminal, without a Telegram token.
+
+The bot runs as in production (long polling through PTB's real HTTP stack) against the
+fake Bot API served on loopback, with an embedded SQLite file. The demo seeds a Member
+(Belgium), an open cycle and an invite, and signs you in as that Member's NCP. Inline
+buttons are shown as numbered choices: type ``b2`` to press the second one; anything
+else is sent as a message. ``q`` quits.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import re
+from datetime import date, timedelta
+from pathlib import Path
+
+from bot.app import build_application
+from bot.emulator import FakeBotApi, Sent
+from bot.settings import Settings
+from pmm_core.catalog import load_catalog
+from pmm_core.members import read_members
+from pmm_core.store import Store
+
+DEMO_USER = 424242
+DEMO_MEMBER = "BE"
+_TAG = re.compile(r"</?(b|i|code|pre|u|s)>")
+
+
+def run_demo(db_path: Path, language: str) -> int:
+    return asyncio.run(_demo(db_path, language))
+
+
+def render(message: Sent, numbering_from: int) -> tuple[str, list[str]]:
+    """The message as plain text, and its buttons' callback data in display order."""
+    text = html.unescape(_TAG.sub("", message.text))
+    data: list[str] = []
+    lines = [text]
+    for row in message.buttons:
+        cells = []
+        for button in row:
+            data.append(button["callback_data"])
+            cells.append(f"[b{numbering_from + len(data) - 1}] {button['text']}")
+        lines.append("   " + "   ".join(cells))
+    return "\n".join(lines), data
+
+
+async def _seed(store: Store) -> str:
+    """Members, an open cycle and, unless already bound, an invite; the first message."""
+    if not await store.members():
+        await store.import_members(read_members())
+    if await store.current_cycle() is None:
+        today = date.today()
+        await store.open_cycle(today.year - 1, deadline=today + timedelta(days=90), opens=today)
+    user = await store.user(DEMO_USER)
+    if user is not None and user.is_ncp:
+        return "/next"
+    return f"/start {await store.create_invite(DEMO_MEMBER, timedelta(days=1))}"
+
+
+async def _demo(db_path: Path, language: str) -> int:
+    api = FakeBotApi(username="pmm_demo_bot")
+    base = api.serve()
+    store = await Store.open(db_path)
+    first = await _seed(store)
+    settings = Settings(bot_token="123456:DEMO", api_base_url=base, db_path=db_path, _env_file=None)
+    app = build_application(settings, load_catalog(), store=store)
+    print(f"pmm-bot demo — the real bot, a local Bot API emulator at {base}, database {db_path}.")
+    print("You are the National Contact Point of Belgium. Type b<N> to press button N, text to answer, q to quit.\n")
+    try:
+        async with app:
+            await app.post_init(app)
+            await app.start()
+            assert app.updater is not None
+            await app.updater.start_polling(poll_interval=0.0, timeout=1)
+            await _converse(api, first, language)
+            await app.updater.stop()
+            await app.stop()
+    finally:
+        await store.close()
+        api.shutdown()
+    return 0
+
+
+async def _converse(api: FakeBotApi, first: str, language: str) -> None:
+    shown = 0
+    choices: list[str] = []
+    api.message(DEMO_USER, first, language_code=language, first_name="Demo")
+    while True:
+        await asyncio.to_thread(api.wait_quiet, DEMO_USER)
+        messages = api.messages_to(DEMO_USER)
+        if len(messages) > shown:
+            choices = []
+            for message in messages[shown:]:
+                text, data = render(message, len(choices) + 1)
+                choices += data
+                print("bot> " + text.replace("\n", "\n     ") + "\n")
+            shown = len(messages)
+        try:
+            line = (await asyncio.to_thread(input, "you> ")).strip()
+        except EOFError:
+            return
+        if line.lower() in ("q", "quit", "exit"):
+            return
+        if re.fullmatch(r"b\d+", line) and 0 < int(line[1:]) <= len(choices):
+            api.press(DEMO_USER, choices[int(line[1:]) - 1], language_code=language, first_name="Demo")
+        elif line:
+            api.message(DEMO_USER, line, language_code=language, first_name="Demo")

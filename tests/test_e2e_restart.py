@@ -1,0 +1,103 @@
+"""`pmm-bot run` as a separate process in polling mode against the loopback Bot API
+emulator: SIGKILL mid-KPI, restart, nothing confirmed is lost, the pending question comes
+back, a redelivered update is applied once, and SIGTERM stops cleanly."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from datetime import date, timedelta
+
+import pytest
+
+from bot.emulator import FakeBotApi
+from pmm_core.members import Member
+from pmm_core.store import Store
+
+NCP = 5005
+
+
+@pytest.fixture
+def api():
+    api = FakeBotApi()
+    yield api
+    api.shutdown()
+
+
+def start_bot(base_url: str, db_path, cwd) -> subprocess.Popen:
+    env = {
+        **os.environ,
+        "PMM_BOT_TOKEN": "123456:E2E",
+        "PMM_API_BASE_URL": base_url,
+        "PMM_DB_PATH": str(db_path),
+        "PMM_LOG_LEVEL": "WARNING",
+    }
+    return subprocess.Popen(
+        [sys.executable, "-m", "bot.cli", "run"], env=env, cwd=cwd, stderr=subprocess.PIPE, text=True
+    )
+
+
+def wait_for(api: FakeBotApi, text: str, what: str, after: int = 0, limit: float = 30.0) -> None:
+    """Waits until a message newer than the first `after` ones contains `text`."""
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        if any(text in m.text for m in api.messages_to(NCP)[after:]):
+            api.wait_quiet(NCP, limit=5)
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"waited {limit}s for {what}; last message: {api.messages_to(NCP)[-1].text[:300]!r}")
+
+
+async def seed(db_path) -> None:
+    store = await Store.open(db_path)
+    await store.import_members([Member("BE", "eur")])
+    await store.open_cycle(2025, deadline=date(2026, 3, 31), opens=date(2026, 1, 1))
+    await store.touch_user(NCP, "E2E", "en")
+    await store.redeem_invite(await store.create_invite("BE", timedelta(days=1)), NCP)
+    await store.close()
+
+
+async def stored(db_path) -> tuple[dict[str, str], int]:
+    store = await Store.open(db_path)
+    cycle = await store.current_cycle()
+    answers = {k: a.value for k, a in (await store.answers(cycle.id, "BE")).items()}
+    writes = len([r for r in await store.audit_log(cycle.id, "BE") if r.action == "answer"])
+    await store.close()
+    return answers, writes
+
+
+async def test_kill_restart_resume_and_redelivery(api, tmp_path):
+    db = tmp_path / "pmm.sqlite3"
+    await seed(db)
+    base = api.serve()
+    bot = start_bot(base, db, tmp_path)
+    try:
+        api.press(NCP, "go:TF-02")
+        wait_for(api, "Question 1 of 2", "the first question")
+        answer = api.message(NCP, "1300")
+        wait_for(api, "Question 2 of 2", "the second question")
+        bot.send_signal(signal.SIGKILL)
+        bot.wait(timeout=10)
+
+        assert (await stored(db))[0] == {"tf_aeo_valid": "1300"}
+        api.redeliver(answer)  # Telegram sends the unconfirmed update again
+        bot = start_bot(base, db, tmp_path)
+        before = len(api.messages_to(NCP))
+        api.message(NCP, "/next")
+        wait_for(api, "Question 2 of 2", "the pending question after restart", after=before)
+        answers, writes = await stored(db)
+        assert answers == {"tf_aeo_valid": "1300"}
+        assert writes == 1
+        # Applying the redelivered answer again would have confirmed it again ("Saved").
+        assert not any("Saved" in m.text for m in api.messages_to(NCP)[before:])
+
+        api.message(NCP, "1000")
+        wait_for(api, "30%", "the result", after=before)
+        bot.send_signal(signal.SIGTERM)
+        assert bot.wait(timeout=20) == 0
+    finally:
+        if bot.poll() is None:
+            bot.kill()
+            bot.wait()
+    assert (await stored(db))[0] == {"tf_aeo_valid": "1300", "tf_aeo_valid_prev": "1000"}
