@@ -99,4 +99,44 @@ MIGRATIONS: tuple[str, ...] = (
         kpi TEXT
     );
     """,
+    # version 2: the Secretariat's side
+    """
+    ALTER TABLE cycles ADD COLUMN reminder_days TEXT NOT NULL DEFAULT '14,7,3,1';
+    CREATE TABLE broadcasts (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        created_by INTEGER NOT NULL,
+        created_at TEXT NOT NULL,
+        audience TEXT NOT NULL,
+        texts TEXT NOT NULL,
+        state TEXT NOT NULL CHECK (state IN ('queued', 'done'))
+    );
+    CREATE TABLE outbox (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        key TEXT NOT NULL UNIQUE,
+        broadcast_id INTEGER REFERENCES broadcasts(id),
+        chat_id INTEGER NOT NULL,
+        text TEXT NOT NULL,
+        buttons TEXT NOT NULL DEFAULT '[]',
+        state TEXT NOT NULL CHECK (state IN ('pending', 'sent', 'failed', 'blocked')),
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_at TEXT NOT NULL,
+        sent_at TEXT,
+        error TEXT
+    );
+    CREATE INDEX outbox_pending ON outbox (state, next_at);
+    CREATE TABLE flags (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        cycle_id INTEGER NOT NULL REFERENCES cycles(id),
+        member TEXT NOT NULL,
+        kpi TEXT NOT NULL,
+        data_point TEXT NOT NULL DEFAULT '',
+        kind TEXT NOT NULL,
+        detail TEXT NOT NULL DEFAULT '',
+        state TEXT NOT NULL CHECK (state IN ('open', 'asked', 'explained')),
+        created_at TEXT NOT NULL,
+        updated_by INTEGER,
+        updated_at TEXT,
+        UNIQUE (cycle_id, member, kpi, data_point, kind)
+    );
+    """,
 )

@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import secrets
 from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import asynccontextmanager
@@ -60,11 +61,67 @@ class User:
 
 
 @dataclass(frozen=True)
+class UserRow:
+    telegram_id: int
+    role: str | None
+    member: str | None
+    language: str
+    name: str
+    active: bool
+    last_seen: str
+
+
+@dataclass(frozen=True)
 class Cycle:
     id: int
     year: int
     opens: date
     deadline: date
+    state: str
+    reminder_days: tuple[int, ...] = (14, 7, 3, 1)
+
+
+@dataclass(frozen=True)
+class OutMessage:
+    """A message to deliver through the outbox; `key` makes it idempotent."""
+
+    key: str
+    chat_id: int
+    text: str
+    buttons: tuple[tuple[tuple[str, str], ...], ...] = ()
+
+
+@dataclass(frozen=True)
+class OutboxRow:
+    id: int
+    key: str
+    broadcast_id: int | None
+    chat_id: int
+    text: str
+    buttons: tuple[tuple[tuple[str, str], ...], ...]
+    state: str
+    attempts: int
+
+
+@dataclass(frozen=True)
+class Broadcast:
+    id: int
+    created_by: int
+    created_at: str
+    audience: str
+    texts: dict[str, str]
+    state: str
+
+
+@dataclass(frozen=True)
+class Flag:
+    id: int
+    cycle_id: int
+    member: str
+    kpi: str
+    data_point: str
+    kind: str
+    detail: str
     state: str
 
 
@@ -240,9 +297,59 @@ class Store:
                 "UPDATE users SET cursor_kpi = ?, cursor_dp = ? WHERE telegram_id = ?", (kpi, dp, telegram_id)
             )
 
-    async def ncps_of(self, member: str) -> list[User]:
-        rows = await self._all("SELECT telegram_id FROM users WHERE role = 'ncp' AND member = ?", (member,))
-        return [u for r in rows if (u := await self.user(r["telegram_id"])) is not None]
+    async def users(self, role: str | None = None, member: str | None = None) -> list[UserRow]:
+        """Users with their last activity, filtered by role and Member."""
+        sql, params = "SELECT * FROM users WHERE 1 = 1", []
+        if role is not None:
+            sql += " AND role = ?"
+            params.append(role)
+        if member is not None:
+            sql += " AND member = ?"
+            params.append(member)
+        rows = await self._all(sql + " ORDER BY member, telegram_id", params)
+        return [
+            UserRow(
+                r["telegram_id"],
+                r["role"],
+                r["member"],
+                r["language"] or "en",
+                r["name"],
+                bool(r["active"]),
+                r["last_seen"],
+            )
+            for r in rows
+        ]
+
+    async def set_role(self, telegram_id: int, role: str | None, by: int | None = None) -> bool:
+        """Grants or revokes the Secretariat role (NCP binding is done by invites)."""
+        async with self._tx() as db:
+            old = await db.one("SELECT role FROM users WHERE telegram_id = ?", (telegram_id,))
+            if old is None:
+                await db.execute(
+                    "INSERT INTO users (telegram_id, role, created_at, last_seen) VALUES (?, ?, ?, ?)",
+                    (telegram_id, role, db.now, db.now),
+                )
+            else:
+                await db.execute("UPDATE users SET role = ?, member = NULL WHERE telegram_id = ?", (role, telegram_id))
+            await db.audit(by, None, None, "role", str(telegram_id), old["role"] if old else None, role)
+            return True
+
+    async def unbind_ncp(self, telegram_id: int, by: int | None = None) -> str | None:
+        """Revokes an NCP: they lose access to their Member's data; the Member, or None."""
+        async with self._tx() as db:
+            old = await db.one("SELECT member FROM users WHERE telegram_id = ? AND role = 'ncp'", (telegram_id,))
+            if old is None:
+                return None
+            await db.execute(
+                "UPDATE users SET role = NULL, member = NULL, cursor_kpi = NULL, cursor_dp = NULL WHERE telegram_id = ?",
+                (telegram_id,),
+            )
+            await db.audit(by, None, old["member"], "ncp.revoke", str(telegram_id), old["member"], None)
+            return str(old["member"])
+
+    async def set_active(self, telegram_id: int, active: bool) -> None:
+        async with self._tx() as db:
+            await db.execute("UPDATE users SET active = ? WHERE telegram_id = ?", (int(active), telegram_id))
 
     # ---- invites -------------------------------------------------------------------
     async def create_invite(self, member: str, valid_for: timedelta, created_by: int | None = None) -> str:
@@ -276,7 +383,14 @@ class Store:
             return str(row["member"])
 
     # ---- cycles --------------------------------------------------------------------
-    async def open_cycle(self, year: int, deadline: date, opens: date | None = None, by: int | None = None) -> Cycle:
+    async def open_cycle(
+        self,
+        year: int,
+        deadline: date,
+        opens: date | None = None,
+        by: int | None = None,
+        reminder_days: tuple[int, ...] = (14, 7, 3, 1),
+    ) -> Cycle:
         """Opens the collection cycle for reference `year`; closes any other open cycle."""
         opens = opens or self.clock().date()
         if deadline <= opens:
@@ -284,9 +398,9 @@ class Store:
         async with self._tx() as db:
             await db.execute("UPDATE cycles SET state = 'closed' WHERE state = 'open' AND year != ?", (year,))
             await db.execute(
-                "INSERT INTO cycles (year, opens, deadline, state) VALUES (?, ?, ?, 'open') "
+                "INSERT INTO cycles (year, opens, deadline, state, reminder_days) VALUES (?, ?, ?, 'open', ?) "
                 "ON CONFLICT (year) DO UPDATE SET deadline = excluded.deadline, state = 'open'",
-                (year, opens.isoformat(), deadline.isoformat()),
+                (year, opens.isoformat(), deadline.isoformat(), ",".join(str(d) for d in reminder_days)),
             )
             await db.audit(by, None, None, "cycle.open", str(year), None, deadline.isoformat())
         cycle = await self.current_cycle()
@@ -295,15 +409,37 @@ class Store:
 
     async def current_cycle(self) -> Cycle | None:
         row = await self._one("SELECT * FROM cycles WHERE state = 'open' ORDER BY year DESC LIMIT 1")
-        if row is None:
-            return None
-        return Cycle(
-            id=row["id"],
-            year=row["year"],
-            opens=date.fromisoformat(row["opens"]),
-            deadline=date.fromisoformat(row["deadline"]),
-            state=row["state"],
-        )
+        return _cycle(row) if row else None
+
+    async def cycles(self) -> list[Cycle]:
+        return [_cycle(r) for r in await self._all("SELECT * FROM cycles ORDER BY year")]
+
+    async def previous_cycle(self, cycle: Cycle) -> Cycle | None:
+        row = await self._one("SELECT * FROM cycles WHERE year < ? ORDER BY year DESC LIMIT 1", (cycle.year,))
+        return _cycle(row) if row else None
+
+    async def set_deadline(self, cycle_id: int, deadline: date, by: int | None = None) -> None:
+        async with self._tx() as db:
+            old = await db.one("SELECT deadline, opens FROM cycles WHERE id = ?", (cycle_id,))
+            if old is None:
+                raise ValueError(f"no cycle {cycle_id}")
+            if deadline <= date.fromisoformat(old["opens"]):
+                raise ValueError(f"the deadline {deadline} must be after the opening date {old['opens']}")
+            await db.execute("UPDATE cycles SET deadline = ? WHERE id = ?", (deadline.isoformat(), cycle_id))
+            await db.audit(by, cycle_id, None, "cycle.deadline", str(cycle_id), old["deadline"], deadline.isoformat())
+
+    async def set_reminder_days(self, cycle_id: int, days: tuple[int, ...], by: int | None = None) -> None:
+        text = ",".join(str(d) for d in sorted(set(days), reverse=True))
+        async with self._tx() as db:
+            await db.execute("UPDATE cycles SET reminder_days = ? WHERE id = ?", (text, cycle_id))
+            await db.audit(by, cycle_id, None, "cycle.reminders", str(cycle_id), None, text)
+
+    async def close_cycle(self, cycle_id: int, by: int | None = None) -> bool:
+        async with self._tx() as db:
+            cur = await db.execute("UPDATE cycles SET state = 'closed' WHERE id = ? AND state = 'open'", (cycle_id,))
+            if cur.rowcount:
+                await db.audit(by, cycle_id, None, "cycle.close", str(cycle_id), "open", "closed")
+            return bool(cur.rowcount)
 
     # ---- answers -------------------------------------------------------------------
     async def save_answer(
@@ -454,6 +590,163 @@ class Store:
                 (db.now, user_id, member, kind, kpi),
             )
 
+    # ---- cycle-wide reads (analytics, checks, exports) ------------------------------
+    async def cycle_answers(self, cycle_id: int) -> dict[str, dict[str, Answer]]:
+        out: dict[str, dict[str, Answer]] = {}
+        for r in await self._all("SELECT * FROM answers WHERE cycle_id = ? ORDER BY member, data_point", (cycle_id,)):
+            out.setdefault(r["member"], {})[r["data_point"]] = Answer(r["value"], r["by_user"], r["at"])
+        return out
+
+    async def cycle_states(self, cycle_id: int) -> dict[str, dict[str, KpiStatus]]:
+        out: dict[str, dict[str, KpiStatus]] = {}
+        for r in await self._all("SELECT * FROM kpi_status WHERE cycle_id = ? ORDER BY member, kpi", (cycle_id,)):
+            out.setdefault(r["member"], {})[r["kpi"]] = KpiStatus(
+                KpiState(r["status"]), r["reason"], r["comment"], r["by_user"], r["at"]
+            )
+        return out
+
+    async def submissions(self, cycle_id: int) -> dict[str, Submission]:
+        rows = await self._all("SELECT * FROM submissions WHERE cycle_id = ?", (cycle_id,))
+        return {r["member"]: Submission(r["submitted_at"], r["submitted_by"], r["reopened_at"]) for r in rows}
+
+    async def event_counts(self, kind: str) -> dict[str, int]:
+        """How many events of `kind` (e.g. "explain") each KPI had."""
+        rows = await self._all("SELECT kpi, COUNT(*) AS n FROM events WHERE kind = ? GROUP BY kpi", (kind,))
+        return {r["kpi"]: r["n"] for r in rows if r["kpi"]}
+
+    # ---- outbox ---------------------------------------------------------------------
+    async def create_broadcast(self, by: int, audience: str, texts: dict[str, str], messages: list[OutMessage]) -> int:
+        """Records a broadcast and queues its messages, in one transaction."""
+        async with self._tx() as db:
+            cur = await db.execute(
+                "INSERT INTO broadcasts (created_by, created_at, audience, texts, state) VALUES (?, ?, ?, ?, 'queued')",
+                (by, db.now, audience, json.dumps(texts, ensure_ascii=False)),
+            )
+            broadcast_id = int(cur.lastrowid or 0)
+            await db.enqueue(
+                [OutMessage(f"bc:{broadcast_id}:{m.key}", m.chat_id, m.text, m.buttons) for m in messages], broadcast_id
+            )
+            await db.audit(by, None, None, "broadcast", str(broadcast_id), None, f"{audience}: {len(messages)}")
+        return broadcast_id
+
+    async def enqueue(self, messages: list[OutMessage]) -> int:
+        """Queues messages; a key already queued (e.g. a reminder) is not queued again."""
+        async with self._tx() as db:
+            return await db.enqueue(messages, None)
+
+    async def due_messages(self, limit: int) -> list[OutboxRow]:
+        now = self._now()
+        rows = await self._all(
+            "SELECT * FROM outbox WHERE state = 'pending' AND next_at <= ? ORDER BY id LIMIT ?", (now, limit)
+        )
+        return [_outbox(r) for r in rows]
+
+    async def mark_sent(self, outbox_id: int) -> None:
+        async with self._tx() as db:
+            await db.execute(
+                "UPDATE outbox SET state = 'sent', sent_at = ?, error = NULL WHERE id = ?", (db.now, outbox_id)
+            )
+
+    async def mark_retry(self, outbox_id: int, delay: timedelta, error: str, max_attempts: int = 5) -> None:
+        async with self._tx() as db:
+            next_at = (self.clock() + delay).astimezone(UTC).isoformat(timespec="seconds")
+            await db.execute(
+                "UPDATE outbox SET attempts = attempts + 1, next_at = ?, error = ?, "
+                "state = CASE WHEN attempts + 1 >= ? THEN 'failed' ELSE 'pending' END WHERE id = ?",
+                (next_at, error[:300], max_attempts, outbox_id),
+            )
+
+    async def mark_blocked(self, outbox_id: int, chat_id: int) -> None:
+        """The user blocked the bot: stop sending to them and mark them inactive."""
+        async with self._tx() as db:
+            await db.execute("UPDATE outbox SET state = 'blocked', error = 'blocked' WHERE id = ?", (outbox_id,))
+            await db.execute("UPDATE outbox SET state = 'blocked' WHERE chat_id = ? AND state = 'pending'", (chat_id,))
+            await db.execute("UPDATE users SET active = 0 WHERE telegram_id = ?", (chat_id,))
+            await db.audit(None, None, None, "user.blocked", str(chat_id), "1", "0")
+
+    async def outbox_counts(self, key_prefix: str = "", broadcast_id: int | None = None) -> dict[str, int]:
+        sql, params = "SELECT state, COUNT(*) AS n FROM outbox WHERE key LIKE ?", [key_prefix + "%"]
+        if broadcast_id is not None:
+            sql += " AND broadcast_id = ?"
+            params.append(broadcast_id)
+        rows = await self._all(sql + " GROUP BY state", params)
+        return {r["state"]: r["n"] for r in rows}
+
+    async def sent_keys(self, key_prefix: str) -> set[str]:
+        rows = await self._all("SELECT key FROM outbox WHERE key LIKE ?", (key_prefix + "%",))
+        return {r["key"] for r in rows}
+
+    async def queued_broadcasts(self) -> list[Broadcast]:
+        rows = await self._all("SELECT * FROM broadcasts WHERE state = 'queued' ORDER BY id")
+        return [
+            Broadcast(r["id"], r["created_by"], r["created_at"], r["audience"], json.loads(r["texts"]), r["state"])
+            for r in rows
+        ]
+
+    async def finish_broadcast(self, broadcast_id: int) -> bool:
+        """Marks a broadcast done once; False if it was already (so one report only)."""
+        async with self._tx() as db:
+            cur = await db.execute(
+                "UPDATE broadcasts SET state = 'done' WHERE id = ? AND state = 'queued'", (broadcast_id,)
+            )
+            return bool(cur.rowcount)
+
+    # ---- data-check flags -----------------------------------------------------------
+    async def add_flags(self, cycle_id: int, flags: list[tuple[str, str, str, str, str]]) -> int:
+        """Adds (member, kpi, data_point, kind, detail) flags; known ones keep their state."""
+        async with self._tx() as db:
+            before = db.total_changes
+            await db.executemany(
+                "INSERT INTO flags (cycle_id, member, kpi, data_point, kind, detail, state, created_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, 'open', ?) ON CONFLICT DO UPDATE SET detail = excluded.detail",
+                [(cycle_id, *f, db.now) for f in flags],
+            )
+            return db.total_changes - before
+
+    async def flags(self, cycle_id: int, state: str | None = None) -> list[Flag]:
+        sql, params = "SELECT * FROM flags WHERE cycle_id = ?", [cycle_id]
+        if state is not None:
+            sql += " AND state = ?"
+            params.append(state)
+        rows = await self._all(sql + " ORDER BY member, kpi, id", params)
+        return [
+            Flag(r["id"], r["cycle_id"], r["member"], r["kpi"], r["data_point"], r["kind"], r["detail"], r["state"])
+            for r in rows
+        ]
+
+    async def set_flag_state(self, flag_id: int, state: str, by: int) -> Flag | None:
+        async with self._tx() as db:
+            row = await db.one("SELECT * FROM flags WHERE id = ?", (flag_id,))
+            if row is None:
+                return None
+            await db.execute(
+                "UPDATE flags SET state = ?, updated_by = ?, updated_at = ? WHERE id = ?", (state, by, db.now, flag_id)
+            )
+            await db.audit(
+                by, row["cycle_id"], row["member"], "flag", f"{row['kpi']}:{row['kind']}", row["state"], state
+            )
+        return Flag(
+            row["id"], row["cycle_id"], row["member"], row["kpi"], row["data_point"], row["kind"], row["detail"], state
+        )
+
+
+def _cycle(row: aiosqlite.Row) -> Cycle:
+    return Cycle(
+        id=row["id"],
+        year=row["year"],
+        opens=date.fromisoformat(row["opens"]),
+        deadline=date.fromisoformat(row["deadline"]),
+        state=row["state"],
+        reminder_days=tuple(int(d) for d in row["reminder_days"].split(",") if d.strip()),
+    )
+
+
+def _outbox(row: aiosqlite.Row) -> OutboxRow:
+    buttons = tuple(tuple((label, data) for label, data in line) for line in json.loads(row["buttons"]))
+    return OutboxRow(
+        row["id"], row["key"], row["broadcast_id"], row["chat_id"], row["text"], buttons, row["state"], row["attempts"]
+    )
+
 
 class _Tx:
     """The connection inside one transaction, with the helpers writes need."""
@@ -476,6 +769,29 @@ class _Tx:
     async def one(self, sql: str, params: Iterable[object] = ()) -> aiosqlite.Row | None:
         async with self._conn.execute(sql, tuple(params)) as cur:
             return await cur.fetchone()
+
+    @property
+    def total_changes(self) -> int:
+        return self._conn.total_changes
+
+    async def enqueue(self, messages: list[OutMessage], broadcast_id: int | None) -> int:
+        before = self._conn.total_changes
+        await self.executemany(
+            "INSERT OR IGNORE INTO outbox (key, broadcast_id, chat_id, text, buttons, state, next_at) "
+            "VALUES (?, ?, ?, ?, ?, 'pending', ?)",
+            [
+                (
+                    m.key,
+                    broadcast_id,
+                    m.chat_id,
+                    m.text,
+                    json.dumps([list(map(list, row)) for row in m.buttons]),
+                    self.now,
+                )
+                for m in messages
+            ],
+        )
+        return self._conn.total_changes - before
 
     async def claim_update(self, update_id: int | None) -> bool:
         """Records the update as applied; False if it already was."""
