@@ -74,7 +74,11 @@ async def pmm_bot(n: int, db_path: Path) -> list[float]:
     await store.save_answer(cycle.id, "BE", "es_alcohol_seizures", "40", NCP, kpi="ES-05")
     settings = Settings(bot_token=TOKEN, _env_file=None)
     app = build_application(
-        settings, catalog, store=store, request=_request(api), updates_request=_request(api),
+        settings,
+        catalog,
+        store=store,
+        request=_request(api),
+        updates_request=_request(api),
         rate_limiter=AIORateLimiter(overall_max_rate=0),
     )
 

@@ -6,15 +6,21 @@ given, and closed in ``post_shutdown``.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from datetime import timedelta
+from functools import partial
 
-from telegram import BotCommand, Update
+from telegram import BotCommand, BotCommandScopeChat, Update
+from telegram.error import TelegramError
 from telegram.ext import AIORateLimiter, Application, ContextTypes
 from telegram.request import BaseRequest
 
+from bot.outbox import OutboxSender
+from bot.scheduler import schedule_reminders
 from bot.settings import Settings
-from conversations import collect, explain, onboarding, review
+from conversations import collect, explain, onboarding, review, secretariat
 from conversations.common import Deps, send
 from conversations.i18n import LANGUAGES, lang, load_languages
 from pmm_core.catalog import Catalog
@@ -30,6 +36,7 @@ def build_application(
     request: BaseRequest | None = None,
     updates_request: BaseRequest | None = None,
     rate_limiter: AIORateLimiter | None = None,
+    background: bool = True,
 ) -> Application:
     """Wires the flows into an Application; `request` lets tests use a fake Bot API."""
     load_languages()
@@ -41,6 +48,7 @@ def build_application(
         .base_file_url(f"{base}/file/bot")
         .rate_limiter(rate_limiter or AIORateLimiter(max_retries=3))
         .post_init(_post_init)
+        .post_stop(_post_stop)
         .post_shutdown(_post_shutdown)
     )
     if request is not None:
@@ -49,10 +57,11 @@ def build_application(
     app.bot_data["settings"] = settings
     app.bot_data["catalog"] = catalog
     app.bot_data["own_store"] = store is None
+    app.bot_data["background"] = background
     if store is not None:
         app.bot_data["deps"] = _deps(settings, catalog, store)
     app.add_handler(onboarding.build_guard(), group=-1)
-    for module in (collect, explain, review, onboarding):
+    for module in (collect, explain, review, secretariat, onboarding):
         app.add_handlers(module.build_handlers())
     app.add_error_handler(on_error)
     return app
@@ -76,6 +85,19 @@ async def _post_init(app: Application) -> None:
     deps: Deps = app.bot_data["deps"]
     deps.bot_username = app.bot.username or ""
     await set_commands(app)
+    sender = OutboxSender(app.bot, deps.store, settings.send_rate, on_report=partial(send_report, app))
+    app.bot_data["outbox"] = sender
+    await schedule_reminders(app)
+    if app.bot_data["background"]:
+        app.bot_data["outbox_task"] = asyncio.get_running_loop().create_task(sender.run(), name="outbox")
+
+
+async def _post_stop(app: Application) -> None:
+    task = app.bot_data.pop("outbox_task", None)
+    if task is not None:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
 
 
 async def _post_shutdown(app: Application) -> None:
@@ -83,12 +105,27 @@ async def _post_shutdown(app: Application) -> None:
         await app.bot_data["deps"].store.close()
 
 
+async def send_report(app: Application, user_id: int, counts: dict[str, int]) -> None:
+    """A broadcast's delivery report, to the Secretariat user who sent it."""
+    await secretariat.send_delivery_report(app.bot, app.bot_data["deps"], user_id, counts)
+
+
 async def set_commands(app: Application) -> None:
-    """The command menu in each language, and English as the default."""
+    """The command menu in each language, and English as the default; Secretariat users
+    configured in the settings also get their commands, in their chat only."""
     for code in (None, *LANGUAGES):
         L = lang(code or "en")
         commands = [BotCommand(name, L._(description)) for name, description in onboarding.COMMANDS]
         await app.bot.set_my_commands(commands, language_code=code)
+    deps: Deps = app.bot_data["deps"]
+    for user_id in deps.secretariat_ids:
+        user = await deps.store.user(user_id)
+        L = lang(user.language if user else None)
+        menu = (*secretariat.COMMANDS, *onboarding.COMMANDS)
+        with contextlib.suppress(TelegramError):  # the user may not have started the bot yet
+            await app.bot.set_my_commands(
+                [BotCommand(name, L._(description)) for name, description in menu], scope=BotCommandScopeChat(user_id)
+            )
 
 
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -23,7 +23,7 @@ from pathlib import Path
 from bot.settings import Settings, SettingsError, load_settings
 from pmm_core.catalog import CatalogError, load_catalog
 from pmm_core.members import DEFAULT_CSV, MemberFileError, read_members
-from pmm_core.store import Store, StoreVersionError
+from pmm_core.store import Cycle, Store, StoreVersionError
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -44,6 +44,15 @@ def _parser() -> argparse.ArgumentParser:
     opening.add_argument("--year", type=int, required=True)
     opening.add_argument("--deadline", type=date.fromisoformat, required=True, help="YYYY-MM-DD")
     opening.add_argument("--opens", type=date.fromisoformat, default=None, help="YYYY-MM-DD (default: today)")
+    redate = cycle_sub.add_parser("deadline", help="change the open cycle's deadline")
+    redate.add_argument("deadline", type=date.fromisoformat, help="YYYY-MM-DD")
+    cycle_sub.add_parser("close", help="close the open cycle")
+    reopen = sub.add_parser("reopen", help="reopen a Member's submitted answers for edits")
+    reopen.add_argument("member", help="ISO 3166 alpha-2 code, e.g. BE")
+    exporting = sub.add_parser("export", help="write the open cycle's data as XLSX (or CSV)")
+    exporting.add_argument("--out", type=Path, default=None, help="file to write (default: pmm-<year>.xlsx)")
+    exporting.add_argument("--csv", action="store_true", help="the data points as CSV instead")
+    exporting.add_argument("--language", default="en", choices=("en", "fr", "es"), help="column headers")
     invite = sub.add_parser("invite", help="create a single-use NCP invite for a Member")
     invite.add_argument("member", help="ISO 3166 alpha-2 code, e.g. BE")
     invite.add_argument("--days", type=int, default=None, help="validity in days (default PMM_INVITE_DAYS)")
@@ -112,8 +121,17 @@ async def _admin(args: argparse.Namespace, settings: Settings) -> int:
             count = await store.import_members(read_members(args.csv))
             print(f"imported {count} Members from {args.csv}")
         elif args.command == "cycle":
-            cycle = await store.open_cycle(args.year, args.deadline, args.opens)
-            print(f"cycle {cycle.year} open from {cycle.opens} to {cycle.deadline}")
+            return await _cycle(args, settings, store)
+        elif args.command == "reopen":
+            cycle = await _open_cycle(store)
+            done = await store.reopen(cycle.id, args.member.upper(), 0)
+            print(
+                f"{args.member.upper()} reopened"
+                if done
+                else f"{args.member.upper()} has not submitted; nothing to reopen"
+            )
+        elif args.command == "export":
+            return await _export(args, store)
         elif args.command == "invite":
             member = await store.member(args.member)
             if member is None:
@@ -129,6 +147,48 @@ async def _admin(args: argparse.Namespace, settings: Settings) -> int:
             print(f"https://t.me/{bot}?start={code}")
     finally:
         await store.close()
+    return 0
+
+
+async def _open_cycle(store: Store) -> Cycle:
+    cycle = await store.current_cycle()
+    if cycle is None:
+        raise ValueError("no cycle is open (pmm-bot cycle open --year YEAR --deadline YYYY-MM-DD)")
+    return cycle
+
+
+async def _cycle(args: argparse.Namespace, settings: Settings, store: Store) -> int:
+    if args.action == "open":
+        cycle = await store.open_cycle(args.year, args.deadline, args.opens, reminder_days=settings.reminder_days)
+        print(
+            f"cycle {cycle.year} open from {cycle.opens} to {cycle.deadline}; reminders {cycle.reminder_days} days before"
+        )
+    elif args.action == "deadline":
+        cycle = await _open_cycle(store)
+        await store.set_deadline(cycle.id, args.deadline)
+        print(f"cycle {cycle.year}: deadline {args.deadline} (a running bot reschedules its reminders at restart)")
+    else:
+        cycle = await _open_cycle(store)
+        await store.close_cycle(cycle.id)
+        print(f"cycle {cycle.year} closed")
+    return 0
+
+
+async def _export(args: argparse.Namespace, store: Store) -> int:
+    from conversations.i18n import lang
+    from pmm_core import export
+
+    cycle = await _open_cycle(store)
+    L = lang(args.language)
+    catalog = load_catalog()
+    if args.csv:
+        data = await export.build_csv(store, catalog, cycle, L._, L.code)
+    else:
+        data = await export.build_workbook(store, catalog, cycle, L._, L.code)
+    out = args.out or Path(f"pmm-{cycle.year}.{'csv' if args.csv else 'xlsx'}")
+    out.write_bytes(data)
+    await store.log_action(0, "export", str(out))
+    print(f"wrote {out} ({len(data)} bytes)")
     return 0
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 import threading
 import time
 from dataclasses import dataclass, field
@@ -24,6 +25,9 @@ from urllib.parse import parse_qsl
 import httpx
 
 BOT_ID = 777000
+_ALLOWED_TAG = re.compile(
+    r"</?(b|strong|i|em|u|ins|s|strike|del|code|pre|a|span|tg-spoiler|blockquote|tg-emoji)(\s[^<>]*)?>"
+)
 
 
 @dataclass
@@ -49,6 +53,7 @@ class Failure:
     status: int
     description: str
     retry_after: int | None = None
+    chat_id: int | None = None  # only calls for this chat fail
 
 
 class FakeBotApi:
@@ -58,6 +63,7 @@ class FakeBotApi:
         self.username = username
         self.calls: list[tuple[str, dict[str, Any]]] = []
         self.sent: list[Sent] = []
+        self.received_at: list[float] = []  # monotonic time of each accepted message
         self._updates: list[dict[str, Any]] = []
         self._next_update_id = 1
         self._next_message_id = 1
@@ -148,10 +154,18 @@ class FakeBotApi:
             self.confirmed_offset = min(self.confirmed_offset, update["update_id"])
             self._cond.notify_all()
 
-    def fail(self, method: str, status: int, description: str, retry_after: int | None = None, times: int = 1) -> None:
-        """The next `times` calls of `method` answer with this error."""
+    def fail(
+        self,
+        method: str,
+        status: int,
+        description: str,
+        retry_after: int | None = None,
+        times: int = 1,
+        chat_id: int | None = None,
+    ) -> None:
+        """The next `times` calls of `method` (to `chat_id`, if given) answer with this error."""
         with self._cond:
-            self._failures.setdefault(method, []).extend([Failure(status, description, retry_after)] * times)
+            self._failures.setdefault(method, []).extend([Failure(status, description, retry_after, chat_id)] * times)
 
     # ---- reading what the bot did -------------------------------------------------
     def messages_to(self, chat_id: int) -> list[Sent]:
@@ -170,15 +184,20 @@ class FakeBotApi:
         """Answers one Bot API call: (HTTP status, JSON body)."""
         with self._cond:
             self.calls.append((method, params))
-            failures = self._failures.get(method)
-            if failures:
-                failure = failures.pop(0)
+            failures = self._failures.get(method, [])
+            chat = str(params.get("chat_id", ""))
+            failure = next((f for f in failures if f.chat_id is None or str(f.chat_id) == chat), None)
+            if failure is not None:
+                failures.remove(failure)
                 body: dict[str, Any] = {"ok": False, "error_code": failure.status, "description": failure.description}
                 if failure.retry_after is not None:
                     body["parameters"] = {"retry_after": failure.retry_after}
                 return failure.status, body
         if method == "getUpdates":
             return 200, {"ok": True, "result": self._get_updates(params)}
+        error = self.html_error(params)
+        if error is not None:
+            return 400, {"ok": False, "error_code": 400, "description": error}
         result = self._answer(method, params)
         if result is None:
             return 404, {"ok": False, "error_code": 404, "description": "Not Found: method not found"}
@@ -216,7 +235,18 @@ class FakeBotApi:
             return self._record(method, params)
         return None
 
-    def _record(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
+    @staticmethod
+    def html_error(params: dict[str, Any]) -> str | None:
+        """Telegram's check of HTML parse mode: only its tags, no bare '<'; the error or None."""
+        if params.get("parse_mode") != "HTML":
+            return None
+        text = str(params.get("text") or params.get("caption") or "")
+        stripped = _ALLOWED_TAG.sub("", text)
+        if "<" in stripped or ">" in stripped.replace("&gt;", ""):
+            return "Bad Request: can't parse entities: unsupported start tag or bare '<' in the text"
+        return None
+
+    def _record(self, method: str, params: dict[str, Any]) -> dict[str, Any] | None:
         chat_id = int(params.get("chat_id") or 0)
         markup = params.get("reply_markup")
         if isinstance(markup, str):
@@ -230,6 +260,7 @@ class FakeBotApi:
                 self._next_message_id += 1
             text = str(params.get("text") or params.get("caption") or "")
             self.sent.append(Sent(method, chat_id, message_id, text, buttons, params))
+            self.received_at.append(time.monotonic())
         message: dict[str, Any] = {
             "message_id": message_id,
             "date": int(time.time()),

@@ -32,6 +32,19 @@ class Settings(BaseSettings):
     default_language: Literal["en", "fr", "es"] = "en"
     invite_days: int = Field(default=30, ge=1, le=365)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    reminder_days: Annotated[tuple[int, ...], NoDecode] = (14, 7, 3, 1)
+    reminder_hour: int = Field(default=9, ge=0, le=23)
+    send_rate: float = Field(default=20.0, gt=0, le=30)
+
+    @field_validator("reminder_days", mode="before")
+    @classmethod
+    def _days(cls, value: object) -> object:
+        if isinstance(value, str):
+            parts = [p.strip() for p in value.split(",") if p.strip()]
+            if not parts or not all(p.isdigit() and 0 < int(p) <= 90 for p in parts):
+                raise ValueError("must be days before the deadline separated by commas, e.g. 14,7,3,1")
+            return tuple(sorted({int(p) for p in parts}, reverse=True))
+        return value
 
     @field_validator("secretariat_ids", mode="before")
     @classmethod

@@ -15,7 +15,7 @@ from telegram.ext import (
     filters,
 )
 
-from conversations import collect
+from conversations import collect, secretariat
 from conversations.common import Session, answer_query, esc, send, session
 from conversations.explain import explain_query
 from conversations.i18n import LANGUAGE_NAMES, LANGUAGES, lang
@@ -137,6 +137,8 @@ async def on_cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/cancel: leaves the current step; nothing saved is lost."""
     s = await session(update, context)
     await s.store.set_cursor(s.user.telegram_id, None, None)
+    if context.user_data is not None:
+        context.user_data.pop("broadcast", None)
     await send(update, s.lang._("Stopped. Everything you saved is kept. Use /next to continue when you are ready."))
 
 
@@ -144,6 +146,8 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """A typed message: the answer to the pending question, a blank comment, or a question."""
     assert update.message is not None and update.message.text is not None
     s = await session(update, context)
+    if await secretariat.handle_text(update, context, s):
+        return
     kpi = s.catalog.kpi_by_id.get(s.user.cursor_kpi or "")
     if kpi is not None and s.user.is_ncp and s.cycle is not None:
         if s.user.cursor_dp == collect.COMMENT:

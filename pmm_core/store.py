@@ -582,6 +582,11 @@ class Store:
         rows = await self._all(sql + " ORDER BY id", params)
         return [AuditRow(**{k: r[k] for k in AuditRow.__dataclass_fields__}) for r in rows]
 
+    async def log_action(self, user_id: int, action: str, subject: str = "") -> None:
+        """Audits an action that changes no data (e.g. an export by the Secretariat)."""
+        async with self._tx() as db:
+            await db.audit(user_id, None, None, action, subject, None, None)
+
     async def record_event(self, user_id: int, member: str | None, kind: str, kpi: str | None) -> None:
         """Records a usage event (e.g. an explanation asked) for the friction analysis."""
         async with self._tx() as db:

@@ -47,13 +47,27 @@ class Chat:
                         return await self.press(user_id, button["callback_data"], language_code)
         raise AssertionError(f"no button {label!r}; last: {self.api.last_to(user_id).button_labels()}")
 
+    async def drain(self) -> int:
+        """Runs outbox passes, unpaced, until nothing is due, then the delivery reports;
+        returns how many messages were sent."""
+        sender = self.app.bot_data["outbox"]
+        sender.interval, sender.per_chat_gap = 0.0, 0.0
+        total = 0
+        while sent := await sender.drain_once():
+            total += sent
+        await sender.report()
+        return total
+
     async def replay(self, update: dict) -> list[Sent]:
         """Delivers an update again, as Telegram does after a crash."""
         return await self._process(update)
 
 
-async def start_chat(store: Store, catalog: Catalog, secretariat_ids: frozenset[int] = frozenset()) -> Chat:
-    api = FakeBotApi()
+async def start_chat(
+    store: Store, catalog: Catalog, secretariat_ids: frozenset[int] = frozenset(), api: FakeBotApi | None = None
+) -> Chat:
+    """A started bot on `store`; pass `api` to restart a bot against the same fake server."""
+    api = api or FakeBotApi()
     request = HTTPXRequest(httpx_kwargs={"transport": api.transport()})
     settings = Settings(bot_token=TOKEN, secretariat_ids=secretariat_ids, _env_file=None)
     app = build_application(
@@ -63,6 +77,7 @@ async def start_chat(store: Store, catalog: Catalog, secretariat_ids: frozenset[
         request=request,
         updates_request=HTTPXRequest(httpx_kwargs={"transport": api.transport()}),
         rate_limiter=AIORateLimiter(overall_max_rate=0, max_retries=3),
+        background=False,  # tests drain the outbox themselves, pass by pass
     )
     await app.initialize()
     await app.post_init(app)

@@ -1,0 +1,188 @@
+"""The Secretariat's commands through the real PTB stack: roles, cycles, invites, status,
+stats, checks, exports, broadcasts through the outbox."""
+
+import io
+from datetime import date, timedelta
+
+import openpyxl
+import pytest
+
+from pmm_core.store import KpiState
+from tests.chat import buttons, start_chat, texts
+
+SEC, NCP_BE, NCP_FR, NCP_KE, STRANGER = 9001, 1001, 1002, 1003, 4242
+
+COMMANDS = [
+    "/cycle",
+    "/cycle close",
+    "/reopen BE",
+    "/invite BE",
+    "/ncps",
+    "/unbind 1001",
+    "/grant 4242",
+    "/revoke 9001",
+    "/status",
+    "/stats",
+    "/friction",
+    "/checks",
+    "/export",
+    "/reminders",
+    "/broadcast",
+]
+
+
+@pytest.fixture
+async def chat(store, catalog):
+    cycle = await store.open_cycle(2025, deadline=date(2026, 3, 31), opens=date(2026, 1, 1))
+    chat = await start_chat(store, catalog, secretariat_ids=frozenset({SEC}))
+    chat.cycle = cycle
+    for user, member, language in ((NCP_BE, "BE", "en"), (NCP_FR, "FR", "fr"), (NCP_KE, "KE", "es")):
+        await chat.say(user, f"/start {await store.create_invite(member, timedelta(days=3))}", language_code=language)
+    yield chat
+    await chat.app.shutdown()
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+async def test_refused_to_ncps_and_strangers_and_nothing_changes(chat, command):
+    audit_before = len(await chat.store.audit_log())
+    for user in (NCP_BE, STRANGER):
+        sent = await chat.say(user, command)
+        assert [m.text for m in sent] == ["Sorry, this command is for the WCO Secretariat only."]
+    assert len(await chat.store.audit_log()) == audit_before
+    assert (await chat.store.current_cycle()).state == "open"
+
+
+async def test_cycle_show_redate_and_close(chat, store):
+    sent = await chat.say(SEC, "/cycle")
+    assert "Cycle 2025: open from January 1, 2026 to March 31, 2026." in texts(sent)
+    await chat.say(SEC, "/cycle deadline 2026-04-30")
+    assert (await store.current_cycle()).deadline == date(2026, 4, 30)
+    sent = await chat.say(SEC, "/cycle deadline 30/04/2026")
+    assert "YYYY-MM-DD" in texts(sent)
+    await chat.say(SEC, "/cycle close")
+    assert await store.current_cycle() is None
+    actions = [r.action for r in await store.audit_log() if r.user_id == SEC]
+    assert actions == ["cycle.deadline", "cycle.close"]
+
+
+async def test_invite_by_name_gives_a_deep_link(chat, store):
+    sent = await chat.say(SEC, "/invite Kenya")
+    assert "https://t.me/pmm_test_bot?start=" in texts(sent)
+    code = texts(sent).rsplit("start=", 1)[1].strip()
+    sent = await chat.say(STRANGER, f"/start {code}")
+    assert (await store.user(STRANGER)).member == "KE"
+
+
+async def test_ncps_unbind_grant_revoke(chat, store):
+    sent = await chat.say(SEC, "/ncps")
+    assert all(str(uid) in texts(sent) for uid in (NCP_BE, NCP_FR, NCP_KE))
+    await chat.say(SEC, f"/unbind {NCP_KE}")
+    assert (await store.user(NCP_KE)).member is None
+    assert "puntos de contacto nacionales" in texts(await chat.say(NCP_KE, "/next", language_code="es"))
+    await chat.say(SEC, f"/grant {STRANGER}")
+    assert "Cycle 2025" in texts(await chat.say(STRANGER, "/cycle"))
+    await chat.say(SEC, f"/revoke {STRANGER}")
+    assert "Secretariat only" in texts(await chat.say(STRANGER, "/cycle"))
+    sent = await chat.say(SEC, f"/revoke {SEC}")
+    assert "PMM_SECRETARIAT_IDS" in texts(sent)
+
+
+async def test_reopen_a_submitted_member(chat, store):
+    await chat.press(NCP_BE, "sub")
+    assert (await store.submission(chat.cycle.id, "BE")).locked
+    sent = await chat.say(SEC, "/reopen BE")
+    assert "can edit its answers again" in texts(sent)
+    assert not (await store.submission(chat.cycle.id, "BE")).locked
+    await chat.drain()
+    assert "reopened" in chat.api.last_to(NCP_BE).text
+
+
+async def test_status_per_member_with_filters(chat, store):
+    await chat.press(NCP_BE, "go:TF-02")
+    await chat.say(NCP_BE, "1300")
+    await chat.press(NCP_FR, "sub", language_code="fr")
+    sent = await chat.say(SEC, "/status")
+    text = texts(sent)
+    assert "1 submitted, 1 in progress, 1 not started" in text
+    assert "BE Belgium — in progress" in text and "FR France — submitted" in text
+    text = texts(await chat.say(SEC, "/status submitted"))
+    assert "FR France" in text and "BE Belgium" not in text
+    text = texts(await chat.say(SEC, "/status esa"))
+    assert "KE Kenya" in text and "FR France" not in text
+
+
+async def test_stats_rates_and_chart(chat, store):
+    cycle = chat.cycle
+    await store.set_kpi_state(cycle.id, "BE", "TF-02", KpiState.BLANK, NCP_BE, reason="no_detail")
+    await store.set_kpi_state(cycle.id, "FR", "TF-02", KpiState.BLANK, NCP_FR, reason="db_planned")
+    await store.set_kpi_state(cycle.id, "KE", "TF-02", KpiState.CONFIRMED, NCP_KE)
+    sent = await chat.say(SEC, "/stats")
+    # TF-02 over 3 Members: 1 answered (33%), 2 blank (67%).
+    assert "TF-02: answered 33%, blank 67% (" in texts(sent)
+    photos = [m for m in sent if m.method == "sendPhoto"]
+    assert photos and photos[0].params["photo"]["data"].startswith(b"\x89PNG")
+
+
+async def test_checks_flag_and_ask_the_ncp(chat, store):
+    cycle = chat.cycle
+    # 50 000 000 AEO trade out of a 1 000 000 total: a part larger than its total.
+    await store.save_answer(cycle.id, "BE", "tf_aeo_trade_value", "50000000", NCP_BE)
+    await store.save_answer(cycle.id, "BE", "tf_trade_value", "1000000", NCP_BE)
+    sent = await chat.say(SEC, "/checks")
+    flagged = [m for m in sent if "TF-03" in m.text]
+    assert flagged, texts(sent)
+    ask = next(d for d in flagged[0].button_data() if d.startswith("fa:"))
+    await chat.press(SEC, ask)
+    await chat.drain()
+    last = chat.api.last_to(NCP_BE)
+    assert "confirm or correct" in last.text and last.button_data()[0].startswith(("e:TF-03:", "go:TF-03"))
+    assert next(f.state for f in await store.flags(cycle.id) if f.kpi == "TF-03") == "asked"
+
+
+async def test_export_workbook_matches_the_store(chat, store):
+    await store.save_answer(chat.cycle.id, "BE", "tf_aeo_valid", "1300", NCP_BE)
+    sent = await chat.say(SEC, "/export")
+    document = next(m for m in sent if m.method == "sendDocument")
+    book = openpyxl.load_workbook(io.BytesIO(document.params["document"]["data"]))
+    rows = list(book.worksheets[0].iter_rows(values_only=True))
+    assert any("BE" in row and "tf_aeo_valid" in row and 1300 in row for row in rows)
+    assert [r.action for r in await store.audit_log() if r.user_id == SEC] == ["export"]
+
+
+async def test_broadcast_in_languages_with_429_and_403_and_report(chat, store):
+    await chat.press(NCP_FR, "sub", language_code="fr")  # FR submitted: not in the "pending" audience
+    await chat.say(SEC, "/broadcast")
+    sent = await chat.say(SEC, "The deadline is near.")
+    assert "bcl:fr" in buttons(sent)
+    await chat.press(SEC, "bcl:es")
+    await chat.say(SEC, "La fecha límite se acerca.")
+    sent = await chat.press(SEC, "bca")
+    assert "bcu:pending" in buttons(sent) and "bcu:r:eur" in buttons(sent)
+    sent = await chat.press(SEC, "bcu:pending")
+    assert "It will go to 2 NCPs." in texts(sent)
+    await chat.press(SEC, "bcs")
+    chat.api.fail("sendMessage", 429, "Too Many Requests: retry after 1", retry_after=1, chat_id=NCP_BE)
+    chat.api.fail("sendMessage", 403, "Forbidden: bot was blocked by the user", chat_id=NCP_KE)
+    assert await chat.drain() == 1
+    received = {uid: [m.text for m in chat.api.messages_to(uid)] for uid in (NCP_BE, NCP_KE, NCP_FR)}
+    assert received[NCP_BE].count("The deadline is near.") == 1  # after the 429, exactly once
+    assert "La fecha límite se acerca." not in received[NCP_KE]  # 403: blocked
+    assert not any("deadline is near" in t for t in received[NCP_FR])
+    assert not (await store.user(NCP_KE)).active
+    assert "1 sent, 0 failed, 1 blocked" in chat.api.last_to(SEC).text
+
+
+async def test_broadcast_resumes_after_a_crash_without_resending(chat, store):
+    await chat.say(SEC, "/broadcast")
+    await chat.say(SEC, "Hello NCPs")
+    await chat.press(SEC, "bca")
+    await chat.press(SEC, "bcu:all")
+    await chat.press(SEC, "bcs")
+    sender = chat.app.bot_data["outbox"]
+    sender.interval = sender.per_chat_gap = 0.0
+    assert await sender.drain_once(limit=1) == 1  # then the process dies
+    restarted = await start_chat(store, chat.catalog, secretariat_ids=frozenset({SEC}), api=chat.api)
+    await restarted.drain()
+    await restarted.app.shutdown()
+    counts = [sum(m.text == "Hello NCPs" for m in chat.api.messages_to(uid)) for uid in (NCP_BE, NCP_FR, NCP_KE)]
+    assert counts == [1, 1, 1]

@@ -1,0 +1,92 @@
+"""Reminders before the deadline, with a controlled clock: offsets, only Members that have
+not submitted, the NCP's language and progress, downtime and restarts, deadline change."""
+
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+
+from bot.scheduler import JOB_PREFIX, schedule_reminders
+from tests.chat import start_chat
+
+SEC, NCP_BE, NCP_FR, NCP_KE = 9001, 1001, 1002, 1003
+
+
+@pytest.fixture
+async def bots(store, catalog, clock):
+    """Starts bots on the same store and fake server, as restarts of one bot."""
+    clock.now = datetime(2026, 3, 10, 8, 0, tzinfo=UTC)
+    await store.open_cycle(2025, deadline=date(2026, 3, 31), opens=date(2026, 1, 1))
+    started = []
+
+    async def start(api=None):
+        chat = await start_chat(store, catalog, secretariat_ids=frozenset({SEC}), api=api)
+        started.append(chat)
+        return chat
+
+    first = await start()
+    for user, member, language in ((NCP_BE, "BE", "fr"), (NCP_FR, "FR", "en"), (NCP_KE, "KE", "es")):
+        await first.say(user, f"/start {await store.create_invite(member, timedelta(days=3))}", language_code=language)
+    await first.press(NCP_FR, "sub")  # FR submitted: never reminded
+    yield start, first
+    for chat in started:
+        await chat.app.shutdown()
+
+
+def reminders_to(chat, user):
+    return [m for m in chat.api.messages_to(user) if m.text.startswith("⏰")]
+
+
+def jobs(chat):
+    # The JobQueue is not started in these tests, so read the due time from the trigger.
+    return sorted(
+        (job.name, job.job.trigger.run_date) for job in chat.app.job_queue.jobs() if job.name.startswith(JOB_PREFIX)
+    )
+
+
+async def test_schedule_has_one_job_per_offset_at_the_configured_hour(bots):
+    _, chat = bots
+    await schedule_reminders(chat.app)
+    due = [t for _, t in jobs(chat)]
+    expected = [datetime(2026, 3, d, 9, 0, tzinfo=UTC) for d in (17, 24, 28, 30)]  # 14, 7, 3, 1 days before
+    assert sorted(due) == expected
+
+
+async def test_due_reminder_goes_only_to_members_not_submitted_in_their_language(bots, clock):
+    start, chat = bots
+    clock.now = datetime(2026, 3, 17, 9, 0, 5, tzinfo=UTC)
+    restarted = await start(chat.api)
+    await restarted.drain()
+    fr = reminders_to(restarted, NCP_BE)
+    es = reminders_to(restarted, NCP_KE)
+    assert len(fr) == 1 and len(es) == 1 and reminders_to(restarted, NCP_FR) == []
+    assert "14 jours" in fr[0].text and "31 mars 2026" in fr[0].text and "0 sur 51" in fr[0].text
+    assert "14 días" in es[0].text and "31 de marzo de 2026" in es[0].text
+    assert fr[0].button_data() == ["n"]  # resumes at the next open KPI
+
+
+async def test_downtime_across_due_times_sends_the_latest_once_and_never_twice(bots, clock):
+    start, chat = bots
+    clock.now = datetime(2026, 3, 25, 12, 0, tzinfo=UTC)  # 14 and 7 days both passed while down
+    again = await start(chat.api)
+    await again.drain()
+    texts = [m.text for m in reminders_to(again, NCP_BE)]
+    assert len(texts) == 1 and "7 jours" in texts[0]  # only the most recent, not a burst
+    for _ in range(2):  # two more restarts: nothing new
+        later = await start(chat.api)
+        await later.drain()
+    assert len(reminders_to(later, NCP_BE)) == 1
+    assert [name for name, _ in jobs(later)] == ["reminder:1:1", "reminder:1:3"]  # only future ones
+
+
+async def test_changing_the_deadline_reschedules_what_was_not_sent(bots, clock):
+    start, chat = bots
+    clock.now = datetime(2026, 3, 25, 12, 0, tzinfo=UTC)
+    bot = await start(chat.api)
+    await bot.drain()  # the 7-day reminder went out
+    await bot.say(SEC, "/cycle deadline 2026-04-30")
+    names = dict(jobs(bot))
+    assert names["reminder:1:14"] == datetime(2026, 4, 16, 9, 0, tzinfo=UTC)
+    assert "reminder:1:7" not in names  # already sent for this cycle
+    assert names["reminder:1:3"] == datetime(2026, 4, 27, 9, 0, tzinfo=UTC)
+    sent = await bot.say(SEC, "/reminders")
+    assert "7 days before" in sent[0].text and "sent to 2 NCPs" in sent[0].text
