@@ -185,13 +185,13 @@ def explanation(L: Lang, catalog: Catalog, kpi: Kpi) -> str:
     if kpi.outcome:
         where += " → " + esc(catalog.outcome_by_id[kpi.outcome].name.get(code))
     parts.append(where)
-    parts.append(f"<b>{L._('Definition')}</b>\n{esc(kpi.description.get(code))}")
-    method = f"<b>{L._('How it is calculated')}</b>\n{esc(kpi.method.get(code))}"
+    parts.append(heading(L._("Definition")) + f"\n{esc(kpi.description.get(code))}")
+    method = heading(L._("How it is calculated")) + f"\n{esc(kpi.method.get(code))}"
     if isinstance(kpi.calculation, ExpressionCalc):
         method += f"\n<code>{esc(kpi.calculation.formula)}</code>"
     parts.append(method)
     points = catalog.main_data_points(kpi)
-    figures = [f"<b>{L._('The figures asked')}</b>"]
+    figures = [heading(L._("The figures asked"))]
     if isinstance(kpi.calculation, ExpressionCalc):
         letters = {v: k for k, v in kpi.calculation.variables.items()}
         for dp in points:
@@ -210,26 +210,33 @@ def explanation(L: Lang, catalog: Catalog, kpi: Kpi) -> str:
     parts.append("\n".join(figures))
     if kpi.disaggregations:
         parts.append(
-            f"<b>{L._('Optional breakdowns')}</b>\n"
+            heading(L._("Optional breakdowns"))
+            + "\n"
             + "\n".join(f"• {esc(d.label.get(code))}" for d in kpi.disaggregations)
         )
     facts = [
-        f"<b>{L._('Result unit')}</b>: {esc(result_unit_label(L, kpi))}",
-        f"<b>{L._('Periodicity')}</b>: {esc(kpi.periodicity.get(code))}",
-        f"<b>{L._('Source of verification')}</b>: {esc(kpi.source.get(code))}",
-        f"<b>{L._('Disclosure')}</b>: {esc(disclosure_label(L, kpi.disclosure.kpi))}",
+        heading(L._("Result unit")) + f": {esc(result_unit_label(L, kpi))}",
+        heading(L._("Periodicity")) + f": {esc(kpi.periodicity.get(code))}",
+        heading(L._("Source of verification")) + f": {esc(kpi.source.get(code))}",
+        heading(L._("Disclosure")) + f": {esc(disclosure_label(L, kpi.disclosure.kpi))}",
     ]
     if kpi.disclosure.breakdown:
-        facts.append(f"<b>{L._('Disclosure of breakdowns')}</b>: {esc(disclosure_label(L, kpi.disclosure.breakdown))}")
+        facts.append(
+            heading(L._("Disclosure of breakdowns")) + f": {esc(disclosure_label(L, kpi.disclosure.breakdown))}"
+        )
     parts.append("\n".join(facts))
-    parts.append(f"<b>{L._('Why it matters')}</b>\n{esc(kpi.rationale.get(code))}")
+    parts.append(heading(L._("Why it matters")) + f"\n{esc(kpi.rationale.get(code))}")
     if kpi.notes:
-        notes = [f"<b>{L._('Notes on this KPI')}</b>"]
+        notes = [heading(L._("Notes on this KPI"))]
         for note in kpi.notes:
             prefix = "⚠️ " if note.kind.value == "seed_defect" else "ℹ️ "
             notes.append(prefix + esc(note.text.get(code)))
         parts.append("\n".join(notes))
     return "\n\n".join(parts)
+
+
+def heading(text: str) -> str:
+    return f"<b>{esc(text)}</b>"
 
 
 def result_unit_label(L: Lang, kpi: Kpi) -> str:

@@ -55,6 +55,8 @@ async def test_a_whole_kpi_in_french(chat, store):
     assert "123,45" in texts(sent[-2:])
     sent += await chat.press(NCP, "c:TF-04", language_code="fr")
     assert "1 sur 51" in texts(sent[-3:])
+    sent += await chat.press(NCP, "x:TF-04", language_code="fr")
+    assert "Mode de calcul" in sent[-1].text or "Mode de calcul" in texts(sent[-3:])
     assert_no_english(sent)
     answers = await store.answers((await store.current_cycle()).id, "BE")
     assert answers["tf_import_release_minutes"].value == "1234.5"
@@ -70,6 +72,8 @@ async def test_a_whole_kpi_in_spanish(chat, store):
     assert "50\u00a0%" in texts(sent[-2:])
     sent += await chat.press(NCP, "b:TF-03", language_code="es")
     assert "La base de datos" in sent[-1].text
+    sent += await chat.say(NCP, "/explain participación de los OEA", language_code="es")
+    assert "Cómo se calcula" in texts(sent[-2:])
     assert_no_english(sent)
 
 

@@ -129,3 +129,16 @@ def test_plural_forms():
     assert fr.ngettext("{n} figure to give for {year}.", "{n} figures to give for {year}.", 1) != fr.ngettext(
         "{n} figure to give for {year}.", "{n} figures to give for {year}.", 3
     )
+
+
+def test_no_translated_call_inside_an_f_string():
+    """pybabel cannot see _("…") inside an f-string (Python 3.11), so it would stay English."""
+    pattern = re.compile(r"""f(["']).*?\{[^}]*\b_\(\s*["']""")
+    offenders = [
+        f"{path.relative_to(ROOT)}:{number}"
+        for folder in ("pmm_core", "conversations", "bot")
+        for path in (ROOT / folder).rglob("*.py")
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1)
+        if pattern.search(line)
+    ]
+    assert not offenders, offenders
