@@ -13,7 +13,8 @@ from babel.messages.pofile import read_po, write_po
 path, mapping_path = sys.argv[1], sys.argv[2]
 with open(path, "rb") as handle:
     catalog = read_po(handle)
-mapping = json.loads(open(mapping_path, encoding="utf-8").read())
+with open(mapping_path, encoding="utf-8") as handle:
+    mapping = json.load(handle)
 for message in catalog:
     if message.id in mapping and not message.string:
         message.string = mapping[message.id]
