@@ -195,7 +195,7 @@ class FakeBotApi:
                 return failure.status, body
         if method == "getUpdates":
             return 200, {"ok": True, "result": self._get_updates(params)}
-        error = self.html_error(params)
+        error = self.html_error(params) or self.buttons_error(params)
         if error is not None:
             return 400, {"ok": False, "error_code": 400, "description": error}
         result = self._answer(method, params)
@@ -233,6 +233,15 @@ class FakeBotApi:
             return True
         if method in ("sendMessage", "editMessageText", "editMessageReplyMarkup", "sendDocument", "sendPhoto"):
             return self._record(method, params)
+        return None
+
+    @staticmethod
+    def buttons_error(params: dict[str, Any]) -> str | None:
+        """Telegram refuses callback data over 64 bytes."""
+        markup = params.get("reply_markup")
+        rows = (json.loads(markup) if isinstance(markup, str) else markup or {}).get("inline_keyboard", [])
+        if any(len(b.get("callback_data", "").encode()) > 64 for row in rows for b in row):
+            return "Bad Request: BUTTON_DATA_INVALID"
         return None
 
     @staticmethod

@@ -392,7 +392,7 @@ def _load(directory: Path) -> Catalog:
             id=dp_id,
             type=DataType.SCALE,
             label=tool.name,
-            question=tool_question or tool.name,
+            question=_tool_question(tool, tool_question),
             help=tool.name,
             choices=tuple(Choice(code=s.code, label=s.label) for s in tool_scale),
             source_file="tools",
@@ -410,6 +410,14 @@ def _load(directory: Path) -> Catalog:
     )
     _check_references(catalog)
     return catalog
+
+
+def _tool_question(tool: Tool, question: Text | None) -> Text:
+    """The tool's name, then the common question: "Revised Kyoto Convention — Is your…"."""
+    if question is None:
+        return tool.name
+    parts = {lang: f"{tool.name.get(lang)} — {question.get(lang)}" for lang in ("en", "fr", "es")}
+    return Text(**parts)
 
 
 _SECTIONS = ("dimension", "outcome", "kpi", "data_point", "blank_reason", "tool", "tool_scale", "tool_question")
