@@ -2,7 +2,8 @@
 
 The bot runs as in production (long polling through PTB's real HTTP stack) against the
 fake Bot API served on loopback, with an embedded SQLite file. The demo seeds a Member
-(Belgium), an open cycle and an invite, and signs you in as that Member's NCP. Inline
+(Belgium), an open cycle and an invite, and signs you in as that Member's NCP and as a
+Secretariat user, so that both sides can be tried. Inline
 buttons are shown as numbered choices: type ``b2`` to press the second one; anything
 else is sent as a message. ``q`` quits.
 """
@@ -25,6 +26,7 @@ from pmm_core.store import Store
 DEMO_USER = 424242
 DEMO_MEMBER = "BE"
 _TAG = re.compile(r"</?(b|i|code|pre|u|s)>")
+FILES = Path("pmm-demo-files")
 
 
 def run_demo(db_path: Path, language: str) -> int:
@@ -32,8 +34,15 @@ def run_demo(db_path: Path, language: str) -> int:
 
 
 def render(message: Sent, numbering_from: int) -> tuple[str, list[str]]:
-    """The message as plain text, and its buttons' callback data in display order."""
+    """The message as plain text, and its buttons' callback data in display order; a
+    document or picture is saved under ./pmm-demo-files/ and its path shown."""
     text = html.unescape(_TAG.sub("", message.text))
+    attachment = message.params.get("document") or message.params.get("photo")
+    if isinstance(attachment, dict):
+        FILES.mkdir(exist_ok=True)
+        path = FILES / attachment["filename"]
+        path.write_bytes(attachment["data"])
+        text = f"📎 {path}" + (f"\n{text}" if text else "")
     data: list[str] = []
     lines = [text]
     for row in message.buttons:
@@ -63,10 +72,17 @@ async def _demo(db_path: Path, language: str) -> int:
     base = api.serve()
     store = await Store.open(db_path)
     first = await _seed(store)
-    settings = Settings(bot_token="123456:DEMO", api_base_url=base, db_path=db_path, _env_file=None)
+    settings = Settings(
+        bot_token="123456:DEMO",
+        api_base_url=base,
+        db_path=db_path,
+        secretariat_ids=frozenset({DEMO_USER}),
+        _env_file=None,
+    )
     app = build_application(settings, load_catalog(), store=store)
     print(f"pmm-bot demo — the real bot, a local Bot API emulator at {base}, database {db_path}.")
-    print("You are the National Contact Point of Belgium. Type b<N> to press button N, text to answer, q to quit.\n")
+    print("You are the National Contact Point of Belgium, and a Secretariat user (try /status, /broadcast, /export).")
+    print("Type b<N> to press button N; anything else is sent as a message; q quits.\n")
     try:
         async with app:
             await app.post_init(app)
