@@ -103,8 +103,11 @@ def _buttons(s: Session, kpi: Kpi, dp: DataPoint, index: int) -> list[list[Butto
     return rows
 
 
-async def ask(update: Update, s: Session, kpi: Kpi, dp: DataPoint, snap: Snapshot | None = None) -> None:
-    """Asks one main data point of the KPI and remembers it as the pending question."""
+async def ask(
+    update: Update, s: Session, kpi: Kpi, dp: DataPoint, snap: Snapshot | None = None, prefix: str = ""
+) -> None:
+    """Asks one main data point of the KPI and remembers it as the pending question
+    (before sending, so that a failed send leaves the right question pending)."""
     assert s.cycle is not None
     snap = snap or await s.snapshot()
     points = s.catalog.main_data_points(kpi)
@@ -112,7 +115,7 @@ async def ask(update: Update, s: Session, kpi: Kpi, dp: DataPoint, snap: Snapsho
     await s.store.set_cursor(s.user.telegram_id, kpi.id, dp.id)
     current = snap.answers[dp.id].value if dp.id in snap.answers else None
     text = question_text(s.lang, kpi, dp, index, len(points), s.cycle.year, current)
-    await send(update, text, _buttons(s, kpi, dp, index))
+    await send(update, prefix + text, _buttons(s, kpi, dp, index))
 
 
 async def start_kpi(update: Update, s: Session, kpi: Kpi) -> None:
@@ -132,20 +135,23 @@ async def start_kpi(update: Update, s: Session, kpi: Kpi) -> None:
 
 
 async def ask_next(
-    update: Update, s: Session, kpi: Kpi, after: str | None = None, snap: Snapshot | None = None
+    update: Update, s: Session, kpi: Kpi, after: str | None = None, snap: Snapshot | None = None, prefix: str = ""
 ) -> None:
-    """Asks the next unanswered figure of the KPI, or shows its result when all are given."""
+    """Asks the next unanswered figure of the KPI, or shows its result when all are given;
+    `prefix` (e.g. "Saved: …") opens that same message."""
     snap = snap or await s.snapshot()
     dp = snap.next_data_point(kpi, s.skipped, after)
     if dp is None and after is not None:
         dp = snap.next_data_point(kpi, s.skipped)
     if dp is not None:
-        await ask(update, s, kpi, dp, snap)
+        await ask(update, s, kpi, dp, snap, prefix)
         return
     if snap.unanswered(kpi):
+        await s.store.set_cursor(s.user.telegram_id, None, None)
         await send(
             update,
-            s.lang.ngettext(
+            prefix
+            + s.lang.ngettext(
                 "{n} figure of this KPI is still to come; /next brings you back to it.",
                 "{n} figures of this KPI are still to come; /next brings you back to them.",
                 len(snap.unanswered(kpi)),
@@ -153,10 +159,10 @@ async def ask_next(
         )
         await continue_next(update, s, snap=snap)
         return
-    await show_result(update, s, kpi, snap)
+    await show_result(update, s, kpi, snap, prefix)
 
 
-async def show_result(update: Update, s: Session, kpi: Kpi, snap: Snapshot) -> None:
+async def show_result(update: Update, s: Session, kpi: Kpi, snap: Snapshot, prefix: str = "") -> None:
     L = s.lang
     await s.store.set_cursor(s.user.telegram_id, kpi.id, RESULT)
     result = compute(s.catalog, kpi, snap.values)
@@ -164,7 +170,7 @@ async def show_result(update: Update, s: Session, kpi: Kpi, snap: Snapshot) -> N
         buttons = [[(L._("Confirm"), f"c:{kpi.id}"), (L._("Change a figure"), f"ch:{kpi.id}")]]
     else:
         buttons = [[(L._("Change a figure"), f"ch:{kpi.id}"), (L._("Leave this KPI blank"), f"b:{kpi.id}")]]
-    await send(update, result_text(L, s.catalog, kpi, snap), buttons)
+    await send(update, prefix + result_text(L, s.catalog, kpi, snap), buttons)
 
 
 async def continue_next(update: Update, s: Session, snap: Snapshot | None = None) -> None:
@@ -240,14 +246,10 @@ async def store_answer(update: Update, s: Session, kpi: Kpi, dp: DataPoint, valu
     s.skipped.discard(dp.id)
     if was_done and (old is None or old.value != value):
         await s.store.set_kpi_state(s.cycle.id, s.user.member, kpi.id, KpiState.IN_PROGRESS, s.user.telegram_id)
-    await send(
-        update,
-        "✔️ "
-        + s.lang._("Saved: {figure} = {value}").format(
-            figure=esc(dp.label.get(s.lang.code)), value=f"<b>{esc(s.lang.value(dp, value))}</b>"
-        ),
+    saved = "✔️ " + s.lang._("Saved: {figure} = {value}").format(
+        figure=esc(dp.label.get(s.lang.code)), value=f"<b>{esc(s.lang.value(dp, value))}</b>"
     )
-    await ask_next(update, s, kpi, after=dp.id)
+    await ask_next(update, s, kpi, after=dp.id, prefix=saved + "\n\n")
 
 
 # ---- breakdowns -------------------------------------------------------------------

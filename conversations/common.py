@@ -142,18 +142,6 @@ async def send(update: Update, text: str, buttons: Sequence[Sequence[Button]] = 
         return None
 
 
-async def edit(update: Update, text: str, buttons: Sequence[Sequence[Button]] = ()) -> None:
-    """Replaces the pressed message's text; falls back to a new message if that fails."""
-    query = update.callback_query
-    try:
-        assert query is not None
-        await query.edit_message_text(text, parse_mode=ParseMode.HTML, reply_markup=keyboard(buttons))
-    except BadRequest as exc:
-        if "not modified" in str(exc).lower():
-            return
-        await send(update, text, buttons)
-
-
 async def answer_query(update: Update, text: str | None = None) -> None:
     """Acknowledges a button press (stops the spinner); failures are harmless."""
     if update.callback_query is not None:

@@ -19,7 +19,7 @@ from conversations import collect, secretariat
 from conversations.common import Session, answer_query, esc, send, session
 from conversations.explain import explain_query
 from conversations.i18n import LANGUAGE_NAMES, LANGUAGES, lang
-from pmm_core.answers import N_
+from pmm_core.answers import N_, AnswerError, parse_number
 from pmm_core.store import InviteProblem
 
 # The command menu (setMyCommands), translated per language at start-up.
@@ -153,6 +153,15 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         if s.user.cursor_dp == collect.COMMENT:
             if await collect.require_ncp(update, s):
                 await collect.on_blank_comment(update, s, kpi)
+            return
+        if s.user.cursor_dp == collect.RESULT and not isinstance(
+            parse_number(update.message.text, s.lang.code), AnswerError
+        ):
+            # A figure typed while the result waits for Confirm: show the way to change one.
+            await send(
+                update, s.lang._("To change a figure, press Change a figure; to keep the result, press Confirm.")
+            )
+            await collect.continue_next(update, s)
             return
         dp = s.catalog.data_points.get(s.user.cursor_dp or "")
         if dp is not None:

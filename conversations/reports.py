@@ -238,5 +238,7 @@ async def on_export(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         data = await export.build_workbook(s.store, s.catalog, s.cycle, s.lang._, s.lang.code)
         filename = f"pmm-{s.cycle.year}.xlsx"
     await s.store.log_action(s.user.telegram_id, "export", filename)
-    caption = s.lang._("PMM {year} data, as of {date}.").format(year=s.cycle.year, date=s.lang.date(s.store.clock().date()))
+    caption = s.lang._("PMM {year} data, as of {date}.").format(
+        year=s.cycle.year, date=s.lang.date(s.store.clock().date())
+    )
     await update.effective_chat.send_document(document=io.BytesIO(data), filename=filename, caption=caption)

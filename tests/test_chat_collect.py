@@ -214,3 +214,23 @@ async def test_tools_scale_questions_use_buttons(chat):
     for i in range(len(chat.catalog.tools)):
         sent = await chat.press(NCP, f"a:WT-01:{i}:3")
     assert "100%" in texts(sent)  # aware of every tool
+
+
+async def test_a_telegram_failure_on_the_reply_loses_no_answer(chat):
+    await chat.press(NCP, "go:TF-02")
+    chat.api.fail("sendMessage", 502, "Bad Gateway", chat_id=NCP)  # the "Saved" reply fails
+    sent = await chat.say(NCP, "1300")
+    assert await answers(chat) == {"tf_aeo_valid": "1300"}  # stored before replying
+    assert "something went wrong" in texts(sent)  # the user is told, politely
+    sent = await chat.say(NCP, "/next")
+    assert "Question 2 of 2" in texts(sent)  # and continues where they stand
+
+
+async def test_a_figure_typed_while_the_result_waits_points_to_the_buttons(chat):
+    await chat.press(NCP, "go:TF-02")
+    await chat.say(NCP, "1300")
+    await chat.say(NCP, "1000")
+    sent = await chat.say(NCP, "1200")
+    assert "Change a figure" in sent[0].text
+    assert "c:TF-02" in buttons(sent)
+    assert await answers(chat) == {"tf_aeo_valid": "1300", "tf_aeo_valid_prev": "1000"}
