@@ -31,7 +31,7 @@ from pmm_core.answers import AnswerError, validate
 from pmm_core.catalog import DataPoint, DataType, Kpi
 from pmm_core.progress import Snapshot, Status
 from pmm_core.results import Computed, compute
-from pmm_core.store import KpiState
+from pmm_core.store import Answer, KpiState
 
 RESULT = "=result"  # cursor: the result is on screen, waiting for Confirm
 COMMENT = "=comment"  # cursor: waiting for the optional comment of a blank KPI
@@ -246,10 +246,13 @@ async def store_answer(update: Update, s: Session, kpi: Kpi, dp: DataPoint, valu
     s.skipped.discard(dp.id)
     if was_done and (old is None or old.value != value):
         await s.store.set_kpi_state(s.cycle.id, s.user.member, kpi.id, KpiState.IN_PROGRESS, s.user.telegram_id)
+        snap = await s.snapshot()
+    else:  # the store now holds exactly this: no need to read it again
+        snap = snap.with_answer(dp.id, Answer(value, s.user.telegram_id, ""), kpi.id)
     saved = "✔️ " + s.lang._("Saved: {figure} = {value}").format(
         figure=esc(dp.label.get(s.lang.code)), value=f"<b>{esc(s.lang.value(dp, value))}</b>"
     )
-    await ask_next(update, s, kpi, after=dp.id, prefix=saved + "\n\n")
+    await ask_next(update, s, kpi, after=dp.id, snap=snap, prefix=saved + "\n\n")
 
 
 # ---- breakdowns -------------------------------------------------------------------

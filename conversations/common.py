@@ -76,7 +76,7 @@ async def session(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Session
     tg_user = update.effective_user
     assert tg_user is not None
     language = pick_language(tg_user.language_code, deps.default_language)
-    user = await deps.store.touch_user(tg_user.id, tg_user.full_name, language)
+    user = await deps.store.visit(tg_user.id, tg_user.full_name, language)
     cycle = await deps.store.current_cycle()
     skipped = context.user_data.setdefault("skipped", set()) if context.user_data is not None else set()
     return Session(deps, user, lang(user.language, deps.default_language), cycle, update.update_id, skipped)
