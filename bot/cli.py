@@ -21,6 +21,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from bot.settings import Settings, SettingsError, load_settings
+from conversations.i18n import CatalogMissing
 from pmm_core.catalog import CatalogError, load_catalog
 from pmm_core.members import DEFAULT_CSV, MemberFileError, read_members
 from pmm_core.store import Cycle, Store, StoreVersionError
@@ -82,7 +83,7 @@ def main(argv: list[str] | None = None) -> int:
     except SettingsError as exc:
         print(f"pmm-bot: {exc}", file=sys.stderr)
         return 2
-    except (CatalogError, MemberFileError, StoreVersionError, ValueError) as exc:
+    except (CatalogError, CatalogMissing, MemberFileError, StoreVersionError, ValueError) as exc:
         print(f"pmm-bot: {exc}", file=sys.stderr)
         return 1
 

@@ -94,20 +94,22 @@ class Lang:
         return self.number(samples.get(dp.type, Decimal(1)))
 
 
-_LOADED: dict[str, Lang] = {}
+_LOADED: dict[Path, dict[str, Lang]] = {}
 
 
 def load_languages(locales_dir: Path = LOCALES_DIR) -> dict[str, Lang]:
-    """Loads every language's compiled catalog; fails fast if one is missing."""
-    if not _LOADED:
+    """Loads every language's compiled catalog once; fails fast if one is missing."""
+    if locales_dir not in _LOADED:
+        languages = {}
         for code in LANGUAGES:
             mo = locales_dir / code / "LC_MESSAGES" / f"{DOMAIN}.mo"
             if not mo.is_file():
                 raise CatalogMissing(
                     f"the {code} interface catalog is not compiled ({mo} is missing): run scripts/i18n.sh compile"
                 )
-            _LOADED[code] = Lang(code, Translations.load(str(locales_dir), [code], DOMAIN))
-    return _LOADED
+            languages[code] = Lang(code, Translations.load(str(locales_dir), [code], DOMAIN))
+        _LOADED[locales_dir] = languages
+    return _LOADED[locales_dir]
 
 
 def lang(code: str | None, default: str = "en") -> Lang:

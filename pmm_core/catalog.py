@@ -293,8 +293,17 @@ class Catalog(_Model):
         ids = dict.fromkeys(i for d in kpi.disaggregations for i in d.data_points)
         return tuple(self.data_points[i] for i in ids)
 
+    @cached_property
+    def _kpis_by_data_point(self) -> dict[str, tuple[Kpi, ...]]:
+        index: dict[str, list[Kpi]] = {}
+        for kpi in self.kpis:
+            for dp in self.main_data_points(kpi):
+                index.setdefault(dp.id, []).append(kpi)
+        return {dp_id: tuple(kpis) for dp_id, kpis in index.items()}
+
     def kpis_using(self, data_point_id: str) -> tuple[Kpi, ...]:
-        return tuple(k for k in self.kpis if any(dp.id == data_point_id for dp in self.main_data_points(k)))
+        """The KPIs that ask this data point among their main figures."""
+        return self._kpis_by_data_point.get(data_point_id, ())
 
     def kpis_of(self, dimension_id: str) -> tuple[Kpi, ...]:
         return tuple(k for k in self.kpis if k.dimension == dimension_id)

@@ -11,7 +11,7 @@ from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 from babel.support import Translations
 
-from conversations.i18n import DOMAIN, LOCALES_DIR, lang
+from conversations.i18n import DOMAIN, LOCALES_DIR, CatalogMissing, lang, load_languages
 from pmm_core.catalog import load_catalog
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -142,3 +142,12 @@ def test_no_translated_call_inside_an_f_string():
         if pattern.search(line)
     ]
     assert not offenders, offenders
+
+
+def test_start_up_fails_fast_without_a_compiled_catalog(tmp_path):
+    for code in ("en", "fr"):  # Spanish is missing
+        folder = tmp_path / code / "LC_MESSAGES"
+        folder.mkdir(parents=True)
+        (folder / f"{DOMAIN}.mo").write_bytes((LOCALES_DIR / code / "LC_MESSAGES" / f"{DOMAIN}.mo").read_bytes())
+    with pytest.raises(CatalogMissing, match="es interface catalog is not compiled"):
+        load_languages(tmp_path)
