@@ -18,7 +18,7 @@ from telegram.ext import AIORateLimiter, Application, ContextTypes
 from telegram.request import BaseRequest
 
 from bot.outbox import OutboxSender
-from bot.scheduler import schedule_reminders
+from bot.scheduler import refresh_regularly, schedule_reminders
 from bot.settings import Settings
 from conversations import collect, explain, onboarding, review, secretariat
 from conversations.common import Deps, send
@@ -89,6 +89,7 @@ async def _post_init(app: Application) -> None:
     app.bot_data["outbox"] = sender
     await schedule_reminders(app)
     if app.bot_data["background"]:
+        refresh_regularly(app)
         app.bot_data["outbox_task"] = asyncio.get_running_loop().create_task(sender.run(), name="outbox")
 
 

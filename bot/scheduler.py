@@ -62,6 +62,20 @@ async def _reminder_job(context: ContextTypes.DEFAULT_TYPE) -> None:
         await queue_reminders(context.application, cycle, days)
 
 
+REFRESH = timedelta(minutes=15)
+
+
+async def _refresh_job(context: ContextTypes.DEFAULT_TYPE) -> None:
+    await schedule_reminders(context.application)
+
+
+def refresh_regularly(app: Application) -> None:
+    """Rebuilds the schedule every 15 minutes, so that a cycle opened or re-dated with the
+    CLI while the bot runs is picked up without a restart."""
+    if app.job_queue is not None:
+        app.job_queue.run_repeating(_refresh_job, interval=REFRESH, first=REFRESH, name="reminders-refresh")
+
+
 async def schedule_reminders(app: Application) -> int:
     """Rebuilds the reminder jobs from the store and sends the most recent missed one.
     Returns the number of reminders queued by the catch-up."""

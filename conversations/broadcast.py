@@ -36,9 +36,13 @@ async def on_broadcast(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     if s is None:
         return
     _draft(context).clear()
-    _draft(context).update({"step": "en", "texts": {}})
+    _draft(context).update({"step": s.lang.code, "texts": {}})
     await send(
-        update, s.lang._("Type the message in English. You can add French and Spanish versions next. /cancel to stop.")
+        update,
+        s.lang._(
+            "Type the message in {language}. You can add the other languages next; NCPs get their own language, "
+            "or English, or the first version written. /cancel to stop."
+        ).format(language=language_name(s.lang.code, s.lang)),
     )
 
 
@@ -126,7 +130,7 @@ async def on_broadcast_button(update: Update, context: ContextTypes.DEFAULT_TYPE
     elif action == "bcs" and draft.get("audience"):
         recipients = await _recipients(s, draft["audience"])
         texts: dict[str, str] = draft["texts"]
-        fallback = texts.get("en") or next(iter(texts.values()))
+        fallback = texts.get("en") or next(iter(texts.values()))  # dicts keep the writing order
         messages = [OutMessage(str(uid), uid, texts.get(language, fallback)) for uid, language, _ in recipients]
         await s.store.create_broadcast(s.user.telegram_id, draft["audience"], texts, messages)
         draft.clear()

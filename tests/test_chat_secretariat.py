@@ -186,3 +186,18 @@ async def test_broadcast_resumes_after_a_crash_without_resending(chat, store):
     await restarted.app.shutdown()
     counts = [sum(m.text == "Hello NCPs" for m in chat.api.messages_to(uid)) for uid in (NCP_BE, NCP_FR, NCP_KE)]
     assert counts == [1, 1, 1]
+
+
+async def test_broadcast_written_in_spanish_reaches_everyone(chat, store):
+    await chat.say(SEC, "/language")
+    await chat.press(SEC, "l:es")
+    sent = await chat.say(SEC, "/broadcast")
+    assert "español" in sent[0].text
+    await chat.say(SEC, "Recuerden enviar sus datos.")
+    await chat.press(SEC, "bca")
+    await chat.press(SEC, "bcu:all")
+    await chat.press(SEC, "bcs")
+    await chat.drain()
+    # No English or French version: every NCP gets the only version written.
+    for ncp in (NCP_BE, NCP_FR, NCP_KE):
+        assert chat.api.last_to(ncp).text == "Recuerden enviar sus datos."
