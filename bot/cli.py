@@ -167,7 +167,9 @@ async def _cycle(args: argparse.Namespace, settings: Settings, store: Store) -> 
     elif args.action == "deadline":
         cycle = await _open_cycle(store)
         await store.set_deadline(cycle.id, args.deadline)
-        print(f"cycle {cycle.year}: deadline {args.deadline} (a running bot reschedules its reminders within 15 minutes)")
+        print(
+            f"cycle {cycle.year}: deadline {args.deadline} (a running bot reschedules its reminders within 15 minutes)"
+        )
     else:
         cycle = await _open_cycle(store)
         await store.close_cycle(cycle.id)
