@@ -280,7 +280,7 @@ class Store:
         (a write per message would only cost time: last activity needs no finer grain)."""
         user = await self.user(telegram_id)
         cutoff = (self.clock() - every).astimezone(UTC).isoformat(timespec="seconds")
-        if user is not None and user.last_seen >= cutoff and user.name == name:
+        if user is not None and user.last_seen >= cutoff and user.name == name and user.active:
             return user
         return await self.touch_user(telegram_id, name, language)
 
@@ -290,7 +290,7 @@ class Store:
             await db.execute(
                 "INSERT INTO users (telegram_id, name, language, created_at, last_seen) "
                 "VALUES (?, ?, ?, ?, ?) ON CONFLICT (telegram_id) DO UPDATE SET "
-                "name = excluded.name, last_seen = excluded.last_seen",
+                "name = excluded.name, last_seen = excluded.last_seen, active = 1",  # writing to us: not blocking us
                 (telegram_id, name, language, db.now, db.now),
             )
         user = await self.user(telegram_id)

@@ -201,3 +201,17 @@ async def test_broadcast_written_in_spanish_reaches_everyone(chat, store):
     # No English or French version: every NCP gets the only version written.
     for ncp in (NCP_BE, NCP_FR, NCP_KE):
         assert chat.api.last_to(ncp).text == "Recuerden enviar sus datos."
+
+
+async def test_an_ncp_who_blocked_the_bot_is_back_when_they_write_again(chat, store):
+    await chat.say(SEC, "/broadcast")
+    await chat.say(SEC, "Hello")
+    await chat.press(SEC, "bca")
+    await chat.press(SEC, "bcu:all")
+    chat.api.fail("sendMessage", 403, "Forbidden: bot was blocked by the user", chat_id=NCP_BE)
+    await chat.press(SEC, "bcs")
+    await chat.drain()
+    assert not (await store.user(NCP_BE)).active
+    sent = await chat.say(NCP_BE, "/next")  # unblocked the bot and wrote again
+    assert "TF-01" in texts(sent)
+    assert (await store.user(NCP_BE)).active
