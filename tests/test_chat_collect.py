@@ -234,3 +234,24 @@ async def test_a_figure_typed_while_the_result_waits_points_to_the_buttons(chat)
     assert "Change a figure" in sent[0].text
     assert "c:TF-02" in buttons(sent)
     assert await answers(chat) == {"tf_aeo_valid": "1300", "tf_aeo_valid_prev": "1000"}
+
+
+async def test_optional_breakdown_after_confirm(chat):
+    await chat.press(NCP, "go:TF-03")
+    await chat.say(NCP, "250")
+    await chat.say(NCP, "1000")
+    sent = await chat.press(NCP, "c:TF-03")
+    assert "dg:TF-03:0" in buttons(sent) and "n" in buttons(sent)  # offered, never forced
+    sent = await chat.press(NCP, "dg:TF-03:0")
+    assert "Question 1 of 4" in sent[0].text
+    await chat.say(NCP, "100")
+    sent = await chat.say(NCP, "abc")
+    assert "is not a number" in sent[0].text and "Question 2 of 4" in sent[1].text  # asked again
+    sent = await chat.press(NCP, "ds:TF-03:tf_trade_value_import")  # skip this figure
+    assert "Question 3 of 4" in sent[-1].text
+    sent = await chat.press(NCP, "n")  # stop the breakdown: on to the next KPI
+    assert "TF-01" in texts(sent)
+    stored = await answers(chat)
+    assert stored["tf_aeo_trade_value_import"] == "100"
+    assert "tf_trade_value_import" not in stored
+    assert (await states(chat))["TF-03"][0] is KpiState.CONFIRMED  # the breakdown changes no status
