@@ -125,13 +125,13 @@ async def on_friction(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     rows = [
         r
         for r in await analytics.friction(s.store, s.catalog, s.cycle)
-        if r.explains or r.changes_after_confirm or r.blanks
+        if r.explains or r.figure_changes or r.blanks
     ]
     if not rows:
         await send(update, L._("No friction recorded yet."))
         return
     lines = ["<b>" + L._("KPI friction: explanations asked · figures changed · left blank") + "</b>"]
-    lines += [f"{r.kpi_id}: {r.explains} · {r.changes_after_confirm} · {r.blanks}" for r in rows[:30]]
+    lines += [f"{r.kpi_id}: {r.explains} · {r.figure_changes} · {r.blanks}" for r in rows[:30]]
     await send(update, "\n".join(lines))
 
 

@@ -57,12 +57,12 @@ class KpiStats:
 class Friction:
     kpi_id: str
     explains: int
-    changes_after_confirm: int
+    figure_changes: int
     blanks: int
 
     @property
     def total(self) -> int:
-        return self.explains + self.changes_after_confirm + self.blanks
+        return self.explains + self.figure_changes + self.blanks
 
 
 def region_order(region: str) -> int:

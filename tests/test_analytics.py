@@ -139,7 +139,7 @@ async def test_friction_counts_and_order(store, clock, catalog):
     cycle = await _scenario(store, clock)
     rows = await friction(store, catalog, cycle)
     assert len(rows) == len(catalog.kpis)
-    top = [(f.kpi_id, f.explains, f.changes_after_confirm, f.blanks) for f in rows[:4]]
+    top = [(f.kpi_id, f.explains, f.figure_changes, f.blanks) for f in rows[:4]]
     # The corrected figure is shared by TF-05 and TF-06; unchanged re-saves and first answers do not count.
     assert top == [
         ("TF-02", 2, 0, 2),
@@ -147,7 +147,7 @@ async def test_friction_counts_and_order(store, clock, catalog):
         ("TF-05", 1, 1, 0),
         ("TF-06", 0, 1, 0),
     ]
-    assert all(f.explains + f.changes_after_confirm + f.blanks == 0 for f in rows[4:])
+    assert all(f.explains + f.figure_changes + f.blanks == 0 for f in rows[4:])
 
 
 def test_region_names_cover_the_six_regions():
