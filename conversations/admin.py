@@ -12,7 +12,6 @@ from conversations.common import esc, send
 from conversations.i18n import LANGUAGE_NAMES, Lang, lang
 from conversations.staff import (
     find_member,
-    need_cycle,
     secretariat_session,
     send_long,
     wake,
@@ -218,8 +217,8 @@ async def on_reminders(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     """/reminders: what is scheduled and what was sent."""
     from bot.scheduler import slots
 
-    s = await secretariat_session(update, context)
-    if s is None or not await need_cycle(update, s):
+    s = await secretariat_session(update, context, with_cycle=True)
+    if s is None:
         return
     assert s.cycle is not None
     L = s.lang

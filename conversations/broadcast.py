@@ -14,12 +14,12 @@ from telegram.constants import ParseMode
 from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
-from conversations.common import Deps, Session, answer_query, send, session
+from conversations.common import Deps, Session, send
 from conversations.i18n import LANGUAGES, lang
 from conversations.staff import (
     language_name,
     region_name,
-    require_secretariat,
+    secretariat_press,
     secretariat_session,
     wake,
 )
@@ -91,15 +91,13 @@ async def _recipients(s: Session, audience: str) -> list[tuple[int, str, str]]:
 
 
 async def on_broadcast_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    query = update.callback_query
-    assert query is not None and query.data is not None
-    s = await session(update, context)
-    await answer_query(update)
-    if not await require_secretariat(update, s):
+    pressed = await secretariat_press(update, context)
+    if pressed is None:
         return
+    s, data = pressed
     L = s.lang
     draft = _draft(context)
-    action, _, arg = query.data.partition(":")
+    action, _, arg = data.partition(":")
     if action == "bcx":
         draft.clear()
         await send(update, L._("Broadcast cancelled."))

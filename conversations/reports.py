@@ -9,13 +9,12 @@ from decimal import Decimal
 from telegram import Update
 from telegram.ext import ContextTypes
 
-from conversations.common import answer_query, esc, send, session
+from conversations.common import esc, send
 from conversations.i18n import Lang, lang
 from conversations.staff import (
     STATES,
-    need_cycle,
     region_name,
-    require_secretariat,
+    secretariat_press,
     secretariat_session,
     send_long,
     send_photo,
@@ -30,8 +29,8 @@ from pmm_core.store import OutMessage
 # ---- progress and analytics -----------------------------------------------------------
 async def on_status(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/status [REGION] [STATE]: every participating Member's progress."""
-    s = await secretariat_session(update, context)
-    if s is None or not await need_cycle(update, s):
+    s = await secretariat_session(update, context, with_cycle=True)
+    if s is None:
         return
     assert s.cycle is not None
     L = s.lang
@@ -76,8 +75,8 @@ async def on_status(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 async def on_stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/stats [REGION]: response and blank rates per KPI, blank reasons, with charts."""
-    s = await secretariat_session(update, context)
-    if s is None or not await need_cycle(update, s):
+    s = await secretariat_session(update, context, with_cycle=True)
+    if s is None:
         return
     assert s.cycle is not None
     L = s.lang
@@ -117,15 +116,13 @@ async def on_stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 async def on_friction(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/friction: the KPIs NCPs struggle with (explanations asked, figures changed, blanks)."""
-    s = await secretariat_session(update, context)
-    if s is None or not await need_cycle(update, s):
+    s = await secretariat_session(update, context, with_cycle=True)
+    if s is None:
         return
     assert s.cycle is not None
     L = s.lang
     rows = [
-        r
-        for r in await analytics.friction(s.store, s.catalog, s.cycle)
-        if r.explains or r.figure_changes or r.blanks
+        r for r in await analytics.friction(s.store, s.catalog, s.cycle) if r.explains or r.figure_changes or r.blanks
     ]
     if not rows:
         await send(update, L._("No friction recorded yet."))
@@ -138,8 +135,8 @@ async def on_friction(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
 # ---- data checks ----------------------------------------------------------------------
 async def on_checks(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/checks: runs the data checks and lists the flags still to review."""
-    s = await secretariat_session(update, context)
-    if s is None or not await need_cycle(update, s):
+    s = await secretariat_session(update, context, with_cycle=True)
+    if s is None:
         return
     assert s.cycle is not None
     L = s.lang
@@ -177,13 +174,11 @@ def _flag_kind(L: Lang, kind: str) -> str:
 
 
 async def on_flag_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    query = update.callback_query
-    assert query is not None and query.data is not None
-    s = await session(update, context)
-    await answer_query(update)
-    if not await require_secretariat(update, s):
+    pressed = await secretariat_press(update, context)
+    if pressed is None:
         return
-    action, _, raw = query.data.partition(":")
+    s, data = pressed
+    action, _, raw = data.partition(":")
     flag = (
         await s.store.set_flag_state(int(raw), "asked" if action == "fa" else "explained", s.user.telegram_id)
         if raw.isdigit()
@@ -226,8 +221,8 @@ async def on_flag_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
 # ---- export ---------------------------------------------------------------------------
 async def on_export(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/export [csv]: the cycle's data as an XLSX workbook (or CSV), headers in your language."""
-    s = await secretariat_session(update, context)
-    if s is None or not await need_cycle(update, s):
+    s = await secretariat_session(update, context, with_cycle=True)
+    if s is None:
         return
     assert s.cycle is not None and update.effective_chat is not None
     csv = (context.args or [""])[0].lower() == "csv"

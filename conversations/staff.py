@@ -11,7 +11,7 @@ from telegram import Update
 from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
-from conversations.common import Session, send, session, split_text
+from conversations.common import Session, answer_query, send, session, split_text
 from conversations.i18n import LANGUAGES, Lang
 from pmm_core import analytics
 from pmm_core.members import Member
@@ -27,9 +27,27 @@ async def require_secretariat(update: Update, s: Session) -> bool:
     return False
 
 
-async def secretariat_session(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Session | None:
+async def secretariat_session(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, *, with_cycle: bool = False
+) -> Session | None:
+    """The caller's session if they are Secretariat (and, with `with_cycle`, a cycle is
+    open); otherwise None, after telling them why in one line."""
     s = await session(update, context)
-    return s if await require_secretariat(update, s) else None
+    if not await require_secretariat(update, s):
+        return None
+    if with_cycle and s.cycle is None:
+        await send(update, s.lang._("No cycle is open."))
+        return None
+    return s
+
+
+async def secretariat_press(update: Update, context: ContextTypes.DEFAULT_TYPE) -> tuple[Session, str] | None:
+    """A Secretariat button press: the session and the callback data, or None if refused."""
+    query = update.callback_query
+    assert query is not None and query.data is not None
+    s = await session(update, context)
+    await answer_query(update)
+    return (s, query.data) if await require_secretariat(update, s) else None
 
 
 def find_member(members: list[Member], text: str) -> Member | None:
@@ -68,13 +86,6 @@ async def send_photo(update: Update, png: bytes, filename: str) -> None:
     assert update.effective_chat is not None
     with contextlib.suppress(TelegramError):  # the text above already carries the figures
         await update.effective_chat.send_photo(photo=io.BytesIO(png), filename=filename)
-
-
-async def need_cycle(update: Update, s: Session) -> bool:
-    if s.cycle is None:
-        await send(update, s.lang._("No cycle is open."))
-        return False
-    return True
 
 
 def wake(context: ContextTypes.DEFAULT_TYPE) -> None:

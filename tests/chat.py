@@ -13,7 +13,7 @@ from bot.app import build_application
 from bot.emulator import FakeBotApi, Sent
 from bot.settings import Settings
 from pmm_core.catalog import Catalog
-from pmm_core.store import Store
+from pmm_core.store import Cycle, Store
 
 TOKEN = "123456:TEST-TOKEN"
 
@@ -24,6 +24,7 @@ class Chat:
     app: Application
     store: Store
     catalog: Catalog
+    cycle: Cycle | None = None
 
     async def _process(self, update: dict) -> list[Sent]:
         before = len(self.api.sent)

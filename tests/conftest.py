@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import pytest
 
 from pmm_core.catalog import Catalog, load_catalog
 from pmm_core.members import Member
-from pmm_core.store import Store
+from pmm_core.store import Cycle, Store
+from tests.chat import Chat, start_chat
+
+SECRETARIAT = 9001
 
 
 class Clock:
@@ -38,3 +41,17 @@ async def store(tmp_path, clock) -> AsyncIterator[Store]:
     await store.import_members([Member("BE", "eur"), Member("FR", "eur"), Member("KE", "esa")])
     yield store
     await store.close()
+
+
+@pytest.fixture
+async def cycle(store) -> Cycle:
+    return await store.open_cycle(2025, deadline=date(2026, 3, 31), opens=date(2026, 1, 1))
+
+
+@pytest.fixture
+async def chat(store, catalog, cycle) -> AsyncIterator[Chat]:
+    """The bot on `store` with the 2025 cycle open; user 9001 is a Secretariat user."""
+    chat = await start_chat(store, catalog, secretariat_ids=frozenset({SECRETARIAT}))
+    chat.cycle = cycle
+    yield chat
+    await chat.app.shutdown()

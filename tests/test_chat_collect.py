@@ -1,24 +1,21 @@
 """The NCP's KPI walk-through, driven through the real PTB stack against the fake Bot API."""
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 
 from pmm_core.store import KpiState
-from tests.chat import buttons, start_chat, texts
+from tests.chat import buttons, texts
 
 NCP, NCP2, OTHER = 1001, 1002, 2001
 
 
 @pytest.fixture
-async def chat(store, catalog):
-    cycle = await store.open_cycle(2025, deadline=date(2026, 3, 31), opens=date(2026, 1, 1))
-    chat = await start_chat(store, catalog)
-    chat.cycle = cycle
+async def chat(chat, store):
+    """Two NCPs of Belgium and one of France."""
     for user, member in ((NCP, "BE"), (NCP2, "BE"), (OTHER, "FR")):
         await chat.say(user, f"/start {await store.create_invite(member, timedelta(days=3))}")
-    yield chat
-    await chat.app.shutdown()
+    return chat
 
 
 async def answers(chat, member="BE"):

@@ -2,13 +2,12 @@
 formats are accepted, and a language switch re-asks the pending question in the new one."""
 
 import re
-from datetime import date, timedelta
+from datetime import timedelta
 
-import pytest
 from babel.messages.pofile import read_po
 
 from conversations.i18n import DOMAIN, LOCALES_DIR
-from tests.chat import start_chat, texts
+from tests.chat import texts
 
 NCP = 1001
 
@@ -32,14 +31,6 @@ FRAGMENTS = english_fragments()
 def assert_no_english(sent):
     leaks = [f for f in FRAGMENTS for m in sent if f in m.text]
     assert not leaks, f"English in the chat: {leaks[:5]}"
-
-
-@pytest.fixture
-async def chat(store, catalog):
-    await store.open_cycle(2025, deadline=date(2026, 3, 31), opens=date(2026, 1, 1))
-    chat = await start_chat(store, catalog)
-    yield chat
-    await chat.app.shutdown()
 
 
 async def test_a_whole_kpi_in_french(chat, store):

@@ -1,20 +1,12 @@
 """Onboarding: invite codes, the public help, groups, language."""
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 
-from tests.chat import buttons, start_chat, texts
+from tests.chat import buttons, texts
 
 NCP = 1001
-
-
-@pytest.fixture
-async def chat(store, catalog):
-    await store.open_cycle(2025, deadline=date(2026, 3, 31), opens=date(2026, 1, 1))
-    chat = await start_chat(store, catalog)
-    yield chat
-    await chat.app.shutdown()
 
 
 async def test_start_with_a_good_code_binds_the_ncp(chat, store):

@@ -32,14 +32,11 @@ COMMANDS = [
 
 
 @pytest.fixture
-async def chat(store, catalog):
-    cycle = await store.open_cycle(2025, deadline=date(2026, 3, 31), opens=date(2026, 1, 1))
-    chat = await start_chat(store, catalog, secretariat_ids=frozenset({SEC}))
-    chat.cycle = cycle
+async def chat(chat, store):
+    """NCPs of Belgium (en), France (fr) and Kenya (es)."""
     for user, member, language in ((NCP_BE, "BE", "en"), (NCP_FR, "FR", "fr"), (NCP_KE, "KE", "es")):
         await chat.say(user, f"/start {await store.create_invite(member, timedelta(days=3))}", language_code=language)
-    yield chat
-    await chat.app.shutdown()
+    return chat
 
 
 @pytest.mark.parametrize("command", COMMANDS)
