@@ -50,6 +50,10 @@ def _parser() -> argparse.ArgumentParser:
     cycle_sub.add_parser("close", help="close the open cycle")
     reopen = sub.add_parser("reopen", help="reopen a Member's submitted answers for edits")
     reopen.add_argument("member", help="ISO 3166 alpha-2 code, e.g. BE")
+    ncps = sub.add_parser("ncps", help="list the NCPs (of one Member)")
+    ncps.add_argument("member", nargs="?", default=None, help="ISO 3166 alpha-2 code")
+    unbind = sub.add_parser("unbind", help="revoke an NCP's access")
+    unbind.add_argument("telegram_id", type=int)
     exporting = sub.add_parser("export", help="write the open cycle's data as XLSX (or CSV)")
     exporting.add_argument("--out", type=Path, default=None, help="file to write (default: pmm-<year>.xlsx)")
     exporting.add_argument("--csv", action="store_true", help="the data points as CSV instead")
@@ -133,6 +137,13 @@ async def _admin(args: argparse.Namespace, settings: Settings) -> int:
             )
         elif args.command == "export":
             return await _export(args, store)
+        elif args.command == "ncps":
+            for ncp in await store.users(role="ncp", member=args.member.upper() if args.member else None):
+                state = "active" if ncp.active else "inactive (blocked the bot)"
+                print(f"{ncp.telegram_id}\t{ncp.member}\t{ncp.language}\t{ncp.last_seen}\t{state}\t{ncp.name}")
+        elif args.command == "unbind":
+            member = await store.unbind_ncp(args.telegram_id)
+            print(f"NCP {args.telegram_id} of {member} revoked" if member else f"{args.telegram_id} is not an NCP")
         elif args.command == "invite":
             member = await store.member(args.member)
             if member is None:
