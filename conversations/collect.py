@@ -252,7 +252,19 @@ async def store_answer(update: Update, s: Session, kpi: Kpi, dp: DataPoint, valu
     saved = "✔️ " + s.lang._("Saved: {figure} = {value}").format(
         figure=esc(dp.label.get(s.lang.code)), value=f"<b>{esc(s.lang.value(dp, value))}</b>"
     )
+    if old is not None and old.value != value:
+        saved += _shared_change_note(s, kpi, dp, snap)
     await ask_next(update, s, kpi, after=dp.id, snap=snap, prefix=saved + "\n\n")
+
+
+def _shared_change_note(s: Session, kpi: Kpi, dp: DataPoint, snap: Snapshot) -> str:
+    """Tells the NCP which confirmed results a changed shared figure also moves."""
+    others = [k.id for k in s.catalog.kpis_using(dp.id) if k.id != kpi.id and snap.status(k) is Status.DONE]
+    if not others:
+        return ""
+    return "\nℹ️ " + s.lang._("This figure is also used by {kpis}; their results now use the new value.").format(
+        kpis=", ".join(others)
+    )
 
 
 # ---- breakdowns -------------------------------------------------------------------

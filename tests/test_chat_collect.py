@@ -252,3 +252,17 @@ async def test_optional_breakdown_after_confirm(chat):
     assert stored["tf_aeo_trade_value_import"] == "100"
     assert "tf_trade_value_import" not in stored
     assert (await states(chat))["TF-03"][0] is KpiState.CONFIRMED  # the breakdown changes no status
+
+
+async def test_changing_a_shared_figure_names_the_other_results_it_moves(chat):
+    await chat.press(NCP, "go:ES-05")
+    await chat.say(NCP, "40")
+    await chat.say(NCP, "400")
+    await chat.press(NCP, "c:ES-05")  # 40 / 400 = 10 %
+    await chat.press(NCP, "go:ES-06")
+    await chat.say(NCP, "20")  # cigarettes; the inspections are known
+    await chat.press(NCP, "e:ES-06:1")
+    sent = await chat.say(NCP, "500")
+    assert "also used by ES-05" in sent[0].text
+    sent = await chat.say(NCP, "/review")
+    assert "ES-05 Effectiveness of controls on alcohol — <b>8%</b>" in texts(sent)  # 40 / 500 = 8 %
