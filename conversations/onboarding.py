@@ -172,7 +172,19 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await explain_query(update, s, update.message.text)
 
 
+async def on_unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    s = await session(update, context)
+    await send(update, s.lang._("I do not know this command. Here is what I can do: /help"))
+
+
+async def on_other_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Photos, files, stickers, voice…: says what the bot reads instead of staying silent."""
+    s = await session(update, context)
+    await send(update, s.lang._("I can only read typed text and the buttons. Please type your answer, or see /help."))
+
+
 def build_handlers() -> list:
+    """Registered last: the catch-alls come after every other flow's handlers."""
     return [
         CommandHandler("start", on_start),
         CommandHandler("help", on_help),
@@ -180,6 +192,8 @@ def build_handlers() -> list:
         CommandHandler("cancel", on_cancel),
         CallbackQueryHandler(on_language_button, pattern=r"^l:"),
         MessageHandler(filters.TEXT & ~filters.COMMAND, on_text),
+        MessageHandler(filters.COMMAND, on_unknown_command),
+        MessageHandler(filters.ALL & ~filters.StatusUpdate.ALL, on_other_message),
     ]
 
 

@@ -64,3 +64,21 @@ async def test_language_defaults_from_telegram_and_can_change(chat, store):
     assert buttons(sent) == ["l:en", "l:fr", "l:es"]
     await chat.press(NCP, "l:es")
     assert (await store.user(NCP)).language == "es"
+
+
+async def test_unknown_commands_and_non_text_messages_get_an_answer(chat):
+    sent = await chat.say(NCP, "/frobnicate")
+    assert "I do not know this command" in texts(sent) and "/help" in texts(sent)
+    update = chat.api.message(NCP, "")
+    del update["message"]["text"]
+    update["message"]["sticker"] = {
+        "file_id": "s1",
+        "file_unique_id": "u1",
+        "width": 1,
+        "height": 1,
+        "is_animated": False,
+        "is_video": False,
+        "type": "regular",
+    }
+    sent = await chat.replay(update)
+    assert "I can only read typed text" in texts(sent)
