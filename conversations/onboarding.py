@@ -57,6 +57,9 @@ def help_text(s: Session) -> str:
         "",
     ]
     lines += [f"/{name} — {esc(L._(description))}" for name, description in COMMANDS]
+    if s.is_secretariat:
+        lines += ["", "<b>" + esc(L._("For the WCO Secretariat")) + "</b>"]
+        lines += [f"/{name} — {esc(L._(description))}" for name, description in secretariat.COMMANDS]
     lines += ["", L._("You can also just ask, for example: what is AEO involvement in trade?")]
     return "\n".join(lines)
 

@@ -212,3 +212,8 @@ async def test_an_ncp_who_blocked_the_bot_is_back_when_they_write_again(chat, st
     sent = await chat.say(NCP_BE, "/next")  # unblocked the bot and wrote again
     assert "TF-01" in texts(sent)
     assert (await store.user(NCP_BE)).active
+
+
+async def test_help_lists_the_secretariat_commands_to_secretariat_users_only(chat):
+    assert "/broadcast" in texts(await chat.say(SEC, "/help"))
+    assert "/broadcast" not in texts(await chat.say(NCP_BE, "/help"))
