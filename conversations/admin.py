@@ -182,6 +182,15 @@ async def on_grant(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if target is None:
         await send(update, esc(s.lang._("Usage: /grant <Telegram id>")))
         return
+    existing = await s.store.user(target)
+    if existing is not None and existing.role == "ncp":
+        await send(
+            update,
+            s.lang._("User {id} is an NCP of {member}; revoke that first with /unbind {id}.").format(
+                id=target, member=existing.member
+            ),
+        )
+        return
     await s.store.set_role(target, "secretariat", by=s.user.telegram_id)
     await send(update, s.lang._("User {id} now has the Secretariat role.").format(id=target))
 

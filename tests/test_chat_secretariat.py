@@ -217,3 +217,9 @@ async def test_an_ncp_who_blocked_the_bot_is_back_when_they_write_again(chat, st
 async def test_help_lists_the_secretariat_commands_to_secretariat_users_only(chat):
     assert "/broadcast" in texts(await chat.say(SEC, "/help"))
     assert "/broadcast" not in texts(await chat.say(NCP_BE, "/help"))
+
+
+async def test_grant_does_not_silently_unbind_an_ncp(chat, store):
+    sent = await chat.say(SEC, f"/grant {NCP_BE}")
+    assert f"/unbind {NCP_BE}" in texts(sent)
+    assert (await store.user(NCP_BE)).member == "BE"
