@@ -91,7 +91,8 @@ async def schedule_reminders(app: Application) -> int:
         return 0
     now = deps.store.clock()
     deadline_end = datetime.combine(cycle.deadline, time(23, 59), tzinfo=UTC)
-    missed = [s for s in await slots(deps, cycle, hour) if s.due <= now < deadline_end]
+    opened = datetime.combine(cycle.opens, time(0), tzinfo=UTC)
+    missed = [s for s in await slots(deps, cycle, hour) if opened <= s.due <= now < deadline_end]
     queued = 0
     if missed:
         # Idempotent: NCPs who already have this reminder are not queued again.

@@ -18,6 +18,9 @@ def reminder_key(cycle: Cycle, days: int, user_id: int) -> str:
 
 async def reminder_messages(store: Store, catalog: Catalog, cycle: Cycle, days: int) -> list[OutMessage]:
     """The reminders of offset `days` for every active NCP of a Member not yet submitted."""
+    # The text gives the real days left: a reminder sent late (after downtime) must not
+    # announce the offset it was scheduled for.
+    days_left = max((cycle.deadline - store.clock().date()).days, 0)
     submissions = await store.submissions(cycle.id)
     answers = await store.cycle_answers(cycle.id)
     states = await store.cycle_states(cycle.id)
@@ -35,8 +38,8 @@ async def reminder_messages(store: Store, catalog: Catalog, cycle: Cycle, days: 
             + L.ngettext(
                 "Reminder: the PMM {year} data collection closes in {n} day, on {deadline}.",
                 "Reminder: the PMM {year} data collection closes in {n} days, on {deadline}.",
-                days,
-            ).format(year=cycle.year, n=days, deadline=esc(L.date(cycle.deadline)))
+                days_left,
+            ).format(year=cycle.year, n=days_left, deadline=esc(L.date(cycle.deadline)))
             + "\n\n"
             + progress_text(L, catalog, snap)
         )

@@ -70,7 +70,8 @@ async def test_downtime_across_due_times_sends_the_latest_once_and_never_twice(b
     again = await start(chat.api)
     await again.drain()
     texts = [m.text for m in reminders_to(again, NCP_BE)]
-    assert len(texts) == 1 and "7 jours" in texts[0]  # only the most recent, not a burst
+    # Only the most recent (the 7-day one), not a burst; it says the real time left: 6 days.
+    assert len(texts) == 1 and "6 jours" in texts[0]
     for _ in range(2):  # two more restarts: nothing new
         later = await start(chat.api)
         await later.drain()
@@ -90,3 +91,13 @@ async def test_changing_the_deadline_reschedules_what_was_not_sent(bots, clock):
     assert names["reminder:1:3"] == datetime(2026, 4, 27, 9, 0, tzinfo=UTC)
     sent = await bot.say(SEC, "/reminders")
     assert "7 days before" in sent[0].text and "sent to 2 NCPs" in sent[0].text
+
+
+async def test_offsets_before_the_cycle_opened_are_not_caught_up(store, catalog, clock):
+    clock.now = datetime(2026, 3, 27, 10, 0, tzinfo=UTC)
+    await store.open_cycle(2026, deadline=date(2026, 3, 31), opens=date(2026, 3, 26))
+    chat = await start_chat(store, catalog)
+    await chat.say(NCP_BE, f"/start {await store.create_invite('BE', timedelta(days=3))}", language_code="en")
+    assert await schedule_reminders(chat.app) == 0  # 14 and 7 days before fell before the opening
+    assert [name for name, _ in jobs(chat)] == ["reminder:1:1", "reminder:1:3"]
+    await chat.app.shutdown()
