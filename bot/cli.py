@@ -92,14 +92,30 @@ def main(argv: list[str] | None = None) -> int:
         return 1
 
 
+WEBHOOK_PATH = "telegram"
+
+
 def run(settings: Settings) -> int:
-    """Long polling until SIGINT/SIGTERM; PTB stops cleanly on either."""
+    """Long polling, or a webhook when PMM_WEBHOOK_URL is set, until SIGINT/SIGTERM; PTB
+    stops cleanly on either."""
     from telegram import Update
 
     from bot.app import build_application
 
+    webhook = settings.webhook()
     app = build_application(settings, load_catalog())
-    app.run_polling(allowed_updates=Update.ALL_TYPES)
+    if webhook is None:
+        app.run_polling(allowed_updates=Update.ALL_TYPES)
+        return 0
+    url, secret = webhook
+    app.run_webhook(
+        listen=settings.webhook_listen,
+        port=settings.webhook_port,
+        url_path=WEBHOOK_PATH,
+        webhook_url=f"{url}/{WEBHOOK_PATH}",
+        secret_token=secret,
+        allowed_updates=Update.ALL_TYPES,
+    )
     return 0
 
 

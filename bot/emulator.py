@@ -64,6 +64,7 @@ class FakeBotApi:
         self.calls: list[tuple[str, dict[str, Any]]] = []
         self.sent: list[Sent] = []
         self.received_at: list[float] = []  # monotonic time of each accepted message
+        self.webhook: dict[str, Any] | None = None  # the last setWebhook call
         self._updates: list[dict[str, Any]] = []
         self._next_update_id = 1
         self._next_message_id = 1
@@ -229,6 +230,9 @@ class FakeBotApi:
                 "can_read_all_group_messages": False,
                 "supports_inline_queries": False,
             }
+        if method == "setWebhook":
+            self.webhook = dict(params)
+            return True
         if method in ("deleteWebhook", "setMyCommands", "answerCallbackQuery", "deleteMyCommands", "close", "logOut"):
             return True
         if method in ("sendMessage", "editMessageText", "editMessageReplyMarkup", "sendDocument", "sendPhoto"):

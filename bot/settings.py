@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -35,6 +36,10 @@ class Settings(BaseSettings):
     reminder_days: Annotated[tuple[int, ...], NoDecode] = (14, 7, 3, 1)
     reminder_hour: int = Field(default=9, ge=0, le=23)
     send_rate: float = Field(default=20.0, gt=0, le=30)
+    webhook_url: str | None = None
+    webhook_listen: str = "127.0.0.1"
+    webhook_port: int = Field(default=8443, gt=0, lt=65536)
+    webhook_secret: SecretStr | None = None
 
     @field_validator("reminder_days", mode="before")
     @classmethod
@@ -56,12 +61,33 @@ class Settings(BaseSettings):
             return frozenset(int(p) for p in parts)
         return value
 
-    @field_validator("api_base_url")
+    @field_validator("api_base_url", "webhook_url")
     @classmethod
-    def _url(cls, value: str) -> str:
+    def _url(cls, value: str | None) -> str | None:
+        if value is None or value == "":
+            return None
         if not value.startswith(("http://", "https://")):
             raise ValueError("must start with http:// or https://")
         return value.rstrip("/")
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value():
+            return None
+        if not re.fullmatch(r"[A-Za-z0-9_-]{8,256}", value.get_secret_value()):
+            raise ValueError("must be 8 to 256 characters among A-Z, a-z, 0-9, _ and - (Telegram's rule)")
+        return value
+
+    def webhook(self) -> tuple[str, str] | None:
+        """(public URL, secret) when webhook mode is configured, else None (long polling)."""
+        if self.webhook_url is None:
+            return None
+        if self.webhook_secret is None:
+            raise SettingsError(
+                "PMM_WEBHOOK_SECRET: required with PMM_WEBHOOK_URL, so that only Telegram can post updates"
+            )
+        return self.webhook_url, self.webhook_secret.get_secret_value()
 
     def token(self) -> str:
         """The bot token, required to run against Telegram."""

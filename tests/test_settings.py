@@ -44,3 +44,20 @@ def test_run_without_a_token_says_so_in_one_line(tmp_path):
         "pmm-bot: PMM_BOT_TOKEN is missing or malformed: set it to the token BotFather gave you "
         "(or try `pmm-bot demo`, which needs none)"
     ]
+
+
+def test_webhook_needs_its_secret(monkeypatch):
+    monkeypatch.setenv("PMM_WEBHOOK_URL", "https://pmm.example.org/hooks")
+    settings = load_settings(_env_file=None)
+    with pytest.raises(SettingsError, match=r"^PMM_WEBHOOK_SECRET: required"):
+        settings.webhook()
+    monkeypatch.setenv("PMM_WEBHOOK_SECRET", "short")
+    with pytest.raises(SettingsError, match=r"^PMM_WEBHOOK_SECRET:"):
+        load_settings(_env_file=None)
+
+
+def test_empty_values_from_env_example_mean_unset(monkeypatch):
+    for name in ("PMM_WEBHOOK_URL", "PMM_WEBHOOK_SECRET", "PMM_SECRETARIAT_IDS"):
+        monkeypatch.setenv(name, "")
+    settings = load_settings(_env_file=None)
+    assert settings.webhook() is None and settings.secretariat_ids == frozenset()
