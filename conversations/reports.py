@@ -46,7 +46,6 @@ async def on_status(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         )
         return
     rows = await analytics.member_statuses(s.store, s.catalog, s.cycle, region=region, state=state)
-    await s.store.log_action(s.user.telegram_id, "status", " ".join(args))
     if not rows:
         await send(update, L._("No Member matches."))
         return
@@ -87,7 +86,6 @@ async def on_stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     members = [r.member for r in statuses]
     states = await s.store.cycle_states(s.cycle.id)
     stats = analytics.kpi_stats(s.catalog, members, states)
-    await s.store.log_action(s.user.telegram_id, "stats", region or "")
     lines = [
         "<b>"
         + L.ngettext(
@@ -140,8 +138,7 @@ async def on_checks(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     assert s.cycle is not None
     L = s.lang
-    added = await checks.run_checks(s.store, s.catalog, s.cycle)
-    await s.store.log_action(s.user.telegram_id, "checks", str(added))
+    await checks.run_checks(s.store, s.catalog, s.cycle)
     flags = await s.store.flags(s.cycle.id, state="open")
     asked = await s.store.flags(s.cycle.id, state="asked")
     await send(
@@ -232,7 +229,6 @@ async def on_export(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     else:
         data = await export.build_workbook(s.store, s.catalog, s.cycle, s.lang._, s.lang.code)
         filename = f"pmm-{s.cycle.year}.xlsx"
-    await s.store.log_action(s.user.telegram_id, "export", filename)
     caption = s.lang._("PMM {year} data, as of {date}.").format(
         year=s.cycle.year, date=s.lang.date(s.store.clock().date())
     )

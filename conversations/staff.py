@@ -31,10 +31,12 @@ async def secretariat_session(
     update: Update, context: ContextTypes.DEFAULT_TYPE, *, with_cycle: bool = False
 ) -> Session | None:
     """The caller's session if they are Secretariat (and, with `with_cycle`, a cycle is
-    open); otherwise None, after telling them why in one line."""
+    open); otherwise None, after telling them why in one line. The command is audited."""
     s = await session(update, context)
     if not await require_secretariat(update, s):
         return None
+    assert update.message is not None
+    await s.store.log_action(s.user.telegram_id, "command", (update.message.text or "")[:200])
     if with_cycle and s.cycle is None:
         await send(update, s.lang._("No cycle is open."))
         return None
@@ -47,7 +49,10 @@ async def secretariat_press(update: Update, context: ContextTypes.DEFAULT_TYPE) 
     assert query is not None and query.data is not None
     s = await session(update, context)
     await answer_query(update)
-    return (s, query.data) if await require_secretariat(update, s) else None
+    if not await require_secretariat(update, s):
+        return None
+    await s.store.log_action(s.user.telegram_id, "button", query.data)
+    return s, query.data
 
 
 def find_member(members: list[Member], text: str) -> Member | None:

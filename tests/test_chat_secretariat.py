@@ -58,8 +58,15 @@ async def test_cycle_show_redate_and_close(chat, store):
     assert "YYYY-MM-DD" in texts(sent)
     await chat.say(SEC, "/cycle close")
     assert await store.current_cycle() is None
-    actions = [r.action for r in await store.audit_log() if r.user_id == SEC]
-    assert actions == ["cycle.deadline", "cycle.close"]
+    actions = [(r.action, r.subject) for r in await store.audit_log() if r.user_id == SEC]
+    assert actions == [
+        ("command", "/cycle"),
+        ("command", "/cycle deadline 2026-04-30"),
+        ("cycle.deadline", "1"),
+        ("command", "/cycle deadline 30/04/2026"),
+        ("command", "/cycle close"),
+        ("cycle.close", "1"),
+    ]
 
 
 async def test_invite_by_name_gives_a_deep_link(chat, store):
@@ -143,7 +150,7 @@ async def test_export_workbook_matches_the_store(chat, store):
     book = openpyxl.load_workbook(io.BytesIO(document.params["document"]["data"]))
     rows = list(book.worksheets[0].iter_rows(values_only=True))
     assert any("BE" in row and "tf_aeo_valid" in row and 1300 in row for row in rows)
-    assert [r.action for r in await store.audit_log() if r.user_id == SEC] == ["export"]
+    assert [r.subject for r in await store.audit_log() if r.user_id == SEC] == ["/export"]
 
 
 async def test_broadcast_in_languages_with_429_and_403_and_report(chat, store):
