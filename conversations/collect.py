@@ -8,7 +8,8 @@ short, language-neutral callback data, checked on every press:
 
 ``go:KPI`` start · ``a:KPI:i:v`` button answer · ``bk:KPI:i`` back · ``s:KPI:i`` skip ·
 ``e:KPI:i`` change figure i · ``ch:KPI`` list figures · ``c:KPI`` confirm ·
-``dg:KPI:j`` add breakdown j · ``ds:KPI:dp`` skip a breakdown figure ·
+``dg:KPI:j`` add breakdown j · ``da:KPI:dp:y|n`` breakdown yes/no · ``ds:KPI:dp`` skip a
+breakdown figure ·
 ``b:KPI`` blank · ``br:KPI:r`` blank reason r · ``nc:KPI`` no comment · ``n`` next KPI
 """
 
