@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import html
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -98,37 +98,28 @@ def keyboard(rows: Sequence[Sequence[Button]]) -> InlineKeyboardMarkup | None:
 
 def split_text(text: str, limit: int = MAX_MESSAGE - 96) -> list[str]:
     """Splits a long text on paragraph, then line boundaries, to fit Telegram's limit."""
+    return _pack(text.split("\n\n"), "\n\n", limit, lambda block, n: _pack(block.split("\n"), "\n", n, _chop))
+
+
+def _pack(pieces: list[str], sep: str, limit: int, split_long: Callable[[str, int], list[str]]) -> list[str]:
+    """Joins pieces with `sep` into pages of at most `limit` characters."""
     pages: list[str] = []
     current = ""
-    for block in text.split("\n\n"):
-        pieces = [block] if len(block) <= limit else _hard_split(block, limit)
-        for piece in pieces:
-            candidate = f"{current}\n\n{piece}" if current else piece
+    for piece in pieces:
+        for part in [piece] if len(piece) <= limit else split_long(piece, limit):
+            candidate = f"{current}{sep}{part}" if current else part
             if len(candidate) <= limit:
                 current = candidate
             else:
                 pages.append(current)
-                current = piece
+                current = part
     if current:
         pages.append(current)
     return pages
 
 
-def _hard_split(block: str, limit: int) -> list[str]:
-    out, current = [], ""
-    for line in block.split("\n"):
-        while len(line) > limit:
-            out.append(line[:limit])
-            line = line[limit:]
-        candidate = f"{current}\n{line}" if current else line
-        if len(candidate) <= limit:
-            current = candidate
-        else:
-            out.append(current)
-            current = line
-    if current:
-        out.append(current)
-    return out
+def _chop(line: str, limit: int) -> list[str]:
+    return [line[i : i + limit] for i in range(0, len(line), limit)]
 
 
 async def send(update: Update, text: str, buttons: Sequence[Sequence[Button]] = ()) -> Message | None:

@@ -232,6 +232,12 @@ class Store:
         # execute_fetchall: one hop to aiosqlite's thread instead of three.
         return list(await self._conn.execute_fetchall(sql, tuple(params)))
 
+    async def _where(self, table: str, order: str, **equal: object) -> list[aiosqlite.Row]:
+        """Rows of `table` whose columns equal the given values (None: no filter)."""
+        used = {column: value for column, value in equal.items() if value is not None}
+        where = " AND ".join(f"{column} = ?" for column in used) or "1 = 1"
+        return await self._all(f"SELECT * FROM {table} WHERE {where} ORDER BY {order}", used.values())
+
     async def _one(self, sql: str, params: Iterable[object] = ()) -> aiosqlite.Row | None:
         rows = await self._all(sql, params)
         return rows[0] if rows else None
@@ -310,14 +316,7 @@ class Store:
 
     async def users(self, role: str | None = None, member: str | None = None) -> list[UserRow]:
         """Users with their last activity, filtered by role and Member."""
-        sql, params = "SELECT * FROM users WHERE 1 = 1", []
-        if role is not None:
-            sql += " AND role = ?"
-            params.append(role)
-        if member is not None:
-            sql += " AND member = ?"
-            params.append(member)
-        rows = await self._all(sql + " ORDER BY member, telegram_id", params)
+        rows = await self._where("users", "member, telegram_id", role=role, member=member)
         return [
             UserRow(
                 r["telegram_id"],
@@ -583,14 +582,7 @@ class Store:
 
     # ---- audit and events ----------------------------------------------------------
     async def audit_log(self, cycle_id: int | None = None, member: str | None = None) -> list[AuditRow]:
-        sql, params = "SELECT * FROM audit WHERE 1 = 1", []
-        if cycle_id is not None:
-            sql += " AND cycle_id = ?"
-            params.append(cycle_id)
-        if member is not None:
-            sql += " AND member = ?"
-            params.append(member)
-        rows = await self._all(sql + " ORDER BY id", params)
+        rows = await self._where("audit", "id", cycle_id=cycle_id, member=member)
         return [AuditRow(**{k: r[k] for k in AuditRow.__dataclass_fields__}) for r in rows]
 
     async def log_action(self, user_id: int, action: str, subject: str = "") -> None:
@@ -720,11 +712,7 @@ class Store:
             return db.total_changes - before
 
     async def flags(self, cycle_id: int, state: str | None = None) -> list[Flag]:
-        sql, params = "SELECT * FROM flags WHERE cycle_id = ?", [cycle_id]
-        if state is not None:
-            sql += " AND state = ?"
-            params.append(state)
-        rows = await self._all(sql + " ORDER BY member, kpi, id", params)
+        rows = await self._where("flags", "member, kpi, id", cycle_id=cycle_id, state=state)
         return [
             Flag(r["id"], r["cycle_id"], r["member"], r["kpi"], r["data_point"], r["kind"], r["detail"], r["state"])
             for r in rows
