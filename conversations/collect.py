@@ -20,7 +20,7 @@ from decimal import Decimal
 from telegram import Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, ContextTypes
 
-from conversations.common import Button, Session, answer_query, esc, send, session
+from conversations.common import Button, Session, answer_query, esc, send, session, short
 from conversations.render import (
     kpi_card,
     kpi_title,
@@ -438,7 +438,7 @@ async def _change(update: Update, s: Session, kpi: Kpi, data: str) -> None:
     rows = []
     for i, dp in enumerate(s.catalog.main_data_points(kpi)):
         value = L.value(dp, snap.answers[dp.id].value) if dp.id in snap.answers else "—"
-        rows.append([(f"{dp.label.get(L.code)}: {value}"[:60], f"e:{kpi.id}:{i}")])
+        rows.append([(short(f"{dp.label.get(L.code)}: {value}"), f"e:{kpi.id}:{i}")])
     await send(update, kpi_title(kpi, L) + "\n" + L._("Which figure do you want to change?"), rows)
 
 
@@ -490,7 +490,8 @@ async def _skip_breakdown(update: Update, s: Session, kpi: Kpi, data: str) -> No
 
 async def _blank(update: Update, s: Session, kpi: Kpi, data: str) -> None:
     L = s.lang
-    rows = [[(r.text.get(L.code)[:60], f"br:{kpi.id}:{i}")] for i, r in enumerate(s.catalog.blank_reasons)]
+    # The reasons start alike, so the buttons carry their numbers and the message the texts.
+    rows = [[(str(i + 1), f"br:{kpi.id}:{i}") for i in range(len(s.catalog.blank_reasons))]]
     rows.append([(L._("Cancel"), f"go:{kpi.id}")])
     reasons = "\n".join(f"{i + 1}. {esc(r.text.get(L.code))}" for i, r in enumerate(s.catalog.blank_reasons))
     await send(

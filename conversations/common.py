@@ -87,6 +87,14 @@ def esc(text: str) -> str:
     return html.escape(text, quote=False)
 
 
+def short(text: str, limit: int = 60) -> str:
+    """A button label: cut on a word boundary with "…" when it is too long to show."""
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1].rsplit(" ", 1)[0].rstrip(" ,;:·-")
+    return cut + "…"
+
+
 def keyboard(rows: Sequence[Sequence[Button]]) -> InlineKeyboardMarkup | None:
     rows = [row for row in rows if row]
     if not rows:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, ContextTypes
 
-from conversations.common import Session, answer_query, esc, send, session, split_text
+from conversations.common import Session, answer_query, esc, send, session, short, split_text
 from conversations.render import explanation
 from pmm_core.catalog import Kpi
 from pmm_core.search import search
@@ -45,7 +45,7 @@ async def explain_query(update: Update, s: Session, query: str) -> None:
     await send(
         update,
         L._("Which KPI do you mean?"),
-        [[(f"{m.kpi.id} · {m.kpi.name.get(L.code)}"[:60], f"x:{m.kpi.id}")] for m in matches],
+        [[(short(f"{m.kpi.id} · {m.kpi.name.get(L.code)}"), f"x:{m.kpi.id}")] for m in matches],
     )
 
 
@@ -83,7 +83,7 @@ async def on_explain_button(update: Update, context: ContextTypes.DEFAULT_TYPE) 
         await send(
             update,
             esc(s.catalog.dimension_by_id[parts[1]].name.get(s.lang.code)),
-            [[(f"{k.id} · {k.name.get(s.lang.code)}"[:60], f"x:{k.id}")] for k in kpis],
+            [[(short(f"{k.id} · {k.name.get(s.lang.code)}"), f"x:{k.id}")] for k in kpis],
         )
         return
     kpi = s.catalog.kpi_by_id.get(parts[1]) if len(parts) > 1 else None

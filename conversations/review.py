@@ -10,7 +10,7 @@ from telegram import Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, ContextTypes
 
 from conversations import collect
-from conversations.common import Session, answer_query, esc, send, session
+from conversations.common import Session, answer_query, esc, send, session, short
 from conversations.explain import send_explanation
 from conversations.render import STATUS_ICON, progress_text, status_label
 from pmm_core.progress import Snapshot, Status
@@ -42,7 +42,7 @@ async def on_kpis(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await send(
         update,
         s.lang._("Choose a dimension:"),
-        [[(d.name.get(s.lang.code)[:60], f"d:{d.id}")] for d in s.catalog.dimensions],
+        [[(short(d.name.get(s.lang.code)), f"d:{d.id}")] for d in s.catalog.dimensions],
     )
 
 
@@ -58,7 +58,7 @@ async def send_dimension(update: Update, s: Session, dim_id: str) -> None:
             current_outcome = kpi.outcome
             lines.append("\n<i>" + esc(s.catalog.outcome_by_id[kpi.outcome].name.get(L.code)) + "</i>")
         lines.append(kpi_line(s, snap, kpi.id) if snap else f"• {kpi.id} {esc(kpi.name.get(L.code))}")
-    await send(update, "\n".join(lines), [[(f"{k.id} · {k.name.get(L.code)}"[:60], f"k:{k.id}")] for k in kpis])
+    await send(update, "\n".join(lines), [[(short(f"{k.id} · {k.name.get(L.code)}"), f"k:{k.id}")] for k in kpis])
 
 
 async def on_progress(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
