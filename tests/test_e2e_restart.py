@@ -2,10 +2,7 @@
 emulator: SIGKILL mid-KPI, restart, nothing confirmed is lost, the pending question comes
 back, a redelivered update is applied once, and SIGTERM stops cleanly."""
 
-import os
 import signal
-import subprocess
-import sys
 import time
 from datetime import date, timedelta
 
@@ -14,6 +11,7 @@ import pytest
 from bot.emulator import FakeBotApi
 from pmm_core.members import Member
 from pmm_core.store import Store
+from tests.bot_process import start_bot, stop
 
 NCP = 5005
 
@@ -23,19 +21,6 @@ def api():
     api = FakeBotApi()
     yield api
     api.shutdown()
-
-
-def start_bot(base_url: str, db_path, cwd) -> subprocess.Popen:
-    env = {
-        **os.environ,
-        "PMM_BOT_TOKEN": "123456:E2E",
-        "PMM_API_BASE_URL": base_url,
-        "PMM_DB_PATH": str(db_path),
-        "PMM_LOG_LEVEL": "WARNING",
-    }
-    return subprocess.Popen(
-        [sys.executable, "-m", "bot.cli", "run"], env=env, cwd=cwd, stderr=subprocess.PIPE, text=True
-    )
 
 
 def wait_for(api: FakeBotApi, text: str, what: str, after: int = 0, limit: float = 30.0) -> None:
@@ -97,7 +82,5 @@ async def test_kill_restart_resume_and_redelivery(api, tmp_path):
         bot.send_signal(signal.SIGTERM)
         assert bot.wait(timeout=20) == 0
     finally:
-        if bot.poll() is None:
-            bot.kill()
-            bot.wait()
+        stop(bot)
     assert (await stored(db))[0] == {"tf_aeo_valid": "1300", "tf_aeo_valid_prev": "1000"}

@@ -2,11 +2,8 @@
 secret, takes updates posted with that secret, refuses others, and stops on SIGTERM."""
 
 import json
-import os
 import signal
 import socket
-import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
@@ -15,6 +12,7 @@ from datetime import date
 from bot.emulator import FakeBotApi
 from pmm_core.members import Member
 from pmm_core.store import Store
+from tests.bot_process import start_bot, stop
 
 USER = 7007
 SECRET = "s3cret-token_for-tests"
@@ -56,17 +54,14 @@ async def test_webhook_mode(tmp_path):
     await store.close()
     api = FakeBotApi()
     base, port = api.serve(), free_port()
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("PMM_")},
-        "PMM_BOT_TOKEN": "123456:WEBHOOK",
-        "PMM_API_BASE_URL": base,
-        "PMM_DB_PATH": str(db),
-        "PMM_WEBHOOK_URL": "https://pmm.example.org/hooks",
-        "PMM_WEBHOOK_PORT": str(port),
-        "PMM_WEBHOOK_SECRET": SECRET,
-        "PMM_LOG_LEVEL": "WARNING",
-    }
-    bot = subprocess.Popen([sys.executable, "-m", "bot.cli", "run"], env=env, cwd=tmp_path)
+    bot = start_bot(
+        base,
+        db,
+        tmp_path,
+        PMM_WEBHOOK_URL="https://pmm.example.org/hooks",
+        PMM_WEBHOOK_PORT=str(port),
+        PMM_WEBHOOK_SECRET=SECRET,
+    )
     try:
         assert wait_until(lambda: api.webhook is not None), "the bot never called setWebhook"
         assert api.webhook["url"] == "https://pmm.example.org/hooks/telegram"
@@ -80,7 +75,5 @@ async def test_webhook_mode(tmp_path):
         bot.send_signal(signal.SIGTERM)
         assert bot.wait(timeout=20) == 0
     finally:
-        if bot.poll() is None:
-            bot.kill()
-            bot.wait()
+        stop(bot)
         api.shutdown()

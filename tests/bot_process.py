@@ -1,0 +1,30 @@
+"""`pmm-bot run` as a separate process, for the end-to-end tests."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+
+def start_bot(base_url: str, db_path: Path, cwd: Path, **settings: str) -> subprocess.Popen:
+    """Starts the bot against the fake Bot API at `base_url`; `settings` are extra PMM_*
+    variables. None of the developer's own PMM_* variables leak in. Output goes to
+    cwd/bot.log (a pipe nobody reads could fill up and stall the bot)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PMM_")} | {
+        "PMM_BOT_TOKEN": "123456:E2E",
+        "PMM_API_BASE_URL": base_url,
+        "PMM_DB_PATH": str(db_path),
+        "PMM_LOG_LEVEL": "WARNING",
+        **settings,
+    }
+    with open(cwd / "bot.log", "ab") as log:
+        return subprocess.Popen([sys.executable, "-m", "bot.cli", "run"], env=env, cwd=cwd, stdout=log, stderr=log)
+
+
+def stop(bot: subprocess.Popen) -> None:
+    """Kills the bot if a failed test left it running."""
+    if bot.poll() is None:
+        bot.kill()
+        bot.wait()
