@@ -79,10 +79,12 @@ async def on_stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     assert s.cycle is not None
     L = s.lang
-    region = (context.args or [None])[0]
-    statuses = await analytics.member_statuses(
-        s.store, s.catalog, s.cycle, region=region if region in REGIONS else None
-    )
+    args = [a.lower() for a in context.args or []]
+    if len(args) > 1 or (args and args[0] not in REGIONS):
+        await send(update, L._("Usage: /stats [region: {regions}]").format(regions=", ".join(REGIONS)))
+        return
+    region = args[0] if args else None
+    statuses = await analytics.member_statuses(s.store, s.catalog, s.cycle, region=region)
     members = [r.member for r in statuses]
     states = await s.store.cycle_states(s.cycle.id)
     stats = analytics.kpi_stats(s.catalog, members, states)

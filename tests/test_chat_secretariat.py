@@ -230,3 +230,9 @@ async def test_grant_does_not_silently_unbind_an_ncp(chat, store):
     sent = await chat.say(SEC, f"/grant {NCP_BE}")
     assert f"/unbind {NCP_BE}" in texts(sent)
     assert (await store.user(NCP_BE)).member == "BE"
+
+
+async def test_stats_with_an_unknown_region_says_which_ones_exist(chat):
+    sent = await chat.say(SEC, "/stats zz")
+    assert "Usage: /stats [region: esa, eur, ap, mena, ams, wca]" in texts(sent)
+    assert not [m for m in sent if m.method == "sendPhoto"]
