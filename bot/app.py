@@ -22,8 +22,8 @@ from bot.scheduler import refresh_regularly, schedule_reminders
 from bot.settings import Settings
 from conversations import collect, explain, onboarding, review, secretariat
 from conversations.common import Deps, send
-from conversations.i18n import LANGUAGES, lang, load_languages
 from pmm_core.catalog import Catalog
+from pmm_core.i18n import LANGUAGES, lang, load_languages
 from pmm_core.store import Store
 
 log = logging.getLogger(__name__)

@@ -21,8 +21,8 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from bot.settings import Settings, SettingsError, load_settings
-from conversations.i18n import CatalogMissing
 from pmm_core.catalog import CatalogError, load_catalog
+from pmm_core.i18n import CatalogMissing
 from pmm_core.members import DEFAULT_CSV, MemberFileError, read_members
 from pmm_core.store import Cycle, Store, StoreVersionError
 
@@ -205,8 +205,8 @@ async def _cycle(args: argparse.Namespace, settings: Settings, store: Store) -> 
 
 
 async def _export(args: argparse.Namespace, store: Store) -> int:
-    from conversations.i18n import lang
     from pmm_core import export
+    from pmm_core.i18n import lang
 
     cycle = await _open_cycle(store)
     L = lang(args.language)

@@ -9,13 +9,13 @@ from telegram import Update
 from telegram.ext import ContextTypes
 
 from conversations.common import esc, send
-from conversations.i18n import LANGUAGE_NAMES, Lang, lang
 from conversations.staff import (
     find_member,
     secretariat_session,
     send_long,
     wake,
 )
+from pmm_core.i18n import LANGUAGE_NAMES, Lang, lang
 from pmm_core.store import OutMessage
 
 

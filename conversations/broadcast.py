@@ -15,7 +15,6 @@ from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
 from conversations.common import Deps, Session, send
-from conversations.i18n import LANGUAGES, lang
 from conversations.staff import (
     language_name,
     region_name,
@@ -23,6 +22,7 @@ from conversations.staff import (
     secretariat_session,
     wake,
 )
+from pmm_core.i18n import LANGUAGES, lang
 from pmm_core.members import REGIONS, Member
 from pmm_core.store import OutMessage
 

@@ -13,8 +13,8 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden
 from telegram.ext import ContextTypes
 
-from conversations.i18n import Lang, lang, pick_language
 from pmm_core.catalog import Catalog
+from pmm_core.i18n import Lang, lang, pick_language
 from pmm_core.progress import Snapshot
 from pmm_core.store import Cycle, Store, User
 

@@ -18,8 +18,8 @@ from telegram.ext import (
 from conversations import collect, secretariat
 from conversations.common import Session, answer_query, esc, send, session
 from conversations.explain import explain_query
-from conversations.i18n import LANGUAGE_NAMES, LANGUAGES, lang
 from pmm_core.answers import N_, AnswerError, parse_number
+from pmm_core.i18n import LANGUAGE_NAMES, LANGUAGES, lang
 from pmm_core.store import InviteProblem
 
 # The command menu (setMyCommands), translated per language at start-up.

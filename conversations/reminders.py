@@ -4,9 +4,9 @@ in their language, with a button that resumes at their next open KPI."""
 from __future__ import annotations
 
 from conversations.common import esc
-from conversations.i18n import lang
 from conversations.render import progress_text
 from pmm_core.catalog import Catalog
+from pmm_core.i18n import lang
 from pmm_core.progress import Snapshot
 from pmm_core.store import Cycle, OutMessage, Store
 

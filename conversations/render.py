@@ -6,8 +6,8 @@ from __future__ import annotations
 import re
 
 from conversations.common import esc
-from conversations.i18n import Lang
 from pmm_core.catalog import Catalog, DataPoint, DataType, ExpressionCalc, Kpi, Year
+from pmm_core.i18n import Lang
 from pmm_core.progress import Snapshot, Status
 from pmm_core.results import Computed, NotComputable, Reason, Result, compute, numeric_value, tool_scores_by_dimension
 

@@ -10,7 +10,6 @@ from telegram import Update
 from telegram.ext import ContextTypes
 
 from conversations.common import esc, send
-from conversations.i18n import Lang, lang
 from conversations.staff import (
     STATES,
     region_name,
@@ -22,6 +21,7 @@ from conversations.staff import (
     wake,
 )
 from pmm_core import analytics, charts, checks, export
+from pmm_core.i18n import Lang, lang
 from pmm_core.members import REGIONS
 from pmm_core.store import OutMessage
 

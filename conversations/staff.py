@@ -12,8 +12,8 @@ from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
 from conversations.common import Session, answer_query, send, session, split_text
-from conversations.i18n import LANGUAGES, Lang
 from pmm_core import analytics
+from pmm_core.i18n import LANGUAGES, Lang
 from pmm_core.members import Member
 from pmm_core.search import fold
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from pmm_core.catalog import Catalog, DataPoint, Kpi
-from pmm_core.store import Answer, KpiState, KpiStatus
+from pmm_core.records import Answer, KpiState, KpiStatus
 
 
 class Status(StrEnum):

@@ -17,31 +17,19 @@ from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from enum import StrEnum
 from pathlib import Path
 
 import aiosqlite
 
 from pmm_core.members import Member
 from pmm_core.migrations import MIGRATIONS
+from pmm_core.records import Answer, InviteProblem, KpiState, KpiStatus, Submission
 
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
 class StoreVersionError(RuntimeError):
     """The database was written by a newer pmm-bot than this one."""
-
-
-class InviteProblem(StrEnum):
-    UNKNOWN = "unknown"
-    USED = "used"
-    EXPIRED = "expired"
-
-
-class KpiState(StrEnum):
-    IN_PROGRESS = "in_progress"
-    CONFIRMED = "confirmed"
-    BLANK = "blank"
 
 
 @dataclass(frozen=True)
@@ -124,33 +112,6 @@ class Flag:
     kind: str
     detail: str
     state: str
-
-
-@dataclass(frozen=True)
-class Answer:
-    value: str
-    by_user: int
-    at: str
-
-
-@dataclass(frozen=True)
-class KpiStatus:
-    status: KpiState
-    reason: str | None
-    comment: str | None
-    by_user: int
-    at: str
-
-
-@dataclass(frozen=True)
-class Submission:
-    submitted_at: str | None
-    submitted_by: int | None
-    reopened_at: str | None
-
-    @property
-    def locked(self) -> bool:
-        return self.submitted_at is not None
 
 
 @dataclass(frozen=True)

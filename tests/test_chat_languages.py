@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from babel.messages.pofile import read_po
 
-from conversations.i18n import DOMAIN, LOCALES_DIR
+from pmm_core.i18n import DOMAIN, LOCALES_DIR
 from tests.chat import texts
 
 NCP = 1001
