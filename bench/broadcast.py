@@ -36,13 +36,13 @@ async def run(ncps: int, rate: float, throttled: int, blocked: int) -> None:
     for chat_id in ids[-blocked:] if blocked else []:
         api.fail("sendMessage", 403, "Forbidden: bot was blocked by the user", chat_id=chat_id)
     with tempfile.TemporaryDirectory() as tmp:
-        store = await Store.open(Path(tmp) / "bench.sqlite3")
-        await store.import_members([Member("BE", "eur")])
+        store = Store.open(Path(tmp) / "bench.sqlite3")
+        store.import_members([Member("BE", "eur")])
         for chat_id in ids:
-            await store.touch_user(chat_id, f"NCP {chat_id}", "en")
-            await store.redeem_invite(await store.create_invite("BE", timedelta(days=1)), chat_id)
+            store.touch_user(chat_id, f"NCP {chat_id}", "en")
+            store.redeem_invite(store.create_invite("BE", timedelta(days=1)), chat_id)
         messages = [OutMessage(str(i), i, "The PMM deadline is in 7 days.") for i in ids]
-        await store.create_broadcast(SECRETARIAT, "all", {"en": "The PMM deadline is in 7 days."}, messages)
+        store.create_broadcast(SECRETARIAT, "all", {"en": "The PMM deadline is in 7 days."}, messages)
         request = HTTPXRequest(httpx_kwargs={"transport": api.transport()})
         app = (
             Application.builder()
@@ -55,12 +55,12 @@ async def run(ncps: int, rate: float, throttled: int, blocked: int) -> None:
         async with app:
             sender = OutboxSender(app.bot, store, rate)
             started = time.perf_counter()
-            while (await store.outbox_counts()).get("pending"):
+            while (store.outbox_counts()).get("pending"):
                 if not await sender.drain_once():
                     await asyncio.sleep(0.2)
             elapsed = time.perf_counter() - started
-        counts = await store.outbox_counts()
-        await store.close()
+        counts = store.outbox_counts()
+        store.close()
     delivered = Counter(m.chat_id for m in api.sent)
     lost = sum(1 for i in ids[: ncps - blocked] if delivered[i] == 0)
     duplicated = sum(1 for i in ids if delivered[i] > 1)

@@ -64,14 +64,14 @@ async def echo_bot(n: int) -> list[float]:
 
 async def pmm_bot(n: int, db_path: Path) -> list[float]:
     api = FakeBotApi()
-    store = await Store.open(db_path)
-    await store.import_members([Member("BE", "eur")])
-    await store.open_cycle(2025, deadline=date(2026, 3, 31), opens=date(2026, 1, 1))
-    await store.touch_user(NCP, "Bench", "en")
-    await store.redeem_invite(await store.create_invite("BE", timedelta(days=1)), NCP)
+    store = Store.open(db_path)
+    store.import_members([Member("BE", "eur")])
+    store.open_cycle(2025, deadline=date(2026, 3, 31), opens=date(2026, 1, 1))
+    store.touch_user(NCP, "Bench", "en")
+    store.redeem_invite(store.create_invite("BE", timedelta(days=1)), NCP)
     catalog = load_catalog()
-    cycle = await store.current_cycle()
-    await store.save_answer(cycle.id, "BE", "es_alcohol_seizures", "40", NCP, kpi="ES-05")
+    cycle = store.current_cycle()
+    store.save_answer(cycle.id, "BE", "es_alcohol_seizures", "40", NCP, kpi="ES-05")
     settings = Settings(bot_token=TOKEN, _env_file=None)
     app = build_application(
         settings,
@@ -83,13 +83,13 @@ async def pmm_bot(n: int, db_path: Path) -> list[float]:
     )
 
     async def ask_inspections() -> None:
-        await store.set_cursor(NCP, "ES-05", "es_physical_inspections")
+        store.set_cursor(NCP, "ES-05", "es_physical_inspections")
 
     async with app:
         await app.post_init(app)
         timings = await _time(app, api, lambda i: api.message(NCP, f"{400 + i:,}"), before=ask_inspections, n=n)
     replies = sum(1 for m in api.sent if m.chat_id == NCP)
-    await store.close()
+    store.close()
     print(f"pmm-bot sent {replies} messages for {n} answers ({replies / n:.1f} per answer)")
     return timings
 

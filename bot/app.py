@@ -1,4 +1,5 @@
-"""The PTB Application: handlers of every flow, per-language command menus, error handling.
+"""The PTB Application: the flows' handlers, the typed context, exactly-once delivery,
+replies before bulk, per-language command menus, error handling.
 
 The store is opened in ``post_init`` (inside the application's event loop) unless one is
 given, and closed in ``post_shutdown``.
@@ -10,23 +11,66 @@ import asyncio
 import contextlib
 import logging
 from datetime import timedelta
-from functools import partial
+from typing import Any
 
 from telegram import BotCommand, BotCommandScopeChat, Update
 from telegram.error import TelegramError
-from telegram.ext import AIORateLimiter, Application, ContextTypes
+from telegram.ext import (
+    Application,
+    BaseRateLimiter,
+    CallbackQueryHandler,
+    CommandHandler,
+    MessageHandler,
+    TypeHandler,
+    filters,
+)
 from telegram.request import BaseRequest
 
+from bot.delivery import DurableUpdateQueue, OrderedUpdateProcessor, replay_pending
 from bot.outbox import OutboxSender
-from bot.scheduler import refresh_regularly, schedule_reminders
+from bot.ratelimit import RepliesFirstRateLimiter
+from bot.scheduler import schedule_reminders, start_background_jobs
 from bot.settings import Settings
-from conversations import collect, explain, onboarding, review, secretariat
-from conversations.common import Deps, send
+from bot.worker import ProcessWorker
+from conversations import admin, broadcast, collect, explain, onboarding, review, router, secretariat
+from conversations.buttons import of_types
+from conversations.context import CONTEXT_TYPES, BotData, ChatSettings, Context
+from conversations.session import lang_of
 from pmm_core.catalog import Catalog
+from pmm_core.db import Checkpointer
 from pmm_core.i18n import LANGUAGES, lang, load_languages
 from pmm_core.store import Store
 
 log = logging.getLogger(__name__)
+
+class _Services:
+    """What the application owns besides the handlers' context."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        queue: DurableUpdateQueue,
+        processor: OrderedUpdateProcessor,
+        own_store: bool,
+        background: bool,
+    ) -> None:
+        self.settings = settings
+        self.queue = queue
+        self.processor = processor
+        self.own_store = own_store
+        self.background = background
+        self.outbox_task: asyncio.Task[None] | None = None
+        self.checkpointer: Checkpointer | None = None
+        self.worker: ProcessWorker | None = None
+
+
+class PmmApplication(Application[Any, Context, Any, Any, BotData, Any]):
+    """PTB's Application with the services pmm-bot runs beside the handlers."""
+
+    services: _Services
+
+
+PTBApp = PmmApplication
 
 
 def build_application(
@@ -35,92 +79,159 @@ def build_application(
     store: Store | None = None,
     request: BaseRequest | None = None,
     updates_request: BaseRequest | None = None,
-    rate_limiter: AIORateLimiter | None = None,
+    rate_limiter: BaseRateLimiter[Any] | None = None,
     background: bool = True,
-) -> Application:
+) -> PTBApp:
     """Wires the flows into an Application; `request` lets tests use a fake Bot API."""
     load_languages()
     base = settings.api_base_url
+    queue = DurableUpdateQueue()
+    processor = OrderedUpdateProcessor(settings.flood_messages, settings.flood_window)
     builder = (
         Application.builder()
         .token(settings.token())
         .base_url(f"{base}/bot")
         .base_file_url(f"{base}/file/bot")
-        .rate_limiter(rate_limiter or AIORateLimiter(max_retries=3))
+        .application_class(PmmApplication)
+        .context_types(CONTEXT_TYPES)
+        .update_queue(queue)
+        .concurrent_updates(processor)
+        .rate_limiter(rate_limiter or RepliesFirstRateLimiter())
         .post_init(_post_init)
         .post_stop(_post_stop)
         .post_shutdown(_post_shutdown)
     )
     if request is not None:
         builder = builder.request(request).get_updates_request(updates_request or request)
-    app = builder.build()
-    app.bot_data["settings"] = settings
-    app.bot_data["catalog"] = catalog
-    app.bot_data["own_store"] = store is None
-    app.bot_data["background"] = background
+    app: PTBApp = builder.build()  # type: ignore[assignment]
+    data = app.bot_data
+    data.catalog = catalog
+    data.settings = ChatSettings(
+        default_language=settings.default_language,
+        secretariat_ids=settings.secretariat_ids,
+        invite_ttl=timedelta(days=settings.invite_days),
+        reminder_days=settings.reminder_days,
+        reminder_hour=settings.reminder_hour,
+        flood_messages=settings.flood_messages,
+        flood_window=settings.flood_window,
+    )
+    app.services = _Services(settings, queue, processor, store is None, background)
     if store is not None:
-        app.bot_data["deps"] = _deps(settings, catalog, store)
-    app.add_handler(onboarding.build_guard(), group=-1)
-    for module in (collect, explain, review, secretariat, onboarding):
-        app.add_handlers(module.build_handlers())
+        _attach(app, store)
+    _add_handlers(app)
     app.add_error_handler(on_error)
     return app
 
 
-def _deps(settings: Settings, catalog: Catalog, store: Store) -> Deps:
-    return Deps(
-        store=store,
-        catalog=catalog,
-        default_language=settings.default_language,
-        secretariat_ids=settings.secretariat_ids,
-        invite_ttl=timedelta(days=settings.invite_days),
+def _attach(app: PTBApp, store: Store) -> None:
+    services = app.services
+    app.bot_data.store = store
+    services.queue.store = store
+    services.processor.store = store
+
+
+def _add_handlers(app: PTBApp) -> None:
+    app.add_handler(TypeHandler(Update, onboarding.private_only), group=-1)
+    commands = {
+        "start": onboarding.on_start,
+        "help": onboarding.on_help,
+        "language": onboarding.on_language,
+        "cancel": onboarding.on_cancel,
+        "next": collect.on_next,
+        "explain": explain.on_explain,
+        "kpis": review.on_kpis,
+        "progress": review.on_progress,
+        "review": review.on_review,
+        "submit": review.on_submit,
+        **secretariat.commands(),
+    }
+    app.add_handlers([CommandHandler(name, handler) for name, handler in commands.items()])
+    for handler, types in (
+        (collect.on_button, collect.BUTTONS),
+        (explain.on_button, explain.BUTTONS),
+        (review.on_button, review.BUTTONS),
+        (onboarding.on_language_button, (onboarding.BUTTONS[0],)),
+        (onboarding.on_move_button, (onboarding.BUTTONS[1],)),
+        (broadcast.on_button, broadcast.BUTTONS),
+        (admin.on_tell_deadline, admin.BUTTONS),
+        *secretariat.button_handlers(),
+    ):
+        app.add_handler(CallbackQueryHandler(handler, pattern=of_types(*types)))
+    app.add_handlers(
+        [
+            CallbackQueryHandler(on_unknown_button),
+            MessageHandler(filters.TEXT & ~filters.COMMAND, router.on_text),
+            MessageHandler(filters.COMMAND, onboarding.on_unknown_command),
+            MessageHandler(filters.ALL & ~filters.StatusUpdate.ALL, onboarding.on_other_message),
+        ]
     )
 
 
-async def _post_init(app: Application) -> None:
-    settings: Settings = app.bot_data["settings"]
-    if "deps" not in app.bot_data:
-        store = await Store.open(settings.db_path)
-        app.bot_data["deps"] = _deps(settings, app.bot_data["catalog"], store)
-    deps: Deps = app.bot_data["deps"]
-    deps.bot_username = app.bot.username or ""
+async def on_unknown_button(update: Update, context: Context) -> None:
+    """A press whose data no flow knows (forged, or from an older version of the bot)."""
+    if update.callback_query is not None:
+        with contextlib.suppress(TelegramError):
+            await update.callback_query.answer(lang_of(update)._("This button is no longer valid."))
+
+
+async def _post_init(app: PTBApp) -> None:
+    services = app.services
+    settings = services.settings
+    if services.own_store:
+        _attach(app, Store.open(settings.db_path))
+    data = app.bot_data
+    data.bot_username = app.bot.username or ""
     await set_commands(app)
-    sender = OutboxSender(app.bot, deps.store, settings.send_rate, on_report=partial(send_report, app))
-    app.bot_data["outbox"] = sender
+    sender = OutboxSender(app.bot, data.store, settings.send_rate, on_report=lambda user, counts: send_report(app, user, counts))
+    data.outbox = sender
+    data.reschedule = lambda: schedule_reminders(app)  # type: ignore[assignment,return-value]
+    replay_pending(data.store, app.bot, services.queue)
     await schedule_reminders(app)
-    if app.bot_data["background"]:
-        refresh_regularly(app)
-        app.bot_data["outbox_task"] = asyncio.get_running_loop().create_task(sender.run(), name="outbox")
+    if services.background:
+        services.worker = ProcessWorker()
+        data.worker = services.worker
+        start_background_jobs(app, settings.backup_dir, settings.backup_keep)
+        services.checkpointer = Checkpointer(data.store.path)
+        services.checkpointer.start()
+        services.outbox_task = asyncio.get_running_loop().create_task(sender.run(), name="outbox")
 
 
-async def _post_stop(app: Application) -> None:
-    task = app.bot_data.pop("outbox_task", None)
+async def _post_stop(app: PTBApp) -> None:
+    services = app.services
+    task = services.outbox_task
     if task is not None:
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
+        services.outbox_task = None
 
 
-async def _post_shutdown(app: Application) -> None:
-    if app.bot_data.get("own_store") and "deps" in app.bot_data:
-        await app.bot_data["deps"].store.close()
+async def _post_shutdown(app: PTBApp) -> None:
+    services = app.services
+    if services.worker is not None:
+        services.worker.shutdown()
+    if services.checkpointer is not None:
+        services.checkpointer.stop()
+    if services.own_store:
+        app.bot_data.store.close()
+        services.own_store = False
 
 
-async def send_report(app: Application, user_id: int, counts: dict[str, int]) -> None:
+async def send_report(app: PTBApp, user_id: int, counts: dict[str, int]) -> None:
     """A broadcast's delivery report, to the Secretariat user who sent it."""
-    await secretariat.send_delivery_report(app.bot, app.bot_data["deps"], user_id, counts)
+    await broadcast.send_delivery_report(app.bot, app.bot_data, user_id, counts)
 
 
-async def set_commands(app: Application) -> None:
+async def set_commands(app: PTBApp) -> None:
     """The command menu in each language, and English as the default; Secretariat users
     configured in the settings also get their commands, in their chat only."""
     for code in (None, *LANGUAGES):
         L = lang(code or "en")
         commands = [BotCommand(name, L._(description)) for name, description in onboarding.COMMANDS]
         await app.bot.set_my_commands(commands, language_code=code)
-    deps: Deps = app.bot_data["deps"]
-    for user_id in deps.secretariat_ids:
-        user = await deps.store.user(user_id)
+    data = app.bot_data
+    for user_id in data.settings.secretariat_ids:
+        user = data.store.user(user_id)
         L = lang(user.language if user else None)
         menu = (*secretariat.COMMANDS, *onboarding.COMMANDS)
         with contextlib.suppress(TelegramError):  # the user may not have started the bot yet
@@ -129,16 +240,15 @@ async def set_commands(app: Application) -> None:
             )
 
 
-async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_error(update: object, context: Context) -> None:
     """Logs the error and tells the user, politely, that their saved answers are safe."""
     log.error("error while handling an update", exc_info=context.error)
     if isinstance(update, Update) and update.effective_chat is not None:
-        user = update.effective_user
-        L = lang(user.language_code if user else None)
         try:
-            await send(
-                update,
-                L._("Sorry, something went wrong on our side. Your saved answers are safe; please try again (/next)."),
+            await update.effective_chat.send_message(
+                lang_of(update)._(
+                    "Sorry, something went wrong on our side. Your saved answers are safe; please try again (/next)."
+                )
             )
         except Exception:
             log.warning("could not tell the user about the error", exc_info=True)

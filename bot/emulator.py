@@ -5,9 +5,13 @@ replies), so the bot goes through python-telegram-bot's real request stack. Use 
 process behind an :class:`httpx.MockTransport` (:meth:`FakeBotApi.transport`) or as a
 loopback HTTP server (:meth:`FakeBotApi.serve`, reached through ``PMM_API_BASE_URL``).
 
-Updates are kept until a ``getUpdates`` call confirms them with a higher offset, as
-Telegram does: a bot killed before confirming gets the last batch again. Failures (429
-with ``retry_after``, 403 blocked, 5xx) can be injected per method.
+As strict as Telegram where it matters: updates are kept until a ``getUpdates`` call
+confirms them with a higher offset (a bot killed before confirming gets the last batch
+again); update ids can restart (:meth:`FakeBotApi.restart_update_ids`, as after a week
+without updates or on a new Bot API server); a text over 4,096 characters or a caption
+over 1,024 (counted after HTML parsing), callback data over 64 bytes and HTML with
+unknown, unbalanced or bare ``<``/``&`` are refused with Telegram's 400 errors. Failures
+(429 with ``retry_after``, 403 blocked, 5xx) can be injected per method.
 """
 
 from __future__ import annotations
@@ -25,9 +29,10 @@ from urllib.parse import parse_qsl
 import httpx
 
 BOT_ID = 777000
-_ALLOWED_TAG = re.compile(
-    r"</?(b|strong|i|em|u|ins|s|strike|del|code|pre|a|span|tg-spoiler|blockquote|tg-emoji)(\s[^<>]*)?>"
-)
+_TAGS = ("b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "code", "pre", "a", "span", "tg-spoiler", "blockquote", "tg-emoji")
+_TOKEN = re.compile(r"<(/?)([a-z-]+)(\s[^<>]*)?>|&(#\d+|#x[0-9a-fA-F]+|[a-zA-Z]+);|[<>&]|[^<>&]+")
+MAX_TEXT = 4096
+MAX_CAPTION = 1024
 
 
 @dataclass
@@ -155,6 +160,15 @@ class FakeBotApi:
             self.confirmed_offset = min(self.confirmed_offset, update["update_id"])
             self._cond.notify_all()
 
+    def restart_update_ids(self, start: int = 1) -> None:
+        """The next update ids start again at `start`, as Telegram does after a week
+        without updates and a new Bot API server does at once (call it when every update
+        was confirmed)."""
+        with self._cond:
+            self._updates = [u for u in self._updates if u["update_id"] >= self.confirmed_offset]
+            self._next_update_id = start
+            self.confirmed_offset = 0
+
     def fail(
         self,
         method: str,
@@ -209,6 +223,8 @@ class FakeBotApi:
         timeout = min(float(params.get("timeout") or 0), 2.0)
         deadline = time.monotonic() + timeout
         with self._cond:
+            if offset > self._next_update_id:
+                offset = 0  # an offset from before the ids restarted confirms nothing new
             if offset:
                 self.confirmed_offset = max(self.confirmed_offset, offset)
                 self._updates = [u for u in self._updates if u["update_id"] >= offset]
@@ -250,14 +266,31 @@ class FakeBotApi:
 
     @staticmethod
     def html_error(params: dict[str, Any]) -> str | None:
-        """Telegram's check of HTML parse mode: only its tags, no bare '<'; the error or None."""
-        if params.get("parse_mode") != "HTML":
-            return None
+        """Telegram's checks of a text: HTML parse mode (its tags only, balanced, no bare
+        '<' or '&') and the length after parsing; the error or None."""
+        caption = "caption" in params and "text" not in params
         text = str(params.get("text") or params.get("caption") or "")
-        stripped = _ALLOWED_TAG.sub("", text)
-        if "<" in stripped or ">" in stripped.replace("&gt;", ""):
-            return "Bad Request: can't parse entities: unsupported start tag or bare '<' in the text"
-        return None
+        limit = MAX_CAPTION if caption else MAX_TEXT
+        if params.get("parse_mode") != "HTML":
+            return None if len(text) <= limit else _too_long(caption)
+        stack: list[str] = []
+        visible = 0
+        for match in _TOKEN.finditer(text):
+            token, closing, name = match.group(0), match.group(1), match.group(2)
+            if name is not None:
+                if name not in _TAGS:
+                    return f"Bad Request: can't parse entities: unsupported start tag \"{name}\""
+                if not closing:
+                    stack.append(name)
+                elif not stack or stack.pop() != name:
+                    return f"Bad Request: can't parse entities: can't find start tag corresponding to end tag \"{name}\""
+            elif token in "<>&":
+                return "Bad Request: can't parse entities: unsupported start tag or bare '<' or '&' in the text"
+            else:
+                visible += 1 if token.startswith("&") else len(token)
+        if stack:
+            return f"Bad Request: can't parse entities: can't find end tag corresponding to start tag \"{stack[-1]}\""
+        return None if visible <= limit else _too_long(caption)
 
     def _record(self, method: str, params: dict[str, Any]) -> dict[str, Any] | None:
         chat_id = int(params.get("chat_id") or 0)
@@ -356,6 +389,10 @@ class FakeBotApi:
         # sent to a bot that died meanwhile stays unconfirmed.
         with self._cond:
             return all(u["update_id"] < self.confirmed_offset for u in self._updates)
+
+
+def _too_long(caption: bool) -> str:
+    return "Bad Request: message caption is too long" if caption else "Bad Request: message is too long"
 
 
 def _params(content_type: str, body: bytes) -> dict[str, Any]:

@@ -1,15 +1,16 @@
-"""The durable outbox: broadcasts and reminders are rows in the store, drained at a pace
-under Telegram's limits.
+"""The durable outbox: broadcasts, reminders and notices are rows in the store, drained in
+the background at a pace under Telegram's limits, after the replies (``bot.ratelimit``).
 
-- Pace: at most ``rate`` messages per second overall (default 20, under Telegram's ~30),
-  and at most one message per chat per pass of about a second.
-- 429: PTB's AIORateLimiter waits ``retry_after`` and retries; if it still fails the row
-  is retried later, never dropped or duplicated.
+- Pace: at most ``rate`` messages per second (default 20, under Telegram's ~30), and at
+  most one message per chat per pass of about a second; every send is marked bulk, so the
+  rate limiter lets replies to users go first.
+- 429: the limiter waits ``retry_after`` and retries; if it still fails the row is retried
+  later, never dropped or duplicated.
 - 403 (the user blocked the bot): the row and the chat's other pending rows are marked
   blocked and the user inactive.
 - A crash mid-broadcast leaves the unsent rows pending; they go out after restart. A row
-  is marked sent right after Telegram accepts it, so only a crash in between those two
-  steps could repeat one message (at-least-once, as Telegram's own delivery).
+  is marked sent right after Telegram accepts it, so only a crash between those two steps
+  could repeat one message (at-least-once, like Telegram's own delivery).
 """
 
 from __future__ import annotations
@@ -18,21 +19,23 @@ import asyncio
 import contextlib
 import logging
 import time
-import warnings
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
-from telegram.warnings import PTBDeprecationWarning
 
-from pmm_core.store import OutboxRow, Store
+from bot.ratelimit import retry_seconds
+from conversations.session import split_html
+from pmm_core.records import OutboxRow
+from pmm_core.store import Store
 
 log = logging.getLogger(__name__)
 
 ReportSender = Callable[[int, dict[str, int]], Awaitable[None]]
 PER_CHAT_GAP = 1.0  # seconds between two messages to one chat
+BULK = {"bulk": True}
 
 
 def _markup(row: OutboxRow) -> InlineKeyboardMarkup | None:
@@ -87,7 +90,7 @@ class OutboxSender:
         """Sends the due messages of one pass; returns how many were sent."""
         sent = 0
         next_slot = time.monotonic()
-        for row in await self.store.due_messages(limit=limit):
+        for row in self.store.due_messages(limit=limit):
             last = self._last_by_chat.get(row.chat_id)
             if last is not None and time.monotonic() - last < self.per_chat_gap:
                 continue  # at most one message per chat per second; it goes next pass
@@ -102,36 +105,37 @@ class OutboxSender:
 
 
 async def _send(bot: Bot, store: Store, row: OutboxRow) -> bool:
+    pages = split_html(row.text)
     try:
-        await bot.send_message(row.chat_id, row.text, parse_mode=ParseMode.HTML, reply_markup=_markup(row))
+        for i, page in enumerate(pages):
+            markup = _markup(row) if i == len(pages) - 1 else None
+            await bot.send_message(
+                row.chat_id, page, parse_mode=ParseMode.HTML, reply_markup=markup, rate_limit_args=BULK
+            )
     except RetryAfter as exc:
-        with warnings.catch_warnings():  # PTB 22 warns that retry_after will become a timedelta
-            warnings.simplefilter("ignore", PTBDeprecationWarning)
-            value = exc.retry_after
-        retry = value.total_seconds() if isinstance(value, timedelta) else float(value)
-        await store.mark_retry(row.id, timedelta(seconds=retry), "429 retry after", max_attempts=50)
+        store.mark_retry(row.id, timedelta(seconds=retry_seconds(exc)), "429 retry after", max_attempts=50)
         return False
     except Forbidden:
-        await store.mark_blocked(row.id, row.chat_id)
+        store.mark_blocked(row.id, row.chat_id)
         return False
     except BadRequest as exc:
-        await store.mark_retry(row.id, timedelta(0), f"400 {exc.message}", max_attempts=1)
+        store.mark_retry(row.id, timedelta(0), f"400 {exc.message}", max_attempts=1)
         return False
     except TelegramError as exc:
-        await store.mark_retry(row.id, timedelta(seconds=30 * (row.attempts + 1)), str(exc))
+        store.mark_retry(row.id, timedelta(seconds=30 * (row.attempts + 1)), str(exc))
         return False
-    await store.mark_sent(row.id)
+    store.mark_sent(row.id)
     return True
 
 
 async def report_finished(store: Store, send_report: ReportSender) -> int:
     """Sends each finished broadcast's delivery report (once); returns how many."""
     reported = 0
-    for broadcast in await store.queued_broadcasts():
-        counts = await store.outbox_counts(broadcast_id=broadcast.id)
+    for broadcast in store.queued_broadcasts():
+        counts = store.outbox_counts(broadcast_id=broadcast.id)
         if counts.get("pending"):
             continue
-        if await store.finish_broadcast(broadcast.id):
+        if store.finish_broadcast(broadcast.id):
             await send_report(broadcast.created_by, counts)
             reported += 1
     return reported

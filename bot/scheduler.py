@@ -1,114 +1,119 @@
-"""Reminders before the deadline, as data: the offsets are stored with the cycle, the
-messages go through the outbox with one idempotency key per NCP, cycle and offset.
+"""Jobs on PTB's JobQueue, rebuilt from the store at start-up (jobs live in memory only).
 
-At start-up (and when the deadline or the offsets change) the schedule is rebuilt into
-PTB's JobQueue with explicit job names. A reminder whose time passed while the bot was
-down is sent once, right away: only the most recent missed one, so an NCP never gets a
-burst of stale reminders, and never twice, since its keys are already in the outbox.
+- Reminders before the deadline: each offset of the open cycle is a job with an explicit
+  name. A reminder whose time passed while the bot was down is sent once, right away: only
+  the most recent missed one, so an NCP never gets a burst of stale reminders, and never
+  twice, since its outbox keys (cycle, deadline, offset, NCP) are already there.
+- Every 15 minutes the schedule is rebuilt, so that a cycle opened or re-dated with the CLI
+  while the bot runs is picked up without a restart.
+- Daily: a backup into PMM_BACKUP_DIR (keeping PMM_BACKUP_KEEP), and old idempotency keys
+  and handled updates are forgotten.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
+from pathlib import Path
 
 from telegram.ext import Application, ContextTypes
 
-from conversations.common import Deps
-from conversations.reminders import reminder_messages
-from pmm_core.store import Cycle
+from conversations.context import BotData
+from conversations.reminders import reminder_messages, reminder_slots
+from pmm_core.db import backup
+from pmm_core.records import Cycle
 
 log = logging.getLogger(__name__)
 JOB_PREFIX = "reminder:"
+REFRESH = timedelta(minutes=15)
+App = Application  # type: ignore[type-arg]
 
 
-@dataclass(frozen=True)
-class Slot:
-    days: int
-    due: datetime
-    sent: int  # reminders of this offset already queued (any state)
+def _data(app: App) -> BotData:
+    data: BotData = app.bot_data
+    return data
 
 
-def due_time(cycle: Cycle, days: int, hour: int) -> datetime:
-    return datetime.combine(cycle.deadline - timedelta(days=days), time(hour), tzinfo=UTC)
-
-
-async def slots(deps: Deps, cycle: Cycle, hour: int) -> list[Slot]:
-    """Each reminder offset of the cycle with its due time and how many were queued."""
-    keys = await deps.store.sent_keys(f"rem:{cycle.id}:")
-    return [
-        Slot(days, due_time(cycle, days, hour), sum(1 for k in keys if k.startswith(f"rem:{cycle.id}:{days}:")))
-        for days in cycle.reminder_days
-    ]
-
-
-async def queue_reminders(app: Application, cycle: Cycle, days: int) -> int:
+def queue_reminders(app: App, cycle: Cycle, days: int) -> int:
     """Queues the reminders of one offset (idempotent) and wakes the outbox."""
-    deps: Deps = app.bot_data["deps"]
-    queued = await deps.store.enqueue(await reminder_messages(deps.store, deps.catalog, cycle, days))
-    sender = app.bot_data.get("outbox")
-    if sender is not None:
-        sender.wake()
+    data = _data(app)
+    queued = data.store.enqueue(reminder_messages(data.store, data.catalog, cycle, days))
+    data.outbox.wake()
     log.info("reminders %s days before the %s deadline: %s queued", days, cycle.year, queued)
     return queued
 
 
 async def _reminder_job(context: ContextTypes.DEFAULT_TYPE) -> None:
     assert context.job is not None
-    cycle_id, days = context.job.data
-    cycle = await context.application.bot_data["deps"].store.current_cycle()
-    if cycle is not None and cycle.id == cycle_id:
-        await queue_reminders(context.application, cycle, days)
+    cycle_id, deadline, days = context.job.data  # type: ignore[misc]
+    cycle = _data(context.application).store.current_cycle()
+    if cycle is not None and cycle.id == cycle_id and cycle.deadline.isoformat() == deadline:
+        queue_reminders(context.application, cycle, days)
 
 
-REFRESH = timedelta(minutes=15)
+async def schedule_reminders(app: App) -> int:
+    """Rebuilds the reminder jobs from the store and sends the most recent missed one.
+    Returns the number of reminders queued by the catch-up."""
+    data = _data(app)
+    hour = data.settings.reminder_hour
+    queue = app.job_queue
+    if queue is not None:
+        for job in queue.jobs():
+            if job.name and job.name.startswith(JOB_PREFIX):
+                job.schedule_removal()
+    cycle = data.store.current_cycle()
+    if cycle is None:
+        return 0
+    now = data.store.clock()
+    deadline_end = datetime.combine(cycle.deadline, time(23, 59), tzinfo=UTC)
+    opened = datetime.combine(cycle.opens, time(0), tzinfo=UTC)
+    slots = reminder_slots(data.store, cycle, hour)
+    missed = [s for s in slots if opened <= s.due <= now < deadline_end]
+    queued = queue_reminders(app, cycle, min(s.days for s in missed)) if missed else 0
+    if queue is not None:
+        for slot in reminder_slots(data.store, cycle, hour):
+            if slot.due > now and slot.sent == 0:
+                name = f"{JOB_PREFIX}{cycle.id}:{slot.days}"
+                queue.run_once(
+                    _reminder_job,
+                    when=slot.due,
+                    data=(cycle.id, cycle.deadline.isoformat(), slot.days),
+                    name=name,
+                    job_kwargs={"misfire_grace_time": 3600, "replace_existing": True, "id": name},
+                )
+    return queued
 
 
 async def _refresh_job(context: ContextTypes.DEFAULT_TYPE) -> None:
     await schedule_reminders(context.application)
 
 
-def refresh_regularly(app: Application) -> None:
-    """Rebuilds the schedule every 15 minutes, so that a cycle opened or re-dated with the
-    CLI while the bot runs is picked up without a restart."""
-    if app.job_queue is not None:
-        app.job_queue.run_repeating(_refresh_job, interval=REFRESH, first=REFRESH, name="reminders-refresh")
+async def _daily_job(context: ContextTypes.DEFAULT_TYPE) -> None:
+    data = _data(context.application)
+    data.store.prune()
+    folder = context.job.data if context.job else None  # type: ignore[union-attr]
+    if isinstance(folder, tuple):
+        path, keep = folder
+        await asyncio.to_thread(take_backup, data.store.path, Path(path), keep)
 
 
-async def schedule_reminders(app: Application) -> int:
-    """Rebuilds the reminder jobs from the store and sends the most recent missed one.
-    Returns the number of reminders queued by the catch-up."""
-    deps: Deps = app.bot_data["deps"]
-    hour: int = app.bot_data["settings"].reminder_hour
+def take_backup(db_path: Path, folder: Path, keep: int, now: datetime | None = None) -> Path:
+    """A consistent copy of the database in `folder` (0600), keeping the newest `keep`."""
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    stamp = (now or datetime.now(UTC)).strftime("%Y%m%d-%H%M%S")
+    target = folder / f"pmm-{stamp}.sqlite3"
+    backup(db_path, target)
+    backups = sorted(folder.glob("pmm-*.sqlite3"))
+    for old in backups[:-keep]:
+        old.unlink()
+    return target
+
+
+def start_background_jobs(app: App, backup_dir: Path | None, backup_keep: int) -> None:
     queue = app.job_queue
-    if queue is not None:
-        for job in queue.jobs():
-            if job.name and job.name.startswith(JOB_PREFIX):
-                job.schedule_removal()
-    cycle = await deps.store.current_cycle()
-    if cycle is None:
-        return 0
-    now = deps.store.clock()
-    deadline_end = datetime.combine(cycle.deadline, time(23, 59), tzinfo=UTC)
-    opened = datetime.combine(cycle.opens, time(0), tzinfo=UTC)
-    missed = [s for s in await slots(deps, cycle, hour) if opened <= s.due <= now < deadline_end]
-    queued = 0
-    if missed:
-        # Idempotent: NCPs who already have this reminder are not queued again.
-        queued = await queue_reminders(app, cycle, min(s.days for s in missed))
-    if queue is not None:
-        for slot in await slots(deps, cycle, hour):
-            if slot.due > now and slot.sent == 0:
-                queue.run_once(
-                    _reminder_job,
-                    when=slot.due,
-                    data=(cycle.id, slot.days),
-                    name=f"{JOB_PREFIX}{cycle.id}:{slot.days}",
-                    job_kwargs={
-                        "misfire_grace_time": 3600,
-                        "replace_existing": True,
-                        "id": f"{JOB_PREFIX}{cycle.id}:{slot.days}",
-                    },
-                )
-    return queued
+    if queue is None:
+        return
+    queue.run_repeating(_refresh_job, interval=REFRESH, first=REFRESH, name="reminders-refresh")
+    data = (str(backup_dir), backup_keep) if backup_dir is not None else None
+    queue.run_repeating(_daily_job, interval=timedelta(days=1), first=timedelta(minutes=1), name="daily", data=data)

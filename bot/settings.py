@@ -40,6 +40,10 @@ class Settings(BaseSettings):
     webhook_listen: str = "127.0.0.1"
     webhook_port: int = Field(default=8443, gt=0, lt=65536)
     webhook_secret: SecretStr | None = None
+    backup_dir: Path | None = None
+    backup_keep: int = Field(default=14, ge=1, le=3650)
+    flood_messages: int = Field(default=20, ge=3, le=1000)
+    flood_window: float = Field(default=10.0, gt=0, le=3600)
 
     @field_validator("reminder_days", mode="before")
     @classmethod
@@ -70,6 +74,11 @@ class Settings(BaseSettings):
             raise ValueError("must start with http:// or https://")
         return value.rstrip("/")
 
+    @field_validator("backup_dir", mode="before")
+    @classmethod
+    def _optional_path(cls, value: object) -> object:
+        return None if value == "" else value
+
     @field_validator("webhook_secret")
     @classmethod
     def _secret(cls, value: SecretStr | None) -> SecretStr | None:
@@ -88,6 +97,11 @@ class Settings(BaseSettings):
                 "PMM_WEBHOOK_SECRET: required with PMM_WEBHOOK_URL, so that only Telegram can post updates"
             )
         return self.webhook_url, self.webhook_secret.get_secret_value()
+
+    def secrets(self) -> tuple[str, ...]:
+        """The values that must never appear in logs."""
+        values = (self.bot_token, self.webhook_secret)
+        return tuple(v.get_secret_value() for v in values if v is not None and v.get_secret_value())
 
     def token(self) -> str:
         """The bot token, required to run against Telegram."""

@@ -1,16 +1,10 @@
-"""The KPI walk-through: card, one question per data point, result, confirm, breakdowns,
-blank with a reason.
+"""The KPI walk-through: card, one question per figure, result, confirm, breakdowns, blank
+with a reason. The graph is in ``collect.mmd``.
 
-There is no in-memory conversation state: the question on screen is the user's cursor in
-the store (``users.cursor_kpi/cursor_dp``), the answers and KPI states are in the store, so
-after a restart ``/next`` and any pending question continue where they were. Buttons carry
-short, language-neutral callback data, checked on every press:
-
-``go:KPI`` start · ``a:KPI:i:v`` button answer · ``bk:KPI:i`` back · ``s:KPI:i`` skip ·
-``e:KPI:i`` change figure i · ``ch:KPI`` list figures · ``c:KPI`` confirm ·
-``dg:KPI:j`` add breakdown j · ``da:KPI:dp:y|n`` breakdown yes/no · ``ds:KPI:dp`` skip a
-breakdown figure ·
-``b:KPI`` blank · ``br:KPI:r`` blank reason r · ``nc:KPI`` no comment · ``n`` next KPI
+Where the NCP stands is the conversation state (``conversations.state``), written in the
+same transaction as the figure or KPI state an action changes; the screen it shows is
+rendered from that state and the stored data, so after a restart ``/next`` shows exactly
+the same screen. Buttons that change data are bound to the screen they were shown on.
 """
 
 from __future__ import annotations
@@ -18,33 +12,40 @@ from __future__ import annotations
 from decimal import Decimal
 
 from telegram import Update
-from telegram.ext import CallbackQueryHandler, CommandHandler, ContextTypes
 
-from conversations.common import Button, Session, answer_query, esc, send, session, short
-from conversations.render import (
-    kpi_card,
-    kpi_title,
-    progress_text,
-    question_text,
-    result_text,
+from conversations import buttons as btn
+from conversations.buttons import Pressed
+from conversations.context import Context
+from conversations.render import kpi_card, kpi_title, progress_text, question_text, result_text, status_label
+from conversations.session import Row, Session, answer_query, esc, quote, send, session, short
+from conversations.state import Asking as AskingState
+from conversations.state import (
+    AwaitingComment,
+    ChoosingReason,
+    ConversationState,
+    Idle,
+    Justifying,
+    OfferingBreakdowns,
+    ResolvingNumber,
+    ShowingResult,
 )
-from pmm_core.answers import AnswerError, validate
+from pmm_core.answers import AnswerError, Valid, validate
 from pmm_core.catalog import DataPoint, DataType, Kpi
 from pmm_core.progress import Snapshot, Status
+from pmm_core.records import Answer, KpiState, KpiStatus
 from pmm_core.results import Computed, compute
-from pmm_core.store import Answer, KpiState
+from pmm_core.store import KpiChange, Outcome
 
-RESULT = "=result"  # cursor: the result is on screen, waiting for Confirm
-COMMENT = "=comment"  # cursor: waiting for the optional comment of a blank KPI
+# ---- guards ----------------------------------------------------------------------------
 
 
-# ---- guards -----------------------------------------------------------------------
-async def require_ncp(update: Update, s: Session) -> bool:
-    """True if the caller may collect now; otherwise says why, politely."""
+async def require_ncp(s: Session, *, editing: bool = True) -> bool:
+    """True if the caller may collect now (or, with editing=False, look at their data);
+    otherwise says why, politely."""
     L = s.lang
     if not s.user.is_ncp:
         await send(
-            update,
+            s,
             L._(
                 "This is for National Contact Points. If you are one, open the invitation link the WCO Secretariat sent you."
             )
@@ -53,520 +54,691 @@ async def require_ncp(update: Update, s: Session) -> bool:
         )
         return False
     if s.cycle is None:
-        await send(
-            update, L._("No collection cycle is open at the moment. The WCO Secretariat will tell you when it opens.")
-        )
+        await send(s, L._("No collection cycle is open at the moment. The WCO Secretariat will tell you when it opens."))
         return False
-    assert s.user.member is not None
-    submission = await s.store.submission(s.cycle.id, s.user.member)
-    if submission is not None and submission.locked:
-        await send(
-            update,
-            L._(
-                "Your administration's answers for {year} were submitted and are locked. To change them, ask the WCO Secretariat to reopen them."
-            ).format(year=s.cycle.year),
-        )
+    if editing and s.member_data().locked:
+        await send(s, locked_text(s))
         return False
     return True
 
 
-def parse_kpi(s: Session, data: str, index: int = 1) -> Kpi | None:
-    parts = data.split(":")
-    if len(parts) <= index:
-        return None
-    return s.catalog.kpi_by_id.get(parts[index])
-
-
-def parse_int(data: str, index: int) -> int | None:
-    parts = data.split(":")
-    try:
-        return int(parts[index])
-    except (IndexError, ValueError):
-        return None
-
-
-async def refuse_stale(update: Update, s: Session) -> None:
-    """Answers an old or forged button politely, then shows where the NCP stands."""
-    await send(update, s.lang._("This button is no longer valid. Here is where you are:"))
-    await continue_next(update, s)
-
-
-# ---- asking -----------------------------------------------------------------------
-def _buttons(s: Session, kpi: Kpi, dp: DataPoint, index: int) -> list[list[Button]]:
-    L = s.lang
-    rows: list[list[Button]] = []
-    if dp.type is DataType.YES_NO:
-        rows.append([(L._("Yes"), f"a:{kpi.id}:{index}:y"), (L._("No"), f"a:{kpi.id}:{index}:n")])
-    elif dp.type is DataType.SCALE:
-        rows += [[(c.label.get(L.code), f"a:{kpi.id}:{index}:{i}")] for i, c in enumerate(dp.choices)]
-    rows.append([(L._("Explain"), f"x:{kpi.id}"), (L._("Leave this KPI blank"), f"b:{kpi.id}")])
-    rows.append([(L._("Back"), f"bk:{kpi.id}:{index}"), (L._("Skip for now"), f"s:{kpi.id}:{index}")])
-    return rows
-
-
-async def ask(
-    update: Update, s: Session, kpi: Kpi, dp: DataPoint, snap: Snapshot | None = None, prefix: str = ""
-) -> None:
-    """Asks one main data point of the KPI and remembers it as the pending question
-    (before sending, so that a failed send leaves the right question pending)."""
+def locked_text(s: Session) -> str:
     assert s.cycle is not None
-    snap = snap or await s.snapshot()
-    points = s.catalog.main_data_points(kpi)
-    index = next(i for i, p in enumerate(points) if p.id == dp.id)
-    await s.store.set_cursor(s.user.telegram_id, kpi.id, dp.id)
-    current = snap.answers[dp.id].value if dp.id in snap.answers else None
-    text = question_text(s.lang, kpi, dp, index, len(points), s.cycle.year, current)
-    await send(update, prefix + text, _buttons(s, kpi, dp, index))
+    return s.lang._(
+        "Your administration's answers for {year} were submitted and are locked. To change them, ask the WCO Secretariat to reopen them."
+    ).format(year=s.cycle.year) + "\n" + s.lang._("You can still look at them: /review")
 
 
-async def start_kpi(update: Update, s: Session, kpi: Kpi) -> None:
-    """Shows the KPI card, then its first open question (or the result)."""
-    assert s.cycle is not None
-    snap = await s.snapshot()
-    buttons: list[list[Button]] = []
-    known = [dp for dp in s.catalog.main_data_points(kpi) if dp.id in snap.answers]
-    if known and len(known) <= 8:
-        points = s.catalog.main_data_points(kpi)
-        buttons += [
-            [(s.lang._("Change: {figure}").format(figure=dp.label.get(s.lang.code)), f"e:{kpi.id}:{points.index(dp)}")]
-            for dp in known
-        ]
-    await send(update, kpi_card(s.lang, s.catalog, kpi, snap, s.cycle.year), buttons)
-    await ask_next(update, s, kpi, snap=snap)
-
-
-async def ask_next(
-    update: Update, s: Session, kpi: Kpi, after: str | None = None, snap: Snapshot | None = None, prefix: str = ""
-) -> None:
-    """Asks the next unanswered figure of the KPI, or shows its result when all are given;
-    `prefix` (e.g. "Saved: …") opens that same message."""
-    snap = snap or await s.snapshot()
-    dp = snap.next_data_point(kpi, s.skipped, after)
-    if dp is None and after is not None:
-        dp = snap.next_data_point(kpi, s.skipped)
-    if dp is not None:
-        await ask(update, s, kpi, dp, snap, prefix)
-        return
-    if snap.unanswered(kpi):
-        await s.store.set_cursor(s.user.telegram_id, None, None)
-        await send(
-            update,
-            prefix
-            + s.lang.ngettext(
-                "{n} figure of this KPI is still to come; /next brings you back to it.",
-                "{n} figures of this KPI are still to come; /next brings you back to them.",
-                len(snap.unanswered(kpi)),
-            ).format(n=len(snap.unanswered(kpi))),
-        )
-        await continue_next(update, s, snap=snap)
-        return
-    await show_result(update, s, kpi, snap, prefix)
-
-
-async def show_result(update: Update, s: Session, kpi: Kpi, snap: Snapshot, prefix: str = "") -> None:
+async def refused(s: Session, outcome: Outcome) -> None:
+    """Tells the user why nothing was saved, then shows where they stand."""
     L = s.lang
-    await s.store.set_cursor(s.user.telegram_id, kpi.id, RESULT)
-    result = compute(s.catalog, kpi, snap.values)
-    if isinstance(result, Computed):
-        buttons = [[(L._("Confirm"), f"c:{kpi.id}"), (L._("Change a figure"), f"ch:{kpi.id}")]]
+    if outcome is Outcome.DUPLICATE:
+        await send(s, L._("This was already saved."))
+    elif outcome is Outcome.LOCKED:
+        await send(s, locked_text(s))
+        return
+    elif outcome is Outcome.CLOSED:
+        await send(s, L._("The collection cycle is closed: nothing was changed."))
+        return
+    elif outcome is Outcome.NOT_ALLOWED:
+        await require_ncp(s)
+        return
     else:
-        buttons = [[(L._("Change a figure"), f"ch:{kpi.id}"), (L._("Leave this KPI blank"), f"b:{kpi.id}")]]
-    await send(update, prefix + result_text(L, s.catalog, kpi, snap), buttons)
+        await send(s, L._("That button belongs to an earlier screen, so nothing was changed. Here is where you are:"))
+    await continue_next(s)
 
 
-async def continue_next(update: Update, s: Session, snap: Snapshot | None = None) -> None:
-    """Continues with the pending question, else the next KPI that needs the NCP."""
-    snap = snap or await s.snapshot()
-    user = await s.store.user(s.user.telegram_id)
-    assert user is not None
-    kpi = s.catalog.kpi_by_id.get(user.cursor_kpi or "")
-    if kpi is not None and snap.status(kpi) not in (Status.DONE, Status.BLANK):
-        if user.cursor_dp == RESULT and not snap.unanswered(kpi):
-            await show_result(update, s, kpi, snap)
-            return
-        dp = s.catalog.data_points.get(user.cursor_dp or "")
-        if dp is not None and dp in s.catalog.main_data_points(kpi) and dp.id not in s.skipped:
-            await ask(update, s, kpi, dp, snap)
-            return
-    kpi = snap.next_kpi(s.skipped)
-    if kpi is None:
-        await s.store.set_cursor(s.user.telegram_id, None, None)
-        await send(
-            update,
-            s.lang._("Every KPI has an answer or a reason, or was skipped for now. Use /review to check, then /submit.")
-            + "\n\n"
-            + progress_text(s.lang, s.catalog, snap),
-        )
-        return
-    await start_kpi(update, s, kpi)
+async def stale(s: Session) -> None:
+    await refused(s, Outcome.STALE)
 
 
-# ---- typed answers ----------------------------------------------------------------
-async def on_text_answer(update: Update, s: Session, kpi: Kpi, dp: DataPoint) -> None:
-    """Validates the typed answer (main figure or breakdown); stores it, then moves on."""
-    assert update.message is not None and update.message.text is not None
-    verdict = validate(dp, update.message.text, s.lang.code)
-    breakdown = None if dp in s.catalog.main_data_points(kpi) else breakdown_of(kpi, dp.id)
-    if isinstance(verdict, AnswerError):
-        await send(update, "⚠️ " + error_message(s, dp, verdict))
-        if breakdown is None:
-            await ask(update, s, kpi, dp)
-        else:
-            await ask_breakdown(update, s, kpi, breakdown)
-        return
-    if breakdown is None:
-        await store_answer(update, s, kpi, dp, verdict.value)
-    else:
-        await store_breakdown(update, s, kpi, dp, verdict.value)
+# ---- screens ---------------------------------------------------------------------------
 
 
-def error_message(s: Session, dp: DataPoint, error: AnswerError) -> str:
-    """The error in the user's language, with an example in their number format."""
-    L = s.lang
-    params = {"example": L.example(dp), **error.params}
-    for key in ("value", "limit"):
-        if key in params:
-            params[key] = L.number(Decimal(params[key]))
-    if "text" in params:
-        params["text"] = esc(params["text"])
-    return L._(error.template).format(**params)
+def figure_index(s: Session, kpi: Kpi, dp: DataPoint) -> int:
+    return s.catalog.asked_data_points(kpi).index(dp)
 
 
-async def store_answer(update: Update, s: Session, kpi: Kpi, dp: DataPoint, value: str) -> None:
-    """Stores the answer durably, then moves on; a redelivered update changes nothing."""
-    assert s.cycle is not None and s.user.member is not None
-    snap = await s.snapshot()
-    was_done = snap.status(kpi) is Status.DONE
-    old = snap.answers.get(dp.id)
-    applied = await s.store.save_answer(
-        s.cycle.id, s.user.member, dp.id, value, s.user.telegram_id, update_id=s.update_id, kpi=kpi.id
-    )
-    if not applied:
-        await continue_next(update, s)
-        return
-    s.skipped.discard(dp.id)
-    if was_done and (old is None or old.value != value):
-        await s.store.set_kpi_state(s.cycle.id, s.user.member, kpi.id, KpiState.IN_PROGRESS, s.user.telegram_id)
-        snap = await s.snapshot()
-    else:  # the store now holds exactly this: no need to read it again
-        snap = snap.with_answer(dp.id, Answer(value, s.user.telegram_id, ""), kpi.id)
-    saved = "✔️ " + s.lang._("Saved: {figure} = {value}").format(
-        figure=esc(dp.label.get(s.lang.code)), value=f"<b>{esc(s.lang.value(dp, value))}</b>"
-    )
-    if old is not None and old.value != value:
-        saved += _shared_change_note(s, kpi, dp, snap)
-    await ask_next(update, s, kpi, after=dp.id, snap=snap, prefix=saved + "\n\n")
-
-
-def _shared_change_note(s: Session, kpi: Kpi, dp: DataPoint, snap: Snapshot) -> str:
-    """Tells the NCP which confirmed results a changed shared figure also moves."""
-    others = [k.id for k in s.catalog.kpis_using(dp.id) if k.id != kpi.id and snap.status(k) is Status.DONE]
-    if not others:
-        return ""
-    return "\nℹ️ " + s.lang._("This figure is also used by {kpis}; their results now use the new value.").format(
-        kpis=", ".join(others)
-    )
-
-
-# ---- breakdowns -------------------------------------------------------------------
-def breakdown_of(kpi: Kpi, dp_id: str) -> int | None:
+def breakdown_group(kpi: Kpi, dp_id: str) -> int | None:
     return next((j for j, d in enumerate(kpi.disaggregations) if dp_id in d.data_points), None)
 
 
-async def offer_breakdowns(update: Update, s: Session, kpi: Kpi, snap: Snapshot) -> bool:
-    """Offers the KPI's optional breakdowns that still have open figures; False if none."""
+def is_main(s: Session, kpi: Kpi, dp: DataPoint) -> bool:
+    return dp in s.catalog.main_data_points(kpi)
+
+
+async def ask(s: Session, kpi: Kpi, dp: DataPoint, prefix: str = "") -> None:
+    """Makes `dp` the pending question (saved before sending: a failed send leaves the
+    right question pending), then asks it."""
+    state = s.state.but(AskingState(kpi=kpi.id, dp=dp.id), skipped=s.state.skipped - {dp.id}, cycle=s.cycle_id)
+    if state != s.state:
+        s.go(state)
+    await show(s, prefix)
+
+
+async def show(s: Session, prefix: str = "") -> None:
+    """Sends the screen of the state the user is in."""
+    step = s.state.step
+    kpi = s.catalog.kpi_by_id.get(getattr(step, "kpi", ""))
+    if kpi is None:
+        await continue_next(s, prefix)
+        return
+    snap = s.snapshot()
+    if isinstance(step, AskingState | ResolvingNumber):
+        dp = s.catalog.data_points.get(step.dp)
+        if dp is None or dp not in s.catalog.asked_data_points(kpi):
+            await continue_next(s, prefix)
+            return
+        if isinstance(step, ResolvingNumber):
+            await _show_number_choice(s, kpi, dp, step, prefix)
+        else:
+            await _show_question(s, kpi, dp, snap, prefix)
+    elif isinstance(step, ShowingResult):
+        await _show_result(s, kpi, snap, prefix)
+    elif isinstance(step, ChoosingReason):
+        await _show_reasons(s, kpi, prefix)
+    elif isinstance(step, AwaitingComment):
+        await _show_comment(s, kpi, snap, prefix)
+    elif isinstance(step, OfferingBreakdowns):
+        await _show_breakdowns(s, kpi, snap, prefix)
+    elif isinstance(step, Justifying):
+        await _show_justify(s, kpi, prefix)
+    else:
+        await continue_next(s, prefix)
+
+
+async def _show_question(s: Session, kpi: Kpi, dp: DataPoint, snap: Snapshot, prefix: str) -> None:
+    assert s.cycle is not None
     L = s.lang
-    rows = [
-        [(L._("Add: {breakdown}").format(breakdown=d.label.get(L.code)), f"dg:{kpi.id}:{j}")]
+    i = figure_index(s, kpi, dp)
+    current = snap.answers[dp.id].value if dp.id in snap.answers else None
+    group = breakdown_group(kpi, dp.id)
+    if is_main(s, kpi, dp) or group is None:
+        points = s.catalog.main_data_points(kpi)
+        text = question_text(L, kpi, dp, points.index(dp), len(points), s.cycle.year, current)
+    else:
+        members = kpi.disaggregations[group].data_points
+        text = question_text(
+            L, kpi, dp, members.index(dp.id), len(members), s.cycle.year, current, kpi.disaggregations[group].label
+        )
+    rows: list[Row] = []
+    if dp.type is DataType.YES_NO:
+        rows.append([(L._("Yes"), btn.Choice(kpi.id, i, 1)), (L._("No"), btn.Choice(kpi.id, i, 0))])
+    elif dp.type is DataType.SCALE:
+        rows += [[(short(c.label.get(L.code)), btn.Choice(kpi.id, i, n))] for n, c in enumerate(dp.choices)]
+    if group is None or is_main(s, kpi, dp):
+        rows.append([(L._("Explain"), btn.Explain(kpi.id)), (L._("Leave this KPI blank"), btn.Blank(kpi.id))])
+        rows.append([(L._("Back"), btn.Back(kpi.id, i)), (L._("Skip for now"), btn.Skip(kpi.id, i))])
+    else:
+        rows.append([(L._("Back"), btn.Back(kpi.id, i)), (L._("Skip this figure"), btn.Skip(kpi.id, i))])
+        rows.append([(L._("Stop the breakdown"), btn.NextKpi(kpi.id))])
+    await send(s, prefix + text, rows)
+
+
+async def _show_number_choice(s: Session, kpi: Kpi, dp: DataPoint, step: ResolvingNumber, prefix: str) -> None:
+    L = s.lang
+    i = figure_index(s, kpi, dp)
+    grouped, decimal = (L.value(dp, v) for v in step.options)
+    text = L._("Did you mean {first} or {second}?").format(first=f"<b>{esc(grouped)}</b>", second=f"<b>{esc(decimal)}</b>")
+    rows: list[Row] = [
+        [(grouped, btn.Number(kpi.id, i, 0)), (decimal, btn.Number(kpi.id, i, 1))],
+        [(L._("Back"), btn.Edit(kpi.id, i))],
+    ]
+    await send(s, prefix + esc(dp.label.get(L.code)) + "\n" + text, rows)
+
+
+async def _show_result(s: Session, kpi: Kpi, snap: Snapshot, prefix: str) -> None:
+    L = s.lang
+    result = compute(s.catalog, kpi, snap.values)
+    text = result_text(L, s.catalog, kpi, snap)
+    rows: list[Row] = []
+    if snap.status(kpi) is Status.DONE:
+        text += "\n\n" + L._("Status: {status}").format(status=status_label(L, Status.DONE))
+        rows.append([(L._("Change a figure"), btn.ChangeList(kpi.id)), (L._("Next KPI ▸"), btn.NextKpi(kpi.id))])
+    elif isinstance(result, Computed):
+        rows.append([(L._("Confirm"), btn.Confirm(kpi.id)), (L._("Change a figure"), btn.ChangeList(kpi.id))])
+    else:
+        rows.append([(L._("Change a figure"), btn.ChangeList(kpi.id)), (L._("Leave this KPI blank"), btn.Blank(kpi.id))])
+    await send(s, prefix + text, rows)
+
+
+async def _show_reasons(s: Session, kpi: Kpi, prefix: str) -> None:
+    L = s.lang
+    # The reasons start alike, so the buttons carry their numbers and the message the texts.
+    reasons = s.catalog.blank_reasons
+    rows: list[Row] = [[(str(i + 1), btn.Reason(kpi.id, i)) for i in range(len(reasons))]]
+    rows.append([(L._("Cancel"), btn.Go(kpi.id))])
+    listed = "\n".join(f"{i + 1}. {esc(r.text.get(L.code))}" for i, r in enumerate(reasons))
+    await send(
+        s, prefix + kpi_title(kpi, L) + "\n" + L._("Why is the data not available? Pick one reason:") + "\n\n" + listed, rows
+    )
+
+
+async def _show_comment(s: Session, kpi: Kpi, snap: Snapshot, prefix: str) -> None:
+    L = s.lang
+    reason = snap.blank_reason(kpi)
+    text = next((r.text.get(L.code) for r in s.catalog.blank_reasons if r.code == reason), "")
+    await send(
+        s,
+        prefix
+        + L._("{kpi} left blank: {reason}.").format(kpi=kpi.id, reason=esc(text))
+        + "\n"
+        + L._("You can add a short comment for the Secretariat: type it now, or press No comment."),
+        [[(L._("No comment"), btn.NoComment(kpi.id))]],
+    )
+
+
+async def _show_breakdowns(s: Session, kpi: Kpi, snap: Snapshot, prefix: str) -> None:
+    L = s.lang
+    rows: list[Row] = [
+        [(short(L._("Add: {breakdown}").format(breakdown=d.label.get(L.code))), btn.AddBreakdown(kpi.id, j))]
         for j, d in enumerate(kpi.disaggregations)
         if any(i not in snap.answers for i in d.data_points)
     ]
     if not rows:
-        return False
-    rows.append([(L._("No thanks, next KPI"), "n")])
-    await send(update, L._("Optional: would you like to add a breakdown? It is never required."), rows)
-    return True
+        await continue_next(s, prefix)
+        return
+    rows.append([(L._("No thanks, next KPI"), btn.NextKpi(kpi.id))])
+    await send(s, prefix + L._("Optional: would you like to add a breakdown? It is never required."), rows)
 
 
-async def ask_breakdown(update: Update, s: Session, kpi: Kpi, j: int, snap: Snapshot | None = None) -> None:
+async def _show_justify(s: Session, kpi: Kpi, prefix: str) -> None:
+    L = s.lang
+    await send(
+        s,
+        prefix
+        + L._("If you like, type one line saying why these figures are right (the Secretariat will see it), or press Confirm.")
+        ,
+        [[(L._("Confirm"), btn.Confirm(kpi.id)), (L._("Change a figure"), btn.ChangeList(kpi.id))]],
+    )
+
+
+# ---- moving on -------------------------------------------------------------------------
+
+
+async def start_kpi(s: Session, kpi: Kpi, prefix: str = "") -> None:
+    """Shows the KPI card, then its first open figure, or its result."""
     assert s.cycle is not None
-    snap = snap or await s.snapshot()
-    group = kpi.disaggregations[j]
-    todo = [i for i in group.data_points if i not in snap.answers and i not in s.skipped]
-    if not todo:
-        await send(update, s.lang._("Breakdown saved. Thank you."))
-        if not await offer_breakdowns(update, s, kpi, snap):
-            await continue_next(update, s, snap)
+    snap = s.snapshot()
+    main = s.catalog.main_data_points(kpi)
+    skipped = s.state.skipped - {dp.id for dp in main}
+    dp = snap.next_data_point(kpi, skipped)
+    step = AskingState(kpi=kpi.id, dp=dp.id) if dp is not None else ShowingResult(kpi=kpi.id)
+    s.go(s.state.but(step, skipped=skipped, cycle=s.cycle.id))
+    known = [d for d in main if d.id in snap.answers]
+    rows: list[Row] = []
+    if known and len(known) <= 8 and dp is not None:
+        rows = [
+            [(short(s.lang._("Change: {figure}").format(figure=d.label.get(s.lang.code))), btn.Edit(kpi.id, main.index(d)))]
+            for d in known
+        ]
+    await send(s, prefix + kpi_card(s.lang, s.catalog, kpi, snap, s.cycle.year), rows)
+    await show(s)
+
+
+async def continue_next(s: Session, prefix: str = "") -> None:
+    """Shows the pending screen, else starts the next KPI that needs the NCP."""
+    step = s.state.step
+    kpi = s.catalog.kpi_by_id.get(getattr(step, "kpi", ""))
+    snap = s.snapshot()
+    if kpi is not None and _resumable(s, kpi, snap):
+        await show(s, prefix)
         return
-    dp = s.catalog.data_points[todo[0]]
-    await s.store.set_cursor(s.user.telegram_id, kpi.id, dp.id)
-    position = group.data_points.index(dp.id)
-    L = s.lang
-    text = (
-        f"{kpi.id} · {esc(group.label.get(L.code))} · "
-        + L._("Question {i} of {n}").format(i=position + 1, n=len(group.data_points))
-        + "\n\n"
-        + question_text(L, kpi, dp, position, len(group.data_points), s.cycle.year, None).split("\n\n", 1)[1]
-    )
-    rows: list[list[Button]] = []
-    if dp.type is DataType.YES_NO:
-        rows.append([(L._("Yes"), f"da:{kpi.id}:{dp.id}:y"), (L._("No"), f"da:{kpi.id}:{dp.id}:n")])
-    rows.append([(L._("Skip this figure"), f"ds:{kpi.id}:{dp.id}"), (L._("Stop the breakdown"), "n")])
-    await send(update, text, rows)
-
-
-async def store_breakdown(update: Update, s: Session, kpi: Kpi, dp: DataPoint, value: str) -> None:
-    assert s.cycle is not None and s.user.member is not None
-    applied = await s.store.save_answer(
-        s.cycle.id, s.user.member, dp.id, value, s.user.telegram_id, update_id=s.update_id
-    )
-    j = breakdown_of(kpi, dp.id)
-    if applied:
+    kpi = snap.next_kpi(s.state.skipped)
+    if kpi is None:
+        if not isinstance(step, Idle):
+            s.go(s.state.but(Idle()))
         await send(
-            update,
-            "✔️ "
-            + s.lang._("Saved: {figure} = {value}").format(
-                figure=esc(dp.label.get(s.lang.code)), value=f"<b>{esc(s.lang.value(dp, value))}</b>"
-            ),
+            s,
+            prefix
+            + s.lang._("Every KPI has an answer or a reason, or was skipped for now. Use /review to check, then /submit.")
+            + "\n\n"
+            + progress_text(s.lang, s.catalog, snap),
         )
-    if j is not None:
-        await ask_breakdown(update, s, kpi, j)
-
-
-# ---- buttons ----------------------------------------------------------------------
-async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Routes the collection buttons after checking who presses and what."""
-    query = update.callback_query
-    assert query is not None and query.data is not None
-    s = await session(update, context)
-    await answer_query(update)
-    await on_button_data(update, s, query.data)
-
-
-async def on_button_data(update: Update, s: Session, data: str) -> None:
-    """Applies one collection action; forged or stale data changes nothing."""
-    if not await require_ncp(update, s):
         return
-    action = data.split(":", 1)[0]
-    if action == "n":
-        await continue_next(update, s)
+    await start_kpi(s, kpi, prefix)
+
+
+def _resumable(s: Session, kpi: Kpi, snap: Snapshot) -> bool:
+    """True if the state's screen still makes sense with the data as it is now."""
+    step = s.state.step
+    status = snap.status(kpi)
+    if isinstance(step, AwaitingComment):
+        return status is Status.BLANK
+    if isinstance(step, OfferingBreakdowns):
+        return True
+    if isinstance(step, ShowingResult | Justifying):
+        return status is not Status.BLANK and not snap.unanswered(kpi)
+    if isinstance(step, AskingState | ResolvingNumber | ChoosingReason):
+        return status is not Status.DONE or not isinstance(step, ChoosingReason)
+    return False
+
+
+def _after_figure(s: Session, kpi: Kpi, dp: DataPoint, snap: Snapshot) -> ConversationState:
+    """Where the NCP goes once `dp` is answered or skipped (with `snap` as it then is)."""
+    skipped = s.state.skipped
+    group = None if is_main(s, kpi, dp) else breakdown_group(kpi, dp.id)
+    if group is not None:
+        todo = [i for i in kpi.disaggregations[group].data_points if i not in snap.answers and i not in skipped]
+        step = AskingState(kpi=kpi.id, dp=todo[0]) if todo else OfferingBreakdowns(kpi=kpi.id)
+        return s.state.but(step)
+    nxt = snap.next_data_point(kpi, skipped, after=dp.id) or snap.next_data_point(kpi, skipped)
+    if nxt is not None:
+        return s.state.but(AskingState(kpi=kpi.id, dp=nxt.id))
+    if snap.unanswered(kpi):
+        return s.state.but(Idle())  # only skipped figures left: on to the next KPI
+    return s.state.but(ShowingResult(kpi=kpi.id))
+
+
+# ---- answering a figure --------------------------------------------------------------------
+
+
+async def on_figure_text(s: Session, text: str) -> None:
+    """A typed answer to the pending figure: validated, stored, then the next screen."""
+    step = s.state.step
+    assert isinstance(step, AskingState | ResolvingNumber)
+    kpi = s.catalog.kpi_by_id.get(step.kpi)
+    dp = s.catalog.data_points.get(step.dp)
+    if kpi is None or dp is None or not await require_ncp(s):
+        if kpi is None or dp is None:
+            await continue_next(s)
         return
-    kpi = parse_kpi(s, data)
-    handler = _ACTIONS.get(action)
-    if kpi is None or handler is None:
-        await refuse_stale(update, s)
+    verdict = validate(dp, text, s.lang.code)
+    if isinstance(verdict, AnswerError):
+        if isinstance(step, ResolvingNumber):
+            s.go(s.state.but(AskingState(kpi=kpi.id, dp=dp.id)))
+        await show(s, "⚠️ " + error_message(s, dp, verdict) + "\n\n")
         return
-    await handler(update, s, kpi, data)
-
-
-async def _go(update: Update, s: Session, kpi: Kpi, data: str) -> None:
-    assert s.cycle is not None and s.user.member is not None
-    snap = await s.snapshot()
-    if snap.status(kpi) is Status.BLANK:
-        await s.store.set_kpi_state(s.cycle.id, s.user.member, kpi.id, KpiState.IN_PROGRESS, s.user.telegram_id)
-    if snap.status(kpi) is Status.DONE:
-        await show_result(update, s, kpi, snap)
+    if not isinstance(verdict, Valid):
+        s.go(s.state.but(ResolvingNumber(kpi=kpi.id, dp=dp.id, options=(verdict.grouped, verdict.decimal))))
+        await show(s)
         return
-    for dp in s.catalog.main_data_points(kpi):
-        s.skipped.discard(dp.id)
-    await start_kpi(update, s, kpi)
+    await store_figure(s, kpi, dp, verdict.value)
 
 
-async def _main_point(update: Update, s: Session, kpi: Kpi, data: str) -> tuple[DataPoint, int] | None:
-    index = parse_int(data, 2)
-    points = s.catalog.main_data_points(kpi)
-    if index is None or not 0 <= index < len(points):
-        await refuse_stale(update, s)
-        return None
-    return points[index], index
-
-
-async def _is_pending(s: Session, kpi: Kpi, dp: DataPoint) -> bool:
-    user = await s.store.user(s.user.telegram_id)
-    return user is not None and user.cursor_kpi == kpi.id and user.cursor_dp == dp.id
-
-
-async def _answer_button(update: Update, s: Session, kpi: Kpi, data: str) -> None:
-    found = await _main_point(update, s, kpi, data)
-    if found is None:
-        return
-    dp, _ = found
-    if not await _is_pending(s, kpi, dp):
-        await refuse_stale(update, s)
-        return
-    raw = data.split(":")[3] if data.count(":") >= 3 else ""
-    if dp.type is DataType.YES_NO and raw in ("y", "n"):
-        await store_answer(update, s, kpi, dp, "yes" if raw == "y" else "no")
-    elif dp.type is DataType.SCALE and raw.isdigit() and int(raw) < len(dp.choices):
-        await store_answer(update, s, kpi, dp, dp.choices[int(raw)].code)
-    else:
-        await refuse_stale(update, s)
-
-
-async def _back(update: Update, s: Session, kpi: Kpi, data: str) -> None:
-    found = await _main_point(update, s, kpi, data)
-    if found is None:
-        return
-    _, index = found
-    if index == 0:
-        await start_kpi(update, s, kpi)
-        return
-    await ask(update, s, kpi, s.catalog.main_data_points(kpi)[index - 1])
-
-
-async def _skip(update: Update, s: Session, kpi: Kpi, data: str) -> None:
-    found = await _main_point(update, s, kpi, data)
-    if found is None:
-        return
-    dp, _ = found
-    s.skipped.add(dp.id)
-    await ask_next(update, s, kpi, after=dp.id)
-
-
-async def _edit(update: Update, s: Session, kpi: Kpi, data: str) -> None:
-    found = await _main_point(update, s, kpi, data)
-    if found is None:
-        return
-    dp, _ = found
-    s.skipped.discard(dp.id)
-    await ask(update, s, kpi, dp)
-
-
-async def _change(update: Update, s: Session, kpi: Kpi, data: str) -> None:
-    snap = await s.snapshot()
+def error_message(s: Session, dp: DataPoint, error: AnswerError) -> str:
+    """The error in the user's language, with an example in their number format; the
+    input is quoted at most 60 characters long."""
     L = s.lang
-    rows = []
+    params = {"example": L.example(dp), **error.params}
+    if "limit" in params:
+        params["limit"] = L.number(Decimal(params["limit"])) if params["limit"] else "—"
+    if "text" in params:
+        params["text"] = quote(params["text"])
+    return L._(error.template).format(**params)
+
+
+async def store_figure(s: Session, kpi: Kpi, dp: DataPoint, value: str) -> None:
+    """Stores the answer with the next step in one transaction, then shows that step;
+    "Saved" is said only for a write that happened in this handling."""
+    assert s.cycle is not None and s.user.member is not None
+    before = s.snapshot()
+    old = before.answers.get(dp.id)
+    changed = old is None or old.value != value
+    # Answering a main figure reopens this KPI if it was blank or confirmed with another
+    # value, and every other confirmed KPI that uses the figure: the NCP confirms the
+    # results that the new value moves.
+    reopened: set[str] = set()
+    if is_main(s, kpi, dp):
+        if before.status(kpi) is Status.BLANK or (before.status(kpi) is Status.DONE and changed):
+            reopened.add(kpi.id)
+        if changed and old is not None:
+            reopened |= {k.id for k in s.catalog.kpis_using(dp.id) if before.status(k) is Status.DONE}
+    kpis = {k: KpiChange(KpiState.IN_PROGRESS) for k in reopened}
+    after = before.with_answer(dp.id, Answer(value, s.user.telegram_id, ""), kpi.id)
+    after = Snapshot(after.catalog, after.answers, {k: v for k, v in after.states.items() if k not in reopened})
+    next_state = _after_figure(s, kpi, dp, after).but(skipped=s.state.skipped - {dp.id})
+    edit = s.edit(answers={dp.id: value}, started=(kpi.id,), kpis=kpis)
+    outcome = s.write(edit, next_state)
+    if outcome is not Outcome.APPLIED:
+        await refused(s, outcome)
+        return
+    L = s.lang
+    saved = "✔️ " + L._("Saved: {figure} = {value}").format(
+        figure=esc(dp.label.get(L.code)), value=f"<b>{esc(L.value(dp, value))}</b>"
+    )
+    if reopened - {kpi.id}:
+        saved += "\nℹ️ " + L._("This figure is also used by {kpis}: confirm their results again (/next).").format(
+            kpis=", ".join(sorted(reopened - {kpi.id}))
+        )
+    if isinstance(s.state.step, Idle):
+        left = len(s.snapshot().unanswered(kpi))
+        saved += "\n" + L.ngettext(
+            "{n} figure of this KPI is still to come; /next brings you back to it.",
+            "{n} figures of this KPI are still to come; /next brings you back to them.",
+            left,
+        ).format(n=left)
+        await continue_next(s, saved + "\n\n")
+        return
+    if isinstance(s.state.step, OfferingBreakdowns):
+        saved += "\n" + L._("Breakdown saved. Thank you.")
+    await show(s, saved + "\n\n")
+
+
+# ---- buttons --------------------------------------------------------------------------------
+
+
+def _figure(s: Session, kpi_id: str, index: int) -> tuple[Kpi, DataPoint] | None:
+    kpi = s.catalog.kpi_by_id.get(kpi_id)
+    if kpi is None:
+        return None
+    points = s.catalog.asked_data_points(kpi)
+    return (kpi, points[index]) if 0 <= index < len(points) else None
+
+
+def _on_screen(s: Session, pressed: Pressed, kind: type, kpi: str, dp: str | None = None) -> bool:
+    """True if a bound button was pressed on the current screen, which is of `kind` for
+    this KPI (and figure): anything else — an older screen, another cycle, a forged KPI —
+    is refused."""
+    step = s.state.step
+    return (
+        s.is_current(pressed.stamp)
+        and isinstance(step, kind)
+        and getattr(step, "kpi", None) == kpi
+        and (dp is None or getattr(step, "dp", None) == dp)
+    )
+
+
+async def on_button(update: Update, context: Context) -> None:
+    """Routes the walk-through's buttons after checking who presses and on which screen."""
+    s = session(update, context)
+    pressed = btn.unpack(update.callback_query.data if update.callback_query else None)
+    if pressed is None:
+        return
+    b = pressed.button
+    if isinstance(b, btn.Next):
+        await answer_query(s)
+        if await require_ncp(s):
+            await continue_next(s)
+        return
+    if not await require_ncp(s):
+        await answer_query(s)
+        return
+    handler = _HANDLERS[type(b)]
+    await handler(s, pressed)
+    await answer_query(s)
+
+
+async def _go(s: Session, pressed: Pressed) -> None:
+    assert isinstance(pressed.button, btn.Go)
+    kpi = s.catalog.kpi_by_id.get(pressed.button.kpi)
+    if kpi is None:
+        await stale(s)
+    else:
+        await open_kpi(s, kpi)
+
+
+async def open_kpi(s: Session, kpi: Kpi) -> None:
+    """Opens a KPI: its result if confirmed, else its card and first open figure."""
+    assert s.cycle is not None
+    if s.snapshot().status(kpi) is Status.DONE:
+        s.go(s.state.but(ShowingResult(kpi=kpi.id), cycle=s.cycle.id))
+        await show(s)
+        return
+    await start_kpi(s, kpi)
+
+
+async def _choice(s: Session, pressed: Pressed) -> None:
+    b = pressed.button
+    assert isinstance(b, btn.Choice)
+    found = _figure(s, b.kpi, b.dp)
+    if found is None or not _on_screen(s, pressed, AskingState, b.kpi, found[1].id):
+        await stale(s)
+        return
+    kpi, dp = found
+    if dp.type is DataType.YES_NO and b.choice in (0, 1):
+        await store_figure(s, kpi, dp, "yes" if b.choice else "no")
+    elif dp.type is DataType.SCALE and b.choice < len(dp.choices):
+        await store_figure(s, kpi, dp, dp.choices[b.choice].code)
+    else:
+        await stale(s)
+
+
+async def _next_kpi(s: Session, pressed: Pressed) -> None:
+    """Leaves the KPI the button names (if the user is still on it) for the next one."""
+    b = pressed.button
+    assert isinstance(b, btn.NextKpi)
+    if getattr(s.state.step, "kpi", None) == b.kpi:
+        s.go(s.state.but(Idle()))
+    await continue_next(s)
+
+
+async def _number(s: Session, pressed: Pressed) -> None:
+    b = pressed.button
+    assert isinstance(b, btn.Number)
+    found = _figure(s, b.kpi, b.dp)
+    step = s.state.step
+    if found is None or not _on_screen(s, pressed, ResolvingNumber, b.kpi, found[1].id) or b.option > 1:
+        await stale(s)
+        return
+    assert isinstance(step, ResolvingNumber)
+    await store_figure(s, found[0], found[1], step.options[b.option])
+
+
+async def _back(s: Session, pressed: Pressed) -> None:
+    """Back goes to the figure before this one: in the KPI, else the previous KPI's last
+    figure; in a breakdown, the previous figure of the breakdown, else the offer."""
+    b = pressed.button
+    assert isinstance(b, btn.Back)
+    found = _figure(s, b.kpi, b.dp)
+    if found is None or not _on_screen(s, pressed, AskingState, b.kpi, found[1].id):
+        await stale(s)
+        return
+    kpi, dp = found
+    group = None if is_main(s, kpi, dp) else breakdown_group(kpi, dp.id)
+    if group is not None:
+        members = kpi.disaggregations[group].data_points
+        position = members.index(dp.id)
+        if position == 0:
+            s.go(s.state.but(OfferingBreakdowns(kpi=kpi.id)))
+            await show(s)
+        else:
+            await ask(s, kpi, s.catalog.data_points[members[position - 1]])
+        return
+    main = s.catalog.main_data_points(kpi)
+    position = main.index(dp)
+    if position > 0:
+        await ask(s, kpi, main[position - 1])
+        return
+    kpis = s.catalog.kpis
+    at = kpis.index(kpi)
+    if at == 0:
+        await show(s, "ℹ️ " + s.lang._("This is the first figure of the first KPI.") + "\n\n")
+        return
+    previous = kpis[at - 1]
+    await ask(
+        s, previous, s.catalog.main_data_points(previous)[-1], "↩️ " + kpi_title(previous, s.lang) + "\n\n"
+    )
+
+
+async def _skip(s: Session, pressed: Pressed) -> None:
+    b = pressed.button
+    assert isinstance(b, btn.Skip)
+    found = _figure(s, b.kpi, b.dp)
+    if found is None or not _on_screen(s, pressed, AskingState, b.kpi, found[1].id):
+        await stale(s)
+        return
+    kpi, dp = found
+    s.state = s.state.but(skipped=s.state.skipped | {dp.id})
+    nxt = _after_figure(s, kpi, dp, s.snapshot())
+    s.go(nxt)
+    note = "⏭ " + s.lang._("Skipped for now: {figure}.").format(figure=esc(dp.label.get(s.lang.code))) + "\n\n"
+    if isinstance(nxt.step, Idle):
+        left = len(s.snapshot().unanswered(kpi))
+        note += s.lang.ngettext(
+            "{n} figure of this KPI is still to come; /next brings you back to it.",
+            "{n} figures of this KPI are still to come; /next brings you back to them.",
+            left,
+        ).format(n=left) + "\n\n"
+        await continue_next(s, note)
+    else:
+        await show(s, note)
+
+
+async def _edit(s: Session, pressed: Pressed) -> None:
+    b = pressed.button
+    assert isinstance(b, btn.Edit | btn.OpenFigure)
+    found = _figure(s, b.kpi, b.dp)
+    if found is None:
+        await stale(s)
+        return
+    await ask(s, *found)
+
+
+async def _change_list(s: Session, pressed: Pressed) -> None:
+    b = pressed.button
+    assert isinstance(b, btn.ChangeList)
+    kpi = s.catalog.kpi_by_id.get(b.kpi)
+    if kpi is None:
+        await stale(s)
+        return
+    snap = s.snapshot()
+    L = s.lang
+    rows: list[Row] = []
     for i, dp in enumerate(s.catalog.main_data_points(kpi)):
         value = L.value(dp, snap.answers[dp.id].value) if dp.id in snap.answers else "—"
-        rows.append([(short(f"{dp.label.get(L.code)}: {value}"), f"e:{kpi.id}:{i}")])
-    await send(update, kpi_title(kpi, L) + "\n" + L._("Which figure do you want to change?"), rows)
+        rows.append([(short(L._("{figure}: {value}").format(figure=dp.label.get(L.code), value=value)), btn.Edit(kpi.id, i))])
+    await send(s, kpi_title(kpi, L) + "\n" + L._("Which figure do you want to change?"), rows)
 
 
-async def _confirm(update: Update, s: Session, kpi: Kpi, data: str) -> None:
-    assert s.cycle is not None and s.user.member is not None
-    snap = await s.snapshot()
+async def _confirm(s: Session, pressed: Pressed) -> None:
+    b = pressed.button
+    assert isinstance(b, btn.Confirm)
+    kpi = s.catalog.kpi_by_id.get(b.kpi)
+    on_screen = _on_screen(s, pressed, ShowingResult, b.kpi) or _on_screen(s, pressed, Justifying, b.kpi)
+    if kpi is None or not on_screen:
+        await stale(s)
+        return
+    snap = s.snapshot()
     if not isinstance(compute(s.catalog, kpi, snap.values), Computed):
-        await refuse_stale(update, s)
+        await stale(s)
         return
-    await s.store.set_kpi_state(
-        s.cycle.id, s.user.member, kpi.id, KpiState.CONFIRMED, s.user.telegram_id, update_id=s.update_id
-    )
-    await s.store.set_cursor(s.user.telegram_id, None, None)
-    snap = await s.snapshot()
-    await send(
-        update, "✅ " + s.lang._("{kpi} confirmed.").format(kpi=kpi.id) + "\n" + progress_text(s.lang, s.catalog, snap)
-    )
-    if not await offer_breakdowns(update, s, kpi, snap):
-        await continue_next(update, s, snap)
-
-
-async def _add_breakdown(update: Update, s: Session, kpi: Kpi, data: str) -> None:
-    j = parse_int(data, 2)
-    if j is None or not 0 <= j < len(kpi.disaggregations):
-        await refuse_stale(update, s)
+    after = Snapshot(s.catalog, snap.answers, {**snap.states, kpi.id: KpiStatus(KpiState.CONFIRMED, None, None, 0, '')})
+    offer = any(any(i not in snap.answers for i in d.data_points) for d in kpi.disaggregations)
+    nxt = s.state.but(OfferingBreakdowns(kpi=kpi.id) if offer else Idle())
+    outcome = s.write(s.edit(kpis={kpi.id: KpiChange(KpiState.CONFIRMED)}), nxt)
+    if outcome is not Outcome.APPLIED:
+        await refused(s, outcome)
         return
-    await ask_breakdown(update, s, kpi, j)
+    text = "✅ " + s.lang._("{kpi} confirmed.").format(kpi=kpi.id) + "\n" + progress_text(s.lang, s.catalog, after) + "\n\n"
+    if offer:
+        await show(s, text)
+    else:
+        await continue_next(s, text)
 
 
-async def _breakdown_button(update: Update, s: Session, kpi: Kpi, data: str) -> None:
-    parts = data.split(":")
-    dp = s.catalog.data_points.get(parts[2]) if len(parts) > 3 else None
-    user = await s.store.user(s.user.telegram_id)
-    if dp is None or breakdown_of(kpi, dp.id) is None or user is None or user.cursor_dp != dp.id:
-        await refuse_stale(update, s)
+async def _blank(s: Session, pressed: Pressed) -> None:
+    b = pressed.button
+    assert isinstance(b, btn.Blank)
+    kpi = s.catalog.kpi_by_id.get(b.kpi)
+    if kpi is None:
+        await stale(s)
         return
-    await store_breakdown(update, s, kpi, dp, "yes" if parts[3] == "y" else "no")
+    s.go(s.state.but(ChoosingReason(kpi=kpi.id)))
+    await show(s)
 
 
-async def _skip_breakdown(update: Update, s: Session, kpi: Kpi, data: str) -> None:
-    parts = data.split(":")
-    j = breakdown_of(kpi, parts[2]) if len(parts) > 2 else None
-    if j is None:
-        await refuse_stale(update, s)
+async def _reason(s: Session, pressed: Pressed) -> None:
+    b = pressed.button
+    assert isinstance(b, btn.Reason)
+    kpi = s.catalog.kpi_by_id.get(b.kpi)
+    reasons = s.catalog.blank_reasons
+    if kpi is None or not _on_screen(s, pressed, ChoosingReason, b.kpi) or b.reason >= len(reasons):
+        await stale(s)
         return
-    s.skipped.add(parts[2])
-    await ask_breakdown(update, s, kpi, j)
-
-
-async def _blank(update: Update, s: Session, kpi: Kpi, data: str) -> None:
-    L = s.lang
-    # The reasons start alike, so the buttons carry their numbers and the message the texts.
-    rows = [[(str(i + 1), f"br:{kpi.id}:{i}") for i in range(len(s.catalog.blank_reasons))]]
-    rows.append([(L._("Cancel"), f"go:{kpi.id}")])
-    reasons = "\n".join(f"{i + 1}. {esc(r.text.get(L.code))}" for i, r in enumerate(s.catalog.blank_reasons))
-    await send(
-        update,
-        kpi_title(kpi, L) + "\n" + L._("Why is the data not available? Pick one reason:") + "\n\n" + reasons,
-        rows,
-    )
-
-
-async def _blank_reason(update: Update, s: Session, kpi: Kpi, data: str) -> None:
-    assert s.cycle is not None and s.user.member is not None
-    r = parse_int(data, 2)
-    if r is None or not 0 <= r < len(s.catalog.blank_reasons):
-        await refuse_stale(update, s)
+    change = KpiChange(KpiState.BLANK, reason=reasons[b.reason].code)
+    outcome = s.write(s.edit(kpis={kpi.id: change}), s.state.but(AwaitingComment(kpi=kpi.id)))
+    if outcome is not Outcome.APPLIED:
+        await refused(s, outcome)
         return
-    reason = s.catalog.blank_reasons[r]
-    await s.store.set_kpi_state(
-        s.cycle.id, s.user.member, kpi.id, KpiState.BLANK, s.user.telegram_id, reason=reason.code, update_id=s.update_id
-    )
-    await s.store.set_cursor(s.user.telegram_id, kpi.id, COMMENT)
-    L = s.lang
-    await send(
-        update,
-        L._("{kpi} left blank: {reason}.").format(kpi=kpi.id, reason=esc(reason.text.get(L.code)))
-        + "\n"
-        + L._("You can add a short comment for the Secretariat: type it now, or press No comment."),
-        [[(L._("No comment"), f"nc:{kpi.id}")]],
+    await show(s)
+
+
+async def on_comment_text(s: Session, text: str) -> None:
+    """The optional comment on a KPI left blank."""
+    step = s.state.step
+    assert isinstance(step, AwaitingComment)
+    if not await require_ncp(s):
+        return
+    comment = " ".join(text.split())[:1000]
+    outcome = s.write(s.edit(comment=(step.kpi, comment)), s.state.but(Idle()))
+    if outcome is not Outcome.APPLIED:
+        await refused(s, outcome)
+        return
+    await continue_next(s, s.lang._("Comment saved.") + "\n" + progress_text(s.lang, s.catalog, s.snapshot()) + "\n\n")
+
+
+async def _no_comment(s: Session, pressed: Pressed) -> None:
+    b = pressed.button
+    assert isinstance(b, btn.NoComment)
+    if not _on_screen(s, pressed, AwaitingComment, b.kpi):
+        await stale(s)
+        return
+    s.go(s.state.but(Idle()))
+    await continue_next(
+        s, s.lang._("No comment added.") + "\n" + progress_text(s.lang, s.catalog, s.snapshot()) + "\n\n"
     )
 
 
-async def on_blank_comment(update: Update, s: Session, kpi: Kpi) -> None:
-    assert update.message is not None and s.cycle is not None and s.user.member is not None
-    comment = (update.message.text or "").strip()[:1000]
-    await s.store.set_blank_comment(s.cycle.id, s.user.member, kpi.id, comment, s.user.telegram_id)
-    await _after_blank(update, s, s.lang._("Comment saved."))
+async def on_justification_text(s: Session, text: str) -> None:
+    """One line on why figures the bot warned about are right: stored, then Confirm."""
+    step = s.state.step
+    assert isinstance(step, Justifying)
+    if not await require_ncp(s):
+        return
+    line = " ".join(text.split())[:300]
+    outcome = s.write(s.edit(justification=(step.kpi, line)), s.state.but(Justifying(kpi=step.kpi)))
+    if outcome is not Outcome.APPLIED:
+        await refused(s, outcome)
+        return
+    await show(s, "✔️ " + s.lang._("Noted: the Secretariat will see your explanation.") + "\n\n")
 
 
-async def _no_comment(update: Update, s: Session, kpi: Kpi, data: str) -> None:
-    await _after_blank(update, s, s.lang._("No comment added."))
+async def _keep(s: Session, pressed: Pressed) -> None:
+    b = pressed.button
+    assert isinstance(b, btn.KeepFigures)
+    if not _on_screen(s, pressed, ShowingResult, b.kpi):
+        await stale(s)
+        return
+    s.go(s.state.but(Justifying(kpi=b.kpi)))
+    await show(s)
 
 
-async def _after_blank(update: Update, s: Session, message: str) -> None:
-    await s.store.set_cursor(s.user.telegram_id, None, None)
-    snap = await s.snapshot()
-    await send(update, message + "\n" + progress_text(s.lang, s.catalog, snap))
-    await continue_next(update, s, snap)
+async def _add_breakdown(s: Session, pressed: Pressed) -> None:
+    b = pressed.button
+    assert isinstance(b, btn.AddBreakdown)
+    kpi = s.catalog.kpi_by_id.get(b.kpi)
+    if kpi is None or b.group >= len(kpi.disaggregations):
+        await stale(s)
+        return
+    snap = s.snapshot()
+    group = kpi.disaggregations[b.group].data_points
+    todo = [i for i in group if i not in snap.answers] or list(group)
+    await ask(s, kpi, s.catalog.data_points[todo[0]])
 
 
-_ACTIONS = {
-    "go": _go,
-    "a": _answer_button,
-    "bk": _back,
-    "s": _skip,
-    "e": _edit,
-    "ch": _change,
-    "c": _confirm,
-    "dg": _add_breakdown,
-    "da": _breakdown_button,
-    "ds": _skip_breakdown,
-    "b": _blank,
-    "br": _blank_reason,
-    "nc": _no_comment,
+_HANDLERS = {
+    btn.Go: _go,
+    btn.NextKpi: _next_kpi,
+    btn.Choice: _choice,
+    btn.Number: _number,
+    btn.Back: _back,
+    btn.Skip: _skip,
+    btn.Edit: _edit,
+    btn.OpenFigure: _edit,
+    btn.ChangeList: _change_list,
+    btn.Confirm: _confirm,
+    btn.Blank: _blank,
+    btn.Reason: _reason,
+    btn.NoComment: _no_comment,
+    btn.KeepFigures: _keep,
+    btn.AddBreakdown: _add_breakdown,
 }
+BUTTONS = (btn.Next, *_HANDLERS)
 
 
-async def on_next(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Continues with the pending question or the next open KPI."""
-    s = await session(update, context)
-    if await require_ncp(update, s):
-        await continue_next(update, s)
-
-
-def build_handlers() -> list:
-    pattern = r"^(n|(" + "|".join(_ACTIONS) + r"):.*)$"
-    return [
-        CommandHandler("next", on_next),
-        CallbackQueryHandler(on_button, pattern=pattern),
-    ]
+async def on_next(update: Update, context: Context) -> None:
+    """/next: continues with the pending screen or the next open KPI."""
+    s = session(update, context)
+    if await require_ncp(s):
+        await continue_next(s)

@@ -1,26 +1,22 @@
 """First contact and the basics: /start (with an invite code), /help, /language, /cancel,
-the free-text router, and the "private chat only" guard."""
+unknown commands and non-text messages, and the "private chat only" guard."""
 
 from __future__ import annotations
 
 from telegram import Update
 from telegram.constants import ChatType
-from telegram.ext import (
-    ApplicationHandlerStop,
-    CallbackQueryHandler,
-    CommandHandler,
-    ContextTypes,
-    MessageHandler,
-    TypeHandler,
-    filters,
-)
+from telegram.ext import ApplicationHandlerStop
 
+from conversations import buttons as btn
 from conversations import collect, secretariat
-from conversations.common import Session, answer_query, esc, send, session
-from conversations.explain import explain_query
-from pmm_core.answers import N_, AnswerError, parse_number
+from conversations.context import Context
+from conversations.session import Row, Session, answer_query, esc, lang_of, send, session
+from conversations.state import ConfirmingMove, ConversationState, Idle
+from pmm_core.answers import N_
+from pmm_core.db import sha256_hex
 from pmm_core.i18n import LANGUAGE_NAMES, LANGUAGES, lang
-from pmm_core.store import InviteProblem
+from pmm_core.records import InviteProblem, OutMessage, Role
+from pmm_core.store import MoveNeeded
 
 # The command menu (setMyCommands), translated per language at start-up.
 COMMANDS: tuple[tuple[str, str], ...] = (
@@ -29,6 +25,7 @@ COMMANDS: tuple[tuple[str, str], ...] = (
     ("progress", N_("See your progress")),
     ("review", N_("Review every answer before submitting")),
     ("submit", N_("Submit your administration's answers")),
+    ("template", N_("Get a spreadsheet to fill in offline")),
     ("explain", N_("What does a KPI mean?")),
     ("language", N_("Change the language")),
     ("help", N_("How this bot works")),
@@ -36,14 +33,13 @@ COMMANDS: tuple[tuple[str, str], ...] = (
 )
 
 
-async def private_only(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def private_only(update: Update, context: Context) -> None:
     """Answers messages in groups and channels with one line, and stops there."""
     chat = update.effective_chat
     if chat is None or chat.type == ChatType.PRIVATE:
         return
     if update.message is not None and update.effective_user is not None:
-        L = lang(update.effective_user.language_code, "en")
-        await send(update, L._("Please talk to me in a private chat."))
+        await chat.send_message(lang_of(update)._("Please talk to me in a private chat."))
     raise ApplicationHandlerStop
 
 
@@ -64,42 +60,19 @@ def help_text(s: Session) -> str:
     return "\n".join(lines)
 
 
-async def on_start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_start(update: Update, context: Context) -> None:
     """/start [code]: binds an NCP with an invite code, or says what the bot does."""
-    s = await session(update, context)
-    L = s.lang
-    code = (context.args or [""])[0].strip()
+    s = session(update, context)
+    code = (context.args or [""])[0].strip()[:64]
     if code:
-        outcome = await s.store.redeem_invite(code, s.user.telegram_id)
-        if isinstance(outcome, InviteProblem):
-            messages = {
-                InviteProblem.UNKNOWN: L._(
-                    "This invitation code is not valid. Please check the link, or ask the WCO Secretariat for a new one."
-                ),
-                InviteProblem.USED: L._(
-                    "This invitation has already been used. Each invitation works once; ask the WCO Secretariat for a new one."
-                ),
-                InviteProblem.EXPIRED: L._(
-                    "This invitation has expired. Please ask the WCO Secretariat for a new one."
-                ),
-            }
-            await send(update, messages[outcome])
-            return
-        member = await s.store.member(outcome)
-        name = member.name(L.code) if member else outcome
-        s = await session(update, context)
-        text = L._("Welcome! You are now a National Contact Point for {member}.").format(member=f"<b>{esc(name)}</b>")
-        if s.cycle is not None:
-            text += "\n" + L._("The {year} data collection is open until {deadline}.").format(
-                year=s.cycle.year, deadline=L.date(s.cycle.deadline)
-            )
-        await send(update, text + "\n\n" + help_text(s), [[(L._("Start ▸"), "n")]])
+        await redeem(s, code)
         return
+    L = s.lang
     if s.user.is_ncp:
-        await send(update, L._("Welcome back!") + "\n\n" + help_text(s), [[(L._("Continue ▸"), "n")]])
+        await send(s, L._("Welcome back!") + "\n\n" + help_text(s), [[(L._("Continue ▸"), btn.Next())]])
         return
     await send(
-        update,
+        s,
         help_text(s)
         + "\n\n"
         + L._(
@@ -108,98 +81,139 @@ async def on_start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     )
 
 
-async def on_help(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    s = await session(update, context)
-    await send(update, help_text(s))
-
-
-async def on_language(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """/language: offers the three languages."""
-    s = await session(update, context)
-    await send(update, s.lang._("Choose your language:"), [[(LANGUAGE_NAMES[c], f"l:{c}") for c in LANGUAGES]])
-
-
-async def on_language_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Stores the language and re-sends the pending question in it."""
-    query = update.callback_query
-    assert query is not None and query.data is not None
-    code = query.data.split(":", 1)[1]
-    s = await session(update, context)
-    if code not in LANGUAGES:
-        await answer_query(update, s.lang._("This button is no longer valid."))
+async def redeem(s: Session, code: str, *, move: bool = False) -> None:
+    """Binds the caller with an invite code; an NCP of another Member is asked first."""
+    L = s.lang
+    outcome = s.store.redeem_invite(code, s.user.telegram_id, move=move) if len(code) < 64 else InviteProblem.UNKNOWN
+    if isinstance(outcome, MoveNeeded):
+        members = s.store.members()
+        current, target = members.get(outcome.current), members.get(outcome.target)
+        s.go(ConversationState(step=ConfirmingMove(code_hash=sha256_hex(code), current=outcome.current, target=outcome.target)))
+        await send(
+            s,
+            L._(
+                "You are the National Contact Point of {current}. This invitation is for {target}. Move from {current} to {target}?"
+            ).format(
+                current=f"<b>{esc(current.name(L.code) if current else outcome.current)}</b>",
+                target=f"<b>{esc(target.name(L.code) if target else outcome.target)}</b>",
+            ),
+            [[(L._("Move"), btn.Move(True)), (L._("Stay"), btn.Move(False))]],
+        )
+        s.store.log_action(s.user.telegram_id, "invite.move_asked", f"{outcome.current}→{outcome.target}")
         return
-    await s.store.set_language(s.user.telegram_id, code)
-    s = await session(update, context)
-    await answer_query(update)
-    await send(update, s.lang._("Language set to English."))
-    if s.user.is_ncp and s.user.cursor_kpi and s.cycle is not None:
-        await collect.continue_next(update, s)
-
-
-async def on_cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """/cancel: leaves the current step; nothing saved is lost."""
-    s = await session(update, context)
-    await s.store.set_cursor(s.user.telegram_id, None, None)
-    if context.user_data is not None:
-        context.user_data.pop("broadcast", None)
-    await send(update, s.lang._("Stopped. Everything you saved is kept. Use /next to continue when you are ready."))
-
-
-async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """A typed message: the answer to the pending question, a blank comment, or a question."""
-    assert update.message is not None and update.message.text is not None
-    s = await session(update, context)
-    if await secretariat.handle_text(update, context, s):
+    if isinstance(outcome, InviteProblem):
+        messages = {
+            InviteProblem.UNKNOWN: L._(
+                "This invitation code is not valid. Please check the link, or ask the WCO Secretariat for a new one."
+            ),
+            InviteProblem.USED: L._(
+                "This invitation has already been used. Each invitation works once; ask the WCO Secretariat for a new one."
+            ),
+            InviteProblem.EXPIRED: L._("This invitation has expired. Please ask the WCO Secretariat for a new one."),
+        }
+        await send(s, messages[outcome])
         return
-    kpi = s.catalog.kpi_by_id.get(s.user.cursor_kpi or "")
-    if kpi is not None and s.user.is_ncp and s.cycle is not None:
-        if s.user.cursor_dp == collect.COMMENT:
-            if await collect.require_ncp(update, s):
-                await collect.on_blank_comment(update, s, kpi)
-            return
-        if s.user.cursor_dp == collect.RESULT and not isinstance(
-            parse_number(update.message.text, s.lang.code), AnswerError
-        ):
-            # A figure typed while the result waits for Confirm: show the way to change one.
-            await send(
-                update, s.lang._("To change a figure, press Change a figure; to keep the result, press Confirm.")
-            )
-            await collect.continue_next(update, s)
-            return
-        dp = s.catalog.data_points.get(s.user.cursor_dp or "")
-        if dp is not None:
-            if not await collect.require_ncp(update, s):
-                return
-            await collect.on_text_answer(update, s, kpi, dp)
-            return
-    await explain_query(update, s, update.message.text)
+    await _welcome(s, outcome)
 
 
-async def on_unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    s = await session(update, context)
-    await send(update, s.lang._("I do not know this command. Here is what I can do: /help"))
+async def _welcome(s: Session, member_code: str) -> None:
+    s.user = s.store.user(s.user.telegram_id) or s.user
+    L = s.lang
+    member = s.store.member(member_code)
+    name = member.name(L.code) if member else member_code
+    text = L._("Welcome! You are now a National Contact Point for {member}.").format(member=f"<b>{esc(name)}</b>")
+    if s.cycle is not None:
+        text += "\n" + L._("The {year} data collection is open until {deadline}.").format(
+            year=s.cycle.year, deadline=L.date(s.cycle.deadline)
+        )
+    await send(s, text + "\n\n" + help_text(s), [[(L._("Start ▸"), btn.Next())]])
 
 
-async def on_other_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Photos, files, stickers, voice…: says what the bot reads instead of staying silent."""
-    s = await session(update, context)
-    await send(update, s.lang._("I can only read typed text and the buttons. Please type your answer, or see /help."))
+async def on_move_button(update: Update, context: Context) -> None:
+    """The answer to "Move from Belgium to France?"."""
+    s = session(update, context)
+    pressed = btn.unpack(update.callback_query.data if update.callback_query else None)
+    await answer_query(s)
+    step = s.state.step
+    if pressed is None or not isinstance(pressed.button, btn.Move):
+        return
+    if not s.is_current(pressed.stamp) or not isinstance(step, ConfirmingMove):
+        await send(s, s.lang._("That button belongs to an earlier screen, so nothing was changed."))
+        return
+    s.go(ConversationState(step=Idle()))
+    if not pressed.button.yes:
+        await send(s, s.lang._("Nothing changed: you stay the National Contact Point of your administration."))
+        return
+    outcome = s.store.redeem_invite_hash(step.code_hash, s.user.telegram_id)
+    if isinstance(outcome, InviteProblem | MoveNeeded):
+        await send(s, s.lang._("This invitation can no longer be used. Please ask the WCO Secretariat for a new one."))
+        return
+    _tell_secretariat(s, step.current, step.target)
+    await _welcome(s, outcome)
 
 
-def build_handlers() -> list:
-    """Registered last: the catch-alls come after every other flow's handlers."""
-    return [
-        CommandHandler("start", on_start),
-        CommandHandler("help", on_help),
-        CommandHandler("language", on_language),
-        CommandHandler("cancel", on_cancel),
-        CallbackQueryHandler(on_language_button, pattern=r"^l:"),
-        MessageHandler(filters.TEXT & ~filters.COMMAND, on_text),
-        MessageHandler(filters.COMMAND, on_unknown_command),
-        MessageHandler(filters.ALL & ~filters.StatusUpdate.ALL, on_other_message),
+def _tell_secretariat(s: Session, current: str, target: str) -> None:
+    """The Secretariat hears of an NCP who moved to another Member."""
+    recipients = {u.telegram_id: u.language for u in s.store.users(role=Role.SECRETARIAT)}
+    recipients |= {uid: (u.language if (u := s.store.user(uid)) else "en") for uid in s.bot.settings.secretariat_ids}
+    messages = [
+        OutMessage(
+            f"move:{s.key}:{uid}",
+            uid,
+            lang(language)._("NCP {name} ({id}) moved from {current} to {target} with an invitation.").format(
+                name=esc(s.user.name), id=s.user.telegram_id, current=current, target=target
+            ),
+        )
+        for uid, language in recipients.items()
     ]
+    s.store.enqueue(messages)
+    s.bot.outbox.wake()
 
 
-def build_guard() -> TypeHandler:
-    """The private-chat guard, registered in a group before all other handlers."""
-    return TypeHandler(Update, private_only)
+async def on_help(update: Update, context: Context) -> None:
+    s = session(update, context)
+    await send(s, help_text(s))
+
+
+async def on_language(update: Update, context: Context) -> None:
+    """/language: offers the three languages."""
+    s = session(update, context)
+    rows: list[Row] = [[(LANGUAGE_NAMES[c], btn.Language(c)) for c in LANGUAGES]]
+    await send(s, s.lang._("Choose your language:"), rows)
+
+
+async def on_language_button(update: Update, context: Context) -> None:
+    """Stores the language and shows the pending screen again in it."""
+    s = session(update, context)
+    pressed = btn.unpack(update.callback_query.data if update.callback_query else None)
+    b = pressed.button if pressed else None
+    await answer_query(s)
+    if not isinstance(b, btn.Language) or b.code not in LANGUAGES:
+        await send(s, s.lang._("This button is no longer valid."))
+        return
+    s.store.set_language(s.user.telegram_id, b.code)
+    s = session(update, context)
+    await send(s, s.lang._("Language set to English."))
+    if s.user.is_ncp and s.cycle is not None and not isinstance(s.state.step, Idle):
+        await collect.show(s)
+
+
+async def on_cancel(update: Update, context: Context) -> None:
+    """/cancel: leaves the current step (a question, a broadcast draft…); nothing saved is lost."""
+    s = session(update, context)
+    s.go(ConversationState(cycle=s.cycle_id))
+    await send(s, s.lang._("Stopped. Everything you saved is kept. Use /next to continue when you are ready."))
+
+
+async def on_unknown_command(update: Update, context: Context) -> None:
+    s = session(update, context)
+    await send(s, s.lang._("I do not know this command. Here is what I can do: /help"))
+
+
+async def on_other_message(update: Update, context: Context) -> None:
+    """Photos, stickers, voice…: says what the bot reads instead of staying silent."""
+    s = session(update, context)
+    await send(s, s.lang._("I can only read typed text, the buttons and spreadsheets (/template). Please type your answer, or see /help."))
+
+
+BUTTONS = (btn.Language, btn.Move)

@@ -1,38 +1,65 @@
-"""Reminder messages: each NCP of a Member that has not submitted gets their own progress,
-in their language, with a button that resumes at their next open KPI."""
+"""Reminders before the deadline: when each is due, whether it went out, and its messages.
+
+A reminder is identified by the cycle, the deadline it announces and its offset (days
+before): moving the deadline re-arms every reminder, since one sent for the old date says
+nothing about the new one. Each NCP of a Member that has not submitted gets their own
+progress, in their language, with a button that resumes at their next open KPI.
+"""
 
 from __future__ import annotations
 
-from conversations.common import esc
+from dataclasses import dataclass
+from datetime import UTC, datetime, time, timedelta
+
+from conversations import buttons as btn
 from conversations.render import progress_text
+from conversations.session import esc, packed
 from pmm_core.catalog import Catalog
 from pmm_core.i18n import lang
 from pmm_core.progress import Snapshot
-from pmm_core.store import Cycle, OutMessage, Store
+from pmm_core.records import Cycle, OutMessage, Role
+from pmm_core.store import Store
 
 
-def reminder_key(cycle: Cycle, days: int, user_id: int) -> str:
-    """The idempotency key: one reminder per NCP, cycle and offset, ever."""
-    return f"rem:{cycle.id}:{days}:{user_id}"
+@dataclass(frozen=True)
+class Slot:
+    days: int
+    due: datetime
+    sent: int  # reminders of this offset queued for the current deadline (any state)
+    key_prefix: str
 
 
-async def reminder_messages(store: Store, catalog: Catalog, cycle: Cycle, days: int) -> list[OutMessage]:
+def key_prefix(cycle: Cycle, days: int) -> str:
+    return f"rem:{cycle.id}:{cycle.deadline.isoformat()}:{days}:"
+
+
+def due_time(cycle: Cycle, days: int, hour: int) -> datetime:
+    return datetime.combine(cycle.deadline - timedelta(days=days), time(hour), tzinfo=UTC)
+
+
+def reminder_slots(store: Store, cycle: Cycle, hour: int) -> list[Slot]:
+    """Each reminder offset of the cycle with its due time and how many were queued for
+    the cycle's current deadline."""
+    keys = store.sent_keys(f"rem:{cycle.id}:{cycle.deadline.isoformat()}:")
+    out = []
+    for days in cycle.reminder_days:
+        prefix = key_prefix(cycle, days)
+        out.append(Slot(days, due_time(cycle, days, hour), sum(1 for k in keys if k.startswith(prefix)), prefix))
+    return out
+
+
+def reminder_messages(store: Store, catalog: Catalog, cycle: Cycle, days: int) -> list[OutMessage]:
     """The reminders of offset `days` for every active NCP of a Member not yet submitted."""
     # The text gives the real days left: a reminder sent late (after downtime) must not
     # announce the offset it was scheduled for.
     days_left = max((cycle.deadline - store.clock().date()).days, 0)
-    submissions = await store.submissions(cycle.id)
-    answers = await store.cycle_answers(cycle.id)
-    states = await store.cycle_states(cycle.id)
+    data = store.cycle_data(cycle.id)
     messages = []
-    for user in await store.users(role="ncp"):
-        if not user.active or user.member is None:
-            continue
-        submission = submissions.get(user.member)
-        if submission is not None and submission.locked:
+    for user in store.users(role=Role.NCP):
+        if not user.active or user.member is None or data.submitted(user.member):
             continue
         L = lang(user.language)
-        snap = Snapshot(catalog, answers.get(user.member, {}), states.get(user.member, {}))
+        snap = Snapshot(catalog, data.answers.get(user.member, {}), data.states.get(user.member, {}))
         text = (
             "⏰ "
             + L.ngettext(
@@ -43,6 +70,6 @@ async def reminder_messages(store: Store, catalog: Catalog, cycle: Cycle, days: 
             + "\n\n"
             + progress_text(L, catalog, snap)
         )
-        buttons = (((L._("Continue ▸"), "n"),),)
-        messages.append(OutMessage(reminder_key(cycle, days, user.telegram_id), user.telegram_id, text, buttons))
+        buttons = packed([[(L._("Continue ▸"), btn.Next())]])
+        messages.append(OutMessage(key_prefix(cycle, days) + str(user.telegram_id), user.telegram_id, text, buttons))
     return messages

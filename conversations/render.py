@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import re
 
-from conversations.common import esc
+from conversations.session import esc
 from pmm_core.catalog import Catalog, DataPoint, DataType, ExpressionCalc, Kpi, Year
 from pmm_core.i18n import Lang
+from pmm_core.i18n_text import Text
 from pmm_core.progress import Snapshot, Status
 from pmm_core.results import Computed, NotComputable, Reason, Result, compute, numeric_value, tool_scores_by_dimension
 
@@ -68,9 +69,19 @@ def kpi_card(L: Lang, catalog: Catalog, kpi: Kpi, snap: Snapshot, year: int) -> 
     return "\n".join(lines)
 
 
-def question_text(L: Lang, kpi: Kpi, dp: DataPoint, index: int, total: int, year: int, current: str | None) -> str:
+def question_text(
+    L: Lang,
+    kpi: Kpi,
+    dp: DataPoint,
+    index: int,
+    total: int,
+    year: int,
+    current: str | None,
+    breakdown: Text | None = None,
+) -> str:
+    head = f"{kpi.id} · " + (f"{esc(breakdown.get(L.code))} · " if breakdown else "")
     lines = [
-        f"{kpi.id} · " + L._("Question {i} of {n}").format(i=index + 1, n=total),
+        head + L._("Question {i} of {n}").format(i=index + 1, n=total),
         "",
         f"<b>{esc(dp.question.get(L.code))}</b>",
         L._("Year: {year} · Answer: {unit}").format(year=data_point_year(dp, year), unit=unit_hint(dp, L)),
@@ -255,3 +266,24 @@ def disclosure_label(L: Lang, level) -> str:
         "union": L._("Union (shared within the customs union)"),
         "country": L._("Country (kept by the administration)"),
     }[level.value]
+
+
+def kpi_line(L: Lang, catalog: Catalog, snap: Snapshot, kpi: Kpi, detailed: bool = False) -> str:
+    """One KPI in a list: icon, id, name, and its result or blank reason (with `detailed`,
+    the blank comment too)."""
+    status = snap.status(kpi)
+    line = f"{STATUS_ICON[status]} {kpi.id} {esc(kpi.name.get(L.code))}"
+    if status is Status.DONE:
+        result = compute(catalog, kpi, snap.values)
+        if isinstance(result, Computed):
+            line += f" — <b>{esc(L.result(result))}</b>"
+    elif status is Status.BLANK:
+        reason = snap.blank_reason(kpi)
+        text = next((r.text.get(L.code) for r in catalog.blank_reasons if r.code == reason), reason or "")
+        line += f" — <i>{esc(text)}</i>"
+        state = snap.states.get(kpi.id)
+        if detailed and state is not None and state.comment:
+            line += f"\n{esc(state.comment)}"
+    elif status is Status.IN_PROGRESS:
+        line += f" — {status_label(L, status)}"
+    return line

@@ -1,102 +1,89 @@
 """Browsing, progress, review and submission: /kpis, /progress, /review, /submit.
 
-Buttons: ``d:DIM`` KPIs of a dimension · ``k:KPI`` open a KPI · ``p`` progress per
-dimension · ``sub`` submit now · ``subx`` cancel.
-"""
+After submission these views stay available, read-only."""
 
 from __future__ import annotations
 
 from telegram import Update
-from telegram.ext import CallbackQueryHandler, CommandHandler, ContextTypes
 
+from conversations import buttons as btn
 from conversations import collect
-from conversations.common import Session, answer_query, esc, send, session, short
+from conversations.context import Context
 from conversations.explain import send_explanation
-from conversations.render import STATUS_ICON, progress_text, status_label
-from pmm_core.progress import Snapshot, Status
-from pmm_core.results import Computed, compute
+from conversations.render import STATUS_ICON, kpi_line, progress_text
+from conversations.session import Row, Session, answer_query, esc, send, session, short
+from conversations.state import ConfirmingSubmit, Idle
+from pmm_core.progress import Status
+from pmm_core.store import Outcome
 
 
-def kpi_line(s: Session, snap: Snapshot, kpi_id: str) -> str:
-    """One KPI in a list: icon, id, name, and its result or blank reason."""
-    L = s.lang
-    kpi = s.catalog.kpi(kpi_id)
-    status = snap.status(kpi)
-    line = f"{STATUS_ICON[status]} {kpi.id} {esc(kpi.name.get(L.code))}"
-    if status is Status.DONE:
-        result = compute(s.catalog, kpi, snap.values)
-        if isinstance(result, Computed):
-            line += f" — <b>{esc(L.result(result))}</b>"
-    elif status is Status.BLANK:
-        reason = snap.blank_reason(kpi)
-        text = next((r.text.get(L.code) for r in s.catalog.blank_reasons if r.code == reason), reason or "")
-        line += f" — <i>{esc(text)}</i>"
-    elif status is Status.IN_PROGRESS:
-        line += f" — {status_label(L, status)}"
-    return line
-
-
-async def on_kpis(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_kpis(update: Update, context: Context) -> None:
     """/kpis: the dimensions, then each KPI with its status."""
-    s = await session(update, context)
+    s = session(update, context)
     await send(
-        update,
+        s,
         s.lang._("Choose a dimension:"),
-        [[(short(d.name.get(s.lang.code)), f"d:{d.id}")] for d in s.catalog.dimensions],
+        [[(short(d.name.get(s.lang.code)), btn.Dimension(d.id))] for d in s.catalog.dimensions],
     )
 
 
-async def send_dimension(update: Update, s: Session, dim_id: str) -> None:
+async def send_dimension(s: Session, dim_id: str) -> None:
     L = s.lang
     dimension = s.catalog.dimension_by_id[dim_id]
     kpis = s.catalog.kpis_of(dim_id)
-    snap = await s.snapshot() if s.user.is_ncp and s.cycle is not None else None
+    snap = s.snapshot() if s.user.is_ncp and s.cycle is not None else None
     lines = [f"<b>{esc(dimension.name.get(L.code))}</b>"]
     current_outcome = None
     for kpi in kpis:
         if kpi.outcome != current_outcome and kpi.outcome:
             current_outcome = kpi.outcome
             lines.append("\n<i>" + esc(s.catalog.outcome_by_id[kpi.outcome].name.get(L.code)) + "</i>")
-        lines.append(kpi_line(s, snap, kpi.id) if snap else f"• {kpi.id} {esc(kpi.name.get(L.code))}")
-    await send(update, "\n".join(lines), [[(short(f"{k.id} · {k.name.get(L.code)}"), f"k:{k.id}")] for k in kpis])
+        lines.append(kpi_line(L, s.catalog, snap, kpi) if snap else f"• {kpi.id} {esc(kpi.name.get(L.code))}")
+    await send(s, "\n".join(lines), [[(short(f"{k.id} · {k.name.get(L.code)}"), btn.OpenKpi(k.id))] for k in kpis])
 
 
-async def on_progress(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_progress(update: Update, context: Context) -> None:
     """/progress: a bar and the counts, per dimension on request."""
-    s = await session(update, context)
-    if not await collect.require_ncp(update, s):
+    s = session(update, context)
+    if not await collect.require_ncp(s, editing=False):
         return
-    await send(update, progress_text(s.lang, s.catalog, await s.snapshot()), [[(s.lang._("By dimension"), "p")]])
+    await send(s, progress_text(s.lang, s.catalog, s.snapshot()), [[(s.lang._("By dimension"), btn.ProgressByDimension())]])
 
 
-async def on_review(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_review(update: Update, context: Context) -> None:
     """/review: every KPI with its status and result or reason, grouped by dimension."""
-    s = await session(update, context)
-    if not await collect.require_ncp(update, s):
+    s = session(update, context)
+    if not await collect.require_ncp(s, editing=False):
         return
-    snap = await s.snapshot()
-    await send(update, progress_text(s.lang, s.catalog, snap, per_dimension=True))
+    snap = s.snapshot()
+    header = progress_text(s.lang, s.catalog, snap, per_dimension=True)
+    if s.member_data().locked:
+        header = "🔒 " + collect.locked_text(s) + "\n\n" + header
+    await send(s, header)
     for dimension in s.catalog.dimensions:
         kpis = s.catalog.kpis_of(dimension.id)
-        lines = [f"<b>{esc(dimension.name.get(s.lang.code))}</b>"] + [kpi_line(s, snap, k.id) for k in kpis]
-        await send(
-            update,
-            "\n".join(lines),
-            [
-                [(f"{STATUS_ICON[snap.status(k)]} {k.id}", f"k:{k.id}") for k in kpis[i : i + 4]]
-                for i in range(0, len(kpis), 4)
-            ],
-        )
+        lines = [f"<b>{esc(dimension.name.get(s.lang.code))}</b>"] + [kpi_line(s.lang, s.catalog, snap, k) for k in kpis]
+        rows: list[Row] = [
+            [(f"{STATUS_ICON[snap.status(k)]} {k.id}", btn.OpenKpi(k.id)) for k in kpis[i : i + 4]]
+            for i in range(0, len(kpis), 4)
+        ]
+        await send(s, "\n".join(lines), rows)
 
 
-async def on_submit(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """/submit: shows what is still open, then asks for confirmation."""
-    s = await session(update, context)
-    if not await collect.require_ncp(update, s):
+async def on_submit(update: Update, context: Context) -> None:
+    """/submit: shows what is still open, then asks for confirmation on a fresh screen."""
+    s = session(update, context)
+    if not await collect.require_ncp(s):
         return
     assert s.cycle is not None
+    s.go(s.state.but(ConfirmingSubmit(), cycle=s.cycle.id))
+    await show_submit(s)
+
+
+async def show_submit(s: Session) -> None:
+    assert s.cycle is not None
     L = s.lang
-    snap = await s.snapshot()
+    snap = s.snapshot()
     open_kpis = [k for k in s.catalog.kpis if snap.status(k) in (Status.OPEN, Status.IN_PROGRESS)]
     text = progress_text(L, s.catalog, snap) + "\n\n"
     if open_kpis:
@@ -109,47 +96,54 @@ async def on_submit(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     text += L._(
         "After submission your answers for {year} are locked; only the WCO Secretariat can reopen them. Submit now?"
     ).format(year=s.cycle.year)
-    await send(update, text, [[(L._("Submit now"), "sub"), (L._("Cancel"), "subx")]])
+    await send(s, text, [[(L._("Submit now"), btn.SubmitNow()), (L._("Cancel"), btn.SubmitCancel())]])
 
 
-async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    query = update.callback_query
-    assert query is not None and query.data is not None
-    s = await session(update, context)
-    parts = query.data.split(":")
-    await answer_query(update)
-    if parts[0] == "d" and len(parts) > 1 and parts[1] in s.catalog.dimension_by_id:
-        await send_dimension(update, s, parts[1])
-    elif parts[0] == "k" and len(parts) > 1 and parts[1] in s.catalog.kpi_by_id:
-        kpi = s.catalog.kpi(parts[1])
-        if s.user.is_ncp and s.cycle is not None:
-            await collect.on_button_data(update, s, f"go:{kpi.id}")
+async def on_button(update: Update, context: Context) -> None:
+    s = session(update, context)
+    pressed = btn.unpack(update.callback_query.data if update.callback_query else None)
+    b = pressed.button if pressed else None
+    if isinstance(b, btn.Dimension) and b.dimension in s.catalog.dimension_by_id:
+        await send_dimension(s, b.dimension)
+    elif isinstance(b, btn.OpenKpi) and b.kpi in s.catalog.kpi_by_id:
+        kpi = s.catalog.kpi(b.kpi)
+        if s.user.is_ncp and s.cycle is not None and not s.member_data().locked:
+            await collect.open_kpi(s, kpi)
+        elif s.user.is_ncp and s.cycle is not None:
+            await send(s, kpi_line(s.lang, s.catalog, s.snapshot(), kpi, detailed=True))
         else:
-            await send_explanation(update, s, kpi)
-    elif parts[0] == "p" and await collect.require_ncp(update, s):
-        await send(update, progress_text(s.lang, s.catalog, await s.snapshot(), per_dimension=True))
-    elif parts[0] == "sub" and await collect.require_ncp(update, s):
-        assert s.cycle is not None and s.user.member is not None
-        if await s.store.submit(s.cycle.id, s.user.member, s.user.telegram_id, update_id=s.update_id):
-            await s.store.set_cursor(s.user.telegram_id, None, None)
-            await send(
-                update,
-                "📨 "
-                + s.lang._("Submitted. Thank you! Your administration's answers for {year} are now locked.").format(
-                    year=s.cycle.year
-                ),
-            )
-    elif parts[0] == "subx":
-        await send(update, s.lang._("Not submitted. You can continue with /next or /review."))
+            await send_explanation(s, kpi)
+    elif isinstance(b, btn.ProgressByDimension) and await collect.require_ncp(s, editing=False):
+        await send(s, progress_text(s.lang, s.catalog, s.snapshot(), per_dimension=True))
+    elif isinstance(b, btn.SubmitNow) and pressed is not None:
+        await _submit_now(s, pressed)
+    elif isinstance(b, btn.SubmitCancel):
+        if isinstance(s.state.step, ConfirmingSubmit):
+            s.go(s.state.but(Idle()))
+        await send(s, s.lang._("Not submitted. You can continue with /next or /review."))
     else:
-        await send(update, s.lang._("This button is no longer valid."))
+        await send(s, s.lang._("This button is no longer valid."))
+    await answer_query(s)
 
 
-def build_handlers() -> list:
-    return [
-        CommandHandler("kpis", on_kpis),
-        CommandHandler("progress", on_progress),
-        CommandHandler("review", on_review),
-        CommandHandler("submit", on_submit),
-        CallbackQueryHandler(on_button, pattern=r"^(d|k|p|sub|subx)(:|$)"),
-    ]
+async def _submit_now(s: Session, pressed: btn.Pressed) -> None:
+    if not await collect.require_ncp(s):
+        return
+    if not s.is_current(pressed.stamp) or not isinstance(s.state.step, ConfirmingSubmit):
+        await send(s, s.lang._("That button belongs to an earlier screen, so nothing was submitted. Here is where you stand:"))
+        s.go(s.state.but(ConfirmingSubmit()))
+        await show_submit(s)
+        return
+    assert s.cycle is not None
+    outcome = s.write(s.edit(submit=True), s.state.but(Idle()))
+    if outcome is not Outcome.APPLIED:
+        await collect.refused(s, outcome)
+        return
+    await send(
+        s,
+        "📨 "
+        + s.lang._("Submitted. Thank you! Your administration's answers for {year} are now locked.").format(year=s.cycle.year),
+    )
+
+
+BUTTONS = (btn.Dimension, btn.OpenKpi, btn.ProgressByDimension, btn.SubmitNow, btn.SubmitCancel)

@@ -3,37 +3,42 @@ else with one polite line and changes nothing; every action is in the audit log.
 
 /cycle [open YEAR DATE | deadline DATE | close | reminders 14,7,3,1] · /reopen MEMBER ·
 /invite MEMBER · /ncps [MEMBER] · /unbind ID · /grant ID · /revoke ID · /reminders
-(``admin``) · /status [REGION] [STATE] · /stats [REGION] · /friction · /checks ·
-/export [csv] (``reports``) · /broadcast (``broadcast``)
+(``admin``) · /status · /stats · /friction · /checks · /export · /report (``reports``) ·
+/broadcast (``broadcast``)
 """
 
 from __future__ import annotations
 
-from telegram.ext import CallbackQueryHandler, CommandHandler
+from collections.abc import Awaitable, Callable
+
+from telegram import Update
 
 from conversations import admin, broadcast, reports
-from conversations.broadcast import handle_text, send_delivery_report
+from conversations.buttons import Button
+from conversations.context import Context
 from pmm_core.answers import N_
 
-__all__ = ["COMMANDS", "build_handlers", "handle_text", "send_delivery_report"]
+Handler = Callable[[Update, Context], Awaitable[None]]
 
 # Secretariat commands, in the menu of Secretariat users only (see bot.app.set_commands).
 COMMANDS: tuple[tuple[str, str], ...] = (
     ("status", N_("Progress of every Member")),
     ("stats", N_("Response and blank rates per KPI")),
     ("checks", N_("Review suspicious figures")),
+    ("report", N_("The cycle report (HTML and XLSX)")),
     ("broadcast", N_("Send a message to NCPs")),
     ("reminders", N_("Reminders before the deadline")),
     ("export", N_("Download the data (XLSX or CSV)")),
     ("cycle", N_("The collection cycle and its deadline")),
     ("invite", N_("Invite an NCP")),
     ("ncps", N_("List the NCPs")),
+    ("member", N_("A Member's groupings")),
     ("friction", N_("KPIs that NCPs struggle with")),
 )
 
 
-def build_handlers() -> list:
-    commands = {
+def commands() -> dict[str, Handler]:
+    return {
         "cycle": admin.on_cycle,
         "reopen": admin.on_reopen,
         "invite": admin.on_invite,
@@ -42,15 +47,10 @@ def build_handlers() -> list:
         "grant": admin.on_grant,
         "revoke": admin.on_revoke,
         "reminders": admin.on_reminders,
-        "status": reports.on_status,
-        "stats": reports.on_stats,
-        "friction": reports.on_friction,
-        "checks": reports.on_checks,
-        "export": reports.on_export,
         "broadcast": broadcast.on_broadcast,
+        **reports.commands(),
     }
-    return [
-        *(CommandHandler(name, handler) for name, handler in commands.items()),
-        CallbackQueryHandler(broadcast.on_broadcast_button, pattern=r"^(bcl|bca|bcu|bcs|bcx)(:|$)"),
-        CallbackQueryHandler(reports.on_flag_button, pattern=r"^(fa|fe):"),
-    ]
+
+
+def button_handlers() -> list[tuple[Handler, tuple[type[Button], ...]]]:
+    return reports.button_handlers()

@@ -293,6 +293,12 @@ class Catalog(_Model):
         ids = dict.fromkeys(i for d in kpi.disaggregations for i in d.data_points)
         return tuple(self.data_points[i] for i in ids)
 
+    def asked_data_points(self, kpi: Kpi) -> tuple[DataPoint, ...]:
+        """Every figure asked for the KPI: the main ones, then its breakdowns' (buttons refer
+        to a figure by its position here)."""
+        main = self.main_data_points(kpi)
+        return main + tuple(dp for dp in self.breakdown_data_points(kpi) if dp not in main)
+
     @cached_property
     def _kpis_by_data_point(self) -> dict[str, tuple[Kpi, ...]]:
         index: dict[str, list[Kpi]] = {}

@@ -139,4 +139,82 @@ MIGRATIONS: tuple[str, ...] = (
         UNIQUE (cycle_id, member, kpi, data_point, kind)
     );
     """,
+    # version 3: one durable conversation state per user; idempotency keys that match
+    # Telegram (chat + message id, callback query id) instead of update ids, which restart;
+    # a durable inbox of fetched updates; invite codes kept as hashes; one flag per figure;
+    # the source of each answer; the NCP's justification of a figure kept despite a warning;
+    # spreadsheet uploads waiting for Apply.
+    """
+    CREATE TABLE conversations (
+        user_id INTEGER PRIMARY KEY,
+        screen INTEGER NOT NULL DEFAULT 0,
+        state TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    );
+    ALTER TABLE users DROP COLUMN cursor_kpi;
+    ALTER TABLE users DROP COLUMN cursor_dp;
+    DROP TABLE applied_updates;
+    CREATE TABLE claims (
+        key TEXT PRIMARY KEY,
+        at TEXT NOT NULL
+    );
+    CREATE TABLE inbox (
+        key TEXT PRIMARY KEY,
+        update_id INTEGER NOT NULL,
+        user_id INTEGER,
+        payload TEXT NOT NULL,
+        received_at TEXT NOT NULL,
+        done_at TEXT
+    );
+    CREATE INDEX inbox_pending ON inbox (done_at, received_at);
+    CREATE TABLE invites_v3 (
+        code_hash TEXT PRIMARY KEY,
+        member TEXT NOT NULL REFERENCES members(iso2),
+        created_by INTEGER,
+        created_at TEXT NOT NULL,
+        expires_at TEXT NOT NULL,
+        used_by INTEGER,
+        used_at TEXT
+    );
+    INSERT INTO invites_v3 SELECT sha256(code), member, created_by, created_at, expires_at, used_by, used_at
+        FROM invites;
+    DROP TABLE invites;
+    ALTER TABLE invites_v3 RENAME TO invites;
+    ALTER TABLE answers DROP COLUMN update_id;
+    ALTER TABLE answers ADD COLUMN source TEXT NOT NULL DEFAULT 'chat';
+    ALTER TABLE kpi_status ADD COLUMN justification TEXT;
+    ALTER TABLE members ADD COLUMN profile_confirmed_by INTEGER;
+    CREATE TABLE flags_v3 (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        cycle_id INTEGER NOT NULL REFERENCES cycles(id),
+        member TEXT NOT NULL,
+        kpi TEXT NOT NULL,
+        data_point TEXT NOT NULL DEFAULT '',
+        kinds TEXT NOT NULL,
+        detail TEXT NOT NULL DEFAULT '',
+        state TEXT NOT NULL CHECK (state IN ('open', 'asked', 'explained', 'resolved')),
+        note TEXT NOT NULL DEFAULT '',
+        created_at TEXT NOT NULL,
+        updated_by INTEGER,
+        updated_at TEXT,
+        UNIQUE (cycle_id, member, kpi, data_point)
+    );
+    INSERT INTO flags_v3 (cycle_id, member, kpi, data_point, kinds, detail, state, created_at, updated_by, updated_at)
+        SELECT cycle_id, member, kpi, data_point, group_concat(kind, ','), group_concat(detail, '; '), min(state),
+               min(created_at), max(updated_by), max(updated_at)
+        FROM flags GROUP BY cycle_id, member, kpi, data_point;
+    DROP TABLE flags;
+    ALTER TABLE flags_v3 RENAME TO flags;
+    CREATE TABLE uploads (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        user_id INTEGER NOT NULL,
+        cycle_id INTEGER NOT NULL REFERENCES cycles(id),
+        member TEXT NOT NULL REFERENCES members(iso2),
+        filename TEXT NOT NULL,
+        sha256 TEXT NOT NULL,
+        changes TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        state TEXT NOT NULL CHECK (state IN ('pending', 'applied', 'cancelled'))
+    );
+    """,
 )

@@ -1,360 +1,396 @@
-"""The durable store: SQLite through aiosqlite, one writer connection.
+"""The store: every read and write of pmm-bot's data, with an in-process read cache.
 
-- WAL mode, ``busy_timeout``, ``synchronous=NORMAL`` (survives a crash of the process).
-- Every write runs in its own ``BEGIN IMMEDIATE`` transaction and is committed before the
-  method returns; no transaction is ever held across a network call.
-- A write that carries a Telegram ``update_id`` is applied at most once: the id is recorded
-  in ``applied_updates`` in the same transaction (Telegram redelivers after a crash).
-- Every change of data is written to the ``audit`` table with old and new values.
+Writes. One user action is one transaction (:meth:`Store.apply`): the action's idempotency
+key, the checks (cycle open, answers not locked, the NCP still bound to the Member, the
+screen the button was pressed on still current), the figures, the KPI states, the
+conversation state and the audit rows commit together or not at all, and the caller learns
+which (:class:`Outcome`). Nothing is confirmed to a user for a write that did not happen.
+
+Reads. What every update needs — the user, the open cycle, the conversation state, a
+Member's answers, KPI states and submission — is served from memory. The cache is updated
+by the store's own writes after they commit and dropped whenever another process (the
+CLI) has committed, which SQLite reports through ``PRAGMA data_version``.
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
 import secrets
-from collections.abc import AsyncIterator, Callable, Iterable
-from contextlib import asynccontextmanager
-from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, timedelta
+from enum import StrEnum
 from pathlib import Path
+from typing import Any
 
-import aiosqlite
-
+from pmm_core.clock import Clock, utcnow
+from pmm_core.db import SCHEMA_VERSION, Database, StoreVersionError, sha256_hex
 from pmm_core.members import Member
-from pmm_core.migrations import MIGRATIONS
-from pmm_core.records import Answer, InviteProblem, KpiState, KpiStatus, Submission
+from pmm_core.records import (
+    Answer,
+    AuditRow,
+    Broadcast,
+    Buttons,
+    Cycle,
+    CycleData,
+    CycleState,
+    Flag,
+    FlagState,
+    InviteProblem,
+    KpiState,
+    KpiStatus,
+    OutboxRow,
+    OutMessage,
+    Role,
+    Submission,
+    User,
+)
 
-SCHEMA_VERSION = len(MIGRATIONS)
+__all__ = [
+    "SCHEMA_VERSION",
+    "Conversation",
+    "Edit",
+    "KpiChange",
+    "MemberData",
+    "MoveNeeded",
+    "Outcome",
+    "Store",
+    "StoreVersionError",
+]
 
-
-class StoreVersionError(RuntimeError):
-    """The database was written by a newer pmm-bot than this one."""
-
-
-@dataclass(frozen=True)
-class User:
-    telegram_id: int
-    role: str | None
-    member: str | None
-    language: str | None
-    name: str
-    active: bool
-    cursor_kpi: str | None
-    cursor_dp: str | None
-    last_seen: str = ""
-
-    @property
-    def is_ncp(self) -> bool:
-        return self.role == "ncp" and self.member is not None and self.active
-
-
-@dataclass(frozen=True)
-class UserRow:
-    telegram_id: int
-    role: str | None
-    member: str | None
-    language: str
-    name: str
-    active: bool
-    last_seen: str
+KEEP_KEYS = timedelta(days=7)  # how long idempotency keys and handled updates are kept
 
 
-@dataclass(frozen=True)
-class Cycle:
-    id: int
-    year: int
-    opens: date
-    deadline: date
-    state: str
-    reminder_days: tuple[int, ...] = (14, 7, 3, 1)
+class Outcome(StrEnum):
+    """What became of a write."""
+
+    APPLIED = "applied"
+    DUPLICATE = "duplicate"  # its idempotency key was already used: applied earlier
+    LOCKED = "locked"  # the Member's answers are submitted
+    CLOSED = "closed"  # the cycle is not open
+    STALE = "stale"  # the screen it was made on is no longer current
+    NOT_ALLOWED = "not_allowed"  # the user is not (any more) an NCP of that Member
 
 
 @dataclass(frozen=True)
-class OutMessage:
-    """A message to deliver through the outbox; `key` makes it idempotent."""
-
-    key: str
-    chat_id: int
-    text: str
-    buttons: tuple[tuple[tuple[str, str], ...], ...] = ()
+class KpiChange:
+    status: KpiState | None  # None clears the KPI's state
+    reason: str | None = None
+    comment: str | None = None
 
 
 @dataclass(frozen=True)
-class OutboxRow:
-    id: int
-    key: str
-    broadcast_id: int | None
-    chat_id: int
-    text: str
-    buttons: tuple[tuple[tuple[str, str], ...], ...]
-    state: str
-    attempts: int
+class Edit:
+    """What one action changes in a Member's data for a cycle, written in one transaction."""
 
-
-@dataclass(frozen=True)
-class Broadcast:
-    id: int
-    created_by: int
-    created_at: str
-    audience: str
-    texts: dict[str, str]
-    state: str
-
-
-@dataclass(frozen=True)
-class Flag:
-    id: int
+    user_id: int
     cycle_id: int
     member: str
-    kpi: str
-    data_point: str
-    kind: str
-    detail: str
+    answers: Mapping[str, str] = field(default_factory=dict)  # data point → canonical value
+    kpis: Mapping[str, KpiChange] = field(default_factory=dict)
+    started: tuple[str, ...] = ()  # KPIs marked in progress unless they have a state
+    comment: tuple[str, str] | None = None  # (KPI left blank, comment)
+    justification: tuple[str, str] | None = None  # (KPI, why a warned figure is right)
+    submit: bool = False
+    source: str = "chat"  # "chat", "file:<name> sha256:<digest>", "secretariat"
+    by_secretariat: bool = False  # entered by the Secretariat on the Member's behalf
+
+
+@dataclass(frozen=True)
+class Conversation:
+    """Where a user stands: a typed state owned by the chat layer, kept here as JSON, and
+    the number of the screen it was shown on (buttons of older screens are refused)."""
+
+    screen: int
     state: str
 
 
 @dataclass(frozen=True)
-class AuditRow:
-    at: str
-    user_id: int | None
-    cycle_id: int | None
-    member: str | None
-    action: str
-    subject: str
-    old_value: str | None
-    new_value: str | None
+class MemberData:
+    answers: Mapping[str, Answer]
+    states: Mapping[str, KpiStatus]
+    submission: Submission | None
+
+    @property
+    def locked(self) -> bool:
+        return self.submission is not None and self.submission.locked
 
 
-def utcnow() -> datetime:
-    return datetime.now(UTC)
+@dataclass(frozen=True)
+class MoveNeeded:
+    """The user is an NCP of another Member: moving needs their confirmation."""
+
+    current: str
+    target: str
+
+
+@dataclass
+class _Cache:
+    version: int = -1
+    users: dict[int, User] = field(default_factory=dict)
+    conversations: dict[int, Conversation] = field(default_factory=dict)
+    open_cycle: Cycle | None = None
+    open_cycle_known: bool = False
+    members: dict[str, Member] | None = None
+    member_data: dict[tuple[int, str], MemberData] = field(default_factory=dict)
 
 
 class Store:
     """All reads and writes of pmm-bot's data. Open with :meth:`open`."""
 
-    def __init__(self, conn: aiosqlite.Connection, clock: Callable[[], datetime]) -> None:
-        self._conn = conn
-        self._lock = asyncio.Lock()
+    def __init__(self, db: Database, clock: Clock = utcnow) -> None:
+        self._db = db
         self.clock = clock
+        self._cache = _Cache()
 
     @classmethod
-    async def open(cls, path: str | Path, clock: Callable[[], datetime] = utcnow) -> Store:
-        """Opens (creating if needed) and migrates the database at `path`."""
-        conn = await aiosqlite.connect(str(path), isolation_level=None)
-        conn.row_factory = aiosqlite.Row
-        await conn.execute("PRAGMA busy_timeout = 5000")
-        await conn.execute("PRAGMA journal_mode = WAL")
-        await conn.execute("PRAGMA synchronous = NORMAL")
-        await conn.execute("PRAGMA foreign_keys = ON")
-        store = cls(conn, clock)
-        try:
-            await store._migrate()
-        except BaseException:
-            await conn.close()
-            raise
-        return store
+    def open(cls, path: str | Path, clock: Clock = utcnow) -> Store:
+        """Opens (creating if needed, 0600) and migrates the database at `path`."""
+        return cls(Database.open(path), clock)
 
-    async def close(self) -> None:
-        await self._conn.close()
+    @property
+    def path(self) -> Path:
+        return self._db.path
 
-    async def _migrate(self) -> None:
-        version = await self.schema_version()
-        if version > SCHEMA_VERSION:
-            raise StoreVersionError(
-                f"the database is at schema version {version}, newer than this pmm-bot "
-                f"(version {SCHEMA_VERSION}); upgrade pmm-bot before opening it"
-            )
-        for number in range(version + 1, SCHEMA_VERSION + 1):
-            async with self._tx() as db:
-                await db.executescript_in_tx(MIGRATIONS[number - 1])
-                await db.execute(f"PRAGMA user_version = {number}")
+    def close(self) -> None:
+        self._db.close()
 
-    async def schema_version(self) -> int:
-        async with self._conn.execute("PRAGMA user_version") as cur:
-            row = await cur.fetchone()
-        return int(row[0]) if row else 0
+    def schema_version(self) -> int:
+        return self._db.schema_version()
 
-    @asynccontextmanager
-    async def _tx(self) -> AsyncIterator[_Tx]:
-        async with self._lock:
-            await self._conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield _Tx(self._conn, self._now())
-            except BaseException:
-                await self._conn.execute("ROLLBACK")
-                raise
-            await self._conn.execute("COMMIT")
+    def backup(self, target: Path) -> None:
+        self._db.backup(target)
 
-    def _now(self) -> str:
+    def integrity_check(self) -> str:
+        row = self._db.one("PRAGMA integrity_check")
+        return str(row[0]) if row else ""
+
+    # ---- time and cache ------------------------------------------------------------
+    def now(self) -> str:
         return self.clock().astimezone(UTC).isoformat(timespec="seconds")
 
-    async def _all(self, sql: str, params: Iterable[object] = ()) -> list[aiosqlite.Row]:
-        # execute_fetchall: one hop to aiosqlite's thread instead of three.
-        return list(await self._conn.execute_fetchall(sql, tuple(params)))
-
-    async def _where(self, table: str, order: str, **equal: object) -> list[aiosqlite.Row]:
-        """Rows of `table` whose columns equal the given values (None: no filter)."""
-        used = {column: value for column, value in equal.items() if value is not None}
-        where = " AND ".join(f"{column} = ?" for column in used) or "1 = 1"
-        return await self._all(f"SELECT * FROM {table} WHERE {where} ORDER BY {order}", used.values())
-
-    async def _one(self, sql: str, params: Iterable[object] = ()) -> aiosqlite.Row | None:
-        rows = await self._all(sql, params)
-        return rows[0] if rows else None
+    def _fresh(self) -> _Cache:
+        """The cache, emptied first if another process committed since it was filled."""
+        version = self._db.data_version()
+        if version != self._cache.version:
+            self._cache = _Cache(version=version)
+        return self._cache
 
     # ---- members -------------------------------------------------------------------
-    async def import_members(self, members: Iterable[Member], user_id: int | None = None) -> int:
+    def import_members(self, members: Iterable[Member], user_id: int | None = None) -> int:
         """Adds or replaces Members; returns how many rows were written."""
         rows = [(m.iso2, m.region, m.income_group, m.geography, m.administration_type) for m in members]
-        async with self._tx() as db:
-            await db.executemany(
-                "INSERT INTO members VALUES (?, ?, ?, ?, ?) ON CONFLICT (iso2) DO UPDATE SET "
-                "region = excluded.region, income_group = excluded.income_group, "
-                "geography = excluded.geography, administration_type = excluded.administration_type",
+        with self._db.tx() as conn:
+            conn.executemany(
+                "INSERT INTO members (iso2, region, income_group, geography, administration_type) "
+                "VALUES (?, ?, ?, ?, ?) ON CONFLICT (iso2) DO UPDATE SET region = excluded.region, "
+                "income_group = excluded.income_group, geography = CASE WHEN profile_confirmed_by IS NULL "
+                "THEN excluded.geography ELSE geography END, administration_type = CASE WHEN "
+                "profile_confirmed_by IS NULL THEN excluded.administration_type ELSE administration_type END",
                 rows,
             )
-            await db.audit(user_id, None, None, "members.import", "", None, str(len(rows)))
+            _audit(conn, self.now(), user_id, None, None, "members.import", "", None, str(len(rows)))
+        self._fresh().members = None
         return len(rows)
 
-    async def members(self) -> list[Member]:
-        rows = await self._all("SELECT * FROM members ORDER BY iso2")
-        return [Member(**dict(r)) for r in rows]
+    def members(self) -> dict[str, Member]:
+        cache = self._fresh()
+        if cache.members is None:
+            cache.members = {
+                r["iso2"]: Member(r["iso2"], r["region"], r["income_group"], r["geography"], r["administration_type"])
+                for r in self._db.rows("SELECT * FROM members ORDER BY iso2")
+            }
+        return cache.members
 
-    async def member(self, iso2: str) -> Member | None:
-        row = await self._one("SELECT * FROM members WHERE iso2 = ?", (iso2.upper(),))
-        return Member(**dict(row)) if row else None
+    def member(self, iso2: str) -> Member | None:
+        return self.members().get(iso2.upper())
+
+    def profile_confirmed(self, iso2: str) -> bool:
+        row = self._db.one("SELECT profile_confirmed_by FROM members WHERE iso2 = ?", (iso2,))
+        return row is not None and row[0] is not None
+
+    def set_member_profile(self, iso2: str, by: int, *, confirm: bool = False, **values: str) -> Member:
+        """Sets a Member's geography and/or administration type (the NCP confirms their own at
+        onboarding; the Secretariat may set any Member's)."""
+        allowed = {"geography", "administration_type", "income_group", "region"}
+        if not values or set(values) - allowed:
+            raise ValueError(f"only {', '.join(sorted(allowed))} can be set")
+        with self._db.tx() as conn:
+            old = conn.execute("SELECT * FROM members WHERE iso2 = ?", (iso2,)).fetchone()
+            if old is None:
+                raise ValueError(f"unknown Member {iso2}")
+            for column, value in values.items():
+                conn.execute(f"UPDATE members SET {column} = ? WHERE iso2 = ?", (value, iso2))
+                _audit(conn, self.now(), by, None, iso2, f"member.{column}", iso2, old[column], value)
+            if confirm:
+                conn.execute("UPDATE members SET profile_confirmed_by = ? WHERE iso2 = ?", (by, iso2))
+        self._fresh().members = None
+        member = self.member(iso2)
+        assert member is not None
+        return member
 
     # ---- users ---------------------------------------------------------------------
-    async def user(self, telegram_id: int) -> User | None:
-        row = await self._one("SELECT * FROM users WHERE telegram_id = ?", (telegram_id,))
-        if row is None:
-            return None
-        return User(
-            telegram_id=row["telegram_id"],
-            role=row["role"],
-            member=row["member"],
-            language=row["language"],
-            name=row["name"],
-            active=bool(row["active"]),
-            cursor_kpi=row["cursor_kpi"],
-            cursor_dp=row["cursor_dp"],
-            last_seen=row["last_seen"],
-        )
+    def user(self, telegram_id: int) -> User | None:
+        cache = self._fresh()
+        user = cache.users.get(telegram_id)
+        if user is None:
+            row = self._db.one("SELECT * FROM users WHERE telegram_id = ?", (telegram_id,))
+            if row is None:
+                return None
+            user = cache.users[telegram_id] = _user(row)
+        return user
 
-    async def visit(self, telegram_id: int, name: str, language: str, every: timedelta = timedelta(minutes=1)) -> User:
-        """The user, created on first contact; the visit is recorded at most once per `every`
-        (a write per message would only cost time: last activity needs no finer grain)."""
-        user = await self.user(telegram_id)
+    def visit(self, telegram_id: int, name: str, language: str, every: timedelta = timedelta(minutes=1)) -> User:
+        """The user, created on first contact with `language`; the visit is written at most
+        once per `every` (last activity needs no finer grain)."""
+        user = self.user(telegram_id)
         cutoff = (self.clock() - every).astimezone(UTC).isoformat(timespec="seconds")
         if user is not None and user.last_seen >= cutoff and user.name == name and user.active:
             return user
-        return await self.touch_user(telegram_id, name, language)
+        return self.touch_user(telegram_id, name, language)
 
-    async def touch_user(self, telegram_id: int, name: str, language: str) -> User:
-        """Creates the user on first contact (with `language`) and records the visit."""
-        async with self._tx() as db:
-            await db.execute(
-                "INSERT INTO users (telegram_id, name, language, created_at, last_seen) "
-                "VALUES (?, ?, ?, ?, ?) ON CONFLICT (telegram_id) DO UPDATE SET "
-                "name = excluded.name, last_seen = excluded.last_seen, active = 1",  # writing to us: not blocking us
-                (telegram_id, name, language, db.now, db.now),
+    def touch_user(self, telegram_id: int, name: str, language: str) -> User:
+        """Creates the user on first contact and records the visit; writing to us means not
+        blocking us, so the user is active again."""
+        now = self.now()
+        with self._db.tx() as conn:
+            conn.execute(
+                "INSERT INTO users (telegram_id, name, language, created_at, last_seen) VALUES (?, ?, ?, ?, ?) "
+                "ON CONFLICT (telegram_id) DO UPDATE SET name = excluded.name, last_seen = excluded.last_seen, "
+                "active = 1",
+                (telegram_id, name, language, now, now),
             )
-        user = await self.user(telegram_id)
+        return self._reload_user(telegram_id)
+
+    def _reload_user(self, telegram_id: int) -> User:
+        cache = self._fresh()
+        cache.users.pop(telegram_id, None)
+        user = self.user(telegram_id)
         assert user is not None
         return user
 
-    async def set_language(self, telegram_id: int, language: str) -> None:
-        async with self._tx() as db:
-            await db.execute("UPDATE users SET language = ? WHERE telegram_id = ?", (language, telegram_id))
+    def set_language(self, telegram_id: int, language: str) -> User:
+        with self._db.tx() as conn:
+            conn.execute("UPDATE users SET language = ? WHERE telegram_id = ?", (language, telegram_id))
+        return self._reload_user(telegram_id)
 
-    async def set_cursor(self, telegram_id: int, kpi: str | None, dp: str | None) -> None:
-        """Remembers the question on screen, so that it is asked again after a restart."""
-        async with self._tx() as db:
-            await db.execute(
-                "UPDATE users SET cursor_kpi = ?, cursor_dp = ? WHERE telegram_id = ?", (kpi, dp, telegram_id)
-            )
+    def users(self, role: Role | None = None, member: str | None = None) -> list[User]:
+        """Users, filtered by role and Member."""
+        sql, params = "SELECT * FROM users WHERE 1 = 1", []
+        if role is not None:
+            sql, params = sql + " AND role = ?", [*params, role.value]
+        if member is not None:
+            sql, params = sql + " AND member = ?", [*params, member]
+        return [_user(r) for r in self._db.rows(sql + " ORDER BY member, telegram_id", params)]
 
-    async def users(self, role: str | None = None, member: str | None = None) -> list[UserRow]:
-        """Users with their last activity, filtered by role and Member."""
-        rows = await self._where("users", "member, telegram_id", role=role, member=member)
-        return [
-            UserRow(
-                r["telegram_id"],
-                r["role"],
-                r["member"],
-                r["language"] or "en",
-                r["name"],
-                bool(r["active"]),
-                r["last_seen"],
-            )
-            for r in rows
-        ]
+    def ncp_counts(self) -> dict[str, int]:
+        """Member → number of active NCPs."""
+        rows = self._db.rows(
+            "SELECT member, COUNT(*) AS n FROM users WHERE role = 'ncp' AND active = 1 GROUP BY member"
+        )
+        return {r["member"]: r["n"] for r in rows if r["member"]}
 
-    async def set_role(self, telegram_id: int, role: str | None, by: int | None = None) -> bool:
+    def set_role(self, telegram_id: int, role: Role | None, by: int | None = None) -> None:
         """Grants or revokes the Secretariat role (NCP binding is done by invites)."""
-        async with self._tx() as db:
-            old = await db.one("SELECT role FROM users WHERE telegram_id = ?", (telegram_id,))
+        now = self.now()
+        with self._db.tx() as conn:
+            old = conn.execute("SELECT role FROM users WHERE telegram_id = ?", (telegram_id,)).fetchone()
+            value = role.value if role else None
             if old is None:
-                await db.execute(
+                conn.execute(
                     "INSERT INTO users (telegram_id, role, created_at, last_seen) VALUES (?, ?, ?, ?)",
-                    (telegram_id, role, db.now, db.now),
+                    (telegram_id, value, now, now),
                 )
             else:
-                await db.execute("UPDATE users SET role = ?, member = NULL WHERE telegram_id = ?", (role, telegram_id))
-            await db.audit(by, None, None, "role", str(telegram_id), old["role"] if old else None, role)
-            return True
+                conn.execute("UPDATE users SET role = ?, member = NULL WHERE telegram_id = ?", (value, telegram_id))
+            _audit(conn, now, by, None, None, "role", str(telegram_id), old["role"] if old else None, value)
+        self._fresh().users.pop(telegram_id, None)
 
-    async def unbind_ncp(self, telegram_id: int, by: int | None = None) -> str | None:
+    def unbind_ncp(self, telegram_id: int, by: int | None = None) -> str | None:
         """Revokes an NCP: they lose access to their Member's data; the Member, or None."""
-        async with self._tx() as db:
-            old = await db.one("SELECT member FROM users WHERE telegram_id = ? AND role = 'ncp'", (telegram_id,))
+        with self._db.tx() as conn:
+            old = conn.execute(
+                "SELECT member FROM users WHERE telegram_id = ? AND role = 'ncp'", (telegram_id,)
+            ).fetchone()
             if old is None:
                 return None
-            await db.execute(
-                "UPDATE users SET role = NULL, member = NULL, cursor_kpi = NULL, cursor_dp = NULL WHERE telegram_id = ?",
-                (telegram_id,),
-            )
-            await db.audit(by, None, old["member"], "ncp.revoke", str(telegram_id), old["member"], None)
-            return str(old["member"])
+            conn.execute("UPDATE users SET role = NULL, member = NULL WHERE telegram_id = ?", (telegram_id,))
+            conn.execute("DELETE FROM conversations WHERE user_id = ?", (telegram_id,))
+            _audit(conn, self.now(), by, None, old["member"], "ncp.revoke", str(telegram_id), old["member"], None)
+        cache = self._fresh()
+        cache.users.pop(telegram_id, None)
+        cache.conversations.pop(telegram_id, None)
+        return str(old["member"])
 
-    async def set_active(self, telegram_id: int, active: bool) -> None:
-        async with self._tx() as db:
-            await db.execute("UPDATE users SET active = ? WHERE telegram_id = ?", (int(active), telegram_id))
+    def set_active(self, telegram_id: int, active: bool) -> None:
+        with self._db.tx() as conn:
+            conn.execute("UPDATE users SET active = ? WHERE telegram_id = ?", (int(active), telegram_id))
+        self._fresh().users.pop(telegram_id, None)
 
     # ---- invites -------------------------------------------------------------------
-    async def create_invite(self, member: str, valid_for: timedelta, created_by: int | None = None) -> str:
-        """A new single-use invite code for an NCP of `member`."""
+    def create_invite(self, member: str, valid_for: timedelta, created_by: int | None = None) -> str:
+        """A new single-use invite code for an NCP of `member`. Only its hash is stored: the
+        code is shown once, to whoever creates it."""
         code = secrets.token_urlsafe(12)
         expires = (self.clock() + valid_for).astimezone(UTC).isoformat(timespec="seconds")
-        async with self._tx() as db:
-            await db.execute(
-                "INSERT INTO invites (code, member, created_by, created_at, expires_at) VALUES (?, ?, ?, ?, ?)",
-                (code, member.upper(), created_by, db.now, expires),
+        now = self.now()
+        with self._db.tx() as conn:
+            conn.execute(
+                "INSERT INTO invites (code_hash, member, created_by, created_at, expires_at) VALUES (?, ?, ?, ?, ?)",
+                (sha256_hex(code), member.upper(), created_by, now, expires),
             )
-            await db.audit(created_by, None, member.upper(), "invite.create", code[:4] + "…", None, expires)
+            _audit(conn, now, created_by, None, member.upper(), "invite.create", "", None, expires)
         return code
 
-    async def redeem_invite(self, code: str, telegram_id: int) -> str | InviteProblem:
-        """Binds the user to the invite's Member as an NCP; the Member's code, or the problem."""
-        async with self._tx() as db:
-            row = await db.one("SELECT * FROM invites WHERE code = ?", (code,))
+    def open_invites(self) -> dict[str, int]:
+        """Member → number of unused, unexpired invites."""
+        rows = self._db.rows(
+            "SELECT member, COUNT(*) AS n FROM invites WHERE used_by IS NULL AND expires_at > ? GROUP BY member",
+            (self.now(),),
+        )
+        return {r["member"]: r["n"] for r in rows}
+
+    def redeem_invite(self, code: str, telegram_id: int, *, move: bool = False) -> str | InviteProblem | MoveNeeded:
+        """Binds the user to the invite's Member as an NCP; the Member's code, the problem,
+        or, for an NCP of another Member who has not confirmed the move, what to confirm."""
+        return self.redeem_invite_hash(sha256_hex(code), telegram_id, move=move)
+
+    def redeem_invite_hash(
+        self, code_hash: str, telegram_id: int, *, move: bool = True
+    ) -> str | InviteProblem | MoveNeeded:
+        """:meth:`redeem_invite` by the code's hash (a move the user has confirmed)."""
+        now = self.now()
+        with self._db.tx() as conn:
+            row = conn.execute("SELECT * FROM invites WHERE code_hash = ?", (code_hash,)).fetchone()
             if row is None:
                 return InviteProblem.UNKNOWN
             if row["used_by"] is not None:
                 return InviteProblem.USED
-            if row["expires_at"] <= db.now:
+            if row["expires_at"] <= now:
                 return InviteProblem.EXPIRED
-            await db.execute("UPDATE invites SET used_by = ?, used_at = ? WHERE code = ?", (telegram_id, db.now, code))
-            await db.execute(
-                "UPDATE users SET role = 'ncp', member = ?, active = 1 WHERE telegram_id = ?",
-                (row["member"], telegram_id),
+            user = conn.execute("SELECT role, member FROM users WHERE telegram_id = ?", (telegram_id,)).fetchone()
+            current = user["member"] if user is not None and user["role"] == Role.NCP.value else None
+            if current is not None and current != row["member"] and not move:
+                return MoveNeeded(current, row["member"])
+            conn.execute(
+                "UPDATE invites SET used_by = ?, used_at = ? WHERE code_hash = ?", (telegram_id, now, row["code_hash"])
             )
-            await db.audit(telegram_id, None, row["member"], "ncp.bind", str(telegram_id), None, row["member"])
-            return str(row["member"])
+            conn.execute(
+                "UPDATE users SET role = 'ncp', member = ? WHERE telegram_id = ?", (row["member"], telegram_id)
+            )
+            if current is not None and current != row["member"]:
+                conn.execute("DELETE FROM conversations WHERE user_id = ?", (telegram_id,))
+                _audit(
+                    conn, now, telegram_id, None, row["member"], "ncp.move", str(telegram_id), current, row["member"]
+                )
+            _audit(conn, now, telegram_id, None, row["member"], "ncp.bind", str(telegram_id), None, row["member"])
+        cache = self._fresh()
+        cache.users.pop(telegram_id, None)
+        cache.conversations.pop(telegram_id, None)
+        return str(row["member"])
 
-    # ---- cycles --------------------------------------------------------------------
-    async def open_cycle(
+    # ---- cycles ----------------------------------------------------------------------
+    def open_cycle(
         self,
         year: int,
         deadline: date,
@@ -362,427 +398,599 @@ class Store:
         by: int | None = None,
         reminder_days: tuple[int, ...] = (14, 7, 3, 1),
     ) -> Cycle:
-        """Opens the collection cycle for reference `year`; closes any other open cycle."""
+        """Opens the cycle for reference `year` (only one cycle is open at a time)."""
         opens = opens or self.clock().date()
         if deadline <= opens:
             raise ValueError(f"the deadline {deadline} must be after the opening date {opens}")
-        async with self._tx() as db:
-            await db.execute("UPDATE cycles SET state = 'closed' WHERE state = 'open' AND year != ?", (year,))
-            await db.execute(
-                "INSERT INTO cycles (year, opens, deadline, state, reminder_days) VALUES (?, ?, ?, 'open', ?) "
-                "ON CONFLICT (year) DO UPDATE SET deadline = excluded.deadline, state = 'open'",
-                (year, opens.isoformat(), deadline.isoformat(), ",".join(str(d) for d in reminder_days)),
+        with self._db.tx() as conn:
+            if conn.execute("SELECT 1 FROM cycles WHERE state = 'open'").fetchone():
+                raise ValueError("a cycle is already open; close it first")
+            if conn.execute("SELECT 1 FROM cycles WHERE year = ?", (year,)).fetchone():
+                raise ValueError(f"a cycle for {year} already exists")
+            conn.execute(
+                "INSERT INTO cycles (year, opens, deadline, state, reminder_days) VALUES (?, ?, ?, 'open', ?)",
+                (year, opens.isoformat(), deadline.isoformat(), _days_text(reminder_days)),
             )
-            await db.audit(by, None, None, "cycle.open", str(year), None, deadline.isoformat())
-        cycle = await self.current_cycle()
+            _audit(conn, self.now(), by, None, None, "cycle.open", str(year), None, deadline.isoformat())
+        self._forget_cycles()
+        cycle = self.current_cycle()
         assert cycle is not None
         return cycle
 
-    async def current_cycle(self) -> Cycle | None:
-        row = await self._one("SELECT * FROM cycles WHERE state = 'open' ORDER BY year DESC LIMIT 1")
+    def _forget_cycles(self) -> None:
+        cache = self._fresh()
+        cache.open_cycle, cache.open_cycle_known = None, False
+
+    def current_cycle(self) -> Cycle | None:
+        cache = self._fresh()
+        if not cache.open_cycle_known:
+            row = self._db.one("SELECT * FROM cycles WHERE state = 'open' ORDER BY year DESC LIMIT 1")
+            cache.open_cycle, cache.open_cycle_known = (_cycle(row) if row else None), True
+        return cache.open_cycle
+
+    def cycles(self) -> list[Cycle]:
+        return [_cycle(r) for r in self._db.rows("SELECT * FROM cycles ORDER BY year")]
+
+    def cycle(self, cycle_id: int) -> Cycle | None:
+        row = self._db.one("SELECT * FROM cycles WHERE id = ?", (cycle_id,))
         return _cycle(row) if row else None
 
-    async def cycles(self) -> list[Cycle]:
-        return [_cycle(r) for r in await self._all("SELECT * FROM cycles ORDER BY year")]
-
-    async def previous_cycle(self, cycle: Cycle) -> Cycle | None:
-        row = await self._one("SELECT * FROM cycles WHERE year < ? ORDER BY year DESC LIMIT 1", (cycle.year,))
+    def cycle_of_year(self, year: int) -> Cycle | None:
+        row = self._db.one("SELECT * FROM cycles WHERE year = ?", (year,))
         return _cycle(row) if row else None
 
-    async def set_deadline(self, cycle_id: int, deadline: date, by: int | None = None) -> None:
-        async with self._tx() as db:
-            old = await db.one("SELECT deadline, opens FROM cycles WHERE id = ?", (cycle_id,))
+    def latest_cycle(self) -> Cycle | None:
+        """The open cycle, else the most recent one."""
+        row = self._db.one("SELECT * FROM cycles ORDER BY state = 'open' DESC, year DESC LIMIT 1")
+        return _cycle(row) if row else None
+
+    def previous_cycle(self, cycle: Cycle) -> Cycle | None:
+        row = self._db.one("SELECT * FROM cycles WHERE year < ? ORDER BY year DESC LIMIT 1", (cycle.year,))
+        return _cycle(row) if row else None
+
+    def set_deadline(self, cycle_id: int, deadline: date, by: int | None = None) -> date:
+        """Moves the deadline; returns the old one."""
+        with self._db.tx() as conn:
+            old = conn.execute("SELECT deadline, opens FROM cycles WHERE id = ?", (cycle_id,)).fetchone()
             if old is None:
                 raise ValueError(f"no cycle {cycle_id}")
             if deadline <= date.fromisoformat(old["opens"]):
                 raise ValueError(f"the deadline {deadline} must be after the opening date {old['opens']}")
-            await db.execute("UPDATE cycles SET deadline = ? WHERE id = ?", (deadline.isoformat(), cycle_id))
-            await db.audit(by, cycle_id, None, "cycle.deadline", str(cycle_id), old["deadline"], deadline.isoformat())
+            conn.execute("UPDATE cycles SET deadline = ? WHERE id = ?", (deadline.isoformat(), cycle_id))
+            _audit(
+                conn, self.now(), by, cycle_id, None, "cycle.deadline", str(cycle_id), old["deadline"], str(deadline)
+            )
+        self._forget_cycles()
+        return date.fromisoformat(old["deadline"])
 
-    async def set_reminder_days(self, cycle_id: int, days: tuple[int, ...], by: int | None = None) -> None:
-        text = ",".join(str(d) for d in sorted(set(days), reverse=True))
-        async with self._tx() as db:
-            await db.execute("UPDATE cycles SET reminder_days = ? WHERE id = ?", (text, cycle_id))
-            await db.audit(by, cycle_id, None, "cycle.reminders", str(cycle_id), None, text)
+    def set_reminder_days(self, cycle_id: int, days: tuple[int, ...], by: int | None = None) -> None:
+        text = _days_text(days)
+        with self._db.tx() as conn:
+            conn.execute("UPDATE cycles SET reminder_days = ? WHERE id = ?", (text, cycle_id))
+            _audit(conn, self.now(), by, cycle_id, None, "cycle.reminders", str(cycle_id), None, text)
+        self._forget_cycles()
 
-    async def close_cycle(self, cycle_id: int, by: int | None = None) -> bool:
-        async with self._tx() as db:
-            cur = await db.execute("UPDATE cycles SET state = 'closed' WHERE id = ? AND state = 'open'", (cycle_id,))
+    def close_cycle(self, cycle_id: int, by: int | None = None) -> bool:
+        with self._db.tx() as conn:
+            cur = conn.execute("UPDATE cycles SET state = 'closed' WHERE id = ? AND state = 'open'", (cycle_id,))
             if cur.rowcount:
-                await db.audit(by, cycle_id, None, "cycle.close", str(cycle_id), "open", "closed")
-            return bool(cur.rowcount)
+                _audit(conn, self.now(), by, cycle_id, None, "cycle.close", str(cycle_id), "open", "closed")
+        self._forget_cycles()
+        return bool(cur.rowcount)
 
-    # ---- answers -------------------------------------------------------------------
-    async def save_answer(
-        self,
-        cycle_id: int,
-        member: str,
-        data_point: str,
-        value: str,
-        user_id: int,
-        update_id: int | None = None,
-        kpi: str | None = None,
-    ) -> bool:
-        """Stores an answer (and marks `kpi` in progress if it was open); False if the
-        update was already applied or the Member's answers are locked."""
-        async with self._tx() as db:
-            if not await db.claim_update(update_id) or await db.locked(cycle_id, member):
-                return False
-            old = await db.one(
-                "SELECT value FROM answers WHERE cycle_id = ? AND member = ? AND data_point = ?",
-                (cycle_id, member, data_point),
-            )
-            await db.execute(
-                "INSERT INTO answers VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (cycle_id, member, data_point) "
-                "DO UPDATE SET value = excluded.value, by_user = excluded.by_user, at = excluded.at, "
-                "update_id = excluded.update_id",
-                (cycle_id, member, data_point, value, user_id, db.now, update_id),
-            )
-            if kpi is not None:
-                await db.execute(
-                    "INSERT INTO kpi_status (cycle_id, member, kpi, status, by_user, at) "
-                    "VALUES (?, ?, ?, 'in_progress', ?, ?) ON CONFLICT DO NOTHING",
-                    (cycle_id, member, kpi, user_id, db.now),
-                )
-            if old is None or old["value"] != value:
-                await db.audit(user_id, cycle_id, member, "answer", data_point, old["value"] if old else None, value)
-            return True
+    # ---- a Member's data -------------------------------------------------------------
+    def member_data(self, cycle_id: int, member: str) -> MemberData:
+        cache = self._fresh()
+        key = (cycle_id, member)
+        data = cache.member_data.get(key)
+        if data is None:
+            answers = {
+                r["data_point"]: Answer(r["value"], r["by_user"], r["at"], r["source"])
+                for r in self._db.rows("SELECT * FROM answers WHERE cycle_id = ? AND member = ?", (cycle_id, member))
+            }
+            states = {
+                r["kpi"]: _kpi_status(r)
+                for r in self._db.rows("SELECT * FROM kpi_status WHERE cycle_id = ? AND member = ?", (cycle_id, member))
+            }
+            row = self._db.one("SELECT * FROM submissions WHERE cycle_id = ? AND member = ?", (cycle_id, member))
+            data = cache.member_data[key] = MemberData(answers, states, _submission(row) if row else None)
+        return data
 
-    async def answers(self, cycle_id: int, member: str) -> dict[str, Answer]:
-        rows = await self._all(
-            "SELECT data_point, value, by_user, at FROM answers WHERE cycle_id = ? AND member = ?", (cycle_id, member)
+    def answers(self, cycle_id: int, member: str) -> Mapping[str, Answer]:
+        return self.member_data(cycle_id, member).answers
+
+    def kpi_states(self, cycle_id: int, member: str) -> Mapping[str, KpiStatus]:
+        return self.member_data(cycle_id, member).states
+
+    def submission(self, cycle_id: int, member: str) -> Submission | None:
+        return self.member_data(cycle_id, member).submission
+
+    def justification(self, cycle_id: int, member: str, kpi: str) -> str | None:
+        row = self._db.one(
+            "SELECT justification FROM kpi_status WHERE cycle_id = ? AND member = ? AND kpi = ?",
+            (cycle_id, member, kpi),
         )
-        return {r["data_point"]: Answer(r["value"], r["by_user"], r["at"]) for r in rows}
+        return row[0] if row else None
 
-    async def set_kpi_state(
+    # ---- writes ------------------------------------------------------------------------
+    def apply(
         self,
-        cycle_id: int,
-        member: str,
-        kpi: str,
-        state: KpiState | None,
-        user_id: int,
-        reason: str | None = None,
-        comment: str | None = None,
-        update_id: int | None = None,
-    ) -> bool:
-        """Sets (or with None clears) a KPI's state; False if already applied or locked."""
-        async with self._tx() as db:
-            if not await db.claim_update(update_id) or await db.locked(cycle_id, member):
-                return False
-            old = await db.one(
-                "SELECT status, reason FROM kpi_status WHERE cycle_id = ? AND member = ? AND kpi = ?",
-                (cycle_id, member, kpi),
-            )
-            if state is None:
-                await db.execute(
-                    "DELETE FROM kpi_status WHERE cycle_id = ? AND member = ? AND kpi = ?", (cycle_id, member, kpi)
+        edit: Edit | None,
+        *,
+        key: str | None = None,
+        conversation: tuple[int, str] | None = None,
+        expect_screen: int | None = None,
+    ) -> Outcome:
+        """Writes `edit` and/or the new conversation state (user id, state JSON) in one
+        transaction, after claiming `key` and checking that the conversation is still at
+        `expect_screen`; the outcome says whether it happened. A refused write leaves no
+        trace, its key included."""
+        now = self.now()
+        new_data: MemberData | None = None
+        screen: int | None = None
+        try:
+            with self._db.tx() as conn:
+                if key is not None and not _claim(conn, key, now):
+                    return Outcome.DUPLICATE
+                stale = (
+                    conversation is not None
+                    and expect_screen is not None
+                    and _screen(conn, conversation[0]) != expect_screen
                 )
-            else:
-                await db.execute(
-                    "INSERT INTO kpi_status VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (cycle_id, member, kpi) "
-                    "DO UPDATE SET status = excluded.status, reason = excluded.reason, comment = excluded.comment, "
-                    "by_user = excluded.by_user, at = excluded.at",
-                    (cycle_id, member, kpi, state.value, reason, comment, user_id, db.now),
-                )
-            old_text = f"{old['status']}:{old['reason'] or ''}".rstrip(":") if old else None
-            new_text = f"{state.value}:{reason or ''}".rstrip(":") if state else None
-            if old_text != new_text or comment:
-                await db.audit(user_id, cycle_id, member, "kpi", kpi, old_text, new_text)
-            return True
+                if stale:
+                    raise _Refused(Outcome.STALE)
+                if edit is not None:
+                    problem = _edit_problem(conn, edit)
+                    if problem is not None:
+                        raise _Refused(problem)
+                    new_data = _write_edit(conn, edit, now, self.member_data(edit.cycle_id, edit.member))
+                if conversation is not None:
+                    screen = _write_conversation(conn, conversation[0], conversation[1], now)
+        except _Refused as refused:
+            return refused.outcome
+        cache = self._fresh()
+        if edit is not None and new_data is not None:
+            cache.member_data[(edit.cycle_id, edit.member)] = new_data
+        if conversation is not None and screen is not None:
+            cache.conversations[conversation[0]] = Conversation(screen, conversation[1])
+        return Outcome.APPLIED
 
-    async def set_blank_comment(self, cycle_id: int, member: str, kpi: str, comment: str, user_id: int) -> bool:
-        async with self._tx() as db:
-            if await db.locked(cycle_id, member):
-                return False
-            cur = await db.execute(
-                "UPDATE kpi_status SET comment = ? WHERE cycle_id = ? AND member = ? AND kpi = ? AND status = 'blank'",
-                (comment, cycle_id, member, kpi),
-            )
-            if cur.rowcount:
-                await db.audit(user_id, cycle_id, member, "kpi.comment", kpi, None, comment)
-            return bool(cur.rowcount)
+    def conversation(self, user_id: int) -> Conversation | None:
+        cache = self._fresh()
+        if user_id not in cache.conversations:
+            row = self._db.one("SELECT screen, state FROM conversations WHERE user_id = ?", (user_id,))
+            if row is None:
+                return None
+            cache.conversations[user_id] = Conversation(row["screen"], row["state"])
+        return cache.conversations[user_id]
 
-    async def kpi_states(self, cycle_id: int, member: str) -> dict[str, KpiStatus]:
-        rows = await self._all("SELECT * FROM kpi_status WHERE cycle_id = ? AND member = ?", (cycle_id, member))
-        return {
-            r["kpi"]: KpiStatus(KpiState(r["status"]), r["reason"], r["comment"], r["by_user"], r["at"]) for r in rows
-        }
+    def save_conversation(self, user_id: int, state: str, expect_screen: int | None = None) -> Outcome:
+        """Writes the conversation state alone (navigation); the screen number moves on."""
+        return self.apply(None, conversation=(user_id, state), expect_screen=expect_screen)
 
-    # ---- submission ----------------------------------------------------------------
-    async def submission(self, cycle_id: int, member: str) -> Submission | None:
-        row = await self._one("SELECT * FROM submissions WHERE cycle_id = ? AND member = ?", (cycle_id, member))
-        if row is None:
-            return None
-        return Submission(row["submitted_at"], row["submitted_by"], row["reopened_at"])
-
-    async def submit(self, cycle_id: int, member: str, user_id: int, update_id: int | None = None) -> bool:
-        """Locks the Member's answers for the cycle; False if already submitted."""
-        async with self._tx() as db:
-            if not await db.claim_update(update_id) or await db.locked(cycle_id, member):
-                return False
-            await db.execute(
-                "INSERT INTO submissions (cycle_id, member, submitted_at, submitted_by) VALUES (?, ?, ?, ?) "
-                "ON CONFLICT (cycle_id, member) DO UPDATE SET submitted_at = excluded.submitted_at, "
-                "submitted_by = excluded.submitted_by",
-                (cycle_id, member, db.now, user_id),
-            )
-            await db.audit(user_id, cycle_id, member, "submit", member, None, db.now)
-            return True
-
-    async def reopen(self, cycle_id: int, member: str, user_id: int) -> bool:
+    def reopen(self, cycle_id: int, member: str, user_id: int) -> bool:
         """Unlocks a submitted Member's answers for editing (a Secretariat action)."""
-        async with self._tx() as db:
-            cur = await db.execute(
+        with self._db.tx() as conn:
+            cur = conn.execute(
                 "UPDATE submissions SET submitted_at = NULL, reopened_at = ?, reopened_by = ? "
                 "WHERE cycle_id = ? AND member = ? AND submitted_at IS NOT NULL",
-                (db.now, user_id, cycle_id, member),
+                (self.now(), user_id, cycle_id, member),
             )
             if cur.rowcount:
-                await db.audit(user_id, cycle_id, member, "reopen", member, None, db.now)
-            return bool(cur.rowcount)
+                _audit(conn, self.now(), user_id, cycle_id, member, "reopen", member, None, self.now())
+        self._fresh().member_data.pop((cycle_id, member), None)
+        return bool(cur.rowcount)
 
-    # ---- audit and events ----------------------------------------------------------
-    async def audit_log(self, cycle_id: int | None = None, member: str | None = None) -> list[AuditRow]:
-        rows = await self._where("audit", "id", cycle_id=cycle_id, member=member)
-        return [AuditRow(**{k: r[k] for k in AuditRow.__dataclass_fields__}) for r in rows]
+    # ---- the inbox of updates ----------------------------------------------------------
+    def inbox_add(self, key: str, update_id: int, user_id: int | None, payload: str) -> bool:
+        """Keeps a fetched update until it is handled; False if its key was seen already
+        (Telegram delivered it again)."""
+        with self._db.tx() as conn:
+            cur = conn.execute(
+                "INSERT INTO inbox (key, update_id, user_id, payload, received_at) VALUES (?, ?, ?, ?, ?) "
+                "ON CONFLICT (key) DO NOTHING",
+                (key, update_id, user_id, payload, self.now()),
+            )
+        return cur.rowcount == 1
 
-    async def log_action(self, user_id: int, action: str, subject: str = "") -> None:
+    def inbox_done(self, key: str) -> None:
+        with self._db.tx() as conn:
+            conn.execute("UPDATE inbox SET done_at = ? WHERE key = ? AND done_at IS NULL", (self.now(), key))
+
+    def inbox_pending(self) -> list[tuple[str, str]]:
+        """(key, update JSON) of the updates received and not handled, oldest first."""
+        rows = self._db.rows("SELECT key, payload FROM inbox WHERE done_at IS NULL ORDER BY received_at, rowid")
+        return [(r["key"], r["payload"]) for r in rows]
+
+    def prune(self, older_than: timedelta = KEEP_KEYS) -> int:
+        """Forgets handled updates and idempotency keys older than `older_than`."""
+        cutoff = (self.clock() - older_than).astimezone(UTC).isoformat(timespec="seconds")
+        with self._db.tx() as conn:
+            a = conn.execute("DELETE FROM inbox WHERE done_at IS NOT NULL AND done_at < ?", (cutoff,)).rowcount
+            b = conn.execute("DELETE FROM claims WHERE at < ?", (cutoff,)).rowcount
+        return a + b
+
+    # ---- audit and events ----------------------------------------------------------------
+    def audit_log(self, cycle_id: int | None = None, member: str | None = None) -> list[AuditRow]:
+        sql, params = "SELECT * FROM audit WHERE 1 = 1", []
+        if cycle_id is not None:
+            sql, params = sql + " AND cycle_id = ?", [*params, cycle_id]
+        if member is not None:
+            sql, params = sql + " AND member = ?", [*params, member]
+        return [
+            AuditRow(
+                *(r[k] for k in ("at", "user_id", "cycle_id", "member", "action", "subject", "old_value", "new_value"))
+            )
+            for r in self._db.rows(sql + " ORDER BY id", params)
+        ]
+
+    def log_action(self, user_id: int | None, action: str, subject: str = "", member: str | None = None) -> None:
         """Audits an action that changes no data (e.g. an export by the Secretariat)."""
-        async with self._tx() as db:
-            await db.audit(user_id, None, None, action, subject, None, None)
+        with self._db.tx() as conn:
+            _audit(conn, self.now(), user_id, None, member, action, subject[:300], None, None)
 
-    async def record_event(self, user_id: int, member: str | None, kind: str, kpi: str | None) -> None:
+    def record_event(self, user_id: int, member: str | None, kind: str, kpi: str | None) -> None:
         """Records a usage event (e.g. an explanation asked) for the friction analysis."""
-        async with self._tx() as db:
-            await db.execute(
+        with self._db.tx() as conn:
+            conn.execute(
                 "INSERT INTO events (at, user_id, member, kind, kpi) VALUES (?, ?, ?, ?, ?)",
-                (db.now, user_id, member, kind, kpi),
+                (self.now(), user_id, member, kind, kpi),
             )
 
-    # ---- cycle-wide reads (analytics, checks, exports) ------------------------------
-    async def cycle_answers(self, cycle_id: int) -> dict[str, dict[str, Answer]]:
-        out: dict[str, dict[str, Answer]] = {}
-        for r in await self._all("SELECT * FROM answers WHERE cycle_id = ? ORDER BY member, data_point", (cycle_id,)):
-            out.setdefault(r["member"], {})[r["data_point"]] = Answer(r["value"], r["by_user"], r["at"])
-        return out
-
-    async def cycle_states(self, cycle_id: int) -> dict[str, dict[str, KpiStatus]]:
-        out: dict[str, dict[str, KpiStatus]] = {}
-        for r in await self._all("SELECT * FROM kpi_status WHERE cycle_id = ? ORDER BY member, kpi", (cycle_id,)):
-            out.setdefault(r["member"], {})[r["kpi"]] = KpiStatus(
-                KpiState(r["status"]), r["reason"], r["comment"], r["by_user"], r["at"]
-            )
-        return out
-
-    async def submissions(self, cycle_id: int) -> dict[str, Submission]:
-        rows = await self._all("SELECT * FROM submissions WHERE cycle_id = ?", (cycle_id,))
-        return {r["member"]: Submission(r["submitted_at"], r["submitted_by"], r["reopened_at"]) for r in rows}
-
-    async def event_counts(self, kind: str) -> dict[str, int]:
+    def event_counts(self, kind: str) -> dict[str, int]:
         """How many events of `kind` (e.g. "explain") each KPI had."""
-        rows = await self._all("SELECT kpi, COUNT(*) AS n FROM events WHERE kind = ? GROUP BY kpi", (kind,))
+        rows = self._db.rows("SELECT kpi, COUNT(*) AS n FROM events WHERE kind = ? GROUP BY kpi", (kind,))
         return {r["kpi"]: r["n"] for r in rows if r["kpi"]}
 
-    # ---- outbox ---------------------------------------------------------------------
-    async def create_broadcast(self, by: int, audience: str, texts: dict[str, str], messages: list[OutMessage]) -> int:
+    # ---- a whole cycle (analysis, checks, exports) -----------------------------------------
+    def cycle_data(self, cycle_id: int) -> CycleData:
+        cycle = self.cycle(cycle_id)
+        if cycle is None:
+            raise ValueError(f"no cycle {cycle_id}")
+        answers: dict[str, dict[str, Answer]] = {}
+        for r in self._db.rows("SELECT * FROM answers WHERE cycle_id = ? ORDER BY member", (cycle_id,)):
+            answers.setdefault(r["member"], {})[r["data_point"]] = Answer(
+                r["value"], r["by_user"], r["at"], r["source"]
+            )
+        states: dict[str, dict[str, KpiStatus]] = {}
+        for r in self._db.rows("SELECT * FROM kpi_status WHERE cycle_id = ? ORDER BY member", (cycle_id,)):
+            states.setdefault(r["member"], {})[r["kpi"]] = _kpi_status(r)
+        submissions = {
+            r["member"]: _submission(r)
+            for r in self._db.rows("SELECT * FROM submissions WHERE cycle_id = ?", (cycle_id,))
+        }
+        return CycleData(
+            cycle=cycle,
+            members=self.members(),
+            answers=answers,
+            states=states,
+            submissions=submissions,
+            ncps=self.ncp_counts(),
+            flags=tuple(self.flags(cycle_id)),
+        )
+
+    # ---- outbox ------------------------------------------------------------------------------
+    def create_broadcast(self, by: int, audience: str, texts: dict[str, str], messages: list[OutMessage]) -> int:
         """Records a broadcast and queues its messages, in one transaction."""
-        async with self._tx() as db:
-            cur = await db.execute(
+        now = self.now()
+        with self._db.tx() as conn:
+            cur = conn.execute(
                 "INSERT INTO broadcasts (created_by, created_at, audience, texts, state) VALUES (?, ?, ?, ?, 'queued')",
-                (by, db.now, audience, json.dumps(texts, ensure_ascii=False)),
+                (by, now, audience, json.dumps(texts, ensure_ascii=False)),
             )
             broadcast_id = int(cur.lastrowid or 0)
-            await db.enqueue(
-                [OutMessage(f"bc:{broadcast_id}:{m.key}", m.chat_id, m.text, m.buttons) for m in messages], broadcast_id
-            )
-            await db.audit(by, None, None, "broadcast", str(broadcast_id), None, f"{audience}: {len(messages)}")
+            _enqueue(conn, [replace(m, key=f"bc:{broadcast_id}:{m.key}") for m in messages], broadcast_id, now)
+            _audit(conn, now, by, None, None, "broadcast", str(broadcast_id), None, f"{audience}: {len(messages)}")
         return broadcast_id
 
-    async def enqueue(self, messages: list[OutMessage]) -> int:
+    def enqueue(self, messages: list[OutMessage]) -> int:
         """Queues messages; a key already queued (e.g. a reminder) is not queued again."""
-        async with self._tx() as db:
-            return await db.enqueue(messages, None)
+        with self._db.tx() as conn:
+            return _enqueue(conn, messages, None, self.now())
 
-    async def due_messages(self, limit: int) -> list[OutboxRow]:
-        now = self._now()
-        rows = await self._all(
-            "SELECT * FROM outbox WHERE state = 'pending' AND next_at <= ? ORDER BY id LIMIT ?", (now, limit)
+    def due_messages(self, limit: int) -> list[OutboxRow]:
+        rows = self._db.rows(
+            "SELECT * FROM outbox WHERE state = 'pending' AND next_at <= ? ORDER BY id LIMIT ?", (self.now(), limit)
         )
         return [_outbox(r) for r in rows]
 
-    async def mark_sent(self, outbox_id: int) -> None:
-        async with self._tx() as db:
-            await db.execute(
-                "UPDATE outbox SET state = 'sent', sent_at = ?, error = NULL WHERE id = ?", (db.now, outbox_id)
+    def mark_sent(self, outbox_id: int) -> None:
+        with self._db.tx() as conn:
+            conn.execute(
+                "UPDATE outbox SET state = 'sent', sent_at = ?, error = NULL WHERE id = ?", (self.now(), outbox_id)
             )
 
-    async def mark_retry(self, outbox_id: int, delay: timedelta, error: str, max_attempts: int = 5) -> None:
-        async with self._tx() as db:
-            next_at = (self.clock() + delay).astimezone(UTC).isoformat(timespec="seconds")
-            await db.execute(
+    def mark_retry(self, outbox_id: int, delay: timedelta, error: str, max_attempts: int = 5) -> None:
+        next_at = (self.clock() + delay).astimezone(UTC).isoformat(timespec="seconds")
+        with self._db.tx() as conn:
+            conn.execute(
                 "UPDATE outbox SET attempts = attempts + 1, next_at = ?, error = ?, "
                 "state = CASE WHEN attempts + 1 >= ? THEN 'failed' ELSE 'pending' END WHERE id = ?",
                 (next_at, error[:300], max_attempts, outbox_id),
             )
 
-    async def mark_blocked(self, outbox_id: int, chat_id: int) -> None:
+    def mark_blocked(self, outbox_id: int, chat_id: int) -> None:
         """The user blocked the bot: stop sending to them and mark them inactive."""
-        async with self._tx() as db:
-            await db.execute("UPDATE outbox SET state = 'blocked', error = 'blocked' WHERE id = ?", (outbox_id,))
-            await db.execute("UPDATE outbox SET state = 'blocked' WHERE chat_id = ? AND state = 'pending'", (chat_id,))
-            await db.execute("UPDATE users SET active = 0 WHERE telegram_id = ?", (chat_id,))
-            await db.audit(None, None, None, "user.blocked", str(chat_id), "1", "0")
+        with self._db.tx() as conn:
+            conn.execute("UPDATE outbox SET state = 'blocked', error = 'blocked' WHERE id = ?", (outbox_id,))
+            conn.execute("UPDATE outbox SET state = 'blocked' WHERE chat_id = ? AND state = 'pending'", (chat_id,))
+            conn.execute("UPDATE users SET active = 0 WHERE telegram_id = ?", (chat_id,))
+            _audit(conn, self.now(), None, None, None, "user.blocked", str(chat_id), "1", "0")
+        self._fresh().users.pop(chat_id, None)
 
-    async def outbox_counts(self, key_prefix: str = "", broadcast_id: int | None = None) -> dict[str, int]:
-        sql, params = "SELECT state, COUNT(*) AS n FROM outbox WHERE key LIKE ?", [key_prefix + "%"]
+    def outbox_counts(self, key_prefix: str = "", broadcast_id: int | None = None) -> dict[str, int]:
+        sql = "SELECT state, COUNT(*) AS n FROM outbox WHERE substr(key, 1, ?) = ?"
+        params: list[object] = [len(key_prefix), key_prefix]
         if broadcast_id is not None:
-            sql += " AND broadcast_id = ?"
-            params.append(broadcast_id)
-        rows = await self._all(sql + " GROUP BY state", params)
+            sql, params = sql + " AND broadcast_id = ?", [*params, broadcast_id]
+        rows = self._db.rows(sql + " GROUP BY state", params)
         return {r["state"]: r["n"] for r in rows}
 
-    async def sent_keys(self, key_prefix: str) -> set[str]:
-        rows = await self._all("SELECT key FROM outbox WHERE key LIKE ?", (key_prefix + "%",))
+    def sent_keys(self, key_prefix: str) -> set[str]:
+        rows = self._db.rows("SELECT key FROM outbox WHERE substr(key, 1, ?) = ?", (len(key_prefix), key_prefix))
         return {r["key"] for r in rows}
 
-    async def queued_broadcasts(self) -> list[Broadcast]:
-        rows = await self._all("SELECT * FROM broadcasts WHERE state = 'queued' ORDER BY id")
+    def queued_broadcasts(self) -> list[Broadcast]:
+        rows = self._db.rows("SELECT * FROM broadcasts WHERE state = 'queued' ORDER BY id")
         return [
             Broadcast(r["id"], r["created_by"], r["created_at"], r["audience"], json.loads(r["texts"]), r["state"])
             for r in rows
         ]
 
-    async def finish_broadcast(self, broadcast_id: int) -> bool:
+    def finish_broadcast(self, broadcast_id: int) -> bool:
         """Marks a broadcast done once; False if it was already (so one report only)."""
-        async with self._tx() as db:
-            cur = await db.execute(
+        with self._db.tx() as conn:
+            cur = conn.execute(
                 "UPDATE broadcasts SET state = 'done' WHERE id = ? AND state = 'queued'", (broadcast_id,)
             )
-            return bool(cur.rowcount)
+        return bool(cur.rowcount)
 
-    # ---- data-check flags -----------------------------------------------------------
-    async def add_flags(self, cycle_id: int, flags: list[tuple[str, str, str, str, str]]) -> int:
-        """Adds (member, kpi, data_point, kind, detail) flags; known ones keep their state."""
-        async with self._tx() as db:
-            before = db.total_changes
-            await db.executemany(
-                "INSERT INTO flags (cycle_id, member, kpi, data_point, kind, detail, state, created_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, 'open', ?) ON CONFLICT DO UPDATE SET detail = excluded.detail",
-                [(cycle_id, *f, db.now) for f in flags],
-            )
-            return db.total_changes - before
+    # ---- data-check flags ----------------------------------------------------------------
+    def flags(self, cycle_id: int, state: FlagState | None = None, member: str | None = None) -> list[Flag]:
+        sql, params = "SELECT * FROM flags WHERE cycle_id = ?", [cycle_id]
+        if state is not None:
+            sql, params = sql + " AND state = ?", [*params, state.value]
+        if member is not None:
+            sql, params = sql + " AND member = ?", [*params, member]
+        return [_flag(r) for r in self._db.rows(sql + " ORDER BY member, kpi, data_point", params)]
 
-    async def flags(self, cycle_id: int, state: str | None = None) -> list[Flag]:
-        rows = await self._where("flags", "member, kpi, id", cycle_id=cycle_id, state=state)
-        return [
-            Flag(r["id"], r["cycle_id"], r["member"], r["kpi"], r["data_point"], r["kind"], r["detail"], r["state"])
-            for r in rows
-        ]
+    def flag(self, flag_id: int) -> Flag | None:
+        row = self._db.one("SELECT * FROM flags WHERE id = ?", (flag_id,))
+        return _flag(row) if row else None
 
-    async def set_flag_state(self, flag_id: int, state: str, by: int) -> Flag | None:
-        async with self._tx() as db:
-            row = await db.one("SELECT * FROM flags WHERE id = ?", (flag_id,))
+    def set_flag_state(self, flag_id: int, state: FlagState, by: int, note: str = "") -> Flag | None:
+        with self._db.tx() as conn:
+            row = conn.execute("SELECT * FROM flags WHERE id = ?", (flag_id,)).fetchone()
             if row is None:
                 return None
-            await db.execute(
-                "UPDATE flags SET state = ?, updated_by = ?, updated_at = ? WHERE id = ?", (state, by, db.now, flag_id)
+            conn.execute(
+                "UPDATE flags SET state = ?, note = ?, updated_by = ?, updated_at = ? WHERE id = ?",
+                (state.value, note or row["note"], by, self.now(), flag_id),
             )
-            await db.audit(
-                by, row["cycle_id"], row["member"], "flag", f"{row['kpi']}:{row['kind']}", row["state"], state
+            _audit(
+                conn,
+                self.now(),
+                by,
+                row["cycle_id"],
+                row["member"],
+                "flag",
+                f"{row['kpi']}:{row['data_point']}",
+                row["state"],
+                state.value,
             )
-        return Flag(
-            row["id"], row["cycle_id"], row["member"], row["kpi"], row["data_point"], row["kind"], row["detail"], state
+        return self.flag(flag_id)
+
+
+class _Refused(Exception):
+    def __init__(self, outcome: Outcome) -> None:
+        super().__init__(outcome.value)
+        self.outcome = outcome
+
+
+# ---- transaction steps ---------------------------------------------------------------------
+
+
+def _claim(conn: Any, key: str, now: str) -> bool:
+    """Records the idempotency key; False if it was already used."""
+    cur = conn.execute("INSERT INTO claims (key, at) VALUES (?, ?) ON CONFLICT (key) DO NOTHING", (key, now))
+    return bool(cur.rowcount == 1)
+
+
+def _screen(conn: Any, user_id: int) -> int:
+    row = conn.execute("SELECT screen FROM conversations WHERE user_id = ?", (user_id,)).fetchone()
+    return int(row[0]) if row else 0
+
+
+def _edit_problem(conn: Any, edit: Edit) -> Outcome | None:
+    cycle = conn.execute("SELECT state FROM cycles WHERE id = ?", (edit.cycle_id,)).fetchone()
+    if cycle is None or cycle["state"] != CycleState.OPEN.value:
+        return Outcome.CLOSED
+    if not edit.by_secretariat:
+        user = conn.execute("SELECT role, member, active FROM users WHERE telegram_id = ?", (edit.user_id,)).fetchone()
+        if user is None or user["role"] != Role.NCP.value or user["member"] != edit.member or not user["active"]:
+            return Outcome.NOT_ALLOWED
+    locked = conn.execute(
+        "SELECT submitted_at FROM submissions WHERE cycle_id = ? AND member = ?", (edit.cycle_id, edit.member)
+    ).fetchone()
+    if locked is not None and locked[0] is not None:
+        return Outcome.LOCKED
+    return None
+
+
+def _write_edit(conn: Any, edit: Edit, now: str, before: MemberData) -> MemberData:
+    """Applies the edit inside the open transaction; the Member's data after it."""
+    c, m, who = edit.cycle_id, edit.member, edit.user_id
+    answers = dict(before.answers)
+    for dp, value in edit.answers.items():
+        old = answers.get(dp)
+        if old is not None and old.value == value:
+            continue
+        conn.execute(
+            "INSERT INTO answers (cycle_id, member, data_point, value, by_user, at, source) VALUES (?, ?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT (cycle_id, member, data_point) DO UPDATE SET value = excluded.value, "
+            "by_user = excluded.by_user, at = excluded.at, source = excluded.source",
+            (c, m, dp, value, who, now, edit.source),
         )
+        _audit(conn, now, who, c, m, "answer", dp, old.value if old else None, value, edit.source)
+        answers[dp] = Answer(value, who, now, edit.source)
+    states = dict(before.states)
+    for kpi in edit.started:
+        if kpi not in states:
+            conn.execute(
+                "INSERT INTO kpi_status (cycle_id, member, kpi, status, by_user, at) VALUES (?, ?, ?, 'in_progress', ?, ?)",
+                (c, m, kpi, who, now),
+            )
+            states[kpi] = KpiStatus(KpiState.IN_PROGRESS, None, None, who, now)
+    for kpi, change in edit.kpis.items():
+        old_state = states.get(kpi)
+        old_text = _state_text(old_state.status, old_state.reason) if old_state else None
+        if change.status is None:
+            conn.execute("DELETE FROM kpi_status WHERE cycle_id = ? AND member = ? AND kpi = ?", (c, m, kpi))
+            states.pop(kpi, None)
+            new_text = None
+        else:
+            conn.execute(
+                "INSERT INTO kpi_status (cycle_id, member, kpi, status, reason, comment, by_user, at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (cycle_id, member, kpi) DO UPDATE SET "
+                "status = excluded.status, reason = excluded.reason, comment = excluded.comment, "
+                "by_user = excluded.by_user, at = excluded.at",
+                (c, m, kpi, change.status.value, change.reason, change.comment, who, now),
+            )
+            states[kpi] = KpiStatus(change.status, change.reason, change.comment, who, now)
+            new_text = _state_text(change.status, change.reason)
+        if old_text != new_text:
+            _audit(conn, now, who, c, m, "kpi", kpi, old_text, new_text, edit.source)
+    if edit.comment is not None:
+        kpi, comment = edit.comment
+        cur = conn.execute(
+            "UPDATE kpi_status SET comment = ? WHERE cycle_id = ? AND member = ? AND kpi = ? AND status = 'blank'",
+            (comment, c, m, kpi),
+        )
+        if cur.rowcount:
+            _audit(conn, now, who, c, m, "kpi.comment", kpi, None, comment, edit.source)
+            state = states[kpi]
+            states[kpi] = KpiStatus(state.status, state.reason, comment, state.by_user, state.at)
+    if edit.justification is not None:
+        kpi, text = edit.justification
+        conn.execute(
+            "UPDATE kpi_status SET justification = ? WHERE cycle_id = ? AND member = ? AND kpi = ?", (text, c, m, kpi)
+        )
+        _audit(conn, now, who, c, m, "kpi.justification", kpi, None, text, edit.source)
+    submission = before.submission
+    if edit.submit:
+        conn.execute(
+            "INSERT INTO submissions (cycle_id, member, submitted_at, submitted_by) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT (cycle_id, member) DO UPDATE SET submitted_at = excluded.submitted_at, "
+            "submitted_by = excluded.submitted_by",
+            (c, m, now, who),
+        )
+        _audit(conn, now, who, c, m, "submit", m, None, now, edit.source)
+        submission = Submission(now, who, submission.reopened_at if submission else None)
+    return MemberData(answers, states, submission)
 
 
-def _cycle(row: aiosqlite.Row) -> Cycle:
+def _write_conversation(conn: Any, user_id: int, state: str, now: str) -> int:
+    row = conn.execute(
+        "INSERT INTO conversations (user_id, screen, state, updated_at) VALUES (?, 1, ?, ?) "
+        "ON CONFLICT (user_id) DO UPDATE SET screen = screen + 1, state = excluded.state, "
+        "updated_at = excluded.updated_at RETURNING screen",
+        (user_id, state, now),
+    ).fetchone()
+    return int(row[0])
+
+
+def _audit(
+    conn: Any,
+    now: str,
+    user_id: int | None,
+    cycle_id: int | None,
+    member: str | None,
+    action: str,
+    subject: str,
+    old: str | None,
+    new: str | None,
+    source: str = "",
+) -> None:
+    if source and source != "chat":
+        action = f"{action} ({source})"
+    conn.execute(
+        "INSERT INTO audit (at, user_id, cycle_id, member, action, subject, old_value, new_value) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        (now, user_id, cycle_id, member, action, subject, old, new),
+    )
+
+
+def _enqueue(conn: Any, messages: list[OutMessage], broadcast_id: int | None, now: str) -> int:
+    before = conn.total_changes
+    conn.executemany(
+        "INSERT OR IGNORE INTO outbox (key, broadcast_id, chat_id, text, buttons, state, next_at) "
+        "VALUES (?, ?, ?, ?, ?, 'pending', ?)",
+        [
+            (m.key, broadcast_id, m.chat_id, m.text, json.dumps([list(map(list, r)) for r in m.buttons]), now)
+            for m in messages
+        ],
+    )
+    return int(conn.total_changes - before)
+
+
+# ---- rows → records ------------------------------------------------------------------------
+
+
+def _user(row: Any) -> User:
+    return User(
+        telegram_id=row["telegram_id"],
+        role=Role(row["role"]) if row["role"] else None,
+        member=row["member"],
+        language=row["language"] or "en",
+        name=row["name"],
+        active=bool(row["active"]),
+        last_seen=row["last_seen"],
+    )
+
+
+def _cycle(row: Any) -> Cycle:
     return Cycle(
         id=row["id"],
         year=row["year"],
         opens=date.fromisoformat(row["opens"]),
         deadline=date.fromisoformat(row["deadline"]),
-        state=row["state"],
+        state=CycleState(row["state"]),
         reminder_days=tuple(int(d) for d in row["reminder_days"].split(",") if d.strip()),
     )
 
 
-def _outbox(row: aiosqlite.Row) -> OutboxRow:
-    buttons = tuple(tuple((label, data) for label, data in line) for line in json.loads(row["buttons"]))
+def _kpi_status(row: Any) -> KpiStatus:
+    return KpiStatus(KpiState(row["status"]), row["reason"], row["comment"], row["by_user"], row["at"])
+
+
+def _submission(row: Any) -> Submission:
+    return Submission(row["submitted_at"], row["submitted_by"], row["reopened_at"])
+
+
+def _flag(row: Any) -> Flag:
+    return Flag(
+        id=row["id"],
+        cycle_id=row["cycle_id"],
+        member=row["member"],
+        kpi=row["kpi"],
+        data_point=row["data_point"],
+        kinds=tuple(k for k in row["kinds"].split(",") if k),
+        detail=row["detail"],
+        state=FlagState(row["state"]),
+        note=row["note"],
+    )
+
+
+def _outbox(row: Any) -> OutboxRow:
+    buttons: Buttons = tuple(tuple((label, data) for label, data in line) for line in json.loads(row["buttons"]))
     return OutboxRow(
         row["id"], row["key"], row["broadcast_id"], row["chat_id"], row["text"], buttons, row["state"], row["attempts"]
     )
 
 
-class _Tx:
-    """The connection inside one transaction, with the helpers writes need."""
+def _state_text(status: KpiState, reason: str | None) -> str:
+    return f"{status.value}:{reason}" if reason else status.value
 
-    def __init__(self, conn: aiosqlite.Connection, now: str) -> None:
-        self._conn = conn
-        self.now = now
 
-    async def execute(self, sql: str, params: Iterable[object] = ()) -> aiosqlite.Cursor:
-        return await self._conn.execute(sql, tuple(params))
-
-    async def executemany(self, sql: str, rows: Iterable[Iterable[object]]) -> None:
-        await self._conn.executemany(sql, [tuple(r) for r in rows])
-
-    async def executescript_in_tx(self, script: str) -> None:
-        for statement in script.split(";"):
-            if statement.strip():
-                await self._conn.execute(statement)
-
-    async def one(self, sql: str, params: Iterable[object] = ()) -> aiosqlite.Row | None:
-        rows = list(await self._conn.execute_fetchall(sql, tuple(params)))
-        return rows[0] if rows else None
-
-    @property
-    def total_changes(self) -> int:
-        return self._conn.total_changes
-
-    async def enqueue(self, messages: list[OutMessage], broadcast_id: int | None) -> int:
-        before = self._conn.total_changes
-        await self.executemany(
-            "INSERT OR IGNORE INTO outbox (key, broadcast_id, chat_id, text, buttons, state, next_at) "
-            "VALUES (?, ?, ?, ?, ?, 'pending', ?)",
-            [
-                (
-                    m.key,
-                    broadcast_id,
-                    m.chat_id,
-                    m.text,
-                    json.dumps([list(map(list, row)) for row in m.buttons]),
-                    self.now,
-                )
-                for m in messages
-            ],
-        )
-        return self._conn.total_changes - before
-
-    async def claim_update(self, update_id: int | None) -> bool:
-        """Records the update as applied; False if it already was."""
-        if update_id is None:
-            return True
-        cur = await self._conn.execute("INSERT OR IGNORE INTO applied_updates VALUES (?, ?)", (update_id, self.now))
-        return cur.rowcount == 1
-
-    async def locked(self, cycle_id: int, member: str) -> bool:
-        row = await self.one(
-            "SELECT submitted_at FROM submissions WHERE cycle_id = ? AND member = ?", (cycle_id, member)
-        )
-        return row is not None and row["submitted_at"] is not None
-
-    async def audit(
-        self,
-        user_id: int | None,
-        cycle_id: int | None,
-        member: str | None,
-        action: str,
-        subject: str,
-        old: str | None,
-        new: str | None,
-    ) -> None:
-        await self._conn.execute(
-            "INSERT INTO audit (at, user_id, cycle_id, member, action, subject, old_value, new_value) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (self.now, user_id, cycle_id, member, action, subject, old, new),
-        )
+def _days_text(days: tuple[int, ...]) -> str:
+    return ",".join(str(d) for d in sorted(set(days), reverse=True))

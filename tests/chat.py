@@ -4,16 +4,19 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from telegram import Update
-from telegram.ext import AIORateLimiter, Application
 from telegram.request import HTTPXRequest
 
-from bot.app import build_application
+from bot.app import PmmApplication, build_application
 from bot.emulator import FakeBotApi, Sent
+from bot.ratelimit import RepliesFirstRateLimiter
 from bot.settings import Settings
+from conversations.buttons import Button, unpack
 from pmm_core.catalog import Catalog
-from pmm_core.store import Cycle, Store
+from pmm_core.records import Cycle
+from pmm_core.store import Store
 
 TOKEN = "123456:TEST-TOKEN"
 
@@ -21,7 +24,7 @@ TOKEN = "123456:TEST-TOKEN"
 @dataclass
 class Chat:
     api: FakeBotApi
-    app: Application
+    app: PmmApplication
     store: Store
     catalog: Catalog
     cycle: Cycle | None = None
@@ -31,13 +34,31 @@ class Chat:
         await self.app.process_update(Update.de_json(update, self.app.bot))
         return self.api.sent[before:]
 
-    async def say(self, user_id: int, text: str, language_code: str | None = "en", **kw) -> list[Sent]:
+    async def say(self, user_id: int, text: str, language_code: str | None = "en", **kw: Any) -> list[Sent]:
         """The user types `text`; returns what the bot sent in reply."""
         return await self._process(self.api.message(user_id, text, language_code=language_code, **kw))
 
     async def press(self, user_id: int, data: str, language_code: str | None = "en") -> list[Sent]:
-        """The user presses the button carrying `data`."""
+        """The user presses a button carrying `data` (which may be forged)."""
         return await self._process(self.api.press(user_id, data, language_code=language_code))
+
+    def find(self, user_id: int, kind: type[Button], **fields: Any) -> str:
+        """The callback data of the newest button of type `kind` (with these field values)
+        on a message to the user."""
+        for message in reversed(self.api.messages_to(user_id)):
+            for data in reversed(message.button_data()):
+                pressed = unpack(data)
+                if (
+                    pressed is not None
+                    and isinstance(pressed.button, kind)
+                    and all(getattr(pressed.button, k) == v for k, v in fields.items())
+                ):
+                    return data
+        raise AssertionError(f"no {kind.__name__} {fields} button; last: {self.api.last_to(user_id).button_data()}")
+
+    async def tap(self, user_id: int, kind: type[Button], language_code: str | None = "en", **fields: Any) -> list[Sent]:
+        """Presses the newest button of type `kind` (with these field values) the user was shown."""
+        return await self.press(user_id, self.find(user_id, kind, **fields), language_code)
 
     async def press_label(self, user_id: int, label: str, language_code: str | None = "en") -> list[Sent]:
         """Presses the button labelled `label` on the newest message that has it."""
@@ -51,7 +72,8 @@ class Chat:
     async def drain(self) -> int:
         """Runs outbox passes, unpaced, until nothing is due, then the delivery reports;
         returns how many messages were sent."""
-        sender = self.app.bot_data["outbox"]
+        sender = self.app.bot_data.outbox
+        assert hasattr(sender, "drain_once")
         sender.interval, sender.per_chat_gap = 0.0, 0.0
         total = 0
         while sent := await sender.drain_once():
@@ -77,7 +99,7 @@ async def start_chat(
         store=store,
         request=request,
         updates_request=HTTPXRequest(httpx_kwargs={"transport": api.transport()}),
-        rate_limiter=AIORateLimiter(overall_max_rate=0, max_retries=3),
+        rate_limiter=RepliesFirstRateLimiter(overall_rate=0),
         background=False,  # tests drain the outbox themselves, pass by pass
     )
     await app.initialize()
@@ -91,3 +113,12 @@ def texts(sent: list[Sent]) -> str:
 
 def buttons(sent: list[Sent]) -> list[str]:
     return [data for m in sent for data in m.button_data()]
+
+
+def kinds(sent: list[Sent]) -> list[str]:
+    """The button types shown, e.g. ["Choice", "Choice", "Explain", …]."""
+    out = []
+    for data in buttons(sent):
+        pressed = unpack(data)
+        out.append(type(pressed.button).__name__ if pressed else "?")
+    return out

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, date, datetime
 
 import pytest
 
 from pmm_core.catalog import Catalog, load_catalog
 from pmm_core.members import Member
-from pmm_core.store import Cycle, Store
+from pmm_core.records import Cycle
+from pmm_core.store import Store
 from tests.chat import Chat, start_chat
 
 SECRETARIAT = 9001
@@ -36,16 +37,16 @@ def catalog() -> Catalog:
 
 
 @pytest.fixture
-async def store(tmp_path, clock) -> AsyncIterator[Store]:
-    store = await Store.open(tmp_path / "pmm.sqlite3", clock=clock)
-    await store.import_members([Member("BE", "eur"), Member("FR", "eur"), Member("KE", "esa")])
+def store(tmp_path, clock) -> Iterator[Store]:
+    store = Store.open(tmp_path / "pmm.sqlite3", clock=clock)
+    store.import_members([Member("BE", "eur"), Member("FR", "eur"), Member("KE", "esa")])
     yield store
-    await store.close()
+    store.close()
 
 
 @pytest.fixture
-async def cycle(store) -> Cycle:
-    return await store.open_cycle(2025, deadline=date(2026, 3, 31), opens=date(2026, 1, 1))
+def cycle(store) -> Cycle:
+    return store.open_cycle(2025, deadline=date(2026, 3, 31), opens=date(2026, 1, 1))
 
 
 @pytest.fixture

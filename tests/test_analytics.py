@@ -22,34 +22,34 @@ T0 = "2026-01-15T09:00:00+00:00"
 
 
 async def _ncp(store, telegram_id: int, member: str) -> None:
-    await store.touch_user(telegram_id, f"NCP {telegram_id}", "en")
-    assert await store.redeem_invite(await store.create_invite(member, timedelta(days=1)), telegram_id) == member
+    store.touch_user(telegram_id, f"NCP {telegram_id}", "en")
+    assert store.redeem_invite(store.create_invite(member, timedelta(days=1)), telegram_id) == member
 
 
 async def _scenario(store, clock):
     """BE (NCP 11) confirms TF-02, leaves TF-03 blank and submits; FR (NCP 12) leaves TF-02 and
     TF-03 blank and corrects a figure of TF-05/TF-06; KE has no NCP but the Secretariat marked
     TF-02 blank for it; JP (NCP 14) has not started; SN has neither NCP nor data."""
-    await store.import_members([Member("JP", "ap"), Member("SN", "wca")])
-    cycle = await store.open_cycle(2025, deadline=date(2026, 3, 31), opens=date(2026, 1, 1))
+    store.import_members([Member("JP", "ap"), Member("SN", "wca")])
+    cycle = store.open_cycle(2025, deadline=date(2026, 3, 31), opens=date(2026, 1, 1))
     for telegram_id, member in ((11, "BE"), (12, "FR"), (14, "JP")):
         await _ncp(store, telegram_id, member)
     clock.now += timedelta(hours=1)  # 10:00
-    await store.save_answer(cycle.id, "BE", "tf_aeo_valid", "120", 11, kpi="TF-02")
-    await store.save_answer(cycle.id, "BE", "tf_aeo_valid_prev", "100", 11, kpi="TF-02")
-    await store.set_kpi_state(cycle.id, "BE", "TF-02", KpiState.CONFIRMED, 11)
-    await store.set_kpi_state(cycle.id, "BE", "TF-03", KpiState.BLANK, 11, reason="no_detail")
+    store.save_answer(cycle.id, "BE", "tf_aeo_valid", "120", 11, kpi="TF-02")
+    store.save_answer(cycle.id, "BE", "tf_aeo_valid_prev", "100", 11, kpi="TF-02")
+    store.set_kpi_state(cycle.id, "BE", "TF-02", KpiState.CONFIRMED, 11)
+    store.set_kpi_state(cycle.id, "BE", "TF-03", KpiState.BLANK, 11, reason="no_detail")
     clock.now += timedelta(minutes=30)  # 10:30
-    assert await store.submit(cycle.id, "BE", 11)
-    await store.set_kpi_state(cycle.id, "FR", "TF-02", KpiState.BLANK, 12, reason="no_detail")
-    await store.set_kpi_state(cycle.id, "FR", "TF-03", KpiState.BLANK, 12, reason="no_detail")
-    await store.save_answer(cycle.id, "FR", "tf_export_declarations_measured", "10", 12, kpi="TF-05")
+    assert store.submit(cycle.id, "BE", 11)
+    store.set_kpi_state(cycle.id, "FR", "TF-02", KpiState.BLANK, 12, reason="no_detail")
+    store.set_kpi_state(cycle.id, "FR", "TF-03", KpiState.BLANK, 12, reason="no_detail")
+    store.save_answer(cycle.id, "FR", "tf_export_declarations_measured", "10", 12, kpi="TF-05")
     clock.now += timedelta(minutes=30)  # 11:00
-    await store.save_answer(cycle.id, "FR", "tf_export_declarations_measured", "12", 12, kpi="TF-05")
-    await store.save_answer(cycle.id, "FR", "tf_export_declarations_measured", "12", 12, kpi="TF-05")  # no change
-    await store.set_kpi_state(cycle.id, "KE", "TF-02", KpiState.BLANK, 99, reason="db_planned")
+    store.save_answer(cycle.id, "FR", "tf_export_declarations_measured", "12", 12, kpi="TF-05")
+    store.save_answer(cycle.id, "FR", "tf_export_declarations_measured", "12", 12, kpi="TF-05")  # no change
+    store.set_kpi_state(cycle.id, "KE", "TF-02", KpiState.BLANK, 99, reason="db_planned")
     for kpi in ("TF-02", "TF-02", "TF-05"):
-        await store.record_event(12, "FR", "explain", kpi)
+        store.record_event(12, "FR", "explain", kpi)
     return cycle
 
 
@@ -124,7 +124,7 @@ def test_kpi_stats_without_members_are_zero(catalog):
 async def test_stats_and_regions_from_the_store(store, clock, catalog):
     cycle = await _scenario(store, clock)
     members = await participating_members(store, cycle)
-    states = await store.cycle_states(cycle.id)
+    states = store.cycle_states(cycle.id)
     tf02 = next(s for s in kpi_stats(catalog, members, states) if s.kpi_id == "TF-02")
     # 4 participating Members: BE confirmed, FR and KE blank, JP open.
     assert (tf02.members, tf02.answered, tf02.blank) == (4, 1, 2)

@@ -4,7 +4,7 @@ from decimal import Decimal
 
 import pytest
 
-from pmm_core.answers import AnswerError, ErrorCode, Valid, parse_number, validate
+from pmm_core.answers import Ambiguous, AnswerError, ErrorCode, Valid, parse_number, validate
 from pmm_core.catalog import Choice, DataPoint, DataType
 from pmm_core.i18n_text import Text
 
@@ -60,12 +60,12 @@ def test_numbers_in_each_language(lang, typed, expected):
         (COUNT, "en", "-", ErrorCode.NOT_A_NUMBER),
         (COUNT, "en", "12abc", ErrorCode.BAD_FORMAT),
         (COUNT, "en", "1e5", ErrorCode.BAD_FORMAT),
-        (COUNT, "en", "1.234,5", ErrorCode.BAD_FORMAT),
-        (COUNT, "en", "12,40", ErrorCode.BAD_FORMAT),
-        (COUNT, "en", "1,2345", ErrorCode.BAD_FORMAT),
-        (COUNT, "fr", "1.234,5", ErrorCode.BAD_FORMAT),
+        (COUNT, "en", "1.234,5", ErrorCode.NOT_WHOLE),
+        (COUNT, "en", "12,40", ErrorCode.NOT_WHOLE),
+        (COUNT, "en", "1,2345", ErrorCode.NOT_WHOLE),
+        (COUNT, "fr", "1.234,5", ErrorCode.NOT_WHOLE),
         (COUNT, "fr", "12 40", ErrorCode.BAD_FORMAT),
-        (COUNT, "es", "12.40", ErrorCode.BAD_FORMAT),
+        (COUNT, "es", "12.40", ErrorCode.NOT_WHOLE),
         (COUNT, "es", "1.23.4", ErrorCode.BAD_FORMAT),
         (COUNT, "en", "12..5", ErrorCode.BAD_FORMAT),
         (COUNT, "en", "1/2", ErrorCode.BAD_FORMAT),
@@ -75,16 +75,21 @@ def test_numbers_in_each_language(lang, typed, expected):
         (COUNT, "en", "-5", ErrorCode.NEGATIVE),
         (COUNT, "fr", "-1 000", ErrorCode.NEGATIVE),
         (COUNT, "en", "12.5", ErrorCode.NOT_WHOLE),
-        (COUNT, "fr", "1,234", ErrorCode.NOT_WHOLE),
+        (COUNT, "fr", "1,2", ErrorCode.NOT_WHOLE),
         (COUNT, "es", "3,5", ErrorCode.NOT_WHOLE),
-        (MINUTES, "en", "1.234", ErrorCode.TOO_MANY_DECIMALS),
-        (MINUTES, "fr", "12,345", ErrorCode.TOO_MANY_DECIMALS),
+        (MINUTES, "en", "1.2345", ErrorCode.TOO_MANY_DECIMALS),
+        (MINUTES, "fr", "12,3456", ErrorCode.TOO_MANY_DECIMALS),
         (MINUTES, "en", "-0.5", ErrorCode.NEGATIVE),
         (PERCENT, "en", "100.01", ErrorCode.PERCENT_OVER_100),
         (PERCENT, "fr", "150 %", ErrorCode.PERCENT_OVER_100),
         (PERCENT, "es", "101%", ErrorCode.PERCENT_OVER_100),
         (COUNT, "en", "10,000,000,000,000", ErrorCode.TOO_LARGE),
         (AMOUNT, "en", "USD 99,999,999,999,999,999", ErrorCode.TOO_LARGE),
+        (COUNT, "en", "9" * 26, ErrorCode.TOO_LARGE),
+        (COUNT, "en", "NaN", ErrorCode.NOT_A_NUMBER),
+        (COUNT, "en", "-inf", ErrorCode.NOT_A_NUMBER),
+        (COUNT, "en", "Infinity", ErrorCode.NOT_A_NUMBER),
+        (COUNT, "en", "1" * 300, ErrorCode.NOT_A_NUMBER),
         (YES_NO, "en", "maybe", ErrorCode.NOT_YES_NO),
         (YES_NO, "fr", "peut-être", ErrorCode.NOT_YES_NO),
         (YES_NO, "en", "", ErrorCode.NOT_YES_NO),
@@ -128,7 +133,56 @@ def test_amount_accepts_its_currency_and_percent_its_sign():
     assert validate(PERCENT, "98,1 %", "fr") == Valid("98.1")
 
 
-def test_canonical_form_has_no_exponent_or_trailing_zeros():
+def test_canonical_form_has_no_exponent_trailing_zeros_or_minus_zero():
     assert validate(MINUTES, "1,000.50", "en") == Valid("1000.5")
     assert validate(COUNT, "1,000,000", "en") == Valid("1000000")
-    assert parse_number("12 400", "fr") == Decimal(12400)
+    assert parse_number("12 400", "fr").first == Decimal(12400)
+    assert validate(COUNT, "-0", "en") == Valid("0")
+    assert validate(MINUTES, "−0,00", "fr") == Valid("0")
+
+
+@pytest.mark.parametrize(
+    ("data_point", "lang", "typed", "grouped", "decimal"),
+    [
+        (COUNT, "en", "1.000", "1000", "1"),
+        (AMOUNT, "fr", "250,000", "250000", "250"),
+        (COUNT, "fr", "250,000", "250000", "250"),
+        (COUNT, "es", "1,000", "1000", "1"),
+        (MINUTES, "fr", "1.500", "1500", "1.5"),
+    ],
+)
+def test_a_mark_that_reads_both_ways_asks_instead_of_guessing(data_point, lang, typed, grouped, decimal):
+    assert validate(data_point, typed, lang) == Ambiguous(grouped=grouped, decimal=decimal)
+
+
+@pytest.mark.parametrize(
+    ("data_point", "lang", "typed", "expected"),
+    [
+        (COUNT, "en", "1,000", "1000"),  # the language's own thousands separator
+        (COUNT, "es", "1.000", "1000"),
+        (COUNT, "fr", "1,234", "1234"),  # 1.234 cannot be a count: only one reading is valid
+        (AMOUNT, "fr", "1.234,5", "1234.5"),  # Belgian French: dot grouping, decimal comma
+        (AMOUNT, "fr", "0,5", "0.5"),
+        (COUNT, "en", "١٢٣٤", "1234"),  # Arabic-Indic digits
+        (COUNT, "en", "۱۲۳", "123"),  # Extended Arabic-Indic digits
+        (COUNT, "en", "१२३", "123"),  # Devanagari digits
+        (COUNT, "en", "１２３", "123"),  # full-width digits
+        (COUNT, "fr", "12\u200b400", "12400"),  # a zero-width space pasted along
+        (COUNT, "en", "\u202a12 400\u202c", "12400"),  # bidirectional marks
+        (COUNT, "en", "12\t400", "12400"),
+        (MINUTES, "en", "150 min", "150"),
+        (MINUTES, "fr", "150 minutes", "150"),
+        (MINUTES, "es", "150 minutos", "150"),
+        (MINUTES, "en", "2h30", "150"),
+        (MINUTES, "fr", "2 h 30 min", "150"),
+        (MINUTES, "es", "2 horas 30", "150"),
+        (MINUTES, "en", "1:30", "90"),
+        (MINUTES, "fr", "1 h", "60"),
+        (MINUTES, "fr", "90,5 min", "90.5"),
+        (PERCENT, "en", "50%", "50"),
+        (PERCENT, "fr", "50 %", "50"),
+        (PERCENT, "es", "50 por ciento", "50"),
+    ],
+)
+def test_numbers_as_people_write_them(data_point, lang, typed, expected):
+    assert validate(data_point, typed, lang) == Valid(expected)

@@ -34,7 +34,7 @@ def assert_no_english(sent):
 
 
 async def test_a_whole_kpi_in_french(chat, store):
-    code = await store.create_invite("BE", timedelta(days=3))
+    code = store.create_invite("BE", timedelta(days=3))
     sent = await chat.say(NCP, f"/start {code}", language_code="fr")
     assert "31 mars 2026" in texts(sent)
     sent += await chat.press(NCP, "go:TF-04", language_code="fr")
@@ -49,12 +49,12 @@ async def test_a_whole_kpi_in_french(chat, store):
     sent += await chat.press(NCP, "x:TF-04", language_code="fr")
     assert "Mode de calcul" in sent[-1].text or "Mode de calcul" in texts(sent[-3:])
     assert_no_english(sent)
-    answers = await store.answers((await store.current_cycle()).id, "BE")
+    answers = store.answers((store.current_cycle()).id, "BE")
     assert answers["tf_import_release_minutes"].value == "1234.5"
 
 
 async def test_a_whole_kpi_in_spanish(chat, store):
-    code = await store.create_invite("KE", timedelta(days=3))
+    code = store.create_invite("KE", timedelta(days=3))
     sent = await chat.say(NCP, f"/start {code}", language_code="es")
     sent += await chat.press(NCP, "go:TF-03", language_code="es")
     sent += await chat.say(NCP, "1.234,5", language_code="es")
@@ -69,7 +69,7 @@ async def test_a_whole_kpi_in_spanish(chat, store):
 
 
 async def test_switching_language_re_asks_the_pending_question(chat, store):
-    await chat.say(NCP, f"/start {await store.create_invite('BE', timedelta(days=3))}")
+    await chat.say(NCP, f"/start {store.create_invite('BE', timedelta(days=3))}")
     await chat.press(NCP, "go:TF-02")
     sent = await chat.press(NCP, "l:es")
     assert "Idioma: español." in sent[0].text

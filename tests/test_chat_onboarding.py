@@ -10,11 +10,11 @@ NCP = 1001
 
 
 async def test_start_with_a_good_code_binds_the_ncp(chat, store):
-    code = await store.create_invite("BE", timedelta(days=30))
+    code = store.create_invite("BE", timedelta(days=30))
     sent = await chat.say(NCP, f"/start {code}")
     assert "National Contact Point for <b>Belgium</b>" in texts(sent)
     assert "March 31, 2026" in texts(sent)
-    user = await store.user(NCP)
+    user = store.user(NCP)
     assert (user.role, user.member) == ("ncp", "BE")
 
 
@@ -22,15 +22,15 @@ async def test_start_with_a_good_code_binds_the_ncp(chat, store):
 async def test_bad_codes_change_nothing(chat, store, clock, problem):
     code = "not-a-code"
     if problem == "used":
-        code = await store.create_invite("FR", timedelta(days=30))
+        code = store.create_invite("FR", timedelta(days=30))
         await chat.say(2002, f"/start {code}")
     if problem == "expired":
-        code = await store.create_invite("FR", timedelta(days=1))
+        code = store.create_invite("FR", timedelta(days=1))
         clock.now += timedelta(days=2)
     sent = await chat.say(NCP, f"/start {code}")
     expected = {"unknown": "not valid", "used": "already been used", "expired": "has expired"}[problem]
     assert expected in texts(sent)
-    assert (await store.user(NCP)).member is None
+    assert (store.user(NCP)).member is None
 
 
 async def test_start_without_code_explains_the_bot_and_offers_explain(chat):
@@ -59,11 +59,11 @@ async def test_command_menus_registered_per_language(chat):
 
 async def test_language_defaults_from_telegram_and_can_change(chat, store):
     await chat.say(NCP, "/help", language_code="fr-CA")
-    assert (await store.user(NCP)).language == "fr"
+    assert (store.user(NCP)).language == "fr"
     sent = await chat.say(NCP, "/language", language_code="fr-CA")
     assert buttons(sent) == ["l:en", "l:fr", "l:es"]
     await chat.press(NCP, "l:es")
-    assert (await store.user(NCP)).language == "es"
+    assert (store.user(NCP)).language == "es"
 
 
 async def test_unknown_commands_and_non_text_messages_get_an_answer(chat):

@@ -35,30 +35,30 @@ COMMANDS = [
 async def chat(chat, store):
     """NCPs of Belgium (en), France (fr) and Kenya (es)."""
     for user, member, language in ((NCP_BE, "BE", "en"), (NCP_FR, "FR", "fr"), (NCP_KE, "KE", "es")):
-        await chat.say(user, f"/start {await store.create_invite(member, timedelta(days=3))}", language_code=language)
+        await chat.say(user, f"/start {store.create_invite(member, timedelta(days=3))}", language_code=language)
     return chat
 
 
 @pytest.mark.parametrize("command", COMMANDS)
 async def test_refused_to_ncps_and_strangers_and_nothing_changes(chat, command):
-    audit_before = len(await chat.store.audit_log())
+    audit_before = len(chat.store.audit_log())
     for user in (NCP_BE, STRANGER):
         sent = await chat.say(user, command)
         assert [m.text for m in sent] == ["Sorry, this command is for the WCO Secretariat only."]
-    assert len(await chat.store.audit_log()) == audit_before
-    assert (await chat.store.current_cycle()).state == "open"
+    assert len(chat.store.audit_log()) == audit_before
+    assert (chat.store.current_cycle()).state == "open"
 
 
 async def test_cycle_show_redate_and_close(chat, store):
     sent = await chat.say(SEC, "/cycle")
     assert "Cycle 2025: open from January 1, 2026 to March 31, 2026." in texts(sent)
     await chat.say(SEC, "/cycle deadline 2026-04-30")
-    assert (await store.current_cycle()).deadline == date(2026, 4, 30)
+    assert (store.current_cycle()).deadline == date(2026, 4, 30)
     sent = await chat.say(SEC, "/cycle deadline 30/04/2026")
     assert "YYYY-MM-DD" in texts(sent)
     await chat.say(SEC, "/cycle close")
-    assert await store.current_cycle() is None
-    actions = [(r.action, r.subject) for r in await store.audit_log() if r.user_id == SEC]
+    assert store.current_cycle() is None
+    actions = [(r.action, r.subject) for r in store.audit_log() if r.user_id == SEC]
     assert actions == [
         ("command", "/cycle"),
         ("command", "/cycle deadline 2026-04-30"),
@@ -74,14 +74,14 @@ async def test_invite_by_name_gives_a_deep_link(chat, store):
     assert "https://t.me/pmm_test_bot?start=" in texts(sent)
     code = texts(sent).rsplit("start=", 1)[1].strip()
     sent = await chat.say(STRANGER, f"/start {code}")
-    assert (await store.user(STRANGER)).member == "KE"
+    assert (store.user(STRANGER)).member == "KE"
 
 
 async def test_ncps_unbind_grant_revoke(chat, store):
     sent = await chat.say(SEC, "/ncps")
     assert all(str(uid) in texts(sent) for uid in (NCP_BE, NCP_FR, NCP_KE))
     await chat.say(SEC, f"/unbind {NCP_KE}")
-    assert (await store.user(NCP_KE)).member is None
+    assert (store.user(NCP_KE)).member is None
     assert "puntos de contacto nacionales" in texts(await chat.say(NCP_KE, "/next", language_code="es"))
     await chat.say(SEC, f"/grant {STRANGER}")
     assert "Cycle 2025" in texts(await chat.say(STRANGER, "/cycle"))
@@ -93,10 +93,10 @@ async def test_ncps_unbind_grant_revoke(chat, store):
 
 async def test_reopen_a_submitted_member(chat, store):
     await chat.press(NCP_BE, "sub")
-    assert (await store.submission(chat.cycle.id, "BE")).locked
+    assert (store.submission(chat.cycle.id, "BE")).locked
     sent = await chat.say(SEC, "/reopen BE")
     assert "can edit its answers again" in texts(sent)
-    assert not (await store.submission(chat.cycle.id, "BE")).locked
+    assert not (store.submission(chat.cycle.id, "BE")).locked
     await chat.drain()
     assert "reopened" in chat.api.last_to(NCP_BE).text
 
@@ -117,9 +117,9 @@ async def test_status_per_member_with_filters(chat, store):
 
 async def test_stats_rates_and_chart(chat, store):
     cycle = chat.cycle
-    await store.set_kpi_state(cycle.id, "BE", "TF-02", KpiState.BLANK, NCP_BE, reason="no_detail")
-    await store.set_kpi_state(cycle.id, "FR", "TF-02", KpiState.BLANK, NCP_FR, reason="db_planned")
-    await store.set_kpi_state(cycle.id, "KE", "TF-02", KpiState.CONFIRMED, NCP_KE)
+    store.set_kpi_state(cycle.id, "BE", "TF-02", KpiState.BLANK, NCP_BE, reason="no_detail")
+    store.set_kpi_state(cycle.id, "FR", "TF-02", KpiState.BLANK, NCP_FR, reason="db_planned")
+    store.set_kpi_state(cycle.id, "KE", "TF-02", KpiState.CONFIRMED, NCP_KE)
     sent = await chat.say(SEC, "/stats")
     # TF-02 over 3 Members: 1 answered (33%), 2 blank (67%).
     assert "TF-02: answered 33%, blank 67% (" in texts(sent)
@@ -130,8 +130,8 @@ async def test_stats_rates_and_chart(chat, store):
 async def test_checks_flag_and_ask_the_ncp(chat, store):
     cycle = chat.cycle
     # 50 000 000 AEO trade out of a 1 000 000 total: a part larger than its total.
-    await store.save_answer(cycle.id, "BE", "tf_aeo_trade_value", "50000000", NCP_BE)
-    await store.save_answer(cycle.id, "BE", "tf_trade_value", "1000000", NCP_BE)
+    store.save_answer(cycle.id, "BE", "tf_aeo_trade_value", "50000000", NCP_BE)
+    store.save_answer(cycle.id, "BE", "tf_trade_value", "1000000", NCP_BE)
     sent = await chat.say(SEC, "/checks")
     flagged = [m for m in sent if "TF-03" in m.text]
     assert flagged, texts(sent)
@@ -140,17 +140,17 @@ async def test_checks_flag_and_ask_the_ncp(chat, store):
     await chat.drain()
     last = chat.api.last_to(NCP_BE)
     assert "confirm or correct" in last.text and last.button_data()[0].startswith(("e:TF-03:", "go:TF-03"))
-    assert next(f.state for f in await store.flags(cycle.id) if f.kpi == "TF-03") == "asked"
+    assert next(f.state for f in store.flags(cycle.id) if f.kpi == "TF-03") == "asked"
 
 
 async def test_export_workbook_matches_the_store(chat, store):
-    await store.save_answer(chat.cycle.id, "BE", "tf_aeo_valid", "1300", NCP_BE)
+    store.save_answer(chat.cycle.id, "BE", "tf_aeo_valid", "1300", NCP_BE)
     sent = await chat.say(SEC, "/export")
     document = next(m for m in sent if m.method == "sendDocument")
     book = openpyxl.load_workbook(io.BytesIO(document.params["document"]["data"]))
     rows = list(book.worksheets[0].iter_rows(values_only=True))
     assert any("BE" in row and "tf_aeo_valid" in row and 1300 in row for row in rows)
-    assert [r.subject for r in await store.audit_log() if r.user_id == SEC] == ["/export"]
+    assert [r.subject for r in store.audit_log() if r.user_id == SEC] == ["/export"]
 
 
 async def test_broadcast_in_languages_with_429_and_403_and_report(chat, store):
@@ -172,7 +172,7 @@ async def test_broadcast_in_languages_with_429_and_403_and_report(chat, store):
     assert received[NCP_BE].count("The deadline is near.") == 1  # after the 429, exactly once
     assert "La fecha límite se acerca." not in received[NCP_KE]  # 403: blocked
     assert not any("deadline is near" in t for t in received[NCP_FR])
-    assert not (await store.user(NCP_KE)).active
+    assert not (store.user(NCP_KE)).active
     assert "1 sent, 0 failed, 1 blocked" in chat.api.last_to(SEC).text
 
 
@@ -215,10 +215,10 @@ async def test_an_ncp_who_blocked_the_bot_is_back_when_they_write_again(chat, st
     chat.api.fail("sendMessage", 403, "Forbidden: bot was blocked by the user", chat_id=NCP_BE)
     await chat.press(SEC, "bcs")
     await chat.drain()
-    assert not (await store.user(NCP_BE)).active
+    assert not (store.user(NCP_BE)).active
     sent = await chat.say(NCP_BE, "/next")  # unblocked the bot and wrote again
     assert "TF-01" in texts(sent)
-    assert (await store.user(NCP_BE)).active
+    assert (store.user(NCP_BE)).active
 
 
 async def test_help_lists_the_secretariat_commands_to_secretariat_users_only(chat):
@@ -229,7 +229,7 @@ async def test_help_lists_the_secretariat_commands_to_secretariat_users_only(cha
 async def test_grant_does_not_silently_unbind_an_ncp(chat, store):
     sent = await chat.say(SEC, f"/grant {NCP_BE}")
     assert f"/unbind {NCP_BE}" in texts(sent)
-    assert (await store.user(NCP_BE)).member == "BE"
+    assert (store.user(NCP_BE)).member == "BE"
 
 
 async def test_stats_with_an_unknown_region_says_which_ones_exist(chat):

@@ -300,12 +300,12 @@ def test_which_percent_kpis_are_bounded(catalog):
 
 async def test_run_checks_stores_flags_once(store, catalog):
     user = 7
-    before = await store.open_cycle(2024, deadline=date(2025, 3, 31), opens=date(2025, 1, 1))
+    before = store.open_cycle(2024, deadline=date(2025, 3, 31), opens=date(2025, 1, 1))
     for dp_id, value in {"tf_services_within_standard": "10", "tf_services_under_standard": "100"}.items():
-        await store.save_answer(before.id, "BE", dp_id, value, user)
+        store.save_answer(before.id, "BE", dp_id, value, user)
 
-    cycle = await store.open_cycle(2025, deadline=date(2026, 3, 31), opens=date(2026, 1, 1))
-    assert await store.previous_cycle(cycle) == await _cycle(store, 2024)
+    cycle = store.open_cycle(2025, deadline=date(2026, 3, 31), opens=date(2026, 1, 1))
+    assert store.previous_cycle(cycle) == await _cycle(store, 2024)
     answers = {
         "BE": {"tf_services_within_standard": "50", "tf_services_under_standard": "100"},  # 10 % → 50 %
         "FR": tf07(600, 500),  # part > total
@@ -313,15 +313,15 @@ async def test_run_checks_stores_flags_once(store, catalog):
     }
     for member, values in answers.items():
         for dp_id, value in values.items():
-            await store.save_answer(cycle.id, member, dp_id, value, user)
+            store.save_answer(cycle.id, member, dp_id, value, user)
     # KE left OD-02 blank after typing figures that would give 120 %: not flagged
     for dp_id, value in {"od_cd_frontline_officers": "10", "od_cd_competencies_per_officer": "5"}.items():
-        await store.save_answer(cycle.id, "KE", dp_id, value, user)
-    await store.save_answer(cycle.id, "KE", "od_cd_competency_gaps", "60", user)
-    await store.set_kpi_state(cycle.id, "KE", "OD-02", KpiState.BLANK, user, reason=catalog.blank_reason_codes[0])
+        store.save_answer(cycle.id, "KE", dp_id, value, user)
+    store.save_answer(cycle.id, "KE", "od_cd_competency_gaps", "60", user)
+    store.set_kpi_state(cycle.id, "KE", "OD-02", KpiState.BLANK, user, reason=catalog.blank_reason_codes[0])
 
     assert await run_checks(store, catalog, cycle) == 3
-    flags = await store.flags(cycle.id)
+    flags = store.flags(cycle.id)
     assert {(f.member, f.kpi, f.data_point, f.kind, f.state) for f in flags} == {
         ("BE", "TF-09", "", "jump", "open"),
         ("FR", "TF-07", "tf_air_passengers", "part_exceeds_total", "open"),
@@ -331,22 +331,22 @@ async def test_run_checks_stores_flags_once(store, catalog):
 
     # the Secretariat asks about one flag; a second run adds nothing and keeps that state
     asked = next(f for f in flags if f.member == "FR")
-    await store.set_flag_state(asked.id, "asked", user)
+    store.set_flag_state(asked.id, "asked", user)
     assert await run_checks(store, catalog, cycle) == 0
-    again = await store.flags(cycle.id)
+    again = store.flags(cycle.id)
     assert len(again) == 3
     assert next(f for f in again if f.id == asked.id).state == "asked"
 
 
 async def test_run_checks_submitted_only(store, catalog):
-    cycle = await store.open_cycle(2025, deadline=date(2026, 3, 31), opens=date(2026, 1, 1))
+    cycle = store.open_cycle(2025, deadline=date(2026, 3, 31), opens=date(2026, 1, 1))
     for member in ("BE", "FR"):
         for dp_id, value in tf07(600, 500).items():
-            await store.save_answer(cycle.id, member, dp_id, value, 7)
-    await store.submit(cycle.id, "FR", 7)
+            store.save_answer(cycle.id, member, dp_id, value, 7)
+    store.submit(cycle.id, "FR", 7)
     assert await run_checks(store, catalog, cycle, submitted_only=True) == 1
-    assert [f.member for f in await store.flags(cycle.id)] == ["FR"]
+    assert [f.member for f in store.flags(cycle.id)] == ["FR"]
 
 
 async def _cycle(store, year):
-    return next(c for c in await store.cycles() if c.year == year)
+    return next(c for c in store.cycles() if c.year == year)

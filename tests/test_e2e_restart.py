@@ -35,20 +35,20 @@ def wait_for(api: FakeBotApi, text: str, what: str, after: int = 0, limit: float
 
 
 async def seed(db_path) -> None:
-    store = await Store.open(db_path)
-    await store.import_members([Member("BE", "eur")])
-    await store.open_cycle(2025, deadline=date(2026, 3, 31), opens=date(2026, 1, 1))
-    await store.touch_user(NCP, "E2E", "en")
-    await store.redeem_invite(await store.create_invite("BE", timedelta(days=1)), NCP)
-    await store.close()
+    store = Store.open(db_path)
+    store.import_members([Member("BE", "eur")])
+    store.open_cycle(2025, deadline=date(2026, 3, 31), opens=date(2026, 1, 1))
+    store.touch_user(NCP, "E2E", "en")
+    store.redeem_invite(store.create_invite("BE", timedelta(days=1)), NCP)
+    store.close()
 
 
 async def stored(db_path) -> tuple[dict[str, str], int]:
-    store = await Store.open(db_path)
-    cycle = await store.current_cycle()
-    answers = {k: a.value for k, a in (await store.answers(cycle.id, "BE")).items()}
-    writes = len([r for r in await store.audit_log(cycle.id, "BE") if r.action == "answer"])
-    await store.close()
+    store = Store.open(db_path)
+    cycle = store.current_cycle()
+    answers = {k: a.value for k, a in (store.answers(cycle.id, "BE")).items()}
+    writes = len([r for r in store.audit_log(cycle.id, "BE") if r.action == "answer"])
+    store.close()
     return answers, writes
 
 

@@ -48,10 +48,10 @@ def wait_until(predicate, limit: float = 30.0) -> bool:
 
 async def test_webhook_mode(tmp_path):
     db = tmp_path / "pmm.sqlite3"
-    store = await Store.open(db)
-    await store.import_members([Member("BE", "eur")])
-    await store.open_cycle(2025, deadline=date(2026, 3, 31), opens=date(2026, 1, 1))
-    await store.close()
+    store = Store.open(db)
+    store.import_members([Member("BE", "eur")])
+    store.open_cycle(2025, deadline=date(2026, 3, 31), opens=date(2026, 1, 1))
+    store.close()
     api = FakeBotApi()
     base, port = api.serve(), free_port()
     bot = start_bot(

@@ -23,10 +23,10 @@ def english(s: str) -> str:
 async def _scenario(store):
     """BE (NCP 11) answers TF-02 (confirmed: +20 %) and a few other figures and submits;
     FR (NCP 12) leaves TF-03 blank with a comment; KE takes no part."""
-    cycle = await store.open_cycle(2025, deadline=date(2026, 3, 31), opens=date(2026, 1, 1))
+    cycle = store.open_cycle(2025, deadline=date(2026, 3, 31), opens=date(2026, 1, 1))
     for telegram_id, member in ((11, "BE"), (12, "FR")):
-        await store.touch_user(telegram_id, f"NCP {telegram_id}", "en")
-        await store.redeem_invite(await store.create_invite(member, timedelta(days=1)), telegram_id)
+        store.touch_user(telegram_id, f"NCP {telegram_id}", "en")
+        store.redeem_invite(store.create_invite(member, timedelta(days=1)), telegram_id)
     answers = [
         ("tf_aeo_valid", "120", "TF-02"),
         ("tf_aeo_valid_prev", "100", "TF-02"),
@@ -36,11 +36,11 @@ async def _scenario(store):
         ("tf_export_lodging_minutes", "90.25", "TF-05"),
     ]
     for dp, value, kpi in answers:
-        assert await store.save_answer(cycle.id, "BE", dp, value, 11, kpi=kpi)
-    await store.set_kpi_state(cycle.id, "BE", "TF-02", KpiState.CONFIRMED, 11)
-    assert await store.submit(cycle.id, "BE", 11)
-    await store.set_kpi_state(cycle.id, "FR", "TF-03", KpiState.BLANK, 12, reason="no_detail", comment="No AEO split")
-    await store.add_flags(cycle.id, [("BE", "TF-02", "tf_aeo_valid", "outlier", "+20% on last year")])
+        assert store.save_answer(cycle.id, "BE", dp, value, 11, kpi=kpi)
+    store.set_kpi_state(cycle.id, "BE", "TF-02", KpiState.CONFIRMED, 11)
+    assert store.submit(cycle.id, "BE", 11)
+    store.set_kpi_state(cycle.id, "FR", "TF-03", KpiState.BLANK, 12, reason="no_detail", comment="No AEO split")
+    store.add_flags(cycle.id, [("BE", "TF-02", "tf_aeo_valid", "outlier", "+20% on last year")])
     return cycle
 
 
@@ -126,10 +126,10 @@ async def test_blank_reasons_flags_and_audit_sheets(store, catalog):
     ]
     flags = _rows(wb["Flags"])
     assert flags[0] == ["ID", "Member ISO", "KPI", "Data point", "Kind", "Detail", "State"]
-    flag = (await store.flags(cycle.id))[0]
+    flag = (store.flags(cycle.id))[0]
     assert flags[1:] == [[flag.id, "BE", "TF-02", "tf_aeo_valid", "outlier", "+20% on last year", "open"]]
     audit = _rows(wb["Audit log"])
-    log = await store.audit_log(cycle_id=cycle.id)
+    log = store.audit_log(cycle_id=cycle.id)
     assert audit[0] == ["At", "User", "Member ISO", "Action", "Subject", "Old value", "New value"]
     assert len(audit) - 1 == len(log) >= 8
     assert audit[-1] == [
@@ -182,7 +182,7 @@ async def test_csv_is_the_data_points_sheet_with_a_bom(store, catalog):
 
 
 async def test_empty_cycle_exports_headers_only(store, catalog):
-    cycle = await store.open_cycle(2025, deadline=date(2026, 3, 31), opens=date(2026, 1, 1))
+    cycle = store.open_cycle(2025, deadline=date(2026, 3, 31), opens=date(2026, 1, 1))
     wb = await _workbook(store, catalog, cycle)
     assert [ws.max_row for ws in wb.worksheets] == [1, 1, 1, 1, 1]
     assert _rows(wb["KPI results"]) == [

@@ -15,7 +15,7 @@ SEC, NCP_BE, NCP_FR, NCP_KE = 9001, 1001, 1002, 1003
 async def bots(store, catalog, clock):
     """Starts bots on the same store and fake server, as restarts of one bot."""
     clock.now = datetime(2026, 3, 10, 8, 0, tzinfo=UTC)
-    await store.open_cycle(2025, deadline=date(2026, 3, 31), opens=date(2026, 1, 1))
+    store.open_cycle(2025, deadline=date(2026, 3, 31), opens=date(2026, 1, 1))
     started = []
 
     async def start(api=None):
@@ -25,7 +25,7 @@ async def bots(store, catalog, clock):
 
     first = await start()
     for user, member, language in ((NCP_BE, "BE", "fr"), (NCP_FR, "FR", "en"), (NCP_KE, "KE", "es")):
-        await first.say(user, f"/start {await store.create_invite(member, timedelta(days=3))}", language_code=language)
+        await first.say(user, f"/start {store.create_invite(member, timedelta(days=3))}", language_code=language)
     await first.press(NCP_FR, "sub")  # FR submitted: never reminded
     yield start, first
     for chat in started:
@@ -95,9 +95,9 @@ async def test_changing_the_deadline_reschedules_what_was_not_sent(bots, clock):
 
 async def test_offsets_before_the_cycle_opened_are_not_caught_up(store, catalog, clock):
     clock.now = datetime(2026, 3, 27, 10, 0, tzinfo=UTC)
-    await store.open_cycle(2026, deadline=date(2026, 3, 31), opens=date(2026, 3, 26))
+    store.open_cycle(2026, deadline=date(2026, 3, 31), opens=date(2026, 3, 26))
     chat = await start_chat(store, catalog)
-    await chat.say(NCP_BE, f"/start {await store.create_invite('BE', timedelta(days=3))}", language_code="en")
+    await chat.say(NCP_BE, f"/start {store.create_invite('BE', timedelta(days=3))}", language_code="en")
     assert await schedule_reminders(chat.app) == 0  # 14 and 7 days before fell before the opening
     assert [name for name, _ in jobs(chat)] == ["reminder:1:1", "reminder:1:3"]
     await chat.app.shutdown()

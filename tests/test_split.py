@@ -1,23 +1,51 @@
-"""Long texts are split to fit Telegram's 4096-character limit, losing nothing."""
+"""Long texts are split to fit Telegram's 4,096-character limit, losing nothing and
+keeping the HTML valid (a tag open at a cut is closed there and reopened)."""
+
+import html
+import re
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conversations.common import MAX_MESSAGE, split_text
+from bot.emulator import FakeBotApi
+from conversations.session import MAX_MESSAGE, split_html, visible_length
 
-pieces = st.lists(st.text(alphabet="ab \n", min_size=0, max_size=300), max_size=40)
+_TAGS = re.compile(r"</?[a-z]+>")
+
+words = st.one_of(
+    st.text(alphabet="ab \n", min_size=0, max_size=60),
+    st.builds(lambda t: f"<b>{html.escape(t, quote=False)}</b>", st.text(alphabet="ab<&> \n", max_size=80)),
+    st.builds(lambda t: f"<i>{html.escape(t, quote=False)}</i>", st.text(alphabet="ab&", max_size=80)),
+    st.just("&amp;"),
+)
+texts = st.lists(words, max_size=60).map("".join)
 
 
-@settings(max_examples=200)
-@given(pieces, st.integers(min_value=20, max_value=200))
-def test_pages_fit_and_keep_every_character(parts, limit):
-    text = "\n\n".join(parts)
-    pages = split_text(text, limit)
-    assert all(len(page) <= limit for page in pages)
-    assert "".join(pages).replace("\n", "") == text.replace("\n", "")
+def plain(text: str) -> str:
+    return html.unescape(_TAGS.sub("", text))
+
+
+@settings(max_examples=300)
+@given(texts, st.integers(min_value=10, max_value=200))
+def test_pages_fit_keep_every_visible_character_and_stay_valid_html(text, limit):
+    pages = split_html(text, limit)
+    assert all(visible_length(page) <= limit for page in pages)
+    assert all(FakeBotApi.html_error({"parse_mode": "HTML", "text": page}) is None for page in pages)
+    # Only the white space at a cut may go (Telegram refuses a message of white space).
+    assert re.sub(r"\s", "", "".join(plain(p) for p in pages)) == re.sub(r"\s", "", plain(text))
 
 
 def test_paragraphs_stay_whole_when_they_fit():
     text = "\n\n".join(["A" * 3000, "B" * 3000, "C" * 10])
-    assert split_text(text) == ["A" * 3000, "B" * 3000 + "\n\n" + "C" * 10]
-    assert all(len(page) < MAX_MESSAGE for page in split_text("x" * 20000))
+    assert split_html(text) == ["A" * 3000, "B" * 3000 + "\n\n" + "C" * 10]
+    assert all(len(page) <= MAX_MESSAGE for page in split_html("x" * 20000))
+
+
+def test_a_long_bold_line_is_cut_with_its_tags_closed_and_reopened():
+    pages = split_html("<b>" + "x" * 5000 + "</b>")
+    assert [visible_length(p) for p in pages] == [4096, 904]
+    assert pages[0].endswith("</b>") and pages[1].startswith("<b>")
+
+
+def test_entities_count_as_one_character():
+    assert visible_length("&lt;b&gt; <i>x</i>") == 5
