@@ -7,24 +7,27 @@ pmm-bot members import [CSV]      load WCO Members (default: the shipped list)
 pmm-bot cycle open --year 2025 --deadline 2026-03-31
 pmm-bot invite BE                 a single-use NCP invite code and its t.me link
 pmm-bot catalog check             validate the KPI catalog files and print counts
+pmm-bot backup [--out FILE]       a consistent copy of the database, while the bot runs
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import logging
 import sys
 import time
 from collections import Counter
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+from bot.logs import setup_logging
 from bot.settings import Settings, SettingsError, load_settings
 from pmm_core.catalog import CatalogError, load_catalog
 from pmm_core.i18n import CatalogMissing
 from pmm_core.members import DEFAULT_CSV, MemberFileError, read_members
-from pmm_core.store import Cycle, Store, StoreVersionError
+from pmm_core.db import StoreVersionError, backup
+from pmm_core.records import Cycle, Role
+from pmm_core.store import Store
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -64,6 +67,8 @@ def _parser() -> argparse.ArgumentParser:
     invite.add_argument("--bot", default=None, help="bot username for the t.me link")
     catalog = sub.add_parser("catalog", help="the KPI catalog")
     catalog.add_argument("action", choices=("check",))
+    backup = sub.add_parser("backup", help="a consistent copy of the database (safe while the bot runs)")
+    backup.add_argument("--out", type=Path, default=None, help="file to write (default: pmm-backup-<time>.sqlite3)")
     return parser
 
 
@@ -71,19 +76,17 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         settings = load_settings()
-        logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-        logging.getLogger("httpx").setLevel(logging.WARNING)
+        setup_logging(settings.log_level, settings.secrets())
         if args.command == "run":
             return run(settings)
         if args.command == "demo":
             from bot.demo import run_demo
 
             logging.getLogger().setLevel(logging.WARNING)  # the terminal is the chat
-
             return run_demo(args.db, args.language)
         if args.command == "catalog":
             return catalog_check()
-        return asyncio.run(_admin(args, settings))
+        return _admin(args, settings)
     except SettingsError as exc:
         print(f"pmm-bot: {exc}", file=sys.stderr)
         return 2
@@ -133,35 +136,40 @@ def catalog_check() -> int:
     return 0
 
 
-async def _admin(args: argparse.Namespace, settings: Settings) -> int:
-    store = await Store.open(settings.db_path)
+def _admin(args: argparse.Namespace, settings: Settings) -> int:
+    if args.command == "backup":
+        out = args.out or Path(f"pmm-backup-{datetime.now(UTC):%Y%m%d-%H%M%S}.sqlite3")
+        backup(settings.db_path, out)
+        print(f"wrote {out} (readable by you only); restore: stop the bot, copy it over {settings.db_path}")
+        return 0
+    store = Store.open(settings.db_path)
     try:
         if args.command == "init-db":
-            print(f"database {settings.db_path} at schema version {await store.schema_version()}")
+            print(f"database {settings.db_path} at schema version {store.schema_version()}")
         elif args.command == "members":
-            count = await store.import_members(read_members(args.csv))
+            count = store.import_members(read_members(args.csv))
             print(f"imported {count} Members from {args.csv}")
         elif args.command == "cycle":
-            return await _cycle(args, settings, store)
+            return _cycle(args, settings, store)
         elif args.command == "reopen":
-            cycle = await _open_cycle(store)
-            done = await store.reopen(cycle.id, args.member.upper(), 0)
+            cycle = _open_cycle(store)
+            done = store.reopen(cycle.id, args.member.upper(), 0)
             print(
                 f"{args.member.upper()} reopened"
                 if done
                 else f"{args.member.upper()} has not submitted; nothing to reopen"
             )
         elif args.command == "export":
-            return await _export(args, store)
+            return _export(args, store)
         elif args.command == "ncps":
-            for ncp in await store.users(role="ncp", member=args.member.upper() if args.member else None):
+            for ncp in store.users(role=Role.NCP, member=args.member.upper() if args.member else None):
                 state = "active" if ncp.active else "inactive (blocked the bot)"
                 print(f"{ncp.telegram_id}\t{ncp.member}\t{ncp.language}\t{ncp.last_seen}\t{state}\t{ncp.name}")
         elif args.command == "unbind":
-            member = await store.unbind_ncp(args.telegram_id)
+            member = store.unbind_ncp(args.telegram_id)
             print(f"NCP {args.telegram_id} of {member} revoked" if member else f"{args.telegram_id} is not an NCP")
         elif args.command == "invite":
-            member = await store.member(args.member)
+            member = store.member(args.member)
             if member is None:
                 print(
                     f"pmm-bot: unknown Member {args.member!r}; import Members first (pmm-bot members import)",
@@ -169,55 +177,55 @@ async def _admin(args: argparse.Namespace, settings: Settings) -> int:
                 )
                 return 1
             days = args.days or settings.invite_days
-            code = await store.create_invite(member.iso2, timedelta(days=days))
+            code = store.create_invite(member.iso2, timedelta(days=days))
             bot = args.bot or "<bot>"
             print(f"invite for {member.name('en')} ({member.iso2}), valid {days} days: {code}")
             print(f"https://t.me/{bot}?start={code}")
     finally:
-        await store.close()
+        store.close()
     return 0
 
 
-async def _open_cycle(store: Store) -> Cycle:
-    cycle = await store.current_cycle()
+def _open_cycle(store: Store) -> Cycle:
+    cycle = store.current_cycle()
     if cycle is None:
         raise ValueError("no cycle is open (pmm-bot cycle open --year YEAR --deadline YYYY-MM-DD)")
     return cycle
 
 
-async def _cycle(args: argparse.Namespace, settings: Settings, store: Store) -> int:
+def _cycle(args: argparse.Namespace, settings: Settings, store: Store) -> int:
     if args.action == "open":
-        cycle = await store.open_cycle(args.year, args.deadline, args.opens, reminder_days=settings.reminder_days)
+        cycle = store.open_cycle(args.year, args.deadline, args.opens, reminder_days=settings.reminder_days)
         print(
             f"cycle {cycle.year} open from {cycle.opens} to {cycle.deadline}; reminders {cycle.reminder_days} days before"
         )
     elif args.action == "deadline":
-        cycle = await _open_cycle(store)
-        await store.set_deadline(cycle.id, args.deadline)
+        cycle = _open_cycle(store)
+        store.set_deadline(cycle.id, args.deadline)
         print(
             f"cycle {cycle.year}: deadline {args.deadline} (a running bot reschedules its reminders within 15 minutes)"
         )
     else:
-        cycle = await _open_cycle(store)
-        await store.close_cycle(cycle.id)
+        cycle = _open_cycle(store)
+        store.close_cycle(cycle.id)
         print(f"cycle {cycle.year} closed")
     return 0
 
 
-async def _export(args: argparse.Namespace, store: Store) -> int:
+def _export(args: argparse.Namespace, store: Store) -> int:
     from pmm_core import export
     from pmm_core.i18n import lang
 
-    cycle = await _open_cycle(store)
+    cycle = _open_cycle(store)
     L = lang(args.language)
     catalog = load_catalog()
     if args.csv:
-        data = await export.build_csv(store, catalog, cycle, L._, L.code)
+        data = export.build_csv(store, catalog, cycle, L._, L.code)  # type: ignore[arg-type]
     else:
-        data = await export.build_workbook(store, catalog, cycle, L._, L.code)
+        data = export.build_workbook(store, catalog, cycle, L._, L.code)  # type: ignore[arg-type]
     out = args.out or Path(f"pmm-{cycle.year}.{'csv' if args.csv else 'xlsx'}")
     out.write_bytes(data)
-    await store.log_action(0, "export", str(out))
+    store.log_action(0, "export", str(out))
     print(f"wrote {out} ({len(data)} bytes)")
     return 0
 

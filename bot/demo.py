@@ -54,24 +54,24 @@ def render(message: Sent, numbering_from: int) -> tuple[str, list[str]]:
     return "\n".join(lines), data
 
 
-async def _seed(store: Store) -> str:
+def _seed(store: Store) -> str:
     """Members, an open cycle and, unless already bound, an invite; the first message."""
-    if not await store.members():
-        await store.import_members(read_members())
-    if await store.current_cycle() is None:
+    if not store.members():
+        store.import_members(read_members())
+    if store.current_cycle() is None:
         today = date.today()
-        await store.open_cycle(today.year - 1, deadline=today + timedelta(days=90), opens=today)
-    user = await store.user(DEMO_USER)
+        store.open_cycle(today.year - 1, deadline=today + timedelta(days=90), opens=today)
+    user = store.user(DEMO_USER)
     if user is not None and user.is_ncp:
         return "/next"
-    return f"/start {await store.create_invite(DEMO_MEMBER, timedelta(days=1))}"
+    return f"/start {store.create_invite(DEMO_MEMBER, timedelta(days=1))}"
 
 
 async def _demo(db_path: Path, language: str) -> int:
     api = FakeBotApi(username="pmm_demo_bot")
     base = api.serve()
-    store = await Store.open(db_path)
-    first = await _seed(store)
+    store = Store.open(db_path)
+    first = _seed(store)
     settings = Settings(
         bot_token="123456:DEMO",
         api_base_url=base,
@@ -92,8 +92,10 @@ async def _demo(db_path: Path, language: str) -> int:
             await _converse(api, first, language)
             await app.updater.stop()
             await app.stop()
+            await app.post_stop(app)
+        await app.post_shutdown(app)
     finally:
-        await store.close()
+        store.close()
         api.shutdown()
     return 0
 

@@ -4,7 +4,10 @@ from datetime import timedelta
 
 import pytest
 
-from tests.chat import buttons, texts
+from conversations import buttons as btn
+from conversations.buttons import pack
+from pmm_core.records import Role
+from tests.chat import kinds, texts
 
 NCP = 1001
 
@@ -15,7 +18,7 @@ async def test_start_with_a_good_code_binds_the_ncp(chat, store):
     assert "National Contact Point for <b>Belgium</b>" in texts(sent)
     assert "March 31, 2026" in texts(sent)
     user = store.user(NCP)
-    assert (user.role, user.member) == ("ncp", "BE")
+    assert (user.role, user.member) == (Role.NCP, "BE")
 
 
 @pytest.mark.parametrize("problem", ["unknown", "used", "expired"])
@@ -42,7 +45,7 @@ async def test_start_without_code_explains_the_bot_and_offers_explain(chat):
 async def test_strangers_cannot_collect(chat):
     sent = await chat.say(NCP, "/next")
     assert "National Contact Points" in texts(sent)
-    sent = await chat.press(NCP, "go:TF-01")
+    sent = await chat.press(NCP, pack(btn.Go("TF-01")))
     assert "National Contact Points" in texts(sent)
 
 
@@ -61,8 +64,8 @@ async def test_language_defaults_from_telegram_and_can_change(chat, store):
     await chat.say(NCP, "/help", language_code="fr-CA")
     assert (store.user(NCP)).language == "fr"
     sent = await chat.say(NCP, "/language", language_code="fr-CA")
-    assert buttons(sent) == ["l:en", "l:fr", "l:es"]
-    await chat.press(NCP, "l:es")
+    assert kinds(sent) == ["Language"] * 3
+    await chat.tap(NCP, btn.Language, code="es")
     assert (store.user(NCP)).language == "es"
 
 
@@ -82,3 +85,31 @@ async def test_unknown_commands_and_non_text_messages_get_an_answer(chat):
     }
     sent = await chat.replay(update)
     assert "I can only read typed text" in texts(sent)
+
+
+async def test_an_ncp_opening_another_members_invite_is_asked_before_moving(chat, store):
+    await chat.say(NCP, f"/start {store.create_invite('BE', timedelta(days=3))}")
+    sent = await chat.say(NCP, f"/start {store.create_invite('FR', timedelta(days=3))}")
+    assert "Move from <b>Belgium</b> to <b>France</b>?" in texts(sent)
+    assert store.user(NCP).member == "BE"  # nothing moved yet
+    await chat.tap(NCP, btn.Move, yes=False)
+    assert store.user(NCP).member == "BE"
+    code = store.create_invite("FR", timedelta(days=3))
+    await chat.say(NCP, f"/start {code}")
+    sent = await chat.tap(NCP, btn.Move, yes=True)
+    assert store.user(NCP).member == "FR" and "France" in texts(sent)
+    assert "ncp.move" in [r.action for r in store.audit_log(member="FR")]
+    await chat.drain()
+    told = chat.api.messages_to(9001)  # the Secretariat hears of it
+    assert any("moved from BE to FR" in m.text for m in told)
+
+
+async def test_an_old_move_button_moves_nobody(chat, store):
+    await chat.say(NCP, f"/start {store.create_invite('BE', timedelta(days=3))}")
+    await chat.say(NCP, f"/start {store.create_invite('FR', timedelta(days=3))}")
+    old = chat.find(NCP, btn.Move, yes=True)
+    await chat.say(NCP, "/help")
+    await chat.tap(NCP, btn.Move, yes=False)
+    sent = await chat.press(NCP, old)
+    assert "earlier screen" in texts(sent)
+    assert store.user(NCP).member == "BE"

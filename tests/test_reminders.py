@@ -6,7 +6,8 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from bot.scheduler import JOB_PREFIX, schedule_reminders
-from tests.chat import start_chat
+from conversations import buttons as btn
+from tests.chat import start_chat, texts
 
 SEC, NCP_BE, NCP_FR, NCP_KE = 9001, 1001, 1002, 1003
 
@@ -26,7 +27,8 @@ async def bots(store, catalog, clock):
     first = await start()
     for user, member, language in ((NCP_BE, "BE", "fr"), (NCP_FR, "FR", "en"), (NCP_KE, "KE", "es")):
         await first.say(user, f"/start {store.create_invite(member, timedelta(days=3))}", language_code=language)
-    await first.press(NCP_FR, "sub")  # FR submitted: never reminded
+    await first.say(NCP_FR, "/submit")
+    await first.tap(NCP_FR, btn.SubmitNow)  # FR submitted: never reminded
     yield start, first
     for chat in started:
         await chat.app.shutdown()
@@ -79,18 +81,32 @@ async def test_downtime_across_due_times_sends_the_latest_once_and_never_twice(b
     assert [name for name, _ in jobs(later)] == ["reminder:1:1", "reminder:1:3"]  # only future ones
 
 
-async def test_changing_the_deadline_reschedules_what_was_not_sent(bots, clock):
+async def test_moving_the_deadline_re_arms_every_reminder_and_offers_to_tell_the_ncps(bots, clock):
     start, chat = bots
     clock.now = datetime(2026, 3, 25, 12, 0, tzinfo=UTC)
     bot = await start(chat.api)
-    await bot.drain()  # the 7-day reminder went out
-    await bot.say(SEC, "/cycle deadline 2026-04-30")
+    await bot.drain()  # the 7-day reminder went out, for the 31 March deadline
+    sent = await bot.say(SEC, "/cycle deadline 2026-04-30")
+    assert "March 31, 2026" in texts(sent) and "April 30, 2026" in texts(sent)
     names = dict(jobs(bot))
-    assert names["reminder:1:14"] == datetime(2026, 4, 16, 9, 0, tzinfo=UTC)
-    assert "reminder:1:7" not in names  # already sent for this cycle
-    assert names["reminder:1:3"] == datetime(2026, 4, 27, 9, 0, tzinfo=UTC)
+    # A reminder sent for the old date says nothing about the new one: all four are due again.
+    assert names == {
+        "reminder:1:14": datetime(2026, 4, 16, 9, 0, tzinfo=UTC),
+        "reminder:1:7": datetime(2026, 4, 23, 9, 0, tzinfo=UTC),
+        "reminder:1:3": datetime(2026, 4, 27, 9, 0, tzinfo=UTC),
+        "reminder:1:1": datetime(2026, 4, 29, 9, 0, tzinfo=UTC),
+    }
     sent = await bot.say(SEC, "/reminders")
-    assert "7 days before" in sent[0].text and "sent to 2 NCPs" in sent[0].text
+    assert "7 days before: April 23, 2026 09:00 UTC — scheduled" in sent[0].text
+    await bot.tap(SEC, btn.TellDeadline, yes=True)
+    await bot.drain()
+    told = [m.text for m in bot.api.messages_to(NCP_BE) if "30 avril 2026" in m.text]
+    assert len(told) == 1 and "31 mars 2026" in told[0]  # in the NCP's language, both dates
+    assert not [m for m in bot.api.messages_to(NCP_FR) if "April 30" in m.text]  # FR submitted
+    clock.now = datetime(2026, 4, 23, 9, 0, 5, tzinfo=UTC)
+    later = await start(chat.api)
+    await later.drain()
+    assert len(reminders_to(later, NCP_BE)) == 2  # the 7-day reminder again, for the new date
 
 
 async def test_offsets_before_the_cycle_opened_are_not_caught_up(store, catalog, clock):
