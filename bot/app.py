@@ -43,6 +43,7 @@ from pmm_core.store import Store
 
 log = logging.getLogger(__name__)
 
+
 class _Services:
     """What the application owns besides the handlers' context."""
 
@@ -182,7 +183,9 @@ async def _post_init(app: PTBApp) -> None:
     data = app.bot_data
     data.bot_username = app.bot.username or ""
     await set_commands(app)
-    sender = OutboxSender(app.bot, data.store, settings.send_rate, on_report=lambda user, counts: send_report(app, user, counts))
+    sender = OutboxSender(
+        app.bot, data.store, settings.send_rate, on_report=lambda user, counts: send_report(app, user, counts)
+    )
     data.outbox = sender
     data.reschedule = lambda: schedule_reminders(app)  # type: ignore[assignment,return-value]
     replay_pending(data.store, app.bot, services.queue)

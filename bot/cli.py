@@ -23,9 +23,9 @@ from pathlib import Path
 from bot.logs import setup_logging
 from bot.settings import Settings, SettingsError, load_settings
 from pmm_core.catalog import CatalogError, load_catalog
+from pmm_core.db import StoreVersionError, backup
 from pmm_core.i18n import CatalogMissing
 from pmm_core.members import DEFAULT_CSV, MemberFileError, read_members
-from pmm_core.db import StoreVersionError, backup
 from pmm_core.records import Cycle, Role
 from pmm_core.store import Store
 

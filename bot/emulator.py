@@ -29,7 +29,24 @@ from urllib.parse import parse_qsl
 import httpx
 
 BOT_ID = 777000
-_TAGS = ("b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "code", "pre", "a", "span", "tg-spoiler", "blockquote", "tg-emoji")
+_TAGS = (
+    "b",
+    "strong",
+    "i",
+    "em",
+    "u",
+    "ins",
+    "s",
+    "strike",
+    "del",
+    "code",
+    "pre",
+    "a",
+    "span",
+    "tg-spoiler",
+    "blockquote",
+    "tg-emoji",
+)
 _TOKEN = re.compile(r"<(/?)([a-z-]+)(\s[^<>]*)?>|&(#\d+|#x[0-9a-fA-F]+|[a-zA-Z]+);|[<>&]|[^<>&]+")
 MAX_TEXT = 4096
 MAX_CAPTION = 1024
@@ -73,6 +90,7 @@ class FakeBotApi:
         self._updates: list[dict[str, Any]] = []
         self._next_update_id = 1
         self._next_message_id = 1
+        self._next_query_id = 4_000_000_000_000_000_000
         self._failures: dict[str, list[Failure]] = {}
         self.confirmed_offset = 0
         self._cond = threading.Condition()
@@ -132,7 +150,9 @@ class FakeBotApi:
     ) -> dict[str, Any]:
         """Queues a press on an inline button with `data`."""
         with self._cond:
-            query_id = str(self._next_update_id * 10)
+            # Telegram's callback query ids are unique 64-bit numbers, unrelated to update ids.
+            self._next_query_id += 1
+            query_id = str(self._next_query_id)
         message = {
             "message_id": message_id or 1,
             "date": int(time.time()),
@@ -219,16 +239,16 @@ class FakeBotApi:
         return 200, {"ok": True, "result": result}
 
     def _get_updates(self, params: dict[str, Any]) -> list[dict[str, Any]]:
-        offset = int(params.get("offset") or 0)
+        asked = int(params.get("offset") or 0)
         timeout = min(float(params.get("timeout") or 0), 2.0)
         deadline = time.monotonic() + timeout
         with self._cond:
-            if offset > self._next_update_id:
-                offset = 0  # an offset from before the ids restarted confirms nothing new
-            if offset:
-                self.confirmed_offset = max(self.confirmed_offset, offset)
-                self._updates = [u for u in self._updates if u["update_id"] >= offset]
             while True:
+                # An offset from before the ids restarted confirms nothing of the new ones.
+                offset = 0 if asked > self._next_update_id else asked
+                if offset:
+                    self.confirmed_offset = max(self.confirmed_offset, offset)
+                    self._updates = [u for u in self._updates if u["update_id"] >= offset]
                 ready = [u for u in self._updates if u["update_id"] >= offset]
                 remaining = deadline - time.monotonic()
                 if ready or remaining <= 0:
@@ -279,11 +299,13 @@ class FakeBotApi:
             token, closing, name = match.group(0), match.group(1), match.group(2)
             if name is not None:
                 if name not in _TAGS:
-                    return f"Bad Request: can't parse entities: unsupported start tag \"{name}\""
+                    return f'Bad Request: can\'t parse entities: unsupported start tag "{name}"'
                 if not closing:
                     stack.append(name)
                 elif not stack or stack.pop() != name:
-                    return f"Bad Request: can't parse entities: can't find start tag corresponding to end tag \"{name}\""
+                    return (
+                        f"Bad Request: can't parse entities: can't find start tag corresponding to end tag \"{name}\""
+                    )
             elif token in "<>&":
                 return "Bad Request: can't parse entities: unsupported start tag or bare '<' or '&' in the text"
             else:

@@ -54,7 +54,9 @@ async def on_cycle(update: Update, context: Context) -> None:
             await send(s, _cycle_usage(L))
             return
     except ValueError:
-        await send(s, L._("I could not read that. Dates are written YYYY-MM-DD, e.g. 2026-03-31.") + "\n" + _cycle_usage(L))
+        await send(
+            s, L._("I could not read that. Dates are written YYYY-MM-DD, e.g. 2026-03-31.") + "\n" + _cycle_usage(L)
+        )
         return
     await send(s, cycle_summary(s))
 
@@ -116,7 +118,9 @@ async def on_tell_deadline(update: Update, context: Context) -> None:
         OutMessage(
             f"deadline:{cycle.id}:{step.new}:{uid}",
             uid,
-            lang(language)._("The WCO Secretariat moved the PMM {year} deadline from {old} to {new}.").format(
+            lang(language)
+            ._("The WCO Secretariat moved the PMM {year} deadline from {old} to {new}.")
+            .format(
                 year=cycle.year,
                 old=lang(language).date(date.fromisoformat(step.old)),
                 new=lang(language).date(date.fromisoformat(step.new)),
@@ -155,7 +159,9 @@ async def on_reopen(update: Update, context: Context) -> None:
                 OutMessage(
                     f"reopen:{s.key}:{ncp.telegram_id}",
                     ncp.telegram_id,
-                    lang(ncp.language)._("The WCO Secretariat reopened your answers: you can edit them again, then /submit."),
+                    lang(ncp.language)._(
+                        "The WCO Secretariat reopened your answers: you can edit them again, then /submit."
+                    ),
                 )
                 for ncp in s.store.users(role=Role.NCP, member=member.iso2)
             ]
@@ -282,7 +288,9 @@ async def on_reminders(update: Update, context: Context) -> None:
     now = s.store.clock()
     lines = [
         "<b>"
-        + L._("Reminders for the {year} deadline ({deadline})").format(year=s.cycle.year, deadline=L.date(s.cycle.deadline))
+        + L._("Reminders for the {year} deadline ({deadline})").format(
+            year=s.cycle.year, deadline=L.date(s.cycle.deadline)
+        )
         + "</b>"
     ]
     for slot in reminder_slots(s.store, s.cycle, s.bot.settings.reminder_hour):
@@ -298,7 +306,9 @@ async def on_reminders(update: Update, context: Context) -> None:
             state = L._("scheduled")
         else:
             state = L._("not sent (its time passed)")
-        lines.append(L.ngettext("{n} day before", "{n} days before", slot.days).format(n=slot.days) + f": {when} — {state}")
+        lines.append(
+            L.ngettext("{n} day before", "{n} days before", slot.days).format(n=slot.days) + f": {when} — {state}"
+        )
     await send(s, "\n".join(lines))
 
 

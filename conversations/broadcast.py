@@ -56,7 +56,9 @@ async def _menu(s: Session) -> None:
     ]
     rows.append([(L._("Choose the audience ▸"), btn.BroadcastAudience()), (L._("Cancel"), btn.BroadcastCancel())])
     have = ", ".join(language_name(c, L) for c in step.texts)
-    await send(s, L._("Message saved in: {languages}. NCPs get their language, or English.").format(languages=have), rows)
+    await send(
+        s, L._("Message saved in: {languages}. NCPs get their language, or English.").format(languages=have), rows
+    )
 
 
 def recipients(s: Session, region: str, pending: bool) -> list[tuple[int, str]]:

@@ -54,7 +54,9 @@ async def require_ncp(s: Session, *, editing: bool = True) -> bool:
         )
         return False
     if s.cycle is None:
-        await send(s, L._("No collection cycle is open at the moment. The WCO Secretariat will tell you when it opens."))
+        await send(
+            s, L._("No collection cycle is open at the moment. The WCO Secretariat will tell you when it opens.")
+        )
         return False
     if editing and s.member_data().locked:
         await send(s, locked_text(s))
@@ -64,9 +66,13 @@ async def require_ncp(s: Session, *, editing: bool = True) -> bool:
 
 def locked_text(s: Session) -> str:
     assert s.cycle is not None
-    return s.lang._(
-        "Your administration's answers for {year} were submitted and are locked. To change them, ask the WCO Secretariat to reopen them."
-    ).format(year=s.cycle.year) + "\n" + s.lang._("You can still look at them: /review")
+    return (
+        s.lang._(
+            "Your administration's answers for {year} were submitted and are locked. To change them, ask the WCO Secretariat to reopen them."
+        ).format(year=s.cycle.year)
+        + "\n"
+        + s.lang._("You can still look at them: /review")
+    )
 
 
 async def refused(s: Session, outcome: Outcome) -> None:
@@ -179,7 +185,9 @@ async def _show_number_choice(s: Session, kpi: Kpi, dp: DataPoint, step: Resolvi
     L = s.lang
     i = figure_index(s, kpi, dp)
     grouped, decimal = (L.value(dp, v) for v in step.options)
-    text = L._("Did you mean {first} or {second}?").format(first=f"<b>{esc(grouped)}</b>", second=f"<b>{esc(decimal)}</b>")
+    text = L._("Did you mean {first} or {second}?").format(
+        first=f"<b>{esc(grouped)}</b>", second=f"<b>{esc(decimal)}</b>"
+    )
     rows: list[Row] = [
         [(grouped, btn.Number(kpi.id, i, 0)), (decimal, btn.Number(kpi.id, i, 1))],
         [(L._("Back"), btn.Edit(kpi.id, i))],
@@ -198,7 +206,9 @@ async def _show_result(s: Session, kpi: Kpi, snap: Snapshot, prefix: str) -> Non
     elif isinstance(result, Computed):
         rows.append([(L._("Confirm"), btn.Confirm(kpi.id)), (L._("Change a figure"), btn.ChangeList(kpi.id))])
     else:
-        rows.append([(L._("Change a figure"), btn.ChangeList(kpi.id)), (L._("Leave this KPI blank"), btn.Blank(kpi.id))])
+        rows.append(
+            [(L._("Change a figure"), btn.ChangeList(kpi.id)), (L._("Leave this KPI blank"), btn.Blank(kpi.id))]
+        )
     await send(s, prefix + text, rows)
 
 
@@ -210,7 +220,9 @@ async def _show_reasons(s: Session, kpi: Kpi, prefix: str) -> None:
     rows.append([(L._("Cancel"), btn.Go(kpi.id))])
     listed = "\n".join(f"{i + 1}. {esc(r.text.get(L.code))}" for i, r in enumerate(reasons))
     await send(
-        s, prefix + kpi_title(kpi, L) + "\n" + L._("Why is the data not available? Pick one reason:") + "\n\n" + listed, rows
+        s,
+        prefix + kpi_title(kpi, L) + "\n" + L._("Why is the data not available? Pick one reason:") + "\n\n" + listed,
+        rows,
     )
 
 
@@ -247,8 +259,9 @@ async def _show_justify(s: Session, kpi: Kpi, prefix: str) -> None:
     await send(
         s,
         prefix
-        + L._("If you like, type one line saying why these figures are right (the Secretariat will see it), or press Confirm.")
-        ,
+        + L._(
+            "If you like, type one line saying why these figures are right (the Secretariat will see it), or press Confirm."
+        ),
         [[(L._("Confirm"), btn.Confirm(kpi.id)), (L._("Change a figure"), btn.ChangeList(kpi.id))]],
     )
 
@@ -269,7 +282,12 @@ async def start_kpi(s: Session, kpi: Kpi, prefix: str = "") -> None:
     rows: list[Row] = []
     if known and len(known) <= 8 and dp is not None:
         rows = [
-            [(short(s.lang._("Change: {figure}").format(figure=d.label.get(s.lang.code))), btn.Edit(kpi.id, main.index(d)))]
+            [
+                (
+                    short(s.lang._("Change: {figure}").format(figure=d.label.get(s.lang.code))),
+                    btn.Edit(kpi.id, main.index(d)),
+                )
+            ]
             for d in known
         ]
     await send(s, prefix + kpi_card(s.lang, s.catalog, kpi, snap, s.cycle.year), rows)
@@ -291,7 +309,9 @@ async def continue_next(s: Session, prefix: str = "") -> None:
         await send(
             s,
             prefix
-            + s.lang._("Every KPI has an answer or a reason, or was skipped for now. Use /review to check, then /submit.")
+            + s.lang._(
+                "Every KPI has an answer or a reason, or was skipped for now. Use /review to check, then /submit."
+            )
             + "\n\n"
             + progress_text(s.lang, s.catalog, snap),
         )
@@ -390,10 +410,20 @@ async def store_figure(s: Session, kpi: Kpi, dp: DataPoint, value: str) -> None:
     next_state = _after_figure(s, kpi, dp, after).but(skipped=s.state.skipped - {dp.id})
     edit = s.edit(answers={dp.id: value}, started=(kpi.id,), kpis=kpis)
     outcome = s.write(edit, next_state)
+    L = s.lang
+    if outcome is Outcome.DUPLICATE:  # this very message was applied before a restart
+        await continue_next(
+            s,
+            "✔️ "
+            + L._("Already saved: {figure} = {value}").format(
+                figure=esc(dp.label.get(L.code)), value=f"<b>{esc(L.value(dp, value))}</b>"
+            )
+            + "\n\n",
+        )
+        return
     if outcome is not Outcome.APPLIED:
         await refused(s, outcome)
         return
-    L = s.lang
     saved = "✔️ " + L._("Saved: {figure} = {value}").format(
         figure=esc(dp.label.get(L.code)), value=f"<b>{esc(L.value(dp, value))}</b>"
     )
@@ -546,9 +576,7 @@ async def _back(s: Session, pressed: Pressed) -> None:
         await show(s, "ℹ️ " + s.lang._("This is the first figure of the first KPI.") + "\n\n")
         return
     previous = kpis[at - 1]
-    await ask(
-        s, previous, s.catalog.main_data_points(previous)[-1], "↩️ " + kpi_title(previous, s.lang) + "\n\n"
-    )
+    await ask(s, previous, s.catalog.main_data_points(previous)[-1], "↩️ " + kpi_title(previous, s.lang) + "\n\n")
 
 
 async def _skip(s: Session, pressed: Pressed) -> None:
@@ -565,11 +593,14 @@ async def _skip(s: Session, pressed: Pressed) -> None:
     note = "⏭ " + s.lang._("Skipped for now: {figure}.").format(figure=esc(dp.label.get(s.lang.code))) + "\n\n"
     if isinstance(nxt.step, Idle):
         left = len(s.snapshot().unanswered(kpi))
-        note += s.lang.ngettext(
-            "{n} figure of this KPI is still to come; /next brings you back to it.",
-            "{n} figures of this KPI are still to come; /next brings you back to them.",
-            left,
-        ).format(n=left) + "\n\n"
+        note += (
+            s.lang.ngettext(
+                "{n} figure of this KPI is still to come; /next brings you back to it.",
+                "{n} figures of this KPI are still to come; /next brings you back to them.",
+                left,
+            ).format(n=left)
+            + "\n\n"
+        )
         await continue_next(s, note)
     else:
         await show(s, note)
@@ -597,7 +628,9 @@ async def _change_list(s: Session, pressed: Pressed) -> None:
     rows: list[Row] = []
     for i, dp in enumerate(s.catalog.main_data_points(kpi)):
         value = L.value(dp, snap.answers[dp.id].value) if dp.id in snap.answers else "—"
-        rows.append([(short(L._("{figure}: {value}").format(figure=dp.label.get(L.code), value=value)), btn.Edit(kpi.id, i))])
+        rows.append(
+            [(short(L._("{figure}: {value}").format(figure=dp.label.get(L.code), value=value)), btn.Edit(kpi.id, i))]
+        )
     await send(s, kpi_title(kpi, L) + "\n" + L._("Which figure do you want to change?"), rows)
 
 
@@ -613,14 +646,20 @@ async def _confirm(s: Session, pressed: Pressed) -> None:
     if not isinstance(compute(s.catalog, kpi, snap.values), Computed):
         await stale(s)
         return
-    after = Snapshot(s.catalog, snap.answers, {**snap.states, kpi.id: KpiStatus(KpiState.CONFIRMED, None, None, 0, '')})
+    after = Snapshot(s.catalog, snap.answers, {**snap.states, kpi.id: KpiStatus(KpiState.CONFIRMED, None, None, 0, "")})
     offer = any(any(i not in snap.answers for i in d.data_points) for d in kpi.disaggregations)
     nxt = s.state.but(OfferingBreakdowns(kpi=kpi.id) if offer else Idle())
     outcome = s.write(s.edit(kpis={kpi.id: KpiChange(KpiState.CONFIRMED)}), nxt)
     if outcome is not Outcome.APPLIED:
         await refused(s, outcome)
         return
-    text = "✅ " + s.lang._("{kpi} confirmed.").format(kpi=kpi.id) + "\n" + progress_text(s.lang, s.catalog, after) + "\n\n"
+    text = (
+        "✅ "
+        + s.lang._("{kpi} confirmed.").format(kpi=kpi.id)
+        + "\n"
+        + progress_text(s.lang, s.catalog, after)
+        + "\n\n"
+    )
     if offer:
         await show(s, text)
     else:

@@ -88,7 +88,11 @@ async def redeem(s: Session, code: str, *, move: bool = False) -> None:
     if isinstance(outcome, MoveNeeded):
         members = s.store.members()
         current, target = members.get(outcome.current), members.get(outcome.target)
-        s.go(ConversationState(step=ConfirmingMove(code_hash=sha256_hex(code), current=outcome.current, target=outcome.target)))
+        s.go(
+            ConversationState(
+                step=ConfirmingMove(code_hash=sha256_hex(code), current=outcome.current, target=outcome.target)
+            )
+        )
         await send(
             s,
             L._(
@@ -160,9 +164,9 @@ def _tell_secretariat(s: Session, current: str, target: str) -> None:
         OutMessage(
             f"move:{s.key}:{uid}",
             uid,
-            lang(language)._("NCP {name} ({id}) moved from {current} to {target} with an invitation.").format(
-                name=esc(s.user.name), id=s.user.telegram_id, current=current, target=target
-            ),
+            lang(language)
+            ._("NCP {name} ({id}) moved from {current} to {target} with an invitation.")
+            .format(name=esc(s.user.name), id=s.user.telegram_id, current=current, target=target),
         )
         for uid, language in recipients.items()
     ]
@@ -213,7 +217,12 @@ async def on_unknown_command(update: Update, context: Context) -> None:
 async def on_other_message(update: Update, context: Context) -> None:
     """Photos, stickers, voice…: says what the bot reads instead of staying silent."""
     s = session(update, context)
-    await send(s, s.lang._("I can only read typed text, the buttons and spreadsheets (/template). Please type your answer, or see /help."))
+    await send(
+        s,
+        s.lang._(
+            "I can only read typed text, the buttons and spreadsheets (/template). Please type your answer, or see /help."
+        ),
+    )
 
 
 BUTTONS = (btn.Language, btn.Move)

@@ -47,7 +47,9 @@ async def on_progress(update: Update, context: Context) -> None:
     s = session(update, context)
     if not await collect.require_ncp(s, editing=False):
         return
-    await send(s, progress_text(s.lang, s.catalog, s.snapshot()), [[(s.lang._("By dimension"), btn.ProgressByDimension())]])
+    await send(
+        s, progress_text(s.lang, s.catalog, s.snapshot()), [[(s.lang._("By dimension"), btn.ProgressByDimension())]]
+    )
 
 
 async def on_review(update: Update, context: Context) -> None:
@@ -62,7 +64,9 @@ async def on_review(update: Update, context: Context) -> None:
     await send(s, header)
     for dimension in s.catalog.dimensions:
         kpis = s.catalog.kpis_of(dimension.id)
-        lines = [f"<b>{esc(dimension.name.get(s.lang.code))}</b>"] + [kpi_line(s.lang, s.catalog, snap, k) for k in kpis]
+        lines = [f"<b>{esc(dimension.name.get(s.lang.code))}</b>"] + [
+            kpi_line(s.lang, s.catalog, snap, k) for k in kpis
+        ]
         rows: list[Row] = [
             [(f"{STATUS_ICON[snap.status(k)]} {k.id}", btn.OpenKpi(k.id)) for k in kpis[i : i + 4]]
             for i in range(0, len(kpis), 4)
@@ -130,7 +134,9 @@ async def _submit_now(s: Session, pressed: btn.Pressed) -> None:
     if not await collect.require_ncp(s):
         return
     if not s.is_current(pressed.stamp) or not isinstance(s.state.step, ConfirmingSubmit):
-        await send(s, s.lang._("That button belongs to an earlier screen, so nothing was submitted. Here is where you stand:"))
+        await send(
+            s, s.lang._("That button belongs to an earlier screen, so nothing was submitted. Here is where you stand:")
+        )
         s.go(s.state.but(ConfirmingSubmit()))
         await show_submit(s)
         return
@@ -142,7 +148,9 @@ async def _submit_now(s: Session, pressed: btn.Pressed) -> None:
     await send(
         s,
         "📨 "
-        + s.lang._("Submitted. Thank you! Your administration's answers for {year} are now locked.").format(year=s.cycle.year),
+        + s.lang._("Submitted. Thank you! Your administration's answers for {year} are now locked.").format(
+            year=s.cycle.year
+        ),
     )
 
 

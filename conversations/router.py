@@ -54,7 +54,11 @@ async def on_text(update: Update, context: Context) -> None:
             await explain_then_resume(s, text)
         else:
             await collect.on_figure_text(s, text)
-    elif isinstance(step, ShowingResult) and s.user.is_ncp and not isinstance(parse_number(text, s.lang.code), AnswerError):
+    elif (
+        isinstance(step, ShowingResult)
+        and s.user.is_ncp
+        and not isinstance(parse_number(text, s.lang.code), AnswerError)
+    ):
         await send(s, s.lang._("To change a figure, press Change a figure; to keep the result, press Confirm."))
         await collect.show(s)
     else:

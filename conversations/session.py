@@ -232,7 +232,10 @@ def markup(rows: Sequence[Row], stamp: Stamp | None) -> InlineKeyboardMarkup | N
     if not rows:
         return None
     return InlineKeyboardMarkup(
-        [[InlineKeyboardButton(label, callback_data=pack(b, stamp if b.bound else None)) for label, b in row] for row in rows]
+        [
+            [InlineKeyboardButton(label, callback_data=pack(b, stamp if b.bound else None)) for label, b in row]
+            for row in rows
+        ]
     )
 
 

@@ -42,9 +42,15 @@ def sha256_hex(text: str) -> str:
 
 
 def make_private(path: Path) -> None:
-    """Creates `path` if needed and makes it (and its -wal/-shm files) 0600."""
-    fd = os.open(path, os.O_CREAT | os.O_RDWR, PRIVATE)
-    os.close(fd)
+    """Creates `path` if needed and makes it (and its -wal/-shm files) 0600.
+
+    An existing file is only chmod-ed, never opened: closing any descriptor of a database
+    file releases every POSIX lock this process holds on it, including SQLite's, and
+    another connection could then reset a WAL that still holds committed transactions."""
+    try:
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, PRIVATE))
+    except FileExistsError:
+        pass
     for suffix in ("", "-wal", "-shm"):
         with contextlib.suppress(FileNotFoundError):
             os.chmod(f"{path}{suffix}", PRIVATE)

@@ -56,7 +56,9 @@ class Chat:
                     return data
         raise AssertionError(f"no {kind.__name__} {fields} button; last: {self.api.last_to(user_id).button_data()}")
 
-    async def tap(self, user_id: int, kind: type[Button], language_code: str | None = "en", **fields: Any) -> list[Sent]:
+    async def tap(
+        self, user_id: int, kind: type[Button], language_code: str | None = "en", **fields: Any
+    ) -> list[Sent]:
         """Presses the newest button of type `kind` (with these field values) the user was shown."""
         return await self.press(user_id, self.find(user_id, kind, **fields), language_code)
 

@@ -167,9 +167,7 @@ async def test_explain_from_a_question_and_from_free_text(chat):
         ("es", "¿qué es la participación de los OEA en el comercio?", "OEA"),
     ],
 )
-async def test_a_question_typed_during_a_pending_figure_is_explained_then_asked_again(
-    chat, language, question, named
-):
+async def test_a_question_typed_during_a_pending_figure_is_explained_then_asked_again(chat, language, question, named):
     await chat.say(NCP, "/language")
     await chat.tap(NCP, btn.Language, code=language)
     await chat.press(NCP, go("ES-05"), language_code=language)
@@ -200,9 +198,7 @@ async def test_edit_after_confirm_needs_a_new_confirmation(chat):
     assert "10%" in texts(sent)
     assert (await states(chat))["TF-02"][0] is KpiState.IN_PROGRESS
     history = [
-        (r.subject, r.old_value, r.new_value)
-        for r in chat.store.audit_log(chat.cycle.id, "BE")
-        if r.action == "answer"
+        (r.subject, r.old_value, r.new_value) for r in chat.store.audit_log(chat.cycle.id, "BE") if r.action == "answer"
     ]
     assert ("tf_aeo_valid", "1300", "1100") in history
 

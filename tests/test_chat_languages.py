@@ -6,9 +6,9 @@ from datetime import timedelta
 
 from babel.messages.pofile import read_po
 
-from pmm_core.i18n import DOMAIN, LOCALES_DIR
 from conversations import buttons as btn
 from conversations.buttons import pack
+from pmm_core.i18n import DOMAIN, LOCALES_DIR
 from tests.chat import texts
 
 NCP = 1001

@@ -48,7 +48,9 @@ def test_a_version_2_database_migrates_with_its_data(tmp_path):
             conn.executescript(script)
         conn.execute("PRAGMA user_version = 2")
         conn.execute("INSERT INTO members (iso2, region) VALUES ('BE', 'eur')")
-        conn.execute("INSERT INTO cycles (year, opens, deadline, state) VALUES (2025, '2026-01-01', '2026-03-31', 'open')")
+        conn.execute(
+            "INSERT INTO cycles (year, opens, deadline, state) VALUES (2025, '2026-01-01', '2026-03-31', 'open')"
+        )
         conn.execute("INSERT INTO answers VALUES (1, 'BE', 'x', '12', 7, '2026-01-02', 99)")
         conn.execute("INSERT INTO invites (code, member, created_at, expires_at) VALUES ('s3cret', 'BE', 'a', '2099')")
         for kind in ("range", "outlier"):
@@ -108,9 +110,7 @@ def test_a_refused_action_leaves_no_trace_not_even_its_key(store):
     _ncp(store)
     store.apply(None, conversation=(7, '{"step": {"kind": "idle"}}'))
     screen = store.conversation(7).screen
-    outcome = store.apply(
-        edit(cycle, answers={"x": "1"}), key="q:1", conversation=(7, "{}"), expect_screen=screen - 1
-    )
+    outcome = store.apply(edit(cycle, answers={"x": "1"}), key="q:1", conversation=(7, "{}"), expect_screen=screen - 1)
     assert outcome is Outcome.STALE
     assert store.answers(cycle.id, "BE") == {}
     assert store.conversation(7).screen == screen
@@ -143,7 +143,11 @@ def test_audit_log_records_old_and_new_value_and_who(store):
     _ncp(store, 8)
     store.apply(edit(cycle, answers={"x": "10"}))
     store.apply(edit(cycle, user=8, answers={"x": "12"}))
-    rows = [(r.user_id, r.subject, r.old_value, r.new_value) for r in store.audit_log(cycle.id, "BE") if r.action == "answer"]
+    rows = [
+        (r.user_id, r.subject, r.old_value, r.new_value)
+        for r in store.audit_log(cycle.id, "BE")
+        if r.action == "answer"
+    ]
     assert rows == [(7, "x", None, "10"), (8, "x", "10", "12")]
 
 

@@ -1,0 +1,153 @@
+"""Nothing lost, nothing false, against the real `pmm-bot run` process and the loopback Bot
+API emulator: the process is killed at random moments right after an NCP types a figure;
+update ids restart; Telegram delivers updates twice.
+
+Each typed figure is a distinct value, so its fate can be read back: an input is *lost* if
+it has neither an effect (an audit row with its value) nor a reply quoting it; a *false
+confirmation* is a "Saved: … = value" reply for a value the store never took."""
+
+import random
+import re
+import signal
+import time
+from datetime import date, timedelta
+
+import pytest
+
+from bot.emulator import FakeBotApi
+from conversations import buttons as btn
+from conversations.buttons import pack
+from pmm_core.members import Member
+from pmm_core.store import Store
+from tests.bot_process import start_bot, stop
+
+NCP = 5005
+SAVED = re.compile(r"Saved: .* = <b>([\d,]+)</b>")
+
+
+@pytest.fixture
+def api():
+    api = FakeBotApi()
+    yield api
+    api.shutdown()
+
+
+def seed(db_path) -> None:
+    store = Store.open(db_path)
+    store.import_members([Member("BE", "eur")])
+    store.open_cycle(2025, deadline=date(2026, 3, 31), opens=date(2026, 1, 1))
+    store.touch_user(NCP, "E2E", "en")
+    store.redeem_invite(store.create_invite("BE", timedelta(days=1)), NCP)
+    store.close()
+
+
+def settle(api: FakeBotApi, limit: float = 30.0) -> None:
+    """Waits until every update was fetched and confirmed and the bot went quiet."""
+    api.wait_quiet(NCP, quiet=0.5, limit=limit)
+
+
+def stored_values(db_path) -> list[str]:
+    """Every value ever written to the figure, in order (from the audit log)."""
+    store = Store.open(db_path)
+    values = [r.new_value for r in store.audit_log() if r.action == "answer" and r.new_value]
+    store.close()
+    return values
+
+
+def confirmed_in_replies(api: FakeBotApi) -> list[str]:
+    return [m.group(1).replace(",", "") for s in api.messages_to(NCP) for m in SAVED.finditer(s.text)]
+
+
+def ask_first_figure(api: FakeBotApi) -> None:
+    api.press(NCP, pack(btn.Edit("TF-02", 0)))
+
+
+def wait_for_text(api: FakeBotApi, text: str, after: int, limit: float = 30.0) -> None:
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        if any(text in m.text for m in api.messages_to(NCP)[after:]):
+            return
+        time.sleep(0.02)
+    raise AssertionError(f"no reply with {text!r}")
+
+
+def test_kills_between_fetch_and_handling_lose_nothing_and_confirm_nothing_false(api, tmp_path):
+    db = tmp_path / "pmm.sqlite3"
+    seed(db)
+    base = api.serve()
+    rng = random.Random(2026)
+    kills, typed = 12, []
+    bot = start_bot(base, db, tmp_path)
+    try:
+        for i in range(kills):
+            before = len(api.messages_to(NCP))
+            ask_first_figure(api)
+            wait_for_text(api, "Question 1 of 2", before)
+            value = str(10_000 + i)
+            typed.append(value)
+            api.message(NCP, value)
+            time.sleep(rng.uniform(0.0, 0.03))  # somewhere between fetch, write and reply
+            bot.send_signal(signal.SIGKILL)
+            bot.wait(timeout=10)
+            bot = start_bot(base, db, tmp_path)
+            settle(api)
+        values, replies = stored_values(db), confirmed_in_replies(api)
+        lost = [v for v in typed if v not in values and v not in replies]
+        false = [v for v in replies if v not in values]
+        print(f"\nkills {kills} · inputs lost {len(lost)} · false confirmations {len(false)}")
+        assert lost == [] and false == []
+        assert all(values.count(v) == 1 for v in typed)  # each applied exactly once
+        bot.send_signal(signal.SIGTERM)
+        assert bot.wait(timeout=20) == 0
+    finally:
+        stop(bot)
+
+
+def test_update_ids_that_restart_are_still_answered_once(api, tmp_path):
+    db = tmp_path / "pmm.sqlite3"
+    seed(db)
+    bot = start_bot(api.serve(), db, tmp_path)
+    typed = []
+    try:
+        for round_ in range(2):
+            for i in range(5):
+                before = len(api.messages_to(NCP))
+                ask_first_figure(api)
+                wait_for_text(api, "Question 1 of 2", before)
+                value = str(20_000 + 10 * round_ + i)
+                typed.append(value)
+                api.message(NCP, value)
+                wait_for_text(api, "Saved", before)
+            settle(api)
+            api.restart_update_ids()  # a week without updates, or a new Bot API server
+        values, replies = stored_values(db), confirmed_in_replies(api)
+        assert values == typed  # every figure after the restart of the ids is stored…
+        assert replies == typed  # …and confirmed once, truthfully
+    finally:
+        stop(bot)
+
+
+def test_an_update_delivered_twice_is_answered_once_and_applied_once(api, tmp_path):
+    db = tmp_path / "pmm.sqlite3"
+    seed(db)
+    bot = start_bot(api.serve(), db, tmp_path)
+    try:
+        ask_first_figure(api)
+        wait_for_text(api, "Question 1 of 2", 0)
+        update = api.message(NCP, "30000")
+        settle(api)
+        replies_before, rows_before = len(api.messages_to(NCP)), stored_values(db)
+        for _ in range(3):
+            api.redeliver(update)  # as Telegram does after a crash
+        no = api.message(NCP, "no")  # and a comment-like word, twice
+        settle(api)
+        api.redeliver(no)
+        settle(api)
+        extra = len(api.messages_to(NCP)) - replies_before - 1  # "no": the error and the question again
+        print(
+            f"\nduplicated updates 4 · rows changed {len(stored_values(db)) - len(rows_before)} · extra replies {extra}"
+        )
+        assert stored_values(db) == rows_before
+        assert extra == 0
+    finally:
+        stop(bot)
