@@ -210,7 +210,7 @@ async def test_tools_scale_questions_use_buttons(chat):
     assert len(scale) == 4
     for i in range(len(chat.catalog.tools)):
         sent = await chat.press(NCP, f"a:WT-01:{i}:3")
-    assert "100%" in texts(sent)  # aware of every tool
+    assert "1.00" in texts(sent)  # aware of every tool: mean awareness score 1 (seed 001 scores 1/0 per tool)
 
 
 async def test_a_telegram_failure_on_the_reply_loses_no_answer(chat):
