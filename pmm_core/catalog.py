@@ -640,45 +640,59 @@ def _what(q: Quantity) -> str:
     return describe(q.units) + (" times 100" if q.per_hundred else "")
 
 
+def _expected(units: tuple[ResultUnit, ...]) -> str:
+    return f"expected: {' or '.join(u.value for u in units)}" if units else "no result unit fits it"
+
+
+def _tool_score_problem(catalog: Catalog, kpi: Kpi, calc: ToolScoreCalc) -> str | None:
+    """A mean of 0/1 scores times 100 is a percentage; any mean score times 1 is a score."""
+    top = max((getattr(s, calc.score) for s in catalog.tool_scale), default=Decimal(0))
+    expected: tuple[ResultUnit, ...] = ()
+    if calc.multiplier == 1:
+        expected = (ResultUnit.SCORE, ResultUnit.RATIO)
+    elif calc.multiplier == 100 and top <= 1:
+        expected = (ResultUnit.PERCENT,)
+    if kpi.result.unit in expected:
+        return None
+    return (
+        f"{kpi.source_file}: kpi {kpi.id} → result → unit: {kpi.result.unit.value!r} does not fit the mean "
+        f"{calc.score} score (0 to {top}) times {calc.multiplier} ({_expected(expected)})"
+    )
+
+
+def _expression_problem(catalog: Catalog, kpi: Kpi, calc: ExpressionCalc) -> str | None:
+    where = f"{kpi.source_file}: kpi {kpi.id}"
+    dps = {letter: catalog.data_points[dp_id] for letter, dp_id in calc.variables.items()}
+    letters = ", ".join(f"{letter} = {dp.id} ({dp.type.value})" for letter, dp in dps.items())
+    try:
+        q = quantity(calc.parsed, {letter: _data_point_units(dp) for letter, dp in dps.items()})
+    except UnitError as exc:
+        return f"{where} → calculation → formula: {exc} ({letters})"
+    expected = _result_units(q)
+    if kpi.result.unit in expected:
+        return None
+    return (
+        f"{where} → result → unit: {kpi.result.unit.value!r} contradicts the formula {calc.formula}, "
+        f"which gives {_what(q)} with {letters} ({_expected(expected)})"
+    )
+
+
 def _check_units(catalog: Catalog) -> list[str]:
     """Each KPI's result unit fits its formula; each data point's type fits the unit its help states."""
     problems: list[str] = []
     for kpi in catalog.kpis:
-        where = f"{kpi.source_file}: kpi {kpi.id}"
-        calc, unit = kpi.calculation, kpi.result.unit
-        if unit is ResultUnit.COUNT and kpi.result.decimals:
-            problems.append(f"{where} → result → decimals: a count is shown without decimals (decimals = 0)")
-        if isinstance(calc, ToolScoreCalc):
-            top = max((getattr(s, calc.score) for s in catalog.tool_scale), default=Decimal(0))
-            fits = {Decimal(1): (ResultUnit.SCORE, ResultUnit.RATIO)}
-            if top <= 1:
-                fits[Decimal(100)] = (ResultUnit.PERCENT,)
-            expected = fits.get(calc.multiplier, ())
-            if unit not in expected:
-                problems.append(
-                    f"{where} → result → unit: {unit.value!r} does not fit the mean {calc.score} score "
-                    f"(0 to {top}) times {calc.multiplier}"
-                    + (f" (expected: {' or '.join(u.value for u in expected)})" if expected else "")
-                )
-            continue
-        if not isinstance(calc, ExpressionCalc):
-            continue
-        dps = {letter: catalog.data_points.get(dp_id) for letter, dp_id in calc.variables.items()}
-        if any(dp is None for dp in dps.values()):
-            continue  # reported by _check_references
-        letters = ", ".join(f"{letter} = {dp.id} ({dp.type.value})" for letter, dp in dps.items() if dp)
-        try:
-            q = quantity(calc.parsed, {letter: _data_point_units(dp) for letter, dp in dps.items() if dp})
-        except UnitError as exc:
-            problems.append(f"{where} → calculation → formula: {exc} ({letters})")
-            continue
-        expected = _result_units(q)
-        if unit not in expected:
-            fits = f"expected: {' or '.join(u.value for u in expected)}" if expected else "no result unit fits it"
+        calc = kpi.calculation
+        if kpi.result.unit is ResultUnit.COUNT and kpi.result.decimals:
             problems.append(
-                f"{where} → result → unit: {unit.value!r} contradicts the formula {calc.formula}, "
-                f"which gives {_what(q)} with {letters} ({fits})"
+                f"{kpi.source_file}: kpi {kpi.id} → result → decimals: a count is shown without decimals (decimals = 0)"
             )
+        problem = None
+        if isinstance(calc, ToolScoreCalc):
+            problem = _tool_score_problem(catalog, kpi, calc)
+        elif isinstance(calc, ExpressionCalc) and all(i in catalog.data_points for i in calc.variables.values()):
+            problem = _expression_problem(catalog, kpi, calc)  # unknown data points: _check_references
+        if problem:
+            problems.append(problem)
     for dp_id, dp in catalog.data_points.items():
         for pattern, needed in _STATED_UNITS:
             if (stated := pattern.search(dp.help.en)) and dp.type is not needed:
