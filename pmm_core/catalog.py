@@ -8,24 +8,39 @@ the field, e.g. ``es.toml: kpi ES-03 → variables → B: unknown data point 'x'
 
 from __future__ import annotations
 
+import re
 import tomllib
+from collections import Counter
 from decimal import Decimal
 from enum import StrEnum
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from pmm_core.formula import Formula, FormulaError, parse
 from pmm_core.i18n_text import Text
+from pmm_core.units import ITEM, MINUTE, PERCENT_POINT, Quantity, UnitError, Units, describe, quantity, units_of
 
 CATALOG_DIR = Path(__file__).parent / "catalog"
 ID_PATTERN = r"^[a-z][a-z0-9_]*$"
+M = TypeVar("M", bound=BaseModel)
 
 
 class CatalogError(ValueError):
-    """The catalog files are invalid; the message names the file and the field."""
+    """The catalog files are invalid; the message names the file and the field of each problem.
+
+    `problems` lists every problem found; the message is the single problem, or all of them
+    under a count.
+    """
+
+    def __init__(self, *problems: str) -> None:
+        self.problems = problems
+        if len(problems) == 1:
+            super().__init__(problems[0])
+        else:
+            super().__init__(f"{len(problems)} problems in the catalog:\n" + "\n".join(f"- {p}" for p in problems))
 
 
 class DataType(StrEnum):
@@ -43,6 +58,8 @@ class ResultUnit(StrEnum):
     MINUTES = "minutes"
     RATIO = "ratio"
     SCORE = "score"
+    COUNT = "count"  # a number of things, e.g. published service commitments
+    PER_100 = "per_100"  # so many per 100 of another group, e.g. female staff per 100 male staff
 
 
 class Disclosure(StrEnum):
@@ -133,7 +150,7 @@ class Disaggregation(_Model):
 
 
 class NoteKind(StrEnum):
-    SEED_DEFECT = "seed_defect"
+    CAVEAT = "caveat"  # matters to the figures: shown with the KPI, its result and the export
     CLARIFICATION = "clarification"
 
 
@@ -213,8 +230,9 @@ class Kpi(_Model):
         return ()
 
     @property
-    def seed_defects(self) -> tuple[Note, ...]:
-        return tuple(n for n in self.notes if n.kind is NoteKind.SEED_DEFECT)
+    def caveats(self) -> tuple[Note, ...]:
+        """The notes that matter to the figures (a method assumed, items missing, totals used)."""
+        return tuple(n for n in self.notes if n.kind is NoteKind.CAVEAT)
 
 
 class Outcome(_Model):
@@ -232,6 +250,14 @@ class Dimension(_Model):
 class BlankReason(_Model):
     code: str = Field(pattern=ID_PATTERN)
     text: Text
+
+
+class DisclosureLevel(_Model):
+    """Who may see a KPI result or its breakdowns at this level (report on the first cycle, §25)."""
+
+    code: Disclosure
+    name: Text
+    description: Text
 
 
 class Tool(_Model):
@@ -260,6 +286,7 @@ class Catalog(_Model):
     tools: tuple[Tool, ...]
     tool_scale: tuple[ToolScale, ...]
     tool_question: Text | None
+    disclosure_levels: tuple[DisclosureLevel, ...] = ()
 
     @cached_property
     def kpi_by_id(self) -> dict[str, Kpi]:
@@ -279,6 +306,10 @@ class Catalog(_Model):
 
     def kpi(self, kpi_id: str) -> Kpi:
         return self.kpi_by_id[kpi_id]
+
+    def disclosure_level(self, code: Disclosure | str) -> DisclosureLevel:
+        """The name and description of a disclosure level ("wco" → WCO: all NCPs and peer reviewers…)."""
+        return next(level for level in self.disclosure_levels if level.code == code)
 
     def tool_data_point_id(self, tool: Tool) -> str:
         return f"tool_{tool.id}"
@@ -352,9 +383,13 @@ def _load_cached(directory: Path) -> Catalog:
 
 
 def _load(directory: Path) -> Catalog:
+    """Every problem is collected: first those of each file and item on its own, then, once every
+    item is valid, the cross-references and the units (so that one broken item does not cascade
+    into spurious errors); then all are raised together in one CatalogError."""
     files = sorted(directory.glob("*.toml"))
     if not files:
         raise CatalogError(f"{directory}: no catalog files (*.toml)")
+    problems: list[str] = []
     dimensions: list[Dimension] = []
     outcomes: list[Outcome] = []
     kpis: list[Kpi] = []
@@ -363,46 +398,54 @@ def _load(directory: Path) -> Catalog:
     tools: list[Tool] = []
     tool_scale: list[ToolScale] = []
     tool_question: Text | None = None
+    disclosure_levels: list[DisclosureLevel] = []
 
     for path in files:
         name = path.name
         try:
             raw = tomllib.loads(path.read_text(encoding="utf-8"))
         except tomllib.TOMLDecodeError as exc:
-            raise CatalogError(f"{name}: not valid TOML: {exc}") from None
+            problems.append(f"{name}: not valid TOML: {exc}")
+            continue
         for key in raw:
             if key not in _SECTIONS:
-                raise CatalogError(f"{name}: unknown section {key!r} (known: {', '.join(_SECTIONS)})")
-        for item in raw.get("dimension", []):
-            dimensions.append(_build(Dimension, item, name, "dimension"))
-        for item in raw.get("outcome", []):
-            outcomes.append(_build(Outcome, item, name, "outcome"))
-        for item in raw.get("blank_reason", []):
-            blank_reasons.append(_build(BlankReason, item, name, "blank_reason"))
-        for item in raw.get("tool", []):
-            tools.append(_build(Tool, item, name, "tool"))
-        for item in raw.get("tool_scale", []):
-            tool_scale.append(_build(ToolScale, item, name, "tool_scale"))
+                problems.append(f"{name}: unknown section {key!r} (known: {', '.join(_SECTIONS)})")
+        dimensions += _build_each(problems, Dimension, raw.get("dimension", []), name, "dimension")
+        outcomes += _build_each(problems, Outcome, raw.get("outcome", []), name, "outcome")
+        blank_reasons += _build_each(problems, BlankReason, raw.get("blank_reason", []), name, "blank_reason")
+        tools += _build_each(problems, Tool, raw.get("tool", []), name, "tool")
+        tool_scale += _build_each(problems, ToolScale, raw.get("tool_scale", []), name, "tool_scale")
+        disclosure_levels += _build_each(
+            problems, DisclosureLevel, raw.get("disclosure_level", []), name, "disclosure_level"
+        )
         if "tool_question" in raw:
-            tool_question = _build(Text, raw["tool_question"], name, "tool_question")
+            tool_question = _build_one(problems, Text, raw["tool_question"], name, "tool_question")
         for dp_id, item in raw.get("data_point", {}).items():
             if dp_id in data_points:
-                raise CatalogError(
+                problems.append(
                     f"{name}: data_point {dp_id} is declared twice "
                     f"(also in {data_points[dp_id].source_file}); declare a shared data point once"
                 )
-            data_points[dp_id] = _build(
-                DataPoint, {**item, "id": dp_id, "source_file": name}, name, f"data_point {dp_id}"
+                continue
+            dp = _build_one(
+                problems, DataPoint, {**item, "id": dp_id, "source_file": name}, name, f"data_point {dp_id}"
             )
+            if dp is not None:
+                data_points[dp_id] = dp
         for item in raw.get("kpi", []):
-            kpis.append(_build(Kpi, {**item, "source_file": name}, name, f"kpi {item.get('id', '?')}"))
+            kpi = _build_one(problems, Kpi, {**item, "source_file": name}, name, f"kpi {item.get('id', '?')}")
+            if kpi is not None:
+                kpis.append(kpi)
+    if problems:
+        raise CatalogError(*problems)
 
     if tools and tool_question is None:
-        raise CatalogError("catalog: no tool_question (the question asked for each WCO tool)")
+        problems.append("catalog: no tool_question (the question asked for each WCO tool)")
     for tool in tools:
         dp_id = f"tool_{tool.id}"
         if dp_id in data_points:
-            raise CatalogError(f"data_point {dp_id} is reserved for the tool {tool.id}")
+            problems.append(f"data_point {dp_id} is reserved for the tool {tool.id}")
+            continue
         data_points[dp_id] = DataPoint(
             id=dp_id,
             type=DataType.SCALE,
@@ -412,7 +455,9 @@ def _load(directory: Path) -> Catalog:
             choices=tuple(Choice(code=s.code, label=s.label) for s in tool_scale),
             source_file="tools",
         )
-    kpis = [_attach_dimension(k, {o.id: o for o in outcomes}) for k in kpis]
+    attached = [_attach_dimension(k, {o.id: o for o in outcomes}) for k in kpis]
+    problems += [a for a in attached if isinstance(a, str)]
+    kpis = [a for a in attached if isinstance(a, Kpi)]
     catalog = Catalog(
         dimensions=tuple(dimensions),
         outcomes=tuple(outcomes),
@@ -422,8 +467,13 @@ def _load(directory: Path) -> Catalog:
         tools=tuple(tools),
         tool_scale=tuple(tool_scale),
         tool_question=tool_question,
+        disclosure_levels=tuple(disclosure_levels),
     )
-    _check_references(catalog)
+    problems += _check_references(catalog)
+    problems += _check_disclosure_levels(catalog)
+    problems += _check_units(catalog)
+    if problems:
+        raise CatalogError(*problems)
     return catalog
 
 
@@ -435,7 +485,17 @@ def _tool_question(tool: Tool, question: Text | None) -> Text:
     return Text(**parts)
 
 
-_SECTIONS = ("dimension", "outcome", "kpi", "data_point", "blank_reason", "tool", "tool_scale", "tool_question")
+_SECTIONS = (
+    "dimension",
+    "outcome",
+    "kpi",
+    "data_point",
+    "blank_reason",
+    "tool",
+    "tool_scale",
+    "tool_question",
+    "disclosure_level",
+)
 _DIMENSION_ORDER = ("TF", "RC", "ES", "OD", "WT")
 
 
@@ -447,43 +507,59 @@ def _build(model: type[BaseModel], data: Any, file: str, where: str) -> Any:
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        field = " → ".join(str(p) for p in first["loc"]) or "(top)"
-        raise CatalogError(f"{file}: {where} → {field}: {first['msg']}") from None
+        raise CatalogError(*(_validation_problem(error, file, where) for error in exc.errors())) from None
 
 
-def _attach_dimension(kpi: Kpi, outcomes: dict[str, Outcome]) -> Kpi:
+def _validation_problem(error: Any, file: str, where: str) -> str:
+    field = " → ".join(str(p) for p in error["loc"]) or "(top)"
+    return f"{file}: {where} → {field}: {error['msg']}"
+
+
+def _build_one(problems: list[str], model: type[M], data: Any, file: str, where: str) -> M | None:
+    """The validated item, or None with its problems added to `problems`."""
+    try:
+        built: M = _build(model, data, file, where)
+    except CatalogError as exc:
+        problems += exc.problems
+        return None
+    return built
+
+
+def _build_each(problems: list[str], model: type[M], items: list[Any], file: str, where: str) -> list[M]:
+    built = (_build_one(problems, model, item, file, where) for item in items)
+    return [item for item in built if item is not None]
+
+
+def _attach_dimension(kpi: Kpi, outcomes: dict[str, Outcome]) -> Kpi | str:
+    """The KPI with its dimension, or the problem with its outcome or id."""
     where = f"{kpi.source_file}: kpi {kpi.id}"
     if kpi.id.startswith("WT-"):
         if kpi.outcome:
-            raise CatalogError(f"{where} → outcome: the WCO tools KPIs have no expected outcome")
+            return f"{where} → outcome: the WCO tools KPIs have no expected outcome"
         return kpi.model_copy(update={"dimension": "WT"})
     if kpi.outcome not in outcomes:
-        raise CatalogError(f"{where} → outcome: unknown expected outcome {kpi.outcome!r}")
+        return f"{where} → outcome: unknown expected outcome {kpi.outcome!r}"
     dimension = outcomes[kpi.outcome].dimension
     if not kpi.id.startswith(dimension + "-"):
-        raise CatalogError(f"{where} → id: a KPI of dimension {dimension} must have an id {dimension}-NN")
+        return f"{where} → id: a KPI of dimension {dimension} must have an id {dimension}-NN"
     return kpi.model_copy(update={"dimension": dimension})
 
 
-def _unique(items: list[str], what: str) -> None:
-    seen: set[str] = set()
-    for item in items:
-        if item in seen:
-            raise CatalogError(f"catalog: {what} {item} is declared twice")
-        seen.add(item)
+def _unique(items: list[str], what: str) -> list[str]:
+    counts = Counter(items)
+    return [f"catalog: {what} {item} is declared twice" for item, n in counts.items() if n > 1]
 
 
-def _check_references(catalog: Catalog) -> None:
-    _unique([d.id for d in catalog.dimensions], "dimension")
-    _unique([o.id for o in catalog.outcomes], "outcome")
-    _unique([k.id for k in catalog.kpis], "kpi")
-    _unique([r.code for r in catalog.blank_reasons], "blank_reason")
-    _unique([t.id for t in catalog.tools], "tool")
+def _check_references(catalog: Catalog) -> list[str]:
+    problems = _unique([d.id for d in catalog.dimensions], "dimension")
+    problems += _unique([o.id for o in catalog.outcomes], "outcome")
+    problems += _unique([k.id for k in catalog.kpis], "kpi")
+    problems += _unique([r.code for r in catalog.blank_reasons], "blank_reason")
+    problems += _unique([t.id for t in catalog.tools], "tool")
     dims = {d.id for d in catalog.dimensions}
     for outcome in catalog.outcomes:
         if outcome.dimension not in dims:
-            raise CatalogError(f"catalog: outcome {outcome.id} → dimension: unknown {outcome.dimension!r}")
+            problems.append(f"catalog: outcome {outcome.id} → dimension: unknown {outcome.dimension!r}")
     used: set[str] = set()
     for kpi in catalog.kpis:
         where = f"{kpi.source_file}: kpi {kpi.id}"
@@ -492,22 +568,142 @@ def _check_references(catalog: Catalog) -> None:
             for letter, dp_id in calc.variables.items():
                 dp = catalog.data_points.get(dp_id)
                 if dp is None:
-                    raise CatalogError(f"{where} → calculation → variables → {letter}: unknown data point {dp_id!r}")
+                    problems.append(f"{where} → calculation → variables → {letter}: unknown data point {dp_id!r}")
+                    continue
                 if dp.type is DataType.SCALE:
                     missing = [c.code for c in dp.choices if c.code not in calc.scoring]
                     if missing:
-                        raise CatalogError(f"{where} → calculation → scoring: no score for {missing} of {dp_id}")
+                        problems.append(f"{where} → calculation → scoring: no score for {missing} of {dp_id}")
                 used.add(dp_id)
         if isinstance(calc, ToolScoreCalc) and not catalog.tools:
-            raise CatalogError(f"{where} → calculation: no WCO tools declared")
+            problems.append(f"{where} → calculation: no WCO tools declared")
         for dis in kpi.disaggregations:
             for dp_id in dis.data_points:
                 if dp_id not in catalog.data_points:
-                    raise CatalogError(f"{where} → disaggregations → {dis.id}: unknown data point {dp_id!r}")
+                    problems.append(f"{where} → disaggregations → {dis.id}: unknown data point {dp_id!r}")
                 used.add(dp_id)
-    unused = [i for i, dp in catalog.data_points.items() if i not in used and not i.startswith("tool_")]
-    if unused:
-        first = catalog.data_points[unused[0]]
-        raise CatalogError(f"{first.source_file}: data_point {unused[0]} is used by no KPI")
+    for dp_id, dp in catalog.data_points.items():
+        if dp_id not in used and not dp_id.startswith("tool_"):
+            problems.append(f"{dp.source_file}: data_point {dp_id} is used by no KPI")
     if catalog.blank_reasons and len(catalog.blank_reasons) != 5:
-        raise CatalogError(f"catalog: {len(catalog.blank_reasons)} blank reasons; PMM v.1 has five")
+        problems.append(f"catalog: {len(catalog.blank_reasons)} blank reasons; PMM v.1 has five")
+    return problems
+
+
+def _check_disclosure_levels(catalog: Catalog) -> list[str]:
+    """Each of the four disclosure levels is described exactly once."""
+    declared = Counter(level.code for level in catalog.disclosure_levels)
+    problems = [f"catalog: disclosure_level {code.value} is declared twice" for code, n in declared.items() if n > 1]
+    missing = [code.value for code in Disclosure if code not in declared]
+    if missing:
+        problems.append(f"catalog: no disclosure_level for {', '.join(missing)} (name and description of each level)")
+    return problems
+
+
+# The units each data type brings into a formula (see pmm_core.units).
+_TYPE_UNITS: dict[DataType, dict[str, int]] = {
+    DataType.COUNT: {ITEM: 1},
+    DataType.MINUTES: {MINUTE: 1},
+    DataType.PERCENT: {PERCENT_POINT: 1},
+    DataType.NUMBER: {},
+    DataType.YES_NO: {},
+    DataType.SCALE: {},
+}
+
+# What a data point's help text says its unit is, and the type that unit needs.
+_STATED_UNITS: tuple[tuple[re.Pattern[str], DataType], ...] = (
+    (re.compile(r"\bUnit(?: of measurement)?: minutes\b"), DataType.MINUTES),
+    (re.compile(r"\bUnit(?: of measurement)?: number of\b"), DataType.COUNT),
+    (re.compile(r"\bAmount in [A-Z]{3}\b"), DataType.AMOUNT),
+)
+
+
+def _data_point_units(dp: DataPoint) -> Units:
+    if dp.type is DataType.AMOUNT:
+        return units_of({dp.currency or "?": 1})
+    return units_of(_TYPE_UNITS[dp.type])
+
+
+def _result_units(q: Quantity) -> tuple[ResultUnit, ...]:
+    """The result units that fit what a formula measures."""
+    exponents = q.exponents
+    if not exponents:
+        return (ResultUnit.PERCENT, ResultUnit.PER_100) if q.per_hundred else (ResultUnit.RATIO, ResultUnit.SCORE)
+    if q.per_hundred:
+        return ()
+    if exponents == {ITEM: 1}:
+        return (ResultUnit.COUNT,)
+    if exponents in ({MINUTE: 1}, {MINUTE: 1, ITEM: -1}):
+        return (ResultUnit.MINUTES,)
+    if exponents == {PERCENT_POINT: 1}:
+        return (ResultUnit.PERCENT,)
+    return ()
+
+
+def _what(q: Quantity) -> str:
+    if not q.units:
+        return "a ratio times 100" if q.per_hundred else "a ratio (no unit)"
+    return describe(q.units) + (" times 100" if q.per_hundred else "")
+
+
+def _expected(units: tuple[ResultUnit, ...]) -> str:
+    return f"expected: {' or '.join(u.value for u in units)}" if units else "no result unit fits it"
+
+
+def _tool_score_problem(catalog: Catalog, kpi: Kpi, calc: ToolScoreCalc) -> str | None:
+    """A mean of 0/1 scores times 100 is a percentage; any mean score times 1 is a score."""
+    top = max((getattr(s, calc.score) for s in catalog.tool_scale), default=Decimal(0))
+    expected: tuple[ResultUnit, ...] = ()
+    if calc.multiplier == 1:
+        expected = (ResultUnit.SCORE, ResultUnit.RATIO)
+    elif calc.multiplier == 100 and top <= 1:
+        expected = (ResultUnit.PERCENT,)
+    if kpi.result.unit in expected:
+        return None
+    return (
+        f"{kpi.source_file}: kpi {kpi.id} → result → unit: {kpi.result.unit.value!r} does not fit the mean "
+        f"{calc.score} score (0 to {top}) times {calc.multiplier} ({_expected(expected)})"
+    )
+
+
+def _expression_problem(catalog: Catalog, kpi: Kpi, calc: ExpressionCalc) -> str | None:
+    where = f"{kpi.source_file}: kpi {kpi.id}"
+    dps = {letter: catalog.data_points[dp_id] for letter, dp_id in calc.variables.items()}
+    letters = ", ".join(f"{letter} = {dp.id} ({dp.type.value})" for letter, dp in dps.items())
+    try:
+        q = quantity(calc.parsed, {letter: _data_point_units(dp) for letter, dp in dps.items()})
+    except UnitError as exc:
+        return f"{where} → calculation → formula: {exc} ({letters})"
+    expected = _result_units(q)
+    if kpi.result.unit in expected:
+        return None
+    return (
+        f"{where} → result → unit: {kpi.result.unit.value!r} contradicts the formula {calc.formula}, "
+        f"which gives {_what(q)} with {letters} ({_expected(expected)})"
+    )
+
+
+def _check_units(catalog: Catalog) -> list[str]:
+    """Each KPI's result unit fits its formula; each data point's type fits the unit its help states."""
+    problems: list[str] = []
+    for kpi in catalog.kpis:
+        calc = kpi.calculation
+        if kpi.result.unit is ResultUnit.COUNT and kpi.result.decimals:
+            problems.append(
+                f"{kpi.source_file}: kpi {kpi.id} → result → decimals: a count is shown without decimals (decimals = 0)"
+            )
+        problem = None
+        if isinstance(calc, ToolScoreCalc):
+            problem = _tool_score_problem(catalog, kpi, calc)
+        elif isinstance(calc, ExpressionCalc) and all(i in catalog.data_points for i in calc.variables.values()):
+            problem = _expression_problem(catalog, kpi, calc)  # unknown data points: _check_references
+        if problem:
+            problems.append(problem)
+    for dp_id, dp in catalog.data_points.items():
+        for pattern, needed in _STATED_UNITS:
+            if (stated := pattern.search(dp.help.en)) and dp.type is not needed:
+                problems.append(
+                    f"{dp.source_file}: data_point {dp_id} → type: {dp.type.value!r} contradicts its help text, "
+                    f"which gives the unit as {stated.group(0)!r} (expected: {needed.value})"
+                )
+    return problems

@@ -80,6 +80,8 @@ class Lang:
         shown = self.number(result.display_value, result.decimals)
         if result.unit is ResultUnit.MINUTES:
             return self._("{n} min").format(n=shown)
+        if result.unit is ResultUnit.PER_100:
+            return self._("{n} per 100").format(n=shown)
         return shown
 
     def example(self, dp: DataPoint) -> str:

@@ -272,7 +272,7 @@ async def test_tools_scale_questions_use_buttons(chat):
     assert kinds(sent).count("Choice") == 4
     for i in range(len(chat.catalog.tools)):
         sent = await chat.tap(NCP, btn.Choice, kpi="WT-01", dp=i, choice=3)
-    assert "100%" in texts(sent)  # aware of every tool
+    assert "1.00" in texts(sent)  # aware of every tool: mean awareness score 1 (seed 001 scores 1/0 per tool)
 
 
 async def test_a_telegram_failure_on_the_reply_loses_no_answer(chat):

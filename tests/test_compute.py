@@ -98,7 +98,7 @@ TOOL_GROUPS = (("not_aware", 10), ("aware_no_plan", 11), ("aware_plan", 10), ("a
 
 def tool_answers(catalog, groups) -> dict[str, str]:
     codes = [code for code, n in groups for _ in range(n)]
-    assert len(catalog.tools) == len(codes) == 41  # the 41 tools the seeds name (WT-01 seed_defect note)
+    assert len(catalog.tools) == len(codes) == 41  # the 41 tools the seeds name (WT-01 caveat)
     assert set(codes) <= {s.code for s in catalog.tool_scale}
     return {catalog.tool_data_point_id(t): code for t, code in zip(catalog.tools, codes, strict=True)}
 
@@ -106,11 +106,12 @@ def tool_answers(catalog, groups) -> dict[str, str]:
 @pytest.mark.parametrize(
     ("kpi_id", "groups", "value", "display"),
     [
-        # awareness: aware = 11 + 10 + 10 = 31 of 41 → 31 / 41 * 100 = 75.609…
-        ("WT-01", TOOL_GROUPS, Fraction(3100, 41), "75.61"),
+        # awareness, seed 001: "Awareness equals to 1 - Non awareness equals to 0", averaged:
+        # aware = 11 + 10 + 10 = 31 of 41 → 31 / 41 = 0.7560…
+        ("WT-01", TOOL_GROUPS, Fraction(31, 41), "0.76"),
         # use: (10 × 0 + 11 × 0 + 10 × 1 + 10 × 2) / 41 = 30 / 41 = 0.7317…
         ("WT-02", TOOL_GROUPS, Fraction(30, 41), "0.73"),
-        ("WT-01", (("aware_using", 41),), "100", "100.00"),  # 41 / 41 * 100
+        ("WT-01", (("aware_using", 41),), "1", "1.00"),  # 41 / 41
         ("WT-02", (("aware_using", 41),), "2", "2.00"),  # 41 × 2 / 41
         ("WT-01", (("not_aware", 41),), "0", "0.00"),
         ("WT-02", (("aware_no_plan", 41),), "0", "0.00"),  # aware, but no plan to use: use score 0

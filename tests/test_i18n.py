@@ -20,7 +20,7 @@ KEYWORDS = {"_": None, "N_": None, "ngettext": (1, 2)}
 
 # Catalog texts allowed to read the same in French or Spanish as in English: proper names
 # and acronyms only, listed one by one. None is needed today: every text is translated.
-SAME_AS_ENGLISH: frozenset[str] = frozenset()
+SAME_AS_ENGLISH: frozenset[str] = frozenset({"Public", "Union"})  # disclosure levels, also French words
 
 
 def po(language: str):
