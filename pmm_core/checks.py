@@ -22,9 +22,9 @@ KPI's check kind and result bounds, and the tables of parts that cannot exceed t
    questionnaires (answers are facts, not typed magnitudes).
 
 Every problem is filed under one figure, the key of its flag: a KPI result (``data_point``
-"") or a data point, with the one KPI that data point is filed under (``catalog.checks.owners``). All the
-problems of one figure make one :class:`Finding`, whatever their kinds. A KPI left blank has
-no result to check (and its share's part/total pair is not checked); its figures still are.
+"") or a data point, with the one KPI that data point is filed under (``catalog.checks.owners``).
+All the problems of one figure make one :class:`Finding`, whatever their kinds. A KPI left
+blank has no result to check (nor its share's part/total pair); its figures still are checked.
 
 Problems are structured (ids and exact values), stored as JSON in a flag's ``detail``
 (:meth:`Finding.detail`, :meth:`Finding.from_flag`) and put into words, in the reader's
