@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from decimal import Decimal
 
 from babel.lists import format_list
+from pydantic import ValidationError
 
 from pmm_core import robust
 from pmm_core.answers import N_
@@ -224,8 +225,16 @@ def issues_table(catalog: Catalog, flags: Sequence[Flag], L: Lang) -> tuple[list
                 figure_label(catalog, flag.data_point, L),
                 ", ".join(kind_label(k, L) for k in flag.kinds),
                 state_label(flag.state, L),
-                render_finding_for_secretariat(Finding.from_flag(flag), catalog, L),
+                _detail(flag, catalog, L),
                 flag.note,
             ]
         )
     return header, rows
+
+
+def _detail(flag: Flag, catalog: Catalog, L: Lang) -> str:
+    try:
+        finding = Finding.from_flag(flag)
+    except ValidationError:
+        return flag.detail  # a flag stored before the checks' structured format
+    return render_finding_for_secretariat(finding, catalog, L)

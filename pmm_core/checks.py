@@ -266,9 +266,10 @@ def entry_warnings(
     jump_factor: float | Decimal = 3,
 ) -> list[Problem]:
     """The soft warnings for the KPI's result screen, from the Member's stored values (every
-    data point, not only this KPI's) and its previous cycle's: the KPI's figures out of
-    bounds, every part/total rule involving one of its figures, its result out of bounds,
-    and a jump of its result. Never an outlier (that needs the other Members)."""
+    data point, not only this KPI's) and its previous cycle's (None if it left this KPI
+    blank): every part/total rule involving one of the KPI's figures, its figures out of
+    bounds, its result out of bounds, and a jump of its result. Never an outlier (that needs
+    the other Members). Group them into findings with :func:`findings_of`."""
     asked = _asked(catalog, kpi)
     involved = set(asked)
     rules = [r for r in catalog.checks.parts if r.total in involved or involved.intersection(r.parts)]

@@ -37,7 +37,7 @@ PLANTED = {
     "JP": "RC-05 = 150 % (report on the first PMM cycle §88)",
     "US": "new rule: 5,000 AEO importers out of 500 valid AEOs",
     "GH": "legit: TF-01 from 1 to 4 yes of 9 since the last cycle",
-    "SE": "legit: OD-09 reports by grade add up to more than the reports (one report, several persons)",
+    "SE": "legit: OD-09 reports and investigations by grade add up to more than their totals (one report, several persons)",
     "ZA": "legit: OD-07 left blank (so 36 OD-07 results, an even count)",
 }
 
@@ -260,6 +260,9 @@ def _plant(values: dict[str, dict[str, str]], previous: dict[str, dict[str, str]
         "od_integrity_reports_officer": "70",
     }
     se |= {"od_integrity_reports_internal": "60", "od_integrity_reports_external": "40"}
+    se |= {"od_integrity_investigations_senior": "6", "od_integrity_investigations_middle": "24"}
+    se |= {"od_integrity_investigations_officer": "42", "od_integrity_investigations_internal": "35"}
+    se["od_integrity_investigations_external"] = "25"
     # OD-07: 3 yes/no items; 36 Members (ZA left it blank) at 0, 1/3, 2/3 or 1, mostly 2/3
     answers = ["yes", "yes", "no"] * 20 + ["yes", "yes", "yes"] * 9 + ["yes", "no", "no"] * 5 + ["no", "no", "no"] * 2
     od07 = ("od_perf_report_published", "od_perf_report_regular", "od_perf_report_strategic_plan")

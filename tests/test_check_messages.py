@@ -241,3 +241,9 @@ def test_issues_table(catalog, langs):
     assert [r[5] for r in rows] == ["PCN interrogé", "à examiner", "expliqué"]
     assert rows[2][6] == f"Le résultat, 130{NBSP}%, dépasse 100{NBSP}%, son maximum."
     assert rows[2][7] == "Confirmed by the NCP"
+
+
+def test_issues_table_keeps_an_older_flags_text(catalog, langs):
+    old = Flag(7, 2, "KE", "RC-03", "", ("range",), "result 130.00 > 100", FlagState.ASKED)
+    [row] = issues_table(catalog, [old], langs["en"])[1]
+    assert row[4:7] == ["outside the valid range", "asked the NCP", "result 130.00 > 100"]
