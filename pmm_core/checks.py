@@ -145,7 +145,7 @@ class Finding:
     @property
     def detail(self) -> str:
         """The problems as canonical JSON, for the flag's ``detail``."""
-        return _DETAIL.dump_json(_Detail(problems=self.problems, resolved=self.resolved), exclude_none=True).decode()
+        return _DETAIL.dump_json(_Detail(problems=self.problems, resolved=self.resolved)).decode()
 
     @property
     def figures(self) -> dict[str, Decimal]:

@@ -83,8 +83,8 @@ def test_parts_listed_the_languages_way(catalog, langs):
     ("code", "expected"),
     [
         ("en", ["The result, 130%, is above 100%, its maximum.", "The result rose from 13% in the previous cycle to 130%: more than 3 times as much."]),
-        ("fr", [f"Le résultat, 130{NBSP}%, dépasse 100{NBSP}%, son maximum.", f"Le résultat est passé de 13{NBSP}% au cycle précédent à 130{NBSP}%{NNBSP}: plus de 3 fois plus."]),
-        ("es", [f"El resultado, 130{NBSP}%, supera 100{NBSP}%, su máximo.", f"El resultado pasó de 13{NBSP}% en el ciclo anterior a 130{NBSP}%: más de 3 veces más."]),
+        ("fr", [f"Le résultat, 130{NBSP}%, dépasse 100{NBSP}%, son maximum.", f"Le résultat est passé de 13{NBSP}% au cycle précédent à 130{NBSP}%{NNBSP}: multiplié par plus de 3."]),
+        ("es", [f"El resultado, 130{NBSP}%, supera 100{NBSP}%, su máximo.", f"El resultado pasó de 13{NBSP}% en el ciclo anterior a 130{NBSP}%: multiplicado por más de 3."]),
     ],
 )  # fmt: skip
 def test_result_warnings_in_three_languages(catalog, langs, code, expected):

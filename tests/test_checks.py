@@ -20,6 +20,7 @@ from pmm_core.checks import (
     find_issues,
     findings_of,
 )
+from pmm_core.records import Flag, FlagState
 from tests import cycle_fixture
 from tests.check_data import cycle
 
@@ -214,6 +215,16 @@ CASES = [
 @pytest.mark.parametrize(("answers", "expected"), CASES)
 def test_find_issues(catalog, answers, expected):
     assert find_issues(catalog, cycle(catalog, answers)) == expected
+
+
+@pytest.mark.parametrize(("answers", "expected"), CASES)
+def test_a_finding_survives_the_store(catalog, answers, expected):
+    """What a flag keeps (kinds, detail) gives back the same finding, exact values included."""
+    for finding in expected:
+        flag = Flag(
+            1, 2, finding.member, finding.kpi, finding.data_point, finding.kinds, finding.detail, FlagState.OPEN
+        )
+        assert Finding.from_flag(flag) == finding
 
 
 def test_two_groups_of_one_total_make_one_finding(catalog):
