@@ -631,7 +631,11 @@ def _check_rules(catalog: Catalog, files: list[tuple[str, dict[str, Any]]]) -> C
             raise CatalogError(f"{name}: parts must be a table (total = [[part, …], …])")
         for total, groups in table.items():
             rules += _parts_rules(catalog, name, total, groups, rules)
-    owners = {dp_id: owner for dp_id in catalog.data_points if (owner := owner_kpi(catalog, dp_id)) is not None}
+    owners: dict[str, str] = {}
+    for pass_of in (catalog.main_data_points, catalog.breakdown_data_points):  # as owner_kpi, in one pass
+        for kpi in catalog.kpis:
+            for dp in pass_of(kpi):
+                owners.setdefault(dp.id, kpi.id)
     return CheckRules(kpis=kpis, parts=tuple(rules), owners=owners)
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from pmm_core.catalog import CATALOG_DIR, CatalogError, CheckKind, ExpressionCalc, load_catalog
+from pmm_core.catalog import CATALOG_DIR, CatalogError, CheckKind, ExpressionCalc, load_catalog, owner_kpi
 
 # Read from seed 001's calculation methods, KPI by KPI.
 VARIATIONS = {"TF-02", "ES-03", "ES-04", "ES-08", "ES-10", "ES-12", "ES-14", "ES-16", "ES-18", "ES-19", "OD-06"}
@@ -240,3 +240,11 @@ def test_a_broken_rule_names_file_and_field(tmp_path, old, new, fragments):
     directory = copy_catalog(tmp_path)
     edit_checks(directory, old, new)
     fails_with(directory, *fragments)
+
+
+def test_every_data_point_is_filed_under_one_kpi(catalog):
+    """The first KPI asking it as a main figure, else in a breakdown (two ways of computing it)."""
+    assert set(catalog.checks.owners) == set(catalog.data_points)
+    assert all(catalog.checks.owners[dp] == owner_kpi(catalog, dp) for dp in catalog.data_points)
+    assert catalog.checks.owners["es_physical_inspections_sea"] == "ES-05"  # breakdown only
+    assert catalog.checks.owners["rc_import_declarations"] == "RC-01"  # main in RC-01, breakdown in TF-10
