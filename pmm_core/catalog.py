@@ -277,6 +277,79 @@ class ToolScale(_Model):
     use: Decimal
 
 
+class CheckKind(StrEnum):
+    """How a KPI's result is checked (``catalog/checks.toml`` explains each kind)."""
+
+    SHARE = "share"
+    RATIO = "ratio"
+    VARIATION = "variation"
+    AVERAGE_TIME = "average_time"
+    QUESTIONNAIRE = "questionnaire"
+    COUNT = "count"
+
+    @property
+    def compared_across_members(self) -> bool:
+        """Robust outliers need a continuous scale; a questionnaire has a handful of possible results."""
+        return self is not CheckKind.QUESTIONNAIRE
+
+    @property
+    def compared_across_cycles(self) -> bool:
+        """A variation is a change already; a questionnaire's answers are facts, not typed magnitudes."""
+        return self not in (CheckKind.VARIATION, CheckKind.QUESTIONNAIRE)
+
+
+class KpiCheck(_Model):
+    """One line of the ``[check]`` table: the KPI's kind and the bounds of its result."""
+
+    kind: CheckKind
+    min: Decimal | None = None  # inclusive
+    max: Decimal | None = None  # inclusive
+    above: Decimal | None = None  # exclusive lower bound
+    part: str | None = Field(default=None, pattern=ID_PATTERN)  # a share's numerator, a subset of…
+    total: str | None = Field(default=None, pattern=ID_PATTERN)  # …its denominator
+
+    @model_validator(mode="after")
+    def _consistent(self) -> KpiCheck:
+        if (self.part is None) != (self.total is None):
+            raise ValueError("part and total go together")
+        if self.part is not None and self.kind is not CheckKind.SHARE:
+            raise ValueError("only a share has a part and a total")
+        if self.part is not None and (self.min, self.max, self.above) != (None, None, None):
+            raise ValueError("a share with a part and a total is bounded by them: no min, max or above")
+        if self.min is not None and self.above is not None:
+            raise ValueError("give min or above, not both")
+        low = self.min if self.min is not None else self.above
+        if (
+            low is not None
+            and self.max is not None
+            and (low > self.max or (self.above is not None and low == self.max))
+        ):
+            raise ValueError("the lower bound is not below max")
+        return self
+
+
+class PartsRule(_Model):
+    """Parts that can never add up to more than their total (all of the same type and year)."""
+
+    total: str
+    parts: tuple[str, ...]
+    kpi: str  # the KPI its findings are filed under
+    on_result: bool = False  # a share's own numerator and denominator: filed under the KPI's result
+
+    @property
+    def data_point(self) -> str:
+        """The figure a finding is about: the total, or "" (the KPI's result) for a share."""
+        return "" if self.on_result else self.total
+
+
+class CheckRules(_Model):
+    """The data-check rules of ``checks.toml``, validated against the rest of the catalog."""
+
+    kpis: dict[str, KpiCheck] = Field(default_factory=dict)
+    parts: tuple[PartsRule, ...] = ()
+    owners: dict[str, str] = Field(default_factory=dict)  # data point → the KPI its findings go to (owner_kpi)
+
+
 class Catalog(_Model):
     dimensions: tuple[Dimension, ...]
     outcomes: tuple[Outcome, ...]
@@ -287,6 +360,7 @@ class Catalog(_Model):
     tool_scale: tuple[ToolScale, ...]
     tool_question: Text | None
     disclosure_levels: tuple[DisclosureLevel, ...] = ()
+    checks: CheckRules = CheckRules()
 
     @cached_property
     def kpi_by_id(self) -> dict[str, Kpi]:
@@ -399,6 +473,7 @@ def _load(directory: Path) -> Catalog:
     tool_scale: list[ToolScale] = []
     tool_question: Text | None = None
     disclosure_levels: list[DisclosureLevel] = []
+    check_files: list[tuple[str, dict[str, Any]]] = []
 
     for path in files:
         name = path.name
@@ -436,6 +511,8 @@ def _load(directory: Path) -> Catalog:
             kpi = _build_one(problems, Kpi, {**item, "source_file": name}, name, f"kpi {item.get('id', '?')}")
             if kpi is not None:
                 kpis.append(kpi)
+        if "check" in raw or "parts" in raw:
+            check_files.append((name, raw))
     if problems:
         raise CatalogError(*problems)
 
@@ -474,7 +551,11 @@ def _load(directory: Path) -> Catalog:
     problems += _check_units(catalog)
     if problems:
         raise CatalogError(*problems)
-    return catalog
+    try:
+        checks = _check_rules(catalog, check_files)
+    except CatalogError as exc:
+        raise CatalogError(*problems, *exc.problems) from None
+    return catalog.model_copy(update={"checks": checks})
 
 
 def _tool_question(tool: Tool, question: Text | None) -> Text:
@@ -495,6 +576,8 @@ _SECTIONS = (
     "tool_scale",
     "tool_question",
     "disclosure_level",
+    "check",
+    "parts",
 )
 _DIMENSION_ORDER = ("TF", "RC", "ES", "OD", "WT")
 
@@ -707,3 +790,142 @@ def _check_units(catalog: Catalog) -> list[str]:
                     f"which gives the unit as {stated.group(0)!r} (expected: {needed.value})"
                 )
     return problems
+
+
+# ---- data-check rules (checks.toml) ----------------------------------------------------
+
+
+def _check_rules(catalog: Catalog, files: list[tuple[str, dict[str, Any]]]) -> CheckRules:
+    """The ``[check]`` and ``[parts]`` tables, checked against the KPIs and data points."""
+    kpis: dict[str, KpiCheck] = {}
+    declared_in: dict[str, str] = {}
+    for name, raw in files:
+        table = raw.get("check", {})
+        if not isinstance(table, dict):
+            raise CatalogError(f"{name}: check must be a table (KPI id = {{ kind = … }})")
+        for kpi_id, item in table.items():
+            if kpi_id in kpis:
+                raise CatalogError(f"{name}: check {kpi_id} is declared twice (also in {declared_in[kpi_id]})")
+            kpi = catalog.kpi_by_id.get(kpi_id)
+            if kpi is None:
+                raise CatalogError(f"{name}: check {kpi_id}: unknown KPI")
+            check = _build(KpiCheck, item, name, f"check {kpi_id}")
+            _check_kind(catalog, kpi, check, f"{name}: check {kpi_id}")
+            kpis[kpi_id], declared_in[kpi_id] = check, name
+    for kpi in catalog.kpis:
+        if kpi.id not in kpis:
+            raise CatalogError(
+                f"{kpi.source_file}: kpi {kpi.id} has no check kind: declare it in the [check] table of checks.toml"
+            )
+    rules = [
+        PartsRule(total=c.total, parts=(c.part,), kpi=kpi_id, on_result=True)
+        for kpi_id, c in kpis.items()
+        if c.part is not None and c.total is not None
+    ]
+    for name, raw in files:
+        table = raw.get("parts", {})
+        if not isinstance(table, dict):
+            raise CatalogError(f"{name}: parts must be a table (total = [[part, …], …])")
+        for total, groups in table.items():
+            rules += _parts_rules(catalog, name, total, groups, rules)
+    owners: dict[str, str] = {}
+    for pass_of in (catalog.main_data_points, catalog.breakdown_data_points):  # as owner_kpi, in one pass
+        for kpi in catalog.kpis:
+            for dp in pass_of(kpi):
+                owners.setdefault(dp.id, kpi.id)
+    return CheckRules(kpis=kpis, parts=tuple(rules), owners=owners)
+
+
+def _check_kind(catalog: Catalog, kpi: Kpi, check: KpiCheck, where: str) -> None:
+    """The declared kind must fit the KPI's calculation, so that a wrong kind cannot hide a check."""
+    calc, unit = kpi.calculation, kpi.result.unit
+    points = catalog.main_data_points(kpi)
+    kind = check.kind
+    if kind is CheckKind.QUESTIONNAIRE:
+        if not isinstance(calc, ToolScoreCalc) and any(dp.is_numeric for dp in points):
+            raise CatalogError(f"{where} → kind: a questionnaire has only yes/no or scale answers")
+        return
+    if not isinstance(calc, ExpressionCalc) or not all(dp.is_numeric for dp in points):
+        raise CatalogError(f"{where} → kind: {kind.value} needs figures, but the KPI has yes/no or scale answers")
+    expected = {
+        CheckKind.AVERAGE_TIME: (ResultUnit.MINUTES,),
+        CheckKind.RATIO: (ResultUnit.PERCENT, ResultUnit.PER_100),
+        CheckKind.COUNT: (ResultUnit.COUNT, ResultUnit.PERCENT),
+    }.get(kind, (ResultUnit.PERCENT,))
+    if unit not in expected:
+        raise CatalogError(f"{where} → kind: a {kind.value} KPI has a {expected[0].value} result, not {unit.value}")
+    letters = {dp_id: letter for letter, dp_id in calc.variables.items()}
+    if kind is CheckKind.SHARE and check.part is not None and check.total is not None:
+        for field, dp_id in (("part", check.part), ("total", check.total)):
+            if dp_id not in catalog.data_points:
+                raise CatalogError(f"{where} → {field}: unknown data point {dp_id!r}")
+        if set(letters) != {check.part, check.total}:
+            raise CatalogError(f"{where} → part, total: not the two data points of the KPI's formula")
+        _same_type_and_year(catalog, check.total, check.part, f"{where} → part")
+        if _evaluate(calc, {letters[check.part]: 1, letters[check.total]: 4}) != 25:
+            raise CatalogError(f"{where} → part, total: the formula is not part / total × 100")
+    if kind is CheckKind.VARIATION:
+        by_year = {dp.year: dp for dp in points}
+        if len(points) != 2 or set(by_year) != {Year.REFERENCE, Year.PREVIOUS}:
+            raise CatalogError(f"{where} → kind: a variation compares one figure of the year with the year before")
+        new, old = by_year[Year.REFERENCE], by_year[Year.PREVIOUS]
+        _same_type_and_year(catalog, new.id, old.id, f"{where} → kind", year=False)
+        if _evaluate(calc, {letters[new.id]: 3, letters[old.id]: 2}) != 50:
+            raise CatalogError(f"{where} → kind: the formula is not ((A - B) / B) × 100")
+    if kind is CheckKind.COUNT and (len(points) != 1 or points[0].type is not DataType.COUNT):
+        raise CatalogError(f"{where} → kind: a count KPI is one counted figure")
+
+
+def _evaluate(calc: ExpressionCalc, values: dict[str, int]) -> Decimal | None:
+    try:
+        return calc.parsed.evaluate({letter: Decimal(v) for letter, v in values.items()})
+    except ArithmeticError:
+        return None
+
+
+def _same_type_and_year(catalog: Catalog, total: str, part: str, where: str, *, year: bool = True) -> None:
+    a, b = catalog.data_points[total], catalog.data_points[part]
+    if a.type is not b.type or (year and a.year is not b.year):
+        raise CatalogError(
+            f"{where} → {part}: {part} ({b.type.value}, year {b.year.value}) and {total} "
+            f"({a.type.value}, year {a.year.value}) are not the same kind of figure"
+        )
+
+
+def _parts_rules(catalog: Catalog, name: str, total: str, groups: Any, known: list[PartsRule]) -> list[PartsRule]:
+    where = f"{name}: parts → {total}"
+    if total not in catalog.data_points:
+        raise CatalogError(f"{where}: unknown data point {total!r}")
+    if not isinstance(groups, list) or not groups:
+        raise CatalogError(f"{where}: give a list of groups of parts, e.g. [[part_a, part_b]]")
+    out: list[PartsRule] = []
+    for i, group in enumerate(groups, start=1):
+        here = f"{where} → group {i}"
+        if not isinstance(group, list) or not group or not all(isinstance(p, str) for p in group):
+            raise CatalogError(f"{here}: a group is a non-empty list of data point ids")
+        if len(set(group)) != len(group) or total in group:
+            raise CatalogError(f"{here}: a part is repeated or is the total itself")
+        for part in group:
+            if part not in catalog.data_points:
+                raise CatalogError(f"{here}: unknown data point {part!r}")
+            _same_type_and_year(catalog, total, part, here)
+        parts = tuple(group)
+        twin = next((r for r in (*known, *out) if r.total == total and set(r.parts) == set(parts)), None)
+        if twin is not None:
+            raise CatalogError(f"{here}: already declared" + (f" (the share {twin.kpi})" if twin.on_result else ""))
+        owner = owner_kpi(catalog, total)
+        if owner is None:
+            raise CatalogError(f"{where}: no KPI asks {total}")
+        out.append(PartsRule(total=total, parts=parts, kpi=owner))
+    return out
+
+
+def owner_kpi(catalog: Catalog, data_point_id: str) -> str | None:
+    """The KPI that findings about a data point are filed under, so that one figure raises one
+    flag: the first KPI (in catalog order) asking it as a main figure, else in a breakdown."""
+    main = catalog.kpis_using(data_point_id)
+    if main:
+        return main[0].id
+    return next(
+        (k.id for k in catalog.kpis if any(dp.id == data_point_id for dp in catalog.breakdown_data_points(k))), None
+    )
