@@ -360,16 +360,20 @@ class BroadcastCancel(Button):
     pass
 
 
-@button("fa", bound=True)
+@button("fa")
 @dataclass(frozen=True)
 class FlagAsk(Button):
+    """Bound to the flag's revision rather than a screen: a flag changed since is refused."""
+
     flag: int
+    rev: str
 
 
-@button("fe", bound=True)
+@button("fe")
 @dataclass(frozen=True)
 class FlagExplained(Button):
     flag: int
+    rev: str
 
 
 @button("fl")

@@ -14,6 +14,7 @@ from decimal import Decimal
 from telegram import Update
 
 from conversations import buttons as btn
+from conversations import flags
 from conversations.buttons import Pressed
 from conversations.context import Context
 from conversations.render import kpi_card, kpi_title, progress_text, question_text, result_text, status_label
@@ -31,10 +32,12 @@ from conversations.state import (
 )
 from pmm_core.answers import AnswerError, Valid, validate
 from pmm_core.catalog import DataPoint, DataType, Kpi
+from pmm_core.check_messages import render_warning
+from pmm_core.checks import Problem, entry_warnings, findings_of
 from pmm_core.progress import Snapshot, Status
 from pmm_core.records import Answer, KpiState, KpiStatus
 from pmm_core.results import Computed, compute
-from pmm_core.store import KpiChange, Outcome
+from pmm_core.store import KpiChange, NewFlag, Outcome
 
 # ---- guards ----------------------------------------------------------------------------
 
@@ -195,20 +198,40 @@ async def _show_number_choice(s: Session, kpi: Kpi, dp: DataPoint, step: Resolvi
     await send(s, prefix + esc(dp.label.get(L.code)) + "\n" + text, rows)
 
 
+def warnings(s: Session, kpi: Kpi, snap: Snapshot) -> list[Problem]:
+    """The soft warnings on the KPI's figures: parts over totals, shares over 100 %, values
+    out of bounds, a jump against the Member's previous cycle."""
+    assert s.cycle is not None and s.user.member is not None
+    before = s.store.previous_cycle(s.cycle)
+    previous = None
+    if before is not None:
+        old = s.store.member_data(before.id, s.user.member)
+        state = old.states.get(kpi.id)
+        if state is None or state.status is not KpiState.BLANK:
+            previous = {dp: a.value for dp, a in old.answers.items()}
+    return entry_warnings(s.catalog, kpi, snap.values, previous)
+
+
 async def _show_result(s: Session, kpi: Kpi, snap: Snapshot, prefix: str) -> None:
     L = s.lang
     result = compute(s.catalog, kpi, snap.values)
     text = result_text(L, s.catalog, kpi, snap)
     rows: list[Row] = []
+    found = warnings(s, kpi, snap) if isinstance(result, Computed) else []
+    if found:
+        text += "\n\n" + "\n".join("⚠️ " + esc(render_warning(w, s.catalog, L)) for w in found)
     if snap.status(kpi) is Status.DONE:
         text += "\n\n" + L._("Status: {status}").format(status=status_label(L, Status.DONE))
         rows.append([(L._("Change a figure"), btn.ChangeList(kpi.id)), (L._("Next KPI ▸"), btn.NextKpi(kpi.id))])
+    elif found:
+        text += "\n" + L._("If these figures are right, keep them (you can say why); otherwise change the figure.")
+        rows.append(
+            [(L._("Keep these figures"), btn.KeepFigures(kpi.id)), (L._("Change a figure"), btn.ChangeList(kpi.id))]
+        )
     elif isinstance(result, Computed):
         rows.append([(L._("Confirm"), btn.Confirm(kpi.id)), (L._("Change a figure"), btn.ChangeList(kpi.id))])
     else:
-        rows.append(
-            [(L._("Change a figure"), btn.ChangeList(kpi.id)), (L._("Leave this KPI blank"), btn.Blank(kpi.id))]
-        )
+        rows.append([(L._("Change a figure"), btn.ChangeList(kpi.id)), (L._("Leave this KPI blank"), btn.Blank(kpi.id))])
     await send(s, prefix + text, rows)
 
 
@@ -479,6 +502,7 @@ async def on_button(update: Update, context: Context) -> None:
     if isinstance(b, btn.Next):
         await answer_query(s)
         if await require_ncp(s):
+            await offer_questions(s)
             await continue_next(s)
         return
     if not await require_ncp(s):
@@ -635,31 +659,36 @@ async def _change_list(s: Session, pressed: Pressed) -> None:
 
 
 async def _confirm(s: Session, pressed: Pressed) -> None:
+    """Confirms the result; figures the bot warned about are confirmed only after Keep, and
+    become a flag for the Secretariat, with the NCP's justification."""
     b = pressed.button
     assert isinstance(b, btn.Confirm)
     kpi = s.catalog.kpi_by_id.get(b.kpi)
-    on_screen = _on_screen(s, pressed, ShowingResult, b.kpi) or _on_screen(s, pressed, Justifying, b.kpi)
-    if kpi is None or not on_screen:
+    kept = _on_screen(s, pressed, Justifying, b.kpi)
+    if kpi is None or not (kept or _on_screen(s, pressed, ShowingResult, b.kpi)):
         await stale(s)
         return
+    assert s.cycle is not None and s.user.member is not None
     snap = s.snapshot()
     if not isinstance(compute(s.catalog, kpi, snap.values), Computed):
         await stale(s)
         return
+    found = warnings(s, kpi, snap)
+    if found and not kept:
+        await show(s)  # the warnings first: Keep, or change a figure
+        return
+    note = s.store.justification(s.cycle.id, s.user.member, kpi.id) or ""
+    flags = tuple(
+        NewFlag(f.kpi, f.data_point, f.kinds, f.detail, note) for f in findings_of(s.user.member, found)
+    )
     after = Snapshot(s.catalog, snap.answers, {**snap.states, kpi.id: KpiStatus(KpiState.CONFIRMED, None, None, 0, "")})
     offer = any(any(i not in snap.answers for i in d.data_points) for d in kpi.disaggregations)
     nxt = s.state.but(OfferingBreakdowns(kpi=kpi.id) if offer else Idle())
-    outcome = s.write(s.edit(kpis={kpi.id: KpiChange(KpiState.CONFIRMED)}), nxt)
+    outcome = s.write(s.edit(kpis={kpi.id: KpiChange(KpiState.CONFIRMED)}, flags=flags), nxt)
     if outcome is not Outcome.APPLIED:
         await refused(s, outcome)
         return
-    text = (
-        "✅ "
-        + s.lang._("{kpi} confirmed.").format(kpi=kpi.id)
-        + "\n"
-        + progress_text(s.lang, s.catalog, after)
-        + "\n\n"
-    )
+    text = "✅ " + s.lang._("{kpi} confirmed.").format(kpi=kpi.id) + "\n" + progress_text(s.lang, s.catalog, after) + "\n\n"
     if offer:
         await show(s, text)
     else:
@@ -777,7 +806,15 @@ BUTTONS = (btn.Next, *_HANDLERS)
 
 
 async def on_next(update: Update, context: Context) -> None:
-    """/next: continues with the pending screen or the next open KPI."""
+    """/next: the Secretariat's open questions first, then the pending screen or the next
+    open KPI."""
     s = session(update, context)
     if await require_ncp(s):
+        await offer_questions(s)
         await continue_next(s)
+
+
+async def offer_questions(s: Session) -> None:
+    questions = flags.questions_for(s)
+    if questions is not None:
+        await send(s, *questions)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 from conversations.session import esc
-from pmm_core.catalog import Catalog, DataPoint, DataType, ExpressionCalc, Kpi, Year
+from pmm_core.catalog import Catalog, DataPoint, DataType, Disclosure, ExpressionCalc, Kpi, NoteKind, ResultUnit, Year
 from pmm_core.i18n import Lang
 from pmm_core.i18n_text import Text
 from pmm_core.progress import Snapshot, Status
@@ -60,6 +60,8 @@ def kpi_card(L: Lang, catalog: Catalog, kpi: Kpi, snap: Snapshot, year: int) -> 
     status = snap.status(kpi)
     if status is not Status.OPEN:
         lines.append(L._("Status: {status}").format(status=status_label(L, status)))
+    if kpi.caveats:
+        lines += ["", caveats_text(L, kpi)]
     if known and len(known) < len(points):
         lines.append("")
         lines.append(L._("You told us earlier (kept unless you change them):"))
@@ -151,6 +153,8 @@ def result_text(L: Lang, catalog: Catalog, kpi: Kpi, snap: Snapshot) -> str:
             if isinstance(part, Computed):
                 name = catalog.dimension_by_id[dim].short.get(L.code)
                 lines.append(f"• {esc(name)}: {esc(L.result(part))}")
+    if kpi.caveats:
+        lines += ["", caveats_text(L, kpi)]
     return "\n".join(lines)
 
 
@@ -229,18 +233,18 @@ def explanation(L: Lang, catalog: Catalog, kpi: Kpi) -> str:
         heading(L._("Result unit")) + f": {esc(result_unit_label(L, kpi))}",
         heading(L._("Periodicity")) + f": {esc(kpi.periodicity.get(code))}",
         heading(L._("Source of verification")) + f": {esc(kpi.source.get(code))}",
-        heading(L._("Disclosure")) + f": {esc(disclosure_label(L, kpi.disclosure.kpi))}",
+        heading(L._("Disclosure")) + f": {esc(disclosure_text(L, catalog, kpi.disclosure.kpi))}",
     ]
     if kpi.disclosure.breakdown:
         facts.append(
-            heading(L._("Disclosure of breakdowns")) + f": {esc(disclosure_label(L, kpi.disclosure.breakdown))}"
+            heading(L._("Disclosure of breakdowns")) + f": {esc(disclosure_text(L, catalog, kpi.disclosure.breakdown))}"
         )
     parts.append("\n".join(facts))
     parts.append(heading(L._("Why it matters")) + f"\n{esc(kpi.rationale.get(code))}")
     if kpi.notes:
         notes = [heading(L._("Notes on this KPI"))]
         for note in kpi.notes:
-            prefix = "⚠️ " if note.kind.value == "seed_defect" else "ℹ️ "
+            prefix = "⚠️ " if note.kind is NoteKind.CAVEAT else "ℹ️ "
             notes.append(prefix + esc(note.text.get(code)))
         parts.append("\n".join(notes))
     return "\n\n".join(parts)
@@ -252,20 +256,24 @@ def heading(text: str) -> str:
 
 def result_unit_label(L: Lang, kpi: Kpi) -> str:
     return {
-        "percent": L._("percentage"),
-        "minutes": L._("minutes"),
-        "ratio": L._("ratio"),
-        "score": L._("score"),
-    }[kpi.result.unit.value]
+        ResultUnit.PERCENT: L._("percentage"),
+        ResultUnit.MINUTES: L._("minutes"),
+        ResultUnit.RATIO: L._("ratio"),
+        ResultUnit.SCORE: L._("score"),
+        ResultUnit.COUNT: L._("number"),
+        ResultUnit.PER_100: L._("per 100"),
+    }[kpi.result.unit]
 
 
-def disclosure_label(L: Lang, level) -> str:
-    return {
-        "public": L._("Public"),
-        "wco": L._("WCO (shared with the WCO Secretariat only)"),
-        "union": L._("Union (shared within the customs union)"),
-        "country": L._("Country (kept by the administration)"),
-    }[level.value]
+def disclosure_text(L: Lang, catalog: Catalog, level: Disclosure) -> str:
+    """ "WCO: available to all NCPs and peer reviewers of all WCO Members, plus Secretariat staff." """
+    described = catalog.disclosure_level(level)
+    return L._("{name}: {description}").format(name=described.name.get(L.code), description=described.description.get(L.code))
+
+
+def caveats_text(L: Lang, kpi: Kpi) -> str:
+    """The KPI's caveats (what its result assumes or lacks), for its card and its result."""
+    return "\n".join("⚠️ " + esc(note.text.get(L.code)) for note in kpi.caveats)
 
 
 def kpi_line(L: Lang, catalog: Catalog, snap: Snapshot, kpi: Kpi, detailed: bool = False) -> str:

@@ -16,12 +16,19 @@ import re
 
 from telegram import Update
 
-from conversations import broadcast, collect
+from conversations import broadcast, collect, flags
 from conversations.context import Context
 from conversations.explain import explain_query
 from conversations.session import Session, send, session
 from conversations.state import Asking as AskingState
-from conversations.state import AwaitingComment, DraftingBroadcast, Justifying, ResolvingNumber, ShowingResult
+from conversations.state import (
+    AwaitingComment,
+    AwaitingFlagNote,
+    DraftingBroadcast,
+    Justifying,
+    ResolvingNumber,
+    ShowingResult,
+)
 from pmm_core.answers import AnswerError, clean, parse_number
 
 _QUESTION = re.compile(
@@ -45,6 +52,8 @@ async def on_text(update: Update, context: Context) -> None:
     step = s.state.step
     if isinstance(step, DraftingBroadcast) and step.typing and s.is_secretariat:
         await broadcast.on_text(s, update.message.text_html)
+    elif isinstance(step, AwaitingFlagNote) and s.is_secretariat:
+        await flags.on_note_text(s, text)
     elif isinstance(step, AwaitingComment) and s.user.is_ncp:
         await collect.on_comment_text(s, text)
     elif isinstance(step, Justifying) and s.user.is_ncp and not looks_like_question(text):

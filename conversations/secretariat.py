@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable
 
 from telegram import Update
 
-from conversations import admin, broadcast, reports
+from conversations import admin, broadcast, flags, reports
 from conversations.buttons import Button
 from conversations.context import Context
 from pmm_core.answers import N_
@@ -48,9 +48,10 @@ def commands() -> dict[str, Handler]:
         "revoke": admin.on_revoke,
         "reminders": admin.on_reminders,
         "broadcast": broadcast.on_broadcast,
+        **flags.COMMANDS,
         **reports.commands(),
     }
 
 
 def button_handlers() -> list[tuple[Handler, tuple[type[Button], ...]]]:
-    return reports.button_handlers()
+    return [(flags.on_button, flags.BUTTONS), *reports.button_handlers()]

@@ -106,6 +106,13 @@ class ReviewingUpload(_Step):
     upload: int
 
 
+class AwaitingFlagNote(_Step):
+    """A flag was marked explained; an optional note may be typed."""
+
+    kind: Literal["flag_note"] = "flag_note"
+    flag: int
+
+
 class TellingDeadline(_Step):
     """The Secretariat moved the deadline; tell the NCPs?"""
 
@@ -128,6 +135,7 @@ Step = Annotated[
     | SettingProfile
     | DraftingBroadcast
     | ReviewingUpload
+    | AwaitingFlagNote
     | TellingDeadline,
     Field(discriminator="kind"),
 ]

@@ -47,10 +47,8 @@ def make_private(path: Path) -> None:
     An existing file is only chmod-ed, never opened: closing any descriptor of a database
     file releases every POSIX lock this process holds on it, including SQLite's, and
     another connection could then reset a WAL that still holds committed transactions."""
-    try:
+    with contextlib.suppress(FileExistsError):
         os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, PRIVATE))
-    except FileExistsError:
-        pass
     for suffix in ("", "-wal", "-shm"):
         with contextlib.suppress(FileNotFoundError):
             os.chmod(f"{path}{suffix}", PRIVATE)
@@ -70,6 +68,7 @@ class Database:
     def __init__(self, conn: sqlite3.Connection, path: Path) -> None:
         self.conn = conn
         self.path = path
+        self.readonly = False
         self._in_tx = False
 
     @classmethod
@@ -93,9 +92,20 @@ class Database:
         make_private(path)
         return db
 
+    @classmethod
+    def open_readonly(cls, path: str | Path) -> Database:
+        """A read-only connection, for reports and exports in a worker process."""
+        db = cls(connect_readonly(path), Path(path))
+        if db.schema_version() != SCHEMA_VERSION:
+            db.conn.close()
+            raise StoreVersionError(f"the database is at schema version {db.schema_version()}, not {SCHEMA_VERSION}")
+        db.readonly = True
+        return db
+
     def close(self) -> None:
-        with contextlib.suppress(sqlite3.Error):
-            self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        if not self.readonly:
+            with contextlib.suppress(sqlite3.Error):
+                self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         self.conn.close()
 
     def schema_version(self) -> int:

@@ -80,6 +80,17 @@ class KpiChange:
 
 
 @dataclass(frozen=True)
+class NewFlag:
+    """A data-check flag on one of the Member's figures (see ``pmm_core.checks.Finding``)."""
+
+    kpi: str
+    data_point: str  # "" for the KPI's result
+    kinds: tuple[str, ...]
+    detail: str
+    note: str = ""  # e.g. the NCP's justification of a figure they kept
+
+
+@dataclass(frozen=True)
 class Edit:
     """What one action changes in a Member's data for a cycle, written in one transaction."""
 
@@ -92,6 +103,7 @@ class Edit:
     comment: tuple[str, str] | None = None  # (KPI left blank, comment)
     justification: tuple[str, str] | None = None  # (KPI, why a warned figure is right)
     submit: bool = False
+    flags: tuple[NewFlag, ...] = ()  # figures kept despite a warning: for the Secretariat
     source: str = "chat"  # "chat", "file:<name> sha256:<digest>", "secretariat"
     by_secretariat: bool = False  # entered by the Secretariat on the Member's behalf
 
@@ -147,6 +159,11 @@ class Store:
     def open(cls, path: str | Path, clock: Clock = utcnow) -> Store:
         """Opens (creating if needed, 0600) and migrates the database at `path`."""
         return cls(Database.open(path), clock)
+
+    @classmethod
+    def open_readonly(cls, path: str | Path, clock: Clock = utcnow) -> Store:
+        """The store on a read-only connection (reports and exports in a worker process)."""
+        return cls(Database.open_readonly(path), clock)
 
     @property
     def path(self) -> Path:
@@ -758,6 +775,37 @@ class Store:
         row = self._db.one("SELECT * FROM flags WHERE id = ?", (flag_id,))
         return _flag(row) if row else None
 
+    def save_flags(
+        self,
+        cycle_id: int,
+        create: Iterable[tuple[str, NewFlag]] = (),
+        update: Iterable[tuple[int, NewFlag, bool]] = (),
+        close: Iterable[tuple[int, str]] = (),
+    ) -> None:
+        """Applies a run of the checks in one transaction: new flags (Member, flag), updated
+        ones (id, new problems, reopen?), and flags closed as resolved (id, detail)."""
+        now = self.now()
+        with self._db.tx() as conn:
+            for member, flag in create:
+                _upsert_flag(conn, cycle_id, member, flag, now, None)
+            for flag_id, flag, reopen in update:
+                conn.execute(
+                    "UPDATE flags SET kinds = ?, detail = ?, updated_at = ?, "
+                    "state = CASE WHEN ? THEN 'open' ELSE state END WHERE id = ?",
+                    (",".join(flag.kinds), flag.detail, now, int(reopen), flag_id),
+                )
+            for flag_id, detail in close:
+                row = conn.execute("SELECT * FROM flags WHERE id = ?", (flag_id,)).fetchone()
+                if row is None:
+                    continue
+                conn.execute(
+                    "UPDATE flags SET state = 'resolved', detail = ?, updated_at = ? WHERE id = ?", (detail, now, flag_id)
+                )
+                _audit(
+                    conn, now, None, cycle_id, row["member"], "flag", f"{row['kpi']}:{row['data_point']}",
+                    row["state"], "resolved",
+                )
+
     def set_flag_state(self, flag_id: int, state: FlagState, by: int, note: str = "") -> Flag | None:
         with self._db.tx() as conn:
             row = conn.execute("SELECT * FROM flags WHERE id = ?", (flag_id,)).fetchone()
@@ -876,6 +924,8 @@ def _write_edit(conn: Any, edit: Edit, now: str, before: MemberData) -> MemberDa
             "UPDATE kpi_status SET justification = ? WHERE cycle_id = ? AND member = ? AND kpi = ?", (text, c, m, kpi)
         )
         _audit(conn, now, who, c, m, "kpi.justification", kpi, None, text, edit.source)
+    for flag in edit.flags:
+        _upsert_flag(conn, c, m, flag, now, who)
     submission = before.submission
     if edit.submit:
         conn.execute(
@@ -887,6 +937,19 @@ def _write_edit(conn: Any, edit: Edit, now: str, before: MemberData) -> MemberDa
         _audit(conn, now, who, c, m, "submit", m, None, now, edit.source)
         submission = Submission(now, who, submission.reopened_at if submission else None)
     return MemberData(answers, states, submission)
+
+
+def _upsert_flag(conn: Any, cycle_id: int, member: str, flag: NewFlag, now: str, by: int | None) -> None:
+    """One flag per figure: a new one opens, a known one takes the new problems and note."""
+    conn.execute(
+        "INSERT INTO flags (cycle_id, member, kpi, data_point, kinds, detail, state, note, created_at, updated_by, "
+        "updated_at) VALUES (?, ?, ?, ?, ?, ?, 'open', ?, ?, ?, ?) ON CONFLICT (cycle_id, member, kpi, data_point) "
+        "DO UPDATE SET kinds = excluded.kinds, detail = excluded.detail, state = 'open', "
+        "note = CASE WHEN excluded.note = '' THEN note ELSE excluded.note END, updated_by = excluded.updated_by, "
+        "updated_at = excluded.updated_at",
+        (cycle_id, member, flag.kpi, flag.data_point, ",".join(flag.kinds), flag.detail, flag.note, now, by, now),
+    )
+    _audit(conn, now, by, cycle_id, member, "flag", f"{flag.kpi}:{flag.data_point}", None, ",".join(flag.kinds))
 
 
 def _write_conversation(conn: Any, user_id: int, state: str, now: str) -> int:
