@@ -124,6 +124,11 @@ def build_application(
     return app
 
 
+def _ours(app: Application[Any, Any, Any, Any, Any, Any]) -> PmmApplication:
+    assert isinstance(app, PmmApplication)
+    return app
+
+
 def _attach(app: PTBApp, store: Store) -> None:
     services = app.services
     app.bot_data.store = store
@@ -175,7 +180,8 @@ async def on_unknown_button(update: Update, context: Context) -> None:
             await update.callback_query.answer(lang_of(update)._("This button is no longer valid."))
 
 
-async def _post_init(app: PTBApp) -> None:
+async def _post_init(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    app = _ours(application)
     services = app.services
     settings = services.settings
     if services.own_store:
@@ -199,7 +205,8 @@ async def _post_init(app: PTBApp) -> None:
         services.outbox_task = asyncio.get_running_loop().create_task(sender.run(), name="outbox")
 
 
-async def _post_stop(app: PTBApp) -> None:
+async def _post_stop(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    app = _ours(application)
     services = app.services
     task = services.outbox_task
     if task is not None:
@@ -209,7 +216,8 @@ async def _post_stop(app: PTBApp) -> None:
         services.outbox_task = None
 
 
-async def _post_shutdown(app: PTBApp) -> None:
+async def _post_shutdown(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    app = _ours(application)
     services = app.services
     if services.worker is not None:
         services.worker.shutdown()

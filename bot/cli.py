@@ -166,8 +166,8 @@ def _admin(args: argparse.Namespace, settings: Settings) -> int:
                 state = "active" if ncp.active else "inactive (blocked the bot)"
                 print(f"{ncp.telegram_id}\t{ncp.member}\t{ncp.language}\t{ncp.last_seen}\t{state}\t{ncp.name}")
         elif args.command == "unbind":
-            member = store.unbind_ncp(args.telegram_id)
-            print(f"NCP {args.telegram_id} of {member} revoked" if member else f"{args.telegram_id} is not an NCP")
+            unbound = store.unbind_ncp(args.telegram_id)
+            print(f"NCP {args.telegram_id} of {unbound} revoked" if unbound else f"{args.telegram_id} is not an NCP")
         elif args.command == "invite":
             member = store.member(args.member)
             if member is None:

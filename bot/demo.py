@@ -85,6 +85,7 @@ async def _demo(db_path: Path, language: str) -> int:
     print("Type b<N> to press button N; anything else is sent as a message; q quits.\n")
     try:
         async with app:
+            assert app.post_init and app.post_stop and app.post_shutdown
             await app.post_init(app)
             await app.start()
             assert app.updater is not None

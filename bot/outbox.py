@@ -21,10 +21,12 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
+from typing import Any
 
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
+from telegram.ext import ExtBot
 
 from bot.ratelimit import retry_seconds
 from conversations.session import split_html
@@ -51,7 +53,7 @@ class OutboxSender:
 
     def __init__(
         self,
-        bot: Bot,
+        bot: ExtBot[Any],
         store: Store,
         rate: float,
         on_report: ReportSender | None = None,
@@ -104,7 +106,7 @@ class OutboxSender:
         return sent
 
 
-async def _send(bot: Bot, store: Store, row: OutboxRow) -> bool:
+async def _send(bot: ExtBot[Any], store: Store, row: OutboxRow) -> bool:
     pages = split_html(row.text)
     try:
         for i, page in enumerate(pages):

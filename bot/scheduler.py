@@ -16,10 +16,11 @@ import asyncio
 import logging
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
+from typing import Any
 
-from telegram.ext import Application, ContextTypes
+from telegram.ext import Application
 
-from conversations.context import BotData
+from conversations.context import BotData, Context
 from conversations.reminders import reminder_messages, reminder_slots
 from pmm_core.db import backup
 from pmm_core.records import Cycle
@@ -27,7 +28,7 @@ from pmm_core.records import Cycle
 log = logging.getLogger(__name__)
 JOB_PREFIX = "reminder:"
 REFRESH = timedelta(minutes=15)
-App = Application  # type: ignore[type-arg]
+App = Application[Any, Any, Any, Any, BotData, Any]
 
 
 def _data(app: App) -> BotData:
@@ -44,9 +45,9 @@ def queue_reminders(app: App, cycle: Cycle, days: int) -> int:
     return queued
 
 
-async def _reminder_job(context: ContextTypes.DEFAULT_TYPE) -> None:
-    assert context.job is not None
-    cycle_id, deadline, days = context.job.data  # type: ignore[misc]
+async def _reminder_job(context: Context) -> None:
+    assert context.job is not None and isinstance(context.job.data, tuple)
+    cycle_id, deadline, days = context.job.data
     cycle = _data(context.application).store.current_cycle()
     if cycle is not None and cycle.id == cycle_id and cycle.deadline.isoformat() == deadline:
         queue_reminders(context.application, cycle, days)
@@ -85,14 +86,14 @@ async def schedule_reminders(app: App) -> int:
     return queued
 
 
-async def _refresh_job(context: ContextTypes.DEFAULT_TYPE) -> None:
+async def _refresh_job(context: Context) -> None:
     await schedule_reminders(context.application)
 
 
-async def _daily_job(context: ContextTypes.DEFAULT_TYPE) -> None:
+async def _daily_job(context: Context) -> None:
     data = _data(context.application)
     data.store.prune()
-    folder = context.job.data if context.job else None  # type: ignore[union-attr]
+    folder = context.job.data if context.job else None
     if isinstance(folder, tuple):
         path, keep = folder
         await asyncio.to_thread(take_backup, data.store.path, Path(path), keep)

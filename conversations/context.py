@@ -76,7 +76,7 @@ class BotData:
         self.reschedule: Callable[[], Awaitable[None]] = _no_reschedule
 
 
-Context = CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], BotData]
+Context = CallbackContext[ExtBot[Any], dict[Any, Any], dict[Any, Any], BotData]
 CONTEXT_TYPES: ContextTypes[Context, dict[Any, Any], dict[Any, Any], BotData] = ContextTypes(
     context=CallbackContext, bot_data=BotData
 )

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
+from typing import Any
 
 from telegram import Update
 
 from conversations.buttons import Button
 from conversations.context import Context
 
-Handler = Callable[[Update, Context], Awaitable[None]]
+Handler = Callable[[Update, Context], Coroutine[Any, Any, None]]
 
 
 def commands() -> dict[str, Handler]:

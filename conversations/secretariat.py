@@ -9,7 +9,8 @@ else with one polite line and changes nothing; every action is in the audit log.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
+from typing import Any
 
 from telegram import Update
 
@@ -18,7 +19,7 @@ from conversations.buttons import Button
 from conversations.context import Context
 from pmm_core.answers import N_
 
-Handler = Callable[[Update, Context], Awaitable[None]]
+Handler = Callable[[Update, Context], Coroutine[Any, Any, None]]
 
 # Secretariat commands, in the menu of Secretariat users only (see bot.app.set_commands).
 COMMANDS: tuple[tuple[str, str], ...] = (

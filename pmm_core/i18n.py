@@ -15,7 +15,7 @@ from pathlib import Path
 
 from babel.dates import format_date
 from babel.numbers import format_decimal, format_percent
-from babel.support import Translations
+from babel.support import NullTranslations, Translations
 
 from pmm_core.catalog import DataPoint, DataType, ResultUnit
 from pmm_core.results import Computed, rounded
@@ -35,7 +35,7 @@ class Lang:
     """One interface language: its gettext functions and its number and date formats."""
 
     code: str
-    translations: Translations
+    translations: NullTranslations
 
     def _(self, message: str) -> str:
         return self.translations.gettext(message)

@@ -14,12 +14,12 @@ typed reason, never ``0``, ``inf`` or an exception.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, localcontext
 from enum import StrEnum
 
-from pmm_core.catalog import Catalog, DataPoint, DataType, ExpressionCalc, Kpi, ResultUnit, ToolScoreCalc
+from pmm_core.catalog import Catalog, DataPoint, DataType, ExpressionCalc, Kpi, ResultUnit, Tool, ToolScoreCalc
 from pmm_core.formula import PRECISION, DivisionByZero
 
 Answers = Mapping[str, str]  # data point id → stored canonical value (see pmm_core.answers)
@@ -94,7 +94,7 @@ def _expression(catalog: Catalog, kpi: Kpi, calc: ExpressionCalc, answers: Answe
     return Computed(value=value, unit=kpi.result.unit, decimals=kpi.result.decimals)
 
 
-def _tool_score(catalog: Catalog, kpi: Kpi, calc: ToolScoreCalc, answers: Answers, tools) -> Result:
+def _tool_score(catalog: Catalog, kpi: Kpi, calc: ToolScoreCalc, answers: Answers, tools: Sequence[Tool]) -> Result:
     ids = [catalog.tool_data_point_id(t) for t in tools]
     missing = tuple(i for i in ids if i not in answers)
     if missing:

@@ -293,7 +293,7 @@ class Store:
 
     def users(self, role: Role | None = None, member: str | None = None) -> list[User]:
         """Users, filtered by role and Member."""
-        sql, params = "SELECT * FROM users WHERE 1 = 1", []
+        sql, params = "SELECT * FROM users WHERE 1 = 1", list[object]()
         if role is not None:
             sql, params = sql + " AND role = ?", [*params, role.value]
         if member is not None:
@@ -629,7 +629,7 @@ class Store:
 
     # ---- audit and events ----------------------------------------------------------------
     def audit_log(self, cycle_id: int | None = None, member: str | None = None) -> list[AuditRow]:
-        sql, params = "SELECT * FROM audit WHERE 1 = 1", []
+        sql, params = "SELECT * FROM audit WHERE 1 = 1", list[object]()
         if cycle_id is not None:
             sql, params = sql + " AND cycle_id = ?", [*params, cycle_id]
         if member is not None:
@@ -764,7 +764,7 @@ class Store:
 
     # ---- data-check flags ----------------------------------------------------------------
     def flags(self, cycle_id: int, state: FlagState | None = None, member: str | None = None) -> list[Flag]:
-        sql, params = "SELECT * FROM flags WHERE cycle_id = ?", [cycle_id]
+        sql, params = "SELECT * FROM flags WHERE cycle_id = ?", list[object]([cycle_id])
         if state is not None:
             sql, params = sql + " AND state = ?", [*params, state.value]
         if member is not None:

@@ -151,3 +151,20 @@ def test_an_update_delivered_twice_is_answered_once_and_applied_once(api, tmp_pa
         assert extra == 0
     finally:
         stop(bot)
+
+
+def test_the_token_never_appears_in_the_logs_even_at_debug(api, tmp_path):
+    db = tmp_path / "pmm.sqlite3"
+    seed(db)
+    token = "987654321:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"
+    bot = start_bot(api.serve(), db, tmp_path, PMM_BOT_TOKEN=token, PMM_LOG_LEVEL="DEBUG")
+    try:
+        api.message(NCP, "/help")
+        wait_for_text(api, "/next", 0)
+        bot.send_signal(signal.SIGTERM)
+        assert bot.wait(timeout=20) == 0
+    finally:
+        stop(bot)
+    log = (tmp_path / "bot.log").read_text()
+    assert "getUpdates" in log  # the requests were logged…
+    assert token not in log and token.split(":")[1] not in log  # …without the token
