@@ -61,6 +61,7 @@ class _Services:
         self.own_store = own_store
         self.background = background
         self.outbox_task: asyncio.Task[None] | None = None
+        self.commands_task: asyncio.Task[None] | None = None
         self.checkpointer: Checkpointer | None = None
         self.worker: ProcessWorker | None = None
 
@@ -188,7 +189,10 @@ async def _post_init(application: Application[Any, Any, Any, Any, Any, Any]) -> 
         _attach(app, Store.open(settings.db_path))
     data = app.bot_data
     data.bot_username = app.bot.username or ""
-    await set_commands(app)
+    if services.background:  # the menus only decorate the chat: not worth delaying the first update
+        services.commands_task = asyncio.get_running_loop().create_task(_set_commands_safely(app))
+    else:
+        await set_commands(app)
     sender = OutboxSender(
         app.bot, data.store, settings.send_rate, on_report=lambda user, counts: send_report(app, user, counts)
     )
@@ -208,12 +212,12 @@ async def _post_init(application: Application[Any, Any, Any, Any, Any, Any]) -> 
 async def _post_stop(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     app = _ours(application)
     services = app.services
-    task = services.outbox_task
-    if task is not None:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
-        services.outbox_task = None
+    for task in (services.outbox_task, services.commands_task):
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+    services.outbox_task = services.commands_task = None
 
 
 async def _post_shutdown(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
@@ -231,6 +235,13 @@ async def _post_shutdown(application: Application[Any, Any, Any, Any, Any, Any])
 async def send_report(app: PTBApp, user_id: int, counts: dict[str, int]) -> None:
     """A broadcast's delivery report, to the Secretariat user who sent it."""
     await broadcast.send_delivery_report(app.bot, app.bot_data, user_id, counts)
+
+
+async def _set_commands_safely(app: PTBApp) -> None:
+    try:
+        await set_commands(app)
+    except TelegramError:
+        log.warning("could not set the command menus; they stay as they were", exc_info=True)
 
 
 async def set_commands(app: PTBApp) -> None:

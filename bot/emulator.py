@@ -16,6 +16,7 @@ unknown, unbalanced or bare ``<``/``&`` are refused with Telegram's 400 errors. 
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import json
 import re
@@ -86,6 +87,7 @@ class FakeBotApi:
         self.calls: list[tuple[str, dict[str, Any]]] = []
         self.sent: list[Sent] = []
         self.received_at: list[float] = []  # monotonic time of each accepted message
+        self.pushed: list[tuple[float, int]] = []  # (monotonic time, chat id) of each message pushed
         self.webhook: dict[str, Any] | None = None  # the last setWebhook call
         self._updates: list[dict[str, Any]] = []
         self._next_update_id = 1
@@ -105,6 +107,8 @@ class FakeBotApi:
 
     def _push(self, payload: dict[str, Any]) -> dict[str, Any]:
         with self._cond:
+            chat = (payload.get("message") or payload.get("callback_query", {}).get("message") or {}).get("chat", {})
+            self.pushed.append((time.monotonic(), int(chat.get("id", 0))))
             update = {"update_id": self._next_update_id, **payload}
             self._next_update_id += 1
             self._updates.append(update)
@@ -203,6 +207,23 @@ class FakeBotApi:
             self._failures.setdefault(method, []).extend([Failure(status, description, retry_after, chat_id)] * times)
 
     # ---- reading what the bot did -------------------------------------------------
+    def reply_latencies(self, chat_ids: set[int] | None = None) -> list[float]:
+        """Seconds from each update pushed (for these chats) to the bot's next message to
+        that chat; updates that got no reply are left out (see `unanswered`)."""
+        with self._cond:
+            sent = [(t, m.chat_id) for t, m in zip(self.received_at, self.sent, strict=True)]
+            pushed = [(t, c) for t, c in self.pushed if chat_ids is None or c in chat_ids]
+        by_chat: dict[int, list[float]] = {}
+        for t, c in sent:
+            by_chat.setdefault(c, []).append(t)
+        out = []
+        for t, c in pushed:
+            times = by_chat.get(c, [])
+            i = bisect.bisect_left(times, t)
+            if i < len(times):
+                out.append(times[i] - t)
+        return out
+
     def messages_to(self, chat_id: int) -> list[Sent]:
         with self._cond:
             return [m for m in self.sent if m.chat_id == chat_id]

@@ -19,6 +19,7 @@ from typing import Any, ClassVar, TypeVar, get_type_hints
 MAX_BYTES = 64  # Telegram's limit for callback_data
 _SAFE = re.compile(r"^[A-Za-z0-9_.\-]{1,40}$")
 _REGISTRY: dict[str, type[Button]] = {}
+_FIELDS: dict[type[Button], tuple[tuple[str, type], ...]] = {}  # (name, type) of each field, in order
 
 
 class ButtonTooLong(ValueError):
@@ -50,12 +51,13 @@ def button(prefix: str, *, bound: bool = False) -> Callable[[B], B]:
             raise ValueError(f"button prefix {prefix!r} is taken or malformed")
         cls.prefix = prefix
         cls.bound = bound
-        for name, kind in get_type_hints(cls).items():
-            if name in ("prefix", "bound"):
-                continue
+        hints = get_type_hints(cls)
+        typed = tuple((f.name, hints[f.name]) for f in fields(cls))
+        for name, kind in typed:
             if kind not in (str, int, bool):
                 raise TypeError(f"{cls.__name__}.{name}: only str, int and bool fields")
         _REGISTRY[prefix] = cls
+        _FIELDS[cls] = typed
         return cls
 
     return register
@@ -99,13 +101,11 @@ def unpack(data: str | None) -> Pressed | None:
     cls = _REGISTRY.get(prefix)
     if cls is None:
         return None
-    hints = get_type_hints(cls)
-    names = [f.name for f in fields(cls)]
-    if len(raw) != len(names):
+    typed = _FIELDS[cls]
+    if len(raw) != len(typed):
         return None
     values: dict[str, Any] = {}
-    for name, text in zip(names, raw, strict=True):
-        kind = hints[name]
+    for (name, kind), text in zip(typed, raw, strict=True):
         if kind is bool:
             if text not in ("0", "1"):
                 return None

@@ -231,7 +231,9 @@ async def _show_result(s: Session, kpi: Kpi, snap: Snapshot, prefix: str) -> Non
     elif isinstance(result, Computed):
         rows.append([(L._("Confirm"), btn.Confirm(kpi.id)), (L._("Change a figure"), btn.ChangeList(kpi.id))])
     else:
-        rows.append([(L._("Change a figure"), btn.ChangeList(kpi.id)), (L._("Leave this KPI blank"), btn.Blank(kpi.id))])
+        rows.append(
+            [(L._("Change a figure"), btn.ChangeList(kpi.id)), (L._("Leave this KPI blank"), btn.Blank(kpi.id))]
+        )
     await send(s, prefix + text, rows)
 
 
@@ -678,9 +680,7 @@ async def _confirm(s: Session, pressed: Pressed) -> None:
         await show(s)  # the warnings first: Keep, or change a figure
         return
     note = s.store.justification(s.cycle.id, s.user.member, kpi.id) or ""
-    flags = tuple(
-        NewFlag(f.kpi, f.data_point, f.kinds, f.detail, note) for f in findings_of(s.user.member, found)
-    )
+    flags = tuple(NewFlag(f.kpi, f.data_point, f.kinds, f.detail, note) for f in findings_of(s.user.member, found))
     after = Snapshot(s.catalog, snap.answers, {**snap.states, kpi.id: KpiStatus(KpiState.CONFIRMED, None, None, 0, "")})
     offer = any(any(i not in snap.answers for i in d.data_points) for d in kpi.disaggregations)
     nxt = s.state.but(OfferingBreakdowns(kpi=kpi.id) if offer else Idle())
@@ -688,7 +688,13 @@ async def _confirm(s: Session, pressed: Pressed) -> None:
     if outcome is not Outcome.APPLIED:
         await refused(s, outcome)
         return
-    text = "✅ " + s.lang._("{kpi} confirmed.").format(kpi=kpi.id) + "\n" + progress_text(s.lang, s.catalog, after) + "\n\n"
+    text = (
+        "✅ "
+        + s.lang._("{kpi} confirmed.").format(kpi=kpi.id)
+        + "\n"
+        + progress_text(s.lang, s.catalog, after)
+        + "\n\n"
+    )
     if offer:
         await show(s, text)
     else:

@@ -99,9 +99,13 @@ def _counts(s: Session, flags: list[Flag]) -> str:
     by_state = {st: sum(1 for f in flags if f.state is st) for st in FlagState}
     by_kind = {k: sum(1 for f in flags if k in f.kinds and f.state in SHOWN_BY_DEFAULT) for k in FlagKind}
     lines = [
-        "<b>" + L.ngettext("{n} flag in this cycle", "{n} flags in this cycle", len(flags)).format(n=len(flags)) + "</b>",
+        "<b>"
+        + L.ngettext("{n} flag in this cycle", "{n} flags in this cycle", len(flags)).format(n=len(flags))
+        + "</b>",
         " · ".join(f"{esc(state_label(st, L))} {n}" for st, n in by_state.items()),
-        L._("To review or asked, by kind:") + " " + " · ".join(f"{esc(kind_label(k, L))} {n}" for k, n in by_kind.items()),
+        L._("To review or asked, by kind:")
+        + " "
+        + " · ".join(f"{esc(kind_label(k, L))} {n}" for k, n in by_kind.items()),
     ]
     return "\n".join(lines)
 
@@ -179,7 +183,10 @@ async def on_button(update: Update, context: Context) -> None:
     assert isinstance(b, btn.FlagAsk | btn.FlagExplained)
     flag = s.store.flag(b.flag)
     if flag is None or revision(flag) != b.rev or s.cycle is None or flag.cycle_id != s.cycle.id:
-        await send(s, s.lang._("This flag changed since this screen was shown; nothing was done. /checks shows it as it is now."))
+        await send(
+            s,
+            s.lang._("This flag changed since this screen was shown; nothing was done. /checks shows it as it is now."),
+        )
         return
     if isinstance(b, btn.FlagExplained):
         s.store.set_flag_state(flag.id, FlagState.EXPLAINED, s.user.telegram_id)
@@ -202,9 +209,16 @@ async def _ask(s: Session, flag: Flag) -> None:
         kpi = s.catalog.kpi_by_id.get(flag.kpi)
         title = f"<b>{flag.kpi} · {esc(kpi.name.get(L.code) if kpi else '')}</b>"
         body = esc(render_finding_for_ncp(finding, s.catalog, L)) if finding else ""
-        text = L._("The WCO Secretariat asks you to confirm or correct a figure of {kpi}:").format(kpi=title) + "\n" + body
+        text = (
+            L._("The WCO Secretariat asks you to confirm or correct a figure of {kpi}:").format(kpi=title) + "\n" + body
+        )
         messages.append(
-            OutMessage(f"flag:{flag.id}:{revision(flag)}:{ncp.telegram_id}", ncp.telegram_id, text, packed([[(L._("Open the figure"), open_button(s, flag))]]))
+            OutMessage(
+                f"flag:{flag.id}:{revision(flag)}:{ncp.telegram_id}",
+                ncp.telegram_id,
+                text,
+                packed([[(L._("Open the figure"), open_button(s, flag))]]),
+            )
         )
     s.store.enqueue(messages)
     s.store.set_flag_state(flag.id, FlagState.ASKED, s.user.telegram_id)
@@ -247,9 +261,14 @@ def questions_for(s: Session) -> tuple[str, list[Row]] | None:
     if not asked:
         return None
     L = s.lang
-    lines = ["❓ " + L.ngettext(
-        "The WCO Secretariat asks you to check {n} figure:", "The WCO Secretariat asks you to check {n} figures:", len(asked)
-    ).format(n=len(asked))]
+    lines = [
+        "❓ "
+        + L.ngettext(
+            "The WCO Secretariat asks you to check {n} figure:",
+            "The WCO Secretariat asks you to check {n} figures:",
+            len(asked),
+        ).format(n=len(asked))
+    ]
     rows: list[Row] = []
     for flag in asked:
         try:

@@ -268,7 +268,9 @@ def result_unit_label(L: Lang, kpi: Kpi) -> str:
 def disclosure_text(L: Lang, catalog: Catalog, level: Disclosure) -> str:
     """ "WCO: available to all NCPs and peer reviewers of all WCO Members, plus Secretariat staff." """
     described = catalog.disclosure_level(level)
-    return L._("{name}: {description}").format(name=described.name.get(L.code), description=described.description.get(L.code))
+    return L._("{name}: {description}").format(
+        name=described.name.get(L.code), description=described.description.get(L.code)
+    )
 
 
 def caveats_text(L: Lang, kpi: Kpi) -> str:

@@ -19,7 +19,7 @@ from telegram import Update
 from conversations import broadcast, collect, flags
 from conversations.context import Context
 from conversations.explain import explain_query
-from conversations.session import Session, send, session
+from conversations.session import Session, session
 from conversations.state import Asking as AskingState
 from conversations.state import (
     AwaitingComment,
@@ -68,8 +68,9 @@ async def on_text(update: Update, context: Context) -> None:
         and s.user.is_ncp
         and not isinstance(parse_number(text, s.lang.code), AnswerError)
     ):
-        await send(s, s.lang._("To change a figure, press Change a figure; to keep the result, press Confirm."))
-        await collect.show(s)
+        await collect.show(
+            s, "ℹ️ " + s.lang._("To change a figure, press Change a figure; to keep the result, press Confirm.") + "\n\n"
+        )
     else:
         await explain_query(s, text)
 

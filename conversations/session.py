@@ -168,6 +168,8 @@ _TOKEN = re.compile(r"<(/?)([a-z-]+)[^>]*>|&[#a-zA-Z0-9]+;|.", re.DOTALL)
 
 def visible_length(text: str) -> int:
     """Characters Telegram counts: the text after its HTML tags and entities are parsed."""
+    if "<" not in text and "&" not in text:
+        return len(text)
     return sum(0 if m.group(2) else 1 for m in _TOKEN.finditer(text))
 
 
@@ -175,7 +177,7 @@ def split_html(text: str, limit: int = MAX_MESSAGE) -> list[str]:
     """Splits an HTML text into messages of at most `limit` visible characters, cutting at
     a paragraph break if one is in reach, else a line break, else a space, else anywhere
     but inside a tag or an entity; tags open at a cut are closed there and reopened."""
-    if visible_length(text) <= limit:
+    if len(text) <= limit or visible_length(text) <= limit:  # tags and entities only add characters
         return [text]
     tokens = [m.group(0) for m in _TOKEN.finditer(text)]
     names = [m.group(2) for m in _TOKEN.finditer(text)]

@@ -47,7 +47,9 @@ async def secretariat_press(update: Update, context: Context) -> tuple[Session, 
     pressed = btn.unpack(update.callback_query.data if update.callback_query else None)
     if pressed is None or not await require_secretariat(s):
         return None
-    s.store.log_action(s.user.telegram_id, "button", (update.callback_query.data if update.callback_query else "") or "")
+    s.store.log_action(
+        s.user.telegram_id, "button", (update.callback_query.data if update.callback_query else "") or ""
+    )
     return s, pressed
 
 

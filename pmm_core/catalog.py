@@ -9,7 +9,6 @@ the field, e.g. ``es.toml: kpi ES-03 → variables → B: unknown data point 'x'
 from __future__ import annotations
 
 import re
-import tomllib
 from collections import Counter
 from decimal import Decimal
 from enum import StrEnum
@@ -17,6 +16,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
+import rtoml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from pmm_core.formula import Formula, FormulaError, parse
@@ -478,8 +478,8 @@ def _load(directory: Path) -> Catalog:
     for path in files:
         name = path.name
         try:
-            raw = tomllib.loads(path.read_text(encoding="utf-8"))
-        except tomllib.TOMLDecodeError as exc:
+            raw = rtoml.loads(path.read_text(encoding="utf-8"))
+        except rtoml.TomlParsingError as exc:
             problems.append(f"{name}: not valid TOML: {exc}")
             continue
         for key in raw:

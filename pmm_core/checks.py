@@ -257,6 +257,18 @@ def _jump(kpi: Kpi, check: KpiCheck, now: Computed, before: Computed | None, fac
     return []
 
 
+_RULES_OF: dict[tuple[int, str], list[PartsRule]] = {}
+
+
+def _rules_involving(catalog: Catalog, kpi: Kpi) -> list[PartsRule]:
+    """The part/total rules about one of the KPI's figures (indexed once per catalog)."""
+    key = (id(catalog), kpi.id)
+    if key not in _RULES_OF:
+        involved = set(_asked(catalog, kpi))
+        _RULES_OF[key] = [r for r in catalog.checks.parts if r.total in involved or involved.intersection(r.parts)]
+    return _RULES_OF[key]
+
+
 def entry_warnings(
     catalog: Catalog,
     kpi: Kpi,
@@ -271,8 +283,7 @@ def entry_warnings(
     bounds, its result out of bounds, and a jump of its result. Never an outlier (that needs
     the other Members). Group them into findings with :func:`findings_of`."""
     asked = _asked(catalog, kpi)
-    involved = set(asked)
-    rules = [r for r in catalog.checks.parts if r.total in involved or involved.intersection(r.parts)]
+    rules = _rules_involving(catalog, kpi)
     check = _check(catalog, kpi.id)
     out = _parts(values, rules) + _figure_bounds(catalog, values, asked)
     result = _result(catalog, kpi, values)

@@ -157,7 +157,7 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE TABLE claims (
         key TEXT PRIMARY KEY,
         at TEXT NOT NULL
-    );
+    ) WITHOUT ROWID;
     CREATE TABLE inbox (
         key TEXT PRIMARY KEY,
         update_id INTEGER NOT NULL,

@@ -799,11 +799,19 @@ class Store:
                 if row is None:
                     continue
                 conn.execute(
-                    "UPDATE flags SET state = 'resolved', detail = ?, updated_at = ? WHERE id = ?", (detail, now, flag_id)
+                    "UPDATE flags SET state = 'resolved', detail = ?, updated_at = ? WHERE id = ?",
+                    (detail, now, flag_id),
                 )
                 _audit(
-                    conn, now, None, cycle_id, row["member"], "flag", f"{row['kpi']}:{row['data_point']}",
-                    row["state"], "resolved",
+                    conn,
+                    now,
+                    None,
+                    cycle_id,
+                    row["member"],
+                    "flag",
+                    f"{row['kpi']}:{row['data_point']}",
+                    row["state"],
+                    "resolved",
                 )
 
     def set_flag_state(self, flag_id: int, state: FlagState, by: int, note: str = "") -> Flag | None:
@@ -850,17 +858,19 @@ def _screen(conn: Any, user_id: int) -> int:
 
 
 def _edit_problem(conn: Any, edit: Edit) -> Outcome | None:
-    cycle = conn.execute("SELECT state FROM cycles WHERE id = ?", (edit.cycle_id,)).fetchone()
-    if cycle is None or cycle["state"] != CycleState.OPEN.value:
-        return Outcome.CLOSED
-    if not edit.by_secretariat:
-        user = conn.execute("SELECT role, member, active FROM users WHERE telegram_id = ?", (edit.user_id,)).fetchone()
-        if user is None or user["role"] != Role.NCP.value or user["member"] != edit.member or not user["active"]:
-            return Outcome.NOT_ALLOWED
-    locked = conn.execute(
-        "SELECT submitted_at FROM submissions WHERE cycle_id = ? AND member = ?", (edit.cycle_id, edit.member)
+    """Why the edit may not be written now (one query: the cycle, the NCP, the lock)."""
+    row = conn.execute(
+        "SELECT (SELECT state FROM cycles WHERE id = ?), "
+        "(SELECT role = 'ncp' AND member = ? AND active FROM users WHERE telegram_id = ?), "
+        "(SELECT submitted_at IS NOT NULL FROM submissions WHERE cycle_id = ? AND member = ?)",
+        (edit.cycle_id, edit.member, edit.user_id, edit.cycle_id, edit.member),
     ).fetchone()
-    if locked is not None and locked[0] is not None:
+    cycle_state, bound_ncp, locked = row
+    if cycle_state != CycleState.OPEN.value:
+        return Outcome.CLOSED
+    if not edit.by_secretariat and not bound_ncp:
+        return Outcome.NOT_ALLOWED
+    if locked:
         return Outcome.LOCKED
     return None
 

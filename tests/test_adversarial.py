@@ -38,7 +38,9 @@ junk = st.sampled_from(["\u200b", "\u200d", "\ufeff", "\u202e", "\x00", "\x07", 
 hostile_numbers = st.one_of(
     st.builds(lambda d, n: "".join(d[i % 10] for i in range(n)), digits, st.integers(1, 400)),
     st.builds(lambda sign, n: f"{sign}{n}", st.sampled_from(["-", "+", "−", ""]), st.integers(-(10**30), 10**30)),
-    st.sampled_from(["-0", "+0", "−0,00", "NaN", "nan", "-inf", "Infinity", "1e309", "1E5", "0x1F", "1_000", "١٬٢٣٤٫٥"]),
+    st.sampled_from(
+        ["-0", "+0", "−0,00", "NaN", "nan", "-inf", "Infinity", "1e309", "1E5", "0x1F", "1_000", "١٬٢٣٤٫٥"]
+    ),
     st.builds(
         lambda a, sep, b: f"{a}{sep}{b}",
         st.integers(0, 999_999),
@@ -49,8 +51,10 @@ hostile_numbers = st.one_of(
 )
 hostile_text = st.one_of(
     st.text(max_size=80),
-    st.builds(lambda c, n: c * n, st.sampled_from(["x", "9", "<", "&", "é", "😀", "\u200b", "<b>"]), st.integers(1, 5000)),
-    st.sampled_from(["<b>bold</b>", "</i>", "&amp;", "&", "<script>", "=HYPERLINK(\"x\")", "/start", "?", "¿qué?", ""]),
+    st.builds(
+        lambda c, n: c * n, st.sampled_from(["x", "9", "<", "&", "é", "😀", "\u200b", "<b>"]), st.integers(1, 5000)
+    ),
+    st.sampled_from(["<b>bold</b>", "</i>", "&amp;", "&", "<script>", '=HYPERLINK("x")', "/start", "?", "¿qué?", ""]),
 )
 hostile = st.one_of(hostile_numbers, hostile_text)
 
@@ -66,7 +70,11 @@ def test_hostile_answers_never_crash_never_overflow_and_store_only_valid_values(
     tally: Counter[str] = Counter()
 
     @settings(max_examples=600, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
-    @given(kind=st.sampled_from([k for k, v in FIGURES.items() if v]), language=st.sampled_from(["en", "fr", "es"]), text=hostile)
+    @given(
+        kind=st.sampled_from([k for k, v in FIGURES.items() if v]),
+        language=st.sampled_from(["en", "fr", "es"]),
+        text=hostile,
+    )
     def one(kind: DataType, language: str, text: str) -> None:
         kpi, index = FIGURES[kind]  # type: ignore[misc]
         dp = catalog.asked_data_points(catalog.kpi(kpi))[index]
