@@ -56,7 +56,8 @@ def render_problem(problem: CellProblem, catalog: Catalog, L: Lang) -> str:
 
 
 def render_bad_file(error: BadFile, L: Lang) -> str:
-    return L._(texts.FILE[error.problem]).format(**error.params)
+    params = {k: L.number(int(v)) if k == "limit" else v for k, v in error.params.items()}
+    return L._(texts.FILE[error.problem]).format(**params)
 
 
 def _reason(problem: CellProblem, catalog: Catalog, L: Lang) -> str:

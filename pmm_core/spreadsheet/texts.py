@@ -25,7 +25,6 @@ RECEIPT_HEADERS = {
     "value": N_("Submitted value"),
     "blank": N_("Left blank: reason"),
 }
-ITEM_HEADER = N_("Row")
 
 # The hints the chat shows with a question (same msgids).
 EXPECTED = {
@@ -117,7 +116,6 @@ CELL = {
     "cell_error": N_("the cell shows an error"),
     "duplicate": N_("this key appears on more than one row (also {other}): keep one row"),
     "unknown_reason": N_("not one of the five reasons of the list"),
-    "blank_with_figures": N_("figures are given for this KPI: remove them or the reason"),
     "list_incomplete": N_("this row leaves “{column}” empty while other rows give it"),
     "total_differs": N_("the list on the sheet {sheet} gives {value}"),
     "unreadable": N_("could not be read"),

@@ -195,8 +195,8 @@ def read_upload(
     workbook = _open(data, data_only=False)
     try:
         _check_metadata(_metadata(workbook), member, cycle_year)
-        sheets = _guarded(lambda: _data_sheets(workbook, catalog))
-        _check_merged(workbook, archive, sheets)
+        sheets = _guarded(lambda: _data_sheets(workbook))
+        _check_merged(archive, sheets)
     finally:
         workbook.close()
     if not sheets:
@@ -298,7 +298,7 @@ class _Sheet:
         return Key.ID not in self.keys
 
 
-def _data_sheets(workbook: Workbook, catalog: Catalog) -> list[_Sheet]:
+def _data_sheets(workbook: Workbook) -> list[_Sheet]:
     """The sheets with a key row (a dimension sheet: `id` and `value`; a list sheet: `item` and
     `<list>.<column>` keys), with their non-empty cells under a key; row count enforced."""
     sheets: list[_Sheet] = []
@@ -307,15 +307,16 @@ def _data_sheets(workbook: Workbook, catalog: Catalog) -> list[_Sheet]:
         if ws.title == META_SHEET or not hasattr(ws, "iter_rows"):
             continue
         if ws.max_row is not None and ws.max_row > MAX_ROWS:
-            raise BadFile(FileProblem.TOO_MANY_ROWS, limit=f"{MAX_ROWS:,}")
+            raise BadFile(FileProblem.TOO_MANY_ROWS, limit=str(MAX_ROWS))
         sheet: _Sheet | None = None
         for index, row in enumerate(ws.iter_rows(max_col=MAX_COLUMNS)):
             counted += 1
             if counted > MAX_ROWS:
-                raise BadFile(FileProblem.TOO_MANY_ROWS, limit=f"{MAX_ROWS:,}")
+                raise BadFile(FileProblem.TOO_MANY_ROWS, limit=str(MAX_ROWS))
             if sheet is None:
                 keys = _keys(row)
                 if keys is not None:
+                    # openpyxl keeps the sheet's part name only privately; the merged-cell test fails if it goes
                     sheet = _Sheet(ws.title, str(getattr(ws, "_worksheet_path", "")), keys)
                 elif index + 1 >= KEY_ROW_SEARCH:
                     break
@@ -355,7 +356,7 @@ def _cell(cell: Any) -> _Cell | None:
     return _Cell(value, coordinate, kind == "f", kind == "e", getattr(cell, "number_format", "General") or "General")
 
 
-def _check_merged(workbook: Workbook, archive: zipfile.ZipFile, sheets: list[_Sheet]) -> None:
+def _check_merged(archive: zipfile.ZipFile, sheets: list[_Sheet]) -> None:
     """Merged cells shift what a row holds: refused in the data sheets (read-only mode does not
     see them, so the sheet's XML is searched; its text cannot hold a raw "<")."""
     for sheet in sheets:
@@ -507,6 +508,7 @@ class _Reading:
                 if key in sheet.keys:
                     self.letters[(sheet.title, item_list.id, column_id)] = get_column_letter(sheet.keys[key] + 1)
             rows = self.items.setdefault(item_list.id, [])
+            points = {c.id: c.data_point(item_list.id) for c in item_list.columns}
             for index, row in enumerate(sheet.rows):
                 if index == 0 and self._header(item_list, keys, row):
                     continue
@@ -515,7 +517,7 @@ class _Reading:
                     cell = self._resolved(sheet, row.get(keys[column.id]), item_list.id, column.type)
                     if cell is None:
                         continue
-                    answer = _answer(column.data_point(item_list.id), cell, self.lang)
+                    answer = _answer(points[column.id], cell, self.lang)
                     if isinstance(answer, Valid):
                         given[column.id] = answer.value
                     else:
