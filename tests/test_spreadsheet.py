@@ -376,3 +376,18 @@ def test_list_problems(catalog):
     lines = [render_problem(e, catalog, lang("en")) for e in summary.errors]
     assert any("the list on the sheet TF-04 gives 150" in line for line in lines)
     assert any("leaves “Y_i: competencies of the job description” empty" in line for line in lines)
+
+
+def test_stored_values_the_catalog_no_longer_reads_do_not_break_the_files(catalog):
+    from pmm_core.spreadsheet import build_receipt
+
+    stored = {
+        "tf_aeo_valid": "abc",
+        "tf_aeo_valid_prev": "NaN",
+        "tool_rkc": "retired_code",
+        "items:od_cd_officers": "{",
+    }
+    wb = openpyxl.load_workbook(io.BytesIO(template(catalog, stored)))
+    tf = wb["TF"]
+    assert tf.cell(rows_by_id(tf)["tf_aeo_valid"], keys(tf)["current"]).value == "abc"
+    assert build_receipt(catalog, BELGIUM, CYCLE, stored, {}, T0, lang("en"))

@@ -13,7 +13,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 
 from babel.dates import format_datetime
 from openpyxl import Workbook
@@ -123,7 +123,11 @@ def stored_cell(dp: DataPoint, stored: str, L: Lang) -> int | float | str:
     if dp.type is DataType.SCALE:
         choice = dp.choice(stored)
         return choice.label.get(L.code) if choice else stored
-    return _number_cell(Decimal(stored))
+    try:
+        number = Decimal(stored)
+    except InvalidOperation:  # a stored value the catalog no longer reads as a number
+        return stored
+    return _number_cell(number) if number.is_finite() else stored
 
 
 def _number_cell(number: Decimal) -> int | float | str:
@@ -271,11 +275,18 @@ class _Writer:
         status = _STATUS_OF[state.status] if state else Status.OPEN
         if state and state.status is KpiState.BLANK:
             return f"{L._(texts.STATUS[status])}: {self._reason_text(state.reason)}"
-        result = compute(self.catalog, kpi, self.values)
-        if not isinstance(result, Computed):
+        result = self._result(kpi)
+        if result is None:
             return L._(texts.STATUS[status])
         shown = f"{L._(texts.STATUS[status])} · {L.result(result)}"
         return f"{shown} ({L._(texts.FROM_TOTALS)})" if result.from_totals else shown
+
+    def _result(self, kpi: Kpi) -> Computed | None:
+        try:
+            result = compute(self.catalog, kpi, self.values)
+        except (KeyError, ArithmeticError):  # a stored value the catalog no longer accepts
+            return None
+        return result if isinstance(result, Computed) else None
 
     def _reason_text(self, code: str | None) -> str:
         reason = next((r for r in self.catalog.blank_reasons if r.code == code), None)
@@ -348,7 +359,7 @@ class _Writer:
             state = self.states.get(kpi.id)
             if state and state.status is KpiState.BLANK:
                 counts[texts.COUNT_BLANK] += 1
-            elif isinstance(compute(self.catalog, kpi, self.values), Computed):
+            elif self._result(kpi) is not None:
                 counts[texts.COUNT_RESULTS] += 1
             else:
                 counts[texts.COUNT_OTHER] += 1
