@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import random
+from datetime import datetime
 from decimal import Decimal
 from fractions import Fraction
 
@@ -16,6 +17,7 @@ from pmm_core.i18n_text import Text
 from pmm_core.records import KpiState, KpiStatus
 from pmm_core.spreadsheet import (
     CellCode,
+    build_receipt,
     build_template,
     read_upload,
     render_problem,
@@ -308,11 +310,12 @@ def test_formulas_read_their_saved_result_or_are_refused(catalog):
 
 
 def test_dates_and_error_values(catalog):
-    from datetime import datetime
-
-    data = fill(template(catalog), values={"tf_import_release_minutes": datetime(2025, 1, 1, 1, 30)})
-    summary = read(catalog, data)
-    assert [(e.subject, e.code) for e in summary.errors] == [("tf_import_release_minutes", CellCode.DATE_TIME)]
+    values = {"tf_import_release_minutes": datetime(2025, 1, 1, 1, 30), "tf_aeo_valid": "#DIV/0!"}
+    summary = read(catalog, fill(template(catalog), values=values))
+    assert {(e.subject, e.code) for e in summary.errors} == {
+        ("tf_import_release_minutes", CellCode.DATE_TIME),
+        ("tf_aeo_valid", CellCode.CELL_ERROR),
+    }
 
 
 def test_a_percentage_cell_is_read_as_displayed():
@@ -379,8 +382,6 @@ def test_list_problems(catalog):
 
 
 def test_stored_values_the_catalog_no_longer_reads_do_not_break_the_files(catalog):
-    from pmm_core.spreadsheet import build_receipt
-
     stored = {
         "tf_aeo_valid": "abc",
         "tf_aeo_valid_prev": "NaN",
