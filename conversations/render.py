@@ -6,9 +6,10 @@ from __future__ import annotations
 import re
 
 from conversations.session import esc
-from pmm_core.catalog import Catalog, DataPoint, DataType, Disclosure, ExpressionCalc, Kpi, NoteKind, ResultUnit, Year
+from pmm_core.catalog import Catalog, DataPoint, DataType, Disclosure, ExpressionCalc, Kpi, NoteKind, Year
 from pmm_core.i18n import Lang
 from pmm_core.i18n_text import Text
+from pmm_core.labels import RESULT_UNITS
 from pmm_core.progress import Snapshot, Status
 from pmm_core.results import Computed, NotComputable, Reason, Result, compute, numeric_value, tool_scores_by_dimension
 
@@ -255,14 +256,7 @@ def heading(text: str) -> str:
 
 
 def result_unit_label(L: Lang, kpi: Kpi) -> str:
-    return {
-        ResultUnit.PERCENT: L._("percentage"),
-        ResultUnit.MINUTES: L._("minutes"),
-        ResultUnit.RATIO: L._("ratio"),
-        ResultUnit.SCORE: L._("score"),
-        ResultUnit.COUNT: L._("number"),
-        ResultUnit.PER_100: L._("per 100"),
-    }[kpi.result.unit]
+    return L._(RESULT_UNITS[kpi.result.unit])
 
 
 def disclosure_text(L: Lang, catalog: Catalog, level: Disclosure) -> str:

@@ -350,6 +350,87 @@ class CheckRules(_Model):
     owners: dict[str, str] = Field(default_factory=dict)  # data point → the KPI its findings go to (owner_kpi)
 
 
+
+class ItemColumn(_Model):
+    """One figure given per item, e.g. the time T_i of one declaration."""
+
+    id: str = Field(pattern=ID_PATTERN)
+    type: DataType
+    label: Text
+    currency: str | None = None
+    min: Decimal | None = None
+    max: Decimal | None = None
+    total: str | None = None  # data point that receives the sum over the items
+    mean: str | None = None  # data point that receives the mean over the items (2 decimals)
+
+    @model_validator(mode="after")
+    def _one_target(self) -> ItemColumn:
+        if self.type in (DataType.YES_NO, DataType.SCALE):
+            raise ValueError("an item column is a number")
+        if self.total and self.mean:
+            raise ValueError("a column goes into a total or a mean, not both")
+        return self
+
+    def data_point(self, item_list: str) -> DataPoint:
+        """The column as a data point, so that a cell is validated like a typed answer."""
+        return DataPoint(
+            id=f"{item_list}_{self.id}",
+            type=self.type,
+            label=self.label,
+            question=self.label,
+            help=self.label,
+            currency=self.currency,
+            min=self.min,
+            max=self.max,
+            source_file="items",
+        )
+
+
+class ItemList(_Model):
+    """A KPI the PMM v.1 KPI list defines over items (ΣT_i/N, Σ(X_i/Y_i)/N): one row per item.
+
+    Each KPI of `kpis` is the mean over the items of its per-item formula (over column ids).
+    The list also gives the KPI's totals: the number of items goes into `count`, each
+    column into its `total` or `mean` data point, so that typing the totals stays possible.
+    """
+
+    id: str = Field(pattern=ID_PATTERN)
+    sheet: str = Field(pattern=r"^[A-Za-z0-9 _-]{1,31}$")  # the worksheet's name in the template
+    name: Text
+    item: Text  # what one row is: "Declaration", "Officer"
+    help: Text
+    count: str
+    columns: tuple[ItemColumn, ...] = Field(min_length=1)
+    kpis: dict[str, str] = Field(min_length=1)  # KPI id → per-item formula
+    source_file: str = ""
+
+    @property
+    def answer_key(self) -> str:
+        """The key under which the list is stored with the answers (never a data point id)."""
+        return f"items:{self.id}"
+
+    @cached_property
+    def formulas(self) -> dict[str, Formula]:
+        return {kpi: parse(text) for kpi, text in self.kpis.items()}
+
+    def column(self, column_id: str) -> ItemColumn:
+        return next(c for c in self.columns if c.id == column_id)
+
+    @model_validator(mode="after")
+    def _formulas_over_columns(self) -> ItemList:
+        ids = [c.id for c in self.columns]
+        if len(set(ids)) != len(ids):
+            raise ValueError("two columns have the same id")
+        for kpi, text in self.kpis.items():
+            try:
+                used = set(parse(text).variables)
+            except FormulaError as exc:
+                raise ValueError(f"{kpi}: {exc}") from None
+            if used - set(ids):
+                raise ValueError(f"{kpi}: formula names without a column: {sorted(used - set(ids))}")
+        return self
+
+
 class Catalog(_Model):
     dimensions: tuple[Dimension, ...]
     outcomes: tuple[Outcome, ...]
@@ -361,6 +442,7 @@ class Catalog(_Model):
     tool_question: Text | None
     disclosure_levels: tuple[DisclosureLevel, ...] = ()
     checks: CheckRules = CheckRules()
+    item_lists: tuple[ItemList, ...] = ()
 
     @cached_property
     def kpi_by_id(self) -> dict[str, Kpi]:
@@ -425,6 +507,11 @@ class Catalog(_Model):
         _collect_texts(self, "", out)
         return out
 
+    @cached_property
+    def item_list_of(self) -> dict[str, ItemList]:
+        """KPI id → the item list it is computed from (TF-04…06, OD-02)."""
+        return {kpi: lst for lst in self.item_lists for kpi in lst.kpis}
+
 
 def _collect_texts(obj: Any, path: str, out: list[tuple[str, Text]]) -> None:
     if isinstance(obj, Text):
@@ -474,6 +561,7 @@ def _load(directory: Path) -> Catalog:
     tool_question: Text | None = None
     disclosure_levels: list[DisclosureLevel] = []
     check_files: list[tuple[str, dict[str, Any]]] = []
+    item_lists: list[ItemList] = []
 
     for path in files:
         name = path.name
@@ -513,6 +601,11 @@ def _load(directory: Path) -> Catalog:
                 kpis.append(kpi)
         if "check" in raw or "parts" in raw:
             check_files.append((name, raw))
+        for item in raw.get("item_list", []):
+            where = f"item_list {item.get('id', '?')}"
+            lst = _build_one(problems, ItemList, {**item, "source_file": name}, name, where)
+            if lst is not None:
+                item_lists.append(lst)
     if problems:
         raise CatalogError(*problems)
 
@@ -545,10 +638,12 @@ def _load(directory: Path) -> Catalog:
         tool_scale=tuple(tool_scale),
         tool_question=tool_question,
         disclosure_levels=tuple(disclosure_levels),
+        item_lists=tuple(item_lists),
     )
     problems += _check_references(catalog)
     problems += _check_disclosure_levels(catalog)
     problems += _check_units(catalog)
+    problems += _check_item_lists(catalog)
     if problems:
         raise CatalogError(*problems)
     try:
@@ -578,6 +673,7 @@ _SECTIONS = (
     "disclosure_level",
     "check",
     "parts",
+    "item_list",
 )
 _DIMENSION_ORDER = ("TF", "RC", "ES", "OD", "WT")
 
@@ -929,3 +1025,27 @@ def owner_kpi(catalog: Catalog, data_point_id: str) -> str | None:
     return next(
         (k.id for k in catalog.kpis if any(dp.id == data_point_id for dp in catalog.breakdown_data_points(k))), None
     )
+
+
+def _check_item_lists(catalog: Catalog) -> list[str]:
+    """Every list feeds existing expression KPIs, once each, through their own data points."""
+    problems = _unique([lst.id for lst in catalog.item_lists], "item_list")
+    problems += _unique([lst.sheet.lower() for lst in catalog.item_lists], "item_list sheet")
+    problems += _unique([kpi for lst in catalog.item_lists for kpi in lst.kpis], "KPI computed from an item list:")
+    for lst in catalog.item_lists:
+        where = f"{lst.source_file}: item_list {lst.id}"
+        kpis = [catalog.kpi_by_id.get(kpi_id) for kpi_id in lst.kpis]
+        if None in kpis:
+            problems.append(f"{where} → kpis: unknown KPI in {sorted(lst.kpis)}")
+            continue
+        points = {
+            dp.id for kpi in kpis if kpi for dp in (*catalog.main_data_points(kpi), *catalog.breakdown_data_points(kpi))
+        }
+        targets = [("count", lst.count)] + [(f"columns → {c.id}", c.total or c.mean) for c in lst.columns]
+        for field, dp_id in targets:
+            if dp_id is not None and dp_id not in points:
+                problems.append(f"{where} → {field}: {dp_id!r} is not a data point of {', '.join(lst.kpis)}")
+        for kpi in kpis:
+            if kpi is not None and not isinstance(kpi.calculation, ExpressionCalc):
+                problems.append(f"{where} → kpis: {kpi.id} has no totals formula")
+    return problems

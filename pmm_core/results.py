@@ -7,6 +7,11 @@ Two calculation kinds exist in the catalog:
 - ``tool_score``: the mean over all main WCO tools of the score of each answer on the
   tools scale (awareness 0/1, use 0/1/2), times a multiplier.
 
+A KPI the PMM v.1 KPI list defines over items (TF-04 to TF-06: ΣT_i/N; OD-02:
+Σ(X_i/Y_i)/N × 100) also has an item list (catalog ``items.toml``): when the stored list
+agrees with the stored totals, the result is the mean over the items; otherwise it comes
+from the totals formula and is flagged ``from_totals``.
+
 Arithmetic is exact (:class:`~decimal.Decimal`); rounding happens only for display, with
 :func:`rounded`. A result that cannot be computed is a :class:`NotComputable` value with a
 typed reason, never ``0``, ``inf`` or an exception.
@@ -15,11 +20,22 @@ typed reason, never ``0``, ``inf`` or an exception.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import ROUND_HALF_UP, Decimal, localcontext
 from enum import StrEnum
 
-from pmm_core.catalog import Catalog, DataPoint, DataType, ExpressionCalc, Kpi, ResultUnit, Tool, ToolScoreCalc
+from pmm_core import item_lists
+from pmm_core.catalog import (
+    Catalog,
+    DataPoint,
+    DataType,
+    ExpressionCalc,
+    ItemList,
+    Kpi,
+    ResultUnit,
+    Tool,
+    ToolScoreCalc,
+)
 from pmm_core.formula import PRECISION, DivisionByZero
 
 Answers = Mapping[str, str]  # data point id → stored canonical value (see pmm_core.answers)
@@ -36,6 +52,8 @@ class Computed:
     value: Decimal  # exact
     unit: ResultUnit
     decimals: int
+    # True when the KPI is defined over items (an item list) but was computed from typed totals.
+    from_totals: bool = False
 
     @property
     def display_value(self) -> Decimal:
@@ -75,6 +93,8 @@ def compute(catalog: Catalog, kpi: Kpi, answers: Answers, blank_reason: str | No
     calc = kpi.calculation
     if isinstance(calc, ToolScoreCalc):
         return _tool_score(catalog, kpi, calc, answers, catalog.tools)
+    if kpi.id in catalog.item_list_of:
+        return _over_items(catalog, kpi, calc, catalog.item_list_of[kpi.id], answers)
     return _expression(catalog, kpi, calc, answers)
 
 
@@ -118,3 +138,24 @@ def tool_scores_by_dimension(catalog: Catalog, kpi: Kpi, answers: Answers) -> di
         if tools:
             out[dim] = _tool_score(catalog, kpi, calc, answers, tools)
     return out
+
+
+# ---- KPIs over item lists (ΣT_i/N, Σ(X_i/Y_i)/N) -----------------------------------------
+
+
+def _over_items(catalog: Catalog, kpi: Kpi, calc: ExpressionCalc, item_list: ItemList, answers: Answers) -> Result:
+    """The mean over the stored items when they agree with the stored totals; otherwise the
+    totals formula, flagged `from_totals` (totals typed in chat after the list was given win)."""
+    items = item_lists.stored(item_list, answers)
+    if (
+        items is not None
+        and item_lists.usable_for(item_list, kpi.id, items)
+        and item_lists.agrees(item_list, items, answers)
+    ):
+        try:
+            value = item_lists.mean_of(item_list, kpi.id, items)
+        except DivisionByZero:
+            return NotComputable(Reason.DIVISION_BY_ZERO, data_points=(item_list.answer_key,))
+        return Computed(value=value, unit=kpi.result.unit, decimals=kpi.result.decimals)
+    result = _expression(catalog, kpi, calc, answers)
+    return replace(result, from_totals=True) if isinstance(result, Computed) else result

@@ -97,6 +97,9 @@ def test_kills_between_fetch_and_handling_lose_nothing_and_confirm_nothing_false
         print(f"\nkills {kills} · inputs lost {len(lost)} · false confirmations {len(false)}")
         assert lost == [] and false == []
         assert all(values.count(v) == 1 for v in typed)  # each applied exactly once
+        polls = sum(1 for method, _ in api.calls if method == "getUpdates")
+        while sum(1 for method, _ in api.calls if method == "getUpdates") <= polls + 1:
+            time.sleep(0.05)  # polling: its signal handlers are set
         bot.send_signal(signal.SIGTERM)
         assert bot.wait(timeout=20) == 0
     finally:
