@@ -32,7 +32,7 @@ from bot.ratelimit import RepliesFirstRateLimiter
 from bot.scheduler import schedule_reminders, start_background_jobs
 from bot.settings import Settings
 from bot.worker import ProcessWorker
-from conversations import admin, broadcast, collect, explain, onboarding, review, router, secretariat
+from conversations import admin, broadcast, collect, explain, onboarding, review, router, secretariat, upload
 from conversations.buttons import of_types
 from conversations.context import CONTEXT_TYPES, BotData, ChatSettings, Context
 from conversations.session import lang_of
@@ -150,6 +150,8 @@ def _add_handlers(app: PTBApp) -> None:
         "progress": review.on_progress,
         "review": review.on_review,
         "submit": review.on_submit,
+        "template": upload.on_template,
+        "upload": upload.on_upload,
         **secretariat.commands(),
     }
     app.add_handlers([CommandHandler(name, handler) for name, handler in commands.items()])
@@ -161,6 +163,7 @@ def _add_handlers(app: PTBApp) -> None:
         (onboarding.on_move_button, (onboarding.BUTTONS[1],)),
         (broadcast.on_button, broadcast.BUTTONS),
         (admin.on_tell_deadline, admin.BUTTONS),
+        (upload.on_button, upload.BUTTONS),
         *secretariat.button_handlers(),
     ):
         app.add_handler(CallbackQueryHandler(handler, pattern=of_types(*types)))
@@ -168,6 +171,7 @@ def _add_handlers(app: PTBApp) -> None:
         [
             CallbackQueryHandler(on_unknown_button),
             MessageHandler(filters.TEXT & ~filters.COMMAND, router.on_text),
+            MessageHandler(filters.Document.ALL, upload.on_document),
             MessageHandler(filters.COMMAND, onboarding.on_unknown_command),
             MessageHandler(filters.ALL & ~filters.StatusUpdate.ALL, onboarding.on_other_message),
         ]

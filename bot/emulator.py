@@ -93,6 +93,7 @@ class FakeBotApi:
         self._next_update_id = 1
         self._next_message_id = 1
         self._next_query_id = 4_000_000_000_000_000_000
+        self._files: dict[str, bytes] = {}
         self._failures: dict[str, list[Failure]] = {}
         self.confirmed_offset = 0
         self._cond = threading.Condition()
@@ -175,6 +176,35 @@ class FakeBotApi:
                 }
             }
         )
+
+    def document(
+        self, user_id: int, filename: str, data: bytes, language_code: str | None = "en", mime_type: str = ""
+    ) -> dict[str, Any]:
+        """Queues a message with a file the user sends (kept for getFile and the download)."""
+        with self._cond:
+            message_id = self._next_message_id
+            self._next_message_id += 1
+            file_id = f"file{len(self._files) + 1}"
+            self._files[file_id] = data
+        message: dict[str, Any] = {
+            "message_id": message_id,
+            "date": int(time.time()),
+            "chat": {"id": user_id, "type": "private", "first_name": "NCP"},
+            "from": self._user(user_id, language_code, "NCP"),
+            "document": {
+                "file_id": file_id,
+                "file_unique_id": f"u{file_id}",
+                "file_name": filename,
+                "mime_type": mime_type or "application/octet-stream",
+                "file_size": len(data),
+            },
+        }
+        return self._push({"message": message})
+
+    def file_bytes(self, path: str) -> bytes | None:
+        """The bytes behind a download path (``/file/bot<token>/documents/<file id>``)."""
+        with self._cond:
+            return self._files.get(path.rsplit("/", 1)[-1])
 
     def redeliver(self, update: dict[str, Any]) -> None:
         """Queues an already delivered update again, as Telegram does after a bot crash."""
@@ -287,6 +317,18 @@ class FakeBotApi:
                 "can_read_all_group_messages": False,
                 "supports_inline_queries": False,
             }
+        if method == "getFile":
+            file_id = str(params.get("file_id", ""))
+            with self._cond:
+                data = self._files.get(file_id)
+            if data is None:
+                return None
+            return {
+                "file_id": file_id,
+                "file_unique_id": f"u{file_id}",
+                "file_size": len(data),
+                "file_path": f"documents/{file_id}",
+            }
         if method == "setWebhook":
             self.webhook = dict(params)
             return True
@@ -373,6 +415,9 @@ class FakeBotApi:
         """An in-process httpx transport answering as this fake server."""
 
         def handler(request: httpx.Request) -> httpx.Response:
+            if "/file/bot" in request.url.path:
+                found = self.file_bytes(request.url.path)
+                return httpx.Response(200, content=found) if found is not None else httpx.Response(404)
             method = request.url.path.rsplit("/", 1)[-1]
             status, body = self.handle(method, _params(request.headers.get("content-type", ""), request.read()))
             return httpx.Response(status, json=body)
@@ -397,6 +442,14 @@ class FakeBotApi:
                 # A bot that died mid-request leaves its updates unconfirmed.
                 with contextlib.suppress(BrokenPipeError, ConnectionResetError):
                     self.wfile.write(data)
+
+            def do_GET(self) -> None:
+                found = api.file_bytes(self.path) if "/file/bot" in self.path else None
+                self.send_response(200 if found is not None else 404)
+                self.send_header("content-length", str(len(found or b"")))
+                self.end_headers()
+                with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+                    self.wfile.write(found or b"")
 
             def log_message(self, *args: Any) -> None:
                 pass

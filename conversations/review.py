@@ -7,7 +7,7 @@ from __future__ import annotations
 from telegram import Update
 
 from conversations import buttons as btn
-from conversations import collect
+from conversations import collect, upload
 from conversations.context import Context
 from conversations.explain import send_explanation
 from conversations.render import STATUS_ICON, kpi_line, progress_text
@@ -152,6 +152,7 @@ async def _submit_now(s: Session, pressed: btn.Pressed) -> None:
             year=s.cycle.year
         ),
     )
+    await upload.send_receipt(s)
 
 
 BUTTONS = (btn.Dimension, btn.OpenKpi, btn.ProgressByDimension, btn.SubmitNow, btn.SubmitCancel)

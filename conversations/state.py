@@ -101,6 +101,13 @@ class DraftingBroadcast(_Step):
     audience_chosen: bool = False
 
 
+class AwaitingUpload(_Step):
+    """A Secretariat user is about to send a Member's spreadsheet (``/upload BE``)."""
+
+    kind: Literal["awaiting_upload"] = "awaiting_upload"
+    member: str
+
+
 class ReviewingUpload(_Step):
     kind: Literal["upload"] = "upload"
     upload: int
@@ -134,6 +141,7 @@ Step = Annotated[
     | ConfirmingMove
     | SettingProfile
     | DraftingBroadcast
+    | AwaitingUpload
     | ReviewingUpload
     | AwaitingFlagNote
     | TellingDeadline,

@@ -350,7 +350,6 @@ class CheckRules(_Model):
     owners: dict[str, str] = Field(default_factory=dict)  # data point → the KPI its findings go to (owner_kpi)
 
 
-
 class ItemColumn(_Model):
     """One figure given per item, e.g. the time T_i of one declaration."""
 

@@ -183,6 +183,7 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE answers DROP COLUMN update_id;
     ALTER TABLE answers ADD COLUMN source TEXT NOT NULL DEFAULT 'chat';
     ALTER TABLE kpi_status ADD COLUMN justification TEXT;
+    ALTER TABLE audit ADD COLUMN source TEXT NOT NULL DEFAULT '';
     ALTER TABLE members ADD COLUMN profile_confirmed_by INTEGER;
     CREATE TABLE flags_v3 (
         id INTEGER PRIMARY KEY AUTOINCREMENT,

@@ -131,6 +131,7 @@ class AuditRow:
     subject: str
     old_value: str | None
     new_value: str | None
+    source: str = ""  # where the change came from when not typed in chat ("file:… sha256:…")
 
 
 Buttons = tuple[tuple[tuple[str, str], ...], ...]  # rows of (label, callback data)

@@ -129,6 +129,18 @@ class MemberData:
 
 
 @dataclass(frozen=True)
+class Upload:
+    id: int
+    user_id: int
+    cycle_id: int
+    member: str
+    filename: str
+    sha256: str
+    changes: str  # what Apply writes (pmm_core.jobs.Pending, as JSON)
+    state: str  # pending, applied, cancelled
+
+
+@dataclass(frozen=True)
 class MoveNeeded:
     """The user is an NCP of another Member: moving needs their confirmation."""
 
@@ -598,6 +610,38 @@ class Store:
         self._fresh().member_data.pop((cycle_id, member), None)
         return bool(cur.rowcount)
 
+    # ---- spreadsheet uploads waiting for Apply ------------------------------------------
+    def create_upload(self, user_id: int, cycle_id: int, member: str, filename: str, sha256: str, changes: str) -> int:
+        with self._db.tx() as conn:
+            cur = conn.execute(
+                "INSERT INTO uploads (user_id, cycle_id, member, filename, sha256, changes, created_at, state) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, 'pending')",
+                (user_id, cycle_id, member, filename[:200], sha256, changes, self.now()),
+            )
+            _audit(conn, self.now(), user_id, cycle_id, member, "upload", filename[:200], None, sha256)
+        return int(cur.lastrowid or 0)
+
+    def upload(self, upload_id: int) -> Upload | None:
+        row = self._db.one("SELECT * FROM uploads WHERE id = ?", (upload_id,))
+        if row is None:
+            return None
+        return Upload(
+            row["id"],
+            row["user_id"],
+            row["cycle_id"],
+            row["member"],
+            row["filename"],
+            row["sha256"],
+            row["changes"],
+            row["state"],
+        )
+
+    def close_upload(self, upload_id: int, state: str) -> bool:
+        """Marks a pending upload applied or cancelled; False if it was not pending."""
+        with self._db.tx() as conn:
+            cur = conn.execute("UPDATE uploads SET state = ? WHERE id = ? AND state = 'pending'", (state, upload_id))
+        return bool(cur.rowcount)
+
     # ---- the inbox of updates ----------------------------------------------------------
     def inbox_add(self, key: str, update_id: int, user_id: int | None, payload: str) -> bool:
         """Keeps a fetched update until it is handled; False if its key was seen already
@@ -636,7 +680,8 @@ class Store:
             sql, params = sql + " AND member = ?", [*params, member]
         return [
             AuditRow(
-                *(r[k] for k in ("at", "user_id", "cycle_id", "member", "action", "subject", "old_value", "new_value"))
+                *(r[k] for k in ("at", "user_id", "cycle_id", "member", "action", "subject", "old_value", "new_value")),
+                source=r["source"],
             )
             for r in self._db.rows(sql + " ORDER BY id", params)
         ]
@@ -984,12 +1029,10 @@ def _audit(
     new: str | None,
     source: str = "",
 ) -> None:
-    if source and source != "chat":
-        action = f"{action} ({source})"
     conn.execute(
-        "INSERT INTO audit (at, user_id, cycle_id, member, action, subject, old_value, new_value) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        (now, user_id, cycle_id, member, action, subject, old, new),
+        "INSERT INTO audit (at, user_id, cycle_id, member, action, subject, old_value, new_value, source) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (now, user_id, cycle_id, member, action, subject, old, new, "" if source == "chat" else source),
     )
 
 

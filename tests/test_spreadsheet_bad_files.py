@@ -108,7 +108,7 @@ def test_zip_bomb(catalog, good):
 def test_another_members_or_cycles_template(catalog, good):
     error = refused(catalog, good, member="FR")
     assert (error.problem, error.params["file_member"]) == (FileProblem.WRONG_MEMBER, "BE")
-    assert "for BE, not for FR" in render_bad_file(error, lang("en"))
+    assert "for Belgium, not for France" in render_bad_file(error, lang("en"))
     error = refused(catalog, good, year=2026)
     assert (error.problem, error.params["file_year"]) == (FileProblem.WRONG_CYCLE, "2025")
     kenya = fill(build_template(catalog, Member("KE", "esa"), CYCLE, {}, {}, lang("en")), values={"tf_aeo_valid": 1})

@@ -56,7 +56,11 @@ def render_problem(problem: CellProblem, catalog: Catalog, L: Lang) -> str:
 
 
 def render_bad_file(error: BadFile, L: Lang) -> str:
-    params = {k: L.number(int(v)) if k == "limit" else v for k, v in error.params.items()}
+    """Why the file is refused; Members by their names in the reader's language."""
+    params = {
+        k: L.number(int(v)) if k == "limit" else Member(v, "").name(L.code) if k in ("member", "file_member") else v
+        for k, v in error.params.items()
+    }
     return L._(texts.FILE[error.problem]).format(**params)
 
 
