@@ -17,13 +17,15 @@ from collections import Counter
 from datetime import timedelta
 from pathlib import Path
 
-from telegram.ext import AIORateLimiter, Application
+from telegram.ext import Application
 from telegram.request import HTTPXRequest
 
 from bot.emulator import FakeBotApi
 from bot.outbox import OutboxSender
+from bot.ratelimit import RepliesFirstRateLimiter
 from pmm_core.members import Member
-from pmm_core.store import OutMessage, Store
+from pmm_core.records import OutMessage
+from pmm_core.store import Store
 
 SECRETARIAT = 1
 
@@ -49,7 +51,7 @@ async def run(ncps: int, rate: float, throttled: int, blocked: int) -> None:
             .token("123456:BENCH")
             .request(request)
             .get_updates_request(HTTPXRequest(httpx_kwargs={"transport": api.transport()}))
-            .rate_limiter(AIORateLimiter(max_retries=3))
+            .rate_limiter(RepliesFirstRateLimiter(max_retries=3))
             .build()
         )
         async with app:

@@ -10,6 +10,7 @@ from telegram import Update
 from conversations import buttons as btn
 from conversations.context import Context
 from conversations.reminders import reminder_slots
+from conversations.render import labelled
 from conversations.session import Session, esc, send
 from conversations.staff import find_member, secretariat_press, secretariat_session
 from conversations.state import ConversationState, Idle, TellingDeadline
@@ -307,7 +308,9 @@ async def on_reminders(update: Update, context: Context) -> None:
         else:
             state = L._("not sent (its time passed)")
         lines.append(
-            L.ngettext("{n} day before", "{n} days before", slot.days).format(n=slot.days) + f": {when} — {state}"
+            labelled(
+                L, L.ngettext("{n} day before", "{n} days before", slot.days).format(n=slot.days), f"{when} — {state}"
+            )
         )
     await send(s, "\n".join(lines))
 

@@ -17,7 +17,7 @@ from conversations import buttons as btn
 from conversations import flags
 from conversations.buttons import Pressed
 from conversations.context import Context
-from conversations.render import kpi_card, kpi_title, progress_text, question_text, result_text, status_label
+from conversations.render import kpi_card, labelled, kpi_title, progress_text, question_text, result_text, status_label
 from conversations.session import Row, Session, answer_query, esc, quote, send, session, short
 from conversations.state import Asking as AskingState
 from conversations.state import (
@@ -255,6 +255,7 @@ async def _show_comment(s: Session, kpi: Kpi, snap: Snapshot, prefix: str) -> No
     L = s.lang
     reason = snap.blank_reason(kpi)
     text = next((r.text.get(L.code) for r in s.catalog.blank_reasons if r.code == reason), "")
+    text = text[:1].lower() + text[1:]  # it follows a colon
     await send(
         s,
         prefix
@@ -654,9 +655,7 @@ async def _change_list(s: Session, pressed: Pressed) -> None:
     rows: list[Row] = []
     for i, dp in enumerate(s.catalog.main_data_points(kpi)):
         value = L.value(dp, snap.answers[dp.id].value) if dp.id in snap.answers else "—"
-        rows.append(
-            [(short(L._("{figure}: {value}").format(figure=dp.label.get(L.code), value=value)), btn.Edit(kpi.id, i))]
-        )
+        rows.append([(short(labelled(L, dp.label.get(L.code), value)), btn.Edit(kpi.id, i))])
     await send(s, kpi_title(kpi, L) + "\n" + L._("Which figure do you want to change?"), rows)
 
 

@@ -17,6 +17,12 @@ STATUS_ICON = {Status.DONE: "✅", Status.BLANK: "➖", Status.IN_PROGRESS: "✏
 _LETTER = re.compile(r"\b[A-Za-z_][A-Za-z0-9_]*\b")
 
 
+def labelled(L: Lang, label: str, value: str) -> str:
+    """ "Label: value", with the language's own spacing (French puts a narrow no-break
+    space before the colon)."""
+    return L._("{label}: {value}").format(label=label, value=value)
+
+
 def kpi_title(kpi: Kpi, L: Lang) -> str:
     return f"<b>{kpi.id} · {esc(kpi.name.get(L.code))}</b>"
 
@@ -67,7 +73,8 @@ def kpi_card(L: Lang, catalog: Catalog, kpi: Kpi, snap: Snapshot, year: int) -> 
         lines.append("")
         lines.append(L._("You told us earlier (kept unless you change them):"))
         lines += [
-            f"• {esc(dp.label.get(L.code))}: <b>{esc(L.value(dp, snap.answers[dp.id].value))}</b>" for dp in known
+            "• " + labelled(L, esc(dp.label.get(L.code)), f"<b>{esc(L.value(dp, snap.answers[dp.id].value))}</b>")
+            for dp in known
         ]
     return "\n".join(lines)
 
@@ -142,7 +149,7 @@ def result_text(L: Lang, catalog: Catalog, kpi: Kpi, snap: Snapshot) -> str:
         for letter, dp_id in calc.variables.items():
             dp = catalog.data_points[dp_id]
             shown = esc(L.value(dp, values[dp_id])) if dp_id in values else "—"
-            lines.append(f"{letter} = {esc(dp.label.get(L.code))}: {shown}")
+            lines.append(f"{letter} = " + labelled(L, esc(dp.label.get(L.code)), shown))
         lines += ["", f"<code>{esc(calc.formula)}</code>"]
         if isinstance(result, Computed):
             lines.append(
@@ -153,7 +160,7 @@ def result_text(L: Lang, catalog: Catalog, kpi: Kpi, snap: Snapshot) -> str:
         for dim, part in tool_scores_by_dimension(catalog, kpi, values).items():
             if isinstance(part, Computed):
                 name = catalog.dimension_by_id[dim].short.get(L.code)
-                lines.append(f"• {esc(name)}: {esc(L.result(part))}")
+                lines.append("• " + labelled(L, esc(name), esc(L.result(part))))
     if kpi.caveats:
         lines += ["", caveats_text(L, kpi)]
     return "\n".join(lines)
@@ -181,13 +188,15 @@ def progress_text(L: Lang, catalog: Catalog, snap: Snapshot, per_dimension: bool
             kpis = catalog.kpis_of(dim.id)
             c = snap.counts(kpis)
             lines.append(
-                f"{esc(dim.short.get(L.code))}: {progress_bar(c[Status.DONE] + c[Status.BLANK], len(kpis), 5)} "
-                + L._("{done} done, {blank} blank, {open} open of {total}").format(
-                    done=c[Status.DONE],
-                    blank=c[Status.BLANK],
-                    open=c[Status.OPEN] + c[Status.IN_PROGRESS],
-                    total=len(kpis),
-                )
+                labelled(L, esc(dim.short.get(L.code)), progress_bar(c[Status.DONE] + c[Status.BLANK], len(kpis), 5))
+                + " "
+                + L.ngettext("{n} done", "{n} done", c[Status.DONE]).format(n=c[Status.DONE])
+                + ", "
+                + L.ngettext("{n} blank", "{n} blank", c[Status.BLANK]).format(n=c[Status.BLANK])
+                + ", "
+                + L.ngettext(
+                    "{n} open of {total}", "{n} open of {total}", open_of := c[Status.OPEN] + c[Status.IN_PROGRESS]
+                ).format(n=open_of, total=len(kpis))
             )
     return "\n".join(lines)
 
@@ -231,14 +240,16 @@ def explanation(L: Lang, catalog: Catalog, kpi: Kpi) -> str:
             + "\n".join(f"• {esc(d.label.get(code))}" for d in kpi.disaggregations)
         )
     facts = [
-        heading(L._("Result unit")) + f": {esc(result_unit_label(L, kpi))}",
-        heading(L._("Periodicity")) + f": {esc(kpi.periodicity.get(code))}",
-        heading(L._("Source of verification")) + f": {esc(kpi.source.get(code))}",
-        heading(L._("Disclosure")) + f": {esc(disclosure_text(L, catalog, kpi.disclosure.kpi))}",
+        labelled(L, heading(L._("Result unit")), esc(result_unit_label(L, kpi))),
+        labelled(L, heading(L._("Periodicity")), esc(kpi.periodicity.get(code))),
+        labelled(L, heading(L._("Source of verification")), esc(kpi.source.get(code))),
+        labelled(L, heading(L._("Disclosure")), esc(disclosure_text(L, catalog, kpi.disclosure.kpi))),
     ]
     if kpi.disclosure.breakdown:
         facts.append(
-            heading(L._("Disclosure of breakdowns")) + f": {esc(disclosure_text(L, catalog, kpi.disclosure.breakdown))}"
+            labelled(
+                L, heading(L._("Disclosure of breakdowns")), esc(disclosure_text(L, catalog, kpi.disclosure.breakdown))
+            )
         )
     parts.append("\n".join(facts))
     parts.append(heading(L._("Why it matters")) + f"\n{esc(kpi.rationale.get(code))}")

@@ -53,8 +53,12 @@ class Lang:
         return _percent(self.code, rounded(value, decimals))
 
     def date(self, value: date) -> str:
-        """March 31, 2026 / 31 mars 2026 / 31 de marzo de 2026."""
-        return format_date(value, format="long", locale=self.code)
+        """March 31, 2026 / 31 mars 2026 / 31 de marzo de 2026; French writes the first of
+        the month as an ordinal: 1er mars 2026."""
+        text = format_date(value, format="long", locale=self.code)
+        if self.code == "fr" and value.day == 1 and text.startswith("1 "):
+            text = "1er" + text[1:]
+        return text
 
     def value(self, dp: DataPoint, stored: str) -> str:
         """A stored answer as the user reads it."""
