@@ -55,13 +55,17 @@ def kpi_chart(analysis: KpiAnalysis, year: int, L: Lang, fmt: Format = "png") ->
     measure of each group (n Members), the global value as a dashed line."""
     kpi = analysis.kpi
     groupings = list(Grouping)
-    fig = _figure(11, 9.5)
+    fig = _figure(11, 9.5, fixed=True)
     axes = fig.subplots(2, 2).flatten()
     overall = analysis.overall.value
+    shown = [float(s.value) for g in groupings for s in analysis.groups.get(g, ()) if s.value is not None]
+    low, high = min([0.0, *shown]), max([0.0, *shown])
+    if kpi.result.unit is ResultUnit.PERCENT and low >= 0 and 50 < high <= 100:
+        high = 100.0  # a share: the whole scale
     for ax, grouping in zip(axes, groupings, strict=True):
         stats = analysis.groups.get(grouping, ())
         labels = [_group_tick(L, grouping, s.code) for s in stats]
-        _group_bars(ax, stats, labels, len(GROUPS[grouping]), kpi, L)
+        _group_bars(ax, stats, labels, len(GROUPS[grouping]), (low, high), kpi, L)
         ax.set_title(L._(GROUPING_NAMES[grouping]), fontsize=11, loc="left", fontweight="bold")
         if overall is not None and stats:
             ax.axvline(float(overall), color=MUTED, linestyle="--", linewidth=1)
@@ -86,21 +90,32 @@ def kpi_chart(analysis: KpiAnalysis, year: int, L: Lang, fmt: Format = "png") ->
     return _save(fig, fmt)
 
 
-def _group_bars(ax: Axes, stats: Sequence[GroupStat], labels: Sequence[str], slots: int, kpi: Kpi, L: Lang) -> None:
-    """Horizontal bars of the groups' values, `slots` bar places tall (same bar size in every panel)."""
+def _group_bars(
+    ax: Axes,
+    stats: Sequence[GroupStat],
+    labels: Sequence[str],
+    slots: int,
+    limits: tuple[float, float],
+    kpi: Kpi,
+    L: Lang,
+) -> None:
+    """Horizontal bars of the groups' values, `slots` bar places tall and on the value scale
+    `limits`, the same in every panel."""
     positions = list(range(len(stats)))
     values = [float(s.value) if s.value is not None else 0.0 for s in stats]
     ax.barh(positions, values, color=[BAR if s.shown else "none" for s in stats], height=0.6)
     ax.set_yticks(positions, labels, fontsize=9)
     ax.set_ylim(max(slots, len(stats)) - 0.5, -0.5)
-    low, high = min([0.0, *values]), max([0.0, *values])
-    if kpi.result.unit is ResultUnit.PERCENT and low >= 0 and high <= 100:
-        low, high = 0.0, 100.0
+    low, high = limits
     span = (high - low) or 1.0
-    ax.set_xlim(low - 0.02 * span if low < 0 else 0, high + 0.02 * span)
+    left, right = (low - 0.02 * span if low < 0 else 0), high + 0.02 * span
+    ax.set_xlim(left, right)
+    figure = ax.get_figure()
+    width = ax.get_position().width * (figure.get_figwidth() * figure.dpi if figure else 800)
+    per_unit = width / (right - left)  # pixels per unit of the value scale
     ax.axvline(0, color="black", linewidth=0.6)
     for y, stat in enumerate(stats):
-        members = L.ngettext("{n} Member", "{n} Members", stat.n).format(n=stat.n)
+        members = _members(L, stat.n)
         if stat.value is None:
             ax.annotate(
                 L._("{members}: not shown").format(members=members),
@@ -113,19 +128,33 @@ def _group_bars(ax: Axes, stats: Sequence[GroupStat], labels: Sequence[str], slo
             )
             continue
         x = float(stat.value)
-        inside = abs(x) > 0.55 * span
+        text = f"{_value(L, kpi, stat.value)} ({members})"
+        # After the bar when there is room, inside a long bar otherwise, the value alone as a last resort.
+        room_after, bar = (right - max(x, 0.0)) * per_unit, abs(x) * per_unit
+        inside = room_after < _text_px(text) + 6 and bar >= _text_px(text) + 8
+        if not inside and room_after < _text_px(text) + 6:
+            text = _value(L, kpi, stat.value)
         ax.annotate(
-            f"{_value(L, kpi, stat.value)} ({members})",
-            (x, y),
-            xytext=((-4 if x >= 0 else 4) if inside else (4 if x >= 0 else -4), 0),
+            text,
+            (x if inside else max(x, 0.0), y),
+            xytext=((-4 if x >= 0 else 4) if inside else 4, 0),
             textcoords="offset points",
             va="center",
-            ha=("right" if x >= 0 else "left") if inside else ("left" if x >= 0 else "right"),
+            ha=("right" if x >= 0 else "left") if inside else "left",
             fontsize=8,
             color="white" if inside else "black",
         )
     if not stats:
         _empty(ax, L)
+
+
+def _members(L: Lang, n: int) -> str:
+    return L.ngettext("{n} Member", "{n} Members", n).format(n=n)
+
+
+def _text_px(text: str, size: float = 8) -> float:
+    """About how wide `text` is drawn, in pixels at 100 dpi (DejaVu Sans: ~0.6 em a character)."""
+    return len(text) * size * 100 / 72 * 0.6
 
 
 def _group_tick(L: Lang, grouping: Grouping, code: str) -> str:
@@ -232,10 +261,7 @@ def dimension_rates_chart(
     members = {c: by_key[c, dims[0]].members for c in codes} if dims else {}
     ax.set_yticks(
         list(range(len(codes))),
-        [
-            f"{_group_tick(L, grouping, c)}\n({L.ngettext('{n} Member', '{n} Members', members[c]).format(n=members[c])})"
-            for c in codes
-        ],
+        [f"{_group_tick(L, grouping, c)}\n({_members(L, members[c])})" for c in codes],
         fontsize=9,
     )
     ax.invert_yaxis()
@@ -330,11 +356,7 @@ def region_blanks_chart(rows: Sequence[RegionBlanks], year: int, L: Lang, fmt: F
     share.barh(positions, [float(r.mean_share) for r in rows], color="#c0504d", height=0.6)
     total.set_yticks(
         positions,
-        [
-            f"{_group_tick(L, Grouping.REGION, r.region)} "
-            f"({L.ngettext('{n} Member', '{n} Members', r.members).format(n=r.members)})"
-            for r in rows
-        ],
+        [f"{_group_tick(L, Grouping.REGION, r.region)} ({_members(L, r.members)})" for r in rows],
         fontsize=9,
     )
     total.invert_yaxis()
@@ -408,15 +430,26 @@ def _stacked_reasons(
     return fig, ax
 
 
-def _figure(width: float, height: float) -> Figure:
+def _figure(width: float, height: float, fixed: bool = False) -> Figure:
+    """A figure laid out by matplotlib's constrained layout, or with fixed margins (`fixed`: twice
+    as fast, for the per-KPI charts whose labels are wrapped to a known width)."""
     from matplotlib.figure import Figure
 
-    return Figure(figsize=(width, height), dpi=100, layout="constrained")
+    if not fixed:
+        return Figure(figsize=(width, height), dpi=100, layout="constrained")
+    figure = Figure(figsize=(width, height), dpi=100)
+    figure.subplots_adjust(left=0.16, right=0.97, top=0.87, bottom=0.06, wspace=0.62, hspace=0.28)
+    return figure
 
 
 def _titles(fig: Figure, title: str, subtitle: str) -> None:
-    """The subject on the first line(s), then the year, grouping and N."""
-    fig.suptitle(textwrap.fill(title, 90) + "\n" + subtitle, fontsize=11, x=0.01, ha="left", linespacing=1.5)
+    """The subject on the first line(s), then the year, grouping and N. A figure with fixed margins
+    makes room for as many lines as there are."""
+    text = textwrap.fill(title, 90) + "\n" + subtitle
+    fig.suptitle(text, fontsize=11, x=0.01, ha="left", linespacing=1.5)
+    if fig.get_layout_engine() is None:
+        line = 11 * 1.5 / 72 / fig.get_figheight()  # one title line, as a fraction of the height
+        fig.subplots_adjust(top=1 - 0.05 - line * (text.count("\n") + 1))
 
 
 def _dimension_legend(fig: Figure, catalog: Catalog, L: Lang, dims: set[str]) -> None:

@@ -33,8 +33,6 @@ Cell = str | int | float | date | datetime | None
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 PERCENT = "0.0%"  # a share stored as a fraction (0.66) shown as 66.0 %
-DATE = "yyyy-mm-dd"
-DATETIME = "yyyy-mm-dd hh:mm"
 CSV_SEPARATORS = {"en": ",", "fr": ";", "es": ";"}
 
 _BAD_TITLE = re.compile(r"[\[\]:*?/\\]")
@@ -112,20 +110,13 @@ def _sheet(workbook: Workbook, sheet: Sheet, taken: list[str]) -> None:
         header.append(cell)
     ws.append(header)
     for row in sheet.rows:
-        if not sheet.formats and not any(isinstance(v, (date, datetime)) for v in row):
-            ws.append([_safe(v) for v in row])
-            continue
-        cells = []
-        for i, value in enumerate(row):
-            cell = WriteOnlyCell(ws, value=_safe(value))
-            if i in sheet.formats and value is not None:
-                cell.number_format = sheet.formats[i]
-            elif isinstance(value, datetime):
-                cell.number_format = DATETIME
-            elif isinstance(value, date):
-                cell.number_format = DATE
-            cells.append(cell)
-        ws.append(cells)
+        values: list[Cell | WriteOnlyCell] = [_safe(v) for v in row]  # dates get a date format from openpyxl
+        for i, number_format in sheet.formats.items():
+            if values[i] is not None:
+                cell = WriteOnlyCell(ws, value=values[i])
+                cell.number_format = number_format
+                values[i] = cell
+        ws.append(values)
 
 
 def workbook_bytes(sheets: Sequence[Sheet]) -> bytes:

@@ -272,8 +272,13 @@ class _MemberWriter:
         target = low + (high - low) * position
         earlier = self._previous_result(kpi)
         if earlier is not None and low <= earlier <= high:
-            target = earlier + (high - low) * self.rng.gauss(0, 0.05)
+            target = earlier + max(abs(earlier), (high - low) / 10) * self.rng.gauss(0, 0.1)
         return target, base * self.size * self.rng.uniform(0.8, 1.25)
+
+    def _base(self, dp: DataPoint, default: float) -> float:
+        """A base figure: last cycle's, a little changed, or `default`."""
+        earlier = self.previous.get(dp.id)
+        return float(earlier) * (1 + self.rng.gauss(0.03, 0.05)) if earlier is not None else default
 
     def _previous_result(self, kpi: Kpi) -> float | None:
         state = self.previous_states.get(kpi.id)
@@ -301,17 +306,19 @@ class _MemberWriter:
         if shape in ("A/B*100", "(A/B)*100"):
             self._ratio(dps["A"], dps["B"], target / 100, base)
         elif shape == "((A-B)/B)*100":
+            if dps["A"].id in self.values and self._from_previous(dps["B"]) is None:
+                base = float(self.values[dps["A"].id]) / (1 + target / 100)
             self._set(dps["B"], base)
             self._set(dps["A"], float(self.values[dps["B"].id]) * (1 + target / 100))
         elif shape == "A/B":
             self._ratio(dps["A"], dps["B"], target, base)
         elif shape == "(A/(A+B))*100":
-            self._set(dps["A"], base * target / 100)
+            self._set(dps["A"], self._base(dps["A"], base * target / 100))
             self._set(dps["B"], float(self.values[dps["A"].id]) * (100 - target) / max(target, 1))
         elif shape == "A":
             self._set(dps["A"], target)
         elif shape == "(X/(N*Y))*100":
-            self._set(dps["N"], base)
+            self._set(dps["N"], self._base(dps["N"], base))
             self._set(dps["Y"], self.rng.uniform(4, 15))
             self._set(dps["X"], float(self.values[dps["N"].id]) * float(self.values[dps["Y"].id]) * target / 100)
         else:
@@ -320,7 +327,7 @@ class _MemberWriter:
     def _ratio(self, numerator: DataPoint, denominator: DataPoint, ratio: float, base: float) -> None:
         if denominator.id not in self.values and numerator.id in self.values:
             self._set(denominator, float(self.values[numerator.id]) / max(ratio, 1e-6))
-        self._set(denominator, base)
+        self._set(denominator, self._base(denominator, base))
         self._set(numerator, float(self.values[denominator.id]) * ratio)
 
     # ---- values ----
@@ -345,6 +352,9 @@ class _MemberWriter:
         """A breakdown figure: a share of what its totals leave, or a figure of its own."""
         if dp.id in self.values:
             return
+        for total, groups in PARTS.items():  # totals first, so that the part fits in them
+            if total not in self.values and any(dp.id in group for group in groups):
+                self._part(self.catalog.data_points[total])
         shares = [
             self._room(total, group, dp.id) / sum(1 for p in group if p not in self.values)
             for total, groups in PARTS.items()
