@@ -65,7 +65,7 @@ def kpi_chart(analysis: KpiAnalysis, year: int, L: Lang, fmt: Format = "png") ->
     for ax, grouping in zip(axes, groupings, strict=True):
         stats = analysis.groups.get(grouping, ())
         labels = [_group_tick(L, grouping, s.code) for s in stats]
-        _group_bars(ax, stats, labels, len(GROUPS[grouping]), (low, high), kpi, L)
+        _group_bars(ax, stats, labels, len(GROUPS[grouping]), (low, high), fig.bbox.width, kpi, L)
         ax.set_title(L._(GROUPING_NAMES[grouping]), fontsize=11, loc="left", fontweight="bold")
         if overall is not None and stats:
             ax.axvline(float(overall), color=MUTED, linestyle="--", linewidth=1)
@@ -96,11 +96,12 @@ def _group_bars(
     labels: Sequence[str],
     slots: int,
     limits: tuple[float, float],
+    width: float,
     kpi: Kpi,
     L: Lang,
 ) -> None:
     """Horizontal bars of the groups' values, `slots` bar places tall and on the value scale
-    `limits`, the same in every panel."""
+    `limits`, the same in every panel (`width`: the figure's width in pixels)."""
     positions = list(range(len(stats)))
     values = [float(s.value) if s.value is not None else 0.0 for s in stats]
     ax.barh(positions, values, color=[BAR if s.shown else "none" for s in stats], height=0.6)
@@ -110,9 +111,7 @@ def _group_bars(
     span = (high - low) or 1.0
     left, right = (low - 0.02 * span if low < 0 else 0), high + 0.02 * span
     ax.set_xlim(left, right)
-    figure = ax.get_figure()
-    width = ax.get_position().width * (figure.get_figwidth() * figure.dpi if figure else 800)
-    per_unit = width / (right - left)  # pixels per unit of the value scale
+    per_unit = ax.get_position().width * width / (right - left)  # pixels per unit of the value scale
     ax.axvline(0, color="black", linewidth=0.6)
     for y, stat in enumerate(stats):
         members = _members(L, stat.n)

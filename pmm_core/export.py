@@ -132,22 +132,22 @@ def _overview(ctx: _Context, exported_at: datetime | None) -> Sheet:
     L, data = ctx.L, ctx.data
     states = [member_state(data, m.iso2) for m in ctx.members]
     kpi_states = [s.status for by_kpi in data.states.values() for s in by_kpi.values()]
-    rows: list[list[Cell]] = [
-        [L._("PMM cycle (reference year)"), data.cycle.year],
-        [L._("Cycle state"), L._(CYCLE_STATE_NAMES[data.cycle.state])],
-        [L._("Opens"), data.cycle.opens],
-        [L._("Deadline"), data.cycle.deadline],
-        [L._("Exported at (UTC)"), utc_time(exported_at.isoformat()) if exported_at else None],
-        [L._("Known Members"), len(data.members)],
-        [L._("Members with an NCP"), sum(1 for n in data.ncps.values() if n)],
-        [L._("Participating Members (an NCP or data)"), len(ctx.members)],
-        *([L._(MEMBER_STATE_NAMES[s]), states.count(s)] for s in MemberState),
-        [L._("KPIs confirmed"), kpi_states.count(KpiState.CONFIRMED)],
-        [L._("KPIs left blank"), kpi_states.count(KpiState.BLANK)],
-        [L._("KPIs in progress"), kpi_states.count(KpiState.IN_PROGRESS)],
-        [L._("Flags not resolved"), sum(1 for f in data.flags if f.state is not FlagState.RESOLVED)],
-        [L._("Results are given only for KPIs the NCP confirmed."), None],
-        [L._("Each KPI's disclosure level says who may see its results outside the Secretariat."), None],
+    rows = [
+        _item(L._("PMM cycle (reference year)"), data.cycle.year),
+        _item(L._("Cycle state"), L._(CYCLE_STATE_NAMES[data.cycle.state])),
+        _item(L._("Opens"), data.cycle.opens),
+        _item(L._("Deadline"), data.cycle.deadline),
+        _item(L._("Exported at (UTC)"), utc_time(exported_at.isoformat()) if exported_at else None),
+        _item(L._("Known Members"), len(data.members)),
+        _item(L._("Members with an NCP"), sum(1 for n in data.ncps.values() if n)),
+        _item(L._("Participating Members (an NCP or data)"), len(ctx.members)),
+        *[_item(L._(MEMBER_STATE_NAMES[s]), states.count(s)) for s in MemberState],
+        _item(L._("KPIs confirmed"), kpi_states.count(KpiState.CONFIRMED)),
+        _item(L._("KPIs left blank"), kpi_states.count(KpiState.BLANK)),
+        _item(L._("KPIs in progress"), kpi_states.count(KpiState.IN_PROGRESS)),
+        _item(L._("Flags not resolved"), sum(1 for f in data.flags if f.state is not FlagState.RESOLVED)),
+        _item(L._("Results are given only for KPIs the NCP confirmed."), None),
+        _item(L._("Each KPI's disclosure level says who may see its results outside the Secretariat."), None),
     ]
     return Sheet(L._("Overview"), [L._("Item"), L._("Value")], rows)
 
@@ -428,6 +428,10 @@ def _audit(ctx: _Context, audit: Sequence[AuditRow]) -> Sheet:
 
 
 # ---- helpers -------------------------------------------------------------------------------
+
+
+def _item(label: str, value: Cell) -> list[Cell]:
+    return [label, value]
 
 
 def _rounded(value: Decimal, decimals: int) -> float:
