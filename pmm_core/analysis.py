@@ -300,9 +300,15 @@ def analyse(catalog: Catalog, data: CycleData, options: Options | None = None) -
 # ---- response rates ------------------------------------------------------------------------
 
 
-def response_rates(catalog: Catalog, data: CycleData, basis: Basis = Basis.SUBMITTED) -> list[KpiStats]:
-    """Each KPI's answered (confirmed) and blank counts over the participating Members."""
-    return kpi_stats(catalog, participants(data, basis), data.states)
+def response_rates(
+    catalog: Catalog, data: CycleData, basis: Basis = Basis.SUBMITTED, group: tuple[Grouping, str] | None = None
+) -> list[KpiStats]:
+    """Each KPI's answered (confirmed) and blank counts over the participating Members, or over
+    those of one group (e.g. ``(Grouping.INCOME, "high")``)."""
+    members = participants(data, basis)
+    if group is not None:
+        members = [m for m in members if m.group(group[0]) == group[1]]
+    return kpi_stats(catalog, members, data.states)
 
 
 @dataclass(frozen=True)

@@ -250,6 +250,10 @@ def test_response_rates_over_the_members_that_submitted(catalog, data):
     es07 = stats["ES-07"]
     assert (es07.answered, es07.blank, es07.reasons) == (0, 30, dict.fromkeys(fx.REASONS, 6))
     assert count_of(lang("en"), 41, 62) == "41 of 62, 66%"
+    # One group: the high-income Members that submitted.
+    high = [row[0] for row in fx.MEMBERS if row[2] == "high" and row[0] in fx.SUBMITTED]
+    tf10_high = next(s for s in response_rates(catalog, data, group=(Grouping.INCOME, "high")) if s.kpi_id == "TF-10")
+    assert (tf10_high.members, tf10_high.answered) == (len(high), sum(1 for c in high if c in fx.TF10))
 
 
 def test_dimension_rates_recomputed(catalog, data):
