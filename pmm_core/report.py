@@ -476,10 +476,9 @@ def _year_on_year(m: _Model, page: _Page) -> None:
 def _change(m: _Model, item: YearOnYear) -> str:
     if item.previous is None or item.current is None:
         return "—"
-    difference = item.current - item.previous
     decimals = item.kpi.result.decimals
-    sign = "+" if difference > 0 else ""
-    return sign + m.L.number(rounded(difference, decimals), decimals)
+    difference = rounded(item.current - item.previous, decimals) + 0  # + 0: no "-0"
+    return ("+" if difference > 0 else "") + m.L.number(difference, decimals)
 
 
 def _kpis(m: _Model, page: _Page) -> None:

@@ -328,7 +328,7 @@ class _MemberWriter:
         if denominator.id not in self.values and numerator.id in self.values:
             self._set(denominator, float(self.values[numerator.id]) / max(ratio, 1e-6))
         self._set(denominator, self._base(denominator, base))
-        self._set(numerator, float(self.values[denominator.id]) * ratio)
+        self._set(numerator, self._base(numerator, float(self.values[denominator.id]) * ratio))
 
     # ---- values ----
 
