@@ -17,7 +17,7 @@ from conversations import buttons as btn
 from conversations import flags
 from conversations.buttons import Pressed
 from conversations.context import Context
-from conversations.render import kpi_card, labelled, kpi_title, progress_text, question_text, result_text, status_label
+from conversations.render import kpi_card, kpi_title, labelled, progress_text, question_text, result_text, status_label
 from conversations.session import Row, Session, answer_query, esc, quote, send, session, short
 from conversations.state import Asking as AskingState
 from conversations.state import (

@@ -9,7 +9,7 @@ from conversations.session import esc
 from pmm_core.catalog import Catalog, DataPoint, DataType, Disclosure, ExpressionCalc, Kpi, NoteKind, Year
 from pmm_core.i18n import Lang
 from pmm_core.i18n_text import Text
-from pmm_core.labels import RESULT_UNITS
+from pmm_core.labels import UNIT_NAMES
 from pmm_core.progress import Snapshot, Status
 from pmm_core.results import Computed, NotComputable, Reason, Result, compute, numeric_value, tool_scores_by_dimension
 
@@ -267,7 +267,7 @@ def heading(text: str) -> str:
 
 
 def result_unit_label(L: Lang, kpi: Kpi) -> str:
-    return L._(RESULT_UNITS[kpi.result.unit])
+    return L._(UNIT_NAMES[kpi.result.unit])
 
 
 def disclosure_text(L: Lang, catalog: Catalog, level: Disclosure) -> str:

@@ -1,40 +1,50 @@
-"""What the WCO Secretariat follows during a cycle: who is where, response and blank rates.
+"""What the WCO Secretariat follows during a cycle: who is where, who has no NCP, response
+and blank rates, where NCPs struggle.
 
-Pure domain (no Telegram), read from the store's public methods only. The figures follow
-the PMM report (seed 002 §§159–176): a KPI's response rate and blank rate are taken over
-the participating Members, and blank answers are counted by reason and by WCO region
-(Figures 30–34).
+Pure functions over a cycle's records (:class:`~pmm_core.records.CycleData`); any cycle, open
+or closed. The figures follow the report on the first PMM cycle (seed 002 §§159–176): a KPI's
+response and blank rates are taken over a set of Members, and blank answers are counted by
+reason and by WCO region (Figures 30–34). Which Members count as participating for the
+report's rates is :func:`pmm_core.analysis.participants`; the monitoring here counts every
+Member that has an NCP or any data.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from pmm_core.answers import N_
 from pmm_core.catalog import Catalog
-from pmm_core.members import REGIONS, Member
+from pmm_core.members import Member
+from pmm_core.members.groupings import REGION_NAMES, REGIONS
 from pmm_core.progress import Snapshot, Status
-from pmm_core.store import Answer, Cycle, KpiState, KpiStatus, Store
+from pmm_core.records import AuditRow, CycleData, KpiState, KpiStatus, MemberState
 
-REGION_NAMES: dict[str, str] = {
-    "esa": N_("East and Southern Africa"),
-    "eur": N_("Europe"),
-    "ap": N_("Far East, South and South East Asia, Australasia and the Pacific Islands"),
-    "mena": N_("North of Africa, Near and Middle East"),
-    "ams": N_("South America, North America, Central America and the Caribbean"),
-    "wca": N_("West and Central Africa"),
-}
+__all__ = [
+    "REGION_NAMES",
+    "Friction",
+    "KpiStats",
+    "MemberStatus",
+    "NcpCoverage",
+    "friction",
+    "kpi_stats",
+    "member_state",
+    "member_statuses",
+    "ncp_coverage",
+    "participating_members",
+    "reasons_by_region",
+    "region_order",
+    "sort_members",
+]
 
-MEMBER_STATES = ("submitted", "in_progress", "not_started")
 NO_REASON = "unspecified"  # a blank KPI stored without a reason code (should not happen)
 
 
 @dataclass(frozen=True)
 class MemberStatus:
     member: Member
-    state: str  # "submitted" | "in_progress" | "not_started"
+    state: MemberState
     done: int
     blank: int
     open: int  # open or in progress: done + blank + open = number of KPIs
@@ -43,12 +53,25 @@ class MemberStatus:
 
 
 @dataclass(frozen=True)
+class NcpCoverage:
+    """Members with and without a bound NCP; those without, split by whether an invitation is open."""
+
+    with_ncp: tuple[Member, ...]
+    invited: tuple[Member, ...]  # no NCP yet, an invitation is open
+    not_invited: tuple[Member, ...]  # no NCP, no open invitation
+
+    @property
+    def without_ncp(self) -> tuple[Member, ...]:
+        return tuple(sort_members([*self.invited, *self.not_invited]))
+
+
+@dataclass(frozen=True)
 class KpiStats:
     kpi_id: str
-    members: int  # participating Members counted
+    members: int  # Members counted
     answered: int  # KPI confirmed
     blank: int
-    response_rate: float  # 0–100, over the participating Members, 2 decimals
+    response_rate: float  # 0–100, over the Members counted, 2 decimals
     blank_rate: float
     reasons: dict[str, int]  # blank reason code → Members, in catalog order
 
@@ -74,57 +97,86 @@ def _member_key(member: Member) -> tuple[int, str, str]:
     return region_order(member.region), member.region, member.iso2
 
 
-def _participating(members: Sequence[Member], codes: set[str]) -> list[Member]:
-    return sorted((m for m in members if m.iso2 in codes), key=_member_key)
+def sort_members(members: Iterable[Member]) -> list[Member]:
+    """Members by WCO region (official order), then ISO code."""
+    return sorted(members, key=_member_key)
 
 
-async def participating_members(store: Store, cycle: Cycle) -> list[Member]:
-    """Members with at least one NCP, or with any answer or KPI state in the cycle;
-    sorted by WCO region, then ISO code."""
-    codes = {u.member for u in await store.users(role="ncp") if u.member}
-    codes |= set(await store.cycle_answers(cycle.id)) | set(await store.cycle_states(cycle.id))
-    return _participating(await store.members(), codes)
+def _member(data: CycleData, code: str) -> Member:
+    return data.members.get(code) or Member(code, "")
 
 
-def _latest(times: list[str | None]) -> str | None:
+def participating_members(data: CycleData) -> list[Member]:
+    """Members with at least one NCP, or with any answer or KPI state in the cycle; sorted by
+    WCO region, then ISO code."""
+    codes = {code for code, n in data.ncps.items() if n} | set(data.answers) | set(data.states)
+    return sort_members(_member(data, code) for code in codes)
+
+
+def member_state(data: CycleData, code: str) -> MemberState:
+    if data.submitted(code):
+        return MemberState.SUBMITTED
+    return MemberState.IN_PROGRESS if data.answers.get(code) or data.states.get(code) else MemberState.NOT_STARTED
+
+
+def _latest(times: Iterable[str | None]) -> str | None:
     present = [t for t in times if t]
     return max(present) if present else None
 
 
-async def member_statuses(
-    store: Store, catalog: Catalog, cycle: Cycle, region: str | None = None, state: str | None = None
+def member_statuses(
+    catalog: Catalog,
+    data: CycleData,
+    region: str | None = None,
+    state: MemberState | None = None,
+    last_seen: Mapping[str, str] | None = None,
 ) -> list[MemberStatus]:
-    """Where each participating Member stands in the cycle, optionally filtered by region and state."""
-    answers = await store.cycle_answers(cycle.id)
-    states = await store.cycle_states(cycle.id)
-    submissions = await store.submissions(cycle.id)
-    ncps: dict[str, list[str | None]] = {}
-    for user in await store.users(role="ncp"):
-        if user.member:
-            ncps.setdefault(user.member, []).append(user.last_seen)
+    """Where each participating Member stands, optionally filtered by region and state.
+
+    `last_seen`: Member → the latest visit of one of its NCPs, counted as activity.
+    """
+    last_seen = last_seen or {}
     out: list[MemberStatus] = []
-    for member in _participating(await store.members(), set(ncps) | set(answers) | set(states)):
-        mine: Mapping[str, Answer] = answers.get(member.iso2, {})
-        kpi_states = states.get(member.iso2, {})
+    for member in participating_members(data):
+        if region is not None and member.region != region:
+            continue
+        current = member_state(data, member.iso2)
+        if state is not None and current is not state:
+            continue
+        mine = data.answers.get(member.iso2, {})
+        kpi_states = data.states.get(member.iso2, {})
         counts = Snapshot(catalog, mine, kpi_states).counts()
-        submission = submissions.get(member.iso2)
-        if submission is not None and submission.locked:
-            member_state = "submitted"
-        else:
-            member_state = "in_progress" if mine or kpi_states else "not_started"
-        times = [*ncps.get(member.iso2, []), *(a.at for a in mine.values()), *(s.at for s in kpi_states.values())]
+        submission = data.submissions.get(member.iso2)
+        times = [
+            last_seen.get(member.iso2),
+            submission.submitted_at if submission else None,
+            *(a.at for a in mine.values()),
+            *(s.at for s in kpi_states.values()),
+        ]
         out.append(
             MemberStatus(
                 member=member,
-                state=member_state,
+                state=current,
                 done=counts[Status.DONE],
                 blank=counts[Status.BLANK],
                 open=counts[Status.OPEN] + counts[Status.IN_PROGRESS],
-                ncps=len(ncps.get(member.iso2, [])),
+                ncps=data.ncps.get(member.iso2, 0),
                 last_activity=_latest(times),
             )
         )
-    return [s for s in out if (region is None or s.member.region == region) and (state is None or s.state == state)]
+    return out
+
+
+def ncp_coverage(data: CycleData, invited: Collection[str] = ()) -> NcpCoverage:
+    """Every known Member by NCP: bound, invited (an open invitation in `invited`), neither."""
+    members = sort_members(data.members.values())
+    with_ncp = [m for m in members if data.ncps.get(m.iso2, 0)]
+    without = [m for m in members if not data.ncps.get(m.iso2, 0)]
+    return NcpCoverage(
+        with_ncp=tuple(with_ncp),
+        invited=tuple(m for m in without if m.iso2 in invited),
+        not_invited=tuple(m for m in without if m.iso2 not in invited),
+    )
 
 
 def _rate(count: int, total: int) -> float:
@@ -173,7 +225,7 @@ def reasons_by_region(
     """WCO region → blank reason code → number of blank KPIs of its Members (regions in
     official order; every region of `members` is present, even without blanks)."""
     counters: dict[str, Counter[str]] = {}
-    for member in sorted(members, key=_member_key):
+    for member in sort_members(members):
         counter = counters.setdefault(member.region, Counter())
         for kpi in catalog.kpis:
             reason = _blank_reason(states.get(member.iso2, {}).get(kpi.id))
@@ -182,20 +234,19 @@ def reasons_by_region(
     return {region: _ordered_reasons(catalog, counter) for region, counter in counters.items()}
 
 
-async def friction(store: Store, catalog: Catalog, cycle: Cycle) -> list[Friction]:
+def friction(
+    catalog: Catalog, data: CycleData, explains: Mapping[str, int], audit: Iterable[AuditRow]
+) -> list[Friction]:
     """Where NCPs struggle: explanations asked, figures changed, KPIs left blank; highest first.
 
-    A changed figure is an audit row "answer" with an old value; it counts for every KPI
-    that uses the data point as a main data point. Explanations come from the usage events,
-    which the store counts over all cycles.
+    `explains`: KPI → explanations asked (the store's usage events); `audit`: the cycle's audit
+    rows. A changed figure is an audit row "answer" with an old value; it counts for every KPI
+    that uses the data point as a main data point.
     """
-    explains = await store.event_counts("explain")
     changes: Counter[str] = Counter()
-    for row in await store.audit_log(cycle_id=cycle.id):
-        if row.action == "answer" and row.old_value is not None:
+    for row in audit:
+        if row.action == "answer" and row.old_value is not None and row.cycle_id in (None, data.cycle.id):
             changes.update(k.id for k in catalog.kpis_using(row.subject))
-    blanks = Counter(
-        kpi for by_kpi in (await store.cycle_states(cycle.id)).values() for kpi, s in by_kpi.items() if _blank_reason(s)
-    )
+    blanks = Counter(kpi for by_kpi in data.states.values() for kpi, s in by_kpi.items() if _blank_reason(s))
     rows = [Friction(k.id, explains.get(k.id, 0), changes[k.id], blanks[k.id]) for k in catalog.kpis]
     return sorted(rows, key=lambda f: f.total, reverse=True)

@@ -18,31 +18,19 @@ from pydantic import ValidationError
 from pmm_core import robust
 from pmm_core.answers import N_
 from pmm_core.catalog import Catalog
-from pmm_core.checks import FigureChange, Finding, FlagKind, Jump, Outlier, OutOfBounds, PartsOverTotal, Problem
+from pmm_core.checks import FigureChange, Finding, Jump, Outlier, OutOfBounds, PartsOverTotal, Problem
 from pmm_core.i18n import Lang
+from pmm_core.labels import FLAG_KIND_NAMES, FLAG_STATE_NAMES
 from pmm_core.records import Flag, FlagState
 from pmm_core.results import Computed, rounded
 
-KIND_LABELS: dict[str, str] = {
-    FlagKind.RANGE: N_("outside the valid range"),
-    FlagKind.PART_EXCEEDS_TOTAL: N_("a part is larger than its total"),
-    FlagKind.OUTLIER: N_("outlier against other Members"),
-    FlagKind.JUMP: N_("jump against the previous cycle"),
-}
-STATE_LABELS: dict[FlagState, str] = {
-    FlagState.OPEN: N_("to review"),
-    FlagState.ASKED: N_("asked the NCP"),
-    FlagState.EXPLAINED: N_("explained"),
-    FlagState.RESOLVED: N_("resolved"),
-}
-
 
 def kind_label(kind: str, L: Lang) -> str:
-    return L._(KIND_LABELS[kind]) if kind in KIND_LABELS else kind
+    return L._(FLAG_KIND_NAMES[kind]) if kind in FLAG_KIND_NAMES else kind
 
 
 def state_label(state: FlagState, L: Lang) -> str:
-    return L._(STATE_LABELS[state])
+    return L._(FLAG_STATE_NAMES[state])
 
 
 def figure_label(catalog: Catalog, data_point: str, L: Lang) -> str:

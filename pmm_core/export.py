@@ -1,224 +1,460 @@
 """Exports of a cycle's data for the WCO Secretariat: an Excel workbook and a CSV file.
 
-Column headers and sheet titles are English gettext msgids passed through `translate`;
-catalog texts (KPI names, data point labels, blank reasons) and Member names are given in
-`lang`. Figures are written as numbers (a count as an integer, other figures as floats),
-yes/no and scale answers as their stored codes.
+Pure functions over a cycle's records (any cycle, open or closed). Everything is in the
+user's language: headers, sheet titles, statuses, units, regions and groupings, blank reasons,
+disclosure levels, yes/no answers and scale choices; every sheet names the Members. Figures
+are numbers (a count an integer, other figures floats), times are real date cells in UTC.
+
+KPI results are given only for KPIs the NCP confirmed; a figure of a KPI not yet confirmed is
+marked as such, and so is any figure or result under a data-check flag not resolved. The
+workbook carries each KPI's disclosure level: it is for the Secretariat, which decides what may
+be passed on (:mod:`pmm_core.disclosure`). Text typed by users is neutralised against formula
+injection (:mod:`pmm_core.sheets`).
 """
 
 from __future__ import annotations
 
-import csv
-import io
-import re
-from collections.abc import Callable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
 from decimal import Decimal, InvalidOperation
-from typing import Any
 
-from openpyxl import Workbook
-from openpyxl.styles import Font
-from openpyxl.worksheet.worksheet import Worksheet
-
-from pmm_core.analytics import participating_members, region_order
+from pmm_core.analysis import year_on_year
+from pmm_core.analytics import member_state, participating_members
 from pmm_core.answers import N_
-from pmm_core.catalog import Catalog, DataPoint, DataType
-from pmm_core.members import REGIONS, Member
-from pmm_core.progress import Snapshot
+from pmm_core.catalog import Catalog, DataPoint, DataType, Kpi
+from pmm_core.disclosure import LEVEL_NAMES, kpi_level
+from pmm_core.i18n import Lang
+from pmm_core.labels import (
+    FLAG_KIND_NAMES,
+    FLAG_STATE_NAMES,
+    KPI_STATUS_NAMES,
+    MEMBER_STATE_NAMES,
+    NOT_COMPUTABLE_NAMES,
+    UNIT_NAMES,
+)
+from pmm_core.members import Member
+from pmm_core.members.groupings import GROUPING_NAMES, Grouping, group_label
+from pmm_core.progress import Snapshot, Status
+from pmm_core.records import AuditRow, CycleData, CycleState, Flag, FlagState, KpiState, MemberState
 from pmm_core.results import Computed, NotComputable, compute
-from pmm_core.store import Cycle, KpiState, Store
+from pmm_core.sheets import PERCENT, Cell, Sheet, csv_bytes, utc_time, workbook_bytes
 
-Translate = Callable[[str], str]
-Table = tuple[list[str], list[list[Any]]]  # header, rows
-
-_BAD_TITLE = re.compile(r"[\[\]:*?/\\]")
-_MAX_WIDTH = 60
+CYCLE_STATE_NAMES = {CycleState.OPEN: N_("open"), CycleState.CLOSED: N_("closed")}
 
 
-async def build_workbook(store: Store, catalog: Catalog, cycle: Cycle, translate: Translate, lang: str) -> bytes:
-    """The cycle's data as XLSX bytes: data points, KPI results, blank reasons, flags, audit log."""
+def build_workbook(
+    catalog: Catalog,
+    data: CycleData,
+    L: Lang,
+    *,
+    previous: CycleData | None = None,
+    audit: Sequence[AuditRow] = (),
+    people: Mapping[int, str] | None = None,
+    exported_at: datetime | None = None,
+) -> bytes:
+    """The cycle as XLSX bytes: overview, Members, data points, KPI results, blank reasons, flags,
+    and, when given, year on year against `previous` and the audit log.
+
+    `people`: Telegram id → name, shown instead of the id in "By" and "User" columns.
+    """
+    ctx = _Context(catalog, data, L, people or {})
     sheets = [
-        (N_("Data points"), await _data_points(store, catalog, cycle, translate, lang)),
-        (N_("KPI results"), await _kpi_results(store, catalog, cycle, translate, lang)),
-        (N_("Blank reasons"), await _blank_reasons(store, catalog, cycle, translate, lang)),
-        (N_("Flags"), await _flags(store, cycle, translate)),
-        (N_("Audit log"), await _audit(store, cycle, translate)),
+        _overview(ctx, exported_at),
+        _members(ctx),
+        _data_points(ctx),
+        _kpi_results(ctx),
+        _blank_reasons(ctx),
+        _flags(ctx),
     ]
-    workbook = Workbook()
-    workbook.remove(workbook.active)
-    for title, (header, rows) in sheets:
-        _fill(workbook.create_sheet(_sheet_title(translate(title))), header, rows)
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+    if previous is not None:
+        sheets.append(_year_on_year(ctx, previous))
+    if audit:
+        sheets.append(_audit(ctx, audit))
+    return workbook_bytes(sheets)
 
 
-async def build_csv(store: Store, catalog: Catalog, cycle: Cycle, translate: Translate, lang: str) -> bytes:
-    """The "Data points" sheet as UTF-8 CSV with a byte order mark (so that Excel reads accents)."""
-    header, rows = await _data_points(store, catalog, cycle, translate, lang)
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(header)
-    writer.writerows(rows)
-    return buffer.getvalue().encode("utf-8-sig")
+def build_csv(catalog: Catalog, data: CycleData, L: Lang, people: Mapping[int, str] | None = None) -> bytes:
+    """The "Data points" sheet as CSV for the user's Excel (see :func:`pmm_core.sheets.csv_bytes`)."""
+    return csv_bytes(_data_points(_Context(catalog, data, L, people or {})), L.code)
 
 
-# ---- sheets ----------------------------------------------------------------------------
+class _Context:
+    """What every sheet needs: the data, the language, and lookups built once."""
+
+    def __init__(self, catalog: Catalog, data: CycleData, L: Lang, people: Mapping[int, str]) -> None:
+        self.catalog, self.data, self.L, self.people = catalog, data, L, people
+        self.members = participating_members(data)
+        self.flags_by_point: dict[tuple[str, str], list[Flag]] = {}
+        self.flags_by_kpi: dict[tuple[str, str], list[Flag]] = {}
+        for flag in data.flags:
+            if flag.state is not FlagState.RESOLVED:
+                self.flags_by_kpi.setdefault((flag.member, flag.kpi), []).append(flag)
+                if flag.data_point:
+                    self.flags_by_point.setdefault((flag.member, flag.data_point), []).append(flag)
+
+    def member(self, code: str) -> Member:
+        return self.data.members.get(code) or Member(code, "")
+
+    def name(self, member: Member) -> str:
+        return member.name(self.L.code)
+
+    def group(self, member: Member, grouping: Grouping) -> str:
+        return self.L._(group_label(grouping, member.group(grouping)))
+
+    def groups(self, member: Member) -> list[Cell]:
+        return [self.group(member, g) for g in Grouping]
+
+    def group_headers(self) -> list[str]:
+        return [self.L._(GROUPING_NAMES[g]) for g in Grouping]
+
+    def person(self, user: int | None) -> Cell:
+        if user is None:
+            return None
+        return self.people.get(user, user)
+
+    def kpi_name(self, kpi_id: str) -> str:
+        kpi = self.catalog.kpi_by_id.get(kpi_id)
+        return kpi.name.get(self.L.code) if kpi else kpi_id
+
+    def flag_text(self, flags: Iterable[Flag]) -> str | None:
+        """ "outlier against other Members (to review); …", or None without flags."""
+        parts = []
+        for flag in flags:
+            kinds = ", ".join(self.L._(FLAG_KIND_NAMES.get(k, k)) for k in flag.kinds)
+            parts.append(f"{kinds} ({self.L._(FLAG_STATE_NAMES[flag.state])})")
+        return "; ".join(parts) or None
 
 
-async def _data_points(store: Store, catalog: Catalog, cycle: Cycle, translate: Translate, lang: str) -> Table:
+# ---- sheets --------------------------------------------------------------------------------
+
+
+def _overview(ctx: _Context, exported_at: datetime | None) -> Sheet:
+    L, data = ctx.L, ctx.data
+    states = [member_state(data, m.iso2) for m in ctx.members]
+    kpi_states = [s.status for by_kpi in data.states.values() for s in by_kpi.values()]
+    rows = [
+        _item(L._("PMM cycle (reference year)"), data.cycle.year),
+        _item(L._("Cycle state"), L._(CYCLE_STATE_NAMES[data.cycle.state])),
+        _item(L._("Opens"), data.cycle.opens),
+        _item(L._("Deadline"), data.cycle.deadline),
+        _item(L._("Exported at (UTC)"), utc_time(exported_at.isoformat()) if exported_at else None),
+        _item(L._("Known Members"), len(data.members)),
+        _item(L._("Members with an NCP"), sum(1 for n in data.ncps.values() if n)),
+        _item(L._("Participating Members (an NCP or data)"), len(ctx.members)),
+        *[_item(L._(MEMBER_STATE_NAMES[s]), states.count(s)) for s in MemberState],
+        _item(L._("KPIs confirmed"), kpi_states.count(KpiState.CONFIRMED)),
+        _item(L._("KPIs left blank"), kpi_states.count(KpiState.BLANK)),
+        _item(L._("KPIs in progress"), kpi_states.count(KpiState.IN_PROGRESS)),
+        _item(L._("Flags not resolved"), sum(1 for f in data.flags if f.state is not FlagState.RESOLVED)),
+        _item(L._("Results are given only for KPIs the NCP confirmed."), None),
+        _item(L._("Each KPI's disclosure level says who may see its results outside the Secretariat."), None),
+    ]
+    return Sheet(L._("Overview"), [L._("Item"), L._("Value")], rows)
+
+
+def _members(ctx: _Context) -> Sheet:
+    L, data, catalog = ctx.L, ctx.data, ctx.catalog
     header = [
-        translate(N_("Member ISO")),
-        translate(N_("Member")),
-        translate(N_("Region")),
-        translate(N_("KPI")),
-        translate(N_("Data point")),
-        translate(N_("Label")),
-        translate(N_("Value")),
-        translate(N_("Unit")),
-        translate(N_("By")),
-        translate(N_("At")),
+        L._("ISO code"),
+        L._("Member"),
+        *ctx.group_headers(),
+        L._("State"),
+        L._("NCPs"),
+        L._("Submitted at (UTC)"),
+        L._("KPIs done"),
+        L._("KPIs left blank"),
+        L._("KPIs open"),
+        L._("Share of KPIs left blank"),
     ]
-    members = {m.iso2: m for m in await store.members()}
+    rows: list[list[Cell]] = []
+    for member in ctx.members:
+        counts = Snapshot(catalog, data.answers.get(member.iso2, {}), data.states.get(member.iso2, {})).counts()
+        submission = data.submissions.get(member.iso2)
+        rows.append(
+            [
+                member.iso2,
+                ctx.name(member),
+                *ctx.groups(member),
+                L._(MEMBER_STATE_NAMES[member_state(data, member.iso2)]),
+                data.ncps.get(member.iso2, 0),
+                utc_time(submission.submitted_at) if submission and submission.locked else None,
+                counts[Status.DONE],
+                counts[Status.BLANK],
+                counts[Status.OPEN] + counts[Status.IN_PROGRESS],
+                counts[Status.BLANK] / len(catalog.kpis),
+            ]
+        )
+    return Sheet(L._("Members"), header, rows, {len(header) - 1: PERCENT})
+
+
+def _data_points(ctx: _Context) -> Sheet:
+    L, data, catalog = ctx.L, ctx.data, ctx.catalog
+    header = [
+        L._("ISO code"),
+        L._("Member"),
+        L._("WCO region"),
+        L._("KPI"),
+        L._("KPI name"),
+        L._("Data point"),
+        L._("Label"),
+        L._("Value"),
+        L._("Unit"),
+        L._("KPI confirmed"),
+        L._("Flag"),
+        L._("By"),
+        L._("At (UTC)"),
+        L._("Source"),
+    ]
     kpis_of = _kpis_of_data_points(catalog)
     position = {dp_id: i for i, dp_id in enumerate(kpis_of)}
-    rows: list[list[Any]] = []
-    answers = await store.cycle_answers(cycle.id)
-    for iso2 in sorted(answers, key=lambda code: _member_key(members.get(code), code)):
-        member = members.get(iso2) or Member(iso2, "")
-        mine = answers[iso2]
+    rows: list[list[Cell]] = []
+    for member in ctx.members:
+        mine = data.answers.get(member.iso2, {})
+        states = data.states.get(member.iso2, {})
         for dp_id in sorted(mine, key=lambda i: (position.get(i, len(position)), i)):
             dp, answer = catalog.data_points.get(dp_id), mine[dp_id]
-            rows.append(
-                [
-                    iso2,
-                    member.name(lang),
-                    member.region,
-                    ", ".join(kpis_of.get(dp_id, ())),
-                    dp_id,
-                    dp.label.get(lang) if dp else "",
-                    _cell_value(dp, answer.value),
-                    _unit(dp, translate),
-                    answer.by_user,
-                    answer.at,
-                ]
-            )
-    return header, rows
-
-
-async def _kpi_results(store: Store, catalog: Catalog, cycle: Cycle, translate: Translate, lang: str) -> Table:
-    header = [
-        translate(N_("Member ISO")),
-        translate(N_("Region")),
-        translate(N_("KPI")),
-        translate(N_("KPI name")),
-        translate(N_("Status")),
-        translate(N_("Result")),
-        translate(N_("Unit")),
-        translate(N_("Not computable because")),
-    ]
-    answers, states = await store.cycle_answers(cycle.id), await store.cycle_states(cycle.id)
-    rows: list[list[Any]] = []
-    for member in await participating_members(store, cycle):
-        snap = Snapshot(catalog, answers.get(member.iso2, {}), states.get(member.iso2, {}))
-        values = snap.values
-        for kpi in catalog.kpis:
-            try:
-                result = compute(catalog, kpi, values, snap.blank_reason(kpi))
-            except (KeyError, ArithmeticError):  # a stored value the catalog no longer accepts
-                result = None
-            number = float(result.display_value) if isinstance(result, Computed) else None
-            reason = result.reason.value if isinstance(result, NotComputable) else (None if result else "error")
+            kpis = kpis_of.get(dp_id, [])
+            confirmed = any((s := states.get(k.id)) and s.status is KpiState.CONFIRMED for k in kpis)
             rows.append(
                 [
                     member.iso2,
-                    member.region,
-                    kpi.id,
-                    kpi.name.get(lang),
-                    snap.status(kpi).value,
-                    number,
-                    kpi.result.unit.value,
-                    reason,
+                    ctx.name(member),
+                    ctx.group(member, Grouping.REGION),
+                    ", ".join(k.id for k in kpis),
+                    "; ".join(k.name.get(L.code) for k in kpis),
+                    dp_id,
+                    dp.label.get(L.code) if dp else None,
+                    _cell_value(dp, answer.value, L),
+                    _unit(dp, L),
+                    L._("Yes") if confirmed else L._("No, not confirmed"),
+                    ctx.flag_text(ctx.flags_by_point.get((member.iso2, dp_id), ())),
+                    ctx.person(answer.by_user),
+                    utc_time(answer.at),
+                    answer.source,
                 ]
             )
-    return header, rows
+    return Sheet(L._("Data points"), header, rows)
 
 
-async def _blank_reasons(store: Store, catalog: Catalog, cycle: Cycle, translate: Translate, lang: str) -> Table:
+def _kpi_results(ctx: _Context) -> Sheet:
+    L, data, catalog = ctx.L, ctx.data, ctx.catalog
     header = [
-        translate(N_("Member ISO")),
-        translate(N_("Region")),
-        translate(N_("KPI")),
-        translate(N_("Reason code")),
-        translate(N_("Reason")),
-        translate(N_("Comment")),
+        L._("ISO code"),
+        L._("Member"),
+        *ctx.group_headers(),
+        L._("Dimension"),
+        L._("KPI"),
+        L._("KPI name"),
+        L._("Disclosure"),
+        L._("Status"),
+        L._("Result"),
+        L._("Unit"),
+        L._("Note"),
+        L._("Flag"),
     ]
-    texts = {r.code: r.text.get(lang) for r in catalog.blank_reasons}
-    order = {k.id: i for i, k in enumerate(catalog.kpis)}
-    rows: list[list[Any]] = []
-    states = await store.cycle_states(cycle.id)
-    for member in await participating_members(store, cycle):
-        mine = states.get(member.iso2, {})
-        for kpi_id in sorted(mine, key=lambda k: (order.get(k, len(order)), k)):
-            state = mine[kpi_id]
-            if state.status is KpiState.BLANK:
-                reason = state.reason
-                rows.append([member.iso2, member.region, kpi_id, reason, texts.get(reason or ""), state.comment])
-    return header, rows
+    rows: list[list[Cell]] = []
+    for member in ctx.members:
+        snap = Snapshot(catalog, data.answers.get(member.iso2, {}), data.states.get(member.iso2, {}))
+        values = snap.values
+        for kpi in catalog.kpis:
+            status = snap.status(kpi)
+            number, note = _result(catalog, kpi, values, snap.blank_reason(kpi), status, L)
+            rows.append(
+                [
+                    member.iso2,
+                    ctx.name(member),
+                    *ctx.groups(member),
+                    catalog.dimension_by_id[kpi.dimension].name.get(L.code),
+                    kpi.id,
+                    kpi.name.get(L.code),
+                    L._(LEVEL_NAMES[kpi_level(kpi)]),
+                    L._(KPI_STATUS_NAMES[status]),
+                    number,
+                    L._(UNIT_NAMES[kpi.result.unit]),
+                    note,
+                    ctx.flag_text(ctx.flags_by_kpi.get((member.iso2, kpi.id), ())),
+                ]
+            )
+    return Sheet(L._("KPI results"), header, rows)
 
 
-async def _flags(store: Store, cycle: Cycle, translate: Translate) -> Table:
+def _result(
+    catalog: Catalog, kpi: Kpi, values: Mapping[str, str], blank: str | None, status: Status, L: Lang
+) -> tuple[float | None, str | None]:
+    """The result to show (confirmed KPIs only) and a note on why there is none."""
+    try:
+        result = compute(catalog, kpi, values, blank)
+    except (KeyError, ArithmeticError):  # a stored value the catalog no longer accepts
+        return None, L._("a stored figure is no longer valid")
+    if isinstance(result, NotComputable):
+        return None, L._(NOT_COMPUTABLE_NAMES[result.reason])
+    if status is not Status.DONE:
+        return None, L._("not confirmed by the NCP")
+    assert isinstance(result, Computed)
+    return float(result.display_value), None
+
+
+def _blank_reasons(ctx: _Context) -> Sheet:
+    L, data, catalog = ctx.L, ctx.data, ctx.catalog
     header = [
-        translate(N_("ID")),
-        translate(N_("Member ISO")),
-        translate(N_("KPI")),
-        translate(N_("Data point")),
-        translate(N_("Kind")),
-        translate(N_("Detail")),
-        translate(N_("State")),
+        L._("ISO code"),
+        L._("Member"),
+        L._("WCO region"),
+        L._("KPI"),
+        L._("KPI name"),
+        L._("Reason"),
+        L._("Comment"),
+        L._("At (UTC)"),
     ]
-    rows = [[f.id, f.member, f.kpi, f.data_point, f.kind, f.detail, f.state] for f in await store.flags(cycle.id)]
-    return header, rows
+    texts = {r.code: r.text.get(L.code) for r in catalog.blank_reasons}
+    rows: list[list[Cell]] = []
+    for member in ctx.members:
+        states = data.states.get(member.iso2, {})
+        for kpi in catalog.kpis:
+            state = states.get(kpi.id)
+            if state is not None and state.status is KpiState.BLANK:
+                rows.append(
+                    [
+                        member.iso2,
+                        ctx.name(member),
+                        ctx.group(member, Grouping.REGION),
+                        kpi.id,
+                        kpi.name.get(L.code),
+                        texts.get(state.reason or "", state.reason),
+                        state.comment,
+                        utc_time(state.at),
+                    ]
+                )
+    return Sheet(L._("Blank reasons"), header, rows)
 
 
-async def _audit(store: Store, cycle: Cycle, translate: Translate) -> Table:
+def _flags(ctx: _Context) -> Sheet:
+    L, catalog = ctx.L, ctx.catalog
     header = [
-        translate(N_("At")),
-        translate(N_("User")),
-        translate(N_("Member ISO")),
-        translate(N_("Action")),
-        translate(N_("Subject")),
-        translate(N_("Old value")),
-        translate(N_("New value")),
+        L._("ID"),
+        L._("ISO code"),
+        L._("Member"),
+        L._("KPI"),
+        L._("KPI name"),
+        L._("Data point"),
+        L._("Kind"),
+        L._("Detail"),
+        L._("State"),
+        L._("Note"),
     ]
-    rows = [
-        [r.at, r.user_id, r.member, r.action, r.subject, r.old_value, r.new_value]
-        for r in await store.audit_log(cycle_id=cycle.id)
+    rows: list[list[Cell]] = []
+    for flag in ctx.data.flags:
+        dp = catalog.data_points.get(flag.data_point)
+        rows.append(
+            [
+                flag.id,
+                flag.member,
+                ctx.name(ctx.member(flag.member)),
+                flag.kpi,
+                ctx.kpi_name(flag.kpi),
+                dp.label.get(L.code) if dp else flag.data_point or None,
+                ", ".join(L._(FLAG_KIND_NAMES.get(k, k)) for k in flag.kinds),
+                flag.detail,
+                L._(FLAG_STATE_NAMES[flag.state]),
+                flag.note or None,
+            ]
+        )
+    return Sheet(L._("Flags"), header, rows)
+
+
+def _year_on_year(ctx: _Context, previous: CycleData) -> Sheet:
+    L, data, catalog = ctx.L, ctx.data, ctx.catalog
+    header = [
+        L._("ISO code"),
+        L._("Member"),
+        L._("WCO region"),
+        L._("KPI"),
+        L._("KPI name"),
+        L._("Disclosure"),
+        L._("Unit"),
+        L._("Result {year}").format(year=previous.cycle.year),
+        L._("Result {year}").format(year=data.cycle.year),
+        L._("Change"),
     ]
-    return header, rows
+    rows: list[list[Cell]] = []
+    for item in year_on_year(catalog, data, previous):
+        decimals = item.kpi.result.decimals
+        for change in item.changes:
+            member = ctx.member(change.member)
+            before, now = _rounded(change.previous, decimals), _rounded(change.current, decimals)
+            rows.append(
+                [
+                    member.iso2,
+                    ctx.name(member),
+                    ctx.group(member, Grouping.REGION),
+                    item.kpi.id,
+                    item.kpi.name.get(L.code),
+                    L._(LEVEL_NAMES[item.level]),
+                    L._(UNIT_NAMES[item.kpi.result.unit]),
+                    before,
+                    now,
+                    round(now - before, decimals),
+                ]
+            )
+    return Sheet(L._("Year on year"), header, rows)
 
 
-# ---- helpers ---------------------------------------------------------------------------
+def _audit(ctx: _Context, audit: Sequence[AuditRow]) -> Sheet:
+    L = ctx.L
+    header = [
+        L._("At (UTC)"),
+        L._("User"),
+        L._("ISO code"),
+        L._("Member"),
+        L._("Action"),
+        L._("Subject"),
+        L._("Old value"),
+        L._("New value"),
+    ]
+    rows: list[list[Cell]] = [
+        [
+            utc_time(r.at),
+            ctx.person(r.user_id),
+            r.member,
+            ctx.name(ctx.member(r.member)) if r.member else None,
+            r.action,
+            r.subject,
+            r.old_value,
+            r.new_value,
+        ]
+        for r in audit
+    ]
+    return Sheet(L._("Audit log"), header, rows)
 
 
-def _member_key(member: Member | None, iso2: str) -> tuple[int, str]:
-    return (region_order(member.region) if member else len(REGIONS)), iso2
+# ---- helpers -------------------------------------------------------------------------------
 
 
-def _kpis_of_data_points(catalog: Catalog) -> dict[str, list[str]]:
-    """Data point id → ids of the KPIs asking it (main figures or breakdowns), in catalog order."""
-    out: dict[str, list[str]] = {}
+def _item(label: str, value: Cell) -> list[Cell]:
+    return [label, value]
+
+
+def _rounded(value: Decimal, decimals: int) -> float:
+    return float(round(value, decimals))
+
+
+def _kpis_of_data_points(catalog: Catalog) -> dict[str, list[Kpi]]:
+    """Data point id → the KPIs asking it (main figures or breakdowns), in catalog order."""
+    out: dict[str, list[Kpi]] = {}
     for kpi in catalog.kpis:
         for dp in (*catalog.main_data_points(kpi), *catalog.breakdown_data_points(kpi)):
-            ids = out.setdefault(dp.id, [])
-            if kpi.id not in ids:
-                ids.append(kpi.id)
+            kpis = out.setdefault(dp.id, [])
+            if kpi not in kpis:
+                kpis.append(kpi)
     return out
 
 
-def _cell_value(dp: DataPoint | None, value: str) -> Any:
-    """A figure as a number (an integer for a count); codes and unreadable values as text."""
-    if dp is None or not dp.is_numeric:
+def _cell_value(dp: DataPoint | None, value: str, L: Lang) -> Cell:
+    """A figure as a number (an integer for a count); yes/no and choices as their labels."""
+    if dp is None:
         return value
+    if not dp.is_numeric:
+        return L.value(dp, value)
     try:
         number = Decimal(value)
     except InvalidOperation:
@@ -228,7 +464,7 @@ def _cell_value(dp: DataPoint | None, value: str) -> Any:
     return int(number) if dp.type is DataType.COUNT and number == number.to_integral_value() else float(number)
 
 
-def _unit(dp: DataPoint | None, translate: Translate) -> str | None:
+def _unit(dp: DataPoint | None, L: Lang) -> str | None:
     if dp is None:
         return None
     if dp.type is DataType.AMOUNT:
@@ -236,23 +472,5 @@ def _unit(dp: DataPoint | None, translate: Translate) -> str | None:
     if dp.type is DataType.PERCENT:
         return "%"
     if dp.type is DataType.MINUTES:
-        return translate(N_("minutes"))
+        return L._("minutes")
     return None
-
-
-def _sheet_title(title: str) -> str:
-    """Excel sheet names: at most 31 characters, none of []:*?/\\."""
-    return _BAD_TITLE.sub("-", title).strip("'")[:31] or "-"
-
-
-def _fill(ws: Worksheet, header: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
-    ws.append(list(header))
-    for row in rows:
-        ws.append(list(row))
-    bold = Font(bold=True)
-    for cell in ws[1]:
-        cell.font = bold
-    ws.freeze_panes = "A2"
-    for column in ws.columns:
-        width = max((len(str(c.value)) for c in column if c.value is not None), default=8)
-        ws.column_dimensions[column[0].column_letter].width = min(width + 2, _MAX_WIDTH)

@@ -1,16 +1,51 @@
-"""Names of the catalog's codes, as gettext msgids shared by the chat, the spreadsheets and
-the exports (translated with a ``pmm_core.i18n.Lang``)."""
+"""Labels (English gettext msgids) of the codes that exports, reports and charts show to people."""
 
 from __future__ import annotations
 
 from pmm_core.answers import N_
 from pmm_core.catalog import ResultUnit
+from pmm_core.progress import Status
+from pmm_core.records import FlagState, MemberState
+from pmm_core.results import Reason
 
-RESULT_UNITS: dict[ResultUnit, str] = {
+KPI_STATUS_NAMES: dict[Status, str] = {
+    Status.DONE: N_("done"),
+    Status.BLANK: N_("left blank"),
+    Status.IN_PROGRESS: N_("in progress"),
+    Status.OPEN: N_("open"),
+}
+
+MEMBER_STATE_NAMES: dict[MemberState, str] = {
+    MemberState.SUBMITTED: N_("submitted"),
+    MemberState.IN_PROGRESS: N_("in progress"),
+    MemberState.NOT_STARTED: N_("not started"),
+}
+
+UNIT_NAMES: dict[ResultUnit, str] = {
     ResultUnit.PERCENT: N_("percentage"),
     ResultUnit.MINUTES: N_("minutes"),
     ResultUnit.RATIO: N_("ratio"),
     ResultUnit.SCORE: N_("score"),
     ResultUnit.COUNT: N_("number"),
     ResultUnit.PER_100: N_("per 100"),
+}
+
+NOT_COMPUTABLE_NAMES: dict[Reason, str] = {
+    Reason.MISSING: N_("figures missing"),
+    Reason.BLANK: N_("left blank"),
+    Reason.DIVISION_BY_ZERO: N_("division by zero"),
+}
+
+FLAG_STATE_NAMES: dict[FlagState, str] = {
+    FlagState.OPEN: N_("to review"),
+    FlagState.ASKED: N_("asked the NCP"),
+    FlagState.EXPLAINED: N_("explained"),
+    FlagState.RESOLVED: N_("resolved"),
+}
+
+FLAG_KIND_NAMES: dict[str, str] = {
+    "range": N_("outside the valid range"),
+    "outlier": N_("outlier against other Members"),
+    "jump": N_("jump against the previous cycle"),
+    "part_exceeds_total": N_("a part is larger than its total"),
 }

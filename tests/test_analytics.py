@@ -1,9 +1,9 @@
-"""Secretariat analytics: Member progress, response and blank rates, reasons, friction, charts."""
+"""Secretariat monitoring over a cycle's records: Member progress, NCP coverage, response and
+blank rates, reasons by region, friction. Data built in memory."""
 
 from __future__ import annotations
 
-import struct
-from datetime import date, timedelta
+from datetime import date
 
 from pmm_core.analytics import (
     REGION_NAMES,
@@ -11,89 +11,113 @@ from pmm_core.analytics import (
     friction,
     kpi_stats,
     member_statuses,
+    ncp_coverage,
     participating_members,
     reasons_by_region,
 )
-from pmm_core.charts import blank_reasons_chart, regions_chart
 from pmm_core.members import REGIONS, Member
-from pmm_core.store import KpiState, KpiStatus
+from pmm_core.records import (
+    Answer,
+    AuditRow,
+    Cycle,
+    CycleData,
+    CycleState,
+    KpiState,
+    KpiStatus,
+    MemberState,
+    Submission,
+)
 
 T0 = "2026-01-15T09:00:00+00:00"
+MEMBERS = {
+    m.iso2: m
+    for m in (Member("BE", "eur"), Member("FR", "eur"), Member("KE", "esa"), Member("JP", "ap"), Member("SN", "wca"))
+}
 
 
-async def _ncp(store, telegram_id: int, member: str) -> None:
-    store.touch_user(telegram_id, f"NCP {telegram_id}", "en")
-    assert store.redeem_invite(store.create_invite(member, timedelta(days=1)), telegram_id) == member
+def _state(status: KpiState, at: str = T0, reason: str | None = None) -> KpiStatus:
+    return KpiStatus(status, reason, None, 1, at)
 
 
-async def _scenario(store, clock):
-    """BE (NCP 11) confirms TF-02, leaves TF-03 blank and submits; FR (NCP 12) leaves TF-02 and
-    TF-03 blank and corrects a figure of TF-05/TF-06; KE has no NCP but the Secretariat marked
-    TF-02 blank for it; JP (NCP 14) has not started; SN has neither NCP nor data."""
-    store.import_members([Member("JP", "ap"), Member("SN", "wca")])
-    cycle = store.open_cycle(2025, deadline=date(2026, 3, 31), opens=date(2026, 1, 1))
-    for telegram_id, member in ((11, "BE"), (12, "FR"), (14, "JP")):
-        await _ncp(store, telegram_id, member)
-    clock.now += timedelta(hours=1)  # 10:00
-    store.save_answer(cycle.id, "BE", "tf_aeo_valid", "120", 11, kpi="TF-02")
-    store.save_answer(cycle.id, "BE", "tf_aeo_valid_prev", "100", 11, kpi="TF-02")
-    store.set_kpi_state(cycle.id, "BE", "TF-02", KpiState.CONFIRMED, 11)
-    store.set_kpi_state(cycle.id, "BE", "TF-03", KpiState.BLANK, 11, reason="no_detail")
-    clock.now += timedelta(minutes=30)  # 10:30
-    assert store.submit(cycle.id, "BE", 11)
-    store.set_kpi_state(cycle.id, "FR", "TF-02", KpiState.BLANK, 12, reason="no_detail")
-    store.set_kpi_state(cycle.id, "FR", "TF-03", KpiState.BLANK, 12, reason="no_detail")
-    store.save_answer(cycle.id, "FR", "tf_export_declarations_measured", "10", 12, kpi="TF-05")
-    clock.now += timedelta(minutes=30)  # 11:00
-    store.save_answer(cycle.id, "FR", "tf_export_declarations_measured", "12", 12, kpi="TF-05")
-    store.save_answer(cycle.id, "FR", "tf_export_declarations_measured", "12", 12, kpi="TF-05")  # no change
-    store.set_kpi_state(cycle.id, "KE", "TF-02", KpiState.BLANK, 99, reason="db_planned")
-    for kpi in ("TF-02", "TF-02", "TF-05"):
-        store.record_event(12, "FR", "explain", kpi)
-    return cycle
+def _blank(reason: str, at: str = T0) -> KpiStatus:
+    return _state(KpiState.BLANK, at, reason)
 
 
-async def test_participating_members_have_an_ncp_or_data_sorted_by_region(store, clock):
-    cycle = await _scenario(store, clock)
-    members = await participating_members(store, cycle)
+def scenario() -> CycleData:
+    """BE (1 NCP) confirms TF-02, leaves TF-03 blank and submits; FR (2 NCPs) leaves TF-02 and
+    TF-03 blank and has TF-05 in progress; KE has no NCP but the Secretariat marked TF-02 blank
+    for it; JP (1 NCP) has not started; SN has neither NCP nor data."""
+    return CycleData(
+        cycle=Cycle(1, 2025, date(2026, 1, 1), date(2026, 3, 31), CycleState.CLOSED),
+        members=MEMBERS,
+        answers={
+            "BE": {
+                "tf_aeo_valid": Answer("120", 11, "2026-01-15T10:00:00+00:00"),
+                "tf_aeo_valid_prev": Answer("100", 11, "2026-01-15T10:00:00+00:00"),
+            },
+            "FR": {"tf_export_declarations_measured": Answer("12", 12, "2026-01-15T11:00:00+00:00")},
+        },
+        states={
+            "BE": {
+                "TF-02": _state(KpiState.CONFIRMED, "2026-01-15T10:00:00+00:00"),
+                "TF-03": _blank("no_detail", "2026-01-15T10:00:00+00:00"),
+            },
+            "FR": {
+                "TF-02": _blank("no_detail"),
+                "TF-03": _blank("no_detail"),
+                "TF-05": _state(KpiState.IN_PROGRESS, "2026-01-15T10:00:00+00:00"),
+            },
+            "KE": {"TF-02": _blank("db_planned")},
+        },
+        submissions={"BE": Submission("2026-01-15T10:30:00+00:00", 11, None)},
+        ncps={"BE": 1, "FR": 2, "JP": 1},
+    )
+
+
+def test_participating_members_have_an_ncp_or_data_sorted_by_region():
     # Official region order esa, eur, ap, …; SN (no NCP, no data) does not take part.
-    assert [m.iso2 for m in members] == ["KE", "BE", "FR", "JP"]
+    assert [m.iso2 for m in participating_members(scenario())] == ["KE", "BE", "FR", "JP"]
 
 
-async def test_member_statuses(store, clock, catalog):
-    cycle = await _scenario(store, clock)
-    statuses = {s.member.iso2: s for s in await member_statuses(store, catalog, cycle)}
+def test_member_statuses(catalog):
+    statuses = {s.member.iso2: s for s in member_statuses(catalog, scenario(), last_seen={"JP": T0})}
     assert list(statuses) == ["KE", "BE", "FR", "JP"]
     be, fr, ke, jp = statuses["BE"], statuses["FR"], statuses["KE"], statuses["JP"]
-    assert (be.state, be.done, be.blank, be.open, be.ncps) == ("submitted", 1, 1, 49, 1)
+    assert (be.state, be.done, be.blank, be.open, be.ncps) == (MemberState.SUBMITTED, 1, 1, 49, 1)
     # TF-05 is in progress for FR: counted as open.
-    assert (fr.state, fr.done, fr.blank, fr.open, fr.ncps) == ("in_progress", 0, 2, 49, 1)
-    assert (ke.state, ke.blank, ke.ncps) == ("in_progress", 1, 0)
-    assert (jp.state, jp.done, jp.blank, jp.open, jp.ncps) == ("not_started", 0, 0, 51, 1)
-    assert be.last_activity == "2026-01-15T10:00:00+00:00"  # its last answer and KPI state
-    assert fr.last_activity == "2026-01-15T11:00:00+00:00"
+    assert (fr.state, fr.done, fr.blank, fr.open, fr.ncps) == (MemberState.IN_PROGRESS, 0, 2, 49, 2)
+    assert (ke.state, ke.blank, ke.ncps) == (MemberState.IN_PROGRESS, 1, 0)
+    assert (jp.state, jp.done, jp.blank, jp.open, jp.ncps) == (MemberState.NOT_STARTED, 0, 0, 51, 1)
+    assert be.last_activity == "2026-01-15T10:30:00+00:00"  # its submission
+    assert fr.last_activity == "2026-01-15T11:00:00+00:00"  # its last answer
     assert jp.last_activity == T0  # only the NCP's last visit
+    assert statuses["KE"].last_activity == T0
 
 
-async def test_member_statuses_filters(store, clock, catalog):
-    cycle = await _scenario(store, clock)
-    eur = await member_statuses(store, catalog, cycle, region="eur")
-    assert [s.member.iso2 for s in eur] == ["BE", "FR"]
-    assert [s.member.iso2 for s in await member_statuses(store, catalog, cycle, state="not_started")] == ["JP"]
-    both = await member_statuses(store, catalog, cycle, region="eur", state="submitted")
+def test_member_statuses_filters(catalog):
+    data = scenario()
+    assert [s.member.iso2 for s in member_statuses(catalog, data, region="eur")] == ["BE", "FR"]
+    not_started = member_statuses(catalog, data, state=MemberState.NOT_STARTED)
+    assert [s.member.iso2 for s in not_started] == ["JP"]
+    both = member_statuses(catalog, data, region="eur", state=MemberState.SUBMITTED)
     assert [s.member.iso2 for s in both] == ["BE"]
-    assert await member_statuses(store, catalog, cycle, region="wca") == []
+    assert member_statuses(catalog, data, region="wca") == []
 
 
-def _blank(reason: str) -> KpiStatus:
-    return KpiStatus(KpiState.BLANK, reason, None, 1, T0)
+def test_ncp_coverage_counts_and_lists_members_without_an_ncp():
+    coverage = ncp_coverage(scenario(), invited={"SN", "BE"})
+    assert [m.iso2 for m in coverage.with_ncp] == ["BE", "FR", "JP"]
+    assert [m.iso2 for m in coverage.invited] == ["SN"]  # BE has an NCP already
+    assert [m.iso2 for m in coverage.not_invited] == ["KE"]
+    assert [m.iso2 for m in coverage.without_ncp] == ["KE", "SN"]
+    assert [m.iso2 for m in ncp_coverage(scenario()).not_invited] == ["KE", "SN"]
 
 
 def test_kpi_stats_by_hand(catalog):
     members = [Member("BE", "eur"), Member("FR", "eur"), Member("KE", "esa")]
     states = {
-        "BE": {"TF-02": KpiStatus(KpiState.CONFIRMED, None, None, 1, T0), "TF-01": _blank("unit_difficult")},
-        "FR": {"TF-02": _blank("no_detail"), "TF-01": KpiStatus(KpiState.IN_PROGRESS, None, None, 1, T0)},
+        "BE": {"TF-02": _state(KpiState.CONFIRMED), "TF-01": _blank("unit_difficult")},
+        "FR": {"TF-02": _blank("no_detail"), "TF-01": _state(KpiState.IN_PROGRESS)},
         "KE": {"TF-02": _blank("db_planned")},
     }
     stats = kpi_stats(catalog, members, states)
@@ -109,8 +133,7 @@ def test_kpi_stats_by_hand(catalog):
         reasons={"db_planned": 1, "no_detail": 1},
     )
     assert list(by_id["TF-02"].reasons) == ["db_planned", "no_detail"]  # the catalog's order of reasons
-    # In progress is neither answered nor blank.
-    tf01 = by_id["TF-01"]
+    tf01 = by_id["TF-01"]  # in progress is neither answered nor blank
     assert (tf01.answered, tf01.blank, tf01.blank_rate, tf01.reasons) == (0, 1, 33.33, {"unit_difficult": 1})
     assert (by_id["ES-01"].response_rate, by_id["ES-01"].blank_rate, by_id["ES-01"].reasons) == (0.0, 0.0, {})
 
@@ -121,83 +144,39 @@ def test_kpi_stats_without_members_are_zero(catalog):
     assert all(s.members == 0 and s.response_rate == 0 and s.blank_rate == 0 for s in stats)
 
 
-async def test_stats_and_regions_from_the_store(store, clock, catalog):
-    cycle = await _scenario(store, clock)
-    members = await participating_members(store, cycle)
-    states = store.cycle_states(cycle.id)
-    tf02 = next(s for s in kpi_stats(catalog, members, states) if s.kpi_id == "TF-02")
+def test_stats_and_regions_of_the_participating_members(catalog):
+    data = scenario()
+    members = participating_members(data)
+    tf02 = next(s for s in kpi_stats(catalog, members, data.states) if s.kpi_id == "TF-02")
     # 4 participating Members: BE confirmed, FR and KE blank, JP open.
     assert (tf02.members, tf02.answered, tf02.blank) == (4, 1, 2)
     assert (tf02.response_rate, tf02.blank_rate) == (25.0, 50.0)
-    assert tf02.reasons == {"db_planned": 1, "no_detail": 1}
-    by_region = reasons_by_region(catalog, members, states)
+    by_region = reasons_by_region(catalog, members, data.states)
     assert by_region == {"esa": {"db_planned": 1}, "eur": {"no_detail": 3}, "ap": {}}
     assert list(by_region) == ["esa", "eur", "ap"]
 
 
-async def test_friction_counts_and_order(store, clock, catalog):
-    cycle = await _scenario(store, clock)
-    rows = await friction(store, catalog, cycle)
+def test_friction_counts_and_order(catalog):
+    data = scenario()
+    audit = [
+        AuditRow(T0, 12, 1, "FR", "answer", "tf_export_declarations_measured", None, "10"),  # first answer
+        AuditRow(T0, 12, 1, "FR", "answer", "tf_export_declarations_measured", "10", "12"),  # a change
+        AuditRow(T0, 12, 2, "FR", "answer", "tf_aeo_valid", "1", "2"),  # another cycle
+        AuditRow(T0, 12, 1, "FR", "submit", "", None, None),
+    ]
+    rows = friction(catalog, data, {"TF-02": 2, "TF-05": 1}, audit)
     assert len(rows) == len(catalog.kpis)
     top = [(f.kpi_id, f.explains, f.figure_changes, f.blanks) for f in rows[:4]]
-    # The corrected figure is shared by TF-05 and TF-06; unchanged re-saves and first answers do not count.
+    # The corrected figure is shared by TF-05 and TF-06; first answers and other cycles do not count.
     assert top == [
         ("TF-02", 2, 0, 2),
         ("TF-03", 0, 0, 2),
         ("TF-05", 1, 1, 0),
         ("TF-06", 0, 1, 0),
     ]
-    assert all(f.explains + f.figure_changes + f.blanks == 0 for f in rows[4:])
+    assert all(f.total == 0 for f in rows[4:])
 
 
 def test_region_names_cover_the_six_regions():
     assert set(REGION_NAMES) == set(REGIONS)
     assert REGION_NAMES["ap"] == "Far East, South and South East Asia, Australasia and the Pacific Islands"
-
-
-def _png_size(data: bytes) -> tuple[int, int]:
-    assert data.startswith(b"\x89PNG\r\n\x1a\n")
-    return struct.unpack(">II", data[16:24])
-
-
-def _stats(catalog, blanks: dict[str, int]) -> list[KpiStats]:
-    return [
-        KpiStats(k.id, 10, 0, blanks.get(k.id, 0), 0.0, blanks.get(k.id, 0) * 10.0, {"no_detail": blanks.get(k.id, 0)})
-        for k in catalog.kpis
-    ]
-
-
-def test_blank_reasons_chart_is_a_png_of_the_top_kpis(catalog):
-    import matplotlib.pyplot as plt
-
-    asked: list[str] = []
-
-    def translate(s: str) -> str:
-        asked.append(s)
-        return s
-
-    stats = _stats(catalog, {"TF-02": 6, "TF-03": 4, "ES-01": 2})
-    one = blank_reasons_chart(catalog, stats, translate, "fr", top=1)
-    three = blank_reasons_chart(catalog, stats, translate, "fr", top=3)
-    assert _png_size(one)[1] < _png_size(three)[1]  # one bar is drawn less tall than three
-    # KPIs without blanks get no bar: top=15 draws the same three bars as top=3.
-    assert _png_size(blank_reasons_chart(catalog, stats, translate, "fr"))[1] == _png_size(three)[1]
-    assert "Blank answers by reason" in asked
-    assert plt.get_fignums() == []  # no figure left open
-
-
-def test_blank_reasons_chart_without_blanks(catalog):
-    asked: list[str] = []
-    data = blank_reasons_chart(catalog, _stats(catalog, {}), lambda s: asked.append(s) or s, "es")
-    assert _png_size(data)[0] > 0
-    assert "No blank answers" in asked
-
-
-def test_regions_chart(catalog):
-    asked: list[str] = []
-    data = regions_chart(
-        catalog, {"esa": {"db_planned": 1}, "eur": {"no_detail": 3}, "ap": {}}, lambda s: asked.append(s) or s, "en"
-    )
-    assert _png_size(data)[1] > 0
-    assert {REGION_NAMES["esa"], REGION_NAMES["eur"], REGION_NAMES["ap"]} <= set(asked)
-    assert REGION_NAMES["wca"] not in asked

@@ -1,191 +1,285 @@
-"""Exports for the Secretariat: the XLSX workbook and the CSV of the data points."""
+"""Exports for the Secretariat: the XLSX workbook and the CSV, read back with openpyxl and csv."""
 
 from __future__ import annotations
 
 import csv
 import io
-from datetime import date, timedelta
+import re
+from datetime import date, datetime
 
 import openpyxl
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from pmm_core.catalog import load_catalog
 from pmm_core.export import build_csv, build_workbook
-from pmm_core.store import KpiState
+from pmm_core.i18n import lang
+from pmm_core.members import Member
+from pmm_core.records import (
+    Answer,
+    AuditRow,
+    Cycle,
+    CycleData,
+    CycleState,
+    Flag,
+    FlagState,
+    KpiState,
+    KpiStatus,
+    Submission,
+)
+from pmm_core.sheets import FORMULA_START
+from tests import analysis_fixture as fx
 
-T0 = "2026-01-15T09:00:00+00:00"
-SHEETS = ["Data points", "KPI results", "Blank reasons", "Flags", "Audit log"]
-DATA_HEADER = ["Member ISO", "Member", "Region", "KPI", "Data point", "Label", "Value", "Unit", "By", "At"]
+SHEETS = ["Overview", "Members", "Data points", "KPI results", "Blank reasons", "Flags"]
 
 
-def english(s: str) -> str:
-    return s
-
-
-async def _scenario(store):
-    """BE (NCP 11) answers TF-02 (confirmed: +20 %) and a few other figures and submits;
-    FR (NCP 12) leaves TF-03 blank with a comment; KE takes no part."""
-    cycle = store.open_cycle(2025, deadline=date(2026, 3, 31), opens=date(2026, 1, 1))
-    for telegram_id, member in ((11, "BE"), (12, "FR")):
-        store.touch_user(telegram_id, f"NCP {telegram_id}", "en")
-        store.redeem_invite(store.create_invite(member, timedelta(days=1)), telegram_id)
-    answers = [
-        ("tf_aeo_valid", "120", "TF-02"),
-        ("tf_aeo_valid_prev", "100", "TF-02"),
-        ("tf_pse_mechanism", "yes", "TF-01"),
-        ("rc_pcc_duties_adjusted", "1234.5", None),
-        ("tf_export_declarations_measured", "10", "TF-05"),
-        ("tf_export_lodging_minutes", "90.25", "TF-05"),
-    ]
-    for dp, value, kpi in answers:
-        assert store.save_answer(cycle.id, "BE", dp, value, 11, kpi=kpi)
-    store.set_kpi_state(cycle.id, "BE", "TF-02", KpiState.CONFIRMED, 11)
-    assert store.submit(cycle.id, "BE", 11)
-    store.set_kpi_state(cycle.id, "FR", "TF-03", KpiState.BLANK, 12, reason="no_detail", comment="No AEO split")
-    store.add_flags(cycle.id, [("BE", "TF-02", "tf_aeo_valid", "outlier", "+20% on last year")])
-    return cycle
+def _workbook(data: bytes) -> openpyxl.Workbook:
+    assert data.startswith(b"PK")  # a zip container
+    return openpyxl.load_workbook(io.BytesIO(data))
 
 
 def _rows(ws) -> list[list]:
     return [list(r) for r in ws.iter_rows(values_only=True)]
 
 
-async def _workbook(store, catalog, cycle, translate=english, lang="en"):
-    data = await build_workbook(store, catalog, cycle, translate, lang)
-    assert data.startswith(b"PK")  # a zip container
-    return openpyxl.load_workbook(io.BytesIO(data))
+def _table(ws) -> list[dict]:
+    rows = _rows(ws)
+    return [dict(zip(rows[0], row, strict=True)) for row in rows[1:]]
 
 
-async def test_sheets_headers_bold_and_frozen(store, catalog):
-    cycle = await _scenario(store)
-    wb = await _workbook(store, catalog, cycle)
-    assert wb.sheetnames == SHEETS
-    for ws in wb.worksheets:
+@pytest.fixture(scope="module")
+def data():
+    return fx.build()
+
+
+@pytest.fixture(scope="module")
+def book(catalog_module, data):
+    audit = [AuditRow(fx.T0, 1, 2025, "BE", "submit", "", None, None)]
+    return _workbook(
+        build_workbook(catalog_module, data, lang("en"), previous=fx.build_previous(), audit=audit, people={1: "Ana"})
+    )
+
+
+@pytest.fixture(scope="module")
+def catalog_module():
+    return load_catalog()
+
+
+def test_sheets_headers_filters_and_frozen_panes(book):
+    assert book.sheetnames == [*SHEETS, "Year on year", "Audit log"]
+    for ws in book.worksheets:
         assert ws.freeze_panes == "A2"
         assert all(cell.font.bold for cell in ws[1])
-    assert not any(cell.font.bold for cell in wb["Data points"][2])
-    assert _rows(wb["Data points"])[0] == DATA_HEADER
+        assert ws.auto_filter.ref == f"A1:{ws.cell(1, ws.max_column).column_letter}{ws.max_row}"
+    # Member names on every sheet about Members.
+    for title in ["Members", "Data points", "KPI results", "Blank reasons", "Flags", "Year on year", "Audit log"]:
+        assert "Member" in _rows(book[title])[0], title
 
 
-async def test_data_points_sheet_matches_the_store(store, catalog):
-    cycle = await _scenario(store)
-    rows = _rows((await _workbook(store, catalog, cycle))["Data points"])[1:]
-    by_dp = {r[4]: r for r in rows}
-    assert len(rows) == 6
-    assert by_dp["tf_aeo_valid"] == [
-        "BE",
-        "Belgium",
-        "eur",
-        "TF-02",
-        "tf_aeo_valid",
-        catalog.data_points["tf_aeo_valid"].label.en,
-        120,
-        None,  # a count has no unit
-        11,
-        T0,
+def test_members_sheet_with_groupings_and_real_dates(book):
+    rows = {r["ISO code"]: r for r in _table(book["Members"])}
+    assert set(rows) == {code for code, *_ in fx.MEMBERS} - {fx.NO_NCP}  # an NCP or data
+    ke = rows["KE"]
+    assert (ke["Member"], ke["WCO region"], ke["Income group"]) == (
+        "Kenya",
+        "East and Southern Africa",
+        "Lower-middle-income economies",
+    )
+    assert (ke["Geographic type"], ke["Administration type"], ke["State"]) == (
+        "Other geographic type",
+        "Revenue authority",
+        "submitted",
+    )
+    assert ke["Submitted at (UTC)"] == datetime(2026, 2, 1, 9, 30)  # 10:30+01:00
+    assert (ke["KPIs done"], ke["KPIs left blank"]) == (5, 2)  # TF-10, RC-02, TF-07, OD-05, OD-04; ES-07, TF-13
+    assert rows["EG"]["State"] == "not started" and rows["JO"]["State"] == "in progress"
+    assert rows["FR"]["NCPs"] == 2
+    assert ke["Share of KPIs left blank"] == pytest.approx(2 / 51)
+    assert book["Members"]["M2"].number_format == "0.0%"
+
+
+def test_kpi_results_only_for_confirmed_kpis(book):
+    rows = {(r["ISO code"], r["KPI"]): r for r in _table(book["KPI results"])}
+    be = rows["BE", "TF-10"]  # every figure given, never confirmed
+    assert (be["Status"], be["Result"], be["Note"]) == ("in progress", None, "not confirmed by the NCP")
+    fr = rows["FR", "TF-10"]
+    a, b = fx.TF10["FR"]
+    assert fr["Result"] == pytest.approx(round(100 * a / b, 2)) and fr["Status"] == "done"
+    assert fr["Flag"] == "outlier against other Members (to review)"
+    assert rows["DE", "TF-10"]["Flag"] is None  # its flag is resolved
+    assert (rows["KE", "ES-07"]["Status"], rows["KE", "ES-07"]["Note"]) == ("left blank", "left blank")
+    assert (rows["EG", "TF-10"]["Status"], rows["EG", "TF-10"]["Result"]) == ("open", None)
+    # Disclosure level, unit and dimension as labels.
+    assert [rows["FR", k]["Disclosure"] for k in ("TF-10", "RC-02", "TF-07")] == ["Public", "WCO", "Country"]
+    assert fr["Unit"] == "percentage" and fr["Dimension"] == "Trade Facilitation and Economic Competitiveness"
+    assert fr["Member"] == "France" and fr["Administration type"] == "Ministry department"
+    assert isinstance(fr["Result"], float)
+
+
+def test_data_points_labels_marks_and_dates(book, catalog_module):
+    rows = {(r["ISO code"], r["Data point"]): r for r in _table(book["Data points"])}
+    be = rows["BE", "tf_declarations_electronic"]
+    assert be["Value"] == 10 and type(be["Value"]) is int  # a count stays an integer
+    assert be["KPI confirmed"] == "No, not confirmed"
+    assert rows["FR", "tf_declarations_electronic"]["Flag"] == "outlier against other Members (to review)"
+    assert rows["FR", "tf_declarations"]["Flag"] is None
+    yes_no = rows["UG", "tf_pse_mechanism"]
+    assert yes_no["Value"] in ("Yes", "No") and yes_no["KPI"] == "TF-01"
+    assert yes_no["By"] == "Ana" and yes_no["At (UTC)"] == datetime(2026, 1, 15, 9, 0)
+    assert be["Label"] == catalog_module.data_points["tf_declarations_electronic"].label.en
+    assert be["WCO region"] == "Europe"
+
+
+def test_blank_reasons_flags_year_on_year_audit(book):
+    blanks = _table(book["Blank reasons"])
+    assert len(blanks) == sum(len(b) for b in fx.BLANKS.values())
+    assert blanks[0]["Member"] == "Botswana"  # by region, then ISO code
+    ke = [(r["KPI"], r["Reason"]) for r in blanks if r["Member"] == "Kenya"]
+    assert ke == [
+        ("TF-13", "The database does not provide this level of detail"),  # catalog order
+        ("ES-07", "The database has not been set up yet, but I have started collecting the data"),
     ]
-    assert type(by_dp["tf_aeo_valid"][6]) is int  # a count stays an integer
-    assert by_dp["rc_pcc_duties_adjusted"][6:8] == [1234.5, "USD"]
-    assert isinstance(by_dp["rc_pcc_duties_adjusted"][6], float)
-    assert by_dp["tf_export_lodging_minutes"][6:8] == [90.25, "minutes"]
-    assert by_dp["tf_pse_mechanism"][6] == "yes"  # a yes/no answer stays its code
-    # A shared data point names every KPI that asks it.
-    assert by_dp["tf_export_declarations_measured"][3] == "TF-05, TF-06"
-    # Catalog order: TF-01 before TF-02 before TF-05 and RC.
-    assert [r[4] for r in rows][:3] == ["tf_pse_mechanism", "tf_aeo_valid", "tf_aeo_valid_prev"]
-
-
-async def test_kpi_results_sheet(store, catalog):
-    cycle = await _scenario(store)
-    rows = _rows((await _workbook(store, catalog, cycle))["KPI results"])
-    assert rows[0] == ["Member ISO", "Region", "KPI", "KPI name", "Status", "Result", "Unit", "Not computable because"]
-    # Participating Members only (BE and FR, which have NCPs); every KPI for each.
-    assert len(rows) - 1 == 2 * len(catalog.kpis)
-    by_key = {(r[0], r[2]): r for r in rows[1:]}
-    assert ("KE", "TF-02") not in by_key
-    assert by_key["BE", "TF-02"] == [
-        "BE",
-        "eur",
-        "TF-02",
-        "Variation in the number of AEOs",
-        "done",
-        20.0,
-        "percent",
-        None,
+    flags = _table(book["Flags"])
+    assert [(f["ISO code"], f["Kind"], f["State"]) for f in flags] == [
+        ("FR", "outlier against other Members", "to review"),
+        ("DE", "outside the valid range", "resolved"),
     ]
-    assert by_key["BE", "TF-05"][4:] == ["in_progress", 9.03, "minutes", None]  # 90.25 / 10, 2 decimals
-    assert by_key["BE", "TF-03"][4:] == ["open", None, "percent", "missing"]
-    assert by_key["FR", "TF-03"][4:] == ["blank", None, "percent", "blank"]
-
-
-async def test_blank_reasons_flags_and_audit_sheets(store, catalog):
-    cycle = await _scenario(store)
-    wb = await _workbook(store, catalog, cycle)
-    blank = _rows(wb["Blank reasons"])
-    assert blank == [
-        ["Member ISO", "Region", "KPI", "Reason code", "Reason", "Comment"],
-        ["FR", "eur", "TF-03", "no_detail", "The database does not provide this level of detail", "No AEO split"],
+    yoy = _table(book["Year on year"])
+    both = {c for c in fx.TF10_2024 if c in fx.TF10 and c in fx.SUBMITTED}
+    assert {r["ISO code"] for r in yoy} == both and {r["KPI"] for r in yoy} == {"TF-10"}
+    ke = next(r for r in yoy if r["ISO code"] == "KE")
+    assert (ke["Result 2024"], ke["Result 2025"]) == (70.0, 51.0)
+    assert ke["Change"] == pytest.approx(-19.0)
+    assert _table(book["Audit log"]) == [
+        {
+            "At (UTC)": datetime(2026, 1, 15, 9, 0),
+            "User": "Ana",
+            "ISO code": "BE",
+            "Member": "Belgium",
+            "Action": "submit",
+            "Subject": None,
+            "Old value": None,
+            "New value": None,
+        }
     ]
-    flags = _rows(wb["Flags"])
-    assert flags[0] == ["ID", "Member ISO", "KPI", "Data point", "Kind", "Detail", "State"]
-    flag = (store.flags(cycle.id))[0]
-    assert flags[1:] == [[flag.id, "BE", "TF-02", "tf_aeo_valid", "outlier", "+20% on last year", "open"]]
-    audit = _rows(wb["Audit log"])
-    log = store.audit_log(cycle_id=cycle.id)
-    assert audit[0] == ["At", "User", "Member ISO", "Action", "Subject", "Old value", "New value"]
-    assert len(audit) - 1 == len(log) >= 8
-    assert audit[-1] == [
-        log[-1].at,
-        log[-1].user_id,
-        log[-1].member,
-        log[-1].action,
-        log[-1].subject,
-        log[-1].old_value,
-        log[-1].new_value,
-    ]
-    assert [r[3] for r in audit[1:] if r[3] == "submit"] == ["submit"]
 
 
-async def test_catalog_texts_and_member_names_in_the_language(store, catalog):
-    cycle = await _scenario(store)
-    wb = await _workbook(store, catalog, cycle, lang="fr")
-    data = {r[4]: r for r in _rows(wb["Data points"])[1:]}
-    assert data["tf_aeo_valid"][1] == "Belgique"
-    assert data["tf_aeo_valid"][5] == catalog.data_points["tf_aeo_valid"].label.fr
-    results = {(r[0], r[2]): r for r in _rows(wb["KPI results"])[1:]}
-    assert results["BE", "TF-02"][3] == "Variation du nombre d'OEA"
-    assert _rows(wb["Blank reasons"])[1][4] == "La base de données ne fournit pas ce niveau de détail"
+def test_overview(book):
+    overview = {r[0]: r[1] for r in _rows(book["Overview"])[1:]}
+    assert overview["PMM cycle (reference year)"] == 2025
+    assert overview["Cycle state"] == "closed"
+    assert overview["Deadline"] == datetime(2026, 3, 31)
+    assert (overview["submitted"], overview["in progress"], overview["not started"]) == (57, 1, 1)
+    assert overview["Flags not resolved"] == 1
 
 
-async def test_headers_and_sheet_titles_go_through_translate(store, catalog):
-    cycle = await _scenario(store)
-    wb = await _workbook(store, catalog, cycle, translate=lambda s: "FR:" + s)
-    # ":" is not allowed in an Excel sheet name.
-    assert wb.sheetnames == ["FR-" + name for name in SHEETS]
-    assert _rows(wb["FR-Data points"])[0] == ["FR:" + h for h in DATA_HEADER]
-    minutes = next(r for r in _rows(wb["FR-Data points"]) if r[4] == "tf_export_lodging_minutes")
-    assert minutes[7] == "FR:minutes"
-    long = await _workbook(store, catalog, cycle, translate=lambda s: s * 4)
-    assert all(len(name) <= 31 for name in long.sheetnames) and len(set(long.sheetnames)) == 5
+def test_french_labels(catalog_module, data):
+    L = lang("fr")
+    wb = _workbook(build_workbook(catalog_module, data, L))
+    results = _rows(wb.worksheets[3])
+    assert results[0][:2] == [L._("ISO code"), L._("Member")] and results[0][1] == "Membre"
+    row = next(r for r in results if r[0] == "FR" and r[7] == "TF-10")  # columns as in English
+    assert row[1:3] == ["France", "Europe"]
+    assert row[8] == "Taux de déclarations électroniques"
+    assert row[10] == L._("done") != "done"  # the status's label, not its code
+    assert row[12] == "pourcentage"  # the unit's label, not "percent"
 
 
-async def test_csv_is_the_data_points_sheet_with_a_bom(store, catalog):
-    cycle = await _scenario(store)
-    data = await build_csv(store, catalog, cycle, english, "es")
-    assert data.startswith(b"\xef\xbb\xbf")
-    rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
-    assert rows[0] == DATA_HEADER
-    sheet = _rows((await _workbook(store, catalog, cycle, lang="es"))["Data points"])
-    assert len(rows) == len(sheet) == 7
-    by_dp = {r[4]: r for r in rows[1:]}
-    assert by_dp["tf_aeo_valid"][1] == "Bélgica"
-    assert by_dp["rc_pcc_duties_adjusted"][6:8] == ["1234.5", "USD"]
-    assert by_dp["tf_aeo_valid"][6] == "120"
+def test_csv_separator_decimal_mark_and_bom(catalog_module):
+    small = CycleData(
+        cycle=Cycle(1, 2025, date(2026, 1, 1), date(2026, 3, 31), CycleState.OPEN),
+        members={"BE": Member("BE", "eur")},
+        answers={"BE": {"rc_pcc_duties_adjusted": Answer("1234.5", 1, fx.T0), "rc_importers": Answer("12", 1, fx.T0)}},
+        states={},
+        ncps={"BE": 1},
+    )
+    english = build_csv(catalog_module, small, lang("en"))
+    assert english.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.reader(io.StringIO(english.decode("utf-8-sig")), delimiter=","))
+    assert rows[0][:3] == ["ISO code", "Member", "WCO region"]
+    by_dp = {r[5]: r for r in rows[1:]}
+    assert by_dp["rc_pcc_duties_adjusted"][7:9] == ["1234.5", "USD"]
+    assert by_dp["rc_importers"][7] == "12"
+    for code in ("fr", "es"):
+        text = build_csv(catalog_module, small, lang(code)).decode("utf-8-sig")
+        rows = list(csv.reader(io.StringIO(text), delimiter=";"))
+        assert len(rows[0]) == 14
+        assert {r[5]: r for r in rows[1:]}["rc_pcc_duties_adjusted"][7] == "1234,5"
+        assert rows[1][1] == "Belgique" if code == "fr" else rows[1][1] == "Bélgica"
 
 
-async def test_empty_cycle_exports_headers_only(store, catalog):
-    cycle = store.open_cycle(2025, deadline=date(2026, 3, 31), opens=date(2026, 1, 1))
-    wb = await _workbook(store, catalog, cycle)
-    assert [ws.max_row for ws in wb.worksheets] == [1, 1, 1, 1, 1]
-    assert _rows(wb["KPI results"]) == [
-        ["Member ISO", "Region", "KPI", "KPI name", "Status", "Result", "Unit", "Not computable because"]
-    ]
-    assert (await build_csv(store, catalog, cycle, english, "en")).decode("utf-8-sig").count("\n") == 1
+def test_empty_cycle_exports_headers_only(catalog_module):
+    empty = CycleData(
+        cycle=Cycle(1, 2025, date(2026, 1, 1), date(2026, 3, 31), CycleState.OPEN),
+        members={"BE": Member("BE", "eur")},
+        answers={},
+        states={},
+    )
+    wb = _workbook(build_workbook(catalog_module, empty, lang("en")))
+    assert [ws.max_row for ws in wb.worksheets[1:]] == [1, 1, 1, 1, 1]
+    assert build_csv(catalog_module, empty, lang("en")).decode("utf-8-sig").count("\r\n") == 1
+
+
+# ---- formula injection (issue 9) -----------------------------------------------------------
+
+hostile = st.one_of(
+    st.sampled_from(
+        [
+            "=1+1",
+            '=HYPERLINK("http://x","y")',
+            "+cmd|' /C calc'!A0",
+            "-2+3",
+            "@SUM(A1:A2)",
+            "\t=1",
+            "\r=1",
+            "=",
+            "'=already",
+        ]
+    ),
+    st.text(min_size=1, max_size=30),
+    st.builds(lambda c, t: c + t, st.sampled_from(FORMULA_START), st.text(max_size=20)),
+)
+
+
+def lines(text: str) -> str:
+    """XML and CSV readers turn CR and CRLF into LF."""
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def _hostile_cycle(text: str) -> CycleData:
+    return CycleData(
+        cycle=Cycle(1, 2025, date(2026, 1, 1), date(2026, 3, 31), CycleState.OPEN),
+        members={"BE": Member("BE", "eur")},
+        answers={"BE": {"tf_aeo_valid": Answer("120", 7, fx.T0, source=text)}},
+        states={"BE": {"TF-03": KpiStatus(KpiState.BLANK, "no_detail", text, 7, fx.T0)}},
+        submissions={"BE": Submission(fx.T0, 7, None)},
+        ncps={"BE": 1},
+        flags=(Flag(1, 1, "BE", "TF-02", "tf_aeo_valid", ("outlier",), text, FlagState.EXPLAINED, note=text),),
+    )
+
+
+@settings(max_examples=30, deadline=None)
+@given(hostile)
+def test_no_user_text_becomes_a_formula(text):
+    catalog = load_catalog()
+    data = _hostile_cycle(text)
+    audit = [AuditRow(fx.T0, 7, 1, "BE", "answer", "tf_aeo_valid", text, text)]
+    wb = _workbook(build_workbook(catalog, data, lang("en"), audit=audit, people={7: text}))
+    # Characters XML cannot hold are dropped, then a formula start is neutralised.
+    cleaned = re.sub(r"[\x00-\x08\x0b\x0c\x0e-\x1f]", "", text)
+    expected = "'" + cleaned if cleaned.startswith(("=", "+", "-", "@", "\t", "\r")) else cleaned
+    seen = 0
+    for ws in wb.worksheets:
+        for row in ws.iter_rows():
+            for cell in row:
+                assert cell.data_type != "f", (ws.title, cell.coordinate, cell.value)
+                if isinstance(cell.value, str) and lines(cell.value) == lines(expected):
+                    seen += 1
+    assert seen >= 6 or not cleaned  # comment, source, name, flag detail and note, audit values
+    for code in ("en", "fr"):
+        text_csv = build_csv(catalog, data, lang(code), people={7: text}).decode("utf-8-sig")
+        rows = list(csv.reader(io.StringIO(text_csv), delimiter="," if code == "en" else ";"))
+        cells = [c for r in rows for c in r]
+        assert not any(c.startswith(FORMULA_START) for c in cells)
+        assert lines(expected) in [lines(c) for c in cells]

@@ -1,4 +1,10 @@
-"""WCO Members: the shipped default list, CSV import, and names in en/fr/es from Babel."""
+"""WCO Members: the shipped default list, CSV import, and names in en/fr/es from Babel.
+
+Each Member carries its code in the four groupings of :mod:`pmm_core.members.groupings`.
+A CSV may leave income group, geographic type or administration type empty (not known);
+a code that is set must be one of the grouping's codes. See ``README.md`` here for the
+sources of the shipped list.
+"""
 
 from __future__ import annotations
 
@@ -8,9 +14,10 @@ from pathlib import Path
 
 from babel import Locale
 
+from pmm_core.members.groupings import GROUPS, REGIONS, Grouping
+
 DEFAULT_CSV = Path(__file__).parent / "wco_members.csv"
 COLUMNS = ("iso2", "region", "income_group", "geography", "administration_type")
-REGIONS = ("esa", "eur", "ap", "mena", "ams", "wca")  # the six WCO regions (seed 002 §33)
 
 
 class MemberFileError(ValueError):
@@ -24,6 +31,10 @@ class Member:
     income_group: str = ""
     geography: str = ""
     administration_type: str = ""
+
+    def group(self, grouping: Grouping) -> str:
+        """The Member's code in `grouping` ("" when not known)."""
+        return str(getattr(self, grouping.value))
 
     def name(self, lang: str) -> str:
         """The Member's name in `lang`, from Babel's territory names."""
@@ -50,5 +61,12 @@ def read_members(path: Path = DEFAULT_CSV) -> list[Member]:
             if region not in REGIONS:
                 raise MemberFileError(f"{path.name}:{line}: region {region!r} is not one of {', '.join(REGIONS)}")
             seen.add(iso2)
-            members.append(Member(iso2=iso2, region=region, **{c: (row.get(c) or "").strip() for c in COLUMNS[2:]}))
+            codes = {c: (row.get(c) or "").strip() for c in COLUMNS[2:]}
+            for column, code in codes.items():
+                known_codes = GROUPS[Grouping(column)]
+                if code and code not in known_codes:
+                    raise MemberFileError(
+                        f"{path.name}:{line}: {column} {code!r} is not one of {', '.join(known_codes)} (or empty)"
+                    )
+            members.append(Member(iso2=iso2, region=region, **codes))
     return members

@@ -26,7 +26,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from pmm_core import item_lists
 from pmm_core.catalog import Catalog, DataPoint, DataType, ItemList, Kpi, Year
 from pmm_core.i18n import Lang
-from pmm_core.labels import RESULT_UNITS
+from pmm_core.labels import UNIT_NAMES
 from pmm_core.members import Member
 from pmm_core.progress import Status
 from pmm_core.records import Cycle, KpiState, KpiStatus
@@ -218,7 +218,7 @@ class _Writer:
             put(Key.KPI, row.kpi.id)
             put(Key.ID, row.kpi.id)
             put(Key.LABEL, row.kpi.name.get(L.code))
-            put(Key.UNIT, L._(RESULT_UNITS[row.kpi.result.unit]))
+            put(Key.UNIT, L._(UNIT_NAMES[row.kpi.result.unit]))
             put(Key.CURRENT, self._kpi_current(row.kpi))
             state = self.states.get(row.kpi.id)
             if self.receipt and state and state.status is KpiState.BLANK:
