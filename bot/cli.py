@@ -22,10 +22,12 @@ from pathlib import Path
 
 from bot.logs import setup_logging
 from bot.settings import Settings, SettingsError, load_settings
+from pmm_core import jobs
 from pmm_core.catalog import CatalogError, load_catalog
-from pmm_core.db import StoreVersionError, backup
+from pmm_core.db import StoreVersionError, backup, write_private
 from pmm_core.i18n import CatalogMissing
 from pmm_core.members import DEFAULT_CSV, MemberFileError, read_members
+from pmm_core.members.groupings import GROUPS, Grouping
 from pmm_core.records import Cycle, Role
 from pmm_core.store import Store
 
@@ -57,10 +59,21 @@ def _parser() -> argparse.ArgumentParser:
     ncps.add_argument("member", nargs="?", default=None, help="ISO 3166 alpha-2 code")
     unbind = sub.add_parser("unbind", help="revoke an NCP's access")
     unbind.add_argument("telegram_id", type=int)
-    exporting = sub.add_parser("export", help="write the open cycle's data as XLSX (or CSV)")
+    exporting = sub.add_parser("export", help="write a cycle's data as XLSX (or CSV)")
+    exporting.add_argument("--year", type=int, default=None, help="reference year (default: the open or latest cycle)")
     exporting.add_argument("--out", type=Path, default=None, help="file to write (default: pmm-<year>.xlsx)")
     exporting.add_argument("--csv", action="store_true", help="the data points as CSV instead")
     exporting.add_argument("--language", default="en", choices=("en", "fr", "es"), help="column headers")
+    report = sub.add_parser("report", help="write the cycle report: report.html and report.xlsx")
+    report.add_argument("--year", type=int, default=None, help="reference year (default: the open or latest cycle)")
+    report.add_argument("--output", type=Path, default=Path("."), help="folder to write into")
+    report.add_argument("--language", default="en", choices=("en", "fr", "es"))
+    report.add_argument("--margin", type=int, default=10, choices=(10, 5), help="margin of error for breakdowns, %%")
+    report.add_argument("--started", action="store_true", help="count Members that started, not only submitted")
+    member = sub.add_parser("member", help="show or set a Member's groupings")
+    member.add_argument("member", help="ISO 3166 alpha-2 code")
+    member.add_argument("field", nargs="?", choices=("type", "geo", "income", "region"))
+    member.add_argument("code", nargs="?")
     invite = sub.add_parser("invite", help="create a single-use NCP invite for a Member")
     invite.add_argument("member", help="ISO 3166 alpha-2 code, e.g. BE")
     invite.add_argument("--days", type=int, default=None, help="validity in days (default PMM_INVITE_DAYS)")
@@ -161,6 +174,10 @@ def _admin(args: argparse.Namespace, settings: Settings) -> int:
             )
         elif args.command == "export":
             return _export(args, store)
+        elif args.command == "report":
+            return _report(args, store)
+        elif args.command == "member":
+            return _member(args, store)
         elif args.command == "ncps":
             for ncp in store.users(role=Role.NCP, member=args.member.upper() if args.member else None):
                 state = "active" if ncp.active else "inactive (blocked the bot)"
@@ -212,21 +229,60 @@ def _cycle(args: argparse.Namespace, settings: Settings, store: Store) -> int:
     return 0
 
 
-def _export(args: argparse.Namespace, store: Store) -> int:
-    from pmm_core import export
-    from pmm_core.i18n import lang
+def _member(args: argparse.Namespace, store: Store) -> int:
+    found = store.member(args.member)
+    if found is None:
+        raise ValueError(f"unknown Member {args.member!r}")
+    if args.field:
+        fields = {
+            "type": Grouping.ADMINISTRATION,
+            "geo": Grouping.GEOGRAPHY,
+            "income": Grouping.INCOME,
+            "region": Grouping.REGION,
+        }
+        grouping = fields[args.field]
+        if args.code not in GROUPS[grouping]:
+            raise ValueError(f"{args.field} must be one of: {', '.join(GROUPS[grouping])}")
+        found = store.set_member_profile(found.iso2, 0, {grouping.value: args.code})
+    for grouping in Grouping:
+        print(f"{grouping.value}\t{found.group(grouping) or '-'}")
+    return 0
 
-    cycle = _open_cycle(store)
-    L = lang(args.language)
-    catalog = load_catalog()
+
+def _cycle_for(store: Store, year: int | None) -> Cycle:
+    """The cycle of `year`, else the open one, else the latest."""
+    cycle = store.cycle_of_year(year) if year else store.current_cycle() or store.latest_cycle()
+    if cycle is None:
+        raise ValueError(
+            f"no cycle for {year}" if year else "no cycle yet (pmm-bot cycle open --year YEAR --deadline YYYY-MM-DD)"
+        )
+    return cycle
+
+
+def _export(args: argparse.Namespace, store: Store) -> int:
+    cycle = _cycle_for(store, args.year)
     if args.csv:
-        data = export.build_csv(store, catalog, cycle, L._, L.code)  # type: ignore[arg-type]
+        data = jobs.export_csv(store.path, cycle.id, args.language)
     else:
-        data = export.build_workbook(store, catalog, cycle, L._, L.code)  # type: ignore[arg-type]
+        data = jobs.export_xlsx(store.path, cycle.id, args.language, datetime.now(UTC))
     out = args.out or Path(f"pmm-{cycle.year}.{'csv' if args.csv else 'xlsx'}")
-    out.write_bytes(data)
-    store.log_action(0, "export", str(out))
-    print(f"wrote {out} ({len(data)} bytes)")
+    write_private(out, data)
+    store.log_action(None, "export", str(out))
+    print(f"wrote {out} ({len(data)} bytes, readable by you only)")
+    return 0
+
+
+def _report(args: argparse.Namespace, store: Store) -> int:
+    cycle = _cycle_for(store, args.year)
+    files = jobs.report_files(
+        store.path, cycle.id, args.language, 0.05 if args.margin == 5 else 0.10, args.started, date.today()
+    )
+    args.output.mkdir(parents=True, exist_ok=True)
+    for name, data in files.files:
+        target = args.output / ("report.html" if name.endswith(".html") else "report.xlsx")
+        write_private(target, data)
+        print(f"wrote {target} ({len(data)} bytes)")
+    store.log_action(None, "report", str(cycle.year))
     return 0
 
 

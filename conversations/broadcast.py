@@ -95,7 +95,8 @@ async def on_button(update: Update, context: Context) -> None:
             s.go(s.state.but(Idle()))
         await send(s, L._("Broadcast cancelled."))
         return
-    if not isinstance(step, DraftingBroadcast) or not step.texts or not s.is_current(p.stamp):
+    bound_ok = not b.bound or s.is_current(p.stamp)
+    if not isinstance(step, DraftingBroadcast) or not step.texts or not bound_ok:
         await send(s, L._("That button belongs to an earlier screen, so nothing was changed.") + " /broadcast")
         return
     if isinstance(b, btn.BroadcastLanguage) and b.code in LANGUAGES:

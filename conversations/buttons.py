@@ -317,6 +317,12 @@ class Move(Button):
     yes: bool
 
 
+@button("ap")
+@dataclass(frozen=True)
+class AskProfile(Button):
+    """Open the questions about the administration's groupings."""
+
+
 @button("pf", bound=True)
 @dataclass(frozen=True)
 class Profile(Button):
@@ -339,10 +345,11 @@ class BroadcastAudience(Button):
     pass
 
 
-@button("bcu", bound=True)
+@button("bcu")
 @dataclass(frozen=True)
 class BroadcastTo(Button):
-    """The audience: ``all``, a region code, and/or ``pending`` (not submitted)."""
+    """The audience: ``all`` or a region code, and/or ``pending`` (not submitted). Not bound
+    to a screen: one may pick another audience from the same list; Send is bound."""
 
     region: str
     pending: bool

@@ -3,6 +3,8 @@ unknown commands and non-text messages, and the "private chat only" guard."""
 
 from __future__ import annotations
 
+from typing import Literal
+
 from telegram import Update
 from telegram.constants import ChatType
 from telegram.ext import ApplicationHandlerStop
@@ -11,10 +13,11 @@ from conversations import buttons as btn
 from conversations import collect, secretariat
 from conversations.context import Context
 from conversations.session import Row, Session, answer_query, esc, lang_of, send, session
-from conversations.state import ConfirmingMove, ConversationState, Idle
+from conversations.state import ConfirmingMove, ConversationState, Idle, SettingProfile
 from pmm_core.answers import N_
 from pmm_core.db import sha256_hex
 from pmm_core.i18n import LANGUAGE_NAMES, LANGUAGES, lang
+from pmm_core.members.groupings import GROUPS, Grouping, group_label
 from pmm_core.records import InviteProblem, OutMessage, Role
 from pmm_core.store import MoveNeeded
 
@@ -131,6 +134,78 @@ async def _welcome(s: Session, member_code: str) -> None:
             year=s.cycle.year, deadline=L.date(s.cycle.deadline)
         )
     await send(s, text + "\n\n" + help_text(s), [[(L._("Start ▸"), btn.Next())]])
+    if member is not None and not s.store.profile_confirmed(member.iso2):
+        await ask_profile(s, "type")
+
+
+PROFILE_FIELDS = {"type": Grouping.ADMINISTRATION, "geo": Grouping.GEOGRAPHY}
+
+
+async def ask_profile(s: Session, field: Literal["type", "geo"]) -> None:
+    """Asks the NCP to confirm or correct how the WCO groups their administration (the report
+    analyses results by these groups); skippable, asked again at /submit."""
+    member = s.store.member(s.user.member or "")
+    if member is None:
+        return
+    L = s.lang
+    grouping = PROFILE_FIELDS[field]
+    current = member.group(grouping)
+    s.go(s.state.but(SettingProfile(field=field)))
+    question = {
+        "type": L._("What kind of administration is {member}'s Customs? The WCO has it as: {current}."),
+        "geo": L._("What is {member}'s geographic type? The WCO has it as: {current}."),
+    }[field]
+    rows: list[Row] = []
+    if current:
+        rows.append([(L._("That is right"), btn.Profile(field, "ok"))])
+    rows += [[(L._(label), btn.Profile(field, code))] for code, label in GROUPS[grouping].items() if code != current]
+    rows.append([(L._("Later"), btn.Profile(field, "later"))])
+    await send(
+        s,
+        question.format(member=esc(member.name(L.code)), current=esc(L._(group_label(grouping, current))))
+        + "\n"
+        + L._("The WCO compares results by these groups; only the Secretariat sees your choice."),
+        rows,
+    )
+
+
+async def on_profile_button(update: Update, context: Context) -> None:
+    s = session(update, context)
+    pressed = btn.unpack(update.callback_query.data if update.callback_query else None)
+    await answer_query(s)
+    step = s.state.step
+    if pressed is None or not isinstance(pressed.button, btn.Profile | btn.AskProfile):
+        return
+    b = pressed.button
+    if isinstance(b, btn.AskProfile):
+        if s.user.is_ncp:
+            await ask_profile(s, "type")
+        return
+    ok = isinstance(step, SettingProfile) and step.field == b.field and s.is_current(pressed.stamp)
+    if not ok or not s.user.is_ncp or s.user.member is None or b.field not in PROFILE_FIELDS:
+        await send(s, s.lang._("That button belongs to an earlier screen, so nothing was changed."))
+        return
+    grouping = PROFILE_FIELDS[b.field]
+    if b.code == "later":
+        s.go(s.state.but(Idle()))
+        await send(s, s.lang._("Fine: you can confirm it later, from /submit."))
+        return
+    if b.code != "ok" and b.code not in GROUPS[grouping]:
+        return
+    member = s.store.member(s.user.member)
+    assert member is not None
+    values = {} if b.code == "ok" else {grouping.value: b.code}
+    if values:
+        s.store.set_member_profile(member.iso2, s.user.telegram_id, values, confirm=b.field == "geo")
+    elif b.field == "geo":
+        s.store.set_member_profile(
+            member.iso2, s.user.telegram_id, {grouping.value: member.group(grouping)}, confirm=True
+        )
+    if b.field == "type":
+        await ask_profile(s, "geo")
+        return
+    s.go(s.state.but(Idle()))
+    await send(s, s.lang._("Thank you: your administration's profile is confirmed."))
 
 
 async def on_move_button(update: Update, context: Context) -> None:
@@ -225,4 +300,6 @@ async def on_other_message(update: Update, context: Context) -> None:
     )
 
 
-BUTTONS = (btn.Language, btn.Move)
+LANGUAGE_BUTTONS = (btn.Language,)
+MOVE_BUTTONS = (btn.Move,)
+PROFILE_BUTTONS = (btn.Profile, btn.AskProfile)

@@ -100,7 +100,11 @@ async def show_submit(s: Session) -> None:
     text += L._(
         "After submission your answers for {year} are locked; only the WCO Secretariat can reopen them. Submit now?"
     ).format(year=s.cycle.year)
-    await send(s, text, [[(L._("Submit now"), btn.SubmitNow()), (L._("Cancel"), btn.SubmitCancel())]])
+    rows: list[Row] = [[(L._("Submit now"), btn.SubmitNow()), (L._("Cancel"), btn.SubmitCancel())]]
+    if s.user.member and not s.store.profile_confirmed(s.user.member):
+        text += "\n\n" + L._("Before or after submitting, please confirm how the WCO groups your administration.")
+        rows.append([(L._("Confirm my administration's profile"), btn.AskProfile())])
+    await send(s, text, rows)
 
 
 async def on_button(update: Update, context: Context) -> None:

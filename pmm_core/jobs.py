@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from datetime import date, datetime
+from html import escape
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -16,6 +18,7 @@ from pmm_core.catalog import load_catalog
 from pmm_core.checks import current_figure, find_issues
 from pmm_core.flag_lifecycle import reconcile
 from pmm_core.i18n import lang
+from pmm_core.records import CycleData
 from pmm_core.store import Store
 
 if TYPE_CHECKING:
@@ -54,7 +57,8 @@ class Pending:
     @classmethod
     def from_json(cls, text: str) -> Pending:
         raw = json.loads(text)
-        return cls(raw["writes"], tuple(tuple(b) for b in raw["blanks"]), tuple(raw["reopened"]))  # type: ignore[misc]
+        blanks = tuple((str(k), str(r), str(c)) for k, r, c in raw["blanks"])
+        return cls(dict(raw["writes"]), blanks, tuple(raw["reopened"]))
 
 
 @dataclass(frozen=True)
@@ -124,5 +128,144 @@ def receipt_file(db_path: Path, cycle_id: int, member: str, language: str) -> tu
         submitted = data.submission.submitted_at or ""
         workbook = build_receipt(load_catalog(), found, cycle, values, data.states, submitted, lang(language))
         return workbook, submission_digest(values, data.states)
+    finally:
+        store.close()
+
+
+# ---- the Secretariat's reports --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Files:
+    """What a Secretariat command sends: a text (HTML-safe) and files (name, bytes)."""
+
+    text: str
+    files: tuple[tuple[str, bytes], ...] = ()
+
+
+def _cycle_and_previous(store: Store, cycle_id: int) -> tuple[CycleData, CycleData | None]:
+    data = store.cycle_data(cycle_id)
+    before = store.previous_cycle(data.cycle)
+    return data, (store.cycle_data(before.id) if before is not None else None)
+
+
+def export_xlsx(db_path: Path, cycle_id: int, language: str, now: datetime) -> bytes:
+    """The cycle's workbook for the Secretariat (labels in `language`, year on year, audit)."""
+    from pmm_core.export import build_workbook
+
+    store = Store.open_readonly(db_path)
+    try:
+        data, previous = _cycle_and_previous(store, cycle_id)
+        people = {u.telegram_id: u.name for u in store.users()}
+        return build_workbook(
+            load_catalog(),
+            data,
+            lang(language),
+            previous=previous,
+            audit=store.audit_log(cycle_id),
+            people=people,
+            exported_at=now,
+        )
+    finally:
+        store.close()
+
+
+def export_csv(db_path: Path, cycle_id: int, language: str) -> bytes:
+    """The cycle's figures as CSV for the user's Excel (";" in French and Spanish)."""
+    from pmm_core.export import build_csv
+
+    store = Store.open_readonly(db_path)
+    try:
+        people = {u.telegram_id: u.name for u in store.users()}
+        return build_csv(load_catalog(), store.cycle_data(cycle_id), lang(language), people)
+    finally:
+        store.close()
+
+
+def report_files(db_path: Path, cycle_id: int, language: str, margin: float, started: bool, today: date) -> Files:
+    """The report on the cycle: report.html (self-contained) and report.xlsx."""
+    from pmm_core.analysis import Basis, Options
+    from pmm_core.report import ReportOptions, build_report
+
+    store = Store.open_readonly(db_path)
+    try:
+        data, previous = _cycle_and_previous(store, cycle_id)
+        options = ReportOptions(
+            Options(basis=Basis.STARTED if started else Basis.SUBMITTED, margin=margin), as_of=today
+        )
+        files = build_report(load_catalog(), data, previous, lang(language), options)
+        year = data.cycle.year
+        return Files("", ((f"pmm-{year}-report.html", files.html), (f"pmm-{year}-report.xlsx", files.xlsx)))
+    finally:
+        store.close()
+
+
+def stats(db_path: Path, cycle_id: int, language: str, group: tuple[str, str] | None) -> Files:
+    """Response and blank rates of the cycle (over the Members that submitted, or of one
+    group), by KPI and by dimension, the most and least answered KPIs, with the charts."""
+    from pmm_core import charts
+    from pmm_core.analysis import (
+        Basis,
+        blanks_by_region,
+        count_of,
+        dimension_rates,
+        participants,
+        required_responses,
+        response_rates,
+    )
+    from pmm_core.analytics import reasons_by_region
+    from pmm_core.members.groupings import Grouping
+
+    store = Store.open_readonly(db_path)
+    L = lang(language)
+    catalog = load_catalog()
+    try:
+        data = store.cycle_data(cycle_id)
+        year = data.cycle.year
+        chosen = (Grouping(group[0]), group[1]) if group else None
+        rows = response_rates(catalog, data, Basis.SUBMITTED, chosen)
+        members = participants(data, Basis.SUBMITTED)
+        if chosen is not None:
+            members = [m for m in members if m.group(chosen[0]) == chosen[1]]
+        lines = [
+            "<b>"
+            + L.ngettext(
+                "PMM {year}: response rates over {n} Member that submitted",
+                "PMM {year}: response rates over {n} Members that submitted",
+                len(members),
+            ).format(year=year, n=len(members))
+            + "</b>"
+        ]
+        for rate in dimension_rates(catalog, data, Basis.SUBMITTED):
+            if rate.grouping is None:
+                name = catalog.dimension_by_id[rate.dimension].short.get(L.code)
+                lines.append(f"{escape(name)}: {count_of(L, rate.answered, rate.possible)}")
+        lines.append("")
+        for row in rows:
+            reasons = ", ".join(f"{code} {n}" for code, n in row.reasons.items() if n)
+            lines.append(
+                f"{row.kpi_id}: "
+                + L._("answered {answered}, blank {blank}").format(
+                    answered=count_of(L, row.answered, row.members), blank=L.number(row.blank)
+                )
+                + (f" ({reasons})" if reasons else "")
+            )
+        files: list[tuple[str, bytes]] = []
+        if members:
+            required = required_responses(len(members))
+            files.append(("responses.png", charts.responses_chart(catalog, rows, year, L, required)))
+            files.append(("blank-reasons.png", charts.blank_reasons_chart(catalog, rows, year, L)))
+            if chosen is None:
+                by_region = reasons_by_region(catalog, members, data.states)
+                files.append(
+                    ("blank-reasons-by-region.png", charts.regions_chart(catalog, by_region, len(members), year, L))
+                )
+                files.append(
+                    (
+                        "blanks-per-member-by-region.png",
+                        charts.region_blanks_chart(blanks_by_region(catalog, data), year, L),
+                    )
+                )
+        return Files("\n".join(lines), tuple(files))
     finally:
         store.close()

@@ -238,7 +238,7 @@ class Store:
         row = self._db.one("SELECT profile_confirmed_by FROM members WHERE iso2 = ?", (iso2,))
         return row is not None and row[0] is not None
 
-    def set_member_profile(self, iso2: str, by: int, *, confirm: bool = False, **values: str) -> Member:
+    def set_member_profile(self, iso2: str, by: int, values: Mapping[str, str], *, confirm: bool = False) -> Member:
         """Sets a Member's geography and/or administration type (the NCP confirms their own at
         onboarding; the Secretariat may set any Member's)."""
         allowed = {"geography", "administration_type", "income_group", "region"}
@@ -680,7 +680,14 @@ class Store:
             sql, params = sql + " AND member = ?", [*params, member]
         return [
             AuditRow(
-                *(r[k] for k in ("at", "user_id", "cycle_id", "member", "action", "subject", "old_value", "new_value")),
+                at=r["at"],
+                user_id=r["user_id"],
+                cycle_id=r["cycle_id"],
+                member=r["member"],
+                action=r["action"],
+                subject=r["subject"],
+                old_value=r["old_value"],
+                new_value=r["new_value"],
                 source=r["source"],
             )
             for r in self._db.rows(sql + " ORDER BY id", params)

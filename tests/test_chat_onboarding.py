@@ -113,3 +113,21 @@ async def test_an_old_move_button_moves_nobody(chat, store):
     sent = await chat.press(NCP, old)
     assert "earlier screen" in texts(sent)
     assert store.user(NCP).member == "BE"
+
+
+async def test_a_new_ncp_confirms_or_corrects_the_groupings_of_their_administration(chat, store):
+    sent = await chat.say(NCP, f"/start {store.create_invite('BE', timedelta(days=3))}")
+    assert "What kind of administration" in texts(sent)
+    await chat.tap(NCP, btn.Profile, field="type", code="revenue_authority")
+    sent = await chat.tap(NCP, btn.Profile, field="geo", code="ok" if store.member("BE").geography else "other")
+    assert "profile is confirmed" in texts(sent)
+    assert store.member("BE").administration_type == "revenue_authority" and store.profile_confirmed("BE")
+    assert "member.administration_type" in [r.action for r in store.audit_log(member="BE")]
+
+
+async def test_the_profile_question_can_wait_until_submit(chat, store):
+    await chat.say(NCP, f"/start {store.create_invite('BE', timedelta(days=3))}")
+    sent = await chat.tap(NCP, btn.Profile, field="type", code="later")
+    assert "later" in texts(sent) and not store.profile_confirmed("BE")
+    sent = await chat.say(NCP, "/submit")
+    assert "AskProfile" in kinds(sent) and "SubmitNow" in kinds(sent)

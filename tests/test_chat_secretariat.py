@@ -7,8 +7,11 @@ from datetime import date, timedelta
 import openpyxl
 import pytest
 
-from pmm_core.store import KpiState
-from tests.chat import buttons, start_chat, texts
+from conversations import buttons as btn
+from conversations.buttons import pack
+from pmm_core.records import CycleState, FlagState, KpiState
+from pmm_core.store import Edit, KpiChange
+from tests.chat import kinds, start_chat, texts
 
 SEC, NCP_BE, NCP_FR, NCP_KE, STRANGER = 9001, 1001, 1002, 1003, 4242
 
@@ -26,9 +29,22 @@ COMMANDS = [
     "/friction",
     "/checks",
     "/export",
+    "/report",
+    "/member BE",
+    "/upload BE",
     "/reminders",
     "/broadcast",
 ]
+
+
+async def submit(chat, user, language="en"):
+    await chat.say(user, "/submit", language_code=language)
+    await chat.tap(user, btn.SubmitNow, language_code=language)
+
+
+def write(store, cycle, member, **changes):
+    """Figures or KPI states entered directly (by the Secretariat)."""
+    store.apply(Edit(user_id=SEC, cycle_id=cycle.id, member=member, by_secretariat=True, **changes))
 
 
 @pytest.fixture
@@ -46,7 +62,7 @@ async def test_refused_to_ncps_and_strangers_and_nothing_changes(chat, command):
         sent = await chat.say(user, command)
         assert [m.text for m in sent] == ["Sorry, this command is for the WCO Secretariat only."]
     assert len(chat.store.audit_log()) == audit_before
-    assert (chat.store.current_cycle()).state == "open"
+    assert chat.store.current_cycle().state is CycleState.OPEN
 
 
 async def test_cycle_show_redate_and_close(chat, store):
@@ -92,8 +108,8 @@ async def test_ncps_unbind_grant_revoke(chat, store):
 
 
 async def test_reopen_a_submitted_member(chat, store):
-    await chat.press(NCP_BE, "sub")
-    assert (store.submission(chat.cycle.id, "BE")).locked
+    await submit(chat, NCP_BE)
+    assert store.submission(chat.cycle.id, "BE").locked
     sent = await chat.say(SEC, "/reopen BE")
     assert "can edit its answers again" in texts(sent)
     assert not (store.submission(chat.cycle.id, "BE")).locked
@@ -102,12 +118,14 @@ async def test_reopen_a_submitted_member(chat, store):
 
 
 async def test_status_per_member_with_filters(chat, store):
-    await chat.press(NCP_BE, "go:TF-02")
+    await chat.press(NCP_BE, pack(btn.Go("TF-02")))
     await chat.say(NCP_BE, "1300")
-    await chat.press(NCP_FR, "sub", language_code="fr")
+    await submit(chat, NCP_FR, "fr")
     sent = await chat.say(SEC, "/status")
     text = texts(sent)
     assert "1 submitted, 1 in progress, 1 not started" in text
+    # The three Members of the test store all have an NCP: none is listed as without one.
+    assert "0 Members have no NCP" in text
     assert "BE Belgium — in progress" in text and "FR France — submitted" in text
     text = texts(await chat.say(SEC, "/status submitted"))
     assert "FR France" in text and "BE Belgium" not in text
@@ -117,54 +135,82 @@ async def test_status_per_member_with_filters(chat, store):
 
 async def test_stats_rates_and_chart(chat, store):
     cycle = chat.cycle
-    store.set_kpi_state(cycle.id, "BE", "TF-02", KpiState.BLANK, NCP_BE, reason="no_detail")
-    store.set_kpi_state(cycle.id, "FR", "TF-02", KpiState.BLANK, NCP_FR, reason="db_planned")
-    store.set_kpi_state(cycle.id, "KE", "TF-02", KpiState.CONFIRMED, NCP_KE)
+    write(store, cycle, "BE", kpis={"TF-02": KpiChange(KpiState.BLANK, reason="no_detail")})
+    write(store, cycle, "FR", kpis={"TF-02": KpiChange(KpiState.BLANK, reason="db_planned")})
+    write(store, cycle, "KE", kpis={"TF-02": KpiChange(KpiState.CONFIRMED)})
+    for user, language in ((NCP_BE, "en"), (NCP_FR, "fr"), (NCP_KE, "es")):
+        await submit(chat, user, language)
     sent = await chat.say(SEC, "/stats")
-    # TF-02 over 3 Members: 1 answered (33%), 2 blank (67%).
-    assert "TF-02: answered 33%, blank 67% (" in texts(sent)
+    # TF-02 over the 3 Members that submitted: 1 answered (33 %), 2 blank.
+    assert "TF-02: answered 1 of 3, 33%, blank 2 (" in texts(sent)
     photos = [m for m in sent if m.method == "sendPhoto"]
+    documents = [m for m in sent if m.method == "sendDocument"]
     assert photos and photos[0].params["photo"]["data"].startswith(b"\x89PNG")
+    assert len(documents) == len(photos)  # every chart also as a document, full size
 
 
 async def test_checks_flag_and_ask_the_ncp(chat, store):
     cycle = chat.cycle
     # 50 000 000 AEO trade out of a 1 000 000 total: a part larger than its total.
-    store.save_answer(cycle.id, "BE", "tf_aeo_trade_value", "50000000", NCP_BE)
-    store.save_answer(cycle.id, "BE", "tf_trade_value", "1000000", NCP_BE)
+    write(store, cycle, "BE", answers={"tf_aeo_trade_value": "50000000", "tf_trade_value": "1000000"})
     sent = await chat.say(SEC, "/checks")
     flagged = [m for m in sent if "TF-03" in m.text]
     assert flagged, texts(sent)
-    ask = next(d for d in flagged[0].button_data() if d.startswith("fa:"))
-    await chat.press(SEC, ask)
+    await chat.tap(SEC, btn.FlagAsk)
     await chat.drain()
     last = chat.api.last_to(NCP_BE)
-    assert "confirm or correct" in last.text and last.button_data()[0].startswith(("e:TF-03:", "go:TF-03"))
-    assert next(f.state for f in store.flags(cycle.id) if f.kpi == "TF-03") == "asked"
+    assert "confirm or correct" in last.text and kinds([last]) in (["OpenFigure"], ["ChangeList"])
+    assert next(f.state for f in store.flags(cycle.id) if f.kpi == "TF-03") is FlagState.ASKED
 
 
 async def test_export_workbook_matches_the_store(chat, store):
-    store.save_answer(chat.cycle.id, "BE", "tf_aeo_valid", "1300", NCP_BE)
+    write(store, chat.cycle, "BE", answers={"tf_aeo_valid": "1300"})
     sent = await chat.say(SEC, "/export")
     document = next(m for m in sent if m.method == "sendDocument")
     book = openpyxl.load_workbook(io.BytesIO(document.params["document"]["data"]))
-    rows = list(book.worksheets[0].iter_rows(values_only=True))
+    rows = [row for ws in book.worksheets for row in ws.iter_rows(values_only=True)]
     assert any("BE" in row and "tf_aeo_valid" in row and 1300 in row for row in rows)
-    assert [r.subject for r in store.audit_log() if r.user_id == SEC] == ["/export"]
+    assert "/export" in [r.subject for r in store.audit_log() if r.user_id == SEC]
+
+
+async def test_a_closed_cycle_is_reported_and_exported(chat, store):
+    write(store, chat.cycle, "BE", answers={"tf_aeo_valid": "1300"})
+    await chat.say(SEC, "/cycle close")
+    sent = await chat.say(SEC, "/export 2025")
+    assert any(m.method == "sendDocument" for m in sent)
+    sent = await chat.say(SEC, "/status 2025")
+    assert "PMM 2025" in texts(sent)
+    sent = await chat.say(SEC, "/report 2025")
+    names = [m.params["document"]["filename"] for m in sent if m.method == "sendDocument"]
+    assert names == ["pmm-2025-report.html", "pmm-2025-report.xlsx"]
+    sent = await chat.say(SEC, "/stats 1999")
+    assert "No such cycle" in texts(sent)
+
+
+async def test_member_groupings_shown_and_set(chat, store):
+    sent = await chat.say(SEC, "/member BE")
+    assert "Belgium" in texts(sent) and "Europe" in texts(sent)
+    sent = await chat.say(SEC, "/member BE type revenue_authority")
+    assert "Revenue authority" in texts(sent)
+    assert store.member("BE").administration_type == "revenue_authority"
+    sent = await chat.say(SEC, "/member BE type spaceport")
+    assert "customs_agency" in texts(sent) and store.member("BE").administration_type == "revenue_authority"
 
 
 async def test_broadcast_in_languages_with_429_and_403_and_report(chat, store):
-    await chat.press(NCP_FR, "sub", language_code="fr")  # FR submitted: not in the "pending" audience
+    await submit(chat, NCP_FR, "fr")  # FR submitted: not in the "not yet submitted" audience
     await chat.say(SEC, "/broadcast")
     sent = await chat.say(SEC, "The deadline is near.")
-    assert "bcl:fr" in buttons(sent)
-    await chat.press(SEC, "bcl:es")
+    assert "BroadcastLanguage" in kinds(sent)
+    await chat.tap(SEC, btn.BroadcastLanguage, code="es")
     await chat.say(SEC, "La fecha límite se acerca.")
-    sent = await chat.press(SEC, "bca")
-    assert "bcu:pending" in buttons(sent) and "bcu:r:eur" in buttons(sent)
-    sent = await chat.press(SEC, "bcu:pending")
+    sent = await chat.tap(SEC, btn.BroadcastAudience)
+    assert kinds(sent).count("BroadcastTo") == 14  # all, and each region, each also "not yet submitted"
+    sent = await chat.tap(SEC, btn.BroadcastTo, region="eur", pending=True)
+    assert "It will go to 1 NCP." in texts(sent)  # Europe, not submitted: Belgium only
+    sent = await chat.tap(SEC, btn.BroadcastTo, region="all", pending=True)
     assert "It will go to 2 NCPs." in texts(sent)
-    await chat.press(SEC, "bcs")
+    await chat.tap(SEC, btn.BroadcastSend)
     chat.api.fail("sendMessage", 429, "Too Many Requests: retry after 1", retry_after=1, chat_id=NCP_BE)
     chat.api.fail("sendMessage", 403, "Forbidden: bot was blocked by the user", chat_id=NCP_KE)
     assert await chat.drain() == 1
@@ -179,10 +225,10 @@ async def test_broadcast_in_languages_with_429_and_403_and_report(chat, store):
 async def test_broadcast_resumes_after_a_crash_without_resending(chat, store):
     await chat.say(SEC, "/broadcast")
     await chat.say(SEC, "Hello NCPs")
-    await chat.press(SEC, "bca")
-    await chat.press(SEC, "bcu:all")
-    await chat.press(SEC, "bcs")
-    sender = chat.app.bot_data["outbox"]
+    await chat.tap(SEC, btn.BroadcastAudience)
+    await chat.tap(SEC, btn.BroadcastTo, region="all", pending=False)
+    await chat.tap(SEC, btn.BroadcastSend)
+    sender = chat.app.bot_data.outbox
     sender.interval = sender.per_chat_gap = 0.0
     assert await sender.drain_once(limit=1) == 1  # then the process dies
     restarted = await start_chat(store, chat.catalog, secretariat_ids=frozenset({SEC}), api=chat.api)
@@ -194,13 +240,13 @@ async def test_broadcast_resumes_after_a_crash_without_resending(chat, store):
 
 async def test_broadcast_written_in_spanish_reaches_everyone(chat, store):
     await chat.say(SEC, "/language")
-    await chat.press(SEC, "l:es")
+    await chat.tap(SEC, btn.Language, code="es")
     sent = await chat.say(SEC, "/broadcast")
     assert "español" in sent[0].text
     await chat.say(SEC, "Recuerden enviar sus datos.")
-    await chat.press(SEC, "bca")
-    await chat.press(SEC, "bcu:all")
-    await chat.press(SEC, "bcs")
+    await chat.tap(SEC, btn.BroadcastAudience)
+    await chat.tap(SEC, btn.BroadcastTo, region="all", pending=False)
+    await chat.tap(SEC, btn.BroadcastSend)
     await chat.drain()
     # No English or French version: every NCP gets the only version written.
     for ncp in (NCP_BE, NCP_FR, NCP_KE):
@@ -210,10 +256,10 @@ async def test_broadcast_written_in_spanish_reaches_everyone(chat, store):
 async def test_an_ncp_who_blocked_the_bot_is_back_when_they_write_again(chat, store):
     await chat.say(SEC, "/broadcast")
     await chat.say(SEC, "Hello")
-    await chat.press(SEC, "bca")
-    await chat.press(SEC, "bcu:all")
+    await chat.tap(SEC, btn.BroadcastAudience)
+    await chat.tap(SEC, btn.BroadcastTo, region="all", pending=False)
     chat.api.fail("sendMessage", 403, "Forbidden: bot was blocked by the user", chat_id=NCP_BE)
-    await chat.press(SEC, "bcs")
+    await chat.tap(SEC, btn.BroadcastSend)
     await chat.drain()
     assert not (store.user(NCP_BE)).active
     sent = await chat.say(NCP_BE, "/next")  # unblocked the bot and wrote again
@@ -232,7 +278,7 @@ async def test_grant_does_not_silently_unbind_an_ncp(chat, store):
     assert (store.user(NCP_BE)).member == "BE"
 
 
-async def test_stats_with_an_unknown_region_says_which_ones_exist(chat):
+async def test_stats_with_an_unknown_group_says_which_ones_exist(chat):
     sent = await chat.say(SEC, "/stats zz")
-    assert "Usage: /stats [region: esa, eur, ap, mena, ams, wca]" in texts(sent)
+    assert "Usage: /stats" in texts(sent) and "esa, eur, ap, mena, ams, wca" in texts(sent)
     assert not [m for m in sent if m.method == "sendPhoto"]
