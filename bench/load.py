@@ -30,19 +30,28 @@ from pathlib import Path
 
 from bot.emulator import FakeBotApi
 from conversations.state import Asking, ConversationState
+from pmm_core.catalog import load_catalog
 from pmm_core.members import read_members
 from pmm_core.store import Store
+from pmm_core.synthetic import synthetic_cycles
 
 SECRETARIAT = 999_999
 FIRST_NCP = 10_000
 
 
-def seed(db: Path, ncps: int) -> list[int]:
-    """Members, an open cycle, `ncps` NCPs each on the first figure of ES-05."""
+def seed(db: Path, ncps: int, history: bool = False) -> list[int]:
+    """Members, an open cycle (with `history`: 180 Members' synthetic data over three cycles),
+    `ncps` NCPs each on the first figure of ES-05."""
     store = Store.open(db)
     members = read_members()
     store.import_members(members)
-    cycle = store.open_cycle(2025, deadline=date(2026, 3, 31), opens=date(2026, 1, 1))
+    if history:
+        for data in synthetic_cycles(load_catalog(), members, [2023, 2024, 2025], seed=11, participants=180):
+            store.import_cycle(data)
+        cycle = store.current_cycle()
+        assert cycle is not None
+    else:
+        cycle = store.open_cycle(2025, deadline=date(2026, 3, 31), opens=date(2026, 1, 1))
     users = []
     asking = ConversationState(step=Asking(kpi="ES-05", dp="es_alcohol_seizures"), cycle=cycle.id).to_json()
     for i in range(ncps):
@@ -145,6 +154,34 @@ def fairness(folder: Path, kind: str) -> None:
         api.shutdown()
 
 
+def export(folder: Path, ncps: int) -> None:
+    api, db = FakeBotApi(), folder / "export.sqlite3"
+    users = seed(db, ncps, history=True)
+    bot = start(db, api, folder)
+    try:
+        stop = threading.Event()
+        load = threading.Thread(target=typing, args=(api, users, 20.0, 120.0, stop))
+        load.start()
+        time.sleep(3.0)
+        asked = time.monotonic()
+        api.message(SECRETARIAT, "/export")
+        while not any(m.method == "sendDocument" for m in api.messages_to(SECRETARIAT)):
+            if time.monotonic() - asked > 110:
+                raise SystemExit("no export within 110 s")
+            time.sleep(0.05)
+        took = time.monotonic() - asked
+        time.sleep(2.0)
+        stop.set()
+        load.join()
+        settle(api)
+        during = api.reply_latencies(set(users), since=asked, until=asked + took)
+        report(f"{ncps} NCPs while a 180-Member × 3-cycle export is built ({took:.1f} s)", during, len(during))
+    finally:
+        bot.terminate()
+        bot.wait(timeout=30)
+        api.shutdown()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--scenario", default="all", choices=("steady", "flood", "long", "export", "all"))
@@ -158,6 +195,8 @@ def main() -> None:
             fairness(folder, "flood")
         if args.scenario in ("long", "all"):
             fairness(folder, "long")
+        if args.scenario in ("export", "all"):
+            export(folder, args.ncps)
 
 
 if __name__ == "__main__":

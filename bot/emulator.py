@@ -237,12 +237,14 @@ class FakeBotApi:
             self._failures.setdefault(method, []).extend([Failure(status, description, retry_after, chat_id)] * times)
 
     # ---- reading what the bot did -------------------------------------------------
-    def reply_latencies(self, chat_ids: set[int] | None = None) -> list[float]:
-        """Seconds from each update pushed (for these chats) to the bot's next message to
-        that chat; updates that got no reply are left out (see `unanswered`)."""
+    def reply_latencies(
+        self, chat_ids: set[int] | None = None, since: float = 0.0, until: float = float("inf")
+    ) -> list[float]:
+        """Seconds from each update pushed (for these chats, between `since` and `until`) to the
+        bot's next message to that chat; updates that got no reply are left out."""
         with self._cond:
             sent = [(t, m.chat_id) for t, m in zip(self.received_at, self.sent, strict=True)]
-            pushed = [(t, c) for t, c in self.pushed if chat_ids is None or c in chat_ids]
+            pushed = [(t, c) for t, c in self.pushed if (chat_ids is None or c in chat_ids) and since <= t <= until]
         by_chat: dict[int, list[float]] = {}
         for t, c in sent:
             by_chat.setdefault(c, []).append(t)

@@ -236,8 +236,8 @@ def responses_chart(
         fig,
         L._("Responses per KPI, by dimension"),
         L._(
-            "PMM {year} · N = {n} participating Members · dashed line: responses needed for a 95% confidence level"
-        ).format(year=year, n=participants),
+            "PMM {year} · N = {n} participating Members · dashed line: responses needed for a {confidence} confidence level"
+        ).format(year=year, n=participants, confidence=L.percent(Decimal(95), 0)),
     )
     return _save(fig, fmt)
 

@@ -234,7 +234,12 @@ def _key_facts(m: _Model, page: _Page) -> None:
         (L.number(len(m.members)), L._("participating Members (submitted)")),
         (L.number(len(m.catalog.kpis)), L._("KPIs")),
         (L.percent(percent(answered, possible), 0), L._("of the KPIs answered")),
-        (L.number(m.required), L._("responses needed per KPI for a 95% confidence level")),
+        (
+            L.number(m.required),
+            L._("responses needed per KPI for a {confidence} confidence level").format(
+                confidence=L.percent(Decimal(95), 0)
+            ),
+        ),
     ]
     page.add(
         '<div class="facts">'
@@ -262,10 +267,10 @@ def _method(m: _Model, page: _Page) -> None:
             "policy is Public."
         ),
         L._(
-            "Disaggregated data are analysed only when enough Members gave them: the sample size for a 95% "
+            "Disaggregated data are analysed only when enough Members gave them: the sample size for a {confidence} "
             "confidence level and a {margin} margin of error out of the Members with a result (for example, "
             "37 out of 57)."
-        ).format(margin=margin),
+        ).format(margin=margin, confidence=L.percent(Decimal(95), 0)),
         L._("With {n} participating Members, a KPI needs at least {required} responses for that confidence.").format(
             n=len(m.members), required=m.required
         ),

@@ -738,6 +738,49 @@ class Store:
             flags=tuple(self.flags(cycle_id)),
         )
 
+    def import_cycle(self, data: CycleData) -> Cycle:
+        """Loads a whole cycle's data in one transaction (synthetic data for the demo and the
+        benchmarks): the cycle by its year, answers, KPI states and submissions."""
+        now = self.now()
+        c = data.cycle
+        with self._db.tx() as conn:
+            if conn.execute("SELECT 1 FROM cycles WHERE year = ?", (c.year,)).fetchone():
+                raise ValueError(f"a cycle for {c.year} already exists")
+            cur = conn.execute(
+                "INSERT INTO cycles (year, opens, deadline, state, reminder_days) VALUES (?, ?, ?, ?, ?)",
+                (c.year, c.opens.isoformat(), c.deadline.isoformat(), c.state.value, _days_text(c.reminder_days)),
+            )
+            cycle_id = int(cur.lastrowid or 0)
+            conn.executemany(
+                "INSERT INTO answers (cycle_id, member, data_point, value, by_user, at, source) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (cycle_id, member, dp, a.value, a.by_user, a.at, a.source)
+                    for member, answers in data.answers.items()
+                    for dp, a in answers.items()
+                ],
+            )
+            conn.executemany(
+                "INSERT INTO kpi_status (cycle_id, member, kpi, status, reason, comment, by_user, at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (cycle_id, member, kpi, st.status.value, st.reason, st.comment, st.by_user, st.at)
+                    for member, states in data.states.items()
+                    for kpi, st in states.items()
+                ],
+            )
+            conn.executemany(
+                "INSERT INTO submissions (cycle_id, member, submitted_at, submitted_by, reopened_at) VALUES (?, ?, ?, ?, ?)",
+                [
+                    (cycle_id, m, sub.submitted_at, sub.submitted_by, sub.reopened_at)
+                    for m, sub in data.submissions.items()
+                ],
+            )
+            _audit(conn, now, None, cycle_id, None, "cycle.import", str(c.year), None, c.state.value)
+        self._fresh().open_cycle_known = False
+        cycle = self.cycle(cycle_id)
+        assert cycle is not None
+        return cycle
+
     # ---- outbox ------------------------------------------------------------------------------
     def create_broadcast(self, by: int, audience: str, texts: dict[str, str], messages: list[OutMessage]) -> int:
         """Records a broadcast and queues its messages, in one transaction."""

@@ -259,7 +259,7 @@ FORBIDDEN = {
         r"\bsource documents?\b",
         r"\bcatalog(ue)?\b",
         r"\blost (in|its)\b",
-        r"\bcell\b",
+        r"\b(table|seed|source) cells?\b",  # cells of a spreadsheet are the NCP's own: allowed
     ],
     "fr": [
         r"\bdocuments? sources?\b",
@@ -267,7 +267,7 @@ FORBIDDEN = {
         r"\bconversion\b",
         r"\bcatalogue\b",
         r"\bperdu(e|s|es)? (lors|dans)\b",
-        r"\billisibles?\b",
+        r"\b(texte|passage|partie|lettre)s? illisibles?\b",  # an unreadable spreadsheet cell is the NCP's
         r"\bdésordonné",
         r"\bsemence",
     ],
@@ -277,7 +277,7 @@ FORBIDDEN = {
         r"\bconversión\b",
         r"\bcatálogo\b",
         r"\bse perdi(ó|eron)\b",
-        r"\bilegibles?\b",
+        r"\b(texto|pasaje|parte|letra)s? ilegibles?\b",
         r"\bdesordenad",
         r"\bsemilla",
     ],
