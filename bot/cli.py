@@ -39,6 +39,11 @@ def _parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="chat with the bot in this terminal, against a local Bot API emulator")
     demo.add_argument("--db", type=Path, default=Path("pmm-demo.sqlite3"), help="demo database file")
     demo.add_argument("--language", default="en", choices=("en", "fr", "es"))
+    demo.add_argument(
+        "--sample",
+        action="store_true",
+        help="start with synthetic data of ~30 Members (two cycles) to explore the reports",
+    )
     sub.add_parser("init-db", help="create or upgrade the database")
     members = sub.add_parser("members", help="WCO Members")
     members_sub = members.add_subparsers(dest="action", required=True)
@@ -96,7 +101,7 @@ def main(argv: list[str] | None = None) -> int:
             from bot.demo import run_demo
 
             logging.getLogger().setLevel(logging.WARNING)  # the terminal is the chat
-            return run_demo(args.db, args.language)
+            return run_demo(args.db, args.language, args.sample)
         if args.command == "catalog":
             return catalog_check()
         return _admin(args, settings)

@@ -22,6 +22,7 @@ from bot.settings import Settings
 from pmm_core.catalog import load_catalog
 from pmm_core.members import read_members
 from pmm_core.store import Store
+from pmm_core.synthetic import synthetic_cycles
 
 DEMO_USER = 424242
 DEMO_MEMBER = "BE"
@@ -29,8 +30,8 @@ _TAG = re.compile(r"</?(b|i|code|pre|u|s)>")
 FILES = Path("pmm-demo-files")
 
 
-def run_demo(db_path: Path, language: str) -> int:
-    return asyncio.run(_demo(db_path, language))
+def run_demo(db_path: Path, language: str, sample: bool = False) -> int:
+    return asyncio.run(_demo(db_path, language, sample))
 
 
 def render(message: Sent, numbering_from: int) -> tuple[str, list[str]]:
@@ -54,12 +55,25 @@ def render(message: Sent, numbering_from: int) -> tuple[str, list[str]]:
     return "\n".join(lines), data
 
 
-def _seed(store: Store) -> str:
-    """Members, an open cycle and, unless already bound, an invite; the first message."""
+def _seed(store: Store, sample: bool) -> str:
+    """Members, an open cycle and, unless already bound, an invite; the first message. With
+    `sample`, the cycles are synthetic data of about 30 Members (the year before closed, this
+    one open), so that /status, /stats, /checks, /report and /export have something to show."""
     if not store.members():
         store.import_members(read_members())
+    today = date.today()
+    if sample and not store.cycles():
+        for data in synthetic_cycles(load_catalog(), read_members(), [today.year - 2, today.year - 1], seed=2026):
+            store.import_cycle(data)
+            for i, member in enumerate(sorted(set(data.ncps) - {DEMO_MEMBER})):  # their NCPs, for /status and /ncps
+                ncp = 700_000 + i
+                if store.user(ncp) is None:
+                    store.touch_user(ncp, f"NCP {member}", "en")
+                    store.redeem_invite(store.create_invite(member, timedelta(days=1)), ncp)
+        open_cycle = store.current_cycle()
+        if open_cycle is not None:
+            store.set_deadline(open_cycle.id, max(today + timedelta(days=90), open_cycle.opens + timedelta(days=1)))
     if store.current_cycle() is None:
-        today = date.today()
         store.open_cycle(today.year - 1, deadline=today + timedelta(days=90), opens=today)
     user = store.user(DEMO_USER)
     if user is not None and user.is_ncp:
@@ -67,11 +81,11 @@ def _seed(store: Store) -> str:
     return f"/start {store.create_invite(DEMO_MEMBER, timedelta(days=1))}"
 
 
-async def _demo(db_path: Path, language: str) -> int:
+async def _demo(db_path: Path, language: str, sample: bool) -> int:
     api = FakeBotApi(username="pmm_demo_bot")
     base = api.serve()
     store = Store.open(db_path)
-    first = _seed(store)
+    first = _seed(store, sample)
     settings = Settings(
         bot_token="123456:DEMO",
         api_base_url=base,
@@ -101,12 +115,19 @@ async def _demo(db_path: Path, language: str) -> int:
     return 0
 
 
+def _preparing(messages: list[Sent]) -> bool:
+    """True while the last message announces a file being prepared ("Preparing the export…")."""
+    return bool(messages) and messages[-1].method == "sendMessage" and messages[-1].text.endswith("…")
+
+
 async def _converse(api: FakeBotApi, first: str, language: str) -> None:
     shown = 0
     choices: list[str] = []
     api.message(DEMO_USER, first, language_code=language, first_name="Demo")
     while True:
         await asyncio.to_thread(api.wait_quiet, DEMO_USER)
+        while _preparing(api.messages_to(DEMO_USER)):  # a report is being built in the worker
+            await asyncio.to_thread(api.wait_quiet, DEMO_USER, 1.0, 120.0)
         messages = api.messages_to(DEMO_USER)
         if len(messages) > shown:
             choices = []

@@ -283,8 +283,12 @@ def _participation(m: _Model, page: _Page) -> None:
     with_ncp = sum(1 for n in m.data.ncps.values() if n)
     page.text(
         "p",
-        L._("{n} Members submitted their answers, out of {ncps} Members with an NCP and {known} WCO Members.").format(
-            n=len(m.members), ncps=with_ncp, known=len(m.data.members)
+        L._("{submitted}, out of {with_ncp} and {known}.").format(
+            submitted=L.ngettext(
+                "{n} Member submitted its answers", "{n} Members submitted their answers", len(m.members)
+            ).format(n=len(m.members)),
+            with_ncp=L.ngettext("{n} Member with an NCP", "{n} Members with an NCP", with_ncp).format(n=with_ncp),
+            known=L.ngettext("{n} WCO Member", "{n} WCO Members", len(m.data.members)).format(n=len(m.data.members)),
         ),
     )
     page.figure(
