@@ -21,7 +21,7 @@ from conversations.session import Row, Session, esc, packed, send, short
 from conversations.staff import find_member, secretariat_press, secretariat_session
 from conversations.state import AwaitingFlagNote, ConversationState, Idle
 from pmm_core import jobs
-from pmm_core.check_messages import kind_label, render_finding_for_ncp, render_finding_for_secretariat, state_label
+from pmm_core.check_messages import describe_flag, kind_label, render_finding_for_ncp, state_label
 from pmm_core.checks import Finding, FlagKind
 from pmm_core.i18n import lang
 from pmm_core.records import Cycle, Flag, FlagState, OutMessage, Role
@@ -143,7 +143,7 @@ async def _page(s: Session, member: str, kpi: str, kind: str, state: str, page: 
             lines.append(f"\n<b>{esc(flag.member)} · {esc(name)}</b>")
         kpi_name = s.catalog.kpi(flag.kpi).name.get(L.code) if flag.kpi in s.catalog.kpi_by_id else flag.kpi
         lines.append(f"⚠️ <b>{flag.kpi}</b> {esc(kpi_name)} — {esc(state_label(flag.state, L))}")
-        lines.append(esc(_describe(s, flag)))
+        lines.append(esc(describe_flag(flag, s.catalog, L)))
         if flag.note:
             lines.append("<i>" + esc(L._("Note: {note}").format(note=flag.note)) + "</i>")
         tag = f"{flag.member} · {flag.kpi}"
@@ -162,13 +162,6 @@ async def _page(s: Session, member: str, kpi: str, kind: str, state: str, page: 
     rows.append(nav)
     head = L._("Page {page} of {pages}").format(page=page + 1, pages=pages)
     await send(s, head + "\n" + "\n".join(lines), rows)
-
-
-def _describe(s: Session, flag: Flag) -> str:
-    try:
-        return render_finding_for_secretariat(Finding.from_flag(flag), s.catalog, s.lang)
-    except ValueError:
-        return flag.detail  # a flag stored before the structured format
 
 
 async def on_button(update: Update, context: Context) -> None:

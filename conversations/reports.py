@@ -14,7 +14,6 @@ from typing import Any
 
 from telegram import Update
 
-from conversations.buttons import Button
 from conversations.context import Context
 from conversations.render import labelled
 from conversations.session import Session, esc, send
@@ -271,7 +270,3 @@ def commands() -> dict[str, Handler]:
         "report": on_report,
         "member": on_member,
     }
-
-
-def button_handlers() -> list[tuple[Handler, tuple[type[Button], ...]]]:
-    return []

@@ -55,4 +55,4 @@ def commands() -> dict[str, Handler]:
 
 
 def button_handlers() -> list[tuple[Handler, tuple[type[Button], ...]]]:
-    return [(flags.on_button, flags.BUTTONS), *reports.button_handlers()]
+    return [(flags.on_button, flags.BUTTONS)]

@@ -188,39 +188,8 @@ def render_resolution(changes: Sequence[FigureChange], catalog: Catalog, L: Lang
 # ---- the export --------------------------------------------------------------------------------
 
 
-def issues_table(catalog: Catalog, flags: Sequence[Flag], L: Lang) -> tuple[list[str], list[list[str]]]:
-    """The flags as a per-Member table of issues (Member, then KPI in catalog order, then figure),
-    with the Secretariat's wording of each, for the export."""
-    header = [
-        L._("Member ISO"),
-        L._("KPI"),
-        L._("KPI name"),
-        L._("Figure"),
-        L._("Kind"),
-        L._("State"),
-        L._("Detail"),
-        L._("Note"),
-    ]
-    order = {kpi.id: i for i, kpi in enumerate(catalog.kpis)}
-    rows = []
-    for flag in sorted(flags, key=lambda f: (f.member, order.get(f.kpi, len(order)), f.data_point)):
-        kpi = catalog.kpi_by_id.get(flag.kpi)
-        rows.append(
-            [
-                flag.member,
-                flag.kpi,
-                kpi.name.get(L.code) if kpi is not None else "",
-                figure_label(catalog, flag.data_point, L),
-                ", ".join(kind_label(k, L) for k in flag.kinds),
-                state_label(flag.state, L),
-                _detail(flag, catalog, L),
-                flag.note,
-            ]
-        )
-    return header, rows
-
-
-def _detail(flag: Flag, catalog: Catalog, L: Lang) -> str:
+def describe_flag(flag: Flag, catalog: Catalog, L: Lang) -> str:
+    """A stored flag in the Secretariat's words (the export, the /checks cards)."""
     try:
         finding = Finding.from_flag(flag)
     except ValidationError:

@@ -22,6 +22,7 @@ from pmm_core.analysis import year_on_year
 from pmm_core.analytics import member_state, participating_members
 from pmm_core.answers import N_
 from pmm_core.catalog import Catalog, DataPoint, DataType, Kpi
+from pmm_core.check_messages import describe_flag
 from pmm_core.disclosure import LEVEL_NAMES, kpi_level
 from pmm_core.i18n import Lang
 from pmm_core.labels import (
@@ -354,7 +355,7 @@ def _flags(ctx: _Context) -> Sheet:
                 ctx.kpi_name(flag.kpi),
                 dp.label.get(L.code) if dp else flag.data_point or None,
                 ", ".join(L._(FLAG_KIND_NAMES.get(k, k)) for k in flag.kinds),
-                flag.detail,
+                describe_flag(flag, catalog, L),
                 L._(FLAG_STATE_NAMES[flag.state]),
                 flag.note or None,
             ]

@@ -75,10 +75,6 @@ class Cycle:
     state: CycleState
     reminder_days: tuple[int, ...] = (14, 7, 3, 1)
 
-    @property
-    def is_open(self) -> bool:
-        return self.state is CycleState.OPEN
-
 
 @dataclass(frozen=True)
 class Answer:

@@ -190,11 +190,6 @@ class Store:
     def backup(self, target: Path) -> None:
         self._db.backup(target)
 
-    def integrity_check(self) -> str:
-        row = self._db.one("PRAGMA integrity_check")
-        return str(row[0]) if row else ""
-
-    # ---- time and cache ------------------------------------------------------------
     def now(self) -> str:
         return self.clock().astimezone(UTC).isoformat(timespec="seconds")
 
@@ -351,12 +346,6 @@ class Store:
         cache.conversations.pop(telegram_id, None)
         return str(old["member"])
 
-    def set_active(self, telegram_id: int, active: bool) -> None:
-        with self._db.tx() as conn:
-            conn.execute("UPDATE users SET active = ? WHERE telegram_id = ?", (int(active), telegram_id))
-        self._fresh().users.pop(telegram_id, None)
-
-    # ---- invites -------------------------------------------------------------------
     def create_invite(self, member: str, valid_for: timedelta, created_by: int | None = None) -> str:
         """A new single-use invite code for an NCP of `member`. Only its hash is stored: the
         code is shown once, to whoever creates it."""

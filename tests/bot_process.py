@@ -5,7 +5,11 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from datetime import date, timedelta
 from pathlib import Path
+
+from pmm_core.members import Member
+from pmm_core.store import Store
 
 
 def start_bot(base_url: str, db_path: Path, cwd: Path, **settings: str) -> subprocess.Popen:
@@ -28,3 +32,13 @@ def stop(bot: subprocess.Popen) -> None:
     if bot.poll() is None:
         bot.kill()
         bot.wait()
+
+
+def seed(db_path: Path, ncp: int) -> None:
+    """A database with Belgium, the 2025 cycle open and `ncp` bound as Belgium's NCP."""
+    store = Store.open(db_path)
+    store.import_members([Member("BE", "eur")])
+    store.open_cycle(2025, deadline=date(2026, 3, 31), opens=date(2026, 1, 1))
+    store.touch_user(ncp, "E2E", "en")
+    store.redeem_invite(store.create_invite("BE", timedelta(days=1)), ncp)
+    store.close()

@@ -9,7 +9,7 @@ from decimal import Decimal as D
 import pytest
 
 from pmm_core.check_messages import (
-    issues_table,
+    describe_flag,
     render_finding_for_ncp,
     render_finding_for_secretariat,
     render_resolution,
@@ -191,59 +191,12 @@ def test_resolution_notes(catalog, langs):
     assert render_resolution((), catalog, en) == "Closed automatically: the figures no longer trip the checks."
 
 
-def test_issues_table(catalog, langs):
-    part = Finding(
-        "KE",
-        "TF-10",
-        "",
-        (
-            PartsOverTotal(
-                kpi="TF-10",
-                total="tf_declarations",
-                total_value=D(1000),
-                parts=(("tf_declarations_electronic", D(2000)),),
-            ),
-        ),
-    )
-    staff = Finding(
-        "FR",
-        "OD-04",
-        "od_staff_total",
-        (
-            PartsOverTotal(
-                kpi="OD-04",
-                data_point="od_staff_total",
-                total="od_staff_total",
-                total_value=D(1),
-                parts=(("od_staff_female", D(2)),),
-            ),
-        ),
-    )
+def test_a_stored_flag_is_described_in_the_secretariats_words(catalog, langs):
     rc03 = Finding("KE", "RC-03", "", (OutOfBounds(kpi="RC-03", value=D(130), bound="max", limit=D(100)),))
-    flags = [
-        Flag(i, 2, f.member, f.kpi, f.data_point, f.kinds, f.detail, state, note)
-        for i, (f, state, note) in enumerate(
-            [
-                (rc03, FlagState.EXPLAINED, "Confirmed by the NCP"),
-                (part, FlagState.OPEN, ""),
-                (staff, FlagState.ASKED, ""),
-            ]
-        )
-    ]
-    fr = langs["fr"]
-    header, rows = issues_table(catalog, flags, fr)
-    assert header == ["Code ISO", fr._("KPI"), fr._("KPI name"), "Chiffre", "Type", "État", "Détail", "Note"]
-    # by Member, then KPI in catalog order (TF before RC)
-    assert [(r[0], r[1]) for r in rows] == [("FR", "OD-04"), ("KE", "TF-10"), ("KE", "RC-03")]
-    assert rows[0][3] == label(catalog, "od_staff_total", "fr")
-    assert rows[1][3] == "Résultat"
-    assert rows[1][4] == "une partie dépasse son total"
-    assert [r[5] for r in rows] == ["PCN interrogé", "à examiner", "expliqué"]
-    assert rows[2][6] == f"Le résultat, 130{NBSP}%, dépasse 100{NBSP}%, son maximum."
-    assert rows[2][7] == "Confirmed by the NCP"
+    flag = Flag(1, 2, "KE", "RC-03", "", rc03.kinds, rc03.detail, FlagState.EXPLAINED, "Confirmed by the NCP")
+    assert describe_flag(flag, catalog, langs["fr"]) == f"Le résultat, 130{NBSP}%, dépasse 100{NBSP}%, son maximum."
 
 
-def test_issues_table_keeps_an_older_flags_text(catalog, langs):
+def test_an_older_flags_text_is_kept_as_it_was(catalog, langs):
     old = Flag(7, 2, "KE", "RC-03", "", ("range",), "result 130.00 > 100", FlagState.ASKED)
-    [row] = issues_table(catalog, [old], langs["en"])[1]
-    assert row[4:7] == ["outside the valid range", "asked the NCP", "result 130.00 > 100"]
+    assert describe_flag(old, catalog, langs["en"]) == "result 130.00 > 100"

@@ -10,16 +10,14 @@ import random
 import re
 import signal
 import time
-from datetime import date, timedelta
 
 import pytest
 
 from bot.emulator import FakeBotApi
 from conversations import buttons as btn
 from conversations.buttons import pack
-from pmm_core.members import Member
 from pmm_core.store import Store
-from tests.bot_process import start_bot, stop
+from tests.bot_process import seed, start_bot, stop
 
 NCP = 5005
 SAVED = re.compile(r"Saved: .* = <b>([\d,]+)</b>")
@@ -30,15 +28,6 @@ def api():
     api = FakeBotApi()
     yield api
     api.shutdown()
-
-
-def seed(db_path) -> None:
-    store = Store.open(db_path)
-    store.import_members([Member("BE", "eur")])
-    store.open_cycle(2025, deadline=date(2026, 3, 31), opens=date(2026, 1, 1))
-    store.touch_user(NCP, "E2E", "en")
-    store.redeem_invite(store.create_invite("BE", timedelta(days=1)), NCP)
-    store.close()
 
 
 def settle(api: FakeBotApi, limit: float = 30.0) -> None:
@@ -73,7 +62,7 @@ def wait_for_text(api: FakeBotApi, text: str, after: int, limit: float = 30.0) -
 
 def test_kills_between_fetch_and_handling_lose_nothing_and_confirm_nothing_false(api, tmp_path):
     db = tmp_path / "pmm.sqlite3"
-    seed(db)
+    seed(db, NCP)
     base = api.serve()
     rng = random.Random(2026)
     kills, typed = 12, []
@@ -108,7 +97,7 @@ def test_kills_between_fetch_and_handling_lose_nothing_and_confirm_nothing_false
 
 def test_update_ids_that_restart_are_still_answered_once(api, tmp_path):
     db = tmp_path / "pmm.sqlite3"
-    seed(db)
+    seed(db, NCP)
     bot = start_bot(api.serve(), db, tmp_path)
     typed = []
     try:
@@ -132,7 +121,7 @@ def test_update_ids_that_restart_are_still_answered_once(api, tmp_path):
 
 def test_an_update_delivered_twice_is_answered_once_and_applied_once(api, tmp_path):
     db = tmp_path / "pmm.sqlite3"
-    seed(db)
+    seed(db, NCP)
     bot = start_bot(api.serve(), db, tmp_path)
     try:
         ask_first_figure(api)
@@ -158,7 +147,7 @@ def test_an_update_delivered_twice_is_answered_once_and_applied_once(api, tmp_pa
 
 def test_the_token_never_appears_in_the_logs_even_at_debug(api, tmp_path):
     db = tmp_path / "pmm.sqlite3"
-    seed(db)
+    seed(db, NCP)
     token = "987654321:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"
     bot = start_bot(api.serve(), db, tmp_path, PMM_BOT_TOKEN=token, PMM_LOG_LEVEL="DEBUG")
     try:

@@ -4,14 +4,12 @@ back, a redelivered update is applied once, and SIGTERM stops cleanly."""
 
 import signal
 import time
-from datetime import date, timedelta
 
 import pytest
 
 from bot.emulator import FakeBotApi
-from pmm_core.members import Member
 from pmm_core.store import Store
-from tests.bot_process import start_bot, stop
+from tests.bot_process import seed, start_bot, stop
 
 NCP = 5005
 
@@ -34,15 +32,6 @@ def wait_for(api: FakeBotApi, text: str, what: str, after: int = 0, limit: float
     raise AssertionError(f"waited {limit}s for {what}; last message: {api.messages_to(NCP)[-1].text[:300]!r}")
 
 
-async def seed(db_path) -> None:
-    store = Store.open(db_path)
-    store.import_members([Member("BE", "eur")])
-    store.open_cycle(2025, deadline=date(2026, 3, 31), opens=date(2026, 1, 1))
-    store.touch_user(NCP, "E2E", "en")
-    store.redeem_invite(store.create_invite("BE", timedelta(days=1)), NCP)
-    store.close()
-
-
 async def stored(db_path) -> tuple[dict[str, str], int]:
     store = Store.open(db_path)
     cycle = store.current_cycle()
@@ -54,7 +43,7 @@ async def stored(db_path) -> tuple[dict[str, str], int]:
 
 async def test_kill_restart_resume_and_redelivery(api, tmp_path):
     db = tmp_path / "pmm.sqlite3"
-    await seed(db)
+    seed(db, NCP)
     base = api.serve()
     bot = start_bot(base, db, tmp_path)
     try:
