@@ -138,7 +138,8 @@ def _attach(app: PTBApp, store: Store) -> None:
 
 
 def _add_handlers(app: PTBApp) -> None:
-    app.add_handler(TypeHandler(Update, onboarding.private_only), group=-1)
+    app.add_handler(TypeHandler(Update, onboarding.private_only), group=-2)
+    app.add_handler(TypeHandler(Update, collect.on_applied_before_restart), group=-1)
     commands = {
         "start": onboarding.on_start,
         "help": onboarding.on_help,
@@ -154,10 +155,11 @@ def _add_handlers(app: PTBApp) -> None:
         "upload": upload.on_upload,
         **secretariat.commands(),
     }
-    app.add_handlers([CommandHandler(name, handler) for name, handler in commands.items()])
+    new = filters.UpdateType.MESSAGE  # an edited message is not read again: see on_edited_message
+    app.add_handlers([CommandHandler(name, handler, filters=new) for name, handler in commands.items()])
     for handler, types in (
         (collect.on_button, collect.BUTTONS),
-        (explain.on_button, explain.BUTTONS),
+        (router.on_explain_button, explain.BUTTONS),
         (review.on_button, review.BUTTONS),
         (onboarding.on_language_button, onboarding.LANGUAGE_BUTTONS),
         (onboarding.on_move_button, onboarding.MOVE_BUTTONS),
@@ -171,10 +173,11 @@ def _add_handlers(app: PTBApp) -> None:
     app.add_handlers(
         [
             CallbackQueryHandler(on_unknown_button),
-            MessageHandler(filters.TEXT & ~filters.COMMAND, router.on_text),
-            MessageHandler(filters.Document.ALL, upload.on_document),
-            MessageHandler(filters.COMMAND, onboarding.on_unknown_command),
-            MessageHandler(filters.ALL & ~filters.StatusUpdate.ALL, onboarding.on_other_message),
+            MessageHandler(new & filters.TEXT & ~filters.COMMAND, router.on_text),
+            MessageHandler(new & filters.Document.ALL, upload.on_document),
+            MessageHandler(new & filters.COMMAND, onboarding.on_unknown_command),
+            MessageHandler(filters.UpdateType.EDITED_MESSAGE, onboarding.on_edited_message),
+            MessageHandler(new & ~filters.StatusUpdate.ALL, onboarding.on_other_message),
         ]
     )
 
@@ -183,7 +186,9 @@ async def on_unknown_button(update: Update, context: Context) -> None:
     """A press whose data no flow knows (forged, or from an older version of the bot)."""
     if update.callback_query is not None:
         with contextlib.suppress(TelegramError):
-            await update.callback_query.answer(lang_of(update)._("This button is no longer valid."))
+            await update.callback_query.answer(
+                lang_of(update, context.bot_data.settings.default_language)._("This button is no longer valid.")
+            )
 
 
 async def _post_init(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
@@ -203,7 +208,7 @@ async def _post_init(application: Application[Any, Any, Any, Any, Any, Any]) -> 
     )
     data.outbox = sender
     data.reschedule = lambda: schedule_reminders(app)  # type: ignore[assignment,return-value]
-    replay_pending(data.store, app.bot, services.queue)
+    replay_pending(data.store, app.bot, services.queue, data.applied_before_restart)
     await schedule_reminders(app)
     if services.background:
         services.worker = ProcessWorker()
@@ -273,7 +278,7 @@ async def on_error(update: object, context: Context) -> None:
     if isinstance(update, Update) and update.effective_chat is not None:
         try:
             await update.effective_chat.send_message(
-                lang_of(update)._(
+                lang_of(update, context.bot_data.settings.default_language)._(
                     "Sorry, something went wrong on our side. Your saved answers are safe; please try again (/next)."
                 )
             )

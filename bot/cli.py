@@ -125,8 +125,10 @@ def run(settings: Settings) -> int:
 
     webhook = settings.webhook()
     app = build_application(settings, load_catalog())
+    # what the handlers read: Telegram need not send channel posts, polls, reactions…
+    wanted = [Update.MESSAGE, Update.EDITED_MESSAGE, Update.CALLBACK_QUERY]
     if webhook is None:
-        app.run_polling(allowed_updates=Update.ALL_TYPES)
+        app.run_polling(allowed_updates=wanted)
         return 0
     url, secret = webhook
     app.run_webhook(
@@ -135,7 +137,7 @@ def run(settings: Settings) -> int:
         url_path=WEBHOOK_PATH,
         webhook_url=f"{url}/{WEBHOOK_PATH}",
         secret_token=secret,
-        allowed_updates=Update.ALL_TYPES,
+        allowed_updates=wanted,
     )
     return 0
 

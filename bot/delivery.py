@@ -63,10 +63,15 @@ class DurableUpdateQueue(asyncio.Queue[object]):
         super().put_nowait(update)
 
 
-def replay_pending(store: Store, bot: Bot, queue: DurableUpdateQueue) -> int:
-    """Queues every update received but not handled before a stop; returns how many."""
+def replay_pending(store: Store, bot: Bot, queue: DurableUpdateQueue, applied: set[str]) -> int:
+    """Queues every update received but not handled before a stop; returns how many. The
+    keys of those whose write was committed before the stop go into `applied`: the chat
+    tells the user it was saved instead of reading the update again against a state that
+    has moved on."""
     count = 0
-    for _key, payload in store.inbox_pending():
+    pending = store.inbox_pending()
+    applied |= store.claimed(key for key, _ in pending)
+    for _key, payload in pending:
         update = Update.de_json(json.loads(payload), bot)
         if update is not None:
             queue.requeue(update)

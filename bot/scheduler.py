@@ -71,9 +71,11 @@ async def schedule_reminders(app: App) -> int:
     opened = datetime.combine(cycle.opens, time(0), tzinfo=UTC)
     slots = reminder_slots(data.store, cycle, hour)
     missed = [s for s in slots if opened <= s.due <= now < deadline_end]
-    queued = queue_reminders(app, cycle, min(s.days for s in missed)) if missed else 0
+    latest = min(missed, key=lambda s: s.days) if missed else None
+    # only if it never went out: building the messages reads the whole cycle
+    queued = queue_reminders(app, cycle, latest.days) if latest is not None and latest.sent == 0 else 0
     if queue is not None:
-        for slot in reminder_slots(data.store, cycle, hour):
+        for slot in slots:
             if slot.due > now and slot.sent == 0:
                 name = f"{JOB_PREFIX}{cycle.id}:{slot.days}"
                 queue.run_once(

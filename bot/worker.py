@@ -13,6 +13,7 @@ import asyncio
 import multiprocessing
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from typing import Any, TypeVar
 
 T = TypeVar("T")
@@ -25,7 +26,13 @@ class ProcessWorker:
     async def run(self, fn: Callable[..., T], *args: Any) -> T:
         if self._pool is None:
             self._pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
-        return await asyncio.wrap_future(self._pool.submit(fn, *args))
+        try:
+            return await asyncio.wrap_future(self._pool.submit(fn, *args))
+        except BrokenProcessPool:
+            # The process died (out of memory, killed): this job fails, the next one
+            # starts a new process instead of failing for as long as the bot runs.
+            self._pool = None
+            raise
 
     def shutdown(self) -> None:
         if self._pool is not None:

@@ -10,12 +10,12 @@ from telegram import Update
 from conversations import buttons as btn
 from conversations.context import Context
 from conversations.reminders import reminder_slots
-from conversations.render import labelled
 from conversations.session import Session, esc, send
-from conversations.staff import find_member, secretariat_press, secretariat_session
+from conversations.staff import find_member, recipients, secretariat_press, secretariat_session
 from conversations.state import ConversationState, Idle, TellingDeadline
 from pmm_core.i18n import LANGUAGE_NAMES, Lang, lang
-from pmm_core.records import Cycle, OutMessage, Role
+from pmm_core.labels import labelled
+from pmm_core.records import CycleProblem, CycleRefused, OutMessage, Role
 
 
 # ---- cycles ---------------------------------------------------------------------------
@@ -46,15 +46,19 @@ async def on_cycle(update: Update, context: Context) -> None:
             await send(s, L._("The {year} cycle is closed.").format(year=s.cycle.year))
             return
         elif args[:1] == ["reminders"] and len(args) == 2 and s.cycle is not None:
-            days = tuple(int(d) for d in args[1].split(",") if d.strip())
-            if not days or not all(0 < d <= 90 for d in days):
-                raise ValueError(args[1])
+            days = _reminder_days(args[1])
+            if days is None:
+                await send(s, L._("Reminder days are whole numbers from 1 to 90, separated by commas, e.g. 14,7,3,1."))
+                return
             s.store.set_reminder_days(s.cycle.id, days, by=s.user.telegram_id)
             await s.bot.reschedule()
         elif args:
             await send(s, _cycle_usage(L))
             return
-    except ValueError:
+    except CycleRefused as refused:
+        await send(s, _refusal(L, refused.problem))
+        return
+    except ValueError:  # a year or a date that does not read
         await send(
             s, L._("I could not read that. Dates are written YYYY-MM-DD, e.g. 2026-03-31.") + "\n" + _cycle_usage(L)
         )
@@ -62,13 +66,27 @@ async def on_cycle(update: Update, context: Context) -> None:
     await send(s, cycle_summary(s))
 
 
+def _reminder_days(text: str) -> tuple[int, ...] | None:
+    parts = [d.strip() for d in text.split(",") if d.strip()]
+    if not parts or not all(p.isascii() and p.isdigit() and 0 < int(p) <= 90 for p in parts):
+        return None
+    return tuple(int(p) for p in parts)
+
+
+def _refusal(L: Lang, problem: CycleProblem) -> str:
+    return {
+        CycleProblem.DEADLINE_NOT_AFTER_OPENING: L._("The deadline must come after the day the cycle opens."),
+        CycleProblem.ALREADY_OPEN: L._("A cycle is already open: close it first (/cycle close)."),
+        CycleProblem.YEAR_EXISTS: L._("There is already a cycle for that year."),
+    }[problem]
+
+
 def cycle_summary(s: Session) -> str:
     L = s.lang
     cycle = s.store.current_cycle()
     if cycle is None:
         return L._("No cycle is open.") + "\n" + _cycle_usage(L)
-    data = s.store.cycle_data(cycle.id)
-    submitted = sum(1 for m in data.submissions if data.submitted(m))
+    submitted = len(s.store.submitted_members(cycle.id))
     return (
         L._("Cycle {year}: open from {opens} to {deadline}.").format(
             year=cycle.year, opens=L.date(cycle.opens), deadline=L.date(cycle.deadline)
@@ -127,20 +145,11 @@ async def on_tell_deadline(update: Update, context: Context) -> None:
                 new=lang(language).date(date.fromisoformat(step.new)),
             ),
         )
-        for uid, language in _pending_ncps(s, cycle)
+        for uid, language in recipients(s, pending=True)
     ]
     s.store.enqueue(messages)
     s.bot.outbox.wake()
     await send(s, s.lang.ngettext("Telling {n} NCP.", "Telling {n} NCPs.", len(messages)).format(n=len(messages)))
-
-
-def _pending_ncps(s: Session, cycle: Cycle) -> list[tuple[int, str]]:
-    data = s.store.cycle_data(cycle.id)
-    return [
-        (u.telegram_id, u.language)
-        for u in s.store.users(role=Role.NCP)
-        if u.active and u.member and not data.submitted(u.member)
-    ]
 
 
 async def on_reopen(update: Update, context: Context) -> None:

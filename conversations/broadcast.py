@@ -14,11 +14,11 @@ from telegram.error import TelegramError
 from conversations import buttons as btn
 from conversations.context import BotData, Context
 from conversations.session import Row, Session, send
-from conversations.staff import language_name, region_name, secretariat_press, secretariat_session
+from conversations.staff import language_name, recipients, region_name, secretariat_press, secretariat_session
 from conversations.state import ConversationState, DraftingBroadcast, Idle
 from pmm_core.i18n import LANGUAGES, Lang, lang
 from pmm_core.members import REGIONS
-from pmm_core.records import OutMessage, Role
+from pmm_core.records import OutMessage
 
 
 async def on_broadcast(update: Update, context: Context) -> None:
@@ -59,22 +59,6 @@ async def _menu(s: Session) -> None:
     await send(
         s, L._("Message saved in: {languages}. NCPs get their language, or English.").format(languages=have), rows
     )
-
-
-def recipients(s: Session, region: str, pending: bool) -> list[tuple[int, str]]:
-    """(telegram id, language) of the active NCPs in the audience."""
-    data = s.store.cycle_data(s.cycle.id) if s.cycle else None
-    members = s.store.members()
-    out = []
-    for ncp in s.store.users(role=Role.NCP):
-        if not ncp.active or ncp.member is None:
-            continue
-        if pending and data is not None and data.submitted(ncp.member):
-            continue
-        if region != "all" and (members.get(ncp.member) is None or members[ncp.member].region != region):
-            continue
-        out.append((ncp.telegram_id, ncp.language))
-    return out
 
 
 def audience_label(L: Lang, region: str, pending: bool) -> str:
@@ -150,8 +134,13 @@ async def _send_now(s: Session, step: DraftingBroadcast) -> None:
         for uid, language in recipients(s, step.region, step.pending)
     ]
     audience = f"{step.region}{':pending' if step.pending else ''}"
-    s.store.create_broadcast(s.user.telegram_id, audience, step.texts, messages)
-    s.go(s.state.but(Idle()))
+    sent = s.store.create_broadcast(
+        s.user.telegram_id, audience, step.texts, messages, key=s.key, conversation=s.state.but(Idle()).to_json()
+    )
+    s.reload()
+    if sent is None:  # this very press was handled before a restart
+        await send(s, L._("This was already saved."))
+        return
     s.bot.outbox.wake()
     await send(
         s,

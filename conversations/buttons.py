@@ -111,7 +111,7 @@ def unpack(data: str | None) -> Pressed | None:
                 return None
             values[name] = text == "1"
         elif kind is int:
-            if not text.isdigit() or len(text) > 12:
+            if not _digits(text) or len(text) > 12:
                 return None
             values[name] = int(text)
         elif not _SAFE.match(text):
@@ -124,9 +124,15 @@ def unpack(data: str | None) -> Pressed | None:
     return Pressed(cls(**values), stamp)
 
 
+def _digits(text: str) -> bool:
+    """ASCII digits only: str.isdigit() also takes "²" and other scripts' digits, which
+    int() then refuses or reads."""
+    return text.isascii() and text.isdigit()
+
+
 def _stamp(text: str) -> Stamp | None:
     cycle, _, screen = text.partition(".")
-    if not (cycle.isdigit() and screen.isdigit() and len(cycle) <= 9 and len(screen) <= 12):
+    if not (_digits(cycle) and _digits(screen) and len(cycle) <= 9 and len(screen) <= 12):
         return None
     return Stamp(int(cycle), int(screen))
 
@@ -205,6 +211,7 @@ class ChangeList(Button):
 @dataclass(frozen=True)
 class Confirm(Button):
     kpi: str
+    rev: str  # the KPI's figures and state as shown (collect.kpi_rev)
 
 
 @button("b")
@@ -218,6 +225,7 @@ class Blank(Button):
 class Reason(Button):
     kpi: str
     reason: int
+    rev: str
 
 
 @button("nc", bound=True)
@@ -249,6 +257,7 @@ class KeepFigures(Button):
     """Keep figures the bot warned about (they are right), before confirming."""
 
     kpi: str
+    rev: str
 
 
 # ---- explanations (conversations.explain) -----------------------------------------------

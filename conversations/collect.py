@@ -9,16 +9,29 @@ the same screen. Buttons that change data are bound to the screen they were show
 
 from __future__ import annotations
 
+import hashlib
 from decimal import Decimal
 
 from telegram import Update
+from telegram.ext import ApplicationHandlerStop
 
 from conversations import buttons as btn
 from conversations import flags
 from conversations.buttons import Pressed
 from conversations.context import Context
-from conversations.render import kpi_card, kpi_title, labelled, progress_text, question_text, result_text, status_label
-from conversations.session import Row, Session, answer_query, esc, quote, send, session, short
+from conversations.render import kpi_card, kpi_title, progress_text, question_text, result_text, status_label
+from conversations.session import (
+    Row,
+    Session,
+    answer_query,
+    esc,
+    one_line,
+    quote,
+    send,
+    session,
+    short,
+    update_key,
+)
 from conversations.state import Asking as AskingState
 from conversations.state import (
     AwaitingComment,
@@ -31,11 +44,12 @@ from conversations.state import (
     ShowingResult,
 )
 from pmm_core.answers import AnswerError, Valid, validate
-from pmm_core.catalog import DataPoint, DataType, Kpi
+from pmm_core.catalog import DataPoint, DataType, Disaggregation, Kpi
 from pmm_core.check_messages import render_warning
 from pmm_core.checks import Problem, entry_warnings, findings_of
+from pmm_core.labels import after_colon, labelled
 from pmm_core.progress import Snapshot, Status
-from pmm_core.records import Answer, KpiState, KpiStatus
+from pmm_core.records import Answer, KpiState
 from pmm_core.results import Computed, compute
 from pmm_core.store import KpiChange, NewFlag, Outcome
 
@@ -94,7 +108,23 @@ async def refused(s: Session, outcome: Outcome) -> None:
         return
     else:
         await send(s, L._("That button belongs to an earlier screen, so nothing was changed. Here is where you are:"))
-    await continue_next(s)
+    if s.cycle is not None and s.user.is_ncp:  # a Secretariat user acting for a Member has no walk-through
+        await continue_next(s)
+
+
+async def on_applied_before_restart(update: Update, context: Context) -> None:
+    """An update replayed after a stop whose write was committed before it: reading it
+    again would apply it to the screen the user has moved on to, so the user is told it
+    was saved and shown where they stand, and the update goes no further."""
+    bot = context.bot_data
+    key = update_key(update)
+    if key not in bot.applied_before_restart or update.effective_user is None:
+        return
+    bot.applied_before_restart.discard(key)
+    s = session(update, context)
+    await answer_query(s)
+    await refused(s, Outcome.DUPLICATE)
+    raise ApplicationHandlerStop
 
 
 async def stale(s: Session) -> None:
@@ -130,13 +160,13 @@ async def show(s: Session, prefix: str = "") -> None:
     step = s.state.step
     kpi = s.catalog.kpi_by_id.get(getattr(step, "kpi", ""))
     if kpi is None:
-        await continue_next(s, prefix)
+        await _move_on(s, prefix)
         return
     snap = s.snapshot()
     if isinstance(step, AskingState | ResolvingNumber):
         dp = s.catalog.data_points.get(step.dp)
         if dp is None or dp not in s.catalog.asked_data_points(kpi):
-            await continue_next(s, prefix)
+            await _move_on(s, prefix)
             return
         if isinstance(step, ResolvingNumber):
             await _show_number_choice(s, kpi, dp, step, prefix)
@@ -151,9 +181,17 @@ async def show(s: Session, prefix: str = "") -> None:
     elif isinstance(step, OfferingBreakdowns):
         await _show_breakdowns(s, kpi, snap, prefix)
     elif isinstance(step, Justifying):
-        await _show_justify(s, kpi, prefix)
+        await _show_justify(s, kpi, step, prefix)
     else:
-        await continue_next(s, prefix)
+        await _move_on(s, prefix)
+
+
+async def _move_on(s: Session, prefix: str) -> None:
+    """Leaves a step that has nothing left to show (a figure no longer in the catalog, every
+    breakdown already given) for the next KPI: continue_next would show the step again."""
+    if not isinstance(s.state.step, Idle):
+        s.go(s.state.but(Idle()))
+    await continue_next(s, prefix)
 
 
 async def _show_question(s: Session, kpi: Kpi, dp: DataPoint, snap: Snapshot, prefix: str) -> None:
@@ -174,7 +212,11 @@ async def _show_question(s: Session, kpi: Kpi, dp: DataPoint, snap: Snapshot, pr
     if dp.type is DataType.YES_NO:
         rows.append([(L._("Yes"), btn.Choice(kpi.id, i, 1)), (L._("No"), btn.Choice(kpi.id, i, 0))])
     elif dp.type is DataType.SCALE:
-        rows += [[(short(c.label.get(L.code)), btn.Choice(kpi.id, i, n))] for n, c in enumerate(dp.choices)]
+        labels = [c.label.get(L.code) for c in dp.choices]
+        if any(short(label) != label for label in labels):  # a cut label: the whole text above the buttons
+            text += "\n\n" + "\n".join(f"{n + 1}. {esc(label)}" for n, label in enumerate(labels))
+            labels = [f"{n + 1}. {label}" for n, label in enumerate(labels)]
+        rows += [[(short(label), btn.Choice(kpi.id, i, n))] for n, label in enumerate(labels)]
     if group is None or is_main(s, kpi, dp):
         rows.append([(L._("Explain"), btn.Explain(kpi.id)), (L._("Leave this KPI blank"), btn.Blank(kpi.id))])
         rows.append([(L._("Back"), btn.Back(kpi.id, i)), (L._("Skip for now"), btn.Skip(kpi.id, i))])
@@ -215,7 +257,7 @@ def warnings(s: Session, kpi: Kpi, snap: Snapshot) -> list[Problem]:
 async def _show_result(s: Session, kpi: Kpi, snap: Snapshot, prefix: str) -> None:
     L = s.lang
     result = compute(s.catalog, kpi, snap.values)
-    text = result_text(L, s.catalog, kpi, snap)
+    text = result_text(L, s.catalog, kpi, snap, result)
     rows: list[Row] = []
     found = warnings(s, kpi, snap) if isinstance(result, Computed) else []
     if found:
@@ -226,10 +268,18 @@ async def _show_result(s: Session, kpi: Kpi, snap: Snapshot, prefix: str) -> Non
     elif found:
         text += "\n" + L._("If these figures are right, keep them (you can say why); otherwise change the figure.")
         rows.append(
-            [(L._("Keep these figures"), btn.KeepFigures(kpi.id)), (L._("Change a figure"), btn.ChangeList(kpi.id))]
+            [
+                (L._("Keep these figures"), btn.KeepFigures(kpi.id, kpi_rev(snap, kpi))),
+                (L._("Change a figure"), btn.ChangeList(kpi.id)),
+            ]
         )
     elif isinstance(result, Computed):
-        rows.append([(L._("Confirm"), btn.Confirm(kpi.id)), (L._("Change a figure"), btn.ChangeList(kpi.id))])
+        rows.append(
+            [
+                (L._("Confirm"), btn.Confirm(kpi.id, kpi_rev(snap, kpi))),
+                (L._("Change a figure"), btn.ChangeList(kpi.id)),
+            ]
+        )
     else:
         rows.append(
             [(L._("Change a figure"), btn.ChangeList(kpi.id)), (L._("Leave this KPI blank"), btn.Blank(kpi.id))]
@@ -241,7 +291,8 @@ async def _show_reasons(s: Session, kpi: Kpi, prefix: str) -> None:
     L = s.lang
     # The reasons start alike, so the buttons carry their numbers and the message the texts.
     reasons = s.catalog.blank_reasons
-    rows: list[Row] = [[(str(i + 1), btn.Reason(kpi.id, i)) for i in range(len(reasons))]]
+    rev = kpi_rev(s.snapshot(), kpi)
+    rows: list[Row] = [[(str(i + 1), btn.Reason(kpi.id, i, rev)) for i in range(len(reasons))]]
     rows.append([(L._("Cancel"), btn.Go(kpi.id))])
     listed = "\n".join(f"{i + 1}. {esc(r.text.get(L.code))}" for i, r in enumerate(reasons))
     await send(
@@ -255,7 +306,7 @@ async def _show_comment(s: Session, kpi: Kpi, snap: Snapshot, prefix: str) -> No
     L = s.lang
     reason = snap.blank_reason(kpi)
     text = next((r.text.get(L.code) for r in s.catalog.blank_reasons if r.code == reason), "")
-    text = text[:1].lower() + text[1:]  # it follows a colon
+    text = after_colon(text)
     await send(
         s,
         prefix
@@ -266,29 +317,36 @@ async def _show_comment(s: Session, kpi: Kpi, snap: Snapshot, prefix: str) -> No
     )
 
 
+def open_breakdowns(kpi: Kpi, snap: Snapshot) -> list[tuple[int, Disaggregation]]:
+    """The KPI's breakdowns (with their numbers) that still miss a figure."""
+    return [(j, d) for j, d in enumerate(kpi.disaggregations) if any(i not in snap.answers for i in d.data_points)]
+
+
 async def _show_breakdowns(s: Session, kpi: Kpi, snap: Snapshot, prefix: str) -> None:
     L = s.lang
     rows: list[Row] = [
         [(short(L._("Add: {breakdown}").format(breakdown=d.label.get(L.code))), btn.AddBreakdown(kpi.id, j))]
-        for j, d in enumerate(kpi.disaggregations)
-        if any(i not in snap.answers for i in d.data_points)
+        for j, d in open_breakdowns(kpi, snap)
     ]
     if not rows:
-        await continue_next(s, prefix)
+        await _move_on(s, prefix)
         return
     rows.append([(L._("No thanks, next KPI"), btn.NextKpi(kpi.id))])
     await send(s, prefix + L._("Optional: would you like to add a breakdown? It is never required."), rows)
 
 
-async def _show_justify(s: Session, kpi: Kpi, prefix: str) -> None:
+async def _show_justify(s: Session, kpi: Kpi, step: Justifying, prefix: str) -> None:
     L = s.lang
+    if step.note:
+        text = L._("Press Confirm to keep these figures with your explanation, or type it again to replace it.")
+    else:
+        text = L._(
+            "If you like, type one line saying why these figures are right (the Secretariat will see it), or press Confirm."
+        )
     await send(
         s,
-        prefix
-        + L._(
-            "If you like, type one line saying why these figures are right (the Secretariat will see it), or press Confirm."
-        ),
-        [[(L._("Confirm"), btn.Confirm(kpi.id)), (L._("Change a figure"), btn.ChangeList(kpi.id))]],
+        prefix + text,
+        [[(L._("Confirm"), btn.Confirm(kpi.id, step.rev)), (L._("Change a figure"), btn.ChangeList(kpi.id))]],
     )
 
 
@@ -352,7 +410,7 @@ def _resumable(s: Session, kpi: Kpi, snap: Snapshot) -> bool:
     if isinstance(step, AwaitingComment):
         return status is Status.BLANK
     if isinstance(step, OfferingBreakdowns):
-        return True
+        return bool(open_breakdowns(kpi, snap))
     if isinstance(step, ShowingResult | Justifying):
         return status is not Status.BLANK and not snap.unanswered(kpi)
     if isinstance(step, AskingState | ResolvingNumber | ChoosingReason):
@@ -437,16 +495,6 @@ async def store_figure(s: Session, kpi: Kpi, dp: DataPoint, value: str) -> None:
     edit = s.edit(answers={dp.id: value}, started=(kpi.id,), kpis=kpis)
     outcome = s.write(edit, next_state)
     L = s.lang
-    if outcome is Outcome.DUPLICATE:  # this very message was applied before a restart
-        await continue_next(
-            s,
-            "✔️ "
-            + L._("Already saved: {figure} = {value}").format(
-                figure=esc(dp.label.get(L.code)), value=f"<b>{esc(L.value(dp, value))}</b>"
-            )
-            + "\n\n",
-        )
-        return
     if outcome is not Outcome.APPLIED:
         await refused(s, outcome)
         return
@@ -458,17 +506,20 @@ async def store_figure(s: Session, kpi: Kpi, dp: DataPoint, value: str) -> None:
             kpis=", ".join(sorted(reopened - {kpi.id}))
         )
     if isinstance(s.state.step, Idle):
-        left = len(s.snapshot().unanswered(kpi))
-        saved += "\n" + L.ngettext(
-            "{n} figure of this KPI is still to come; /next brings you back to it.",
-            "{n} figures of this KPI are still to come; /next brings you back to them.",
-            left,
-        ).format(n=left)
-        await continue_next(s, saved + "\n\n")
+        await continue_next(s, saved + "\n" + _still_to_come(s, kpi) + "\n\n")
         return
     if isinstance(s.state.step, OfferingBreakdowns):
         saved += "\n" + L._("Breakdown saved. Thank you.")
     await show(s, saved + "\n\n")
+
+
+def _still_to_come(s: Session, kpi: Kpi) -> str:
+    left = len(s.snapshot().unanswered(kpi))
+    return s.lang.ngettext(
+        "{n} figure of this KPI is still to come; /next brings you back to it.",
+        "{n} figures of this KPI are still to come; /next brings you back to them.",
+        left,
+    ).format(n=left)
 
 
 # ---- buttons --------------------------------------------------------------------------------
@@ -480,6 +531,33 @@ def _figure(s: Session, kpi_id: str, index: int) -> tuple[Kpi, DataPoint] | None
         return None
     points = s.catalog.asked_data_points(kpi)
     return (kpi, points[index]) if 0 <= index < len(points) else None
+
+
+def kpi_rev(snap: Snapshot, kpi: Kpi) -> str:
+    """A short fingerprint of a KPI's figures and state, carried by the buttons that act on
+    what the screen showed (Confirm, Keep, a blank reason): another NCP of the Member, or a
+    file, may change them while this screen is open."""
+    figures = [
+        (dp.id, snap.answers[dp.id].value) for dp in snap.catalog.asked_data_points(kpi) if dp.id in snap.answers
+    ]
+    state = snap.states.get(kpi.id)
+    seen = repr((figures, state.status.value if state else "", state.reason if state else ""))
+    return hashlib.sha256(seen.encode()).hexdigest()[:8]
+
+
+async def _changed_meanwhile(s: Session, kpi_id: str, rev: str) -> bool:
+    """True (after showing the KPI as it is now) if its figures or state changed since the
+    pressed button's screen was shown."""
+    kpi = s.catalog.kpi_by_id.get(kpi_id)
+    if kpi is None or kpi_rev(s.snapshot(), kpi) == rev:
+        return False
+    s.go(s.state.but(Idle()))
+    note = s.lang._(
+        "{kpi} was changed meanwhile (by another NCP of your administration, or from a file), so nothing was done. "
+        "Here it is as it stands now:"
+    ).format(kpi=kpi.id)
+    await start_kpi(s, kpi, "ℹ️ " + note + "\n\n")
+    return True
 
 
 def _on_screen(s: Session, pressed: Pressed, kind: type, kpi: str, dp: str | None = None) -> bool:
@@ -619,16 +697,7 @@ async def _skip(s: Session, pressed: Pressed) -> None:
     s.go(nxt)
     note = "⏭ " + s.lang._("Skipped for now: {figure}.").format(figure=esc(dp.label.get(s.lang.code))) + "\n\n"
     if isinstance(nxt.step, Idle):
-        left = len(s.snapshot().unanswered(kpi))
-        note += (
-            s.lang.ngettext(
-                "{n} figure of this KPI is still to come; /next brings you back to it.",
-                "{n} figures of this KPI are still to come; /next brings you back to them.",
-                left,
-            ).format(n=left)
-            + "\n\n"
-        )
-        await continue_next(s, note)
+        await continue_next(s, note + _still_to_come(s, kpi) + "\n\n")
     else:
         await show(s, note)
 
@@ -669,6 +738,8 @@ async def _confirm(s: Session, pressed: Pressed) -> None:
     if kpi is None or not (kept or _on_screen(s, pressed, ShowingResult, b.kpi)):
         await stale(s)
         return
+    if await _changed_meanwhile(s, kpi.id, b.rev):
+        return
     assert s.cycle is not None and s.user.member is not None
     snap = s.snapshot()
     if not isinstance(compute(s.catalog, kpi, snap.values), Computed):
@@ -678,10 +749,9 @@ async def _confirm(s: Session, pressed: Pressed) -> None:
     if found and not kept:
         await show(s)  # the warnings first: Keep, or change a figure
         return
-    note = s.store.justification(s.cycle.id, s.user.member, kpi.id) or ""
-    flags = tuple(NewFlag(f.kpi, f.data_point, f.kinds, f.detail, note) for f in findings_of(s.user.member, found))
-    after = Snapshot(s.catalog, snap.answers, {**snap.states, kpi.id: KpiStatus(KpiState.CONFIRMED, None, None, 0, "")})
-    offer = any(any(i not in snap.answers for i in d.data_points) for d in kpi.disaggregations)
+    why = s.state.step.note if isinstance(s.state.step, Justifying) else ""
+    flags = tuple(NewFlag(f.kpi, f.data_point, f.kinds, f.detail, why) for f in findings_of(s.user.member, found))
+    offer = bool(open_breakdowns(kpi, snap))
     nxt = s.state.but(OfferingBreakdowns(kpi=kpi.id) if offer else Idle())
     outcome = s.write(s.edit(kpis={kpi.id: KpiChange(KpiState.CONFIRMED)}, flags=flags), nxt)
     if outcome is not Outcome.APPLIED:
@@ -691,7 +761,7 @@ async def _confirm(s: Session, pressed: Pressed) -> None:
         "✅ "
         + s.lang._("{kpi} confirmed.").format(kpi=kpi.id)
         + "\n"
-        + progress_text(s.lang, s.catalog, after)
+        + progress_text(s.lang, s.catalog, s.snapshot())
         + "\n\n"
     )
     if offer:
@@ -719,6 +789,8 @@ async def _reason(s: Session, pressed: Pressed) -> None:
     if kpi is None or not _on_screen(s, pressed, ChoosingReason, b.kpi) or b.reason >= len(reasons):
         await stale(s)
         return
+    if await _changed_meanwhile(s, kpi.id, b.rev):
+        return
     change = KpiChange(KpiState.BLANK, reason=reasons[b.reason].code)
     outcome = s.write(s.edit(kpis={kpi.id: change}), s.state.but(AwaitingComment(kpi=kpi.id)))
     if outcome is not Outcome.APPLIED:
@@ -733,12 +805,20 @@ async def on_comment_text(s: Session, text: str) -> None:
     assert isinstance(step, AwaitingComment)
     if not await require_ncp(s):
         return
-    comment = " ".join(text.split())[:1000]
+    kpi = s.catalog.kpi_by_id.get(step.kpi)
+    if kpi is None or s.snapshot().status(kpi) is not Status.BLANK:  # reopened meanwhile (another NCP, a file)
+        s.go(s.state.but(Idle()))
+        await continue_next(
+            s, s.lang._("{kpi} is no longer left blank, so the comment was not saved.").format(kpi=step.kpi) + "\n\n"
+        )
+        return
+    comment, cut = one_line(s.lang, text, 1000)
     outcome = s.write(s.edit(comment=(step.kpi, comment)), s.state.but(Idle()))
     if outcome is not Outcome.APPLIED:
         await refused(s, outcome)
         return
-    await continue_next(s, s.lang._("Comment saved.") + "\n" + progress_text(s.lang, s.catalog, s.snapshot()) + "\n\n")
+    saved = s.lang._("Comment saved.") + cut
+    await continue_next(s, saved + "\n" + progress_text(s.lang, s.catalog, s.snapshot()) + "\n\n")
 
 
 async def _no_comment(s: Session, pressed: Pressed) -> None:
@@ -754,17 +834,15 @@ async def _no_comment(s: Session, pressed: Pressed) -> None:
 
 
 async def on_justification_text(s: Session, text: str) -> None:
-    """One line on why figures the bot warned about are right: stored, then Confirm."""
+    """One line on why figures the bot warned about are right: kept with this screen's step
+    (a later visit starts without it) and given to the flag that Confirm creates."""
     step = s.state.step
     assert isinstance(step, Justifying)
     if not await require_ncp(s):
         return
-    line = " ".join(text.split())[:300]
-    outcome = s.write(s.edit(justification=(step.kpi, line)), s.state.but(Justifying(kpi=step.kpi)))
-    if outcome is not Outcome.APPLIED:
-        await refused(s, outcome)
-        return
-    await show(s, "✔️ " + s.lang._("Noted: the Secretariat will see your explanation.") + "\n\n")
+    note, cut = one_line(s.lang, text, 300)
+    s.go(s.state.but(Justifying(kpi=step.kpi, rev=step.rev, note=note)))
+    await show(s, "✔️ " + s.lang._("Noted: the Secretariat will see your explanation once you confirm.") + cut + "\n\n")
 
 
 async def _keep(s: Session, pressed: Pressed) -> None:
@@ -773,7 +851,9 @@ async def _keep(s: Session, pressed: Pressed) -> None:
     if not _on_screen(s, pressed, ShowingResult, b.kpi):
         await stale(s)
         return
-    s.go(s.state.but(Justifying(kpi=b.kpi)))
+    if await _changed_meanwhile(s, b.kpi, b.rev):
+        return
+    s.go(s.state.but(Justifying(kpi=b.kpi, rev=b.rev)))
     await show(s)
 
 

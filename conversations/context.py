@@ -74,6 +74,8 @@ class BotData:
         self.outbox: Outbox = _NoOutbox()
         self.worker: Worker = _InlineWorker()
         self.reschedule: Callable[[], Awaitable[None]] = _no_reschedule
+        # keys of updates replayed at start-up whose write was committed before the stop
+        self.applied_before_restart: set[str] = set()
 
 
 Context = CallbackContext[ExtBot[Any], dict[Any, Any], dict[Any, Any], BotData]

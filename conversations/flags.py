@@ -17,7 +17,7 @@ from telegram import Update
 
 from conversations import buttons as btn
 from conversations.context import BotData, Context
-from conversations.session import Row, Session, esc, packed, send, short
+from conversations.session import Row, Session, esc, one_line, packed, send, short
 from conversations.staff import find_member, secretariat_press, secretariat_session
 from conversations.state import AwaitingFlagNote, ConversationState, Idle
 from pmm_core import jobs
@@ -144,7 +144,9 @@ async def _page(s: Session, member: str, kpi: str, kind: str, state: str, page: 
         kpi_name = s.catalog.kpi(flag.kpi).name.get(L.code) if flag.kpi in s.catalog.kpi_by_id else flag.kpi
         lines.append(f"⚠️ <b>{flag.kpi}</b> {esc(kpi_name)} — {esc(state_label(flag.state, L))}")
         lines.append(esc(describe_flag(flag, s.catalog, L)))
-        if flag.note:
+        if flag.justification:
+            lines.append("<i>" + esc(L._("The NCP says: {text}").format(text=flag.justification)) + "</i>")
+        if flag.note and flag.note != flag.justification:
             lines.append("<i>" + esc(L._("Note: {note}").format(note=flag.note)) + "</i>")
         tag = f"{flag.member} · {flag.kpi}"
         rev = revision(flag)
@@ -182,15 +184,26 @@ async def on_button(update: Update, context: Context) -> None:
         )
         return
     if isinstance(b, btn.FlagExplained):
-        s.store.set_flag_state(flag.id, FlagState.EXPLAINED, s.user.telegram_id)
-        s.go(ConversationState(step=AwaitingFlagNote(flag=flag.id), cycle=s.cycle_id))
+        explained = s.store.set_flag_state(flag.id, FlagState.EXPLAINED, s.user.telegram_id)
+        assert explained is not None
+        s.go(ConversationState(step=AwaitingFlagNote(flag=flag.id, rev=revision(explained)), cycle=s.cycle_id))
         await send(s, s.lang._("Marked as explained. Type a note for the record if you like, or carry on."))
         return
     await _ask(s, flag)
 
 
 async def _ask(s: Session, flag: Flag) -> None:
-    """Sends the question to the Member's NCPs, in their language, with their own figures."""
+    """Sends the question to the Member's NCPs, in their language, with their own figures;
+    not while their answers are locked, since they could not correct anything."""
+    if s.store.member_data(flag.cycle_id, flag.member).locked:
+        await send(
+            s,
+            s.lang._(
+                "{member}'s answers are submitted and locked, so its NCPs could not correct the figure: "
+                "/reopen {member} first, then ask again. Nothing was sent."
+            ).format(member=flag.member),
+        )
+        return
     ncps = [u for u in s.store.users(role=Role.NCP, member=flag.member) if u.active]
     try:
         finding = Finding.from_flag(flag)
@@ -213,18 +226,15 @@ async def _ask(s: Session, flag: Flag) -> None:
                 packed([[(L._("Open the figure"), open_button(s, flag))]]),
             )
         )
-    s.store.enqueue(messages)
+    queued = s.store.enqueue(messages)
     s.store.set_flag_state(flag.id, FlagState.ASKED, s.user.telegram_id)
     s.bot.outbox.wake()
-    note = ""
-    data = s.store.member_data(flag.cycle_id, flag.member)
-    if data.locked:
-        note = "\n" + s.lang._("Their answers are locked: /reopen {member} so that they can correct them.").format(
-            member=flag.member
-        )
     if not ncps:
-        note += "\n" + s.lang._("{member} has no NCP yet: /invite {member}.").format(member=flag.member)
-    await send(s, s.lang.ngettext("Asked {n} NCP.", "Asked {n} NCPs.", len(messages)).format(n=len(messages)) + note)
+        await send(s, s.lang._("{member} has no NCP yet: /invite {member}.").format(member=flag.member))
+    elif not queued:  # the same question, already on its way
+        await send(s, s.lang._("This question was already sent to {member}'s NCPs.").format(member=flag.member))
+    else:
+        await send(s, s.lang.ngettext("Asked {n} NCP.", "Asked {n} NCPs.", queued).format(n=queued))
 
 
 def open_button(s: Session, flag: Flag) -> btn.Button:
@@ -240,11 +250,20 @@ def open_button(s: Session, flag: Flag) -> btn.Button:
 
 
 async def on_note_text(s: Session, text: str) -> None:
+    """The note on the flag just marked explained, if the flag is still as it was then."""
     step = s.state.step
     assert isinstance(step, AwaitingFlagNote)
-    s.store.set_flag_state(step.flag, FlagState.EXPLAINED, s.user.telegram_id, note=" ".join(text.split())[:500])
     s.go(s.state.but(Idle()))
-    await send(s, s.lang._("Note saved with the flag."))
+    flag = s.store.flag(step.flag)
+    if flag is None or revision(flag) != step.rev:
+        await send(
+            s,
+            s.lang._("This flag changed since this screen was shown; nothing was done. /checks shows it as it is now."),
+        )
+        return
+    note, cut = one_line(s.lang, text, 500)
+    s.store.set_flag_state(flag.id, FlagState.EXPLAINED, s.user.telegram_id, note=note)
+    await send(s, s.lang._("Note saved with the flag.") + cut)
 
 
 def questions_for(s: Session) -> tuple[str, list[Row]] | None:

@@ -42,7 +42,9 @@ async def private_only(update: Update, context: Context) -> None:
     if chat is None or chat.type == ChatType.PRIVATE:
         return
     if update.message is not None and update.effective_user is not None:
-        await chat.send_message(lang_of(update)._("Please talk to me in a private chat."))
+        await chat.send_message(
+            lang_of(update, context.bot_data.settings.default_language)._("Please talk to me in a private chat.")
+        )
     raise ApplicationHandlerStop
 
 
@@ -296,6 +298,18 @@ async def on_other_message(update: Update, context: Context) -> None:
         s,
         s.lang._(
             "I can only read typed text, the buttons and spreadsheets (/template). Please type your answer, or see /help."
+        ),
+    )
+
+
+async def on_edited_message(update: Update, context: Context) -> None:
+    """An edited message: what it said was read (and may be stored) as first sent, so the
+    edit changes nothing; the user is told to send the correction."""
+    s = session(update, context)
+    await send(
+        s,
+        s.lang._(
+            "I do not read edited messages, so nothing was changed. Please send the corrected answer as a new message."
         ),
     )
 

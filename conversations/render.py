@@ -9,18 +9,12 @@ from conversations.session import esc
 from pmm_core.catalog import Catalog, DataPoint, DataType, Disclosure, ExpressionCalc, Kpi, NoteKind, Year
 from pmm_core.i18n import Lang
 from pmm_core.i18n_text import Text
-from pmm_core.labels import UNIT_NAMES
+from pmm_core.labels import UNIT_NAMES, labelled
 from pmm_core.progress import Snapshot, Status
 from pmm_core.results import Computed, NotComputable, Reason, Result, compute, numeric_value, tool_scores_by_dimension
 
 STATUS_ICON = {Status.DONE: "✅", Status.BLANK: "➖", Status.IN_PROGRESS: "✏️", Status.OPEN: "▫️"}
 _LETTER = re.compile(r"\b[A-Za-z_][A-Za-z0-9_]*\b")
-
-
-def labelled(L: Lang, label: str, value: str) -> str:
-    """ "Label: value", with the language's own spacing (French puts a narrow no-break
-    space before the colon)."""
-    return L._("{label}: {value}").format(label=label, value=value)
 
 
 def kpi_title(kpi: Kpi, L: Lang) -> str:
@@ -140,9 +134,9 @@ def not_computable_reason(L: Lang, catalog: Catalog, result: NotComputable) -> s
     ).format(n=len(result.data_points), figures=labels)
 
 
-def result_text(L: Lang, catalog: Catalog, kpi: Kpi, snap: Snapshot) -> str:
+def result_text(L: Lang, catalog: Catalog, kpi: Kpi, snap: Snapshot, result: Result) -> str:
+    """The result screen's text; `result` is the KPI computed from `snap` by the caller."""
     values = snap.values
-    result = compute(catalog, kpi, values)
     lines = [kpi_title(kpi, L), ""]
     calc = kpi.calculation
     if isinstance(calc, ExpressionCalc):
@@ -220,9 +214,9 @@ def explanation(L: Lang, catalog: Catalog, kpi: Kpi) -> str:
     if isinstance(kpi.calculation, ExpressionCalc):
         letters = {v: k for k, v in kpi.calculation.variables.items()}
         for dp in points:
-            figures.append(
-                f"{letters.get(dp.id, '•')} — {esc(dp.label.get(code))} ({esc(unit_hint(dp, L))}): {esc(dp.help.get(code))}"
-            )
+            label, letter = dp.label.get(code), letters.get(dp.id, "•")
+            name = label if label.startswith(f"{letter}. ") else f"{letter} — {label}"  # "A. Mechanisms…"
+            figures.append(labelled(L, f"{esc(name)} ({esc(unit_hint(dp, L))})", esc(dp.help.get(code))))
     else:
         figures.append(
             L.ngettext(

@@ -15,13 +15,12 @@ from typing import Any
 from telegram import Update
 
 from conversations.context import Context
-from conversations.render import labelled
 from conversations.session import Session, esc, send
 from conversations.staff import find_member, region_name, secretariat_session, send_document, send_photo
 from pmm_core import jobs
 from pmm_core.analytics import friction, member_statuses, ncp_coverage
 from pmm_core.i18n import Lang
-from pmm_core.labels import MEMBER_STATE_NAMES
+from pmm_core.labels import MEMBER_STATE_NAMES, labelled
 from pmm_core.members import REGIONS
 from pmm_core.members.groupings import GROUPING_NAMES, GROUPS, Grouping, group_label
 from pmm_core.records import Cycle, MemberState
@@ -91,9 +90,11 @@ async def on_status(update: Update, context: Context) -> None:
             idle=counts[MemberState.NOT_STARTED],
         )
         + "</b>",
-        L._("{none} Members have no NCP: {invited} invited, {not_invited} not invited.").format(
-            none=len(coverage.without_ncp), invited=len(coverage.invited), not_invited=len(coverage.not_invited)
-        ),
+        L.ngettext(
+            "{none} Member has no NCP: {invited} invited, {not_invited} not invited.",
+            "{none} Members have no NCP: {invited} invited, {not_invited} not invited.",
+            len(coverage.without_ncp),
+        ).format(none=len(coverage.without_ncp), invited=len(coverage.invited), not_invited=len(coverage.not_invited)),
     ]
     current_region = None
     for row in rows:
@@ -153,7 +154,7 @@ async def on_stats(update: Update, context: Context) -> None:
     result = await s.bot.worker.run(jobs.stats, s.store.path, cycle.id, L.code, group or None)
     await send(s, result.text)
     for name, png in result.files:
-        await send_photo(s, png, name)
+        await send_photo(s, png, name, result.captions.get(name, ""))
         await send_document(s, png, name)
 
 

@@ -47,9 +47,10 @@ async def on_progress(update: Update, context: Context) -> None:
     s = session(update, context)
     if not await collect.require_ncp(s, editing=False):
         return
-    await send(
-        s, progress_text(s.lang, s.catalog, s.snapshot()), [[(s.lang._("By dimension"), btn.ProgressByDimension())]]
-    )
+    text = progress_text(s.lang, s.catalog, s.snapshot())
+    if s.member_data().locked:
+        text = "🔒 " + collect.locked_text(s) + "\n\n" + text
+    await send(s, text, [[(s.lang._("By dimension"), btn.ProgressByDimension())]])
 
 
 async def on_review(update: Update, context: Context) -> None:

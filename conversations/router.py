@@ -16,10 +16,10 @@ import re
 
 from telegram import Update
 
-from conversations import broadcast, collect, flags
+from conversations import broadcast, collect, explain, flags
 from conversations.context import Context
 from conversations.explain import explain_query
-from conversations.session import Session, session
+from conversations.session import Session, send, session
 from conversations.state import Asking as AskingState
 from conversations.state import (
     AwaitingComment,
@@ -52,7 +52,7 @@ async def on_text(update: Update, context: Context) -> None:
     step = s.state.step
     if isinstance(step, DraftingBroadcast) and step.typing and s.is_secretariat:
         await broadcast.on_text(s, update.message.text_html)
-    elif isinstance(step, AwaitingFlagNote) and s.is_secretariat:
+    elif isinstance(step, AwaitingFlagNote) and s.is_secretariat and not looks_like_question(text):
         await flags.on_note_text(s, text)
     elif isinstance(step, AwaitingComment) and s.user.is_ncp:
         await collect.on_comment_text(s, text)
@@ -63,16 +63,27 @@ async def on_text(update: Update, context: Context) -> None:
             await explain_then_resume(s, text)
         else:
             await collect.on_figure_text(s, text)
-    elif (
-        isinstance(step, ShowingResult)
-        and s.user.is_ncp
-        and not isinstance(parse_number(text, s.lang.code), AnswerError)
-    ):
+    elif isinstance(step, ShowingResult) and s.user.is_ncp and _is_number(s, text):
         await collect.show(
             s, "ℹ️ " + s.lang._("To change a figure, press Change a figure; to keep the result, press Confirm.") + "\n\n"
         )
+    elif s.user.is_ncp and s.cycle is not None and _is_number(s, text) and s.member_data().locked:
+        await send(s, collect.locked_text(s))  # a figure typed after /submit: not a KPI search
     else:
         await explain_query(s, text)
+
+
+def _is_number(s: Session, text: str) -> bool:
+    return not isinstance(parse_number(text, s.lang.code), AnswerError)
+
+
+async def on_explain_button(update: Update, context: Context) -> None:
+    """An Explain (or More) button: the explanation, then the pending figure asked again,
+    as for a typed question."""
+    await explain.on_button(update, context)
+    s = session(update, context)
+    if isinstance(s.state.step, AskingState | ResolvingNumber) and s.user.is_ncp:
+        await collect.show(s)
 
 
 async def explain_then_resume(s: Session, text: str) -> None:

@@ -28,6 +28,16 @@ MAX_MESSAGE = 4096  # Telegram's limit, in characters after entity parsing
 Row = Sequence[tuple[str, Button]]
 
 
+def one_line(L: Lang, text: str, limit: int) -> tuple[str, str]:
+    """A typed note on one line and at most `limit` characters long, with the sentence
+    that tells the user it was cut ("" if it was not)."""
+    line = " ".join(text.split())
+    if len(line) <= limit:
+        return line, ""
+    told = L._("Your text was longer than {n} characters: only its beginning was kept.").format(n=L.number(limit))
+    return line[:limit], "\n" + told
+
+
 def update_key(update: Update) -> str:
     """The idempotency key of an update, unique in practice and stable when Telegram
     delivers it again: update ids are not (they restart after a week without updates)."""
@@ -89,7 +99,7 @@ class Session:
     def go(self, state: ConversationState) -> Outcome:
         """Saves where the user now stands (navigation, no data): a new screen."""
         outcome = self.store.save_conversation(self.user.telegram_id, state.to_json())
-        self._reload()
+        self.reload()
         return outcome
 
     def write(self, edit: Edit, state: ConversationState) -> Outcome:
@@ -98,7 +108,7 @@ class Session:
         outcome = self.store.apply(
             edit, key=self.key, conversation=(self.user.telegram_id, state.to_json()), expect_screen=self.screen
         )
-        self._reload()
+        self.reload()
         return outcome
 
     def edit(self, **changes: object) -> Edit:
@@ -106,7 +116,8 @@ class Session:
         assert self.cycle is not None and self.user.member is not None
         return Edit(user_id=self.user.telegram_id, cycle_id=self.cycle.id, member=self.user.member, **changes)  # type: ignore[arg-type]
 
-    def _reload(self) -> None:
+    def reload(self) -> None:
+        """Reads where the user stands again, after a write that moved it."""
         stored = self.store.conversation(self.user.telegram_id)
         self.state = _current(parse_state(stored.state if stored else None), self.cycle)
         self.screen = stored.screen if stored else 0
@@ -263,14 +274,14 @@ async def send(s: Session, text: str, rows: Sequence[Row] = ()) -> Message | Non
     return message
 
 
-async def answer_query(s: Session, text: str | None = None) -> None:
+async def answer_query(s: Session) -> None:
     """Acknowledges a button press (stops the spinner). Best effort, after the write: its
     failure (too old, a network error, a 5xx) never loses the press."""
     query = s.update.callback_query
     if query is None:
         return
     try:
-        await query.answer(text[:200] if text else None)
+        await query.answer()
     except TelegramError as exc:
         log.debug("could not answer the callback query: %s", exc)
 

@@ -8,14 +8,17 @@ import io
 
 from babel import Locale
 from telegram import Update
+from telegram.constants import ParseMode
 from telegram.error import TelegramError
 
 from conversations import buttons as btn
 from conversations.context import Context
 from conversations.session import Session, answer_query, send, session
+from conversations.state import AwaitingFlagNote, Idle
 from pmm_core.analytics import REGION_NAMES
 from pmm_core.i18n import LANGUAGES, Lang
 from pmm_core.members import Member
+from pmm_core.records import Role
 from pmm_core.search import fold
 
 
@@ -34,6 +37,7 @@ async def secretariat_session(update: Update, context: Context, *, with_cycle: b
         return None
     assert update.message is not None
     s.store.log_action(s.user.telegram_id, "command", (update.message.text or "")[:200])
+    _no_more_note(s)
     if with_cycle and s.cycle is None:
         await send(s, s.lang._("No cycle is open."))
         return None
@@ -50,7 +54,30 @@ async def secretariat_press(update: Update, context: Context) -> tuple[Session, 
     s.store.log_action(
         s.user.telegram_id, "button", (update.callback_query.data if update.callback_query else "") or ""
     )
+    _no_more_note(s)
     return s, pressed
+
+
+def _no_more_note(s: Session) -> None:
+    """Another command or button: the optional note on a flag just explained is not coming,
+    and the next typed text is not it."""
+    if isinstance(s.state.step, AwaitingFlagNote):
+        s.go(s.state.but(Idle()))
+
+
+def recipients(s: Session, region: str = "all", pending: bool = False) -> list[tuple[int, str]]:
+    """(telegram id, language) of the active NCPs of the Members in `region` ("all": every
+    region), only those whose Member has not submitted if `pending`."""
+    submitted = s.store.submitted_members(s.cycle.id) if s.cycle and pending else set()
+    members = s.store.members()
+    return [
+        (ncp.telegram_id, ncp.language)
+        for ncp in s.store.users(role=Role.NCP)
+        if ncp.active
+        and ncp.member is not None
+        and ncp.member not in submitted
+        and (region == "all" or (ncp.member in members and members[ncp.member].region == region))
+    ]
 
 
 def find_member(members: dict[str, Member], text: str) -> Member | None:
@@ -85,9 +112,12 @@ async def send_document(s: Session, data: bytes, filename: str, caption: str = "
             await send(s, s.lang._("The file could not be sent; please try again."))
 
 
-async def send_photo(s: Session, png: bytes, filename: str) -> None:
-    """A chart as a preview photo (the document keeps its full resolution)."""
+async def send_photo(s: Session, png: bytes, filename: str, caption: str = "") -> None:
+    """A chart as a preview photo with its caption (HTML, at most 1,024 characters); the
+    document that follows keeps its full resolution."""
     chat = s.update.effective_chat
     assert chat is not None
     with contextlib.suppress(TelegramError):
-        await chat.send_photo(photo=io.BytesIO(png), filename=filename)
+        await chat.send_photo(
+            photo=io.BytesIO(png), filename=filename, caption=caption or None, parse_mode=ParseMode.HTML
+        )

@@ -68,6 +68,8 @@ class Justifying(_Step):
 
     kind: Literal["justify"] = "justify"
     kpi: str
+    rev: str  # the KPI's figures and state when the NCP chose to keep them
+    note: str = ""  # the NCP's line, given to the flag when they confirm
 
 
 class ConfirmingSubmit(_Step):
@@ -114,10 +116,12 @@ class ReviewingUpload(_Step):
 
 
 class AwaitingFlagNote(_Step):
-    """A flag was marked explained; an optional note may be typed."""
+    """A flag was marked explained; an optional note may be typed while the flag stays as
+    it was then (`rev`)."""
 
     kind: Literal["flag_note"] = "flag_note"
     flag: int
+    rev: str
 
 
 class TellingDeadline(_Step):

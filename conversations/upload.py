@@ -143,7 +143,32 @@ async def _apply(s: Session, upload: Upload) -> None:
     assert s.cycle is not None
     pending = jobs.Pending.from_json(upload.changes)
     on_behalf = upload.member != s.user.member
-    kpis = {k: KpiChange(KpiState.IN_PROGRESS) for k in pending.reopened}
+    current = s.store.member_data(upload.cycle_id, upload.member)
+    if current.locked:
+        await send(s, _locked(s, upload.member, on_behalf))
+        return
+    if current.revision() != pending.revision:  # the summary shown no longer tells what Apply would do
+        s.store.close_upload(upload.id, "cancelled")
+        s.go(s.state.but(Idle()))
+        await send(
+            s,
+            s.lang._(
+                "The answers changed since this file was read (in the chat, or by another NCP), so nothing was "
+                "applied. Send the file again to see its changes against the answers as they are now."
+            ),
+        )
+        return
+    # As in the chat, a figure that changes reopens every confirmed KPI that uses it.
+    changed = {
+        dp for dp, value in pending.writes.items() if dp not in current.answers or current.answers[dp].value != value
+    }
+    confirmed = {
+        k.id
+        for dp in changed
+        for k in s.catalog.kpis_using(dp)
+        if (state := current.states.get(k.id)) is not None and state.status is KpiState.CONFIRMED
+    }
+    kpis = {k: KpiChange(KpiState.IN_PROGRESS) for k in (*pending.reopened, *confirmed)}
     kpis |= {
         kpi: KpiChange(KpiState.BLANK, reason=reason, comment=comment or None)
         for kpi, reason, comment in pending.blanks
@@ -160,6 +185,9 @@ async def _apply(s: Session, upload: Upload) -> None:
         by_secretariat=on_behalf and s.is_secretariat,
     )
     outcome = s.write(edit, s.state.but(Idle()))
+    if outcome is Outcome.LOCKED:
+        await send(s, _locked(s, upload.member, on_behalf))
+        return
     if outcome is not Outcome.APPLIED:
         await collect.refused(s, outcome)
         return
@@ -179,6 +207,14 @@ async def _apply(s: Session, upload: Upload) -> None:
     await send(s, text)
     if on_behalf:
         _tell_ncps(s, upload.member, upload.filename, len(pending.writes))
+
+
+def _locked(s: Session, member: str, on_behalf: bool) -> str:
+    if not on_behalf:
+        return collect.locked_text(s)
+    return s.lang._(
+        "{member}'s answers are submitted and locked: /reopen {member} first, then send the file again."
+    ).format(member=member)
 
 
 def _tell_ncps(s: Session, member: str, filename: str, figures: int) -> None:

@@ -15,20 +15,25 @@ Rules (seed 002 §§31–52 and the note before the Trade Facilitation figures):
   administration type); results are never shown per Member. Whether a group statistic, a
   one-Member group or a minimum/maximum may be shown depends on the KPI's disclosure level
   and the audience (:mod:`pmm_core.disclosure`): for the public report, a group of one Member
-  is shown only for a Public KPI.
+  is shown only for a Public KPI. Nor may a hidden figure follow by subtraction from the
+  averages and counts shown (complementary suppression, :func:`shown_cells`): when the groups
+  hidden in a grouping hold one such Member, the next-smallest group is hidden as well, and so
+  on until no such figure follows from all groupings together.
 - **Disaggregated data** is analysed only when enough Members gave it: at least the sample size
   for a 95 % confidence level and a 10 % margin of error (5 % as an option) out of the Members
   with a result, by Cochran's formula with the finite-population correction
   (:func:`required_responses`; the report's example: 57 responses → at least 37).
 - **Response rates** per KPI and per dimension are counts over the participating Members
   ("41 of 62, 66 %"); blank shares per Member are averaged by region (Figure 33).
-- **Year on year**: the Members participating in both cycles with a confirmed result in both.
+- **Year on year**: the Members participating in both cycles with a confirmed result in both;
+  their averages are not shown when, next to either cycle's statistics, they would give a hidden
+  figure (e.g. when one Member more took part in one of the cycles).
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
@@ -37,7 +42,14 @@ from statistics import NormalDist, median
 from pmm_core.analytics import KpiStats, kpi_stats, region_order, sort_members
 from pmm_core.answers import N_
 from pmm_core.catalog import Catalog, DataPoint, DataType, Disaggregation, Disclosure, ExpressionCalc, Kpi
-from pmm_core.disclosure import Audience, kpi_level, may_see_extremes, may_see_statistic
+from pmm_core.disclosure import (
+    Audience,
+    disclosed_by_sums,
+    kpi_level,
+    may_see_extremes,
+    may_see_statistic,
+    may_see_unnamed,
+)
 from pmm_core.i18n import Lang
 from pmm_core.members import Member
 from pmm_core.members.groupings import Grouping, group_order
@@ -130,6 +142,7 @@ class GroupStat:
     value: Decimal | None  # the KPI's measure; None when the audience may not see it
     minimum: Decimal | None = None  # None when the audience may not see them
     maximum: Decimal | None = None
+    complement: bool = False  # hidden only so that a hidden figure cannot be worked out (rule 4)
 
     @property
     def shown(self) -> bool:
@@ -198,21 +211,70 @@ def confirmed_results(
     return out
 
 
+Cell = tuple[Grouping | None, str]  # where a statistic stands: (grouping, group code)
+ALL: Cell = (None, "")  # all participating Members
+
+
+def _cells(members: Sequence[Member], results: Mapping[str, Decimal]) -> dict[Cell, dict[str, Decimal]]:
+    """Each statistic's Members with their results: all Members, then every group of each
+    grouping, in order."""
+    cells: dict[Cell, dict[str, Decimal]] = {ALL: dict(results)}
+    for grouping in Grouping:
+        by_code: dict[str, dict[str, Decimal]] = {}
+        for member in members:
+            if member.iso2 in results:
+                by_code.setdefault(member.group(grouping), {})[member.iso2] = results[member.iso2]
+        for code in sorted(by_code, key=lambda c: (group_order(grouping, c), c)):
+            cells[grouping, code] = by_code[code]
+    return cells
+
+
+def gives_sum(measure: Measure, members: Collection[str]) -> bool:
+    """Does a statistic over `members` give the sum of their figures? An average does (times its
+    count); a median only over one or two figures, where it is their average."""
+    return measure is Measure.MEAN or len(members) <= 2
+
+
+def shown_cells(
+    cells: Mapping[Cell, Collection[str]], measure: Measure, level: Disclosure, audience: Audience
+) -> set[Cell]:
+    """The statistics `audience` may see: those rule 3 of :mod:`pmm_core.disclosure` allows, less
+    those hidden as well so that no figure it may not see follows from the sums shown (rule 4,
+    complementary suppression).
+
+    Why: the overall sum less the sums of a grouping's groups shown is the sum of its groups
+    hidden, one Member's figure when they hold one Member (and likewise across groupings). So,
+    while some hidden figure follows, the smallest group shown among the sums giving it is hidden
+    too, preferring one that every way to the figure uses: in one grouping, its next-smallest
+    group, so that at least two Members are hidden together. The overall statistic is kept: with
+    every group hidden it is all that is left, and rule 3 never lets it give one figure alone.
+    Nothing more is hidden from an audience that may see every figure (the Secretariat, or anyone
+    for a Public KPI)."""
+    shown = {cell for cell, members in cells.items() if may_see_statistic(level, audience, members)}
+    hidden = {m for members in cells.values() for m in members if not may_see_unnamed(level, audience, m)}
+    while hidden:
+        groups = [c for c in cells if c != ALL and c in shown and gives_sum(measure, cells[c])]
+        groups.sort(key=lambda c: len(cells[c]))  # stable: in grouping and group order for a tie
+        overall = [cells[ALL]] if ALL in shown and gives_sum(measure, cells[ALL]) else []
+        derived = disclosed_by_sums([*(cells[c] for c in groups), *overall], hidden)
+        if not derived:
+            break
+        first, overall_index = derived[0], len(groups)
+        giving = sorted(first.needs - {overall_index}) or sorted(first.uses - {overall_index})
+        shown.discard(groups[giving[0]] if giving else ALL)  # ALL: never, by rule 3
+    return shown
+
+
 def _stat(
-    grouping: Grouping | None,
-    code: str,
-    results: Mapping[str, Decimal],
-    measure: Measure,
-    level: Disclosure,
-    audience: Audience,
+    cell: Cell, results: Mapping[str, Decimal], measure: Measure, level: Disclosure, audience: Audience, shown: bool
 ) -> GroupStat:
-    members, values = list(results), list(results.values())
-    if not may_see_statistic(level, audience, members):
-        return GroupStat(grouping, code, len(values), None)
-    extremes = may_see_extremes(level, audience, members)
+    values = list(results.values())
+    if not shown:
+        return GroupStat(cell[0], cell[1], len(values), None, complement=may_see_statistic(level, audience, results))
+    extremes = may_see_extremes(level, audience, results)
     return GroupStat(
-        grouping,
-        code,
+        cell[0],
+        cell[1],
         len(values),
         summarise(values, measure),
         min(values) if extremes else None,
@@ -220,18 +282,13 @@ def _stat(
     )
 
 
-def _groups(
+def _stats(
     members: Sequence[Member], results: Mapping[str, Decimal], measure: Measure, level: Disclosure, audience: Audience
-) -> dict[Grouping, tuple[GroupStat, ...]]:
-    out: dict[Grouping, tuple[GroupStat, ...]] = {}
-    for grouping in Grouping:
-        by_code: dict[str, dict[str, Decimal]] = {}
-        for member in members:
-            if member.iso2 in results:
-                by_code.setdefault(member.group(grouping), {})[member.iso2] = results[member.iso2]
-        codes = sorted(by_code, key=lambda c: (group_order(grouping, c), c))
-        out[grouping] = tuple(_stat(grouping, c, by_code[c], measure, level, audience) for c in codes)
-    return out
+) -> dict[Cell, GroupStat]:
+    """The overall and group statistics of one KPI, as `audience` may see them."""
+    cells = _cells(members, results)
+    shown = shown_cells(cells, measure, level, audience)
+    return {cell: _stat(cell, values, measure, level, audience, cell in shown) for cell, values in cells.items()}
 
 
 def _breakdown(
@@ -277,14 +334,19 @@ def analyse_kpi(
     values = member_values(data, members) if values is None else values
     results = confirmed_results(catalog, data, kpi, members, values)
     measure, level = measure_of(catalog, kpi), kpi_level(kpi)
+    stats = _stats(members, results, measure, level, options.audience)
+    groups: dict[Grouping, tuple[GroupStat, ...]] = {}
+    for cell, stat in stats.items():
+        if cell[0] is not None:
+            groups[cell[0]] = (*groups.get(cell[0], ()), stat)
     return KpiAnalysis(
         kpi=kpi,
         measure=measure,
         level=level,
         participants=len(members),
         required=required_responses(len(members), options.margin),
-        overall=_stat(None, "", results, measure, level, options.audience),
-        groups=_groups(members, results, measure, level, options.audience),
+        overall=stats[ALL],
+        groups={grouping: groups.get(grouping, ()) for grouping in Grouping},
         breakdowns=tuple(_breakdown(catalog, kpi, d, results, values, options) for d in kpi.disaggregations),
     )
 
@@ -430,10 +492,31 @@ class YearOnYear:
     changes: tuple[MemberChange, ...]  # per Member: for the Secretariat only
     previous: Decimal | None  # the measure over those Members; None when the audience may not see it
     current: Decimal | None
+    complement: bool = False  # hidden only so that a hidden figure cannot be worked out (rule 4)
 
     @property
     def n(self) -> int:
         return len(self.changes)
+
+
+def _discloses_next_to(
+    members: Sequence[Member],
+    results: Mapping[str, Decimal],
+    subset: Collection[str],
+    measure: Measure,
+    level: Disclosure,
+    audience: Audience,
+) -> bool:
+    """Would a statistic over `subset` of a cycle's Members, shown next to the cycle's statistics
+    (`results` of its participating `members`), let `audience` derive a figure it may not see?
+    E.g. the year-on-year average next to the overall one, when their Members differ by one."""
+    if not gives_sum(measure, subset) or all(may_see_unnamed(level, audience, m) for m in subset):
+        return False
+    cells = _cells(members, results)
+    shown = shown_cells(cells, measure, level, audience)
+    sums = [values for cell, values in cells.items() if cell in shown and gives_sum(measure, values)]
+    hidden = [m for m in results if not may_see_unnamed(level, audience, m)]
+    return bool(disclosed_by_sums([*sums, subset], hidden))
 
 
 def year_on_year(
@@ -442,23 +525,29 @@ def year_on_year(
     previous: CycleData,
     options: Options | None = None,
 ) -> list[YearOnYear]:
-    """Every KPI, in catalog order, compared between `previous` and `data`."""
+    """Every KPI, in catalog order, compared between `previous` and `data`. The averages are not
+    shown when, next to either cycle's statistics, they would give one Member's figure."""
     options = options or Options()
-    now = {m.iso2: m for m in participants(data, options.basis)}
-    before = {m.iso2: m for m in participants(previous, options.basis)}
-    both = sort_members(now[c] for c in now.keys() & before.keys())
-    values_now, values_before = member_values(data, both), member_values(previous, both)
+    now, before = participants(data, options.basis), participants(previous, options.basis)
+    values_now, values_before = member_values(data, now), member_values(previous, before)
+    both = [m for m in now if m.iso2 in values_before]
     out = []
     for kpi in catalog.kpis:
-        current = confirmed_results(catalog, data, kpi, both, values_now)
-        earlier = confirmed_results(catalog, previous, kpi, both, values_before)
+        current = confirmed_results(catalog, data, kpi, now, values_now)
+        earlier = confirmed_results(catalog, previous, kpi, before, values_before)
         changes = tuple(
             MemberChange(m.iso2, earlier[m.iso2], current[m.iso2])
             for m in both
             if m.iso2 in current.keys() & earlier.keys()
         )
-        measure, level = measure_of(catalog, kpi), kpi_level(kpi)
-        shown = may_see_statistic(level, options.audience, [c.member for c in changes])
+        measure, level, audience = measure_of(catalog, kpi), kpi_level(kpi), options.audience
+        common = [c.member for c in changes]
+        allowed = may_see_statistic(level, audience, common)
+        shown = (
+            allowed
+            and not _discloses_next_to(now, current, common, measure, level, audience)
+            and not _discloses_next_to(before, earlier, common, measure, level, audience)
+        )
         out.append(
             YearOnYear(
                 kpi,
@@ -467,6 +556,7 @@ def year_on_year(
                 changes,
                 summarise([c.previous for c in changes], measure) if shown else None,
                 summarise([c.current for c in changes], measure) if shown else None,
+                complement=allowed and not shown,
             )
         )
     return out

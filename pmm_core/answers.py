@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 
-from babel.numbers import get_group_symbol
+from babel.numbers import get_decimal_symbol, get_group_symbol
 
 from pmm_core.catalog import DataPoint, DataType
 
@@ -134,15 +134,16 @@ def clean(text: str) -> str:
     return re.sub(r" +", " ", "".join(out)).strip().lower()
 
 
-def _fold(text: str) -> str:
-    """Lower case without accents: "Sí" → "si"."""
+def fold(text: str) -> str:
+    """A typed word for matching: cleaned (see clean), lower case, without accents and a
+    final "." or "!": "Sí." → "si"."""
     decomposed = unicodedata.normalize("NFKD", clean(text))
     return "".join(c for c in decomposed if not unicodedata.combining(c)).rstrip(".!")
 
 
 def parse_yes_no(text: str) -> bool | None:
     """True/False for yes/no words of the three languages, whatever the user's language."""
-    folded = _fold(text)
+    folded = fold(text)
     if folded in _YES:
         return True
     if folded in _NO:
@@ -260,7 +261,15 @@ def _number_verdict(dp: DataPoint, text: str, lang: str) -> Verdict:
     second = check_number(dp, readings.second)
     if isinstance(first, Valid) and isinstance(second, Valid) and first.value != second.value:
         return Ambiguous(grouped=first.value, decimal=second.value)
+    if isinstance(second, AnswerError) and second.code is ErrorCode.TOO_MANY_DECIMALS and _decimal_mark_only(raw, lang):
+        return second  # "27,333" in French is 27.333 (too many decimals), never 27 333
     return first if isinstance(first, Valid) or not isinstance(second, Valid) else second
+
+
+def _decimal_mark_only(raw: str, lang: str) -> bool:
+    """True if the only mark in the number is the language's own decimal mark."""
+    marks = {ch for ch in raw if ch in ".,"}
+    return marks == {get_decimal_symbol(lang)}
 
 
 def _strip(pattern: re.Pattern[str], raw: str) -> str:
@@ -322,9 +331,9 @@ def canonical(number: Decimal) -> str:
 
 
 def _match_choice(dp: DataPoint, text: str) -> str | None:
-    folded = _fold(text)
+    folded = fold(text)
     for i, choice in enumerate(dp.choices, start=1):
-        labels = {_fold(choice.code), str(i), *(_fold(choice.label.get(lang)) for lang in ("en", "fr", "es"))}
+        labels = {fold(choice.code), str(i), *(fold(choice.label.get(lang)) for lang in ("en", "fr", "es"))}
         if folded in labels:
             return choice.code
     return None

@@ -151,6 +151,13 @@ def _members(L: Lang, n: int) -> str:
     return L.ngettext("{n} Member", "{n} Members", n).format(n=n)
 
 
+def _participants(L: Lang, year: int, n: int) -> str:
+    """The subtitle of a chart drawn from the `n` participating Members of the `year` cycle."""
+    return L.ngettext(
+        "PMM {year} · N = {n} participating Member", "PMM {year} · N = {n} participating Members", n
+    ).format(year=year, n=n)
+
+
 def _text_px(text: str, size: float = 8) -> float:
     """About how wide `text` is drawn, in pixels at 100 dpi (DejaVu Sans: ~0.6 em a character)."""
     return len(text) * size * 100 / 72 * 0.6
@@ -189,7 +196,7 @@ def participation_chart(members: Sequence[Member], year: int, L: Lang, fmt: Form
     _titles(
         fig,
         L._("Participating Members by group"),
-        L._("PMM {year} · N = {n} participating Members").format(year=year, n=len(members)),
+        _participants(L, year, len(members)),
     )
     return _save(fig, fmt)
 
@@ -235,8 +242,10 @@ def responses_chart(
     _titles(
         fig,
         L._("Responses per KPI, by dimension"),
-        L._(
-            "PMM {year} · N = {n} participating Members · dashed line: responses needed for a {confidence} confidence level"
+        L.ngettext(
+            "PMM {year} · N = {n} participating Member · dashed line: responses needed for a {confidence} confidence level",
+            "PMM {year} · N = {n} participating Members · dashed line: responses needed for a {confidence} confidence level",
+            participants,
         ).format(year=year, n=participants, confidence=L.percent(Decimal(95), 0)),
     )
     return _save(fig, fmt)
@@ -270,9 +279,11 @@ def dimension_rates_chart(
     _titles(
         fig,
         L._("Response rate by dimension"),
-        L._("PMM {year} · {grouping} · N = {n} participating Members").format(
-            year=year, grouping=L._(GROUPING_NAMES[grouping]), n=sum(members.values())
-        ),
+        L.ngettext(
+            "PMM {year} · {grouping} · N = {n} participating Member",
+            "PMM {year} · {grouping} · N = {n} participating Members",
+            sum(members.values()),
+        ).format(year=year, grouping=L._(GROUPING_NAMES[grouping]), n=sum(members.values())),
     )
     return _save(fig, fmt)
 
@@ -319,7 +330,7 @@ def blank_rate_chart(
     _titles(
         fig,
         title.format(n=len(ranked)),
-        L._("PMM {year} · N = {n} participating Members").format(year=year, n=participants),
+        _participants(L, year, participants),
     )
     if not ranked:
         _empty(ax, L)
@@ -335,13 +346,14 @@ def blank_reasons_chart(
     labels = [_kpi_label(L, catalog.kpi(s.kpi_id), 55) for s in worst]
     fig, ax = _stacked_reasons(catalog, labels, [s.reasons for s in worst], L)
     ax.set_xlabel(L._("Members that left the KPI blank"))
-    _titles(
-        fig,
+    title = (
         L.ngettext(
             "The {n} KPI left blank most often, by reason", "The {n} KPIs left blank most often, by reason", len(worst)
-        ).format(n=len(worst)),
-        L._("PMM {year} · N = {n} participating Members").format(year=year, n=participants),
+        ).format(n=len(worst))
+        if worst
+        else L._("No KPI was left blank")
     )
+    _titles(fig, title, _participants(L, year, participants))
     return _save(fig, fmt)
 
 
@@ -377,7 +389,7 @@ def region_blanks_chart(rows: Sequence[RegionBlanks], year: int, L: Lang, fmt: F
     _titles(
         fig,
         L._("Blank answers by WCO region"),
-        L._("PMM {year} · N = {n} participating Members").format(year=year, n=sum(r.members for r in rows)),
+        _participants(L, year, sum(r.members for r in rows)),
     )
     if not rows:
         _empty(total, L)
@@ -394,7 +406,7 @@ def regions_chart(
     _titles(
         fig,
         L._("Reasons for blank answers by WCO region"),
-        L._("PMM {year} · N = {n} participating Members").format(year=year, n=members),
+        _participants(L, year, members),
     )
     return _save(fig, fmt)
 

@@ -7,23 +7,29 @@ Each KPI result, and separately its disaggregated data, has a level:
 - Union: NCPs and peer reviewers of the Members of the Union, plus Secretariat staff;
 - Country: NCPs and peer reviewers of the Member, plus Secretariat staff.
 
-Three rules follow, for anything that leaves the Secretariat:
+Four rules follow, for anything that leaves the Secretariat:
 
 1. A figure *named* as a Member's (a row of a table, a flag message) goes to the Secretariat
    and to that Member's own NCPs only, whatever the level: the report is aggregated by group,
    never shown per Member (§31 and the note before the Trade Facilitation figures).
 2. A figure *not named* (a group of one Member, a minimum or a maximum) still is one Member's
    figure: it goes to whom the level allows.
-3. A group statistic (average, median) over at least two Members other than the audience's own
-   is an aggregate and may be shown at any level, as the report does; over exactly one other
-   Member it reveals that Member's figure (rule 2), so a one-Member group is shown only for a
-   Public KPI (the note before the Trade Facilitation figures), and an NCP is never sent a
-   statistic from which the one other Member's figure follows.
+3. A group statistic (average, median) over at least two Members whose figures the audience
+   may not see is an aggregate and may be shown at any level, as the report does; over exactly
+   one such Member, the others being figures it may see (its own, or ones the level allows), it
+   reveals that Member's figure (rule 2). So a one-Member group is shown only for a Public KPI
+   (the note before the Trade Facilitation figures), and an NCP is never sent a statistic from
+   which the one other Member's figure follows.
+4. Nor may such a figure follow from several statistics together: an average times its count is
+   a sum, and the overall sum less the sums of the groups shown is the sum of the groups hidden
+   (complementary, or secondary, suppression; :func:`disclosed_by_sums` finds such a figure and
+   :mod:`pmm_core.analysis` hides one more group until none follows).
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection
+import math
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -98,12 +104,64 @@ def may_see_statistic(level: Disclosure, audience: Audience, members: Collection
     """Rule 3: may `audience` see an average or median over `members`?"""
     if not members:
         return False
-    if audience.kind is AudienceKind.SECRETARIAT:
-        return True
-    others = {m for m in members if not audience.own(m)}
-    return len(others) != 1 or may_see_unnamed(level, audience, next(iter(others)))
+    hidden = {m for m in members if not may_see_unnamed(level, audience, m)}
+    return len(hidden) != 1
 
 
 def may_see_extremes(level: Disclosure, audience: Audience, members: Collection[str]) -> bool:
     """May `audience` see the minimum and maximum over `members`? Each is one Member's figure."""
     return bool(members) and all(may_see_unnamed(level, audience, m) for m in members)
+
+
+@dataclass(frozen=True)
+class Derivation:
+    """How a hidden figure follows from published sums (rule 4)."""
+
+    member: str
+    uses: frozenset[int]  # the sums (indices) of a combination giving the figure
+    needs: frozenset[int]  # of them, those every such combination uses: hiding one stops it
+
+
+def disclosed_by_sums(sums: Sequence[Collection[str]], hidden: Collection[str]) -> list[Derivation]:
+    """The figures of `hidden` Members that follow exactly from the sums of the figures of each
+    set of `sums` (an average times its count), every other figure being known to the audience.
+
+    A figure follows when its vector is a linear combination of the sums' vectors. Gauss–Jordan
+    elimination over the integers (exact) of the sums, restricted to the hidden Members and each
+    carrying its own index (to say which sums combine): a figure follows exactly when its column
+    ends as a row with no other Member. The rows left with no Member at all are the dependencies
+    between sums (e.g. the groups of a grouping add up to the overall sum); a sum in none of them
+    has the same coefficient in every combination giving the figure."""
+    names = sorted(set(hidden))
+    columns = {m: i for i, m in enumerate(names)}
+    width = len(names)
+    rows = []
+    for k, members in enumerate(sums):
+        row = [0] * (width + len(sums))
+        for m in members:
+            if m in columns:
+                row[columns[m]] = 1
+        row[width + k] = 1
+        rows.append(row)
+    rank = 0
+    for col in range(width):
+        pivot = next((i for i in range(rank, len(rows)) if rows[i][col]), None)
+        if pivot is None:
+            continue
+        rows[rank], rows[pivot] = rows[pivot], rows[rank]
+        top = rows[rank]
+        for i, row in enumerate(rows):
+            if i != rank and row[col]:
+                a, b = top[col], row[col]
+                combined = [a * x - b * y for x, y in zip(row, top, strict=True)]
+                g = math.gcd(*combined)  # never 0: the rows stay independent (their own indices)
+                rows[i] = [x // g for x in combined]
+        rank += 1
+    dependent = {k for row in rows[rank:] for k in range(len(sums)) if row[width + k]}
+    out = []
+    for row in rows[:rank]:
+        nonzero = [i for i in range(width) if row[i]]
+        if len(nonzero) == 1:
+            uses = frozenset(k for k in range(len(sums)) if row[width + k])
+            out.append(Derivation(names[nonzero[0]], uses, uses - dependent))
+    return out

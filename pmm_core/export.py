@@ -22,16 +22,15 @@ from pmm_core.analysis import year_on_year
 from pmm_core.analytics import member_state, participating_members
 from pmm_core.answers import N_
 from pmm_core.catalog import Catalog, DataPoint, DataType, Kpi
-from pmm_core.check_messages import describe_flag
+from pmm_core.check_messages import describe_flag, kind_label, state_label
 from pmm_core.disclosure import LEVEL_NAMES, kpi_level
 from pmm_core.i18n import Lang
 from pmm_core.labels import (
-    FLAG_KIND_NAMES,
-    FLAG_STATE_NAMES,
     KPI_STATUS_NAMES,
     MEMBER_STATE_NAMES,
     NOT_COMPUTABLE_NAMES,
     UNIT_NAMES,
+    data_point_unit,
 )
 from pmm_core.members import Member
 from pmm_core.members.groupings import GROUPING_NAMES, Grouping, group_label
@@ -85,6 +84,7 @@ class _Context:
     def __init__(self, catalog: Catalog, data: CycleData, L: Lang, people: Mapping[int, str]) -> None:
         self.catalog, self.data, self.L, self.people = catalog, data, L, people
         self.members = participating_members(data)
+        self._snapshots: dict[str, Snapshot] = {}
         self.flags_by_point: dict[tuple[str, str], list[Flag]] = {}
         self.flags_by_kpi: dict[tuple[str, str], list[Flag]] = {}
         for flag in data.flags:
@@ -92,6 +92,13 @@ class _Context:
                 self.flags_by_kpi.setdefault((flag.member, flag.kpi), []).append(flag)
                 if flag.data_point:
                     self.flags_by_point.setdefault((flag.member, flag.data_point), []).append(flag)
+
+    def snapshot(self, member: Member) -> Snapshot:
+        """The Member's answers and KPI states (built once, for every sheet)."""
+        if member.iso2 not in self._snapshots:
+            answers, states = self.data.answers.get(member.iso2, {}), self.data.states.get(member.iso2, {})
+            self._snapshots[member.iso2] = Snapshot(self.catalog, answers, states)
+        return self._snapshots[member.iso2]
 
     def member(self, code: str) -> Member:
         return self.data.members.get(code) or Member(code, "")
@@ -119,11 +126,11 @@ class _Context:
 
     def flag_text(self, flags: Iterable[Flag]) -> str | None:
         """ "outlier against other Members (to review); …", or None without flags."""
-        parts = []
-        for flag in flags:
-            kinds = ", ".join(self.L._(FLAG_KIND_NAMES.get(k, k)) for k in flag.kinds)
-            parts.append(f"{kinds} ({self.L._(FLAG_STATE_NAMES[flag.state])})")
+        parts = [f"{self.kinds(flag)} ({state_label(flag.state, self.L)})" for flag in flags]
         return "; ".join(parts) or None
+
+    def kinds(self, flag: Flag) -> str:
+        return ", ".join(kind_label(k, self.L) for k in flag.kinds)
 
 
 # ---- sheets --------------------------------------------------------------------------------
@@ -169,7 +176,7 @@ def _members(ctx: _Context) -> Sheet:
     ]
     rows: list[list[Cell]] = []
     for member in ctx.members:
-        counts = Snapshot(catalog, data.answers.get(member.iso2, {}), data.states.get(member.iso2, {})).counts()
+        counts = ctx.snapshot(member).counts()
         submission = data.submissions.get(member.iso2)
         rows.append(
             [
@@ -226,7 +233,7 @@ def _data_points(ctx: _Context) -> Sheet:
                     dp_id,
                     dp.label.get(L.code) if dp else None,
                     _cell_value(dp, answer.value, L),
-                    _unit(dp, L),
+                    data_point_unit(dp, L),
                     L._("Yes") if confirmed else L._("No, not confirmed"),
                     ctx.flag_text(ctx.flags_by_point.get((member.iso2, dp_id), ())),
                     ctx.person(answer.by_user),
@@ -238,7 +245,7 @@ def _data_points(ctx: _Context) -> Sheet:
 
 
 def _kpi_results(ctx: _Context) -> Sheet:
-    L, data, catalog = ctx.L, ctx.data, ctx.catalog
+    L, catalog = ctx.L, ctx.catalog
     header = [
         L._("ISO code"),
         L._("Member"),
@@ -255,7 +262,7 @@ def _kpi_results(ctx: _Context) -> Sheet:
     ]
     rows: list[list[Cell]] = []
     for member in ctx.members:
-        snap = Snapshot(catalog, data.answers.get(member.iso2, {}), data.states.get(member.iso2, {}))
+        snap = ctx.snapshot(member)
         values = snap.values
         for kpi in catalog.kpis:
             status = snap.status(kpi)
@@ -342,6 +349,7 @@ def _flags(ctx: _Context) -> Sheet:
         L._("Detail"),
         L._("State"),
         L._("Note"),
+        L._("The NCP's justification"),
     ]
     rows: list[list[Cell]] = []
     for flag in ctx.data.flags:
@@ -354,10 +362,11 @@ def _flags(ctx: _Context) -> Sheet:
                 flag.kpi,
                 ctx.kpi_name(flag.kpi),
                 dp.label.get(L.code) if dp else flag.data_point or None,
-                ", ".join(L._(FLAG_KIND_NAMES.get(k, k)) for k in flag.kinds),
+                ctx.kinds(flag),
                 describe_flag(flag, catalog, L),
-                L._(FLAG_STATE_NAMES[flag.state]),
+                state_label(flag.state, L),
                 flag.note or None,
+                flag.justification or None,
             ]
         )
     return Sheet(L._("Flags"), header, rows)
@@ -463,15 +472,3 @@ def _cell_value(dp: DataPoint | None, value: str, L: Lang) -> Cell:
     if not number.is_finite():
         return value
     return int(number) if dp.type is DataType.COUNT and number == number.to_integral_value() else float(number)
-
-
-def _unit(dp: DataPoint | None, L: Lang) -> str | None:
-    if dp is None:
-        return None
-    if dp.type is DataType.AMOUNT:
-        return dp.currency
-    if dp.type is DataType.PERCENT:
-        return "%"
-    if dp.type is DataType.MINUTES:
-        return L._("minutes")
-    return None

@@ -8,7 +8,7 @@ the functions: the bot imports this module at start-up, the worker does the rest
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from html import escape
 from pathlib import Path
@@ -50,15 +50,18 @@ class Pending:
     writes: dict[str, str]
     blanks: tuple[tuple[str, str, str], ...]  # (KPI, reason, comment)
     reopened: tuple[str, ...]
+    revision: str  # of the Member's data the file was compared with (MemberData.revision)
 
     def to_json(self) -> str:
-        return json.dumps({"writes": self.writes, "blanks": self.blanks, "reopened": self.reopened})
+        return json.dumps(
+            {"writes": self.writes, "blanks": self.blanks, "reopened": self.reopened, "revision": self.revision}
+        )
 
     @classmethod
     def from_json(cls, text: str) -> Pending:
         raw = json.loads(text)
         blanks = tuple((str(k), str(r), str(c)) for k, r, c in raw["blanks"])
-        return cls(dict(raw["writes"]), blanks, tuple(raw["reopened"]))
+        return cls(dict(raw["writes"]), blanks, tuple(raw["reopened"]), str(raw.get("revision", "")))
 
 
 @dataclass(frozen=True)
@@ -109,7 +112,7 @@ def read_file(db_path: Path, cycle_id: int, member: str, data: bytes, language: 
         pending = None
         if summary.has_changes:
             blanks = tuple((b.kpi, b.reason, b.comment or "") for b in summary.blanks)
-            pending = Pending(summary.writes, blanks, tuple(summary.reopened))
+            pending = Pending(summary.writes, blanks, tuple(summary.reopened), current.revision())
         return UploadRead(render_summary(summary, catalog, L), pending)
     finally:
         store.close()
@@ -141,6 +144,7 @@ class Files:
 
     text: str
     files: tuple[tuple[str, bytes], ...] = ()
+    captions: dict[str, str] = field(default_factory=dict)  # file name → caption (HTML-safe, ≤ 1,024 characters)
 
 
 def _cycle_and_previous(store: Store, cycle_id: int) -> tuple[CycleData, CycleData | None]:
@@ -214,7 +218,7 @@ def stats(db_path: Path, cycle_id: int, language: str, group: tuple[str, str] | 
         response_rates,
     )
     from pmm_core.analytics import reasons_by_region
-    from pmm_core.members.groupings import Grouping
+    from pmm_core.members.groupings import GROUPING_NAMES, Grouping, group_label
 
     store = Store.open_readonly(db_path)
     L = lang(language)
@@ -224,20 +228,31 @@ def stats(db_path: Path, cycle_id: int, language: str, group: tuple[str, str] | 
         year = data.cycle.year
         chosen = (Grouping(group[0]), group[1]) if group else None
         rows = response_rates(catalog, data, Basis.SUBMITTED, chosen)
-        members = participants(data, Basis.SUBMITTED)
-        if chosen is not None:
-            members = [m for m in members if m.group(chosen[0]) == chosen[1]]
-        lines = [
-            "<b>"
-            + L.ngettext(
+        submitted = rows[0].members if rows else 0  # the Members that submitted (of the group)
+        if chosen is None:
+            heading = L.ngettext(
                 "PMM {year}: response rates over {n} Member that submitted",
                 "PMM {year}: response rates over {n} Members that submitted",
-                len(members),
-            ).format(year=year, n=len(members))
-            + "</b>"
-        ]
-        for rate in dimension_rates(catalog, data, Basis.SUBMITTED):
-            if rate.grouping is None:
+                submitted,
+            ).format(year=year, n=submitted)
+            scope = L.ngettext(
+                "PMM {year} · {n} Member that submitted", "PMM {year} · {n} Members that submitted", submitted
+            ).format(year=year, n=submitted)
+        else:
+            names = {"group": L._(group_label(*chosen)), "grouping": L._(GROUPING_NAMES[chosen[0]])}
+            heading = L.ngettext(
+                "PMM {year}, {group} ({grouping}): response rates over {n} Member that submitted",
+                "PMM {year}, {group} ({grouping}): response rates over {n} Members that submitted",
+                submitted,
+            ).format(year=year, n=submitted, **names)
+            scope = L.ngettext(
+                "PMM {year} · {group} ({grouping}) · {n} Member that submitted",
+                "PMM {year} · {group} ({grouping}) · {n} Members that submitted",
+                submitted,
+            ).format(year=year, n=submitted, **names)
+        lines = ["<b>" + escape(heading) + "</b>"]
+        for rate in dimension_rates(catalog, data, Basis.SUBMITTED, chosen[0] if chosen else None):
+            if chosen is None or rate.code == chosen[1]:
                 name = catalog.dimension_by_id[rate.dimension].short.get(L.code)
                 lines.append(f"{escape(name)}: {count_of(L, rate.answered, rate.possible)}")
         lines.append("")
@@ -250,22 +265,44 @@ def stats(db_path: Path, cycle_id: int, language: str, group: tuple[str, str] | 
                 )
                 + (f" ({reasons})" if reasons else "")
             )
-        files: list[tuple[str, bytes]] = []
-        if members:
-            required = required_responses(len(members))
-            files.append(("responses.png", charts.responses_chart(catalog, rows, year, L, required)))
-            files.append(("blank-reasons.png", charts.blank_reasons_chart(catalog, rows, year, L)))
-            if chosen is None:
-                by_region = reasons_by_region(catalog, members, data.states)
-                files.append(
-                    ("blank-reasons-by-region.png", charts.regions_chart(catalog, by_region, len(members), year, L))
+        charts_made: list[tuple[str, str, bytes]] = []  # (file name, title, PNG)
+        if submitted:
+            charts_made.append(
+                (
+                    "responses.png",
+                    L._("Responses per KPI, by dimension"),
+                    charts.responses_chart(catalog, rows, year, L, required_responses(submitted)),
                 )
-                files.append(
+            )
+            if any(row.blank for row in rows):  # no chart of "the 0 KPIs left blank most often"
+                charts_made.append(
+                    (
+                        "blank-reasons.png",
+                        L._("Reasons for the KPIs left blank most often"),
+                        charts.blank_reasons_chart(catalog, rows, year, L),
+                    )
+                )
+            if chosen is None:
+                members = participants(data, Basis.SUBMITTED)
+                by_region = reasons_by_region(catalog, members, data.states)
+                charts_made.append(
+                    (
+                        "blank-reasons-by-region.png",
+                        L._("Reasons for blank answers by WCO region"),
+                        charts.regions_chart(catalog, by_region, submitted, year, L),
+                    )
+                )
+                charts_made.append(
                     (
                         "blanks-per-member-by-region.png",
+                        L._("Blank answers by WCO region"),
                         charts.region_blanks_chart(blanks_by_region(catalog, data), year, L),
                     )
                 )
-        return Files("\n".join(lines), tuple(files))
+        return Files(
+            "\n".join(lines),
+            tuple((name, png) for name, _, png in charts_made),
+            {name: escape(f"{title}\n{scope}"[:1024]) for name, title, _ in charts_made},
+        )
     finally:
         store.close()

@@ -1,12 +1,18 @@
-"""Labels (English gettext msgids) of the codes that exports, reports and charts show to people."""
+"""Labels (English gettext msgids) of the codes that exports, reports and charts show to people,
+and the small helpers that put them into words."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from pmm_core.answers import N_
-from pmm_core.catalog import ResultUnit
+from pmm_core.catalog import DataPoint, DataType, ResultUnit
 from pmm_core.progress import Status
 from pmm_core.records import FlagState, MemberState
 from pmm_core.results import Reason
+
+if TYPE_CHECKING:
+    from pmm_core.i18n import Lang
 
 KPI_STATUS_NAMES: dict[Status, str] = {
     Status.DONE: N_("done"),
@@ -49,3 +55,28 @@ FLAG_KIND_NAMES: dict[str, str] = {
     "jump": N_("jump against the previous cycle"),
     "part_exceeds_total": N_("a part is larger than its total"),
 }
+
+
+def labelled(L: Lang, label: str, value: str) -> str:
+    """ "Label: value", with the language's own spacing (French puts a narrow no-break space
+    before the colon)."""
+    return L._("{label}: {value}").format(label=label, value=value)
+
+
+def after_colon(text: str) -> str:
+    """A sentence shown after a colon: its first letter in lower case ("The database…" →
+    "the database…"), unless the first word is an acronym ("NCP")."""
+    return text if text[1:2].isupper() else text[:1].lower() + text[1:]
+
+
+def data_point_unit(dp: DataPoint | None, L: Lang) -> str | None:
+    """The unit a data point's figure is given in: its currency, "%", "minutes", or None."""
+    if dp is None:
+        return None
+    if dp.type is DataType.AMOUNT:
+        return dp.currency
+    if dp.type is DataType.PERCENT:
+        return "%"
+    if dp.type is DataType.MINUTES:
+        return L._(UNIT_NAMES[ResultUnit.MINUTES])
+    return None

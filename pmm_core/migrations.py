@@ -142,8 +142,7 @@ MIGRATIONS: tuple[str, ...] = (
     # version 3: one durable conversation state per user; idempotency keys that match
     # Telegram (chat + message id, callback query id) instead of update ids, which restart;
     # a durable inbox of fetched updates; invite codes kept as hashes; one flag per figure;
-    # the source of each answer; the NCP's justification of a figure kept despite a warning;
-    # spreadsheet uploads waiting for Apply.
+    # the source of each answer; spreadsheet uploads waiting for Apply.
     """
     CREATE TABLE conversations (
         user_id INTEGER PRIMARY KEY,
@@ -182,7 +181,6 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE invites_v3 RENAME TO invites;
     ALTER TABLE answers DROP COLUMN update_id;
     ALTER TABLE answers ADD COLUMN source TEXT NOT NULL DEFAULT 'chat';
-    ALTER TABLE kpi_status ADD COLUMN justification TEXT;
     ALTER TABLE audit ADD COLUMN source TEXT NOT NULL DEFAULT '';
     ALTER TABLE members ADD COLUMN profile_confirmed_by INTEGER;
     CREATE TABLE flags_v3 (
@@ -195,13 +193,17 @@ MIGRATIONS: tuple[str, ...] = (
         detail TEXT NOT NULL DEFAULT '',
         state TEXT NOT NULL CHECK (state IN ('open', 'asked', 'explained', 'resolved')),
         note TEXT NOT NULL DEFAULT '',
+        justification TEXT NOT NULL DEFAULT '',
         created_at TEXT NOT NULL,
         updated_by INTEGER,
         updated_at TEXT,
         UNIQUE (cycle_id, member, kpi, data_point)
     );
     INSERT INTO flags_v3 (cycle_id, member, kpi, data_point, kinds, detail, state, created_at, updated_by, updated_at)
-        SELECT cycle_id, member, kpi, data_point, group_concat(kind, ','), group_concat(detail, '; '), min(state),
+        SELECT cycle_id, member, kpi, data_point, group_concat(kind, ','), group_concat(detail, '; '),
+               -- the figure's most open flag decides: a question still open is not hidden
+               CASE WHEN max(state = 'open') THEN 'open' WHEN max(state = 'asked') THEN 'asked'
+                    WHEN max(state = 'explained') THEN 'explained' ELSE 'resolved' END,
                min(created_at), max(updated_by), max(updated_at)
         FROM flags GROUP BY cycle_id, member, kpi, data_point;
     DROP TABLE flags;

@@ -17,6 +17,14 @@ class Status(StrEnum):
     BLANK = "blank"  # left blank with a reason
 
 
+_STATUS_OF = {KpiState.CONFIRMED: Status.DONE, KpiState.BLANK: Status.BLANK, KpiState.IN_PROGRESS: Status.IN_PROGRESS}
+
+
+def status_of(state: KpiStatus | None) -> Status:
+    """A KPI's status from its stored state (None: nothing stored, the KPI is open)."""
+    return Status.OPEN if state is None else _STATUS_OF[state.status]
+
+
 @dataclass(frozen=True)
 class Snapshot:
     """A Member's answers and KPI states for one cycle, with the derived views."""
@@ -37,14 +45,7 @@ class Snapshot:
         return {dp: a.value for dp, a in self.answers.items()}
 
     def status(self, kpi: Kpi) -> Status:
-        state = self.states.get(kpi.id)
-        if state is None:
-            return Status.OPEN
-        return {
-            KpiState.CONFIRMED: Status.DONE,
-            KpiState.BLANK: Status.BLANK,
-            KpiState.IN_PROGRESS: Status.IN_PROGRESS,
-        }[state.status]
+        return status_of(self.states.get(kpi.id))
 
     def blank_reason(self, kpi: Kpi) -> str | None:
         state = self.states.get(kpi.id)

@@ -45,6 +45,20 @@ class FlagState(StrEnum):
     RESOLVED = "resolved"  # the figure changed and no longer trips the rule
 
 
+class CycleProblem(StrEnum):
+    DEADLINE_NOT_AFTER_OPENING = "deadline_not_after_opening"
+    ALREADY_OPEN = "already_open"
+    YEAR_EXISTS = "year_exists"
+
+
+class CycleRefused(ValueError):
+    """A cycle change the store refuses, with the reason for the chat to word."""
+
+    def __init__(self, problem: CycleProblem, message: str) -> None:
+        super().__init__(message)
+        self.problem = problem
+
+
 class InviteProblem(StrEnum):
     UNKNOWN = "unknown"
     USED = "used"
@@ -114,7 +128,8 @@ class Flag:
     kinds: tuple[str, ...]
     detail: str
     state: FlagState
-    note: str = ""  # the Secretariat's note when explained, or the NCP's justification
+    note: str = ""  # the latest note: the Secretariat's when explained, else the NCP's justification
+    justification: str = ""  # the NCP's line on why they kept the figure, kept apart
 
 
 @dataclass(frozen=True)

@@ -231,14 +231,19 @@ def _key_facts(m: _Model, page: _Page) -> None:
     answered = sum(r.answered for r in m.dimensions)
     possible = sum(r.possible for r in m.dimensions)
     facts = [
-        (L.number(len(m.members)), L._("participating Members (submitted)")),
+        (
+            L.number(len(m.members)),
+            L.ngettext("participating Member (submitted)", "participating Members (submitted)", len(m.members)),
+        ),
         (L.number(len(m.catalog.kpis)), L._("KPIs")),
         (L.percent(percent(answered, possible), 0), L._("of the KPIs answered")),
         (
             L.number(m.required),
-            L._("responses needed per KPI for a {confidence} confidence level").format(
-                confidence=L.percent(Decimal(95), 0)
-            ),
+            L.ngettext(
+                "response needed per KPI for a {confidence} confidence level",
+                "responses needed per KPI for a {confidence} confidence level",
+                m.required,
+            ).format(confidence=L.percent(Decimal(95), 0)),
         ),
     ]
     page.add(
@@ -252,9 +257,12 @@ def _method(m: _Model, page: _Page) -> None:
     L = m.L
     margin = L.percent(Decimal(str(m.options.analysis.margin * 100)), 0)
     rules = [
-        L._(
+        L.ngettext(
             "Participating Members are the Members that submitted their answers; rates are counted over them "
-            "(here {n} Members)."
+            "(here {n} Member).",
+            "Participating Members are the Members that submitted their answers; rates are counted over them "
+            "(here {n} Members).",
+            len(m.members),
         ).format(n=len(m.members)),
         L._("Results come only from KPIs whose result the NCP confirmed."),
         L._(
@@ -264,15 +272,19 @@ def _method(m: _Model, page: _Page) -> None:
         L._(
             "Results are shown for groups of Members (WCO region, income group, geographic type, administration "
             "type), never for a single Member. A group of one Member is shown only when the KPI's disclosure "
-            "policy is Public."
+            "policy is Public. Where a hidden group's figure could be worked out by subtraction from the others, "
+            "another group is hidden as well."
         ),
         L._(
             "Disaggregated data are analysed only when enough Members gave them: the sample size for a {confidence} "
             "confidence level and a {margin} margin of error out of the Members with a result (for example, "
             "37 out of 57)."
         ).format(margin=margin, confidence=L.percent(Decimal(95), 0)),
-        L._("With {n} participating Members, a KPI needs at least {required} responses for that confidence.").format(
-            n=len(m.members), required=m.required
+        L._("With {participants}, a KPI needs at least {responses} for that confidence.").format(
+            participants=L.ngettext("{n} participating Member", "{n} participating Members", len(m.members)).format(
+                n=len(m.members)
+            ),
+            responses=L.ngettext("{n} response", "{n} responses", m.required).format(n=m.required),
         ),
     ]
     page.add("<ul>" + "".join(f"<li>{escape(r)}</li>" for r in rules) + "</ul>")
@@ -414,10 +426,11 @@ def _blanks(m: _Model, page: _Page) -> None:
         m.chart(charts.blank_rate_chart(catalog, m.stats, m.year, L, highest=True, top=15, fmt=fmt)),
         L._("KPIs with the highest rate of blank answers"),
     )
-    page.figure(
-        m.chart(charts.blank_reasons_chart(catalog, m.stats, m.year, L, top=5, fmt=fmt)),
-        L._("Reasons for the KPIs left blank most often"),
-    )
+    if any(s.blank for s in m.stats):  # no chart of "the 0 KPIs left blank most often"
+        page.figure(
+            m.chart(charts.blank_reasons_chart(catalog, m.stats, m.year, L, top=5, fmt=fmt)),
+            L._("Reasons for the KPIs left blank most often"),
+        )
     page.figure(
         m.chart(charts.region_blanks_chart(m.region_blanks, m.year, L, fmt)), L._("Blank answers by WCO region")
     )
@@ -480,6 +493,12 @@ def _year_on_year(m: _Model, page: _Page) -> None:
         ],
         numeric=(2, 3, 4, 5),
     )
+    if any(y.complement for y in m.changes):
+        page.text(
+            "p",
+            L._("—: not shown, so that the figure of a single Member cannot be worked out from the other figures."),
+            "note",
+        )
 
 
 def _change(m: _Model, item: YearOnYear) -> str:
@@ -525,8 +544,11 @@ def _kpi(m: _Model, page: _Page, a: KpiAnalysis) -> None:
         rows,
         numeric=(2, 3, 4, 5),
     )
-    if any(not s.shown for g in Grouping for s in a.groups.get(g, ())):
+    groups = [s for g in Grouping for s in a.groups.get(g, ())]
+    if any(not s.shown and not s.complement for s in groups):
         page.text("p", _hidden_note(m, a.level), "note")
+    if any(s.complement for s in groups):
+        page.text("p", _complement_note(m), "note")
     for breakdown in a.breakdowns:
         _breakdown(m, page, kpi, breakdown)
     page.add("</section>")
@@ -545,12 +567,21 @@ def _hidden_note(m: _Model, level: Disclosure) -> str:
     )
 
 
+def _complement_note(m: _Model) -> str:
+    return m.L._(
+        "Some groups of several Members are not shown either, so that the figure of a single Member cannot be "
+        "worked out from the other figures."
+    )
+
+
 def _breakdown(m: _Model, page: _Page, kpi: Kpi, b: BreakdownAnalysis) -> None:
     L = m.L
     name = b.disaggregation.label.get(L.code)
-    status = L._("{name}: {responses} of the {population} Members with a result gave it; {required} needed.").format(
-        name=name, responses=b.responses, population=b.population, required=b.required
-    )
+    status = L.ngettext(
+        "{name}: {responses} of the {population} Member with a result gave it; {required} needed.",
+        "{name}: {responses} of the {population} Members with a result gave it; {required} needed.",
+        b.population,
+    ).format(name=name, responses=b.responses, population=b.population, required=b.required)
     if not b.qualifies:
         page.text("p", status + " " + L._("Not analysed."), "note")
         return
@@ -667,7 +698,7 @@ def _tables(m: _Model) -> list[Sheet]:
                     _number(a.kpi, s.minimum),
                     _number(a.kpi, s.maximum),
                     unit[a.kpi.id],
-                    None if s.shown or s.n == 0 else _hidden_note(m, a.level),
+                    None if s.shown or s.n == 0 else _complement_note(m) if s.complement else _hidden_note(m, a.level),
                 ]
                 for a in m.analyses
                 for s in (a.overall, *(s for g in Grouping for s in a.groups.get(g, ())))

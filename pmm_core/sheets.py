@@ -4,6 +4,8 @@ Safety (CSV/formula injection, OWASP): a text cell that starts with ``=``, ``+``
 a tab or a carriage return is prefixed with an apostrophe, in XLSX and in CSV, so that no text
 typed by a user (a name, a blank comment, a flag note) ever becomes a formula; control
 characters that XML cannot hold are dropped first. Numbers, dates and times stay typed values.
+The spreadsheet template and receipt (:mod:`pmm_core.spreadsheet`) write their cells through
+:func:`safe` too, and read them back through :func:`restore`.
 
 Every sheet has a bold, frozen header row and an autofilter; dates and times are real date
 cells (times in UTC, without a time zone, which Excel does not store). CSV files carry a byte
@@ -55,6 +57,18 @@ def neutralise(text: str) -> str:
     return "'" + text if text.startswith(FORMULA_START) else text
 
 
+def restore(text: str) -> str:
+    """A text cell read back as it was before :func:`neutralise`: without the apostrophe put
+    before a formula start. (Excel, when the cell is edited, keeps that apostrophe as a hidden
+    quote prefix, and the text comes back without it anyway.)"""
+    return text[1:] if text.startswith("'") and text[1:].startswith(FORMULA_START) else text
+
+
+def safe(value: Cell) -> Cell:
+    """A cell value with its text neutralised; numbers, dates and times unchanged."""
+    return neutralise(value) if isinstance(value, str) else value
+
+
 def utc_time(iso: str | None) -> datetime | None:
     """An ISO time as a naive UTC datetime for a spreadsheet cell; None if empty or unreadable."""
     if not iso:
@@ -76,10 +90,6 @@ def sheet_title(title: str, taken: Sequence[str] = ()) -> str:
         suffix = f" ({i})"
         name, i = base[: 31 - len(suffix)] + suffix, i + 1
     return name
-
-
-def _safe(value: Cell) -> Cell:
-    return neutralise(value) if isinstance(value, str) else value
 
 
 def _width(value: Cell) -> int:
@@ -110,7 +120,7 @@ def _sheet(workbook: Workbook, sheet: Sheet, taken: list[str]) -> None:
         header.append(cell)
     ws.append(header)
     for row in sheet.rows:
-        values: list[Cell | WriteOnlyCell] = [_safe(v) for v in row]  # dates get a date format from openpyxl
+        values: list[Cell | WriteOnlyCell] = [safe(v) for v in row]  # dates get a date format from openpyxl
         for i, number_format in sheet.formats.items():
             if values[i] is not None:
                 cell = WriteOnlyCell(ws, value=values[i])

@@ -33,6 +33,8 @@ from pmm_core.records import (
     Buttons,
     Cycle,
     CycleData,
+    CycleProblem,
+    CycleRefused,
     CycleState,
     Flag,
     FlagState,
@@ -87,7 +89,7 @@ class NewFlag:
     data_point: str  # "" for the KPI's result
     kinds: tuple[str, ...]
     detail: str
-    note: str = ""  # e.g. the NCP's justification of a figure they kept
+    justification: str = ""  # the NCP's line on why a figure they kept is right
 
 
 @dataclass(frozen=True)
@@ -101,7 +103,6 @@ class Edit:
     kpis: Mapping[str, KpiChange] = field(default_factory=dict)
     started: tuple[str, ...] = ()  # KPIs marked in progress unless they have a state
     comment: tuple[str, str] | None = None  # (KPI left blank, comment)
-    justification: tuple[str, str] | None = None  # (KPI, why a warned figure is right)
     submit: bool = False
     flags: tuple[NewFlag, ...] = ()  # figures kept despite a warning: for the Secretariat
     source: str = "chat"  # "chat", "file:<name> sha256:<digest>", "secretariat"
@@ -126,6 +127,13 @@ class MemberData:
     @property
     def locked(self) -> bool:
         return self.submission is not None and self.submission.locked
+
+    def revision(self) -> str:
+        """A fingerprint of the figures and KPI states: a screen or a file summary built on
+        them is out of date once it changes."""
+        figures = sorted((dp, a.value) for dp, a in self.answers.items())
+        states = sorted((k, s.status.value, s.reason or "", s.comment or "") for k, s in self.states.items())
+        return sha256_hex(repr((figures, states, self.locked)))[:16]
 
 
 @dataclass(frozen=True)
@@ -339,7 +347,7 @@ class Store:
             if old is None:
                 return None
             conn.execute("UPDATE users SET role = NULL, member = NULL WHERE telegram_id = ?", (telegram_id,))
-            conn.execute("DELETE FROM conversations WHERE user_id = ?", (telegram_id,))
+            _write_conversation(conn, telegram_id, "", self.now())
             _audit(conn, self.now(), by, None, old["member"], "ncp.revoke", str(telegram_id), old["member"], None)
         cache = self._fresh()
         cache.users.pop(telegram_id, None)
@@ -397,7 +405,7 @@ class Store:
                 "UPDATE users SET role = 'ncp', member = ? WHERE telegram_id = ?", (row["member"], telegram_id)
             )
             if current is not None and current != row["member"]:
-                conn.execute("DELETE FROM conversations WHERE user_id = ?", (telegram_id,))
+                _write_conversation(conn, telegram_id, "", now)
                 _audit(
                     conn, now, telegram_id, None, row["member"], "ncp.move", str(telegram_id), current, row["member"]
                 )
@@ -419,12 +427,15 @@ class Store:
         """Opens the cycle for reference `year` (only one cycle is open at a time)."""
         opens = opens or self.clock().date()
         if deadline <= opens:
-            raise ValueError(f"the deadline {deadline} must be after the opening date {opens}")
+            raise CycleRefused(
+                CycleProblem.DEADLINE_NOT_AFTER_OPENING,
+                f"the deadline {deadline} must be after the opening date {opens}",
+            )
         with self._db.tx() as conn:
             if conn.execute("SELECT 1 FROM cycles WHERE state = 'open'").fetchone():
-                raise ValueError("a cycle is already open; close it first")
+                raise CycleRefused(CycleProblem.ALREADY_OPEN, "a cycle is already open; close it first")
             if conn.execute("SELECT 1 FROM cycles WHERE year = ?", (year,)).fetchone():
-                raise ValueError(f"a cycle for {year} already exists")
+                raise CycleRefused(CycleProblem.YEAR_EXISTS, f"a cycle for {year} already exists")
             conn.execute(
                 "INSERT INTO cycles (year, opens, deadline, state, reminder_days) VALUES (?, ?, ?, 'open', ?)",
                 (year, opens.isoformat(), deadline.isoformat(), _days_text(reminder_days)),
@@ -473,7 +484,10 @@ class Store:
             if old is None:
                 raise ValueError(f"no cycle {cycle_id}")
             if deadline <= date.fromisoformat(old["opens"]):
-                raise ValueError(f"the deadline {deadline} must be after the opening date {old['opens']}")
+                raise CycleRefused(
+                    CycleProblem.DEADLINE_NOT_AFTER_OPENING,
+                    f"the deadline {deadline} must be after the opening date {old['opens']}",
+                )
             conn.execute("UPDATE cycles SET deadline = ? WHERE id = ?", (deadline.isoformat(), cycle_id))
             _audit(
                 conn, self.now(), by, cycle_id, None, "cycle.deadline", str(cycle_id), old["deadline"], str(deadline)
@@ -514,6 +528,13 @@ class Store:
             data = cache.member_data[key] = MemberData(answers, states, _submission(row) if row else None)
         return data
 
+    def submitted_members(self, cycle_id: int) -> set[str]:
+        """The Members whose answers for the cycle are submitted (and locked)."""
+        rows = self._db.rows(
+            "SELECT member FROM submissions WHERE cycle_id = ? AND submitted_at IS NOT NULL", (cycle_id,)
+        )
+        return {r["member"] for r in rows}
+
     def answers(self, cycle_id: int, member: str) -> Mapping[str, Answer]:
         return self.member_data(cycle_id, member).answers
 
@@ -522,13 +543,6 @@ class Store:
 
     def submission(self, cycle_id: int, member: str) -> Submission | None:
         return self.member_data(cycle_id, member).submission
-
-    def justification(self, cycle_id: int, member: str, kpi: str) -> str | None:
-        row = self._db.one(
-            "SELECT justification FROM kpi_status WHERE cycle_id = ? AND member = ? AND kpi = ?",
-            (cycle_id, member, kpi),
-        )
-        return row[0] if row else None
 
     # ---- writes ------------------------------------------------------------------------
     def apply(
@@ -548,6 +562,7 @@ class Store:
         screen: int | None = None
         try:
             with self._db.tx() as conn:
+                seen = self._fresh().version  # what the cache holds, checked under the write lock
                 if key is not None and not _claim(conn, key, now):
                     return Outcome.DUPLICATE
                 stale = (
@@ -567,6 +582,8 @@ class Store:
         except _Refused as refused:
             return refused.outcome
         cache = self._fresh()
+        if cache.version != seen:  # another process committed right after us: read it all again
+            return Outcome.APPLIED
         if edit is not None and new_data is not None:
             cache.member_data[(edit.cycle_id, edit.member)] = new_data
         if conversation is not None and screen is not None:
@@ -644,13 +661,27 @@ class Store:
         return cur.rowcount == 1
 
     def inbox_done(self, key: str) -> None:
+        """Marks an update handled; its content (an invite code, a figure) is dropped, and
+        only the key stays, to recognise the update if Telegram delivers it again."""
         with self._db.tx() as conn:
-            conn.execute("UPDATE inbox SET done_at = ? WHERE key = ? AND done_at IS NULL", (self.now(), key))
+            conn.execute(
+                "UPDATE inbox SET done_at = ?, payload = '' WHERE key = ? AND done_at IS NULL", (self.now(), key)
+            )
 
     def inbox_pending(self) -> list[tuple[str, str]]:
         """(key, update JSON) of the updates received and not handled, oldest first."""
         rows = self._db.rows("SELECT key, payload FROM inbox WHERE done_at IS NULL ORDER BY received_at, rowid")
         return [(r["key"], r["payload"]) for r in rows]
+
+    def claimed(self, keys: Iterable[str]) -> set[str]:
+        """Which of these idempotency keys a write has already used."""
+        wanted = list(keys)
+        found: set[str] = set()
+        for i in range(0, len(wanted), 500):  # SQLite's limit on bound parameters
+            chunk = wanted[i : i + 500]
+            marks = ", ".join("?" * len(chunk))
+            found |= {r["key"] for r in self._db.rows(f"SELECT key FROM claims WHERE key IN ({marks})", chunk)}
+        return found
 
     def prune(self, older_than: timedelta = KEEP_KEYS) -> int:
         """Forgets handled updates and idempotency keys older than `older_than`."""
@@ -771,10 +802,25 @@ class Store:
         return cycle
 
     # ---- outbox ------------------------------------------------------------------------------
-    def create_broadcast(self, by: int, audience: str, texts: dict[str, str], messages: list[OutMessage]) -> int:
-        """Records a broadcast and queues its messages, in one transaction."""
+    def create_broadcast(
+        self,
+        by: int,
+        audience: str,
+        texts: dict[str, str],
+        messages: list[OutMessage],
+        *,
+        key: str | None = None,
+        conversation: str | None = None,
+    ) -> int | None:
+        """Records a broadcast and queues its messages, in one transaction with the sender's
+        next conversation state and the update's key; None if that key was used already
+        (the broadcast went out before a restart)."""
         now = self.now()
         with self._db.tx() as conn:
+            if key is not None and not _claim(conn, key, now):
+                return None
+            if conversation is not None:
+                _write_conversation(conn, by, conversation, now)
             cur = conn.execute(
                 "INSERT INTO broadcasts (created_by, created_at, audience, texts, state) VALUES (?, ?, ?, ?, 'queued')",
                 (by, now, audience, json.dumps(texts, ensure_ascii=False)),
@@ -782,6 +828,7 @@ class Store:
             broadcast_id = int(cur.lastrowid or 0)
             _enqueue(conn, [replace(m, key=f"bc:{broadcast_id}:{m.key}") for m in messages], broadcast_id, now)
             _audit(conn, now, by, None, None, "broadcast", str(broadcast_id), None, f"{audience}: {len(messages)}")
+        self._fresh().conversations.pop(by, None)
         return broadcast_id
 
     def enqueue(self, messages: list[OutMessage]) -> int:
@@ -1008,16 +1055,11 @@ def _write_edit(conn: Any, edit: Edit, now: str, before: MemberData) -> MemberDa
             "UPDATE kpi_status SET comment = ? WHERE cycle_id = ? AND member = ? AND kpi = ? AND status = 'blank'",
             (comment, c, m, kpi),
         )
-        if cur.rowcount:
-            _audit(conn, now, who, c, m, "kpi.comment", kpi, None, comment, edit.source)
-            state = states[kpi]
-            states[kpi] = KpiStatus(state.status, state.reason, comment, state.by_user, state.at)
-    if edit.justification is not None:
-        kpi, text = edit.justification
-        conn.execute(
-            "UPDATE kpi_status SET justification = ? WHERE cycle_id = ? AND member = ? AND kpi = ?", (text, c, m, kpi)
-        )
-        _audit(conn, now, who, c, m, "kpi.justification", kpi, None, text, edit.source)
+        if not cur.rowcount:  # the KPI is no longer blank: nothing to comment on
+            raise _Refused(Outcome.STALE)
+        _audit(conn, now, who, c, m, "kpi.comment", kpi, None, comment, edit.source)
+        state = states[kpi]
+        states[kpi] = KpiStatus(state.status, state.reason, comment, state.by_user, state.at)
     for flag in edit.flags:
         _upsert_flag(conn, c, m, flag, now, who)
     submission = before.submission
@@ -1034,19 +1076,35 @@ def _write_edit(conn: Any, edit: Edit, now: str, before: MemberData) -> MemberDa
 
 
 def _upsert_flag(conn: Any, cycle_id: int, member: str, flag: NewFlag, now: str, by: int | None) -> None:
-    """One flag per figure: a new one opens, a known one takes the new problems and note."""
+    """One flag per figure: a new one opens, a known one takes the new problems and the
+    NCP's new justification, which is also its note unless the NCP gave none."""
     conn.execute(
-        "INSERT INTO flags (cycle_id, member, kpi, data_point, kinds, detail, state, note, created_at, updated_by, "
-        "updated_at) VALUES (?, ?, ?, ?, ?, ?, 'open', ?, ?, ?, ?) ON CONFLICT (cycle_id, member, kpi, data_point) "
-        "DO UPDATE SET kinds = excluded.kinds, detail = excluded.detail, state = 'open', "
-        "note = CASE WHEN excluded.note = '' THEN note ELSE excluded.note END, updated_by = excluded.updated_by, "
-        "updated_at = excluded.updated_at",
-        (cycle_id, member, flag.kpi, flag.data_point, ",".join(flag.kinds), flag.detail, flag.note, now, by, now),
+        "INSERT INTO flags (cycle_id, member, kpi, data_point, kinds, detail, state, note, justification, "
+        "created_at, updated_by, updated_at) VALUES (:cycle, :member, :kpi, :dp, :kinds, :detail, 'open', :why, "
+        ":why, :now, :by, :now) ON CONFLICT (cycle_id, member, kpi, data_point) DO UPDATE SET "
+        "kinds = excluded.kinds, detail = excluded.detail, state = 'open', "
+        # the note: the new justification, else the Secretariat's note, never the NCP's old line
+        "note = CASE WHEN excluded.note <> '' THEN excluded.note WHEN note = justification THEN '' ELSE note END, "
+        "justification = excluded.justification, "
+        "updated_by = excluded.updated_by, updated_at = excluded.updated_at",
+        {
+            "cycle": cycle_id,
+            "member": member,
+            "kpi": flag.kpi,
+            "dp": flag.data_point,
+            "kinds": ",".join(flag.kinds),
+            "detail": flag.detail,
+            "why": flag.justification,
+            "now": now,
+            "by": by,
+        },
     )
     _audit(conn, now, by, cycle_id, member, "flag", f"{flag.kpi}:{flag.data_point}", None, ",".join(flag.kinds))
 
 
 def _write_conversation(conn: Any, user_id: int, state: str, now: str) -> int:
+    """Saves where the user stands ("" to start afresh) as a new screen: the counter only
+    grows, so no button of an earlier screen (even of another Member) matches again."""
     row = conn.execute(
         "INSERT INTO conversations (user_id, screen, state, updated_at) VALUES (?, 1, ?, ?) "
         "ON CONFLICT (user_id) DO UPDATE SET screen = screen + 1, state = excluded.state, "
@@ -1133,6 +1191,7 @@ def _flag(row: Any) -> Flag:
         detail=row["detail"],
         state=FlagState(row["state"]),
         note=row["note"],
+        justification=row["justification"],
     )
 
 

@@ -15,7 +15,7 @@ extract() {
 update() {
   for lang in en fr es; do
     if [ -f "locales/$lang/LC_MESSAGES/pmm_bot.po" ]; then
-      "$PYBABEL" -q update -N -i locales/pmm_bot.pot -d locales -D pmm_bot -l "$lang" --no-fuzzy-matching
+      "$PYBABEL" -q update -N -i locales/pmm_bot.pot -d locales -D pmm_bot -l "$lang" --no-fuzzy-matching --ignore-obsolete
     else
       "$PYBABEL" -q init -i locales/pmm_bot.pot -d locales -D pmm_bot -l "$lang"
     fi

@@ -3,13 +3,15 @@ recomputed independently from the raw figures of the hand-made fixture (tests/an
 
 from __future__ import annotations
 
+import functools
 import math
+from datetime import date
 from decimal import Decimal
 from fractions import Fraction
 from statistics import median
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pmm_core.analysis import (
@@ -19,19 +21,25 @@ from pmm_core.analysis import (
     analyse,
     analyse_kpi,
     blanks_by_region,
+    confirmed_results,
     count_of,
     dimension_rates,
     is_qualitative,
     member_blanks,
+    member_values,
     most_and_least_answered,
     participants,
     required_responses,
     response_rates,
     year_on_year,
 )
-from pmm_core.disclosure import Audience
+from pmm_core.catalog import Disclosure, DisclosurePolicy, load_catalog
+from pmm_core.disclosure import Audience, may_see_unnamed
 from pmm_core.i18n import lang
-from pmm_core.members.groupings import Grouping
+from pmm_core.members import DEFAULT_CSV, Member, read_members
+from pmm_core.members.groupings import REGIONS, Grouping, group_order
+from pmm_core.records import Cycle, CycleData, CycleState, KpiState, Submission
+from pmm_core.synthetic import synthetic_cycle
 from tests import analysis_fixture as fx
 
 COLUMN = {Grouping.REGION: 1, Grouping.INCOME: 2, Grouping.GEOGRAPHY: 3, Grouping.ADMINISTRATION: 4}
@@ -167,11 +175,29 @@ def test_one_member_groups_shown_to_the_public_only_for_public_kpis(catalog, dat
     assert _group(tf10, Grouping.REGION, "mena").shown
     mena = _group(rc02, Grouping.REGION, "mena")
     assert (mena.n, mena.value, mena.minimum, mena.maximum) == (1, None, None, None)
-    # Every other RC-02 group has several Members and is shown; so is the global value.
-    assert all(s.shown for g in Grouping for s in rc02.groups[g] if s.n > 1) and rc02.overall.shown
-    # Suppressed groups are exactly the one-Member ones.
-    assert {(g, s.code) for g in Grouping for s in rc02.groups[g] if not s.shown} == {
-        (g, s.code) for g in Grouping for s in rc02.groups[g] if s.n == 1
+    # The global value is shown. Suppressed groups are exactly the one-Member ones and, in a
+    # grouping where one is hidden, the next-smallest group (the first in the grouping's order
+    # on a tie): else the global value times its count less the other groups' would be that
+    # Member's figure. Every other group is shown.
+    assert rc02.overall.shown
+    expected = set()
+    for grouping in Grouping:
+        sizes = {code: len(values) for code, values in by_group(shares(fx.RC02), grouping).items()}
+        singles = [code for code, n in sizes.items() if n == 1]
+        expected |= {(grouping, code) for code in singles}
+        if len(singles) == 1:
+            others = [c for c in sizes if c not in singles]
+            expected.add((grouping, min(others, key=lambda c: (sizes[c], group_order(grouping, c)))))
+    assert {(g, s.code) for g in Grouping for s in rc02.groups[g] if not s.shown} == expected
+    assert expected == {
+        (Grouping.REGION, "mena"),  # QA alone
+        (Grouping.REGION, "esa"),  # 5 Members, as ap and wca: esa comes first
+        (Grouping.ADMINISTRATION, "border_protection_service"),  # 1 Member
+        (Grouping.ADMINISTRATION, "ministry_department"),  # 7 Members
+    }
+    assert {(g, s.code) for g in Grouping for s in rc02.groups[g] if s.complement} == {
+        (Grouping.REGION, "esa"),
+        (Grouping.ADMINISTRATION, "ministry_department"),
     }
 
 
@@ -321,3 +347,231 @@ def test_analysis_of_an_empty_cycle(catalog, data):
     empty = fx.build_previous().__class__(cycle=data.cycle, members=data.members, answers={}, states={})
     assert participants(empty) == [] and all(a.n == 0 and not a.overall.shown for a in analyse(catalog, empty))
     assert math.isclose(float(response_rates(catalog, empty)[0].response_rate), 0.0)
+
+
+# ---- complementary suppression -------------------------------------------------------------
+# Whoever may not see a Member's figure must not be able to work it out from the statistics it
+# is shown either: an average times its count is a sum, and sums can be subtracted.
+
+# A KPI of each level with one figure per Member, A/B×100: the KPI → its A and B data points.
+RATIOS = {
+    "TF-10": ("tf_declarations_electronic", "tf_declarations"),  # Public
+    "RC-02": ("rc_classification_violations", "rc_customs_declarations"),  # WCO
+    "TF-07": ("tf_air_passengers_inspected", "tf_air_passengers"),  # Country
+}
+AUDIENCE_KINDS = ("public", "wco", "ncp")
+
+
+@functools.cache
+def shared_catalog():
+    """The catalog, once for every example of a property test (not a fixture: not reset)."""
+    return load_catalog()
+
+
+def small_cycle(year: int, members: list[Member], figures: dict[str, int]) -> CycleData:
+    """`members` all submitted; those in `figures` confirmed every KPI of RATIOS with A = the
+    figure and B = 1000 (a result of figure/10 %)."""
+    answers = {
+        code: {dp: fx._answer(v) for a, b in RATIOS.values() for dp, v in ((a, value), (b, 1000))}
+        for code, value in figures.items()
+    }
+    states = {code: {kpi: fx._state(KpiState.CONFIRMED) for kpi in RATIOS} for code in figures}
+    return CycleData(
+        cycle=Cycle(year, year, date(year + 1, 1, 1), date(year + 1, 3, 31), CycleState.CLOSED),
+        members={m.iso2: m for m in members},
+        answers=answers,
+        states=states,
+        submissions={m.iso2: Submission(fx.T_SUBMIT, 1, None) for m in members},
+        ncps={m.iso2: 1 for m in members},
+    )
+
+
+def rank(rows: list[list[Fraction]]) -> int:
+    """The rank of a matrix by Gaussian elimination over the rationals (another road than
+    :func:`pmm_core.disclosure.disclosed_by_sums`)."""
+    rows = [list(r) for r in rows]
+    done = 0
+    for col in range(len(rows[0]) if rows else 0):
+        pivot = next((i for i in range(done, len(rows)) if rows[i][col]), None)
+        if pivot is None:
+            continue
+        rows[done], rows[pivot] = rows[pivot], rows[done]
+        for i in range(done + 1, len(rows)):
+            factor = rows[i][col] / rows[done][col]
+            rows[i] = [x - factor * y for x, y in zip(rows[i], rows[done], strict=True)]
+        done += 1
+    return done
+
+
+def derivable(sums: list[set[str]], unknown: list[str]) -> set[str]:
+    """The `unknown` Members whose figure follows exactly from the sums over `sums`, every other
+    figure being known: those whose unit vector adds nothing to the rank of the sums' vectors."""
+    matrix = [[Fraction(m in members) for m in unknown] for members in sums]
+    base = rank(matrix)
+    unit = [[Fraction(j == k) for j in range(len(unknown))] for k in range(len(unknown))]
+    return {m for k, m in enumerate(unknown) if rank([*matrix, unit[k]]) == base}
+
+
+def members_of(stat, members: list[Member], with_result) -> set[str]:
+    """The Members with a result that `stat` is over: all of them, or those of its group."""
+    return {
+        m.iso2 for m in members if m.iso2 in with_result and (not stat.grouping or m.group(stat.grouping) == stat.code)
+    }
+
+
+def published_sums(analysis, members: list[Member], figures: dict[str, int]) -> list[set[str]]:
+    """The Members of each statistic shown, after checking that its average times its count is
+    their sum: what anyone shown the analysis can subtract."""
+    out = []
+    for stat in (analysis.overall, *(s for g in Grouping for s in analysis.groups[g])):
+        who = members_of(stat, members, figures)
+        assert stat.n == len(who)
+        if stat.shown:
+            exact = sum(Fraction(figures[c], 10) for c in who)
+            assert abs(Fraction(stat.value) * stat.n - exact) < Fraction(1, 10**20)
+            out.append(who)
+    return out
+
+
+@st.composite
+def small_cycles(draw):
+    """A few WCO regions of 1–4 Members each, crossed at random with the other groupings, each
+    Member with a figure; a previous cycle with some of them; and an audience."""
+    sizes = draw(st.lists(st.integers(1, 4), min_size=1, max_size=4))
+    codes = iter(fx.SUBMITTED)
+    members = [
+        Member(
+            next(codes),
+            region,
+            draw(st.sampled_from(["low", "upper_middle", "high"])),
+            draw(st.sampled_from(["island", "other"])),
+            draw(st.sampled_from(["customs_agency", "revenue_authority"])),
+        )
+        for region, size in zip(REGIONS, sizes, strict=False)
+        for _ in range(size)
+    ]
+    iso = [m.iso2 for m in members]
+    figures = {code: draw(st.integers(0, 1000)) for code in iso}
+    earlier = {code: draw(st.integers(0, 1000)) for code in draw(st.sets(st.sampled_from(iso)))}
+    kind = draw(st.sampled_from(AUDIENCE_KINDS))
+    if kind == "ncp":
+        audience = Audience.ncp(draw(st.sampled_from(iso)), draw(st.sets(st.sampled_from(iso))))
+    else:
+        audience = Audience.public() if kind == "public" else Audience.wco()
+    return members, figures, earlier, audience
+
+
+def hidden_in_grouping(analysis, members, level, audience) -> dict[Grouping, set[str]]:
+    """Per grouping, the Members of its hidden groups whose figure `audience` may not see."""
+    return {
+        g: {
+            m.iso2
+            for s in analysis.groups[g]
+            if not s.shown
+            for m in members
+            if m.group(g) == s.code and not may_see_unnamed(level, audience, m.iso2)
+        }
+        for g in Grouping
+    }
+
+
+@settings(max_examples=150, deadline=None)
+@given(small_cycles(), st.sampled_from(list(Disclosure)))
+def test_no_hidden_figure_follows_from_the_statistics_shown(cycle, level):
+    """Whatever the level and audience (not the Secretariat), no figure it may not see follows
+    exactly from the averages and counts it is shown, in all groupings at once; within one
+    grouping, such figures are hidden two at least together."""
+    catalog = shared_catalog()
+    members, figures, _, audience = cycle
+    data = small_cycle(2025, members, figures)
+    kpi = catalog.kpi("RC-02").model_copy(update={"disclosure": DisclosurePolicy(kpi=level)})
+    analysis = analyse_kpi(catalog, data, kpi, Options(audience=audience))
+    unknown = [c for c in figures if not may_see_unnamed(level, audience, c)]
+    assert derivable(published_sums(analysis, members, figures), unknown) == set()
+    assert analysis.overall.shown == (len(unknown) != 1)
+    for stat in (analysis.overall, *(s for g in Grouping for s in analysis.groups[g])):
+        # Hidden: over exactly one figure the audience may not see (rule 3), or as a complement.
+        alone = len([c for c in members_of(stat, members, figures) if c in unknown]) == 1
+        assert stat.shown == (not alone and not stat.complement) and not (alone and stat.complement)
+    if analysis.overall.shown:
+        assert all(len(hidden) != 1 for hidden in hidden_in_grouping(analysis, members, level, audience).values())
+    # The Secretariat sees everything.
+    everything = analyse_kpi(catalog, data, kpi, SECRETARIAT)
+    assert all(s.shown for s in (everything.overall, *(s for g in Grouping for s in everything.groups[g])))
+
+
+@settings(max_examples=100, deadline=None)
+@given(small_cycles())
+def test_no_hidden_figure_follows_from_the_year_on_year_averages(cycle):
+    """Nor next to the year-on-year averages, over the Members of both cycles, in either cycle."""
+    catalog = shared_catalog()
+    members, figures, earlier, audience = cycle
+    now = small_cycle(2025, members, figures)
+    before = small_cycle(2024, members, earlier)
+    options = Options(audience=audience)
+    changes = {y.kpi.id: y for y in year_on_year(catalog, now, before, options) if y.kpi.id in RATIOS}
+    for kpi_id, change in changes.items():
+        kpi = catalog.kpi(kpi_id)
+        common = {c.member for c in change.changes}
+        assert common == figures.keys() & earlier.keys()
+        for data, values, average in ((now, figures, change.current), (before, earlier, change.previous)):
+            assert (average is None) == (change.current is None)
+            sums = published_sums(analyse_kpi(catalog, data, kpi, options), members, values)
+            if average is not None:
+                assert abs(Fraction(average) * len(common) - sum(Fraction(values[c], 10) for c in common)) < 1e-20
+                sums.append(common)
+            unknown = [c for c in values if not may_see_unnamed(kpi.disclosure.kpi, audience, c)]
+            assert derivable(sums, unknown) == set()
+    assert all(y.current is not None for y in year_on_year(catalog, now, before, SECRETARIAT) if y.n)
+
+
+def test_the_reviewers_subtraction_no_longer_gives_a_members_figure(catalog):
+    """The reviewer's case: in a synthetic cycle of 40 Members, CR alone answered TF-03 (WCO
+    level) in the Americas; the overall average times its count less the other regions' gave
+    CR's figure to the public. The next-smallest region is now hidden with it."""
+    data = synthetic_cycle(catalog, read_members(DEFAULT_CSV), 2024, 0, participants=40)
+    members = participants(data)
+    public = Options(audience=Audience.public())
+    for kpi_id in ("TF-03", "TF-07", "RC-02", "ES-01"):  # the four the reviewer derived
+        kpi = catalog.kpi(kpi_id)
+        analysis = analyse_kpi(catalog, data, kpi, public)
+        assert analysis.measure is Measure.MEAN and analysis.overall.shown
+        for stats in analysis.groups.values():  # the subtraction gives the hidden groups' total
+            assert sum(s.n for s in stats if not s.shown) != 1
+        results = confirmed_results(catalog, data, kpi, members, member_values(data, members))
+        shown = (s for s in (analysis.overall, *(s for g in Grouping for s in analysis.groups[g])) if s.shown)
+        sums = [members_of(stat, members, results) for stat in shown]
+        assert derivable(sums, sorted(results)) == set()
+    tf03 = analyse_kpi(catalog, data, catalog.kpi("TF-03"), public)
+    ams = _group(tf03, Grouping.REGION, "ams")
+    assert (ams.n, ams.shown) == (1, False)
+    region = {s.code: s for s in tf03.groups[Grouping.REGION]}
+    smallest = min((s for s in region.values() if s.code != "ams"), key=lambda s: s.n)
+    assert not smallest.shown and [c for c, s in region.items() if not s.shown] == sorted(
+        ("ams", smallest.code), key=lambda c: group_order(Grouping.REGION, c)
+    )
+    # The Secretariat still sees every group.
+    assert all(s.shown for s in analyse_kpi(catalog, data, catalog.kpi("TF-03"), SECRETARIAT).groups[Grouping.REGION])
+
+
+def test_year_on_year_hidden_when_one_member_apart_from_the_cycle(catalog):
+    """Six Members answered RC-02 (WCO level) this cycle; the year-on-year average over the five
+    that took part last cycle too, next to the overall one, would give the sixth's figure."""
+    members = [Member(code, "eur", "high", "other", "customs_agency") for code in ("BE", "FR", "DE", "NL", "ES", "IT")]
+    figures = {m.iso2: 10 * (k + 1) for k, m in enumerate(members)}
+    now = small_cycle(2025, members, figures)
+    for missing, shown in ((("IT",), False), (("ES", "IT"), True)):
+        before = small_cycle(2024, members, {c: 5 for c in figures if c not in missing})
+        rc02 = next(y for y in year_on_year(catalog, now, before) if y.kpi.id == "RC-02")
+        assert rc02.n == 6 - len(missing) and (rc02.current is not None, rc02.previous is not None) == (shown, shown)
+        assert rc02.complement is not shown
+        secretariat = next(y for y in year_on_year(catalog, now, before, SECRETARIAT) if y.kpi.id == "RC-02")
+        assert secretariat.current is not None and secretariat.previous is not None
+        tf10 = next(y for y in year_on_year(catalog, now, before) if y.kpi.id == "TF-10")  # Public: shown
+        assert tf10.current is not None
+    # Nor when it is the previous cycle's Members that are one more (PL) than those of both.
+    five = {c: v for c, v in figures.items() if c != "IT"}
+    pl = Member("PL", "eur", "high", "other", "customs_agency")
+    before = small_cycle(2024, [*members, pl], {**five, "PL": 7})
+    rc02 = next(y for y in year_on_year(catalog, small_cycle(2025, members, five), before) if y.kpi.id == "RC-02")
+    assert rc02.n == 5 and rc02.previous is None and rc02.current is None and rc02.complement

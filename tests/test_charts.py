@@ -5,6 +5,7 @@ from __future__ import annotations
 import struct
 import subprocess
 import sys
+from dataclasses import replace
 from html import unescape
 
 import pytest
@@ -101,3 +102,30 @@ def test_importing_the_report_modules_does_not_import_matplotlib():
         "sys.exit(1 if 'matplotlib' in sys.modules else 0)"
     )
     assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
+
+
+def test_one_member_and_no_blank_charts_read_well(catalog):
+    """No "1 participating Members", no "The 0 KPIs left blank most often"."""
+    data = fx.build()
+    alone = replace(data, submissions={"KE": data.submissions["KE"]}, states={"KE": {}})
+    L = lang("en")
+    members = participants(alone)
+    stats = response_rates(catalog, alone)
+    made = {
+        "participation": charts.participation_chart(members, 2025, L, "svg"),
+        "responses": charts.responses_chart(catalog, stats, 2025, L, required_responses(len(members)), "svg"),
+        "dimensions": charts.dimension_rates_chart(
+            catalog, dimension_rates(catalog, alone, grouping=Grouping.REGION), 2025, L, "svg"
+        ),
+        "highest": charts.blank_rate_chart(catalog, stats, 2025, L, highest=True, top=15, fmt="svg"),
+        "reasons": charts.blank_reasons_chart(catalog, stats, 2025, L, fmt="svg"),
+        "regions": charts.region_blanks_chart(blanks_by_region(catalog, alone), 2025, L, "svg"),
+        "region reasons": charts.regions_chart(
+            catalog, reasons_by_region(catalog, members, alone.states), 1, 2025, L, "svg"
+        ),
+    }
+    for name, svg_bytes in made.items():
+        svg = _svg_text(svg_bytes)
+        assert "N = 1 participating Member" in svg and "participating Members" not in svg, name
+    reasons = _svg_text(made["reasons"])
+    assert "No KPI was left blank" in reasons and "0 KPIs" not in reasons

@@ -9,6 +9,7 @@ import pytest
 
 from conversations import buttons as btn
 from conversations.buttons import pack
+from pmm_core.members import Member
 from pmm_core.records import CycleState, FlagState, KpiState
 from pmm_core.store import Edit, KpiChange
 from tests.chat import kinds, start_chat, texts
@@ -131,6 +132,13 @@ async def test_status_per_member_with_filters(chat, store):
     assert "FR France" in text and "BE Belgium" not in text
     text = texts(await chat.say(SEC, "/status esa"))
     assert "KE Kenya" in text and "FR France" not in text
+
+
+async def test_status_counts_the_members_without_an_ncp_in_the_singular(chat, store):
+    store.import_members([Member("DE", "eur")])  # no NCP, not invited
+    text = texts(await chat.say(SEC, "/status"))
+    assert "1 Member has no NCP: 0 invited, 1 not invited." in text
+    assert "Members have no NCP" not in text
 
 
 async def test_stats_rates_and_chart(chat, store):
@@ -282,3 +290,51 @@ async def test_stats_with_an_unknown_group_says_which_ones_exist(chat):
     sent = await chat.say(SEC, "/stats zz")
     assert "Usage: /stats" in texts(sent) and "esa, eur, ap, mena, ams, wca" in texts(sent)
     assert not [m for m in sent if m.method == "sendPhoto"]
+
+
+def _photos(sent):
+    return [m for m in sent if m.method == "sendPhoto"]
+
+
+async def test_stats_charts_have_captions_in_the_users_language(chat, store):
+    write(store, chat.cycle, "BE", kpis={"TF-02": KpiChange(KpiState.BLANK, reason="no_detail")})
+    for user, language in ((NCP_BE, "en"), (NCP_FR, "fr"), (NCP_KE, "es")):
+        await submit(chat, user, language)
+    photos = _photos(await chat.say(SEC, "/stats"))
+    captions = [m.params.get("caption", "") for m in photos]
+    assert len(photos) == 4 and all(captions), captions
+    assert captions[0] == "Responses per KPI, by dimension\nPMM 2025 · 3 Members that submitted"
+    assert "Reasons for the KPIs left blank most often" in captions[1]
+    assert all(len(c) <= 1024 and m.params.get("parse_mode") == "HTML" for c, m in zip(captions, photos, strict=True))
+    await chat.say(SEC, "/language")
+    await chat.tap(SEC, btn.Language, code="fr")
+    photos = _photos(await chat.say(SEC, "/stats"))
+    assert photos and all("Responses per KPI" not in m.params.get("caption", "x") for m in photos)
+
+
+async def test_stats_without_blank_kpis_sends_no_chart_of_the_kpis_left_blank(chat, store):
+    for user, language in ((NCP_BE, "en"), (NCP_FR, "fr")):
+        await submit(chat, user, language)
+    sent = await chat.say(SEC, "/stats")
+    text = texts(sent) + " ".join(m.params.get("caption", "") for m in sent)
+    assert "responses.png" in [m.params["document"]["filename"] for m in sent if m.method == "sendDocument"]
+    assert "blank-reasons.png" not in [m.params["document"]["filename"] for m in sent if m.method == "sendDocument"]
+    assert "left blank most often" not in text and "0 KPIs" not in text
+
+
+async def test_stats_of_a_group_names_it_and_counts_only_its_members(chat, store):
+    cycle = chat.cycle
+    write(store, cycle, "KE", kpis={"TF-02": KpiChange(KpiState.CONFIRMED)})  # Kenya: East and Southern Africa
+    for user, language in ((NCP_BE, "en"), (NCP_FR, "fr"), (NCP_KE, "es")):
+        await submit(chat, user, language)
+    tf = next(d for d in chat.catalog.dimensions if d.id == "TF")
+    kpis = len(chat.catalog.kpis_of("TF"))
+    sent = await chat.say(SEC, "/stats eur")
+    text = texts(sent)
+    assert "<b>PMM 2025, Europe (WCO region): response rates over 2 Members that submitted</b>" in text
+    # Trade facilitation over Belgium and France only: none of their 2 × n KPIs answered (Kenya's TF-02 is not theirs).
+    assert f"{tf.short.get('en')}: 0 of {2 * kpis}, 0%" in text
+    assert f"of {3 * kpis}," not in text
+    assert "TF-02: answered 0 of 2, 0%" in text
+    captions = [m.params.get("caption", "") for m in _photos(sent)]
+    assert captions and all("PMM 2025 · Europe (WCO region) · 2 Members that submitted" in c for c in captions)

@@ -9,9 +9,11 @@ from datetime import date, datetime
 
 import openpyxl
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
+from pmm_core import export
+from pmm_core.analytics import participating_members
 from pmm_core.catalog import load_catalog
 from pmm_core.export import build_csv, build_workbook
 from pmm_core.i18n import lang
@@ -28,7 +30,7 @@ from pmm_core.records import (
     KpiStatus,
     Submission,
 )
-from pmm_core.sheets import FORMULA_START
+from pmm_core.sheets import FORMULA_START, neutralise, restore
 from tests import analysis_fixture as fx
 
 SHEETS = ["Overview", "Members", "Data points", "KPI results", "Blank reasons", "Flags"]
@@ -283,3 +285,25 @@ def test_no_user_text_becomes_a_formula(text):
         cells = [c for r in rows for c in r]
         assert not any(c.startswith(FORMULA_START) for c in cells)
         assert lines(expected) in [lines(c) for c in cells]
+
+
+@given(hostile)
+def test_restore_gives_back_the_neutralised_text(text):
+    """What the spreadsheet upload reads from a cell the template neutralised."""
+    text = re.sub(r"[\x00-\x08\x0b\x0c\x0e-\x1f]", "", text)  # dropped: XML cannot hold them
+    assume(not (text.startswith("'") and text[1:].startswith(FORMULA_START)))  # the one text it cannot tell
+    assert restore(neutralise(text)) == text
+    assert restore(text) == text
+
+
+def test_each_members_answers_are_gathered_once(catalog_module, data, monkeypatch):
+    built: list[object] = []
+    real = export.Snapshot
+
+    def counting(*args, **kwargs):
+        built.append(args)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(export, "Snapshot", counting)
+    build_workbook(catalog_module, data, lang("en"))
+    assert len(built) == len(participating_members(data)) > 1

@@ -6,6 +6,7 @@ import hashlib
 import io
 
 import openpyxl
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -87,3 +88,68 @@ def test_the_digest_changes_with_states_and_not_with_order():
     assert submission_digest(VALUES, other) != submission_digest(VALUES, STATES)
     removed = {k: v for k, v in VALUES.items() if k != "tf_pse_mechanism"}
     assert submission_digest(removed, STATES) != submission_digest(VALUES, STATES)
+
+
+# ---- user text in the receipt ----------------------------------------------------------------
+
+HOSTILE = ['=HYPERLINK("http://evil","click")', "=1+1", "+cmd|' /C calc'!A0", "-2+3", "@SUM(A1:A2)", "=", "- see note"]
+
+
+def formula_cells(wb: openpyxl.Workbook) -> list[tuple[str, str, object]]:
+    """Every formula cell of the workbook (the template and the receipt write none of their
+    own: their dropdowns are data validations, not cells)."""
+    return [
+        (ws.title, c.coordinate, c.value)
+        for ws in wb.worksheets
+        for r in ws.iter_rows()
+        for c in r
+        if c.data_type == "f"
+    ]
+
+
+@pytest.mark.parametrize("comment", HOSTILE)
+def test_a_blank_comment_never_becomes_a_formula_and_reads_back_unchanged(catalog, comment):
+    states = {**STATES, "TF-03": KpiStatus(KpiState.BLANK, "no_detail", comment, 11, AT)}
+    data = build_receipt(catalog, BELGIUM, CYCLE, VALUES, states, AT, lang("en"))
+    wb = openpyxl.load_workbook(io.BytesIO(data))
+    assert formula_cells(wb) == []
+    tf = wb["TF"]
+    assert tf.cell(rows_by_id(tf)["TF-03"], keys(tf)["comment"]).value == "'" + comment  # as exports do
+    listed = [r for r in wb.worksheets[0].iter_rows(values_only=True) if str(r[0]).startswith("TF-03 · ")]
+    assert [r[2] for r in listed] == ["'" + comment]
+    # read back, the comment is the NCP's own again: the receipt changes nothing
+    summary = read_upload(
+        catalog, data, member="BE", cycle_year=2025, current_values=VALUES, current_states=states, lang="en"
+    )
+    assert not summary.has_changes and summary.errors == ()
+    # …and so it is after the NCP edits the cell (Excel then hides the apostrophe as a quote prefix)
+    cell = tf.cell(rows_by_id(tf)["TF-03"], keys(tf)["comment"])
+    cell.value, cell.data_type = comment, "s"
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    summary = read_upload(
+        catalog,
+        buffer.getvalue(),
+        member="BE",
+        cycle_year=2025,
+        current_values=VALUES,
+        current_states=states,
+        lang="en",
+    )
+    assert not summary.has_changes and summary.errors == ()
+
+
+def test_control_characters_of_a_comment_are_dropped(catalog):
+    states = {"TF-03": KpiStatus(KpiState.BLANK, "no_detail", "a bell\x07 and an escape\x1b", 11, AT)}
+    wb = openpyxl.load_workbook(io.BytesIO(build_receipt(catalog, BELGIUM, CYCLE, VALUES, states, AT, lang("en"))))
+    tf = wb["TF"]
+    assert tf.cell(rows_by_id(tf)["TF-03"], keys(tf)["comment"]).value == "a bell and an escape"
+
+
+def test_the_list_of_blank_kpis_has_its_own_heading(catalog):
+    data = build_receipt(catalog, BELGIUM, CYCLE, VALUES, STATES, AT, lang("fr"))
+    first = openpyxl.load_workbook(io.BytesIO(data)).worksheets[0]
+    column = [row[0] for row in first.iter_rows(max_col=1, values_only=True)]
+    at = next(i for i, text in enumerate(column) if str(text).startswith("TF-03 · "))
+    assert column[at - 1] == "KPI laissés en blanc"
+    assert "Les cinq motifs pour laisser un KPI en blanc" not in column  # the instructions' heading

@@ -9,6 +9,7 @@ import re
 import shutil
 import struct
 import subprocess
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
@@ -123,6 +124,29 @@ def test_secretariat_report_shows_what_the_public_may_not_see():
     assert '<html lang="fr">' in html and "Year on year" not in html
     rc02 = _section(html, "RC-02")
     assert "not shown" not in rc02 and "4%" in rc02.replace("\xa0", "").replace("\u202f", "")
+
+
+def test_a_one_member_report_speaks_in_the_singular():
+    """One Member submitted, gave OD-05 with its breakdown by job grade and left nothing blank."""
+    data = fx.build()
+    only = "KE"
+    alone = replace(
+        data,
+        submissions={only: data.submissions[only]},
+        states={only: {"OD-05": data.states[only]["OD-05"]}},
+    )
+    report = build_report(load_catalog(), alone, None, lang("en"), ReportOptions(as_of=date(2026, 4, 1)))
+    html = report.html.decode("utf-8")
+    assert "<b>1</b>participating Member (submitted)</div>" in html
+    assert "<b>1</b>response needed per KPI for a 95% confidence level" in html
+    assert "rates are counted over them (here 1 Member)." in html
+    assert "With 1 participating Member, a KPI needs at least 1 response for that confidence." in html
+    assert "1 of the 1 Member with a result gave it; 1 needed." in _section(html, "OD-05")
+    assert not re.search(r"\b1 (participating )?Members\b", html)
+    assert not re.search(r"\b1 responses\b", html)
+    # Nothing left blank: no chart of the KPIs left blank most often.
+    assert "Reasons for the KPIs left blank most often" not in html
+    assert openpyxl.load_workbook(io.BytesIO(report.xlsx)).sheetnames[0] == "Participation"
 
 
 def _png_size(path: Path) -> tuple[int, int]:

@@ -128,6 +128,46 @@ def test_template_cells_dropdowns_and_locks(catalog):
     assert ("TF", tf.cell(rows["tf_aeo_valid"], k["value"]).coordinate) not in lists
 
 
+@pytest.mark.parametrize(
+    ("code", "shown"),
+    [
+        ("en", "left blank: the database does not provide this level of detail"),
+        ("fr", "laissé en blanc\u202f: la base de données ne fournit pas ce niveau de détail"),
+        ("es", "en blanco: la base de datos no ofrece este nivel de detalle"),
+    ],
+)
+def test_the_current_value_of_a_blank_kpi_gives_its_reason_after_a_colon(catalog, code, shown):
+    wb = openpyxl.load_workbook(io.BytesIO(template(catalog, {}, {"TF-03": blank("no_detail")}, code)))
+    tf = wb["TF"]
+    assert tf.cell(rows_by_id(tf)["TF-03"], keys(tf)["current"]).value == shown
+    if code == "fr":  # the lists of the instructions sheet too: "TF-04 : …"
+        column = [row[0] for row in wb.worksheets[0].iter_rows(max_col=1, values_only=True)]
+        assert any(str(text).startswith("TF-04\u202f: ") for text in column)
+
+
+def test_no_stored_text_becomes_a_formula_in_the_template(catalog):
+    stored = {"tf_aeo_valid": '=HYPERLINK("http://evil","click")', "tool_rkc": "=1+1", "tf_aeo_valid_prev": "@A1"}
+    wb = openpyxl.load_workbook(io.BytesIO(template(catalog, stored)))
+    formulas = [
+        (ws.title, c.coordinate) for ws in wb.worksheets for r in ws.iter_rows() for c in r if c.data_type == "f"
+    ]
+    assert formulas == []
+    tf, wt = wb["TF"], wb["WT"]
+    assert tf.cell(rows_by_id(tf)["tf_aeo_valid"], keys(tf)["current"]).value == '\'=HYPERLINK("http://evil","click")'
+    assert tf.cell(rows_by_id(tf)["tf_aeo_valid_prev"], keys(tf)["current"]).value == "'@A1"
+    assert wt.cell(rows_by_id(wt)["tool_rkc"], keys(wt)["current"]).value == "'=1+1"
+    assert tf.data_validations.dataValidation  # the template's own list formulas stay
+
+
+def test_a_reason_typed_with_a_typographic_apostrophe(catalog):
+    """Spreadsheet programs and keyboards turn ' into ’: the reason still counts."""
+    typed = catalog.blank_reasons[0].text.fr.replace("'", "’").upper()
+    assert "’" in typed
+    summary = read(catalog, fill(template(catalog, code="fr"), blanks={"TF-03": (typed, None)}), code="fr")
+    assert summary.errors == ()
+    assert [(b.kpi, b.reason) for b in summary.blanks] == [("TF-03", "db_collecting")]
+
+
 # ---- round trips -------------------------------------------------------------------------------
 
 CURRENT = {"tf_aeo_valid": "1000", "rc_pcc_duties_adjusted": "800", "od_spp_environmental_scan": "no"}

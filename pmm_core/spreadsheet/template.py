@@ -4,19 +4,24 @@ Both are one workbook: an instructions (or receipt) sheet, one sheet per dimensi
 row per data point under its KPI, one sheet per item list, and the hidden metadata sheet.
 Labels are locked (sheet protection without a password); the value, blank-reason and comment
 cells of the template are unlocked. See docs/spreadsheet.md for the layout and its keys.
+
+Every cell is written through :func:`_write` or :func:`_append`, which neutralise text as the
+exports do (:func:`pmm_core.sheets.safe`): a blank comment or a stored text starting with
+``=``, ``+``, ``-`` or ``@`` gets a leading apostrophe and never becomes a formula; the upload
+takes the apostrophe off again (:func:`pmm_core.sheets.restore`). Numbers stay numbers.
 """
 
 from __future__ import annotations
 
 import io
-import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 
 from babel.dates import format_datetime
 from openpyxl import Workbook
+from openpyxl.cell.cell import Cell as OpenpyxlCell
 from openpyxl.styles import Alignment, Font, PatternFill, Protection
 from openpyxl.utils import get_column_letter, quote_sheetname
 from openpyxl.workbook.protection import WorkbookProtection
@@ -26,11 +31,12 @@ from openpyxl.worksheet.worksheet import Worksheet
 from pmm_core import item_lists
 from pmm_core.catalog import Catalog, DataPoint, DataType, ItemList, Kpi, Year
 from pmm_core.i18n import Lang
-from pmm_core.labels import UNIT_NAMES
+from pmm_core.labels import KPI_STATUS_NAMES, UNIT_NAMES, after_colon, data_point_unit, labelled
 from pmm_core.members import Member
-from pmm_core.progress import Status
+from pmm_core.progress import status_of
 from pmm_core.records import Cycle, KpiState, KpiStatus
 from pmm_core.results import Computed, compute
+from pmm_core.sheets import Cell, safe, sheet_title
 from pmm_core.spreadsheet import texts
 from pmm_core.spreadsheet.layout import (
     FIRST_ROW,
@@ -47,7 +53,6 @@ from pmm_core.spreadsheet.layout import (
     plan,
 )
 
-_BAD_TITLE = re.compile(r"[\[\]:*?/\\]")
 _WIDTHS = {
     Key.KPI: 10,
     Key.ID: 12,
@@ -67,7 +72,6 @@ _INPUT_FILL = PatternFill("solid", fgColor="FFF9DB")
 _UNLOCKED = Protection(locked=False)
 _WRAP = Alignment(wrap_text=True, vertical="top")
 _NUMBER_FORMAT = {DataType.COUNT: "#,##0"}  # other numbers: "#,##0.00"
-_STATUS_OF = {KpiState.CONFIRMED: Status.DONE, KpiState.BLANK: Status.BLANK, KpiState.IN_PROGRESS: Status.IN_PROGRESS}
 
 
 @dataclass(frozen=True)
@@ -167,7 +171,7 @@ class _Writer:
         if self.receipt:
             rows += [(Meta.SUBMITTED_AT, self.receipt.submitted_at), (Meta.DIGEST, self.receipt.digest)]
         for key, value in rows:
-            ws.append([str(key), value])
+            _append(ws, [str(key), value])
         lists: dict[str, list[str]] = {
             "yes_no": [self.L._(texts.YES), self.L._(texts.NO)],
             "blank": [r.text.get(self.L.code) for r in self.catalog.blank_reasons],
@@ -178,7 +182,7 @@ class _Writer:
         for column, (name, entries) in enumerate(lists.items(), start=4):
             letter = get_column_letter(column)
             for row, entry in enumerate(entries, start=1):
-                ws.cell(row=row, column=column, value=entry)
+                _write(ws, row, column, entry)
             self.lists[name] = f"{quote_sheetname(META_SHEET)}!${letter}$1:${letter}${len(entries)}"
 
     def _dropdown(self, ws: Worksheet, name: str, coordinate: str) -> None:
@@ -195,9 +199,9 @@ class _Writer:
     def dimension_sheet(self, ws: Worksheet, rows: tuple[Row, ...]) -> None:
         headers = texts.RECEIPT_HEADERS if self.receipt else texts.HEADERS
         for key in Key:
-            ws.cell(row=KEY_ROW, column=_COLUMN[key], value=str(key))
+            _write(ws, KEY_ROW, _COLUMN[key], str(key))
             if key is not Key.ID:  # a row without a key is not read: the header row is skipped
-                ws.cell(row=HEADER_ROW, column=_COLUMN[key], value=self.L._(headers[key])).font = _BOLD
+                _write(ws, HEADER_ROW, _COLUMN[key], self.L._(headers[key])).font = _BOLD
             ws.column_dimensions[get_column_letter(_COLUMN[key])].width = _WIDTHS[key]
         for offset, row in enumerate(rows):
             self._row(ws, FIRST_ROW + offset, row)
@@ -211,7 +215,7 @@ class _Writer:
     def _row(self, ws: Worksheet, r: int, row: Row) -> None:
         def put(key: Key, value: str | int | float | None) -> None:
             if value is not None and value != "":
-                ws.cell(row=r, column=_COLUMN[key], value=value)
+                _write(ws, r, _COLUMN[key], value)
 
         L = self.L
         if row.kind is RowKind.KPI:
@@ -236,7 +240,7 @@ class _Writer:
             put(Key.ID, dp.id)
             put(Key.LABEL, dp.label.get(L.code))
             put(Key.YEAR, self.cycle.year - 1 if dp.year is Year.PREVIOUS else self.cycle.year)
-            put(Key.UNIT, _unit(dp, L))
+            put(Key.UNIT, data_point_unit(dp, L))
             put(Key.EXPECTED, L._(texts.EXPECTED[dp.type]).format(currency=dp.currency))
             if stored is not None:
                 put(Key.VALUE if self.receipt else Key.CURRENT, stored_cell(dp, stored, L))
@@ -273,13 +277,13 @@ class _Writer:
     def _kpi_current(self, kpi: Kpi) -> str:
         L = self.L
         state = self.states.get(kpi.id)
-        status = _STATUS_OF[state.status] if state else Status.OPEN
+        status = L._(KPI_STATUS_NAMES[status_of(state)])
         if state and state.status is KpiState.BLANK:
-            return f"{L._(texts.STATUS[status])}: {self._reason_text(state.reason)}"
+            return labelled(L, status, after_colon(self._reason_text(state.reason)))
         result = self._result(kpi)
         if result is None:
-            return L._(texts.STATUS[status])
-        shown = f"{L._(texts.STATUS[status])} · {L.result(result)}"
+            return status
+        shown = f"{status} · {L.result(result)}"
         return f"{shown} ({L._(texts.FROM_TOTALS)})" if result.from_totals else shown
 
     def _result(self, kpi: Kpi) -> Computed | None:
@@ -305,8 +309,8 @@ class _Writer:
 
     def list_sheet(self, ws: Worksheet, item_list: ItemList) -> None:
         L = self.L
-        ws.append([ITEM_KEY, *(list_key(item_list, c.id) for c in item_list.columns)])
-        ws.append([item_list.item.get(L.code), *(c.label.get(L.code) for c in item_list.columns)])
+        _append(ws, [ITEM_KEY, *(list_key(item_list, c.id) for c in item_list.columns)])
+        _append(ws, [item_list.item.get(L.code), *(c.label.get(L.code) for c in item_list.columns)])
         for cell in ws[HEADER_ROW]:
             cell.font, cell.alignment = _BOLD, _WRAP
         ws.column_dimensions["A"].width = 28
@@ -316,7 +320,7 @@ class _Writer:
         if items is not None and item_lists.agrees(item_list, items, self.values):  # else typed totals rule
             for n, row in enumerate(items.rows, start=1):
                 given = dict(zip(items.columns, row, strict=True))
-                ws.append([n, *(_decimal_cell(given.get(c.id, "")) for c in item_list.columns)])
+                _append(ws, [n, *(_decimal_cell(given.get(c.id, "")) for c in item_list.columns)])
         ws.row_dimensions[KEY_ROW].hidden = True
         ws.freeze_panes = f"A{FIRST_ROW}"
         if self.receipt:
@@ -326,35 +330,35 @@ class _Writer:
 
     def instructions(self, ws: Worksheet, member: Member) -> None:
         L = self.L
-        ws.title = _sheet_title(L._(texts.INSTRUCTIONS))
+        ws.title = sheet_title(L._(texts.INSTRUCTIONS))
         self._title(ws, member)
-        ws.append([L._(texts.DEADLINE).format(date=L.date(self.cycle.deadline))])
-        ws.append([])
+        _append(ws, [L._(texts.DEADLINE).format(date=L.date(self.cycle.deadline))])
+        _append(ws, [])
         example = L.number(Decimal("1234.5"))
         for line in texts.HOW_TO:
-            ws.append([L._(line).format(example=example)])
-        ws.append([])
-        ws.append([L._(texts.LISTS)])
+            _append(ws, [L._(line).format(example=example)])
+        _append(ws, [])
+        _append(ws, [L._(texts.LISTS)])
         ws.cell(row=ws.max_row, column=1).font = _BOLD
         for item_list in self.catalog.item_lists:
-            ws.append([f"{item_list.sheet}: {item_list.name.get(L.code)}"])
-            ws.append([item_list.help.get(L.code)])
-        ws.append([])
-        ws.append([L._(texts.BLANK_REASONS)])
+            _append(ws, [labelled(L, item_list.sheet, item_list.name.get(L.code))])
+            _append(ws, [item_list.help.get(L.code)])
+        _append(ws, [])
+        _append(ws, [L._(texts.BLANK_REASONS)])
         ws.cell(row=ws.max_row, column=1).font = _BOLD
         for n, reason in enumerate(self.catalog.blank_reasons, start=1):
-            ws.append([f"{n}. {reason.text.get(L.code)}"])
+            _append(ws, [f"{n}. {reason.text.get(L.code)}"])
         self._text_column(ws)
 
     def receipt_sheet(self, ws: Worksheet, member: Member, receipt: ReceiptInfo) -> None:
         L = self.L
-        ws.title = _sheet_title(L._(texts.RECEIPT))
+        ws.title = sheet_title(L._(texts.RECEIPT))
         self._title(ws, member)
-        ws.append([L._(texts.RECEIPT_TITLE)])
-        ws.append([L._(texts.SUBMITTED_AT), _moment(receipt.submitted_at, L)])
-        ws.append([L._(texts.DIGEST), receipt.digest])
-        ws.append([L._(texts.DIGEST_HOW)])
-        ws.append([])
+        _append(ws, [L._(texts.RECEIPT_TITLE)])
+        _append(ws, [L._(texts.SUBMITTED_AT), _moment(receipt.submitted_at, L)])
+        _append(ws, [L._(texts.DIGEST), receipt.digest])
+        _append(ws, [L._(texts.DIGEST_HOW)])
+        _append(ws, [])
         counts = dict.fromkeys((texts.COUNT_RESULTS, texts.COUNT_BLANK, texts.COUNT_OTHER), 0)
         for kpi in self.catalog.kpis:
             state = self.states.get(kpi.id)
@@ -365,19 +369,20 @@ class _Writer:
             else:
                 counts[texts.COUNT_OTHER] += 1
         for label, n in counts.items():
-            ws.append([L._(label), n])
-        ws.append([])
-        ws.append([L._(texts.BLANK_REASONS)])
+            _append(ws, [L._(label), n])
+        _append(ws, [])
+        _append(ws, [L._(texts.COUNT_BLANK)])
+        ws.cell(row=ws.max_row, column=1).font = _BOLD
         for kpi in self.catalog.kpis:
             state = self.states.get(kpi.id)
             if state and state.status is KpiState.BLANK:
-                ws.append([f"{kpi.id} · {kpi.name.get(L.code)}", self._reason_text(state.reason), state.comment])
+                _append(ws, [f"{kpi.id} · {kpi.name.get(L.code)}", self._reason_text(state.reason), state.comment])
         self._text_column(ws)
         ws.column_dimensions["B"].width = 70
         self._protect(ws)
 
     def _title(self, ws: Worksheet, member: Member) -> None:
-        ws.append([self.L._(texts.TITLE).format(member=member.name(self.L.code), year=self.cycle.year)])
+        _append(ws, [self.L._(texts.TITLE).format(member=member.name(self.L.code), year=self.cycle.year)])
         ws.cell(row=1, column=1).font = Font(bold=True, size=14)
 
     def _text_column(self, ws: Worksheet) -> None:
@@ -388,16 +393,6 @@ class _Writer:
 
 def _choices_name(dp: DataPoint) -> str:
     return "choices:" + ",".join(c.code for c in dp.choices)
-
-
-def _unit(dp: DataPoint, L: Lang) -> str:
-    if dp.type is DataType.AMOUNT:
-        return dp.currency or ""
-    if dp.type is DataType.PERCENT:
-        return "%"
-    if dp.type is DataType.MINUTES:
-        return L._(texts.MINUTES)
-    return ""
 
 
 def _decimal_cell(stored: str) -> int | float | str | None:
@@ -414,6 +409,12 @@ def _moment(iso: str, L: Lang) -> str:
     return f"{format_datetime(moment, 'medium', tzinfo=UTC, locale=L.code)} UTC"
 
 
-def _sheet_title(title: str) -> str:
-    """Excel sheet names: at most 31 characters, none of []:*?/\\."""
-    return _BAD_TITLE.sub("-", title).strip("'")[:31] or "-"
+def _write(ws: Worksheet, row: int, column: int, value: Cell) -> OpenpyxlCell:
+    """Every cell of the workbook is written here or by :func:`_append`: text is neutralised
+    (:func:`pmm_core.sheets.safe`), so that no text, typed by a user or not, becomes a formula;
+    the upload reads it back as it was (:func:`pmm_core.sheets.restore`)."""
+    return ws.cell(row=row, column=column, value=safe(value))
+
+
+def _append(ws: Worksheet, values: Sequence[Cell]) -> None:
+    ws.append([safe(v) for v in values])

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pmm_core.answers import N_, ErrorCode
 from pmm_core.catalog import DataType
-from pmm_core.progress import Status
 
 # ---- headers of a dimension sheet (by key; the hidden key column has none) -------------------------------------------------
 
@@ -35,13 +34,6 @@ EXPECTED = {
     DataType.NUMBER: N_("a number, up to 2 decimals"),
     DataType.YES_NO: N_("yes or no"),
     DataType.SCALE: N_("one of the options"),
-}
-MINUTES = N_("minutes")
-STATUS = {
-    Status.DONE: N_("done"),
-    Status.BLANK: N_("left blank"),
-    Status.IN_PROGRESS: N_("in progress"),
-    Status.OPEN: N_("open"),
 }
 YES, NO = N_("Yes"), N_("No")
 FROM_TOTALS = N_("computed from totals")
@@ -87,7 +79,7 @@ DIGEST_HOW = N_(
     "The digest is the SHA-256 of the RFC 8785 (JSON canonicalization) form of the submitted answers and KPI states; the WCO Secretariat can recompute it from its copy of the data."
 )
 COUNT_RESULTS = N_("KPIs with a result")
-COUNT_BLANK = N_("KPIs left blank")
+COUNT_BLANK = N_("KPIs left blank")  # also the heading of their list
 COUNT_OTHER = N_("KPIs without a result")
 
 # ---- problems with one cell (short: they follow "sheet!cell: value — ") --------------------

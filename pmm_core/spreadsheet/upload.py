@@ -17,13 +17,14 @@ size); XML entity expansion is bounded by expat (≥ 2.4). Rows are counted whil
 
 Formulas: a value cell holding a formula counts with the result saved in the file (as
 Excel and LibreOffice save it); a formula without a saved result is refused for that cell.
+A text cell that the template neutralised (a leading apostrophe before ``=``, ``+``, ``-``,
+``@``…) is read without that apostrophe (:func:`pmm_core.sheets.restore`).
 """
 
 from __future__ import annotations
 
 import io
 import re
-import unicodedata
 import zipfile
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -38,11 +39,12 @@ from openpyxl.utils import get_column_letter
 from openpyxl.workbook.workbook import Workbook
 
 from pmm_core import item_lists
-from pmm_core.answers import ErrorCode, Valid, canonical, check_number, validate
+from pmm_core.answers import ErrorCode, Valid, canonical, check_number, fold, validate
 from pmm_core.catalog import Catalog, DataPoint, DataType, ItemList
 from pmm_core.i18n_text import LANGUAGES
 from pmm_core.records import KpiState, KpiStatus
 from pmm_core.results import Computed, compute
+from pmm_core.sheets import restore
 from pmm_core.spreadsheet.layout import (
     ITEM_KEY,
     KEY_ROW_SEARCH,
@@ -352,6 +354,8 @@ def _cell(cell: Any) -> _Cell | None:
     kind = getattr(cell, "data_type", None)
     if value is None or (isinstance(value, str) and not value.strip() and kind != "f"):
         return None
+    if isinstance(value, str) and kind != "f":
+        value = restore(value)  # the text as it was before the template neutralised it
     coordinate = getattr(cell, "coordinate", "?")
     return _Cell(value, coordinate, kind == "f", kind == "e", getattr(cell, "number_format", "General") or "General")
 
@@ -480,7 +484,7 @@ class _Reading:
         if cell is None:
             return
         where = Where(sheet.title, cell.coordinate)
-        reason = self.reasons.get(_fold(_text(cell.value)))
+        reason = self.reasons.get(fold(_text(cell.value)))
         if reason is None:
             self.errors.append(CellProblem(where, CellCode.UNKNOWN_REASON, {}, _content(cell), kpi))
         else:
@@ -741,19 +745,13 @@ def _text(value: object) -> str:
     return str(value).strip()
 
 
-def _fold(text: str) -> str:
-    """Lower case, without accents, spaces collapsed: for matching a chosen reason."""
-    decomposed = unicodedata.normalize("NFKD", text.strip().lower())
-    return " ".join("".join(c for c in decomposed if not unicodedata.combining(c)).split())
-
-
 def _reason_index(catalog: Catalog) -> dict[str, str]:
     """A blank reason as chosen from the list (any language), or its number or code."""
     index: dict[str, str] = {}
     for n, reason in enumerate(catalog.blank_reasons, start=1):
         index[str(n)] = index[reason.code] = reason.code
         for lang in LANGUAGES:
-            index[_fold(reason.text.get(lang))] = reason.code
+            index[fold(reason.text.get(lang))] = reason.code
     return index
 
 

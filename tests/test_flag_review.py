@@ -1,0 +1,166 @@
+"""The Secretariat's review of a flag in /checks: the note typed after Explained is kept
+only while the flag is as it was when Explained was pressed and only as the next line
+typed; the NCP's justification and the Secretariat's note are both kept; and Ask sends
+nothing when the NCPs could not correct the figure, or when the question already went."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from conversations import buttons as btn
+from conversations.buttons import pack
+from conversations.state import AwaitingFlagNote, parse_state
+from pmm_core.records import Flag, FlagState, Role
+from tests.chat import Chat, texts
+
+NCP, SEC, SEC2 = 1001, 9001, 9002
+CRASH = "something went wrong"
+
+
+@pytest.fixture
+async def chat(chat, store):
+    await chat.say(NCP, f"/start {store.create_invite('KE', timedelta(days=3))}")
+    return chat
+
+
+async def flagged(chat: Chat, justification: str | None = None) -> Flag:
+    """TF-10 kept and confirmed by Kenya's NCP with 2,000 electronic declarations of 1,000."""
+    assert chat.cycle is not None
+    await chat.press(NCP, pack(btn.Go("TF-10")))
+    await chat.say(NCP, "2000")
+    await chat.say(NCP, "1000")
+    await chat.tap(NCP, btn.KeepFigures, kpi="TF-10")
+    if justification is not None:
+        await chat.say(NCP, justification)
+    await chat.tap(NCP, btn.Confirm, kpi="TF-10")
+    [flag] = chat.store.flags(chat.cycle.id, member="KE")
+    return flag
+
+
+def the_flag(chat: Chat) -> Flag:
+    assert chat.cycle is not None
+    [flag] = chat.store.flags(chat.cycle.id, member="KE")
+    return flag
+
+
+def outbox(chat: Chat) -> int:
+    return sum(chat.store.outbox_counts("flag:").values())
+
+
+async def explained(chat: Chat) -> Flag:
+    await chat.say(SEC, "/checks")
+    sent = await chat.tap(SEC, btn.FlagExplained)
+    assert "Type a note" in texts(sent)
+    stored = chat.store.conversation(SEC)
+    assert stored is not None and isinstance(parse_state(stored.state).step, AwaitingFlagNote)
+    return the_flag(chat)
+
+
+async def test_a_note_typed_after_the_ncp_changed_the_flag_is_not_saved(chat, store):
+    await flagged(chat)
+    await explained(chat)
+    # Meanwhile the NCP keeps other figures that still trip the check: the flag opens again.
+    await chat.press(NCP, pack(btn.Edit("TF-10", 0)))
+    await chat.say(NCP, "3000")
+    await chat.tap(NCP, btn.KeepFigures, kpi="TF-10")
+    await chat.tap(NCP, btn.Confirm, kpi="TF-10")
+    changed = the_flag(chat)
+    assert changed.state is FlagState.OPEN and "3000" in changed.detail
+    audit = len(store.audit_log())
+    sent = await chat.say(SEC, "Known national practice.")
+    assert "changed since" in texts(sent) and "Note saved" not in texts(sent)
+    assert the_flag(chat) == changed  # still open, no note
+    assert len(store.audit_log()) == audit
+    # the next line is not a note either
+    await chat.say(SEC, "Known national practice.")
+    assert the_flag(chat) == changed
+
+
+async def test_a_note_typed_after_another_secretariat_user_resolved_the_flag_is_not_saved(chat, store):
+    await flagged(chat)
+    await chat.say(SEC2, "/start")
+    store.set_role(SEC2, Role.SECRETARIAT, by=SEC)
+    await explained(chat)
+    await chat.press(NCP, pack(btn.Edit("TF-10", 0)))
+    await chat.say(NCP, "900")  # corrected
+    await chat.tap(NCP, btn.Confirm, kpi="TF-10")
+    await chat.say(SEC2, "/checks resolved")  # another Secretariat user's run closes the flag
+    resolved = the_flag(chat)
+    assert resolved.state is FlagState.RESOLVED
+    sent = await chat.say(SEC, "Known national practice.")
+    assert "changed since" in texts(sent) and "Note saved" not in texts(sent)
+    assert the_flag(chat) == resolved  # not explained again, no note
+
+
+async def test_a_line_typed_after_another_command_is_not_the_note(chat, store):
+    await flagged(chat)
+    flag = await explained(chat)
+    assert flag.state is FlagState.EXPLAINED and flag.note == ""
+    await chat.say(SEC, "/status")
+    sent = await chat.say(SEC, "thanks")
+    assert "Note saved" not in texts(sent) and CRASH not in texts(sent)
+    assert the_flag(chat).note == "" and the_flag(chat).state is FlagState.EXPLAINED
+
+
+async def test_a_question_typed_at_the_note_step_is_answered_not_stored(chat, store):
+    await flagged(chat)
+    await explained(chat)
+    sent = await chat.say(SEC, "what is TF-10?")
+    said = texts(sent)
+    assert "Note saved" not in said and CRASH not in said
+    assert "Rate of electronic declarations" in said  # the explanation
+    assert the_flag(chat).note == ""
+    assert the_flag(chat).state is FlagState.EXPLAINED
+
+
+async def test_the_ncps_justification_and_the_secretariats_note_are_both_kept(chat, store):
+    flag = await flagged(chat, "Cargo manifests count as electronic declarations.")
+    assert flag.justification == "Cargo manifests count as electronic declarations."
+    await explained(chat)
+    sent = await chat.say(SEC, "Known national practice.")
+    assert "Note saved with the flag." in texts(sent)
+    flag = the_flag(chat)
+    assert flag.state is FlagState.EXPLAINED
+    assert flag.justification == "Cargo manifests count as electronic declarations."
+    assert flag.note == "Known national practice."
+    shown = texts(await chat.say(SEC, "/checks explained"))
+    assert "The NCP says: Cargo manifests count as electronic declarations." in shown
+    assert "Note: Known national practice." in shown
+
+
+async def test_ask_is_refused_while_the_members_answers_are_locked(chat, store):
+    await flagged(chat)
+    await chat.say(NCP, "/submit")
+    await chat.tap(NCP, btn.SubmitNow)
+    assert store.submission(chat.cycle.id, "KE").locked
+    await chat.say(SEC, "/checks")
+    before = the_flag(chat)
+    sent = await chat.tap(SEC, btn.FlagAsk)
+    said = texts(sent)
+    assert "/reopen KE" in said and "Nothing was sent" in said
+    assert "Asked" not in said
+    assert outbox(chat) == 0
+    assert the_flag(chat) == before and before.state is FlagState.OPEN
+    await chat.drain()
+    assert not any("asks you to confirm" in m.text for m in chat.api.messages_to(NCP))
+
+
+async def test_ask_pressed_twice_on_the_same_screen_sends_one_question(chat, store):
+    await flagged(chat)
+    await chat.say(SEC, "/checks")
+    sent = await chat.tap(SEC, btn.FlagAsk)
+    assert "Asked 1 NCP." in texts(sent)
+    assert outbox(chat) == 1
+    first = chat.find(SEC, btn.FlagAsk)
+    sent = await chat.press(SEC, first)  # the same button again: the flag is asked now
+    assert "changed since" in texts(sent) and outbox(chat) == 1
+    await chat.say(SEC, "/checks")
+    ask = chat.find(SEC, btn.FlagAsk)  # the flag as asked
+    await chat.press(SEC, ask)
+    queued = outbox(chat)
+    sent = await chat.press(SEC, ask)  # pressed twice on this screen
+    assert "already sent" in texts(sent) and "Asked" not in texts(sent)
+    assert outbox(chat) == queued
+    assert the_flag(chat).state is FlagState.ASKED
