@@ -142,9 +142,11 @@ class _Lane:
             try:
                 kind, value = await asyncio.wait_for(asyncio.shield(exchange), self.limits.seconds)
             except TimeoutError:
-                self._kill()  # the exchange, waiting for the reply, then ends with the process
+                while not exchange.done():  # the exchange ends with the process (which may be starting)
+                    self._kill()
+                    await asyncio.wait({exchange}, timeout=0.1)
                 with contextlib.suppress(JobFailed):
-                    await exchange
+                    exchange.result()
                 raise JobFailed("time") from None
             finally:
                 if self.limits.idle is not None and self._process is not None:

@@ -190,5 +190,5 @@ LIST_REFUSED = N_(
 )
 ROW = N_("row {row} ({item}): {problems}")
 ROW_NO_ITEM = N_("row {row}: {problems}")
-TIMES = N_("Read as times: {cells}")
+TIMES = N_("Minutes read from cells formatted as times: {cells}")
 FROM_LIST = N_("from the list")

@@ -615,7 +615,7 @@ class _Reading:
                     )
                     values.append("?")
             problems += _over_columns(item_list, values, row, columns, title)
-            if any(v is not None for v in values) or problems:
+            if item or problems or any(v is not None for v in values):  # a reference alone is a row too
                 state.rows.append(_ListRow(title, number, item, tuple(values), problems, tuple(times) or _NO_TIMES))
 
     def _header(self, item_list: ItemList, columns: Mapping[str, str], row: Mapping[str, _Cell]) -> bool:
@@ -699,8 +699,8 @@ class _Reading:
         times: list[TimeCell] = []
         for item_list in self.catalog.item_lists:
             state = self.lists.get(item_list.id)
-            if state is None or not state.rows:
-                continue
+            if state is None or not any(r.problems or any(v is not None for v in r.values) for r in state.rows):
+                continue  # no row gives a figure (references alone): the stored list stays
             self._incomplete(state)
             rows = state.rows
             bad = tuple(RowProblems(r.sheet, r.number, r.item, tuple(r.problems)) for r in rows if r.problems)
