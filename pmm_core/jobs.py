@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from pmm_core.domain.flag_lifecycle import Reconciliation
 
 F = TypeVar("F", bound=Callable[..., Any])
-READ_SECONDS = 30.0  # the spreadsheet reader's own time limit for one file (the worker's is longer)
+READ_SECONDS = 60.0  # the spreadsheet reader's own time limit for one file (the worker's is longer)
 
 
 class Lane(StrEnum):

@@ -37,7 +37,7 @@ from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation, localcontext
 from enum import StrEnum
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from pmm_core.catalog.models import Catalog, DataPoint, DataType, ItemList
 from pmm_core.domain import item_lists
@@ -275,8 +275,7 @@ def _check_metadata(meta: Mapping[str, str], member: str, cycle_year: int) -> No
 # ---- cells -----------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class _Cell:
+class _Cell(NamedTuple):
     value: Any  # Decimal (a number), str (text), bool; None: a formula without a saved result
     coordinate: str
     formula: str | None = None  # the cell holds this formula; `value` is its saved result
@@ -470,6 +469,8 @@ class _Reading:
                         if "." in key and key not in self.list_keys:
                             self._unknown(f"{title}: {key[:40]}")
                     plans = self._list_plans(title, keys)
+                if keys is not None:
+                    stream.wanted = frozenset(keys.values())
                 continue
             by_column = {c.column: c for c in raw}
             row: dict[str, _Cell] = {}
@@ -601,15 +602,16 @@ class _Reading:
                 if cell is None:
                     values.append("?" if len(problems) > before else None)  # "?": a formula without its result
                     continue
-                where = Where(title, cell.coordinate)
                 dp = self.points[(item_list.id, column.id)]
                 answer = _answer(dp, cell, self.lang, self.book.date1904)
                 if isinstance(answer, Valid):
                     values.append(answer.value)
-                    shown = _time(dp, cell, where, answer)
-                    if shown is not None:
-                        times.append(shown)
+                    if isinstance(cell.value, Decimal) and dp.type is DataType.MINUTES:
+                        shown = _time(dp, cell, Where(title, cell.coordinate), answer)
+                        if shown is not None:
+                            times.append(shown)
                 else:
+                    where = Where(title, cell.coordinate)
                     problems.append(
                         CellProblem(where, answer.code, answer.params, _content(cell), item_list.id, column.type)
                     )

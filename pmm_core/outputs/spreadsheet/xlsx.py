@@ -31,7 +31,7 @@ import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import IO, TypeVar
+from typing import IO, NamedTuple, TypeVar
 from xml.parsers import expat
 
 from pmm_core.outputs.spreadsheet.bad_file import BadFile, FileProblem
@@ -95,12 +95,11 @@ class Budget:
             raise BadFile(FileProblem.TOO_MUCH_TEXT, limit=str(MAX_TEXT))
 
 
-@dataclass(frozen=True, slots=True)
-class Cell:
+class Cell(NamedTuple):
     """A cell as the file holds it. `kind`: ``n`` number, ``s`` text, ``b`` boolean, ``e`` an
     error value (``#DIV/0!``), ``d`` an ISO 8601 date. `text`: the value as written (the number's
     digits, the text, ``1``/``0``, the error), None when the cell holds no value; a formula's
-    value is its result as saved in the file."""
+    value is its result as saved in the file. (A tuple: there may be a few hundred thousand.)"""
 
     row: int
     column: int  # 0-based
@@ -127,6 +126,7 @@ class SheetStream:
     def __init__(self, book: Workbook, sheet: SheetPart, max_columns: int, max_rows: int, limit: int) -> None:
         self.book, self.sheet, self.max_columns = book, sheet, max_columns
         self.max_rows, self.limit = max_rows, limit  # a row past max_rows refuses the file: "more than `limit` rows"
+        self.wanted: frozenset[int] | None = None  # once set, only these columns are kept
         self.dimension: str | None = None
         self.merged: list[str] = []  # the first few merged ranges
         self.merged_count = 0
@@ -525,7 +525,10 @@ class _SheetParser(_Parser):
             self.column, self.cell_row = self.column + 1, self.row
         if self.column >= MAX_COLUMN:
             raise BadFile(FileProblem.NOT_XLSX)
-        self.keep = self.cells is not None and self.column < self.max_columns
+        wanted = self.stream.wanted
+        self.keep = self.cells is not None and (
+            self.column < self.max_columns if wanted is None else self.column in wanted
+        )
         if self.keep:
             self.kind = attrs.get("t", "n")
             self.style = _int(attrs.get("s", "0"))
