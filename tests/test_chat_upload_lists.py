@@ -5,8 +5,10 @@ comment; time cells count as minutes; a file the worker has to stop gets a clear
 
 from __future__ import annotations
 
+import io
 from datetime import time, timedelta
 
+import openpyxl
 import pytest
 
 from bot.worker import Limits, ProcessWorker
@@ -118,3 +120,31 @@ async def test_a_file_the_worker_stops_gets_a_clear_refusal_in_the_users_languag
         finally:
             worker.shutdown()
     assert answers(chat) == {}
+
+
+async def test_an_officer_with_more_gaps_than_competencies_is_refused_in_spanish(chat):
+    await speak(chat, "es")
+    officers = [["A1", 1, 12], ["A2", 7, 6]]
+    summary = await send_filled(chat, "es", values={"tf_aeo_valid": 10}, items={"OD-02": officers})
+    assert "no se aplica" in summary
+    assert (
+        "fila 4 (A2): B4: 7 — más que «Y_i: competencias de la descripción de puesto» en la misma fila (6)" in summary
+    )
+    await chat.tap(NCP, ApplyUpload, language_code="es")
+    assert answers(chat) == {"tf_aeo_valid": "10"}
+
+
+async def test_a_time_cell_holding_150_is_explained_not_shown_as_a_date(chat):
+    await chat.say(NCP, "/template")
+    template = chat.api.messages_to(NCP)[-1].params["document"]["data"]
+    wb = openpyxl.load_workbook(io.BytesIO(template))
+    ws = wb["TF-04"]
+    ws.append(["D1", 150])
+    ws.append(["D2", 90])
+    ws["B3"].number_format = "h:mm"  # the column formatted as times, 150 typed in it
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    sent = await chat.replay(chat.api.document(NCP, "figures.xlsx", buffer.getvalue()))
+    summary = texts(sent)
+    assert "row 3 (D1): B3: 150 — in a cell formatted as a time, a spreadsheet reads 150 as 150 days" in summary
+    assert "1900" not in summary and "ApplyUpload" not in kinds(sent)
