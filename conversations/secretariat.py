@@ -1,7 +1,8 @@
 """The WCO Secretariat's commands, composed from their modules. Every one refuses anyone
 else with one polite line and changes nothing; every action is in the audit log.
 
-/cycle [open YEAR DATE | deadline DATE | close | reminders 14,7,3,1] · /reopen MEMBER ·
+/cycle [open YEAR DATE | deadline DATE | close | reopen YEAR [DATE] | reminders 14,7,3,1] ·
+/reopen MEMBER ·
 /invite MEMBER · /ncps [MEMBER] · /unbind ID · /grant ID · /revoke ID · /reminders
 (``admin``) · /status · /stats · /friction · /checks · /export · /report (``reports``) ·
 /broadcast (``broadcast``)
@@ -14,7 +15,7 @@ from typing import Any
 
 from telegram import Update
 
-from conversations import admin, broadcast, flags, reports
+from conversations import admin, broadcast, cycle_admin, flags, reports, status_pages
 from conversations.buttons import Button
 from conversations.context import Context
 from pmm_core.answers import N_
@@ -55,4 +56,8 @@ def commands() -> dict[str, Handler]:
 
 
 def button_handlers() -> list[tuple[Handler, tuple[type[Button], ...]]]:
-    return [(flags.on_button, flags.BUTTONS)]
+    return [
+        (flags.on_button, flags.BUTTONS),
+        (status_pages.on_button, status_pages.BUTTONS),
+        (cycle_admin.on_button, cycle_admin.BUTTONS),
+    ]

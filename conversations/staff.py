@@ -15,6 +15,7 @@ from conversations import buttons as btn
 from conversations.context import Context
 from conversations.session import Session, answer_query, send, session
 from conversations.state import AwaitingFlagNote, Idle
+from pmm_core import utf16
 from pmm_core.analytics import REGION_NAMES
 from pmm_core.i18n import LANGUAGES, Lang
 from pmm_core.members import Member
@@ -106,7 +107,7 @@ async def send_document(s: Session, data: bytes, filename: str, caption: str = "
     chat = s.update.effective_chat
     assert chat is not None
     try:
-        await chat.send_document(document=io.BytesIO(data), filename=filename, caption=caption[:1000] or None)
+        await chat.send_document(document=io.BytesIO(data), filename=filename, caption=utf16.cut(caption, 1024) or None)
     except TelegramError:
         with contextlib.suppress(TelegramError):
             await send(s, s.lang._("The file could not be sent; please try again."))

@@ -132,6 +132,16 @@ class TellingDeadline(_Step):
     new: str
 
 
+class ConfirmingCycle(_Step):
+    """The Secretariat is asked to confirm closing the open cycle or reopening a closed one."""
+
+    kind: Literal["cycle"] = "cycle"
+    action: Literal["close", "reopen"]
+    cycle: int
+    deadline: str = ""  # reopening: until when (ISO date)
+    submitted: int = 0  # closing: Members submitted when the question was shown
+
+
 Step = Annotated[
     Idle
     | Asking
@@ -148,7 +158,8 @@ Step = Annotated[
     | AwaitingUpload
     | ReviewingUpload
     | AwaitingFlagNote
-    | TellingDeadline,
+    | TellingDeadline
+    | ConfirmingCycle,
     Field(discriminator="kind"),
 ]
 

@@ -249,7 +249,8 @@ class Dimension(_Model):
 
 class BlankReason(_Model):
     code: str = Field(pattern=ID_PATTERN)
-    text: Text
+    text: Text  # the reason as the NCP picks it (seed 002 §32)
+    short: Text  # a few words for tables and the Secretariat's statistics
 
 
 class DisclosureLevel(_Model):

@@ -21,6 +21,7 @@ from decimal import Decimal, InvalidOperation
 from pmm_core.analysis import year_on_year
 from pmm_core.analytics import member_state, participating_members
 from pmm_core.answers import N_
+from pmm_core.audit_labels import AuditWords
 from pmm_core.catalog import Catalog, DataPoint, DataType, Kpi
 from pmm_core.check_messages import describe_flag, kind_label, state_label
 from pmm_core.disclosure import LEVEL_NAMES, kpi_level
@@ -421,16 +422,17 @@ def _audit(ctx: _Context, audit: Sequence[AuditRow]) -> Sheet:
         L._("Old value"),
         L._("New value"),
     ]
+    words = AuditWords(ctx.catalog, L, ctx.data.members, ctx.person)
     rows: list[list[Cell]] = [
         [
             utc_time(r.at),
             ctx.person(r.user_id),
             r.member,
             ctx.name(ctx.member(r.member)) if r.member else None,
-            r.action,
-            r.subject,
-            r.old_value,
-            r.new_value,
+            words.action(r),
+            words.subject(r),
+            words.value(r, r.old_value),
+            words.value(r, r.new_value),
         ]
         for r in audit
     ]

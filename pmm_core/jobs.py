@@ -14,6 +14,7 @@ from html import escape
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from pmm_core import utf16
 from pmm_core.catalog import load_catalog
 from pmm_core.checks import current_figure, find_issues
 from pmm_core.flag_lifecycle import reconcile
@@ -218,6 +219,7 @@ def stats(db_path: Path, cycle_id: int, language: str, group: tuple[str, str] | 
         response_rates,
     )
     from pmm_core.analytics import reasons_by_region
+    from pmm_core.labels import labelled
     from pmm_core.members.groupings import GROUPING_NAMES, Grouping, group_label
 
     store = Store.open_readonly(db_path)
@@ -254,16 +256,25 @@ def stats(db_path: Path, cycle_id: int, language: str, group: tuple[str, str] | 
         for rate in dimension_rates(catalog, data, Basis.SUBMITTED, chosen[0] if chosen else None):
             if chosen is None or rate.code == chosen[1]:
                 name = catalog.dimension_by_id[rate.dimension].short.get(L.code)
-                lines.append(f"{escape(name)}: {count_of(L, rate.answered, rate.possible)}")
+                lines.append(labelled(L, escape(name, quote=False), count_of(L, rate.answered, rate.possible)))
         lines.append("")
+        shorts = {r.code: r.short.get(L.code) for r in catalog.blank_reasons}
         for row in rows:
-            reasons = ", ".join(f"{code} {n}" for code, n in row.reasons.items() if n)
+            reasons = " · ".join(
+                labelled(L, escape(shorts.get(code) or L._("reason not given"), quote=False), L.number(n))
+                for code, n in row.reasons.items()
+                if n
+            )
+            name = catalog.kpi(row.kpi_id).name.get(L.code) if row.kpi_id in catalog.kpi_by_id else ""
             lines.append(
-                f"{row.kpi_id}: "
-                + L._("answered {answered}, blank {blank}").format(
-                    answered=count_of(L, row.answered, row.members), blank=L.number(row.blank)
+                labelled(
+                    L,
+                    f"<b>{row.kpi_id}</b> {escape(name, quote=False)}".rstrip(),
+                    L._("answered {answered}, blank {blank}").format(
+                        answered=count_of(L, row.answered, row.members), blank=L.number(row.blank)
+                    )
+                    + (f" ({reasons})" if reasons else ""),
                 )
-                + (f" ({reasons})" if reasons else "")
             )
         charts_made: list[tuple[str, str, bytes]] = []  # (file name, title, PNG)
         if submitted:
@@ -302,7 +313,7 @@ def stats(db_path: Path, cycle_id: int, language: str, group: tuple[str, str] | 
         return Files(
             "\n".join(lines),
             tuple((name, png) for name, _, png in charts_made),
-            {name: escape(f"{title}\n{scope}"[:1024]) for name, title, _ in charts_made},
+            {name: escape(utf16.cut(f"{title}\n{scope}", 1024)) for name, title, _ in charts_made},
         )
     finally:
         store.close()
