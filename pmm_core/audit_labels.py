@@ -82,7 +82,8 @@ class AuditWords:
             return self._kpi(subject)
         if action == "flag":
             kpi, _, dp = subject.partition(":")
-            return f"{self._kpi(kpi)} · {self._figure(dp) if dp else self.L._('Result')}"
+            figure = self._figure(dp) if dp else self.L._("Result")
+            return f"{self._kpi(kpi)} · {figure}"
         if action in ("role", "ncp.bind", "ncp.move", "ncp.revoke", "user.blocked") and subject.isdigit():
             return self.person(int(subject))
         if action.startswith("member.") and subject in self.members:

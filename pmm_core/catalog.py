@@ -154,9 +154,18 @@ class NoteKind(StrEnum):
     CLARIFICATION = "clarification"
 
 
+class NoteWhen(StrEnum):
+    """When a caveat applies to a result: always, or only to a KPI over items computed from
+    typed totals rather than from its list of rows."""
+
+    ALWAYS = "always"
+    FROM_TOTALS = "from_totals"
+
+
 class Note(_Model):
     kind: NoteKind
     text: Text
+    when: NoteWhen = NoteWhen.ALWAYS
 
 
 class DisclosurePolicy(_Model):
