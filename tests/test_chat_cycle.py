@@ -4,16 +4,23 @@ are told in their own language when a cycle opens, reopens and closes, through t
 
 from __future__ import annotations
 
+import asyncio
 from datetime import date, timedelta
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from conversations import buttons as btn
 from conversations.buttons import pack, unpack
 from conversations.cycle_admin import CycleConfirm
+from conversations.session import visible_length
+from conversations.status_pages import StatusPage
+from pmm_core.catalog import load_catalog
+from pmm_core.members import Member
 from pmm_core.records import CycleState, KpiState
-from pmm_core.store import Edit, KpiChange
-from tests.chat import Chat, texts
+from pmm_core.store import Edit, KpiChange, Store
+from tests.chat import Chat, start_chat, texts
 
 SEC, NCP_BE, NCP_FR, NCP_KE, STRANGER = 9001, 1001, 1002, 1003, 4242
 
@@ -180,3 +187,37 @@ async def test_kpi_states_survive_close_and_reopen(chat, store):
     await chat.tap(SEC, CycleConfirm, yes=True)
     assert store.kpi_states(chat.cycle.id, "KE")["TF-02"].reason == "no_detail"
     assert store.submission(chat.cycle.id, "FR").locked
+
+
+def test_hostile_words_after_cycle_stats_and_status_never_crash_or_change_the_cycle(tmp_path):
+    """Random words, dates, years and forged page buttons: a usage or a refusal, never a
+    crash; the open cycle stays open, and nothing is closed without the confirm button."""
+    catalog = load_catalog()
+    loop = asyncio.new_event_loop()
+    store = Store.open(tmp_path / "pmm.sqlite3")
+    store.import_members([Member("BE", "eur"), Member("FR", "eur")])
+    store.open_cycle(2025, deadline=date(2027, 3, 31), opens=date(2026, 1, 1))
+    chat = loop.run_until_complete(start_chat(store, catalog, secretariat_ids=frozenset({SEC})))
+    word = st.one_of(
+        st.sampled_from(["open", "close", "reopen", "deadline", "reminders", "2025", "2024", "9999", "other", "geo"]),
+        st.sampled_from(["type:other", "::", "eur", "2026-02-30", "2099-01-01", "0000-00-00", "-1", "1e9", "😀"]),
+        st.text(max_size=20).filter(lambda t: t.strip() and " " not in t and "\n" not in t),
+    )
+
+    @settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
+    @given(command=st.sampled_from(["/cycle", "/stats", "/status"]), words=st.lists(word, max_size=4))
+    def one(command: str, words: list[str]) -> None:
+        sent = loop.run_until_complete(chat.say(SEC, " ".join([command, *words])))
+        replies = [m.text for m in sent if m.method == "sendMessage"]
+        assert replies and not any("something went wrong" in r for r in replies), (words, replies)
+        assert all(visible_length(r) <= 4096 for r in replies)
+        cycle = store.current_cycle()
+        assert cycle is not None and cycle.year == 2025  # never closed without the button: no other opens
+
+    try:
+        one()
+        page = pack(StatusPage(2025, "-", "-", 10**11))
+        assert "PMM 2025" in texts(loop.run_until_complete(chat.press(SEC, page)))
+    finally:
+        loop.run_until_complete(chat.app.shutdown())
+        loop.close()
