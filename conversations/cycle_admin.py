@@ -24,11 +24,11 @@ from conversations.context import Context
 from conversations.session import Session, esc, send
 from conversations.staff import secretariat_press
 from conversations.state import ConfirmingCycle, ConversationState, Idle
-from pmm_core.analytics import member_statuses
-from pmm_core.i18n import Lang
-from pmm_core.members import Member
-from pmm_core.records import Cycle, CycleProblem, CycleRefused, CycleState, MemberState
-from pmm_core.search import fold
+from pmm_core.catalog.members import Member
+from pmm_core.domain.analytics import member_statuses
+from pmm_core.domain.records import Cycle, CycleProblem, CycleRefused, CycleState, MemberState
+from pmm_core.domain.search import fold
+from pmm_core.outputs.i18n import Lang
 
 
 @button("cyc", bound=True)

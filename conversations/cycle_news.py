@@ -12,9 +12,9 @@ from datetime import date
 
 from conversations import buttons as btn
 from conversations.session import esc, packed
-from pmm_core.i18n import lang
-from pmm_core.records import OutMessage, Role, User
-from pmm_core.store import Store
+from pmm_core.domain.records import OutMessage, Role, User
+from pmm_core.outputs.i18n import lang
+from pmm_core.storage.store import Store
 
 
 def _ncps(store: Store) -> list[User]:

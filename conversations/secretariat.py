@@ -18,7 +18,7 @@ from telegram import Update
 from conversations import admin, broadcast, cycle_admin, flags, reports, status_pages
 from conversations.buttons import Button
 from conversations.context import Context
-from pmm_core.answers import N_
+from pmm_core.domain.text import N_
 
 Handler = Callable[[Update, Context], Coroutine[Any, Any, None]]
 

@@ -18,12 +18,12 @@ from conversations.buttons import Button, button
 from conversations.context import Context
 from conversations.session import Row, Session, esc, send
 from conversations.staff import region_name, secretariat_press
-from pmm_core.analytics import MemberStatus, member_statuses, ncp_coverage, region_order
-from pmm_core.i18n import Lang
-from pmm_core.labels import MEMBER_STATE_NAMES, labelled
-from pmm_core.members import REGIONS, Member
-from pmm_core.records import Cycle, MemberState
-from pmm_core.search import fold
+from pmm_core.catalog.members import REGIONS, Member
+from pmm_core.domain.analytics import MemberStatus, member_statuses, ncp_coverage, region_order
+from pmm_core.domain.records import Cycle, MemberState
+from pmm_core.domain.search import fold
+from pmm_core.outputs.i18n import Lang
+from pmm_core.outputs.labels import MEMBER_STATE_NAMES, labelled
 
 PAGE_ROWS = 40
 ANY = "-"

@@ -16,9 +16,9 @@ import pytest
 from conversations import buttons as btn
 from conversations.buttons import pack
 from conversations.render import progress_bar
-from pmm_core.item_lists import Items, encode
-from pmm_core.records import KpiState
-from pmm_core.store import Edit, KpiChange
+from pmm_core.domain.item_lists import Items, encode
+from pmm_core.domain.records import KpiState
+from pmm_core.storage.store import Edit, KpiChange
 from tests.chat import Chat, texts
 
 NCP, SEC = 1001, 9001

@@ -16,10 +16,10 @@ from conversations.buttons import pack, unpack
 from conversations.cycle_admin import CycleConfirm
 from conversations.session import visible_length
 from conversations.status_pages import StatusPage
-from pmm_core.catalog import load_catalog
-from pmm_core.members import Member
-from pmm_core.records import CycleState, KpiState
-from pmm_core.store import Edit, KpiChange, Store
+from pmm_core.catalog.loader import load_catalog
+from pmm_core.catalog.members import Member
+from pmm_core.domain.records import CycleState, KpiState
+from pmm_core.storage.store import Edit, KpiChange, Store
 from tests.chat import Chat, start_chat, texts
 
 SEC, NCP_BE, NCP_FR, NCP_KE, STRANGER = 9001, 1001, 1002, 1003, 4242

@@ -11,9 +11,9 @@ from datetime import timedelta
 import pytest
 
 from conversations.status_pages import StatusPage
-from pmm_core.members import read_members
-from pmm_core.records import KpiState
-from pmm_core.store import Edit, KpiChange
+from pmm_core.catalog.members import read_members
+from pmm_core.domain.records import KpiState
+from pmm_core.storage.store import Edit, KpiChange
 from tests.chat import Chat, texts
 
 SEC = 9001

@@ -9,7 +9,7 @@ import openpyxl
 import pytest
 
 from bot.cli import main
-from pmm_core.store import Store
+from pmm_core.storage.store import Store
 
 
 @pytest.fixture

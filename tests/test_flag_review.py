@@ -12,7 +12,7 @@ import pytest
 from conversations import buttons as btn
 from conversations.buttons import pack
 from conversations.state import AwaitingFlagNote, parse_state
-from pmm_core.records import Flag, FlagState, Role
+from pmm_core.domain.records import Flag, FlagState, Role
 from tests.chat import Chat, texts
 
 NCP, SEC, SEC2 = 1001, 9001, 9002

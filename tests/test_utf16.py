@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from bot.emulator import FakeBotApi
 from conversations.session import MAX_MESSAGE, split_html, visible_length
-from pmm_core import utf16
+from pmm_core.outputs import utf16
 
 _TAGS = re.compile(r"</?[a-z]+>")
 WIDE = "📨🇧🇪𝔸"  # outside the Basic Multilingual Plane: two units each (the flag is two such characters)
