@@ -264,16 +264,15 @@ def stats(db_path: Path, cycle_id: int, language: str, group: tuple[str, str] | 
                 for code, n in row.reasons.items()
                 if n
             )
-            name = catalog.kpi(row.kpi_id).name.get(L.code) if row.kpi_id in catalog.kpi_by_id else ""
+            name = catalog.kpi(row.kpi_id).name.get(L.code)
+            # "TF-02 Variation in the number of AEOs — answered …": a dash, since the French
+            # "répondu : …" has a colon of its own.
             lines.append(
-                labelled(
-                    L,
-                    f"<b>{row.kpi_id}</b> {escape(name, quote=False)}".rstrip(),
-                    L._("answered {answered}, blank {blank}").format(
-                        answered=count_of(L, row.answered, row.members), blank=L.number(row.blank)
-                    )
-                    + (f" ({reasons})" if reasons else ""),
+                f"<b>{row.kpi_id}</b> {escape(name, quote=False)} — "
+                + L._("answered {answered}, blank {blank}").format(
+                    answered=count_of(L, row.answered, row.members), blank=L.number(row.blank)
                 )
+                + (f" ({reasons})" if reasons else "")
             )
         charts_made: list[tuple[str, str, bytes]] = []  # (file name, title, PNG)
         if submitted:

@@ -157,7 +157,7 @@ async def test_stats_rates_and_chart(chat, store):
     # TF-02 over the 3 Members that submitted: 1 answered (33 %), 2 blank.
     # Blank reasons by their labels, never their codes.
     assert (
-        "<b>TF-02</b> Variation in the number of AEOs: answered 1 of 3, 33%, blank 2 "
+        "<b>TF-02</b> Variation in the number of AEOs — answered 1 of 3, 33%, blank 2 "
         "(no database yet, one planned: 1 · database lacks this detail: 1)"
     ) in texts(sent)
     assert not re.search(r"\b(no_detail|db_planned|db_not_planned|db_collecting|unit_difficult)\b", texts(sent))
@@ -365,6 +365,6 @@ async def test_stats_of_a_group_names_it_and_counts_only_its_members(chat, store
     # Trade facilitation over Belgium and France only: none of their 2 × n KPIs answered (Kenya's TF-02 is not theirs).
     assert f"{tf.short.get('en')}: 0 of {2 * kpis}, 0%" in text
     assert f"of {3 * kpis}," not in text
-    assert "<b>TF-02</b> Variation in the number of AEOs: answered 0 of 2, 0%" in text
+    assert "<b>TF-02</b> Variation in the number of AEOs — answered 0 of 2, 0%" in text
     captions = [m.params.get("caption", "") for m in _photos(sent)]
     assert captions and all("PMM 2025 · Europe (WCO region) · 2 Members that submitted" in c for c in captions)
