@@ -228,7 +228,7 @@ def _open_cycle(store: Store) -> Cycle:
 def _cycle(args: argparse.Namespace, settings: Settings, store: Store) -> int:
     """Opens, re-dates, closes or reopens a cycle; opening, closing and reopening tell the
     NCPs through the outbox (a running bot sends the messages within a second)."""
-    from conversations import cycle_news
+    from conversations.admin import news as cycle_news
 
     if args.action == "open":
         news = cycle_news.opened(store, args.year, args.deadline)

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from conversations import buttons as btn
-from conversations.buttons import pack
-from conversations.render import progress_bar
+from conversations.collect.buttons import Go
+from conversations.kit.buttons import pack
+from conversations.kit.render import progress_bar
 from pmm_core.domain.item_lists import Items, encode
 from pmm_core.domain.records import KpiState
 from pmm_core.storage.store import Edit, KpiChange
@@ -51,7 +51,7 @@ def officers_list(chat: Chat) -> None:
 
 async def test_od02_from_the_per_officer_list_shows_that_formula_with_its_own_rows(chat):
     officers_list(chat)
-    text = texts(await chat.press(NCP, pack(btn.Go("OD-02"))))
+    text = texts(await chat.press(NCP, pack(Go("OD-02"))))
     assert "Computed row by row from your list “Frontline officers assessed (OD-02)” (4 rows)" in text
     assert "<code>Σ(Xᵢ / Yᵢ × 100) / N</code>" in text
     assert "<code>(1 / 12 × 100 + 5 / 20 × 100 + 0 / 27 × 100 + 5 / 30 × 100) / 4</code> = <b>12.5%</b>" in text
@@ -60,7 +60,7 @@ async def test_od02_from_the_per_officer_list_shows_that_formula_with_its_own_ro
 
 
 async def test_od02_from_typed_totals_is_marked_so_with_its_caveat_once(chat):
-    await chat.press(NCP, pack(btn.Go("OD-02")))
+    await chat.press(NCP, pack(Go("OD-02")))
     await chat.say(NCP, "4")
     await chat.say(NCP, "22.25")
     sent = await chat.say(NCP, "11")
@@ -82,7 +82,7 @@ async def test_a_long_list_shows_its_first_rows_and_its_last(chat):
             "od_cd_competencies_per_officer": "20",
         },
     )
-    text = texts(await chat.press(NCP, pack(btn.Go("OD-02"))))
+    text = texts(await chat.press(NCP, pack(Go("OD-02"))))
     assert "(0 / 20 × 100 + 1 / 20 × 100 + 2 / 20 × 100 + … + 0 / 20 × 100) / 40" in text
 
 
@@ -95,19 +95,19 @@ async def test_tf04_from_a_list_of_declarations(chat):
             "tf_import_release_minutes": "195.75",
         },
     )
-    text = texts(await chat.press(NCP, pack(btn.Go("TF-04"))))
+    text = texts(await chat.press(NCP, pack(Go("TF-04"))))
     assert "<code>ΣTᵢ / N</code>" in text and "<code>(30 + 45.5 + 120 + 0.25) / 4</code>" in text
 
 
 async def test_each_caveat_once_per_kpi(chat, catalog):
     caveat = catalog.kpi("TF-09").caveats[0].text.en[:80]
-    said = texts(await chat.press(NCP, pack(btn.Go("TF-09"))))
+    said = texts(await chat.press(NCP, pack(Go("TF-09"))))
     said += texts(await chat.say(NCP, "950"))
     said += texts(await chat.say(NCP, "1000"))
     assert "95%" in said
     assert said.count(caveat) == 1
     # Opening the KPI again, all figures given: the card and the result, the caveat once.
-    again = texts(await chat.press(NCP, pack(btn.Go("TF-09"))))
+    again = texts(await chat.press(NCP, pack(Go("TF-09"))))
     assert again.count(caveat) == 1
 
 

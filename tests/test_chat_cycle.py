@@ -11,11 +11,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conversations import buttons as btn
-from conversations.buttons import pack, unpack
-from conversations.cycle_admin import CycleConfirm
-from conversations.session import visible_length
-from conversations.status_pages import StatusPage
+from conversations.admin.buttons import CycleConfirm
+from conversations.collect.buttons import Go, Next
+from conversations.kit.buttons import pack, unpack
+from conversations.kit.text import visible_length
+from conversations.reports.buttons import StatusPage
+from conversations.review.buttons import SubmitNow
 from pmm_core.catalog.loader import load_catalog
 from pmm_core.catalog.members import Member
 from pmm_core.domain.records import CycleState, KpiState
@@ -34,7 +35,7 @@ async def chat(chat: Chat, store):
         Edit(user_id=SEC, cycle_id=chat.cycle.id, member="BE", answers={"tf_aeo_valid": "1300"}, by_secretariat=True)
     )
     await chat.say(NCP_FR, "/submit", language_code="fr")
-    await chat.tap(NCP_FR, btn.SubmitNow, language_code="fr")
+    await chat.tap(NCP_FR, SubmitNow, language_code="fr")
     await chat.drain()
     return chat
 
@@ -96,7 +97,7 @@ async def test_a_replayed_or_forged_confirm_closes_once_and_only_for_the_secreta
 async def test_a_submission_since_the_question_shows_it_again(chat, store):
     await chat.say(SEC, "/cycle close")
     await chat.say(NCP_BE, "/submit")
-    await chat.tap(NCP_BE, btn.SubmitNow)
+    await chat.tap(NCP_BE, SubmitNow)
     sent = await chat.tap(SEC, CycleConfirm, yes=True)
     assert "Submissions changed since this question was shown" in texts(sent)
     assert "2 of 3 Members with an NCP or data have submitted." in texts(sent)
@@ -126,7 +127,7 @@ async def test_a_closed_cycle_is_reopened_audited_and_the_ncps_carry_on(chat, st
     assert "restent soumises" in news[NCP_FR]  # France submitted: its answers stay submitted
     assert "Continuar" in next(b["text"] for row in chat.api.last_to(NCP_KE).buttons for b in row)
     # Belgium goes on where it was: its figure is kept and a new one is stored.
-    await chat.press(NCP_BE, pack(btn.Go("TF-03")))
+    await chat.press(NCP_BE, pack(Go("TF-03")))
     await chat.say(NCP_BE, "250000000")
     answers = store.answers(cycle.id, "BE")
     assert answers["tf_aeo_valid"].value == "1300" and answers["tf_aeo_trade_value"].value == "250000000"
@@ -158,7 +159,7 @@ async def test_opening_a_cycle_tells_every_ncp_with_a_button_to_start(chat, stor
     assert "a ouvert la collecte de données 2026 du MMP" in news[NCP_FR]
     assert "ha abierto la recopilación de datos 2026 del MMD" in news[NCP_KE]
     start = chat.api.last_to(NCP_BE).button_data()
-    assert [type(unpack(d).button) for d in start] == [btn.Next]
+    assert [type(unpack(d).button) for d in start] == [Next]
     reply = texts(await chat.press(NCP_BE, start[0]))
     assert "TF-01" in reply  # the first KPI of the new cycle
     assert store.cycle_of_year(2025).state is CycleState.CLOSED

@@ -10,7 +10,7 @@ from datetime import timedelta
 
 import pytest
 
-from conversations.status_pages import StatusPage
+from conversations.reports.buttons import StatusPage
 from pmm_core.catalog.members import read_members
 from pmm_core.domain.records import KpiState
 from pmm_core.storage.store import Edit, KpiChange
