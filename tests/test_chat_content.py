@@ -16,9 +16,9 @@ import pytest
 from conversations.collect.buttons import Go
 from conversations.kit.buttons import pack
 from conversations.kit.render import progress_bar
+from pmm_core.domain.actions import ChangeSet, KpiChange
 from pmm_core.domain.item_lists import Items, encode
 from pmm_core.domain.records import KpiState
-from pmm_core.storage.store import Edit, KpiChange
 from tests.chat import Chat, texts
 
 NCP, SEC = 1001, 9001
@@ -33,7 +33,8 @@ async def chat(chat: Chat, store):
 
 
 def give(chat: Chat, **answers: str) -> None:
-    chat.store.apply(Edit(user_id=SEC, cycle_id=chat.cycle.id, member="BE", answers=answers, by_secretariat=True))
+    assert chat.cycle is not None
+    chat.store.apply(ChangeSet(user_id=SEC, cycle_id=chat.cycle.id, member="BE", answers=answers, by_secretariat=True))
 
 
 def officers_list(chat: Chat) -> None:
@@ -132,7 +133,7 @@ def test_the_progress_bar_is_full_only_when_every_kpi_is(done, bar):
 
 async def test_progress_at_50_of_51_is_not_full(chat, catalog):
     kpis = {k.id: KpiChange(KpiState.BLANK, reason="no_detail") for k in catalog.kpis[:50]}
-    chat.store.apply(Edit(user_id=SEC, cycle_id=chat.cycle.id, member="BE", kpis=kpis, by_secretariat=True))
+    chat.store.apply(ChangeSet(user_id=SEC, cycle_id=chat.cycle.id, member="BE", kpis=kpis, by_secretariat=True))
     text = texts(await chat.say(NCP, "/progress"))
     assert "▓" * 9 + "░" in text and "▓" * 10 not in text
 

@@ -19,8 +19,9 @@ from conversations.reports.buttons import StatusPage
 from conversations.review.buttons import SubmitNow
 from pmm_core.catalog.loader import load_catalog
 from pmm_core.catalog.members import Member
+from pmm_core.domain.actions import ChangeSet, KpiChange
 from pmm_core.domain.records import CycleState, KpiState
-from pmm_core.storage.store import Edit, KpiChange, Store
+from pmm_core.storage.store import Store
 from tests.chat import Chat, start_chat, texts
 
 SEC, NCP_BE, NCP_FR, NCP_KE, STRANGER = 9001, 1001, 1002, 1003, 4242
@@ -29,10 +30,13 @@ SEC, NCP_BE, NCP_FR, NCP_KE, STRANGER = 9001, 1001, 1002, 1003, 4242
 @pytest.fixture
 async def chat(chat: Chat, store):
     """NCPs of Belgium (en), France (fr) and Kenya (es); France has submitted."""
+    assert chat.cycle is not None
     for user, member, language in ((NCP_BE, "BE", "en"), (NCP_FR, "FR", "fr"), (NCP_KE, "KE", "es")):
         await chat.say(user, f"/start {store.create_invite(member, timedelta(days=3))}", language_code=language)
     store.apply(
-        Edit(user_id=SEC, cycle_id=chat.cycle.id, member="BE", answers={"tf_aeo_valid": "1300"}, by_secretariat=True)
+        ChangeSet(
+            user_id=SEC, cycle_id=chat.cycle.id, member="BE", answers={"tf_aeo_valid": "1300"}, by_secretariat=True
+        )
     )
     await chat.say(NCP_FR, "/submit", language_code="fr")
     await chat.tap(NCP_FR, SubmitNow, language_code="fr")
@@ -159,7 +163,7 @@ async def test_opening_a_cycle_tells_every_ncp_with_a_button_to_start(chat, stor
     assert "a ouvert la collecte de données 2026 du MMP" in news[NCP_FR]
     assert "ha abierto la recopilación de datos 2026 del MMD" in news[NCP_KE]
     start = chat.api.last_to(NCP_BE).button_data()
-    assert [type(unpack(d).button) for d in start] == [Next]
+    assert [type(p.button) for d in start if (p := unpack(d)) is not None] == [Next]
     reply = texts(await chat.press(NCP_BE, start[0]))
     assert "TF-01" in reply  # the first KPI of the new cycle
     assert store.cycle_of_year(2025).state is CycleState.CLOSED
@@ -174,7 +178,7 @@ async def test_the_usage_examples_are_dated_from_today(chat, store, clock):
 
 async def test_kpi_states_survive_close_and_reopen(chat, store):
     store.apply(
-        Edit(
+        ChangeSet(
             user_id=SEC,
             cycle_id=chat.cycle.id,
             member="KE",

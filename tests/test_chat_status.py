@@ -12,8 +12,8 @@ import pytest
 
 from conversations.reports.buttons import StatusPage
 from pmm_core.catalog.members import read_members
+from pmm_core.domain.actions import ChangeSet, KpiChange
 from pmm_core.domain.records import KpiState
-from pmm_core.storage.store import Edit, KpiChange
 from tests.chat import Chat, texts
 
 SEC = 9001
@@ -23,13 +23,14 @@ ISO_LINE = re.compile(r"^(📨|✏️|▫️) [A-Z]{2} ")  # a row that starts w
 @pytest.fixture
 async def everyone(chat: Chat, store):
     """The shipped list of 187 WCO Members, every one with a KPI confirmed and submitted."""
+    assert chat.cycle is not None
     members = read_members()
     store.import_members(members)
     for n, member in enumerate(members):  # each with its NCP
         store.visit(5000 + n, f"NCP {member.iso2}", "en")
         store.redeem_invite(store.create_invite(member.iso2, timedelta(days=3)), 5000 + n)
         store.apply(
-            Edit(
+            ChangeSet(
                 user_id=SEC,
                 cycle_id=chat.cycle.id,
                 member=member.iso2,

@@ -30,7 +30,7 @@ from pmm_core.domain.analytics import member_statuses
 from pmm_core.domain.records import Cycle, CycleProblem, CycleRefused, CycleState, MemberState
 from pmm_core.domain.search import fold
 from pmm_core.outputs.i18n import Lang
-from pmm_core.storage.store import Outcome
+from pmm_core.storage.base import Outcome
 
 
 def example_dates(today: date) -> tuple[int, date]:
