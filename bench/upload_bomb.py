@@ -143,7 +143,8 @@ class Sampler(threading.Thread):
     def __init__(self, root: int, every: float = 0.02) -> None:
         super().__init__(daemon=True)
         self.root, self.every = root, every
-        self.peak, self.peak_parts = 0, {}
+        self.peak = 0
+        self.peak_parts: dict[int, int] = {}
         self.processes: set[int] = set()
         self._done = threading.Event()
 

@@ -40,7 +40,7 @@ from functools import lru_cache
 from typing import Any, NamedTuple
 
 from pmm_core.catalog.models import Catalog, DataPoint, DataType, ItemList
-from pmm_core.domain import item_lists
+from pmm_core.domain import actions, item_lists
 from pmm_core.domain.answers import ErrorCode, Valid, canonical, check_number, fold, validate
 from pmm_core.domain.records import KpiState, KpiStatus
 from pmm_core.domain.results import Computed, compute
@@ -773,8 +773,10 @@ class _Reading:
         blanks: tuple[BlankChange, ...],
     ) -> tuple[str, ...]:
         """KPIs left blank that get new figures on their own rows (as in chat, answering a blank
-        KPI reopens it), unless the file leaves them blank again. A list reopens only the KPIs it
-        gives: a column left empty (TF-05's lodging times) leaves its KPI blank, with its reason."""
+        KPI reopens it: :func:`pmm_core.domain.actions.reopened`), unless the file leaves them
+        blank again. A list reopens only the KPIs it gives: a column left empty (TF-05's lodging
+        times) leaves its KPI blank, with its reason. (Confirmed KPIs whose figures change reopen
+        too, at Apply.)"""
         home = homes(self.catalog)
         touched = {home[c.data_point] for c in figures if c.from_list is None}
         for change in lists:
@@ -783,14 +785,8 @@ class _Reading:
             if items is not None:
                 touched |= {k for k in item_list.kpis if item_lists.usable_for(item_list, k, items)}
         again = {b.kpi for b in blanks}
-        return tuple(
-            k.id
-            for k in self.catalog.kpis
-            if k.id in touched
-            and k.id not in again
-            and (state := states.get(k.id)) is not None
-            and state.status is KpiState.BLANK
-        )
+        reopen = actions.reopened(self.catalog, states, changed=(), given_for=touched - again)
+        return tuple(k.id for k in self.catalog.kpis if k.id in reopen)
 
 
 def _keys(cells: Iterable[_Cell | None], raw: list[xlsx.Cell]) -> dict[str, int] | None:
