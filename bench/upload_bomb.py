@@ -10,6 +10,7 @@ empty strings (38 million: 190 MB declared, about 300 KB sent). Measured in one 
   under it, sampled every 20 ms), against the same processes before the file.
 
     python -m bench.upload_bomb [--strings 38000000] [--undeclared] [--limit 600]
+    python -m bench.upload_bomb --rows 99000   # instead, an honest file read to its end
 
 Targets (issue 23): the other NCP's /template under 5 s; peak memory under 500 MB.
 """
@@ -19,6 +20,7 @@ from __future__ import annotations
 import argparse
 import io
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -33,7 +35,7 @@ from pmm_core.catalog.loader import load_catalog
 from pmm_core.catalog.members import Member
 from pmm_core.domain.records import Cycle
 from pmm_core.outputs.i18n import lang
-from pmm_core.outputs.spreadsheet import build_template
+from pmm_core.outputs.spreadsheet import build_template, xlsx
 from pmm_core.storage.store import Store
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -75,6 +77,27 @@ def bomb(cycle: Cycle, strings: int, declared: bool = True) -> bytes:
             for _ in range(strings // PAGE):
                 part.write(chunk)
             part.write(b"<si/>" * (strings % PAGE) + b"</sst>")
+    return out.getvalue()
+
+
+def honest(cycle: Cycle, rows: int) -> bytes:
+    """Belgium's template with `rows` declarations on the TF-04 list: a long file a reader must
+    read to the end (written as XML, as a spreadsheet program writes it)."""
+    template = build_template(load_catalog(), Member("BE", "eur"), cycle, {}, {}, lang("en"))
+    part = next(s.part for s in xlsx.Workbook(template).sheets if s.name == "TF-04")
+    source = zipfile.ZipFile(io.BytesIO(template))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            content = source.read(info.filename)
+            if info.filename == part:
+                lines = "".join(
+                    f'<row r="{r}"><c r="A{r}" t="inlineStr"><is><t>D{r}</t></is></c><c r="B{r}"><v>{30 + r % 240}</v></c></row>'
+                    for r in range(3, rows + 3)
+                )
+                content = re.sub(rb'<dimension ref="[^"]*"\s*/>', b"", content)
+                content = content.replace(b"</sheetData>", lines.encode() + b"</sheetData>")
+            target.writestr(info, content)
     return out.getvalue()
 
 
@@ -188,17 +211,16 @@ def template(api: FakeBotApi, user: int, limit: float) -> float:
     return wait_for(api, user, before, lambda s: s.method == "sendDocument", limit) - start
 
 
-def main(strings: int, limit: float, delay: float, declared: bool) -> None:
+def main(strings: int, limit: float, delay: float, declared: bool, rows: int) -> None:
     mib = 2**20
     with tempfile.TemporaryDirectory() as tmp:
         db = Path(tmp) / "pmm.sqlite3"
         cycle = seed(db)
-        data = bomb(cycle, strings, declared)
+        data = honest(cycle, rows) if rows else bomb(cycle, strings, declared)
         unpacked = sum(i.file_size for i in zipfile.ZipFile(io.BytesIO(data)).infolist())
         count = "declared" if declared else "not declared"
-        print(
-            f"file: {len(data) / 1024:.0f} KiB sent, {unpacked / mib:.0f} MiB unpacked, {strings:,} empty strings ({count})"
-        )
+        what = f"{rows:,} list rows" if rows else f"{strings:,} empty strings ({count})"
+        print(f"file: {len(data) / 1024:.0f} KiB sent, {unpacked / mib:.0f} MiB unpacked, {what}")
         api = FakeBotApi()
         bot = start_bot(api.serve(), db, Path(tmp))
         try:
@@ -243,5 +265,6 @@ if __name__ == "__main__":
     parser.add_argument("--limit", type=float, default=600, help="seconds to wait for an answer")
     parser.add_argument("--delay", type=float, default=1.0, help="seconds between the file and the other /template")
     parser.add_argument("--undeclared", action="store_true", help="the table does not give its count")
+    parser.add_argument("--rows", type=int, default=0, help="instead: an honest file of this many list rows")
     args = parser.parse_args()
-    main(args.strings, args.limit, args.delay, not args.undeclared)
+    main(args.strings, args.limit, args.delay, not args.undeclared, args.rows)
