@@ -35,6 +35,7 @@ from bot.worker import ProcessWorker
 from conversations import admin, broadcast, collect, explain, onboarding, review, router, secretariat, upload
 from conversations.buttons import of_types
 from conversations.context import CONTEXT_TYPES, BotData, ChatSettings, Context
+from conversations.questions import handlers as questions
 from conversations.session import lang_of
 from pmm_core.catalog import Catalog
 from pmm_core.db import Checkpointer
@@ -154,6 +155,7 @@ def _add_handlers(app: PTBApp) -> None:
         "template": upload.on_template,
         "upload": upload.on_upload,
         **secretariat.commands(),
+        **questions.COMMANDS,
     }
     new = filters.UpdateType.MESSAGE  # an edited message is not read again: see on_edited_message
     app.add_handlers([CommandHandler(name, handler, filters=new) for name, handler in commands.items()])
@@ -167,6 +169,7 @@ def _add_handlers(app: PTBApp) -> None:
         (broadcast.on_button, broadcast.BUTTONS),
         (admin.on_tell_deadline, admin.BUTTONS),
         (upload.on_button, upload.BUTTONS),
+        (questions.on_button, questions.BUTTONS),
         *secretariat.button_handlers(),
     ):
         app.add_handler(CallbackQueryHandler(handler, pattern=of_types(*types)))
@@ -180,6 +183,8 @@ def _add_handlers(app: PTBApp) -> None:
             MessageHandler(new & ~filters.StatusUpdate.ALL, onboarding.on_other_message),
         ]
     )
+    # after every update: questions to their readers, the Secretariat's notices (a group of its own)
+    app.add_handler(TypeHandler(Update, questions.after_update), group=1)
 
 
 async def on_unknown_button(update: Update, context: Context) -> None:

@@ -10,7 +10,8 @@ confirms them with a higher offset (a bot killed before confirming gets the last
 again); update ids can restart (:meth:`FakeBotApi.restart_update_ids`, as after a week
 without updates or on a new Bot API server); a text over 4,096 characters or a caption
 over 1,024 (counted after HTML parsing), callback data over 64 bytes and HTML with
-unknown, unbalanced or bare ``<``/``&`` are refused with Telegram's 400 errors. Failures
+unknown, unbalanced or bare ``<``/``&`` are refused with Telegram's 400 errors; lengths are
+counted in UTF-16 code units, as Telegram does. Failures
 (429 with ``retry_after``, 403 blocked, 5xx) can be injected per method.
 """
 
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import bisect
 import contextlib
+import html
 import json
 import re
 import threading
@@ -357,7 +359,7 @@ class FakeBotApi:
         text = str(params.get("text") or params.get("caption") or "")
         limit = MAX_CAPTION if caption else MAX_TEXT
         if params.get("parse_mode") != "HTML":
-            return None if len(text) <= limit else _too_long(caption)
+            return None if len(text.encode("utf-16-le")) // 2 <= limit else _too_long(caption)
         stack: list[str] = []
         visible = 0
         for match in _TOKEN.finditer(text):
@@ -373,8 +375,9 @@ class FakeBotApi:
                     )
             elif token in "<>&":
                 return "Bad Request: can't parse entities: unsupported start tag or bare '<' or '&' in the text"
-            else:
-                visible += 1 if token.startswith("&") else len(token)
+            else:  # Telegram counts UTF-16 code units: 📨 is two
+                shown = html.unescape(token) if token.startswith("&") else token
+                visible += len(shown.encode("utf-16-le")) // 2
         if stack:
             return f"Bad Request: can't parse entities: can't find end tag corresponding to start tag \"{stack[-1]}\""
         return None if visible <= limit else _too_long(caption)

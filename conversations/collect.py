@@ -56,9 +56,10 @@ from pmm_core.store import KpiChange, NewFlag, Outcome
 # ---- guards ----------------------------------------------------------------------------
 
 
-async def require_ncp(s: Session, *, editing: bool = True) -> bool:
-    """True if the caller may collect now (or, with editing=False, look at their data);
-    otherwise says why, politely."""
+async def require_ncp(s: Session, *, editing: bool = True, kpi: str | None = None) -> bool:
+    """True if the caller may collect now (or, with editing=False, look at their data; with
+    `kpi`, change that KPI of a submitted Member, if a request opened it); otherwise says
+    why, politely."""
     L = s.lang
     if not s.user.is_ncp:
         await send(
@@ -75,7 +76,7 @@ async def require_ncp(s: Session, *, editing: bool = True) -> bool:
             s, L._("No collection cycle is open at the moment. The WCO Secretariat will tell you when it opens.")
         )
         return False
-    if editing and s.member_data().locked:
+    if editing and not s.member_data().editable(kpi):
         await send(s, locked_text(s))
         return False
     return True
@@ -85,7 +86,7 @@ def locked_text(s: Session) -> str:
     assert s.cycle is not None
     return (
         s.lang._(
-            "Your administration's answers for {year} were submitted and are locked. To change them, ask the WCO Secretariat to reopen them."
+            "Your administration's answers for {year} were submitted and are locked. To change a KPI, open it in /review and press Ask to change this KPI: the WCO Secretariat approves or declines."
         ).format(year=s.cycle.year)
         + "\n"
         + s.lang._("You can still look at them: /review")
@@ -379,7 +380,13 @@ async def start_kpi(s: Session, kpi: Kpi, prefix: str = "") -> None:
 
 
 async def continue_next(s: Session, prefix: str = "") -> None:
-    """Shows the pending screen, else starts the next KPI that needs the NCP."""
+    """Shows the pending screen, else starts the next KPI that needs the NCP (of a submitted
+    Member: the KPI a request opened for change, then the end of that change)."""
+    if s.member_data().locked:
+        from conversations.questions import change  # it uses this module
+
+        await change.resume(s, prefix)
+        return
     step = s.state.step
     kpi = s.catalog.kpi_by_id.get(getattr(step, "kpi", ""))
     snap = s.snapshot()
@@ -443,7 +450,7 @@ async def on_figure_text(s: Session, text: str) -> None:
     assert isinstance(step, AskingState | ResolvingNumber)
     kpi = s.catalog.kpi_by_id.get(step.kpi)
     dp = s.catalog.data_points.get(step.dp)
-    if kpi is None or dp is None or not await require_ncp(s):
+    if kpi is None or dp is None or not await require_ncp(s, kpi=step.kpi):
         if kpi is None or dp is None:
             await continue_next(s)
         return
@@ -582,11 +589,11 @@ async def on_button(update: Update, context: Context) -> None:
     b = pressed.button
     if isinstance(b, btn.Next):
         await answer_query(s)
-        if await require_ncp(s):
+        if await require_ncp(s, editing=False):  # a submitted Member: its questions, a KPI open for change
             await offer_questions(s)
             await continue_next(s)
         return
-    if not await require_ncp(s):
+    if not await require_ncp(s, kpi=getattr(b, "kpi", None)):
         await answer_query(s)
         return
     handler = _HANDLERS[type(b)]
@@ -751,7 +758,7 @@ async def _confirm(s: Session, pressed: Pressed) -> None:
         return
     why = s.state.step.note if isinstance(s.state.step, Justifying) else ""
     flags = tuple(NewFlag(f.kpi, f.data_point, f.kinds, f.detail, why) for f in findings_of(s.user.member, found))
-    offer = bool(open_breakdowns(kpi, snap))
+    offer = bool(open_breakdowns(kpi, snap)) and not s.member_data().locked  # a KPI changed after submission: done
     nxt = s.state.but(OfferingBreakdowns(kpi=kpi.id) if offer else Idle())
     outcome = s.write(s.edit(kpis={kpi.id: KpiChange(KpiState.CONFIRMED)}, flags=flags), nxt)
     if outcome is not Outcome.APPLIED:
@@ -803,7 +810,7 @@ async def on_comment_text(s: Session, text: str) -> None:
     """The optional comment on a KPI left blank."""
     step = s.state.step
     assert isinstance(step, AwaitingComment)
-    if not await require_ncp(s):
+    if not await require_ncp(s, kpi=step.kpi):
         return
     kpi = s.catalog.kpi_by_id.get(step.kpi)
     if kpi is None or s.snapshot().status(kpi) is not Status.BLANK:  # reopened meanwhile (another NCP, a file)
@@ -838,7 +845,7 @@ async def on_justification_text(s: Session, text: str) -> None:
     (a later visit starts without it) and given to the flag that Confirm creates."""
     step = s.state.step
     assert isinstance(step, Justifying)
-    if not await require_ncp(s):
+    if not await require_ncp(s, kpi=step.kpi):
         return
     note, cut = one_line(s.lang, text, 300)
     s.go(s.state.but(Justifying(kpi=step.kpi, rev=step.rev, note=note)))
@@ -894,12 +901,15 @@ async def on_next(update: Update, context: Context) -> None:
     """/next: the Secretariat's open questions first, then the pending screen or the next
     open KPI."""
     s = session(update, context)
-    if await require_ncp(s):
+    if await require_ncp(s, editing=False):  # a submitted Member: its questions, a KPI open for change
         await offer_questions(s)
         await continue_next(s)
 
 
 async def offer_questions(s: Session) -> None:
+    from conversations.questions import answer  # it uses this module
+
+    await answer.offer_waiting(s)
     questions = flags.questions_for(s)
     if questions is not None:
         await send(s, *questions)

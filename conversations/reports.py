@@ -15,6 +15,8 @@ from typing import Any
 from telegram import Update
 
 from conversations.context import Context
+from conversations.questions import buttons as qb
+from conversations.questions.listing import status_line
 from conversations.session import Session, esc, send
 from conversations.staff import find_member, region_name, secretariat_session, send_document, send_photo
 from pmm_core import jobs
@@ -115,6 +117,8 @@ async def on_status(update: Update, context: Context) -> None:
         lines.append(
             labelled(L, esc(L._("not invited")), " ".join(m.iso2 for m in shown if m.iso2 not in invited) or "—")
         )
+    if questions := status_line(s, cycle):
+        lines.insert(2, esc(questions))
     await send(s, "\n".join(lines))
 
 
@@ -259,7 +263,13 @@ async def on_member(update: Update, context: Context) -> None:
         code = member.group(grouping)
         lines.append(labelled(L, esc(L._(GROUPING_NAMES[grouping])), esc(L._(group_label(grouping, code)))))
     lines.append(L._("Confirmed by the NCP.") if confirmed else L._("Not yet confirmed by the NCP."))
-    await send(s, "\n".join(lines))
+    rows = [
+        [
+            (L._("Ask its NCPs"), qb.AskMember(member.iso2)),
+            (L._("Its questions"), qb.Page(member.iso2, "-", "all", 0)),
+        ]
+    ]
+    await send(s, "\n".join(lines), rows if s.cycle is not None else ())
 
 
 def commands() -> dict[str, Handler]:

@@ -1,6 +1,7 @@
 """Browsing, progress, review and submission: /kpis, /progress, /review, /submit.
 
-After submission these views stay available, read-only."""
+After submission these views stay available, read-only; each KPI opened from them offers
+"Ask to change this KPI" (``conversations.questions.change``)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from conversations import buttons as btn
 from conversations import collect, upload
 from conversations.context import Context
 from conversations.explain import send_explanation
+from conversations.questions import buttons as qb
 from conversations.render import STATUS_ICON, kpi_line, progress_text
 from conversations.session import Row, Session, answer_query, esc, send, session, short
 from conversations.state import ConfirmingSubmit, Idle
@@ -116,10 +118,11 @@ async def on_button(update: Update, context: Context) -> None:
         await send_dimension(s, b.dimension)
     elif isinstance(b, btn.OpenKpi) and b.kpi in s.catalog.kpi_by_id:
         kpi = s.catalog.kpi(b.kpi)
-        if s.user.is_ncp and s.cycle is not None and not s.member_data().locked:
+        if s.user.is_ncp and s.cycle is not None and s.member_data().editable(kpi.id):
             await collect.open_kpi(s, kpi)
         elif s.user.is_ncp and s.cycle is not None:
-            await send(s, kpi_line(s.lang, s.catalog, s.snapshot(), kpi, detailed=True))
+            change = [[(short(s.lang._("Ask to change this KPI")), qb.AskChange(kpi.id, 0))]]
+            await send(s, kpi_line(s.lang, s.catalog, s.snapshot(), kpi, detailed=True), change)
         else:
             await send_explanation(s, kpi)
     elif isinstance(b, btn.ProgressByDimension) and await collect.require_ncp(s, editing=False):

@@ -6,6 +6,8 @@
 - A blank KPI waits for its optional comment, or warned figures for a justification: the
   message is that.
 - A Secretariat user writing a broadcast: the message is the text in the awaited language.
+- A question on a figure waits for a text (a question, a reply, an explanation), or for the
+  NCP's reply: the questions flow takes it (``conversations.questions``).
 - A result waits for Confirm and the message is a number: the bot points to the buttons.
 - Anything else is a question about a KPI.
 """
@@ -19,6 +21,7 @@ from telegram import Update
 from conversations import broadcast, collect, explain, flags
 from conversations.context import Context
 from conversations.explain import explain_query
+from conversations.questions import handlers as questions
 from conversations.session import Session, send, session
 from conversations.state import Asking as AskingState
 from conversations.state import (
@@ -54,6 +57,8 @@ async def on_text(update: Update, context: Context) -> None:
         await broadcast.on_text(s, update.message.text_html)
     elif isinstance(step, AwaitingFlagNote) and s.is_secretariat and not looks_like_question(text):
         await flags.on_note_text(s, text)
+    elif await questions.on_text(s, text):
+        pass
     elif isinstance(step, AwaitingComment) and s.user.is_ncp:
         await collect.on_comment_text(s, text)
     elif isinstance(step, Justifying) and s.user.is_ncp and not looks_like_question(text):

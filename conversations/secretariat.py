@@ -17,6 +17,7 @@ from telegram import Update
 from conversations import admin, broadcast, flags, reports
 from conversations.buttons import Button
 from conversations.context import Context
+from conversations.questions.handlers import SECRETARIAT_COMMANDS
 from pmm_core.answers import N_
 
 Handler = Callable[[Update, Context], Coroutine[Any, Any, None]]
@@ -35,6 +36,7 @@ COMMANDS: tuple[tuple[str, str], ...] = (
     ("ncps", N_("List the NCPs")),
     ("member", N_("A Member's groupings")),
     ("friction", N_("KPIs that NCPs struggle with")),
+    *SECRETARIAT_COMMANDS,
 )
 
 

@@ -177,27 +177,43 @@ def short(text: str, limit: int = 60) -> str:
 _TOKEN = re.compile(r"<(/?)([a-z-]+)[^>]*>|&[#a-zA-Z0-9]+;|.", re.DOTALL)
 
 
+def utf16_length(text: str) -> int:
+    """Length in UTF-16 code units, as Telegram counts: 📨 and other characters beyond the
+    Basic Multilingual Plane count two."""
+    return len(text) + sum(1 for ch in text if ord(ch) > 0xFFFF)
+
+
+def _weight(token: str, tag: str | None) -> int:
+    """What one token of :data:`_TOKEN` counts once parsed: a tag nothing, an entity its
+    character, anything else its UTF-16 units."""
+    if tag is not None:
+        return 0
+    return utf16_length(html.unescape(token) if token.startswith("&") and len(token) > 1 else token)
+
+
 def visible_length(text: str) -> int:
-    """Characters Telegram counts: the text after its HTML tags and entities are parsed."""
+    """What Telegram counts of a text: UTF-16 code units after its HTML tags and entities
+    are parsed."""
     if "<" not in text and "&" not in text:
-        return len(text)
-    return sum(0 if m.group(2) else 1 for m in _TOKEN.finditer(text))
+        return utf16_length(text)
+    return sum(_weight(m.group(0), m.group(2)) for m in _TOKEN.finditer(text))
 
 
 def split_html(text: str, limit: int = MAX_MESSAGE) -> list[str]:
-    """Splits an HTML text into messages of at most `limit` visible characters, cutting at
+    """Splits an HTML text into messages of at most `limit` visible UTF-16 units, cutting at
     a paragraph break if one is in reach, else a line break, else a space, else anywhere
     but inside a tag or an entity; tags open at a cut are closed there and reopened."""
-    if len(text) <= limit or visible_length(text) <= limit:  # tags and entities only add characters
+    if len(text) <= limit // 2 or visible_length(text) <= limit:  # tags and entities only add characters
         return [text]
     tokens = [m.group(0) for m in _TOKEN.finditer(text)]
     names = [m.group(2) for m in _TOKEN.finditer(text)]
+    weights = [_weight(t, n) for t, n in zip(tokens, names, strict=True)]
     pages: list[str] = []
     start, reopen = 0, ""
     while start < len(tokens):
         end, seen = start, 0
-        while end < len(tokens) and (names[end] is not None or seen < limit):
-            seen += names[end] is None
+        while end < len(tokens) and (seen + weights[end] <= limit or end == start):
+            seen += weights[end]
             end += 1
         if end < len(tokens):
             end = _cut(tokens, names, start, end)

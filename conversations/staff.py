@@ -13,6 +13,7 @@ from telegram.error import TelegramError
 
 from conversations import buttons as btn
 from conversations.context import Context
+from conversations.questions.steps import DraftingQuestion, Writing
 from conversations.session import Session, answer_query, send, session
 from conversations.state import AwaitingFlagNote, Idle
 from pmm_core.analytics import REGION_NAMES
@@ -59,9 +60,11 @@ async def secretariat_press(update: Update, context: Context) -> tuple[Session, 
 
 
 def _no_more_note(s: Session) -> None:
-    """Another command or button: the optional note on a flag just explained is not coming,
-    and the next typed text is not it."""
-    if isinstance(s.state.step, AwaitingFlagNote):
+    """Another command or button: the optional note on a flag just explained, or the question
+    or reply being written, is not coming, and the next typed text is not it."""
+    if isinstance(s.state.step, AwaitingFlagNote | DraftingQuestion) or (
+        isinstance(s.state.step, Writing) and s.state.step.asker
+    ):
         s.go(s.state.but(Idle()))
 
 

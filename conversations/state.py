@@ -13,6 +13,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
+from conversations.questions.steps import ChoosingThread, DraftingQuestion, Writing
+
 
 class _Step(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -148,7 +150,10 @@ Step = Annotated[
     | AwaitingUpload
     | ReviewingUpload
     | AwaitingFlagNote
-    | TellingDeadline,
+    | TellingDeadline
+    | DraftingQuestion  # the questions flow's steps (conversations.questions.steps)
+    | Writing
+    | ChoosingThread,
     Field(discriminator="kind"),
 ]
 
@@ -163,8 +168,8 @@ class ConversationState(BaseModel):
     def to_json(self) -> str:
         return _ADAPTER.dump_json(self).decode()
 
-    def but(self, step: _Step | None = None, **changes: object) -> ConversationState:
-        """A copy with another step and/or other fields."""
+    def but(self, step: BaseModel | None = None, **changes: object) -> ConversationState:
+        """A copy with another step (one of ``Step``) and/or other fields."""
         if step is not None:
             changes["step"] = step
         return self.model_copy(update=changes)

@@ -47,6 +47,7 @@ from pmm_core.records import (
     Submission,
     User,
 )
+from pmm_core.thread_sql import amending_kpis, amendment_allows, record_figure_changes, touch_of
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -123,10 +124,15 @@ class MemberData:
     answers: Mapping[str, Answer]
     states: Mapping[str, KpiStatus]
     submission: Submission | None
+    amending: frozenset[str] = frozenset()  # KPIs of a submitted Member open again by an approved request
 
     @property
     def locked(self) -> bool:
         return self.submission is not None and self.submission.locked
+
+    def editable(self, kpi: str | None = None) -> bool:
+        """True if the NCP may change the Member's data (with `kpi`: that KPI) now."""
+        return not self.locked or kpi in self.amending
 
     def revision(self) -> str:
         """A fingerprint of the figures and KPI states: a screen or a file summary built on
@@ -525,7 +531,8 @@ class Store:
                 for r in self._db.rows("SELECT * FROM kpi_status WHERE cycle_id = ? AND member = ?", (cycle_id, member))
             }
             row = self._db.one("SELECT * FROM submissions WHERE cycle_id = ? AND member = ?", (cycle_id, member))
-            data = cache.member_data[key] = MemberData(answers, states, _submission(row) if row else None)
+            amending = amending_kpis(self._db.conn, cycle_id, member) if row and row["submitted_at"] else frozenset()
+            data = cache.member_data[key] = MemberData(answers, states, _submission(row) if row else None, amending)
         return data
 
     def submitted_members(self, cycle_id: int) -> set[str]:
@@ -1001,7 +1008,7 @@ def _edit_problem(conn: Any, edit: Edit) -> Outcome | None:
         return Outcome.CLOSED
     if not edit.by_secretariat and not bound_ncp:
         return Outcome.NOT_ALLOWED
-    if locked:
+    if locked and not amendment_allows(conn, edit.cycle_id, edit.member, touch_of(edit)):
         return Outcome.LOCKED
     return None
 
@@ -1010,10 +1017,12 @@ def _write_edit(conn: Any, edit: Edit, now: str, before: MemberData) -> MemberDa
     """Applies the edit inside the open transaction; the Member's data after it."""
     c, m, who = edit.cycle_id, edit.member, edit.user_id
     answers = dict(before.answers)
+    changed: list[tuple[str, str | None, str]] = []
     for dp, value in edit.answers.items():
         old = answers.get(dp)
         if old is not None and old.value == value:
             continue
+        changed.append((dp, old.value if old else None, value))
         conn.execute(
             "INSERT INTO answers (cycle_id, member, data_point, value, by_user, at, source) VALUES (?, ?, ?, ?, ?, ?, ?) "
             "ON CONFLICT (cycle_id, member, data_point) DO UPDATE SET value = excluded.value, "
@@ -1022,6 +1031,7 @@ def _write_edit(conn: Any, edit: Edit, now: str, before: MemberData) -> MemberDa
         )
         _audit(conn, now, who, c, m, "answer", dp, old.value if old else None, value, edit.source)
         answers[dp] = Answer(value, who, now, edit.source)
+    record_figure_changes(conn, _audit, now, c, m, changed, who, edit.by_secretariat)  # questions on those figures
     states = dict(before.states)
     for kpi in edit.started:
         if kpi not in states:
@@ -1072,7 +1082,7 @@ def _write_edit(conn: Any, edit: Edit, now: str, before: MemberData) -> MemberDa
         )
         _audit(conn, now, who, c, m, "submit", m, None, now, edit.source)
         submission = Submission(now, who, submission.reopened_at if submission else None)
-    return MemberData(answers, states, submission)
+    return MemberData(answers, states, submission, before.amending)
 
 
 def _upsert_flag(conn: Any, cycle_id: int, member: str, flag: NewFlag, now: str, by: int | None) -> None:
@@ -1177,7 +1187,7 @@ def _kpi_status(row: Any) -> KpiStatus:
 
 
 def _submission(row: Any) -> Submission:
-    return Submission(row["submitted_at"], row["submitted_by"], row["reopened_at"])
+    return Submission(row["submitted_at"], row["submitted_by"], row["reopened_at"], row["amended_at"])
 
 
 def _flag(row: Any) -> Flag:

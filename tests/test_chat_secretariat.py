@@ -9,6 +9,7 @@ import pytest
 
 from conversations import buttons as btn
 from conversations.buttons import pack
+from conversations.questions import buttons as qb
 from pmm_core.members import Member
 from pmm_core.records import CycleState, FlagState, KpiState
 from pmm_core.store import Edit, KpiChange
@@ -165,9 +166,10 @@ async def test_checks_flag_and_ask_the_ncp(chat, store):
     flagged = [m for m in sent if "TF-03" in m.text]
     assert flagged, texts(sent)
     await chat.tap(SEC, btn.FlagAsk)
+    await chat.tap(SEC, qb.SendAsIs)  # the check's own question (conversations.questions)
     await chat.drain()
     last = chat.api.last_to(NCP_BE)
-    assert "confirm or correct" in last.text and kinds([last]) in (["OpenFigure"], ["ChangeList"])
+    assert "has a question about a figure of yours" in last.text and "OpenFigure" in kinds([last])
     assert next(f.state for f in store.flags(cycle.id) if f.kpi == "TF-03") is FlagState.ASKED
 
 
