@@ -106,6 +106,9 @@ async def test_an_officers_own_question_about_a_breakdown_figure(chat, catalog: 
     assert L._("{n} min").format(n="45") in received.text
     assert "Kenya" not in received.text and "KE" not in received.text.replace("KPI", "")  # no Member named
     assert L._("The WCO Secretariat has a question about a figure of yours") in received.text
+    if language != "en":  # no English left in French or Spanish
+        assert "Secretariat" not in received.text and "figure" not in received.text
+        assert not set(received.button_labels()) & {"Reply", "Open the figure", "The figure is correct", "History"}
     labels = received.button_labels()
     assert [L._("Reply"), L._("Open the figure"), L._("The figure is correct"), L._("History")] == labels
     # "Open the figure" opens exactly that breakdown figure, not the KPI's total
@@ -545,3 +548,30 @@ async def test_notify_modes_and_the_daily_digest(chat, store, clock):
     await chat.say(SEC, "/notify off")
     sent = await chat.say(NCP, "/notify off")
     assert "Secretariat only" in texts(sent)
+
+
+async def test_the_export_has_a_questions_sheet(chat, store):
+    import io
+
+    import openpyxl
+
+    thread = await ask_about_customs(chat)
+    await chat.tap(NCP, qb.OpenFigure, thread=thread.id)
+    await chat.say(NCP, "30")
+    await chat.tap(NCP, qb.Reply, thread=thread.id)  # answered now: more text goes through Reply
+    await chat.say(NCP, '=HYPERLINK("http://x") it was 30 all along')
+    sent = await chat.say(SEC, "/export")
+    document = next(m for m in sent if m.method == "sendDocument")
+    book = openpyxl.load_workbook(io.BytesIO(document.params["document"]["data"]))
+    assert "Questions" in book.sheetnames
+    rows = list(book["Questions"].iter_rows(values_only=True))
+    header, row = rows[0], rows[1]
+    values = dict(zip(header, row, strict=True))
+    assert values["ISO code"] == "KE" and values["Member"] == "Kenya" and values["KPI"] == "TF-04"
+    assert values["Data point"] == "Import release time: Customs"
+    assert (values["Figure when asked"], values["Figure now"]) == (45, 30)
+    assert values["State"] == "answered" and values["Messages"] == 3
+    dialogue = values["Dialogue"]
+    assert QUESTION in dialogue and "45 min → 30 min" in dialogue and "WCO Secretariat" in dialogue
+    assert "it was 30 all along" in dialogue
+    assert all(cell.data_type != "f" for r in book["Questions"].iter_rows() for cell in r)  # no formula injected
