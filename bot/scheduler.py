@@ -133,4 +133,4 @@ def start_background_jobs(app: App, backup_dir: Path | None, backup_keep: int) -
     queue.run_repeating(_refresh_job, interval=REFRESH, first=REFRESH, name="reminders-refresh")
     data = (str(backup_dir), backup_keep) if backup_dir is not None else None
     queue.run_repeating(_daily_job, interval=timedelta(days=1), first=timedelta(minutes=1), name="daily", data=data)
-    queue.run_repeating(questions_job, interval=QUESTIONS, first=timedelta(seconds=10), name="questions")
+    queue.run_repeating(questions_job, interval=QUESTIONS, first=timedelta(seconds=1), name="questions")
