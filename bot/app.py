@@ -37,10 +37,10 @@ from conversations.buttons import of_types
 from conversations.context import CONTEXT_TYPES, BotData, ChatSettings, Context
 from conversations.questions import handlers as questions
 from conversations.session import lang_of
-from pmm_core.catalog import Catalog
-from pmm_core.db import Checkpointer
-from pmm_core.i18n import LANGUAGES, lang, load_languages
-from pmm_core.store import Store
+from pmm_core.catalog.models import Catalog
+from pmm_core.outputs.i18n import LANGUAGES, lang, load_languages
+from pmm_core.storage.db import Checkpointer
+from pmm_core.storage.store import Store
 
 log = logging.getLogger(__name__)
 

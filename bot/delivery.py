@@ -32,7 +32,7 @@ from telegram.error import TelegramError
 from telegram.ext import BaseUpdateProcessor
 
 from conversations.session import lang_of, update_key
-from pmm_core.store import Store
+from pmm_core.storage.store import Store
 
 log = logging.getLogger(__name__)
 

@@ -30,8 +30,8 @@ from telegram.ext import ExtBot
 
 from bot.ratelimit import retry_seconds
 from conversations.session import split_html
-from pmm_core.records import OutboxRow
-from pmm_core.store import Store
+from pmm_core.domain.records import OutboxRow
+from pmm_core.storage.store import Store
 
 log = logging.getLogger(__name__)
 

@@ -26,8 +26,8 @@ from telegram.ext import Application
 from conversations.context import BotData, Context
 from conversations.questions import deliver, notify
 from conversations.reminders import reminder_messages, reminder_slots
-from pmm_core.db import backup
-from pmm_core.records import Cycle
+from pmm_core.domain.records import Cycle
+from pmm_core.storage.db import backup
 
 log = logging.getLogger(__name__)
 JOB_PREFIX = "reminder:"

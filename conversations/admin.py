@@ -13,9 +13,9 @@ from conversations.reminders import reminder_slots
 from conversations.session import Session, esc, send
 from conversations.staff import find_member, recipients, secretariat_press, secretariat_session
 from conversations.state import ConversationState, Idle, TellingDeadline
-from pmm_core.i18n import LANGUAGE_NAMES, Lang, lang
-from pmm_core.labels import labelled
-from pmm_core.records import CycleProblem, CycleRefused, OutMessage, Role
+from pmm_core.domain.records import CycleProblem, CycleRefused, OutMessage, Role
+from pmm_core.outputs.i18n import LANGUAGE_NAMES, Lang, lang
+from pmm_core.outputs.labels import labelled
 
 
 # ---- cycles ---------------------------------------------------------------------------

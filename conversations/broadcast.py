@@ -16,9 +16,9 @@ from conversations.context import BotData, Context
 from conversations.session import Row, Session, send
 from conversations.staff import language_name, recipients, region_name, secretariat_press, secretariat_session
 from conversations.state import ConversationState, DraftingBroadcast, Idle
-from pmm_core.i18n import LANGUAGES, Lang, lang
-from pmm_core.members import REGIONS
-from pmm_core.records import OutMessage
+from pmm_core.catalog.members import REGIONS
+from pmm_core.domain.records import OutMessage
+from pmm_core.outputs.i18n import LANGUAGES, Lang, lang
 
 
 async def on_broadcast(update: Update, context: Context) -> None:

@@ -43,15 +43,15 @@ from conversations.state import (
     ResolvingNumber,
     ShowingResult,
 )
-from pmm_core.answers import AnswerError, Valid, validate
-from pmm_core.catalog import DataPoint, DataType, Disaggregation, Kpi
-from pmm_core.check_messages import render_warning
-from pmm_core.checks import Problem, entry_warnings, findings_of
-from pmm_core.labels import after_colon, labelled
-from pmm_core.progress import Snapshot, Status
-from pmm_core.records import Answer, KpiState
-from pmm_core.results import Computed, compute
-from pmm_core.store import KpiChange, NewFlag, Outcome
+from pmm_core.catalog.models import DataPoint, DataType, Disaggregation, Kpi
+from pmm_core.domain.answers import AnswerError, Valid, validate
+from pmm_core.domain.checks import Problem, entry_warnings, findings_of
+from pmm_core.domain.progress import Snapshot, Status
+from pmm_core.domain.records import Answer, KpiState
+from pmm_core.domain.results import Computed, compute
+from pmm_core.outputs.check_messages import render_warning
+from pmm_core.outputs.labels import after_colon, labelled
+from pmm_core.storage.store import KpiChange, NewFlag, Outcome
 
 # ---- guards ----------------------------------------------------------------------------
 

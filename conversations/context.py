@@ -15,8 +15,8 @@ from typing import Any, Protocol, TypeVar
 
 from telegram.ext import CallbackContext, ContextTypes, ExtBot
 
-from pmm_core.catalog import Catalog
-from pmm_core.store import Store
+from pmm_core.catalog.models import Catalog
+from pmm_core.storage.store import Store
 
 T = TypeVar("T")
 

@@ -9,8 +9,8 @@ from conversations import buttons as btn
 from conversations.context import Context
 from conversations.render import explanation
 from conversations.session import Row, Session, answer_query, quote, send, session, short, split_html
-from pmm_core.catalog import Kpi
-from pmm_core.search import search
+from pmm_core.catalog.models import Kpi
+from pmm_core.domain.search import search
 
 
 async def send_explanation(s: Session, kpi: Kpi, page: int = 0) -> None:

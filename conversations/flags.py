@@ -24,11 +24,11 @@ from conversations.session import Row, Session, esc, one_line, send, short
 from conversations.staff import find_member, secretariat_press, secretariat_session
 from conversations.state import AwaitingFlagNote, ConversationState, Idle
 from pmm_core import jobs
-from pmm_core.check_messages import describe_flag, kind_label, render_finding_for_ncp, state_label
-from pmm_core.checks import Finding, FlagKind
-from pmm_core.labels import labelled
-from pmm_core.records import Cycle, Flag, FlagState
-from pmm_core.store import NewFlag
+from pmm_core.domain.checks import Finding, FlagKind
+from pmm_core.domain.records import Cycle, Flag, FlagState
+from pmm_core.outputs.check_messages import describe_flag, kind_label, render_finding_for_ncp, state_label
+from pmm_core.outputs.labels import labelled
+from pmm_core.storage.store import NewFlag
 
 PAGE = 5
 ANY = "-"

@@ -14,12 +14,12 @@ from conversations import collect, secretariat
 from conversations.context import Context
 from conversations.session import Row, Session, answer_query, esc, lang_of, send, session
 from conversations.state import ConfirmingMove, ConversationState, Idle, SettingProfile
-from pmm_core.answers import N_
-from pmm_core.db import sha256_hex
-from pmm_core.i18n import LANGUAGE_NAMES, LANGUAGES, lang
-from pmm_core.members.groupings import GROUPS, Grouping, group_label
-from pmm_core.records import InviteProblem, OutMessage, Role
-from pmm_core.store import MoveNeeded
+from pmm_core.catalog.members.groupings import GROUPS, Grouping, group_label
+from pmm_core.domain.records import InviteProblem, OutMessage, Role
+from pmm_core.domain.text import N_
+from pmm_core.outputs.i18n import LANGUAGE_NAMES, LANGUAGES, lang
+from pmm_core.storage.db import sha256_hex
+from pmm_core.storage.store import MoveNeeded
 
 # The command menu (setMyCommands), translated per language at start-up.
 COMMANDS: tuple[tuple[str, str], ...] = (

@@ -14,11 +14,11 @@ from datetime import UTC, datetime, time, timedelta
 from conversations import buttons as btn
 from conversations.render import progress_text
 from conversations.session import esc, packed
-from pmm_core.catalog import Catalog
-from pmm_core.i18n import lang
-from pmm_core.progress import Snapshot
-from pmm_core.records import Cycle, OutMessage, Role
-from pmm_core.store import Store
+from pmm_core.catalog.models import Catalog
+from pmm_core.domain.progress import Snapshot
+from pmm_core.domain.records import Cycle, OutMessage, Role
+from pmm_core.outputs.i18n import lang
+from pmm_core.storage.store import Store
 
 
 @dataclass(frozen=True)

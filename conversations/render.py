@@ -6,12 +6,20 @@ from __future__ import annotations
 import re
 
 from conversations.session import esc
-from pmm_core.catalog import Catalog, DataPoint, DataType, Disclosure, ExpressionCalc, Kpi, NoteKind, Year
-from pmm_core.i18n import Lang
-from pmm_core.i18n_text import Text
-from pmm_core.labels import UNIT_NAMES, labelled
-from pmm_core.progress import Snapshot, Status
-from pmm_core.results import Computed, NotComputable, Reason, Result, compute, numeric_value, tool_scores_by_dimension
+from pmm_core.catalog.models import Catalog, DataPoint, DataType, Disclosure, ExpressionCalc, Kpi, NoteKind, Year
+from pmm_core.domain.progress import Snapshot, Status
+from pmm_core.domain.results import (
+    Computed,
+    NotComputable,
+    Reason,
+    Result,
+    compute,
+    numeric_value,
+    tool_scores_by_dimension,
+)
+from pmm_core.domain.text import Text
+from pmm_core.outputs.i18n import Lang
+from pmm_core.outputs.labels import UNIT_NAMES, labelled
 
 STATUS_ICON = {Status.DONE: "✅", Status.BLANK: "➖", Status.IN_PROGRESS: "✏️", Status.OPEN: "▫️"}
 _LETTER = re.compile(r"\b[A-Za-z_][A-Za-z0-9_]*\b")

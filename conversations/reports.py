@@ -20,12 +20,12 @@ from conversations.questions.listing import status_line
 from conversations.session import Session, esc, send
 from conversations.staff import find_member, region_name, secretariat_session, send_document, send_photo
 from pmm_core import jobs
-from pmm_core.analytics import friction, member_statuses, ncp_coverage
-from pmm_core.i18n import Lang
-from pmm_core.labels import MEMBER_STATE_NAMES, labelled
-from pmm_core.members import REGIONS
-from pmm_core.members.groupings import GROUPING_NAMES, GROUPS, Grouping, group_label
-from pmm_core.records import Cycle, MemberState
+from pmm_core.catalog.members import REGIONS
+from pmm_core.catalog.members.groupings import GROUPING_NAMES, GROUPS, Grouping, group_label
+from pmm_core.domain.analytics import friction, member_statuses, ncp_coverage
+from pmm_core.domain.records import Cycle, MemberState
+from pmm_core.outputs.i18n import Lang
+from pmm_core.outputs.labels import MEMBER_STATE_NAMES, labelled
 
 Handler = Callable[[Update, Context], Coroutine[Any, Any, None]]
 ICONS = {MemberState.SUBMITTED: "📨", MemberState.IN_PROGRESS: "✏️", MemberState.NOT_STARTED: "▫️"}

@@ -15,8 +15,8 @@ from conversations.questions import buttons as qb
 from conversations.render import STATUS_ICON, kpi_line, progress_text
 from conversations.session import Row, Session, answer_query, esc, send, session, short
 from conversations.state import ConfirmingSubmit, Idle
-from pmm_core.progress import Status
-from pmm_core.store import Outcome
+from pmm_core.domain.progress import Status
+from pmm_core.storage.store import Outcome
 
 
 async def on_kpis(update: Update, context: Context) -> None:

@@ -32,7 +32,7 @@ from conversations.state import (
     ResolvingNumber,
     ShowingResult,
 )
-from pmm_core.answers import AnswerError, clean, parse_number
+from pmm_core.domain.answers import AnswerError, clean, parse_number
 
 _QUESTION = re.compile(
     r"^(what|what's|whats|which|how|why|explain|define|meaning"

@@ -18,7 +18,7 @@ from conversations import admin, broadcast, flags, reports
 from conversations.buttons import Button
 from conversations.context import Context
 from conversations.questions.handlers import SECRETARIAT_COMMANDS
-from pmm_core.answers import N_
+from pmm_core.domain.text import N_
 
 Handler = Callable[[Update, Context], Coroutine[Any, Any, None]]
 

@@ -16,11 +16,11 @@ from telegram.error import Forbidden, TelegramError
 from conversations.buttons import Button, Stamp, pack
 from conversations.context import BotData, Context
 from conversations.state import ConversationState, parse_state
-from pmm_core.catalog import Catalog
-from pmm_core.i18n import Lang, lang, pick_language
-from pmm_core.progress import Snapshot
-from pmm_core.records import Buttons, Cycle, Role, User
-from pmm_core.store import Edit, MemberData, Outcome, Store
+from pmm_core.catalog.models import Catalog
+from pmm_core.domain.progress import Snapshot
+from pmm_core.domain.records import Buttons, Cycle, Role, User
+from pmm_core.outputs.i18n import Lang, lang, pick_language
+from pmm_core.storage.store import Edit, MemberData, Outcome, Store
 
 log = logging.getLogger(__name__)
 

@@ -16,11 +16,11 @@ from conversations.context import Context
 from conversations.questions.steps import DraftingQuestion, Writing
 from conversations.session import Session, answer_query, send, session
 from conversations.state import AwaitingFlagNote, Idle
-from pmm_core.analytics import REGION_NAMES
-from pmm_core.i18n import LANGUAGES, Lang
-from pmm_core.members import Member
-from pmm_core.records import Role
-from pmm_core.search import fold
+from pmm_core.catalog.members import Member
+from pmm_core.domain.analytics import REGION_NAMES
+from pmm_core.domain.records import Role
+from pmm_core.domain.search import fold
+from pmm_core.outputs.i18n import LANGUAGES, Lang
 
 
 async def require_secretariat(s: Session) -> bool:

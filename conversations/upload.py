@@ -21,10 +21,10 @@ from conversations.session import Session, answer_query, esc, send, session
 from conversations.staff import find_member, secretariat_session, send_document
 from conversations.state import AwaitingUpload, ConversationState, Idle, ReviewingUpload
 from pmm_core import jobs
-from pmm_core.i18n import lang
-from pmm_core.progress import Snapshot
-from pmm_core.records import KpiState, OutMessage, Role
-from pmm_core.store import Edit, KpiChange, Outcome, Upload
+from pmm_core.domain.progress import Snapshot
+from pmm_core.domain.records import KpiState, OutMessage, Role
+from pmm_core.outputs.i18n import lang
+from pmm_core.storage.store import Edit, KpiChange, Outcome, Upload
 
 MAX_DOWNLOAD = 20 * 2**20  # Telegram lets a bot download files up to 20 MB
 

@@ -14,10 +14,11 @@ from hypothesis import strategies as st
 from conversations import buttons as btn
 from conversations.buttons import pack
 from conversations.session import visible_length
-from pmm_core.answers import Valid, validate
-from pmm_core.catalog import DataType, load_catalog
-from pmm_core.members import Member
-from pmm_core.store import Store
+from pmm_core.catalog.loader import load_catalog
+from pmm_core.catalog.members import Member
+from pmm_core.catalog.models import DataType
+from pmm_core.domain.answers import Valid, validate
+from pmm_core.storage.store import Store
 from tests.chat import start_chat
 
 NCP = 1001
@@ -96,8 +97,10 @@ def test_hostile_answers_never_crash_never_overflow_and_store_only_valid_values(
         assert not any(CRASH in r for r in replies), (text[:80], replies)
         assert all(visible_length(r) <= 4096 for r in replies)
         assert all(text[:200] not in r for r in replies if len(text) > 200)  # never echoed whole
-        if changed:
-            verdict = validate(dp, text, language)
+        if changed:  # read in the user's stored language (set at first contact), not the update's
+            user = store.user(NCP)
+            assert user is not None
+            verdict = validate(dp, text, user.language)
             assert isinstance(verdict, Valid) and verdict.value == after.value
             if dp.is_numeric:
                 assert after.value != "-0" and "e" not in after.value.lower()

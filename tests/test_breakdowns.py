@@ -11,7 +11,7 @@ import pytest
 from conversations import buttons as btn
 from conversations.buttons import pack
 from conversations.state import Asking, OfferingBreakdowns, parse_state
-from pmm_core.records import KpiState
+from pmm_core.domain.records import KpiState
 from tests.chat import Chat, kinds, texts
 
 NCP = 1001

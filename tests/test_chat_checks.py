@@ -9,7 +9,7 @@ import pytest
 from conversations import buttons as btn
 from conversations.buttons import pack
 from conversations.questions import buttons as qb
-from pmm_core.records import FlagState, KpiState
+from pmm_core.domain.records import FlagState, KpiState
 from tests.chat import kinds, texts
 
 NCP, SEC = 1001, 9001

@@ -6,7 +6,7 @@ import pytest
 
 from conversations import buttons as btn
 from conversations.buttons import pack
-from pmm_core.records import KpiState
+from pmm_core.domain.records import KpiState
 from tests.chat import buttons, kinds, texts
 
 NCP, NCP2, OTHER = 1001, 1002, 2001

@@ -8,7 +8,7 @@ from babel.messages.pofile import read_po
 
 from conversations import buttons as btn
 from conversations.buttons import pack
-from pmm_core.i18n import DOMAIN, LOCALES_DIR
+from pmm_core.outputs.i18n import DOMAIN, LOCALES_DIR
 from tests.chat import texts
 
 NCP = 1001

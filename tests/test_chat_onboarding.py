@@ -6,7 +6,7 @@ import pytest
 
 from conversations import buttons as btn
 from conversations.buttons import pack
-from pmm_core.records import Role
+from pmm_core.domain.records import Role
 from tests.chat import kinds, texts
 
 NCP = 1001

@@ -17,12 +17,12 @@ from conversations.buttons import pack
 from conversations.questions import buttons as qb
 from conversations.questions.steps import Writing
 from conversations.state import parse_state
-from pmm_core.catalog import Catalog
-from pmm_core.i18n import lang
-from pmm_core.records import FlagState, KpiState
-from pmm_core.store import Edit, Store
-from pmm_core.thread_store import ThreadStore
-from pmm_core.threads import ChangeState, MessageKind, Thread, ThreadState, figure_choices
+from pmm_core.catalog.models import Catalog
+from pmm_core.domain.records import FlagState, KpiState
+from pmm_core.domain.threads import ChangeState, MessageKind, Thread, ThreadState, figure_choices
+from pmm_core.outputs.i18n import lang
+from pmm_core.storage.store import Edit, Store
+from pmm_core.storage.thread_store import ThreadStore
 from tests.chat import Chat, texts
 
 NCP, OTHER_NCP, SEC = 1001, 1002, 9001

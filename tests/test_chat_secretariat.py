@@ -10,9 +10,9 @@ import pytest
 from conversations import buttons as btn
 from conversations.buttons import pack
 from conversations.questions import buttons as qb
-from pmm_core.members import Member
-from pmm_core.records import CycleState, FlagState, KpiState
-from pmm_core.store import Edit, KpiChange
+from pmm_core.catalog.members import Member
+from pmm_core.domain.records import CycleState, FlagState, KpiState
+from pmm_core.storage.store import Edit, KpiChange
 from tests.chat import kinds, start_chat, texts
 
 SEC, NCP_BE, NCP_FR, NCP_KE, STRANGER = 9001, 1001, 1002, 1003, 4242

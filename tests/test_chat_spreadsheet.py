@@ -7,8 +7,8 @@ from datetime import timedelta
 import pytest
 
 from conversations import buttons as btn
-from pmm_core.records import KpiState
-from pmm_core.spreadsheet import submission_digest
+from pmm_core.domain.records import KpiState
+from pmm_core.outputs.spreadsheet import submission_digest
 from tests.chat import kinds, texts
 from tests.sheets import fill
 

@@ -10,8 +10,8 @@ import pytest
 
 from conversations import buttons as btn
 from conversations.buttons import pack
-from pmm_core.answers import AnswerError, ErrorCode, Valid, validate
-from pmm_core.catalog import Catalog
+from pmm_core.catalog.models import Catalog
+from pmm_core.domain.answers import AnswerError, ErrorCode, Valid, validate
 from tests.chat import Chat, kinds, texts
 
 NCP = 1001

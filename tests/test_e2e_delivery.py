@@ -16,7 +16,7 @@ import pytest
 from bot.emulator import FakeBotApi
 from conversations import buttons as btn
 from conversations.buttons import pack
-from pmm_core.store import Store
+from pmm_core.storage.store import Store
 from tests.bot_process import seed, start_bot, stop
 
 NCP = 5005

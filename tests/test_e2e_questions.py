@@ -14,9 +14,9 @@ import pytest
 from bot.emulator import FakeBotApi
 from conversations.buttons import unpack
 from conversations.questions import buttons as qb
-from pmm_core.store import Store
-from pmm_core.thread_store import ThreadStore
-from pmm_core.threads import MessageKind, ThreadState
+from pmm_core.domain.threads import MessageKind, ThreadState
+from pmm_core.storage.store import Store
+from pmm_core.storage.thread_store import ThreadStore
 from tests.bot_process import seed, start_bot, stop
 
 NCP, SEC = 5005, 9009

@@ -13,8 +13,8 @@ from conversations import buttons as btn
 from conversations.buttons import pack
 from conversations.questions import buttons as qb
 from conversations.state import AwaitingFlagNote, parse_state
-from pmm_core.records import Flag, FlagState, Role
-from pmm_core.thread_store import ThreadStore
+from pmm_core.domain.records import Flag, FlagState, Role
+from pmm_core.storage.thread_store import ThreadStore
 from tests.chat import Chat, texts
 
 NCP, SEC, SEC2 = 1001, 9001, 9002

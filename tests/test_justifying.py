@@ -11,7 +11,7 @@ import pytest
 from conversations import buttons as btn
 from conversations.buttons import pack
 from conversations.state import Justifying, parse_state
-from pmm_core.records import Flag, KpiState
+from pmm_core.domain.records import Flag, KpiState
 from tests.chat import Chat, kinds, texts
 
 NCP, SEC = 1001, 9001

@@ -10,7 +10,7 @@ import pytest
 
 from conversations import buttons as btn
 from conversations.buttons import pack
-from pmm_core.records import FlagState, KpiState
+from pmm_core.domain.records import FlagState, KpiState
 from tests.chat import Chat, texts
 
 NCP, SEC = 1001, 9001

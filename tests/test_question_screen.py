@@ -11,7 +11,7 @@ import pytest
 from conversations import buttons as btn
 from conversations.buttons import pack
 from conversations.state import Asking, parse_state
-from pmm_core.catalog import Catalog
+from pmm_core.catalog.models import Catalog
 from tests.chat import Chat, kinds, texts
 
 NCP = 1001

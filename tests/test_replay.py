@@ -20,7 +20,7 @@ from bot.emulator import Sent
 from conversations import buttons as btn
 from conversations.buttons import pack
 from conversations.session import update_key
-from pmm_core.records import KpiState
+from pmm_core.domain.records import KpiState
 from tests.chat import Chat, start_chat, texts
 
 NCP, NCP_FR, SEC = 1001, 1002, 9001

@@ -12,7 +12,7 @@ import pytest
 
 from conversations import buttons as btn
 from conversations.buttons import Stamp, pack, unpack
-from pmm_core.records import KpiState
+from pmm_core.domain.records import KpiState
 from tests.chat import start_chat, texts
 
 NCP, SEC = 1001, 9001

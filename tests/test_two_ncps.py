@@ -9,7 +9,7 @@ from datetime import timedelta
 
 from conversations import buttons as btn
 from conversations.buttons import pack
-from pmm_core.records import KpiState
+from pmm_core.domain.records import KpiState
 from tests.chat import Chat, texts
 
 A, B = 1001, 1002

@@ -22,11 +22,8 @@ from conversations.questions.steps import ChoosingThread, Writing
 from conversations.render import kpi_line
 from conversations.session import Row, Session, esc, send, short
 from conversations.state import Asking, AwaitingComment, ConversationState, Idle, Justifying, ResolvingNumber
-from pmm_core.answers import AnswerError, validate
-from pmm_core.labels import labelled
-from pmm_core.store import Outcome
-from pmm_core.thread_store import Act, Result
-from pmm_core.threads import (
+from pmm_core.domain.answers import AnswerError, validate
+from pmm_core.domain.threads import (
     AuthorRole,
     MessageKind,
     Refusal,
@@ -37,6 +34,9 @@ from pmm_core.threads import (
     figure_choices,
     other_members_named,
 )
+from pmm_core.outputs.labels import labelled
+from pmm_core.storage.store import Outcome
+from pmm_core.storage.thread_store import Act, Result
 
 WAITING = (ThreadState.OPEN, ThreadState.REOPENED)
 _LETTERS = re.compile(r"[^\W\d_]{3,}")

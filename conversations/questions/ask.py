@@ -23,12 +23,9 @@ from conversations.questions.steps import DraftingQuestion
 from conversations.session import Row, Session, esc, send, short
 from conversations.staff import find_member
 from conversations.state import ConversationState, Idle
-from pmm_core.catalog import Kpi
-from pmm_core.labels import labelled
-from pmm_core.records import Flag
-from pmm_core.store import Outcome
-from pmm_core.thread_store import Act
-from pmm_core.threads import (
+from pmm_core.catalog.models import Kpi
+from pmm_core.domain.records import Flag
+from pmm_core.domain.threads import (
     MAX_TEXT,
     AuthorRole,
     ThreadState,
@@ -37,6 +34,9 @@ from pmm_core.threads import (
     figure_choices,
     other_members_named,
 )
+from pmm_core.outputs.labels import labelled
+from pmm_core.storage.store import Outcome
+from pmm_core.storage.thread_store import Act
 
 _KPI = re.compile(r"^[A-Za-z]{2}-\d{2}$")
 UNSETTLED = (ThreadState.OPEN, ThreadState.ANSWERED, ThreadState.REOPENED)

@@ -22,10 +22,8 @@ from conversations.session import Session, esc, send
 from conversations.staff import send_document
 from conversations.state import Idle
 from pmm_core import jobs
-from pmm_core.progress import Status
-from pmm_core.store import Outcome
-from pmm_core.thread_store import Act
-from pmm_core.threads import (
+from pmm_core.domain.progress import Status
+from pmm_core.domain.threads import (
     AuthorRole,
     ChangeRequest,
     ChangeState,
@@ -35,6 +33,8 @@ from pmm_core.threads import (
     clean_text,
     covered_points,
 )
+from pmm_core.storage.store import Outcome
+from pmm_core.storage.thread_store import Act
 
 OPEN_REQUESTS = (ChangeState.REQUESTED, ChangeState.APPROVED)
 

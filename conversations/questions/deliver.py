@@ -18,14 +18,14 @@ import contextlib
 from conversations.context import BotData
 from conversations.questions import texts
 from conversations.session import esc, packed
-from pmm_core.catalog import Catalog
-from pmm_core.check_messages import render_finding_for_ncp
-from pmm_core.checks import Finding
-from pmm_core.i18n import Lang, lang
-from pmm_core.records import OutMessage, Role, User
-from pmm_core.store import Store
-from pmm_core.thread_store import ThreadStore
-from pmm_core.threads import AuthorRole, MessageKind, Side, Thread, ThreadMessage
+from pmm_core.catalog.models import Catalog
+from pmm_core.domain.checks import Finding
+from pmm_core.domain.records import OutMessage, Role, User
+from pmm_core.domain.threads import AuthorRole, MessageKind, Side, Thread, ThreadMessage
+from pmm_core.outputs.check_messages import render_finding_for_ncp
+from pmm_core.outputs.i18n import Lang, lang
+from pmm_core.storage.store import Store
+from pmm_core.storage.thread_store import ThreadStore
 
 BATCH = 200
 

@@ -18,8 +18,8 @@ from conversations.questions.steps import ChoosingThread, DraftingQuestion, Writ
 from conversations.session import Session, answer_query, send, session
 from conversations.staff import require_secretariat, secretariat_session
 from conversations.state import Idle
-from pmm_core.answers import N_
-from pmm_core.threads import MessageKind
+from pmm_core.domain.text import N_
+from pmm_core.domain.threads import MessageKind
 
 Handler = Callable[[Update, Context], Coroutine[Any, Any, None]]
 

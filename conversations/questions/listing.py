@@ -12,8 +12,8 @@ from conversations.questions import buttons as qb
 from conversations.questions import texts
 from conversations.session import Row, Session, esc, send, short
 from conversations.staff import find_member
-from pmm_core.records import Cycle
-from pmm_core.threads import Thread, ThreadState
+from pmm_core.domain.records import Cycle
+from pmm_core.domain.threads import Thread, ThreadState
 
 PAGE = 5
 ANY = "-"

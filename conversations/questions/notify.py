@@ -16,10 +16,10 @@ from datetime import datetime
 from conversations.context import BotData
 from conversations.questions.deliver import secretariat_users
 from conversations.session import Session, esc, send
-from pmm_core.i18n import Lang, lang
-from pmm_core.records import AuditRow, OutMessage, User
-from pmm_core.thread_store import ThreadStore
-from pmm_core.threads import DEFAULT_MODE, NOTICE_ACTIONS, NotifyMode, digest_due
+from pmm_core.domain.records import AuditRow, OutMessage, User
+from pmm_core.domain.threads import DEFAULT_MODE, NOTICE_ACTIONS, NotifyMode, digest_due
+from pmm_core.outputs.i18n import Lang, lang
+from pmm_core.storage.thread_store import ThreadStore
 
 IMMEDIATE, DIGEST = "immediate", "digest"
 DIGEST_LINES = 200  # events listed in one digest; the rest are counted

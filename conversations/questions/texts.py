@@ -16,14 +16,22 @@ from decimal import Decimal, InvalidOperation
 from conversations.questions import buttons as qb
 from conversations.render import kpi_title
 from conversations.session import Row, Session, esc, short
-from pmm_core.catalog import Catalog, DataPoint, Kpi
-from pmm_core.checks import Finding
-from pmm_core.i18n import Lang
-from pmm_core.labels import labelled
-from pmm_core.records import Answer, Flag
-from pmm_core.results import Computed, compute
-from pmm_core.thread_store import ThreadStore
-from pmm_core.threads import AuthorRole, ChangeRequest, ChangeState, MessageKind, Thread, ThreadMessage, ThreadState
+from pmm_core.catalog.models import Catalog, DataPoint, Kpi
+from pmm_core.domain.checks import Finding
+from pmm_core.domain.records import Answer, Flag
+from pmm_core.domain.results import Computed, compute
+from pmm_core.domain.threads import (
+    AuthorRole,
+    ChangeRequest,
+    ChangeState,
+    MessageKind,
+    Thread,
+    ThreadMessage,
+    ThreadState,
+)
+from pmm_core.outputs.i18n import Lang
+from pmm_core.outputs.labels import labelled
+from pmm_core.storage.thread_store import ThreadStore
 
 STATE_ICON = {ThreadState.OPEN: "❓", ThreadState.ANSWERED: "💬", ThreadState.RESOLVED: "✅", ThreadState.REOPENED: "↩️"}
 
