@@ -104,8 +104,14 @@ async def on_status(update: Update, context: Context) -> None:
             current_region = row.member.region
             lines.append("\n<i>" + esc(region_name(L, current_region)) + "</i>")
         last = row.last_activity[:10] if row.last_activity else "—"
+        submission = data.submissions.get(row.member.iso2)
+        amended = (
+            " (" + esc(L._("a KPI amended since")) + ")"
+            if submission and submission.locked and submission.amended_at
+            else ""
+        )
         lines.append(
-            f"{ICONS[row.state]} {row.member.iso2} {esc(row.member.name(L.code))} — {esc(_state_name(L, row.state))} · "
+            f"{ICONS[row.state]} {row.member.iso2} {esc(row.member.name(L.code))} — {esc(_state_name(L, row.state))}{amended} · "
             + L._("{done} done, {blank} blank, {open} open").format(done=row.done, blank=row.blank, open=row.open)
             + f" · {last}"
         )

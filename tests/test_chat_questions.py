@@ -21,7 +21,7 @@ from pmm_core.catalog.models import Catalog
 from pmm_core.domain.records import FlagState, KpiState
 from pmm_core.domain.threads import ChangeState, MessageKind, Thread, ThreadState, figure_choices
 from pmm_core.outputs.i18n import lang
-from pmm_core.storage.store import Edit, Store
+from pmm_core.storage.store import Edit, KpiChange, Store
 from pmm_core.storage.thread_store import ThreadStore
 from tests.chat import Chat, texts
 
@@ -575,3 +575,71 @@ async def test_the_export_has_a_questions_sheet(chat, store):
     assert QUESTION in dialogue and "45 min → 30 min" in dialogue and "WCO Secretariat" in dialogue
     assert "it was 30 all along" in dialogue
     assert all(cell.data_type != "f" for r in book["Questions"].iter_rows() for cell in r)  # no formula injected
+
+
+async def test_status_marks_an_amended_submission(chat, store):
+    _, request_id = await ask_to_change_tf02(chat)
+    await chat.tap(SEC, qb.Approve, request=request_id)
+    await chat.press(NCP, pack(btn.Edit("TF-02", 0)))
+    await chat.say(NCP, "1200")
+    await chat.tap(NCP, btn.Confirm, kpi="TF-02")
+    sent = await chat.say(SEC, "/status")
+    assert "KE Kenya — submitted (a KPI amended since)" in texts(sent)
+
+
+async def test_an_ncp_reads_no_statistic_and_no_other_member(chat, store):
+    """An outlier flag carries the median of the other Members' results; the officer sees it
+    in /checks, the Kenyan NCP asked about the flag reads only Kenya's own figures."""
+    from pmm_core.catalog.members import Member
+
+    store.import_members([Member("DE", "eur"), Member("ES", "eur"), Member("IT", "eur")])
+    await bind(chat, NCP, "KE", "fr")
+    values = {"BE": 100, "FR": 110, "DE": 120, "ES": 130, "IT": 140, "KE": 900}
+    for member, inspected in values.items():
+        store.apply(
+            Edit(
+                SEC,
+                chat.cycle.id,
+                member,
+                answers={"tf_air_passengers_inspected": str(inspected), "tf_air_passengers": "1000"},
+                kpis={"TF-07": KpiChange(KpiState.CONFIRMED)},
+                by_secretariat=True,
+            )
+        )
+    sent = await chat.say(SEC, "/checks KE")
+    assert "median" in texts(sent).lower()  # the Secretariat sees the group's statistic
+    await chat.tap(SEC, btn.FlagAsk)
+    await chat.say(SEC, "Is 90 % right for Kenya?")
+    await chat.drain()
+    received = chat.api.messages_to(NCP)[-1].text
+    assert "90" in received and "Is 90 % right" in received
+    assert "12,5" not in received and "12.5" not in received and "médiane" not in received.lower()
+    for other in ("BE", "FR", "DE", "ES", "IT"):
+        assert store.member(other).name("fr") not in received
+
+
+async def test_the_catch_up_job_delivers_what_a_crash_left_and_sends_a_missed_digest(chat, store, clock):
+    """A reply stored just before a crash (never delivered), and a digest whose hour passed
+    while the bot was down: the scheduler's job sends both, once."""
+    from types import SimpleNamespace
+
+    from bot.scheduler import questions_job
+    from pmm_core.domain.threads import AuthorRole
+    from pmm_core.storage.thread_store import Act
+
+    thread = await ask_about_customs(chat)
+    result = ThreadStore(store).post(
+        Act(NCP, AuthorRole.NCP, "en", key="crash"), thread.id, MessageKind.REPLY, "Stored, then the bot died."
+    )
+    assert result.applied and ThreadStore(store).has_undelivered()
+    await submit(chat)  # a submission for the digest (the officer is on the default: digest)
+    ThreadStore(store).post(Act(NCP, AuthorRole.NCP, "en", key="crash2"), thread.id, MessageKind.REPLY, "Once more.")
+    clock.now = clock.now.replace(hour=23)
+    context = SimpleNamespace(application=chat.app)
+    await questions_job(context)
+    await questions_job(context)
+    await chat.drain()
+    to_officer = [m.text for m in chat.api.messages_to(SEC)]
+    assert sum("Stored, then the bot died." in t for t in to_officer) == 1
+    assert sum("Once more." in t for t in to_officer) == 1
+    assert sum("Kenya submitted its PMM 2025 answers." in t for t in to_officer) == 1

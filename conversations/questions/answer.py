@@ -13,6 +13,7 @@ screen, takes it; with several, the NCP picks which (the text is kept meanwhile)
 
 from __future__ import annotations
 
+import html
 import re
 
 from conversations import collect
@@ -368,7 +369,7 @@ def takes_text(s: Session, text: str) -> bool:
         return False
     if isinstance(step, Asking | ResolvingNumber):
         dp = s.catalog.data_points.get(step.dp)
-        from conversations.router import looks_like_question
+        from conversations.router import looks_like_question  # the router imports this flow
 
         answered = dp is not None and not isinstance(validate(dp, text, s.lang.code), AnswerError)
         return not answered and not looks_like_question(text) and bool(_LETTERS.search(text))
@@ -477,6 +478,4 @@ def _name(s: Session, iso2: str) -> str:
 
 
 def _unescape(html_text: str) -> str:
-    import html
-
     return html.unescape(html_text)

@@ -12,7 +12,7 @@ from telegram import Update
 from conversations import flags
 from conversations.buttons import unpack
 from conversations.context import Context
-from conversations.questions import answer, ask, change, deliver, listing, notify, texts
+from conversations.questions import answer, ask, change, deliver, listing, notify
 from conversations.questions import buttons as qb
 from conversations.questions.steps import ChoosingThread, DraftingQuestion, Writing
 from conversations.session import Session, answer_query, send, session
@@ -20,6 +20,7 @@ from conversations.staff import require_secretariat, secretariat_session
 from conversations.state import Idle
 from pmm_core.domain.text import N_
 from pmm_core.domain.threads import MessageKind
+from pmm_core.storage.thread_store import ThreadStore
 
 Handler = Callable[[Update, Context], Coroutine[Any, Any, None]]
 
@@ -163,7 +164,7 @@ async def after_update(update: Update, context: Context) -> None:
     then every thread message to its readers, the Secretariat's notices, and the end of an
     amendment the NCP left the screen of."""
     bot = context.bot_data
-    store = texts.ThreadStore(bot.store)
+    store = ThreadStore(bot.store)
     if store.has_undelivered():
         pending = store.undelivered()
         cycles = {t.cycle_id for t, m in pending if m.kind is MessageKind.FIGURE and t.flag_id is not None}
@@ -172,12 +173,12 @@ async def after_update(update: Update, context: Context) -> None:
             await flags.refresh_flags(bot, open_cycle)
         deliver.deliver_pending(bot)
     notify.notify_now(bot)
-    if update.effective_user is None or bot.store.user(update.effective_user.id) is None:
+    user = bot.store.user(update.effective_user.id) if update.effective_user is not None else None
+    cycle = bot.store.current_cycle()
+    if user is None or not user.is_ncp or user.member is None or cycle is None:
         return
-    user = bot.store.user(update.effective_user.id)
-    if user is None or not user.is_ncp or bot.store.current_cycle() is None:
-        return
-    s = session(update, context)
-    data = s.member_data()
-    if data.locked and data.amending and getattr(s.state.step, "kpi", None) not in data.amending:
-        await change.finish_settled(s)
+    data = bot.store.member_data(cycle.id, user.member)
+    if data.locked and data.amending:
+        s = session(update, context)
+        if getattr(s.state.step, "kpi", None) not in data.amending:
+            await change.finish_settled(s)
