@@ -341,7 +341,7 @@ async def _figure_list(s: Session, thread: Thread, figures: list[str]) -> None:
     for dp_id in figures:
         value = texts.show_figure(s.lang, s.catalog, kpi, dp_id, answers[dp_id].value if dp_id in answers else None)
         name = _unescape(texts.figure_name(s.lang, s.catalog, kpi, dp_id, short_form=True))
-        rows.append([(short(labelled(s.lang, short(name, 44), value)), qb.OpenFigure(thread.id, choices.index(dp_id)))])
+        rows.append([(texts.button_label(s.lang, name, value), qb.OpenFigure(thread.id, choices.index(dp_id)))])
     await send(
         s,
         texts.kpi_title(kpi, s.lang)

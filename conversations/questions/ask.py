@@ -20,7 +20,7 @@ import re
 from conversations.questions import buttons as qb
 from conversations.questions import deliver, texts
 from conversations.questions.steps import DraftingQuestion
-from conversations.session import Row, Session, esc, send, short
+from conversations.session import Row, Session, esc, send
 from conversations.staff import find_member
 from conversations.state import ConversationState, Idle
 from pmm_core.catalog.models import Kpi
@@ -34,7 +34,6 @@ from pmm_core.domain.threads import (
     figure_choices,
     other_members_named,
 )
-from pmm_core.outputs.labels import labelled
 from pmm_core.storage.store import Outcome
 from pmm_core.storage.thread_store import Act
 
@@ -193,7 +192,7 @@ async def _choose_figure(s: Session, draft: DraftingQuestion, note: str) -> None
     for i, dp_id in enumerate(figure_choices(s.catalog, kpi)):
         value = texts.show_figure(L, s.catalog, kpi, dp_id, texts.current_figure(s.catalog, answers, kpi, dp_id))
         name = _plain(texts.figure_name(L, s.catalog, kpi, dp_id, short_form=True))
-        rows.append([(short(labelled(L, short(name, 44), value)), qb.AskAbout(i))])
+        rows.append([(texts.button_label(L, name, value), qb.AskAbout(i))])
     await send(
         s,
         note

@@ -71,6 +71,22 @@ def figure_name(L: Lang, catalog: Catalog, kpi: Kpi, dp_id: str, *, short_form: 
     return esc(label)
 
 
+def button_label(L: Lang, name: str, value: str, limit: int = 60) -> str:
+    """ "↳ Import declarations measured: sea: 1,200" for a button: a name too long is cut in
+    its middle, so that what tells figures apart (the end: "sea", "rail") stays."""
+    text = labelled(L, name, value)
+    if len(text) <= limit:
+        return text
+    room = limit - (len(text) - len(name)) - 1  # characters of the name that fit, with "…"
+    head, sep, tail = name.rpartition(":")
+    if sep and len(tail) + 4 < room:
+        keep = room - len(tail) - 1
+        return labelled(L, head[:keep].rstrip() + "…" + sep + tail, value)
+    if room > 8:
+        return labelled(L, name[:room].rstrip() + "…", value)
+    return short(text, limit)
+
+
 def subject(L: Lang, catalog: Catalog, thread: Thread) -> str:
     """ "<b>TF-04 · Average release time</b> — By actor · Customs" """
     kpi = catalog.kpi_by_id.get(thread.kpi)
@@ -141,20 +157,17 @@ def when(L: Lang, at: str) -> str:
 
 
 def author(L: Lang, msg: ThreadMessage, member_name: str, names: Mapping[int, str], for_ncp: bool) -> str:
-    """Who wrote a message, as the reader should see it."""
+    """Who wrote a message, as the reader should see it: "WCO Secretariat · Ana" for the
+    Secretariat, the institution alone for an NCP; "NCP of Kenya · Amina"."""
+    name = names.get(msg.author or 0, "")
     if msg.role is AuthorRole.SECRETARIAT:
-        if for_ncp:
-            return L._("WCO Secretariat")
-        name = names.get(msg.author or 0, "")
-        return L._("WCO Secretariat") + (f" ({name})" if name else "")
+        return L._("WCO Secretariat") + (f" · {name}" if name and not for_ncp else "")
     if msg.role is AuthorRole.REVIEWER:
         return L._("Peer reviewer")
     if msg.role is AuthorRole.BOT:
         return "pmm-bot"
-    name = names.get(msg.author or 0, "")
-    if for_ncp:
-        return L._("NCP") + (f" ({name})" if name else "")
-    return L._("NCP of {member}").format(member=member_name) + (f" ({name})" if name else "")
+    who = L._("NCP") if for_ncp else L._("NCP of {member}").format(member=member_name)
+    return who + (f" · {name}" if name else "")
 
 
 def message_text(L: Lang, catalog: Catalog, thread: Thread, msg: ThreadMessage) -> str:
