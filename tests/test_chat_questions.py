@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
+from types import SimpleNamespace
 
 import pytest
 
@@ -158,15 +159,16 @@ async def test_the_ncps_text_reply_reaches_the_officer(chat, language):
     assert L._("WCO Secretariat") in history
 
 
-async def test_a_changed_figure_closes_the_threads_flag(chat, store):
+@pytest.mark.parametrize("language", ["en", "fr", "es"])
+async def test_a_changed_figure_closes_the_threads_flag(chat, store, language):
     """A flag of /checks asked with the officer's own words; the NCP corrects one of the two
     figures: the thread records it (2,000 → 900) and the checks, run again, close the flag."""
-    await bind(chat, NCP, "KE")
-    await chat.press(NCP, pack(btn.Go("TF-10")))
-    await chat.say(NCP, "2000")
-    await chat.say(NCP, "1000")
-    await chat.tap(NCP, btn.KeepFigures, kpi="TF-10")
-    await chat.tap(NCP, btn.Confirm, kpi="TF-10")
+    await bind(chat, NCP, "KE", language)
+    await chat.press(NCP, pack(btn.Go("TF-10")), language_code=language)
+    await chat.say(NCP, "2000", language_code=language)
+    await chat.say(NCP, "1000", language_code=language)
+    await chat.tap(NCP, btn.KeepFigures, kpi="TF-10", language_code=language)
+    await chat.tap(NCP, btn.Confirm, kpi="TF-10", language_code=language)
     await chat.say(SEC, "/checks")
     sent = await chat.tap(SEC, btn.FlagAsk)
     assert "Type your question to the NCPs of Kenya about TF-10" in texts(sent)
@@ -178,12 +180,13 @@ async def test_a_changed_figure_closes_the_threads_flag(chat, store):
     assert thread.flag_id == flag.id
     await chat.drain()
     received = chat.api.messages_to(NCP)[-1].text
-    assert "Are all 2,000 electronic declarations" in received and "(2,000)" in received  # the check's finding too
+    assert "Are all 2,000 electronic declarations" in received
+    assert lang(language).number(2000) in received  # the check's finding too, in the NCP's language
     sent = await chat.tap(NCP, qb.OpenFigure, thread=thread.id, figure=0)  # a share: its two figures
     assert len(sent[-1].button_data()) == 2
-    await chat.press(NCP, sent[-1].button_data()[0])
-    await chat.say(NCP, "900")
-    await chat.tap(NCP, btn.Confirm, kpi="TF-10")
+    await chat.press(NCP, sent[-1].button_data()[0], language_code=language)
+    await chat.say(NCP, "900", language_code=language)
+    await chat.tap(NCP, btn.Confirm, kpi="TF-10", language_code=language)
     [flag] = store.flags(chat.cycle.id, member="KE")
     assert flag.state is FlagState.RESOLVED
     thread = the_thread(chat)
@@ -258,41 +261,45 @@ async def submit(chat: Chat, user: int = NCP, language: str = "en") -> str:
     return re.search(r"[0-9a-f]{64}", caption).group(0)
 
 
-async def test_a_question_on_a_submitted_member_is_answered_without_reopening(chat, store):
-    await bind(chat, NCP, "KE")
+@pytest.mark.parametrize("language", ["en", "fr", "es"])
+async def test_a_question_on_a_submitted_member_is_answered_without_reopening(chat, store, language):
+    L = lang(language)
+    await bind(chat, NCP, "KE", language)
     seed_tf04(chat)
-    await submit(chat)
+    await submit(chat, language=language)
     sent = await chat.say(SEC, f"/ask KE TF-04 {QUESTION}")
     sent = await chat.tap(SEC, qb.AskAbout, choice=1)
     assert "/reopen" not in texts(sent) and "Sent to 1 NCP of Kenya" in texts(sent)
     await chat.drain()
     received = chat.api.messages_to(NCP)[-1]
-    assert "Ask to change this KPI" in received.button_labels()
-    sent = await chat.say(NCP, "240,000 minutes for 1,000 declarations: right.")
-    assert "Sent to the WCO Secretariat." in texts(sent)
+    assert L._("Ask to change this KPI") in received.button_labels()
+    sent = await chat.say(NCP, REPLIES[language], language_code=language)
+    assert L._("Sent to the WCO Secretariat.") in texts(sent)
     await chat.drain()
-    assert "240,000 minutes for 1,000" in chat.api.messages_to(SEC)[-1].text
+    assert REPLIES[language] in chat.api.messages_to(SEC)[-1].text
     assert store.submission(chat.cycle.id, "KE").locked
     assert "reopen" not in [r.action for r in store.audit_log(chat.cycle.id, "KE")]
-    # /next of a submitted Member offers its questions (none waiting now) and the lock
-    sent = await chat.say(NCP, "/next")
-    assert "were submitted and are locked" in texts(sent)
+    # /next of a submitted Member: nothing waits now, and the answers stay locked
+    sent = await chat.say(NCP, "/next", language_code=language)
+    assert "/review" in texts(sent) and store.submission(chat.cycle.id, "KE").locked
 
 
-async def ask_to_change_tf02(chat: Chat) -> tuple[str, int]:
+async def ask_to_change_tf02(chat: Chat, language: str = "en") -> tuple[str, int]:
     """Kenya's NCP submitted TF-02 and asks to change it from /review; (old digest, request id)."""
-    await bind(chat, NCP, "KE")
-    await chat.press(NCP, pack(btn.Go("TF-02")))
-    await chat.say(NCP, "1300")
-    await chat.say(NCP, "1000")
-    await chat.tap(NCP, btn.Confirm, kpi="TF-02")
-    digest = await submit(chat)
-    await chat.say(NCP, "/review")
-    sent = await chat.tap(NCP, btn.OpenKpi, kpi="TF-02")
-    assert "Ask to change this KPI" in sent[-1].button_labels()
-    await chat.tap(NCP, qb.AskChange, kpi="TF-02")
-    sent = await chat.say(NCP, "We counted expired certificates: the right figure is 1,200.")
-    assert "Sent to the WCO Secretariat" in texts(sent)
+    L = lang(language)
+    await bind(chat, NCP, "KE", language)
+    await chat.press(NCP, pack(btn.Go("TF-02")), language_code=language)
+    await chat.say(NCP, "1300", language_code=language)
+    await chat.say(NCP, "1000", language_code=language)
+    await chat.tap(NCP, btn.Confirm, kpi="TF-02", language_code=language)
+    digest = await submit(chat, language=language)
+    await chat.say(NCP, "/review", language_code=language)
+    sent = await chat.tap(NCP, btn.OpenKpi, kpi="TF-02", language_code=language)
+    assert L._("Ask to change this KPI") in sent[-1].button_labels()
+    await chat.tap(NCP, qb.AskChange, kpi="TF-02", language_code=language)
+    sent = await chat.say(NCP, "We counted expired certificates: the right figure is 1,200.", language_code=language)
+    told = L._("Sent to the WCO Secretariat: you will be told when they approve or decline the change to {kpi}.")
+    assert told.format(kpi="TF-02") in texts(sent)
     [request] = ThreadStore(chat.store).change_requests(chat.cycle.id, "KE")
     assert request.state is ChangeState.REQUESTED
     await chat.drain()
@@ -302,28 +309,35 @@ async def ask_to_change_tf02(chat: Chat) -> tuple[str, int]:
     return digest, request.id
 
 
-async def test_ask_to_change_approved_reopens_that_kpi_only_and_issues_a_new_receipt(chat, store):
+@pytest.mark.parametrize("language", ["en", "fr", "es"])
+async def test_ask_to_change_approved_reopens_that_kpi_only_and_issues_a_new_receipt(chat, store, language):
+    L = lang(language)
     await chat.say(SEC, "/notify on")
-    old_digest, request_id = await ask_to_change_tf02(chat)
+    old_digest, request_id = await ask_to_change_tf02(chat, language)
     sent = await chat.tap(SEC, qb.Approve, request=request_id)
     assert "Approved" in texts(sent)
     data = store.member_data(chat.cycle.id, "KE")
     assert data.locked and data.amending == {"TF-02"}
     assert data.states["TF-02"].status is KpiState.IN_PROGRESS
     await chat.drain()
-    assert "approved the change" in chat.api.messages_to(NCP)[-1].text
+    assert (
+        L._("approved the change: the KPI is open to be changed and confirmed again.")
+        in chat.api.messages_to(NCP)[-1].text
+    )
     # another KPI stays locked
-    sent = await chat.press(NCP, pack(btn.Go("TF-03")))
-    assert "locked" in texts(sent)
+    sent = await chat.press(NCP, pack(btn.Go("TF-03")), language_code=language)
+    await chat.say(NCP, "5000", language_code=language)
     assert "tf_aeo_trade_value" not in store.answers(chat.cycle.id, "KE")
     # the NCP changes TF-02 and confirms it again
-    await chat.say(NCP, "/next")
-    sent = await chat.press(NCP, pack(btn.Edit("TF-02", 0)))
-    assert "Question 1 of 2" in texts(sent)
-    await chat.say(NCP, "1200")
-    sent = await chat.tap(NCP, btn.Confirm, kpi="TF-02")
+    sent = await chat.say(NCP, "/next", language_code=language)
+    assert "TF-02" in texts(sent)  # /next goes to the KPI open for change
+    sent = await chat.press(NCP, pack(btn.Edit("TF-02", 0)), language_code=language)
+    assert L._("Question {i} of {n}").format(i=1, n=2) in texts(sent)
+    await chat.say(NCP, "1200", language_code=language)
+    sent = await chat.tap(NCP, btn.Confirm, kpi="TF-02", language_code=language)
     said = texts(sent)
-    assert "is confirmed again: your submission for 2025 is amended" in said
+    done = L._("{kpi} is confirmed again: your submission for {year} is amended. Here is the new receipt.")
+    assert done.format(kpi="TF-02", year=2025) in said
     new_digest = re.search(r"[0-9a-f]{64}", sent[-1].text).group(0)
     assert sent[-1].method == "sendDocument" and new_digest != old_digest
     data = store.member_data(chat.cycle.id, "KE")
@@ -337,8 +351,9 @@ async def test_ask_to_change_approved_reopens_that_kpi_only_and_issues_a_new_rec
     await chat.drain()
     assert any("amended TF-02" in m.text for m in chat.api.messages_to(SEC))  # /notify on
     # the KPI is locked again
-    sent = await chat.press(NCP, pack(btn.Edit("TF-02", 0)))
-    assert "locked" in texts(sent)
+    await chat.press(NCP, pack(btn.Edit("TF-02", 0)), language_code=language)
+    await chat.say(NCP, "900", language_code=language)
+    assert store.answers(chat.cycle.id, "KE")["tf_aeo_valid"].value == "1200"
 
 
 async def test_ask_to_change_declined_changes_nothing(chat, store):
@@ -621,8 +636,6 @@ async def test_an_ncp_reads_no_statistic_and_no_other_member(chat, store):
 async def test_the_catch_up_job_delivers_what_a_crash_left_and_sends_a_missed_digest(chat, store, clock):
     """A reply stored just before a crash (never delivered), and a digest whose hour passed
     while the bot was down: the scheduler's job sends both, once."""
-    from types import SimpleNamespace
-
     from bot.scheduler import questions_job
     from pmm_core.domain.threads import AuthorRole
     from pmm_core.storage.thread_store import Act
@@ -643,3 +656,43 @@ async def test_the_catch_up_job_delivers_what_a_crash_left_and_sends_a_missed_di
     assert sum("Stored, then the bot died." in t for t in to_officer) == 1
     assert sum("Once more." in t for t in to_officer) == 1
     assert sum("Kenya submitted its PMM 2025 answers." in t for t in to_officer) == 1
+
+
+@pytest.mark.parametrize("language", ["en", "fr", "es"])
+async def test_open_the_figure_of_a_flag_on_breakdown_parts_opens_each_part(chat, store, catalog, language):
+    """Parts over their total are filed under the total (a main figure); the question's "Open
+    the figure" lists the total and its breakdown parts, and each opens exactly that figure."""
+    await bind(chat, NCP, "KE", language)
+    store.apply(
+        Edit(
+            NCP,
+            chat.cycle.id,
+            "KE",
+            answers={
+                "tf_import_release_minutes": "100",
+                "tf_import_release_declarations": "10",
+                "tf_import_release_minutes_business": "80",
+                CUSTOMS: "70",
+            },
+        )
+    )
+    await chat.say(SEC, "/checks KE")
+    await chat.tap(SEC, btn.FlagAsk)
+    await chat.tap(SEC, qb.SendAsIs)
+    await chat.drain()
+    thread = the_thread(chat)
+    assert thread.data_point == "tf_import_release_minutes"  # the flag's figure: the total
+    sent = await chat.tap(NCP, qb.OpenFigure, language_code=language, thread=thread.id, figure=0)
+    labels = sent[-1].button_labels()
+    assert len(labels) == 3  # the total, and the two parts given
+    assert any(catalog.data_points[CUSTOMS].label.get(language).split(":")[-1].strip() in label for label in labels)
+    customs = next(d for d, label in zip(sent[-1].button_data(), labels, strict=True) if "70" in label)
+    sent = await chat.press(NCP, customs, language_code=language)
+    assert catalog.data_points[CUSTOMS].question.get(language) in texts(sent)
+    # the legacy list of /next (flags asked before questions existed) opens each part too
+    from conversations import flags
+
+    [flag] = store.flags(chat.cycle.id, member="KE")
+    session = SimpleNamespace(catalog=catalog, lang=lang(language))
+    rows = flags.open_buttons(session, flag)  # type: ignore[arg-type]
+    assert [type(b).__name__ for row in rows for _, b in row] == ["OpenFigure"] * 3
