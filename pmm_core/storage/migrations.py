@@ -291,6 +291,8 @@ MIGRATIONS: tuple[str, ...] = (
         audit_id INTEGER NOT NULL,
         at TEXT NOT NULL DEFAULT ''
     );
+    -- the notices are read after every update: by action, not by scanning the log
+    CREATE INDEX audit_action ON audit (action, id);
     INSERT INTO notify_marks (name, audit_id) SELECT 'immediate', COALESCE(MAX(id), 0) FROM audit;
     INSERT INTO notify_marks (name, audit_id) SELECT 'digest', COALESCE(MAX(id), 0) FROM audit;
     """,
