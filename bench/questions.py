@@ -1,7 +1,7 @@
 """What the questions on figures add to every update, in one run.
 
-Every update now passes two hooks of ``conversations.questions``: the router asks it whether a
-typed text is its own (a reply waiting, a question being written), and after the update a
+Every update now passes two hooks of ``conversations.questions``: on a figure's screen its text
+route asks first whether the text is a reply to a waiting question, and after the update a
 handler delivers stored thread messages, reads the Secretariat's notices and ends an
 amendment. This times both on the NCP's answer of ``bench.updates`` (a figure typed, one
 transaction, the result screen), with `--threads` questions open on other figures of the
@@ -21,8 +21,8 @@ from pathlib import Path
 from typing import Any
 
 from bench.updates import NCP, PmmBench
-from conversations import router
-from conversations.questions import handlers
+from conversations.kit.dispatch import Dispatcher
+from conversations.questions import flow
 from pmm_core.domain.threads import AuthorRole, MessageKind
 from pmm_core.storage.thread_store import Act, ThreadStore
 
@@ -31,6 +31,7 @@ async def main(updates: int, threads: int) -> None:
     bench = PmmBench(Path(tempfile.mkdtemp()))
     app = bench.app
     await app.initialize()
+    assert app.post_init is not None
     await app.post_init(app)
     store = ThreadStore(bench.store)
     cycle = bench.store.current_cycle()
@@ -49,16 +50,20 @@ async def main(updates: int, threads: int) -> None:
         )
         assert opened.thread is not None
         store.post(Act(NCP, AuthorRole.NCP, "en", key=f"bench-a{i}"), opened.thread.id, MessageKind.REPLY, "ok")
-    timings: dict[str, list[float]] = {"text hook": [], "after the update": []}
-    text_hook = handlers.on_text
+    timings: dict[str, list[float]] = {"text route": [], "after the update": []}
+    condition = flow._a_reply  # the questions' text route on a figure's screen asks this first
 
-    async def timed_text(s: Any, text: str) -> bool:
+    def timed_condition(s: Any, text: str) -> bool:
         started = time.perf_counter()
-        taken = await text_hook(s, text)
-        timings["text hook"].append(time.perf_counter() - started)
+        taken = condition(s, text)
+        timings["text route"].append(time.perf_counter() - started)
         return taken
 
-    router.questions.on_text = timed_text  # type: ignore[assignment]
+    dispatcher = app.bot_data.screens
+    assert isinstance(dispatcher, Dispatcher)
+    for route in dispatcher.texts.get(flow.Asking, []):
+        if route.when is condition:
+            object.__setattr__(route, "when", timed_condition)
     for handler in app.handlers[1]:
         callback = handler.callback
 

@@ -10,19 +10,24 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 from types import SimpleNamespace
+from typing import Any
 
 import pytest
 
-from conversations import buttons as btn
-from conversations.buttons import pack
+from conversations.collect.buttons import Confirm, Go, KeepFigures
+from conversations.collect.buttons import Edit as EditFigure
+from conversations.flags.buttons import FlagAsk
+from conversations.kit.buttons import Stamp, pack
+from conversations.kit.state import parse_state
 from conversations.questions import buttons as qb
 from conversations.questions.steps import Writing
-from conversations.state import parse_state
+from conversations.review.buttons import OpenKpi, SubmitNow
 from pmm_core.catalog.models import Catalog
+from pmm_core.domain.actions import ChangeSet, KpiChange
 from pmm_core.domain.records import FlagState, KpiState
 from pmm_core.domain.threads import ChangeState, MessageKind, Thread, ThreadState, figure_choices
 from pmm_core.outputs.i18n import lang
-from pmm_core.storage.store import Edit, KpiChange, Store
+from pmm_core.storage.store import Store
 from pmm_core.storage.thread_store import ThreadStore
 from tests.chat import Chat, texts
 
@@ -45,7 +50,7 @@ def seed_tf04(chat: Chat, member: str = "KE", user: int = NCP) -> None:
     """TF-04 with its two main figures and the Customs share of the release time."""
     assert chat.cycle is not None
     outcome = chat.store.apply(
-        Edit(
+        ChangeSet(
             user,
             chat.cycle.id,
             member,
@@ -164,13 +169,13 @@ async def test_a_changed_figure_closes_the_threads_flag(chat, store, language):
     """A flag of /checks asked with the officer's own words; the NCP corrects one of the two
     figures: the thread records it (2,000 → 900) and the checks, run again, close the flag."""
     await bind(chat, NCP, "KE", language)
-    await chat.press(NCP, pack(btn.Go("TF-10")), language_code=language)
+    await chat.press(NCP, pack(Go("TF-10")), language_code=language)
     await chat.say(NCP, "2000", language_code=language)
     await chat.say(NCP, "1000", language_code=language)
-    await chat.tap(NCP, btn.KeepFigures, kpi="TF-10", language_code=language)
-    await chat.tap(NCP, btn.Confirm, kpi="TF-10", language_code=language)
+    await chat.tap(NCP, KeepFigures, kpi="TF-10", language_code=language)
+    await chat.tap(NCP, Confirm, kpi="TF-10", language_code=language)
     await chat.say(SEC, "/checks")
-    sent = await chat.tap(SEC, btn.FlagAsk)
+    sent = await chat.tap(SEC, FlagAsk)
     assert "Type your question to the NCPs of Kenya about TF-10" in texts(sent)
     sent = await chat.say(SEC, "Are all 2,000 electronic declarations really of this year?")
     assert "Sent to 1 NCP of Kenya" in texts(sent)
@@ -186,7 +191,7 @@ async def test_a_changed_figure_closes_the_threads_flag(chat, store, language):
     assert len(sent[-1].button_data()) == 2
     await chat.press(NCP, sent[-1].button_data()[0], language_code=language)
     await chat.say(NCP, "900", language_code=language)
-    await chat.tap(NCP, btn.Confirm, kpi="TF-10", language_code=language)
+    await chat.tap(NCP, Confirm, kpi="TF-10", language_code=language)
     [flag] = store.flags(chat.cycle.id, member="KE")
     assert flag.state is FlagState.RESOLVED
     thread = the_thread(chat)
@@ -232,13 +237,13 @@ async def test_the_figure_is_correct_with_an_explanation(chat, language):
 
 async def test_a_flag_asked_and_said_correct_is_explained_when_resolved(chat, store):
     await bind(chat, NCP, "KE", "fr")
-    await chat.press(NCP, pack(btn.Go("TF-10")), language_code="fr")
+    await chat.press(NCP, pack(Go("TF-10")), language_code="fr")
     await chat.say(NCP, "2000", language_code="fr")
     await chat.say(NCP, "1000", language_code="fr")
-    await chat.tap(NCP, btn.KeepFigures, kpi="TF-10", language_code="fr")
-    await chat.tap(NCP, btn.Confirm, kpi="TF-10", language_code="fr")
+    await chat.tap(NCP, KeepFigures, kpi="TF-10", language_code="fr")
+    await chat.tap(NCP, Confirm, kpi="TF-10", language_code="fr")
     await chat.say(SEC, "/checks")
-    await chat.tap(SEC, btn.FlagAsk)
+    await chat.tap(SEC, FlagAsk)
     await chat.tap(SEC, qb.SendAsIs)  # the check's own question
     await chat.drain()
     thread = the_thread(chat)
@@ -256,9 +261,14 @@ async def test_a_flag_asked_and_said_correct_is_explained_when_resolved(chat, st
 async def submit(chat: Chat, user: int = NCP, language: str = "en") -> str:
     """Submits the Member's answers; the receipt's digest."""
     await chat.say(user, "/submit", language_code=language)
-    sent = await chat.tap(user, btn.SubmitNow, language_code=language)
-    caption = sent[-1].text
-    return re.search(r"[0-9a-f]{64}", caption).group(0)
+    sent = await chat.tap(user, SubmitNow, language_code=language)
+    return digest_in(sent[-1].text)
+
+
+def digest_in(text: str) -> str:
+    found = re.search(r"[0-9a-f]{64}", text)
+    assert found is not None, text
+    return found.group(0)
 
 
 @pytest.mark.parametrize("language", ["en", "fr", "es"])
@@ -288,18 +298,19 @@ async def ask_to_change_tf02(chat: Chat, language: str = "en") -> tuple[str, int
     """Kenya's NCP submitted TF-02 and asks to change it from /review; (old digest, request id)."""
     L = lang(language)
     await bind(chat, NCP, "KE", language)
-    await chat.press(NCP, pack(btn.Go("TF-02")), language_code=language)
+    await chat.press(NCP, pack(Go("TF-02")), language_code=language)
     await chat.say(NCP, "1300", language_code=language)
     await chat.say(NCP, "1000", language_code=language)
-    await chat.tap(NCP, btn.Confirm, kpi="TF-02", language_code=language)
+    await chat.tap(NCP, Confirm, kpi="TF-02", language_code=language)
     digest = await submit(chat, language=language)
     await chat.say(NCP, "/review", language_code=language)
-    sent = await chat.tap(NCP, btn.OpenKpi, kpi="TF-02", language_code=language)
+    sent = await chat.tap(NCP, OpenKpi, kpi="TF-02", language_code=language)
     assert L._("Ask to change this KPI") in sent[-1].button_labels()
     await chat.tap(NCP, qb.AskChange, kpi="TF-02", language_code=language)
     sent = await chat.say(NCP, "We counted expired certificates: the right figure is 1,200.", language_code=language)
     told = L._("Sent to the WCO Secretariat: you will be told when they approve or decline the change to {kpi}.")
     assert told.format(kpi="TF-02") in texts(sent)
+    assert chat.cycle is not None
     [request] = ThreadStore(chat.store).change_requests(chat.cycle.id, "KE")
     assert request.state is ChangeState.REQUESTED
     await chat.drain()
@@ -325,20 +336,20 @@ async def test_ask_to_change_approved_reopens_that_kpi_only_and_issues_a_new_rec
         in chat.api.messages_to(NCP)[-1].text
     )
     # another KPI stays locked
-    sent = await chat.press(NCP, pack(btn.Go("TF-03")), language_code=language)
+    sent = await chat.press(NCP, pack(Go("TF-03")), language_code=language)
     await chat.say(NCP, "5000", language_code=language)
     assert "tf_aeo_trade_value" not in store.answers(chat.cycle.id, "KE")
     # the NCP changes TF-02 and confirms it again
     sent = await chat.say(NCP, "/next", language_code=language)
     assert "TF-02" in texts(sent)  # /next goes to the KPI open for change
-    sent = await chat.press(NCP, pack(btn.Edit("TF-02", 0)), language_code=language)
+    sent = await chat.press(NCP, pack(EditFigure("TF-02", 0)), language_code=language)
     assert L._("Question {i} of {n}").format(i=1, n=2) in texts(sent)
     await chat.say(NCP, "1200", language_code=language)
-    sent = await chat.tap(NCP, btn.Confirm, kpi="TF-02", language_code=language)
+    sent = await chat.tap(NCP, Confirm, kpi="TF-02", language_code=language)
     said = texts(sent)
     done = L._("{kpi} is confirmed again: your submission for {year} is amended. Here is the new receipt.")
     assert done.format(kpi="TF-02", year=2025) in said
-    new_digest = re.search(r"[0-9a-f]{64}", sent[-1].text).group(0)
+    new_digest = digest_in(sent[-1].text)
     assert sent[-1].method == "sendDocument" and new_digest != old_digest
     data = store.member_data(chat.cycle.id, "KE")
     assert data.locked and not data.amending and data.submission.amended_at is not None
@@ -351,7 +362,7 @@ async def test_ask_to_change_approved_reopens_that_kpi_only_and_issues_a_new_rec
     await chat.drain()
     assert any("amended TF-02" in m.text for m in chat.api.messages_to(SEC))  # /notify on
     # the KPI is locked again
-    await chat.press(NCP, pack(btn.Edit("TF-02", 0)), language_code=language)
+    await chat.press(NCP, pack(EditFigure("TF-02", 0)), language_code=language)
     await chat.say(NCP, "900", language_code=language)
     assert store.answers(chat.cycle.id, "KE")["tf_aeo_valid"].value == "1200"
 
@@ -369,11 +380,12 @@ async def test_ask_to_change_declined_changes_nothing(chat, store):
     [request] = ThreadStore(store).change_requests(chat.cycle.id, "KE")
     assert request.state is ChangeState.DECLINED
     assert the_thread(chat).state is ThreadState.RESOLVED
-    sent = await chat.press(NCP, pack(btn.Edit("TF-02", 0)))
+    sent = await chat.press(NCP, pack(EditFigure("TF-02", 0)))
     assert "locked" in texts(sent)
 
 
 def snapshot(store: Store, chat: Chat) -> tuple:
+    assert chat.cycle is not None
     t = ThreadStore(store)
     every = t.threads(chat.cycle.id)
     return (
@@ -412,9 +424,9 @@ async def test_stale_and_forged_presses_on_thread_buttons_change_nothing(chat, s
         (SEC, pack(qb.Resolve(thread.id, old_version))),
         (SEC, pack(qb.Reopen(thread.id, current))),
         (SEC, pack(qb.Resolve(thread.id + 7, current))),
-        (SEC, pack(qb.AskAbout(1), btn.Stamp(chat.cycle.id, 999))),
-        (SEC, pack(qb.SendAnyway(), btn.Stamp(chat.cycle.id, 999))),
-        (NCP, pack(qb.ReplyTo(thread.id), btn.Stamp(chat.cycle.id, 999))),
+        (SEC, pack(qb.AskAbout(1), Stamp(chat.cycle.id, 999))),
+        (SEC, pack(qb.SendAnyway(), Stamp(chat.cycle.id, 999))),
+        (NCP, pack(qb.ReplyTo(thread.id), Stamp(chat.cycle.id, 999))),
         (SEC, "qs:1"),
         (SEC, f"qs:{thread.id}:{current}:9"),
     ]
@@ -595,9 +607,9 @@ async def test_the_export_has_a_questions_sheet(chat, store):
 async def test_status_marks_an_amended_submission(chat, store):
     _, request_id = await ask_to_change_tf02(chat)
     await chat.tap(SEC, qb.Approve, request=request_id)
-    await chat.press(NCP, pack(btn.Edit("TF-02", 0)))
+    await chat.press(NCP, pack(EditFigure("TF-02", 0)))
     await chat.say(NCP, "1200")
-    await chat.tap(NCP, btn.Confirm, kpi="TF-02")
+    await chat.tap(NCP, Confirm, kpi="TF-02")
     sent = await chat.say(SEC, "/status")
     assert "KE Kenya — submitted (a KPI amended since)" in texts(sent)
 
@@ -612,7 +624,7 @@ async def test_an_ncp_reads_no_statistic_and_no_other_member(chat, store):
     values = {"BE": 100, "FR": 110, "DE": 120, "ES": 130, "IT": 140, "KE": 900}
     for member, inspected in values.items():
         store.apply(
-            Edit(
+            ChangeSet(
                 SEC,
                 chat.cycle.id,
                 member,
@@ -623,7 +635,7 @@ async def test_an_ncp_reads_no_statistic_and_no_other_member(chat, store):
         )
     sent = await chat.say(SEC, "/checks KE")
     assert "median" in texts(sent).lower()  # the Secretariat sees the group's statistic
-    await chat.tap(SEC, btn.FlagAsk)
+    await chat.tap(SEC, FlagAsk)
     await chat.say(SEC, "Is 90 % right for Kenya?")
     await chat.drain()
     received = chat.api.messages_to(NCP)[-1].text
@@ -648,7 +660,7 @@ async def test_the_catch_up_job_delivers_what_a_crash_left_and_sends_a_missed_di
     await submit(chat)  # a submission for the digest (the officer is on the default: digest)
     ThreadStore(store).post(Act(NCP, AuthorRole.NCP, "en", key="crash2"), thread.id, MessageKind.REPLY, "Once more.")
     clock.now = clock.now.replace(hour=23)
-    context = SimpleNamespace(application=chat.app)
+    context: Any = SimpleNamespace(application=chat.app)
     await questions_job(context)
     await questions_job(context)
     await chat.drain()
@@ -664,7 +676,7 @@ async def test_open_the_figure_of_a_flag_on_breakdown_parts_opens_each_part(chat
     the figure" lists the total and its breakdown parts, and each opens exactly that figure."""
     await bind(chat, NCP, "KE", language)
     store.apply(
-        Edit(
+        ChangeSet(
             NCP,
             chat.cycle.id,
             "KE",
@@ -677,7 +689,7 @@ async def test_open_the_figure_of_a_flag_on_breakdown_parts_opens_each_part(chat
         )
     )
     await chat.say(SEC, "/checks KE")
-    await chat.tap(SEC, btn.FlagAsk)
+    await chat.tap(SEC, FlagAsk)
     await chat.tap(SEC, qb.SendAsIs)
     await chat.drain()
     thread = the_thread(chat)
@@ -690,7 +702,7 @@ async def test_open_the_figure_of_a_flag_on_breakdown_parts_opens_each_part(chat
     sent = await chat.press(NCP, customs, language_code=language)
     assert catalog.data_points[CUSTOMS].question.get(language) in texts(sent)
     # the legacy list of /next (flags asked before questions existed) opens each part too
-    from conversations import flags
+    from conversations.flags import flow as flags
 
     [flag] = store.flags(chat.cycle.id, member="KE")
     session = SimpleNamespace(catalog=catalog, lang=lang(language))

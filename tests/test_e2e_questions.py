@@ -12,7 +12,7 @@ import time
 import pytest
 
 from bot.emulator import FakeBotApi
-from conversations.buttons import unpack
+from conversations.kit.buttons import unpack
 from conversations.questions import buttons as qb
 from pmm_core.domain.threads import MessageKind, ThreadState
 from pmm_core.storage.store import Store
@@ -52,7 +52,9 @@ def replies(db) -> list[str]:
     store = Store.open(db)
     try:
         threads = ThreadStore(store)
-        [thread] = threads.threads(store.current_cycle().id)
+        cycle = store.current_cycle()
+        assert cycle is not None
+        [thread] = threads.threads(cycle.id)
         return [m.text for m in threads.messages(thread.id) if m.kind is MessageKind.REPLY]
     finally:
         store.close()
@@ -101,7 +103,9 @@ def test_a_question_and_its_replies_survive_kills(api, tmp_path):
         stop(bot)
     store = Store.open(db)
     try:
-        [thread] = ThreadStore(store).threads(store.current_cycle().id)
+        cycle = store.current_cycle()
+        assert cycle is not None
+        [thread] = ThreadStore(store).threads(cycle.id)
         assert thread.state is ThreadState.RESOLVED
     finally:
         store.close()

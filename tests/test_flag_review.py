@@ -9,10 +9,13 @@ from datetime import timedelta
 
 import pytest
 
-from conversations import buttons as btn
-from conversations.buttons import pack
+from conversations.collect.buttons import Confirm, Edit, Go, KeepFigures
+from conversations.flags.buttons import FlagAsk, FlagExplained
+from conversations.flags.steps import AwaitingFlagNote
+from conversations.kit.buttons import pack
+from conversations.kit.state import parse_state
 from conversations.questions import buttons as qb
-from conversations.state import AwaitingFlagNote, parse_state
+from conversations.review.buttons import SubmitNow
 from pmm_core.domain.records import Flag, FlagState, Role
 from pmm_core.storage.thread_store import ThreadStore
 from tests.chat import Chat, texts
@@ -30,13 +33,13 @@ async def chat(chat, store):
 async def flagged(chat: Chat, justification: str | None = None) -> Flag:
     """TF-10 kept and confirmed by Kenya's NCP with 2,000 electronic declarations of 1,000."""
     assert chat.cycle is not None
-    await chat.press(NCP, pack(btn.Go("TF-10")))
+    await chat.press(NCP, pack(Go("TF-10")))
     await chat.say(NCP, "2000")
     await chat.say(NCP, "1000")
-    await chat.tap(NCP, btn.KeepFigures, kpi="TF-10")
+    await chat.tap(NCP, KeepFigures, kpi="TF-10")
     if justification is not None:
         await chat.say(NCP, justification)
-    await chat.tap(NCP, btn.Confirm, kpi="TF-10")
+    await chat.tap(NCP, Confirm, kpi="TF-10")
     [flag] = chat.store.flags(chat.cycle.id, member="KE")
     return flag
 
@@ -49,7 +52,7 @@ def the_flag(chat: Chat) -> Flag:
 
 async def explained(chat: Chat) -> Flag:
     await chat.say(SEC, "/checks")
-    sent = await chat.tap(SEC, btn.FlagExplained)
+    sent = await chat.tap(SEC, FlagExplained)
     assert "Type a note" in texts(sent)
     stored = chat.store.conversation(SEC)
     assert stored is not None and isinstance(parse_state(stored.state).step, AwaitingFlagNote)
@@ -60,10 +63,10 @@ async def test_a_note_typed_after_the_ncp_changed_the_flag_is_not_saved(chat, st
     await flagged(chat)
     await explained(chat)
     # Meanwhile the NCP keeps other figures that still trip the check: the flag opens again.
-    await chat.press(NCP, pack(btn.Edit("TF-10", 0)))
+    await chat.press(NCP, pack(Edit("TF-10", 0)))
     await chat.say(NCP, "3000")
-    await chat.tap(NCP, btn.KeepFigures, kpi="TF-10")
-    await chat.tap(NCP, btn.Confirm, kpi="TF-10")
+    await chat.tap(NCP, KeepFigures, kpi="TF-10")
+    await chat.tap(NCP, Confirm, kpi="TF-10")
     changed = the_flag(chat)
     assert changed.state is FlagState.OPEN and "3000" in changed.detail
     audit = len(store.audit_log())
@@ -81,9 +84,9 @@ async def test_a_note_typed_after_another_secretariat_user_resolved_the_flag_is_
     await chat.say(SEC2, "/start")
     store.set_role(SEC2, Role.SECRETARIAT, by=SEC)
     await explained(chat)
-    await chat.press(NCP, pack(btn.Edit("TF-10", 0)))
+    await chat.press(NCP, pack(Edit("TF-10", 0)))
     await chat.say(NCP, "900")  # corrected
-    await chat.tap(NCP, btn.Confirm, kpi="TF-10")
+    await chat.tap(NCP, Confirm, kpi="TF-10")
     await chat.say(SEC2, "/checks resolved")  # another Secretariat user's run closes the flag
     resolved = the_flag(chat)
     assert resolved.state is FlagState.RESOLVED
@@ -131,10 +134,10 @@ async def test_the_ncps_justification_and_the_secretariats_note_are_both_kept(ch
 async def test_ask_reaches_a_submitted_member_without_reopening(chat, store):
     await flagged(chat)
     await chat.say(NCP, "/submit")
-    await chat.tap(NCP, btn.SubmitNow)
+    await chat.tap(NCP, SubmitNow)
     assert store.submission(chat.cycle.id, "KE").locked
     await chat.say(SEC, "/checks")
-    await chat.tap(SEC, btn.FlagAsk)
+    await chat.tap(SEC, FlagAsk)
     sent = await chat.tap(SEC, qb.SendAsIs)
     said = texts(sent)
     assert "/reopen" not in said and "Sent to 1 NCP of Kenya." in said
@@ -149,7 +152,7 @@ async def test_ask_reaches_a_submitted_member_without_reopening(chat, store):
 async def test_ask_pressed_twice_sends_one_question(chat, store):
     await flagged(chat)
     await chat.say(SEC, "/checks")
-    first = chat.find(SEC, btn.FlagAsk)
+    first = chat.find(SEC, FlagAsk)
     await chat.press(SEC, first)
     send_as_is = chat.find(SEC, qb.SendAsIs)
     sent = await chat.press(SEC, send_as_is)
@@ -159,7 +162,7 @@ async def test_ask_pressed_twice_sends_one_question(chat, store):
     sent = await chat.press(SEC, first)  # the flag is asked now: it changed since
     assert "changed since" in texts(sent)
     await chat.say(SEC, "/checks")
-    sent = await chat.tap(SEC, btn.FlagAsk)  # the flag as asked: its question, not a second one
+    sent = await chat.tap(SEC, FlagAsk)  # the flag as asked: its question, not a second one
     assert "already asked about this flag" in texts(sent)
     assert len(ThreadStore(store).threads(chat.cycle.id)) == 1
     assert the_flag(chat).state is FlagState.ASKED

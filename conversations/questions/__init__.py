@@ -9,7 +9,7 @@ Member's NCPs talk about a figure until it is settled. The graph is in ``questio
 - ``deliver``: every stored message to the other side, through the outbox;
 - ``listing``: ``/questions`` and the counts in ``/status``;
 - ``notify``: ``/notify`` and the Secretariat's notices of submissions and amended KPIs;
-- ``handlers``: the commands, the button routing and the hook run after every update.
+- ``flow``: the router (commands, buttons, typed text) and the hook run after every update.
 
 Kept apart from the other flows on purpose; their files only call in here.
 """

@@ -16,13 +16,16 @@ from __future__ import annotations
 import html
 import re
 
-from conversations import collect
+from conversations.collect import flow as collect
+from conversations.collect.steps import Asking, AwaitingComment, Justifying, ResolvingNumber
+from conversations.kit.render import kpi_line
+from conversations.kit.send import Row, send
+from conversations.kit.session import Session
+from conversations.kit.state import ConversationState, Idle
+from conversations.kit.text import esc, looks_like_question, short
 from conversations.questions import buttons as qb
 from conversations.questions import deliver, texts
 from conversations.questions.steps import ChoosingThread, Writing
-from conversations.render import kpi_line
-from conversations.session import Row, Session, esc, send, short
-from conversations.state import Asking, AwaitingComment, ConversationState, Idle, Justifying, ResolvingNumber
 from pmm_core.domain.answers import AnswerError, validate
 from pmm_core.domain.threads import (
     AuthorRole,
@@ -36,7 +39,7 @@ from pmm_core.domain.threads import (
     other_members_named,
 )
 from pmm_core.outputs.labels import labelled
-from pmm_core.storage.store import Outcome
+from pmm_core.storage.base import Outcome
 from pmm_core.storage.thread_store import Act, Result
 
 WAITING = (ThreadState.OPEN, ThreadState.REOPENED)
@@ -369,8 +372,6 @@ def takes_text(s: Session, text: str) -> bool:
         return False
     if isinstance(step, Asking | ResolvingNumber):
         dp = s.catalog.data_points.get(step.dp)
-        from conversations.router import looks_like_question  # the router imports this flow
-
         answered = dp is not None and not isinstance(validate(dp, text, s.lang.code), AnswerError)
         return not answered and not looks_like_question(text) and bool(_LETTERS.search(text))
     return True

@@ -17,12 +17,14 @@ from __future__ import annotations
 import html
 import re
 
+from conversations.kit.send import Row, send
+from conversations.kit.session import Session
+from conversations.kit.state import ConversationState, Idle
+from conversations.kit.text import esc
 from conversations.questions import buttons as qb
 from conversations.questions import deliver, texts
 from conversations.questions.steps import DraftingQuestion
-from conversations.session import Row, Session, esc, send
-from conversations.staff import find_member
-from conversations.state import ConversationState, Idle
+from conversations.staff.tools import find_member
 from pmm_core.catalog.models import Kpi
 from pmm_core.domain.records import Flag
 from pmm_core.domain.threads import (
@@ -34,7 +36,7 @@ from pmm_core.domain.threads import (
     figure_choices,
     other_members_named,
 )
-from pmm_core.storage.store import Outcome
+from pmm_core.storage.base import Outcome
 from pmm_core.storage.thread_store import Act
 
 _KPI = re.compile(r"^[A-Za-z]{2}-\d{2}$")
@@ -296,7 +298,7 @@ async def _stale(s: Session) -> None:
 
 
 def _flag_rev(flag: Flag) -> str:
-    from conversations.flags import revision  # the flag's revision, as /checks shows it
+    from conversations.flags.flow import revision  # the flag's revision, as /checks shows it (it imports this)
 
     return revision(flag)
 

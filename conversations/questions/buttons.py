@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from conversations.buttons import Button, button
+from conversations.kit.buttons import Button, button
 
 
 # ---- asking (the Secretariat) ------------------------------------------------------------

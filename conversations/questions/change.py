@@ -12,15 +12,16 @@
 
 from __future__ import annotations
 
-from conversations import buttons as btn
-from conversations import collect
+from conversations.collect import buttons as btn
+from conversations.kit.roles import locked_text, require_ncp
+from conversations.kit.send import send, send_document
+from conversations.kit.session import Session
+from conversations.kit.state import Idle
+from conversations.kit.text import esc
 from conversations.questions import buttons as qb
 from conversations.questions import deliver, texts
 from conversations.questions.answer import may, moved_on, refused_press, rows_for
 from conversations.questions.steps import Writing
-from conversations.session import Session, esc, send
-from conversations.staff import send_document
-from conversations.state import Idle
 from pmm_core import jobs
 from pmm_core.domain.progress import Status
 from pmm_core.domain.threads import (
@@ -33,7 +34,7 @@ from pmm_core.domain.threads import (
     clean_text,
     covered_points,
 )
-from pmm_core.storage.store import Outcome
+from pmm_core.storage.base import Outcome
 from pmm_core.storage.thread_store import Act
 
 OPEN_REQUESTS = (ChangeState.REQUESTED, ChangeState.APPROVED)
@@ -49,7 +50,7 @@ async def on_ask_change(s: Session, b: qb.AskChange) -> None:
     """Ask to change this KPI: why, in a line, comes next."""
     L = s.lang
     kpi = s.catalog.kpi_by_id.get(b.kpi)
-    if kpi is None or not await collect.require_ncp(s, editing=False) or s.cycle is None:
+    if kpi is None or not await require_ncp(s, editing=False) or s.cycle is None:
         return
     if b.thread:
         thread = texts.store_of(s).thread(b.thread)
@@ -101,7 +102,7 @@ async def on_reason_text(s: Session, text: str) -> None:
     assert isinstance(step, Writing) and step.purpose == "change"
     L = s.lang
     kpi = s.catalog.kpi_by_id.get(step.kpi)
-    if kpi is None or not await collect.require_ncp(s, editing=False) or s.cycle is None or s.user.member is None:
+    if kpi is None or not await require_ncp(s, editing=False) or s.cycle is None or s.user.member is None:
         s.go(s.state.but(Idle()))
         return
     body, cut = clean_text(text)
@@ -211,34 +212,13 @@ def _settled(s: Session, request: ChangeRequest) -> bool:
     )
 
 
-async def resume(s: Session, prefix: str = "") -> None:
-    """Where a submitted Member's NCP goes on (/next, after a KPI): the KPI open for change,
-    the end of the amendment once it is confirmed again, or the lock."""
-    requests = _approved(s) if s.cycle is not None and s.user.member is not None else []
-    if not requests:
-        if prefix:
-            await send(s, prefix.rstrip())
-        await send(s, collect.locked_text(s))
-        return
-    step_kpi = getattr(s.state.step, "kpi", None)
-    snap = s.snapshot()
-    for request in requests:
-        opened = [k for k in (request.kpi, *sorted(request.kpis - {request.kpi})) if k in s.catalog.kpi_by_id]
-        if step_kpi in opened:  # the screen of a KPI open for change (show() leaves it if it is stale)
-            await collect.show(s, prefix)
-            return
-        for kpi_id in opened:
-            kpi = s.catalog.kpi(kpi_id)
-            if snap.status(kpi) is Status.IN_PROGRESS or (kpi_id == request.kpi and snap.status(kpi) is Status.OPEN):
-                if not isinstance(s.state.step, Idle):
-                    s.go(s.state.but(Idle()))
-                if prefix:
-                    await send(s, prefix.rstrip())
-                await collect.open_kpi(s, kpi)
-                return
+async def after_changes(s: Session, prefix: str = "") -> None:
+    """A submitted Member's NCP with nothing left to change (the walk-through goes only to a
+    KPI a request opened): the changes confirmed again end with a new receipt; else the lock."""
     if prefix:
         await send(s, prefix.rstrip())
-    await finish_settled(s)
+    if not await finish_settled(s):
+        await send(s, locked_text(s))
 
 
 async def finish_settled(s: Session) -> int:

@@ -15,9 +15,10 @@ from __future__ import annotations
 
 import contextlib
 
-from conversations.context import BotData
+from conversations.kit.context import BotData
+from conversations.kit.send import packed
+from conversations.kit.text import esc
 from conversations.questions import texts
-from conversations.session import esc, packed
 from pmm_core.catalog.models import Catalog
 from pmm_core.domain.checks import Finding
 from pmm_core.domain.records import OutMessage, Role, User

@@ -7,11 +7,13 @@ by state go into ``/status``.
 
 from __future__ import annotations
 
-from conversations.buttons import Button
+from conversations.kit.buttons import Button
+from conversations.kit.send import Row, send
+from conversations.kit.session import Session
+from conversations.kit.text import esc, short
 from conversations.questions import buttons as qb
 from conversations.questions import texts
-from conversations.session import Row, Session, esc, send, short
-from conversations.staff import find_member
+from conversations.staff.tools import find_member
 from pmm_core.domain.records import Cycle
 from pmm_core.domain.threads import Thread, ThreadState
 

@@ -13,9 +13,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from conversations.context import BotData
+from conversations.kit.context import BotData
+from conversations.kit.send import send
+from conversations.kit.session import Session
+from conversations.kit.text import esc
 from conversations.questions.deliver import secretariat_users
-from conversations.session import Session, esc, send
 from pmm_core.domain.records import AuditRow, OutMessage, User
 from pmm_core.domain.threads import DEFAULT_MODE, NOTICE_ACTIONS, NotifyMode, digest_due
 from pmm_core.outputs.i18n import Lang, lang

@@ -1,22 +1,21 @@
-"""The conversation steps of the questions flow (part of ``conversations.state.Step``)."""
+"""Where a user stands in the questions flow: its steps, kept in the conversation state
+(``kit.state``). A question or reply being written is left by any other Secretariat command
+or button: the next text typed is then not it."""
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict
-
-
-class _Step(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+from conversations.kit.state import Step
 
 
-class DraftingQuestion(_Step):
+class DraftingQuestion(Step):
     """A Secretariat user writes a question to a Member's NCPs: the KPI may still be asked
     for (from a Member's view), then the text (from a flag), then the figure (buttons); with
     `warned`, the text names another Member and waits for Send anyway."""
 
     kind: Literal["q_draft"] = "q_draft"
+    left_by_other_actions: ClassVar[bool] = True
     member: str
     kpi: str = ""
     text: str = ""
@@ -26,11 +25,12 @@ class DraftingQuestion(_Step):
     warned: bool = False
 
 
-class Writing(_Step):
+class Writing(Step):
     """A typed text is awaited for a thread: a reply, the NCP's explanation that the figure
     is correct, or why a submitted KPI must change (`thread` 0: no thread yet)."""
 
     kind: Literal["q_write"] = "q_write"
+    left_by_other_actions: ClassVar[bool] = True
     purpose: Literal["reply", "correct", "change"]
     thread: int
     version: int
@@ -40,11 +40,8 @@ class Writing(_Step):
     warned: bool = False
 
 
-class ChoosingThread(_Step):
+class ChoosingThread(Step):
     """An NCP typed a text while several questions wait for them: which one it answers."""
 
     kind: Literal["q_choose"] = "q_choose"
     text: str
-
-
-QUESTION_STEPS = (DraftingQuestion, Writing, ChoosingThread)

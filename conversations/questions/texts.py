@@ -13,9 +13,11 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 
+from conversations.kit.render import kpi_title
+from conversations.kit.send import Row
+from conversations.kit.session import Session
+from conversations.kit.text import esc, short
 from conversations.questions import buttons as qb
-from conversations.render import kpi_title
-from conversations.session import Row, Session, esc, short
 from pmm_core.catalog.models import Catalog, DataPoint, Kpi
 from pmm_core.domain.checks import Finding
 from pmm_core.domain.records import Answer, Flag

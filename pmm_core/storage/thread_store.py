@@ -29,7 +29,9 @@ from pmm_core.domain.threads import (
     ThreadState,
     next_state,
 )
-from pmm_core.storage.store import Outcome, Store, _audit, _claim, _enqueue, _Refused, _screen, _write_conversation
+from pmm_core.storage.base import Outcome, _audit, _claim, _Refused, _screen, _write_conversation
+from pmm_core.storage.outbox import _enqueue
+from pmm_core.storage.store import Store
 
 AUDIT_TEXT = 300  # characters of a message kept in its audit row (the message keeps it all)
 
@@ -316,18 +318,19 @@ class ThreadStore:
                     (state.value, act.user_id, now, ",".join(sorted(kpis)), ",".join(sorted(points)), request_id),
                 )
                 c, m = request.cycle_id, request.member
-                if approve:
+                if approve:  # that KPI goes back in progress, to be confirmed again
                     old = conn.execute(
                         "SELECT status, reason FROM kpi_status WHERE cycle_id = ? AND member = ? AND kpi = ?",
                         (c, m, request.kpi),
                     ).fetchone()
-                    if old is not None and old["status"] != "in_progress":
-                        conn.execute(
-                            "UPDATE kpi_status SET status = 'in_progress', reason = NULL, comment = NULL, by_user = ?, at = ? "
-                            "WHERE cycle_id = ? AND member = ? AND kpi = ?",
-                            (act.user_id, now, c, m, request.kpi),
-                        )
-                        was = f"{old['status']}:{old['reason']}" if old["reason"] else old["status"]
+                    conn.execute(
+                        "INSERT INTO kpi_status (cycle_id, member, kpi, status, by_user, at) "
+                        "VALUES (?, ?, ?, 'in_progress', ?, ?) ON CONFLICT (cycle_id, member, kpi) DO UPDATE SET "
+                        "status = 'in_progress', reason = NULL, comment = NULL, by_user = excluded.by_user, at = excluded.at",
+                        (c, m, request.kpi, act.user_id, now),
+                    )
+                    was = (f"{old['status']}:{old['reason']}" if old["reason"] else old["status"]) if old else None
+                    if was != "in_progress":
                         _audit(conn, now, act.user_id, c, m, "kpi", request.kpi, was, "in_progress", "amendment")
                 action = "change.approve" if approve else "change.decline"
                 _audit(
