@@ -708,3 +708,57 @@ async def test_open_the_figure_of_a_flag_on_breakdown_parts_opens_each_part(chat
     session = SimpleNamespace(catalog=catalog, lang=lang(language))
     rows = flags.open_buttons(session, flag)  # type: ignore[arg-type]
     assert [type(b).__name__ for row in rows for _, b in row] == ["OpenFigure"] * 3
+
+
+HOSTILE = [
+    "<b>bold</b> & <script>alert(1)</script>",
+    "&amp; &lt; &#128512; &nosuch;",
+    "\u202eevil\u202c right-to-left \u200b\u200d",
+    "a\x00b\x07c\x1bd",
+    "=CMD|' /C calc'!A0",
+    "𝔘𝔫𝔦𝔠𝔬𝔡𝔢 " * 300,
+    "\n\n\n\n  \t ",
+]
+
+
+@pytest.mark.parametrize("text", HOSTILE)
+async def test_hostile_replies_are_kept_escaped_and_fit(chat, text):
+    thread = await ask_about_customs(chat)
+    sent = await chat.say(NCP, text)
+    assert CRASH not in texts(sent)
+    await chat.drain()
+    stored = [m for m in ThreadStore(chat.store).messages(thread.id) if m.kind is MessageKind.REPLY]
+    if text.strip():
+        [reply] = stored
+        assert len(reply.text) <= 2000 and "\x00" not in reply.text
+        notice = chat.api.messages_to(SEC)[-1].text
+        assert "<script>" not in notice  # escaped
+    else:
+        assert not stored  # nothing to send
+    await chat.tap(SEC, qb.History, thread=thread.id, asker=True)
+    assert CRASH not in said_to(chat, SEC) + said_to(chat, NCP)
+    assert chat.store.outbox_counts().get("failed", 0) == 0  # every message was accepted by the strict fake API
+
+
+async def test_each_question_action_is_one_transaction(chat, store):
+    """The message, the thread's state, the writer's next step, the audit rows and the
+    messages to the other side's outbox commit together: one COMMIT per action (a Secretariat
+    button's audit row of the press comes before, as for every Secretariat button)."""
+    from tests.test_transactions import commits
+
+    await bind(chat, NCP, "KE")
+    seed_tf04(chat)
+    await chat.say(SEC, f"/ask KE TF-04 {QUESTION}")
+    assert await commits(store, lambda: chat.tap(SEC, qb.AskAbout, choice=1)) == 1
+    assert store.outbox_counts().get("pending", 0) == 1  # the NCP's copy, queued with it
+    assert await commits(store, lambda: chat.say(NCP, "Yes, inland depots included.")) == 1
+    thread = the_thread(chat)
+    await chat.tap(SEC, qb.Reply, thread=thread.id, asker=True)
+    assert await commits(store, lambda: chat.say(SEC, "Thanks: which depots?")) == 1
+    await chat.drain()
+    await chat.tap(NCP, qb.Correct, thread=thread.id)
+    assert await commits(store, lambda: chat.say(NCP, "All of them, as the method says.")) == 1
+    await chat.drain()
+    # a Secretariat button is audited first (kit.roles), as /reopen's command is: then the action
+    assert await commits(store, lambda: chat.tap(SEC, qb.Resolve, thread=thread.id)) == 2
+    assert the_thread(chat).state is ThreadState.RESOLVED

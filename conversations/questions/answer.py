@@ -230,6 +230,7 @@ async def post(
         L.code,
         key=s.key,
         conversation=next_step.to_json() if next_step is not None else None,
+        render=deliver.renderer(s.bot),
     )
     result = texts.store_of(s).post(act, thread.id, kind, body, figure, version=version)
     s.reload()
@@ -242,7 +243,7 @@ async def post(
         if result.thread is not None:
             await moved_on(s, result.thread, side)
         return result
-    deliver.deliver_pending(s.bot)
+    s.bot.outbox.wake()  # its messages were queued with it
     told = {
         MessageKind.RESOLVED: "✅ " + L._("Resolved."),
         MessageKind.REOPENED: "↩️ " + L._("Reopened: the NCPs are told. Type a message for them if you like."),

@@ -250,6 +250,7 @@ async def _send(s: Session, draft: DraftingQuestion, note: str) -> None:
         key=s.key,
         conversation=ConversationState(step=Idle(), cycle=s.cycle.id).to_json(),
         expect_screen=s.screen,
+        render=deliver.renderer(s.bot),
     )
     result = texts.store_of(s).open_thread(
         act,
@@ -269,7 +270,7 @@ async def _send(s: Session, draft: DraftingQuestion, note: str) -> None:
     if not result.applied or result.thread is None:
         await _stale(s)
         return
-    deliver.deliver_pending(s.bot)
+    s.bot.outbox.wake()  # the question to the NCPs was queued with it
     count = len(deliver.ncps(s.store, draft.member))
     member = esc(_member_name(s, draft.member))
     if count:

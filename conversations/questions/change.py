@@ -110,7 +110,14 @@ async def on_reason_text(s: Session, text: str) -> None:
         await send(s, L._("Type some text, or /cancel."))
         return
     figure = texts.current_figure(s.catalog, s.member_data().answers, kpi, "")
-    act = Act(s.user.telegram_id, AuthorRole.NCP, L.code, key=s.key, conversation=s.state.but(Idle()).to_json())
+    act = Act(
+        s.user.telegram_id,
+        AuthorRole.NCP,
+        L.code,
+        key=s.key,
+        conversation=s.state.but(Idle()).to_json(),
+        render=deliver.renderer(s.bot),
+    )
     result = texts.store_of(s).request_change(
         act,
         cycle_id=s.cycle.id,
@@ -136,7 +143,7 @@ async def on_reason_text(s: Session, text: str) -> None:
     if not result.applied or result.thread is None:
         await send(s, L._("That button belongs to an earlier screen, so nothing was changed."))
         return
-    deliver.deliver_pending(s.bot)
+    s.bot.outbox.wake()  # queued with it
     said = "📨 " + L._(
         "Sent to the WCO Secretariat: you will be told when they approve or decline the change to {kpi}."
     ).format(kpi=kpi.id)
@@ -161,7 +168,7 @@ async def on_decide(s: Session, b: qb.Approve | qb.Decline) -> None:
     approve = isinstance(b, qb.Approve)
     kpi = s.catalog.kpi_by_id.get(request.kpi)
     kpis, points = amend_scope(s.catalog, kpi) if kpi else (frozenset(), frozenset())
-    act = Act(s.user.telegram_id, AuthorRole.SECRETARIAT, s.lang.code, key=s.key)
+    act = Act(s.user.telegram_id, AuthorRole.SECRETARIAT, s.lang.code, key=s.key, render=deliver.renderer(s.bot))
     result = store.decide_change(act, request.id, approve=approve, version=b.version, kpis=kpis, points=points)
     s.reload()
     if result.outcome is Outcome.DUPLICATE:
@@ -172,7 +179,7 @@ async def on_decide(s: Session, b: qb.Approve | qb.Decline) -> None:
         if current is not None:
             await moved_on(s, current, Side.ASKER)
         return
-    deliver.deliver_pending(s.bot)
+    s.bot.outbox.wake()  # queued with it
     member = s.store.member(request.member)
     name = esc(member.name(s.lang.code) if member else request.member)
     if approve:
@@ -233,11 +240,13 @@ async def finish_settled(s: Session) -> int:
         workbook, digest = await s.bot.worker.run(
             jobs.receipt_file, s.store.path, s.cycle.id, s.user.member, s.lang.code
         )
-        done = texts.store_of(s).finish_amendment(request.id, digest, s.user.telegram_id, s.lang.code)
+        done = texts.store_of(s).finish_amendment(
+            request.id, digest, s.user.telegram_id, s.lang.code, deliver.renderer(s.bot)
+        )
         if done is None:
             continue
         ended += 1
-        deliver.deliver_pending(s.bot)
+        s.bot.outbox.wake()  # queued with it
         await send(
             s,
             "📨 "

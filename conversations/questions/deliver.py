@@ -1,10 +1,11 @@
 """Every stored thread message to the other side, at once, through the durable outbox.
 
-A message is written first (with the action that made it), marked *undelivered*; then
-:func:`deliver_pending` renders it for each reader in their language and queues it, marking
-it delivered in the same transaction. It runs after every update and every few minutes, so
-a crash between the two steps delays a message, never loses it, and the outbox keys
-(message, reader) never send it twice.
+A message written by a user's action is rendered for each reader in their language and queued
+in the outbox in the action's own transaction (:func:`renderer`). A message the store records
+by itself — a changed figure, inside the write that changes it — is marked *undelivered*, and
+:func:`deliver_pending` queues it (marking it delivered in the same transaction) after every
+update and every few minutes: a crash in between delays it, never loses it, and the outbox
+keys (message, reader) never send it twice.
 
 Readers: a message of the asking side goes to the Member's active NCPs; one of the NCP side
 goes to the Secretariat users who took part in the thread (the one who asked first), or to
@@ -26,7 +27,7 @@ from pmm_core.domain.threads import AuthorRole, MessageKind, Side, Thread, Threa
 from pmm_core.outputs.check_messages import render_finding_for_ncp
 from pmm_core.outputs.i18n import Lang, lang
 from pmm_core.storage.store import Store
-from pmm_core.storage.thread_store import ThreadStore
+from pmm_core.storage.thread_store import Render, ThreadStore
 
 BATCH = 200
 
@@ -99,6 +100,11 @@ def render_for_asker(
     return "\n".join(lines)
 
 
+def renderer(bot: BotData) -> Render:
+    """How the other side reads a message, for an action to queue with its own write."""
+    return lambda thread, msg: messages_for(bot, thread, msg)
+
+
 def deliver_pending(bot: BotData) -> int:
     """Queues every undelivered thread message for its readers; returns how many messages
     were queued. Wakes the outbox."""
@@ -107,7 +113,7 @@ def deliver_pending(bot: BotData) -> int:
     while pending := threads.undelivered(BATCH):
         outbox: list[OutMessage] = []
         for thread, msg in pending:
-            outbox += _messages(bot, threads, thread, msg)
+            outbox += messages_for(bot, thread, msg)
         queued += threads.deliver([m.id for _, m in pending], outbox)
         if len(pending) < BATCH:
             break
@@ -116,8 +122,10 @@ def deliver_pending(bot: BotData) -> int:
     return queued
 
 
-def _messages(bot: BotData, threads: ThreadStore, thread: Thread, msg: ThreadMessage) -> list[OutMessage]:
+def messages_for(bot: BotData, thread: Thread, msg: ThreadMessage) -> list[OutMessage]:
+    """The outbox messages that carry `msg` to its readers, each in their language."""
     store, catalog = bot.store, bot.catalog
+    threads = ThreadStore(store)
     current = threads.thread(thread.id) or thread  # the buttons act on the thread as it is now
     change = threads.request_of_thread(thread.id)
     out: list[OutMessage] = []

@@ -79,17 +79,21 @@ def notice_line(L: Lang, bot: BotData, row: AuditRow) -> str:
 
 
 def notify_now(bot: BotData) -> int:
-    """Queues the notices since the last pass to the officers who want them at once."""
+    """Queues the notices since the last pass to the officers who want them at once. With
+    nobody on ``on``, nothing is written (a submission stays one transaction); the mark moves
+    when the first officer turns notices on (:meth:`ThreadStore.set_notify_mode`)."""
     threads = ThreadStore(bot.store)
     seen, _ = threads.mark(IMMEDIATE)
     rows = threads.notices_after(seen, NOTICE_ACTIONS)
     if not rows:
         return 0
+    readers = [user for user, mode in officers(bot) if mode is NotifyMode.ON]
+    if not readers:
+        return 0
     messages = [
         OutMessage(f"ntf:{audit_id}:{user.telegram_id}", user.telegram_id, notice_line(lang(user.language), bot, row))
         for audit_id, row in rows
-        for user, mode in officers(bot)
-        if mode is NotifyMode.ON
+        for user in readers
     ]
     queued = threads.advance(IMMEDIATE, seen, rows[-1][0], bot.store.now(), messages)
     if queued:

@@ -10,7 +10,7 @@ rows; a refused action leaves no trace.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,11 +36,16 @@ from pmm_core.storage.store import Store
 AUDIT_TEXT = 300  # characters of a message kept in its audit row (the message keeps it all)
 
 
+Render = Callable[[Thread, ThreadMessage], list[OutMessage]]
+
+
 @dataclass(frozen=True)
 class Act:
-    """Who acts and with which update: the idempotency key of the update, and where the
-    user then stands (their next conversation state, written in the same transaction, if the
-    screen is still `expect_screen`)."""
+    """Who acts and with which update: the idempotency key of the update, where the user then
+    stands (their next conversation state, written in the same transaction, if the screen is
+    still `expect_screen`), and how the other side reads a message of this action (`render`:
+    the outbox messages, queued in the same transaction, so that the action, its messages and
+    their delivery commit together)."""
 
     user_id: int
     role: AuthorRole
@@ -48,6 +53,7 @@ class Act:
     key: str | None = None
     conversation: str | None = None
     expect_screen: int | None = None
+    render: Render | None = None
 
 
 @dataclass(frozen=True)
@@ -74,6 +80,7 @@ class ThreadStore:
     def __init__(self, store: Store) -> None:
         self.store = store
         self._db = store._db
+        self._inserted: list[int] = []  # the messages of the action being written
 
     # ---- reads -------------------------------------------------------------------------
     def thread(self, thread_id: int) -> Thread | None:
@@ -351,12 +358,15 @@ class ThreadStore:
         self._after(act, (request.cycle_id, request.member))
         return Result(Outcome.APPLIED, self.thread(request.thread_id), request=self.change_request(request_id))
 
-    def finish_amendment(self, request_id: int, digest: str, by: int, language: str) -> ChangeRequest | None:
+    def finish_amendment(
+        self, request_id: int, digest: str, by: int, language: str, render: Render | None = None
+    ) -> ChangeRequest | None:
         """Marks an approved change done once the KPI is confirmed again: the submission is
         marked amended, the thread records the new digest. None if it was not approved (or
         was finished already)."""
         now = self.store.now()
-        act = Act(by, AuthorRole.NCP, language)
+        act = Act(by, AuthorRole.NCP, language, render=render)
+        self._inserted = []
         with self._db.tx() as conn:
             cur = conn.execute(
                 "UPDATE change_requests SET state = ?, digest = ? WHERE id = ? AND state = ?",
@@ -373,6 +383,7 @@ class ThreadStore:
             with contextlib.suppress(_Refusal):
                 self._step(conn, now, act, thread, MessageKind.AMENDED, digest, "")
             _audit(conn, now, by, request.cycle_id, request.member, "amend.done", request.kpi, None, digest)
+            self._deliver_inside(conn, act, now)
         self._after(act, (request.cycle_id, request.member))
         return request
 
@@ -392,8 +403,17 @@ class ThreadStore:
         return NotifyMode(row[0]) if row else None
 
     def set_notify_mode(self, user_id: int, mode: NotifyMode) -> None:
+        """Sets an officer's choice. The first officer to turn notices on starts from now: what
+        happened before is in the digest, not sent again one by one."""
         with self._db.tx() as conn:
             old = conn.execute("SELECT mode FROM notify_prefs WHERE user_id = ?", (user_id,)).fetchone()
+            others_on = conn.execute(
+                "SELECT 1 FROM notify_prefs WHERE mode = ? AND user_id <> ?", (NotifyMode.ON.value, user_id)
+            ).fetchone()
+            if mode is NotifyMode.ON and others_on is None:
+                conn.execute(
+                    "UPDATE notify_marks SET audit_id = (SELECT COALESCE(MAX(id), 0) FROM audit) WHERE name = 'immediate'"
+                )
             conn.execute(
                 "INSERT INTO notify_prefs (user_id, mode) VALUES (?, ?) ON CONFLICT (user_id) DO UPDATE SET mode = excluded.mode",
                 (user_id, mode.value),
@@ -445,6 +465,7 @@ class ThreadStore:
     # ---- steps inside a transaction ---------------------------------------------------------
     @contextlib.contextmanager
     def _action(self, act: Act, now: str) -> Iterator[Any]:
+        self._inserted = []
         with self._db.tx() as conn:
             if act.key is not None and not _claim(conn, act.key, now):
                 raise _Refused(Outcome.DUPLICATE)
@@ -455,8 +476,22 @@ class ThreadStore:
             ):
                 raise _Refused(Outcome.STALE)
             yield conn
+            self._deliver_inside(conn, act, now)
             if act.conversation is not None:
                 _write_conversation(conn, act.user_id, act.conversation, now)
+
+    def _deliver_inside(self, conn: Any, act: Act, now: str) -> None:
+        """Queues this action's messages for the other side and marks them delivered, inside
+        the action's transaction (reads on this connection see the action's own writes)."""
+        if act.render is None or not self._inserted:
+            return
+        outbox: list[OutMessage] = []
+        for message_id in self._inserted:
+            msg = _message(conn.execute("SELECT * FROM thread_messages WHERE id = ?", (message_id,)).fetchone())
+            thread = _thread(conn.execute("SELECT * FROM threads WHERE id = ?", (msg.thread_id,)).fetchone())
+            outbox += act.render(thread, msg)
+        _enqueue(conn, outbox, None, now)
+        conn.executemany("UPDATE thread_messages SET delivered = 1 WHERE id = ?", [(i,) for i in self._inserted])
 
     def _after(self, act: Act, member: tuple[int, str] | None = None) -> None:
         """What the store's read cache must forget after a commit of this module."""
@@ -497,7 +532,9 @@ class ThreadStore:
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             (thread_id, now, act.user_id, act.role.value, kind.value, text, act.language, figure),
         )
-        return int(cur.lastrowid or 0)
+        message_id = int(cur.lastrowid or 0)
+        self._inserted.append(message_id)
+        return message_id
 
 
 # ---- steps ---------------------------------------------------------------------------------
