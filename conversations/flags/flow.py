@@ -26,7 +26,7 @@ from conversations.kit.roles import Who, secretariat_session
 from conversations.kit.send import Row, send
 from conversations.kit.session import Session
 from conversations.kit.state import ConversationState, Idle
-from conversations.kit.text import esc, looks_like_question, one_line, short
+from conversations.kit.text import esc, not_a_question, one_line, short
 from conversations.questions import ask
 from conversations.questions.texts import flag_figures
 from conversations.staff.tools import find_member
@@ -231,11 +231,7 @@ def open_buttons(s: Session, flag: Flag) -> list[Row]:
     return [[(short(labelled(L, flag.kpi, label[dp])), OpenFigure(kpi.id, points.index(dp)))] for dp in figures]
 
 
-def _not_a_question(s: Session, text: str) -> bool:
-    return not looks_like_question(text)
-
-
-@router.text(AwaitingFlagNote, who=Who.SECRETARIAT, when=_not_a_question)
+@router.text(AwaitingFlagNote, who=Who.SECRETARIAT, when=not_a_question)
 async def on_note_text(s: Session, text: str, step: AwaitingFlagNote) -> None:
     """The note on the flag just marked explained, if the flag is still as it was then."""
     s.go(s.state.but(Idle()))
