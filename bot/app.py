@@ -35,6 +35,8 @@ from bot.worker import ProcessWorker
 from conversations import admin, broadcast, collect, explain, onboarding, review, router, secretariat, upload
 from conversations.buttons import of_types
 from conversations.context import CONTEXT_TYPES, BotData, ChatSettings, Context
+from conversations.number_style import BUTTONS as NUMBER_STYLE_BUTTONS
+from conversations.number_style import on_button as on_number_style
 from conversations.session import lang_of
 from pmm_core.catalog import Catalog
 from pmm_core.db import Checkpointer
@@ -162,6 +164,7 @@ def _add_handlers(app: PTBApp) -> None:
         (router.on_explain_button, explain.BUTTONS),
         (review.on_button, review.BUTTONS),
         (onboarding.on_language_button, onboarding.LANGUAGE_BUTTONS),
+        (on_number_style, NUMBER_STYLE_BUTTONS),
         (onboarding.on_move_button, onboarding.MOVE_BUTTONS),
         (onboarding.on_profile_button, onboarding.PROFILE_BUTTONS),
         (broadcast.on_button, broadcast.BUTTONS),

@@ -43,7 +43,7 @@ from conversations.state import (
     ResolvingNumber,
     ShowingResult,
 )
-from pmm_core.answers import AnswerError, Valid, validate
+from pmm_core.answers import NUMBER_PARAMS, AnswerError, Valid, validate
 from pmm_core.catalog import DataPoint, DataType, Disaggregation, Kpi
 from pmm_core.check_messages import render_warning
 from pmm_core.checks import Problem, entry_warnings, findings_of
@@ -447,7 +447,7 @@ async def on_figure_text(s: Session, text: str) -> None:
         if kpi is None or dp is None:
             await continue_next(s)
         return
-    verdict = validate(dp, text, s.lang.code)
+    verdict = validate(dp, text, s.lang.numbers)
     if isinstance(verdict, AnswerError):
         if isinstance(step, ResolvingNumber):
             s.go(s.state.but(AskingState(kpi=kpi.id, dp=dp.id)))
@@ -467,6 +467,9 @@ def error_message(s: Session, dp: DataPoint, error: AnswerError) -> str:
     params = {"example": L.example(dp), **error.params}
     if "limit" in params:
         params["limit"] = L.number(Decimal(params["limit"])) if params["limit"] else "—"
+    for key in NUMBER_PARAMS:
+        if key in params:
+            params[key] = L.number(Decimal(params[key]))
     if "text" in params:
         params["text"] = quote(params["text"])
     return L._(error.template).format(**params)

@@ -23,7 +23,7 @@ from conversations.state import AwaitingFlagNote, ConversationState, Idle
 from pmm_core import jobs
 from pmm_core.check_messages import describe_flag, kind_label, render_finding_for_ncp, state_label
 from pmm_core.checks import Finding, FlagKind
-from pmm_core.i18n import lang
+from pmm_core.i18n import user_lang
 from pmm_core.records import Cycle, Flag, FlagState, OutMessage, Role
 from pmm_core.store import NewFlag
 
@@ -211,7 +211,7 @@ async def _ask(s: Session, flag: Flag) -> None:
         finding = None
     messages = []
     for ncp in ncps:
-        L = lang(ncp.language)
+        L = user_lang(ncp)
         kpi = s.catalog.kpi_by_id.get(flag.kpi)
         title = f"<b>{flag.kpi} · {esc(kpi.name.get(L.code) if kpi else '')}</b>"
         body = esc(render_finding_for_ncp(finding, s.catalog, L)) if finding else ""

@@ -10,7 +10,7 @@ from telegram.constants import ChatType
 from telegram.ext import ApplicationHandlerStop
 
 from conversations import buttons as btn
-from conversations import collect, secretariat
+from conversations import collect, number_style, secretariat
 from conversations.context import Context
 from conversations.session import Row, Session, answer_query, esc, lang_of, send, session
 from conversations.state import ConfirmingMove, ConversationState, Idle, SettingProfile
@@ -257,10 +257,10 @@ async def on_help(update: Update, context: Context) -> None:
 
 
 async def on_language(update: Update, context: Context) -> None:
-    """/language: offers the three languages."""
+    """/language: offers the three languages, then the ways of writing numbers."""
     s = session(update, context)
-    rows: list[Row] = [[(LANGUAGE_NAMES[c], btn.Language(c)) for c in LANGUAGES]]
-    await send(s, s.lang._("Choose your language:"), rows)
+    rows: list[Row] = [[(LANGUAGE_NAMES[c], btn.Language(c)) for c in LANGUAGES], *number_style.rows(s)]
+    await send(s, s.lang._("Choose your language:") + "\n\n" + number_style.prompt(s), rows)
 
 
 async def on_language_button(update: Update, context: Context) -> None:

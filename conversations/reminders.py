@@ -15,7 +15,7 @@ from conversations import buttons as btn
 from conversations.render import progress_text
 from conversations.session import esc, packed
 from pmm_core.catalog import Catalog
-from pmm_core.i18n import lang
+from pmm_core.i18n import user_lang
 from pmm_core.progress import Snapshot
 from pmm_core.records import Cycle, OutMessage, Role
 from pmm_core.store import Store
@@ -58,7 +58,7 @@ def reminder_messages(store: Store, catalog: Catalog, cycle: Cycle, days: int) -
     for user in store.users(role=Role.NCP):
         if not user.active or user.member is None or data.submitted(user.member):
             continue
-        L = lang(user.language)
+        L = user_lang(user)
         snap = Snapshot(catalog, data.answers.get(user.member, {}), data.states.get(user.member, {}))
         text = (
             "⏰ "

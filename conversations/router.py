@@ -74,7 +74,7 @@ async def on_text(update: Update, context: Context) -> None:
 
 
 def _is_number(s: Session, text: str) -> bool:
-    return not isinstance(parse_number(text, s.lang.code), AnswerError)
+    return not isinstance(parse_number(text, s.lang.numbers), AnswerError)
 
 
 async def on_explain_button(update: Update, context: Context) -> None:

@@ -17,7 +17,7 @@ from conversations.buttons import Button, Stamp, pack
 from conversations.context import BotData, Context
 from conversations.state import ConversationState, parse_state
 from pmm_core.catalog import Catalog
-from pmm_core.i18n import Lang, lang, pick_language
+from pmm_core.i18n import Lang, lang, pick_language, user_lang
 from pmm_core.progress import Snapshot
 from pmm_core.records import Buttons, Cycle, Role, User
 from pmm_core.store import Edit, MemberData, Outcome, Store
@@ -146,7 +146,7 @@ def session(update: Update, context: Context) -> Session:
         bot=bot,
         update=update,
         user=user,
-        lang=lang(user.language, bot.settings.default_language),
+        lang=user_lang(user, bot.settings.default_language),
         cycle=cycle,
         state=state,
         screen=stored.screen if stored else 0,

@@ -42,7 +42,7 @@ async def on_template(update: Update, context: Context) -> None:
         await send(s, s.lang._("Usage: /template <ISO code or Member name>, while a cycle is open."))
         return
     await send(s, s.lang._("Preparing your spreadsheet…"))
-    data = await s.bot.worker.run(jobs.template_file, s.store.path, s.cycle.id, member, s.lang.code)
+    data = await s.bot.worker.run(jobs.template_file, s.store.path, s.cycle.id, member, s.lang.tag)
     await send_document(
         s,
         data,
@@ -103,7 +103,7 @@ async def on_document(update: Update, context: Context) -> None:
     except TelegramError:
         await send(s, s.lang._("I could not download the file from Telegram; please send it again."))
         return
-    read = await s.bot.worker.run(jobs.read_file, s.store.path, s.cycle.id, member, data, s.lang.code)
+    read = await s.bot.worker.run(jobs.read_file, s.store.path, s.cycle.id, member, data, s.lang.tag)
     if read.pending is None:
         await send(s, esc(read.text))
         return
@@ -240,7 +240,7 @@ def _tell_ncps(s: Session, member: str, filename: str, figures: int) -> None:
 async def send_receipt(s: Session) -> None:
     """After /submit: the submitted data as a read-only workbook, with its digest."""
     assert s.cycle is not None and s.user.member is not None
-    workbook, digest = await s.bot.worker.run(jobs.receipt_file, s.store.path, s.cycle.id, s.user.member, s.lang.code)
+    workbook, digest = await s.bot.worker.run(jobs.receipt_file, s.store.path, s.cycle.id, s.user.member, s.lang.tag)
     await send_document(
         s,
         workbook,

@@ -21,7 +21,18 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from pmm_core.formula import Formula, FormulaError, parse
 from pmm_core.i18n_text import Text
-from pmm_core.units import ITEM, MINUTE, PERCENT_POINT, Quantity, UnitError, Units, describe, quantity, units_of
+from pmm_core.units import (
+    ITEM,
+    MINUTE,
+    PERCENT_POINT,
+    Quantity,
+    UnitError,
+    Units,
+    describe,
+    minutes_of,
+    quantity,
+    units_of,
+)
 
 CATALOG_DIR = Path(__file__).parent / "catalog"
 ID_PATTERN = r"^[a-z][a-z0-9_]*$"
@@ -904,7 +915,7 @@ def _check_rules(catalog: Catalog, files: list[tuple[str, dict[str, Any]]]) -> C
             kpi = catalog.kpi_by_id.get(kpi_id)
             if kpi is None:
                 raise CatalogError(f"{name}: check {kpi_id}: unknown KPI")
-            check = _build(KpiCheck, item, name, f"check {kpi_id}")
+            check = _build(KpiCheck, _durations(item, kpi, f"{name}: check {kpi_id}"), name, f"check {kpi_id}")
             _check_kind(catalog, kpi, check, f"{name}: check {kpi_id}")
             kpis[kpi_id], declared_in[kpi_id] = check, name
     for kpi in catalog.kpis:
@@ -929,6 +940,25 @@ def _check_rules(catalog: Catalog, files: list[tuple[str, dict[str, Any]]]) -> C
             for dp in pass_of(kpi):
                 owners.setdefault(dp.id, kpi.id)
     return CheckRules(kpis=kpis, parts=tuple(rules), owners=owners)
+
+
+def _durations(item: Any, kpi: Kpi, where: str) -> Any:
+    """The bounds of a result in minutes may be written as durations ("1 min", "30 days"),
+    read here as minutes; a duration on a result in another unit is refused."""
+    if not isinstance(item, dict):
+        return item
+    out = dict(item)
+    for key in ("min", "max", "above"):
+        value = item.get(key)
+        if not isinstance(value, str):
+            continue
+        minutes = minutes_of(value)
+        if minutes is None:
+            raise CatalogError(f'{where} → {key}: {value!r} is not a number or a duration such as "1 min" or "30 days"')
+        if kpi.result.unit is not ResultUnit.MINUTES:
+            raise CatalogError(f"{where} → {key}: a duration bounds a result in minutes, not in {kpi.result.unit.value}")
+        out[key] = minutes
+    return out
 
 
 def _check_kind(catalog: Catalog, kpi: Kpi, check: KpiCheck, where: str) -> None:

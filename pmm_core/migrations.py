@@ -220,4 +220,8 @@ MIGRATIONS: tuple[str, ...] = (
         state TEXT NOT NULL CHECK (state IN ('pending', 'applied', 'cancelled'))
     );
     """,
+    # version 4: the number format a user chose in /language (NULL: their Member's country's)
+    """
+    ALTER TABLE users ADD COLUMN number_format TEXT;
+    """,
 )
