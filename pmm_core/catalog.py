@@ -956,7 +956,9 @@ def _durations(item: Any, kpi: Kpi, where: str) -> Any:
         if minutes is None:
             raise CatalogError(f'{where} → {key}: {value!r} is not a number or a duration such as "1 min" or "30 days"')
         if kpi.result.unit is not ResultUnit.MINUTES:
-            raise CatalogError(f"{where} → {key}: a duration bounds a result in minutes, not in {kpi.result.unit.value}")
+            raise CatalogError(
+                f"{where} → {key}: a duration bounds a result in minutes, not in {kpi.result.unit.value}"
+            )
         out[key] = minutes
     return out
 

@@ -21,7 +21,7 @@ from enum import StrEnum
 from functools import lru_cache
 from typing import Any
 
-from babel import Locale
+from babel import Locale, localedata
 from babel.core import UnknownLocaleError
 
 LANGUAGES = ("en", "fr", "es")
@@ -142,7 +142,8 @@ def number_format(language: str, territory: str | None = None, style: NumberStyl
     language = language if language in LANGUAGES else "en"
     chosen = style if isinstance(style, NumberStyle) else style_of(style)
     locale, used = Locale.parse(language), None
-    if territory and re.fullmatch(r"[A-Z]{2}", territory):
+    # Only a locale CLDR has (Locale.parse would turn "es_ZZ" into es_ES by likely subtags).
+    if territory and re.fullmatch(r"[A-Z]{2}", territory) and localedata.exists(f"{language}_{territory}"):
         with contextlib.suppress(UnknownLocaleError, ValueError):
             locale, used = Locale.parse(f"{language}_{territory}"), territory
     symbols = locale.number_symbols["latn"]
