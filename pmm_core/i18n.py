@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Protocol
 
@@ -45,12 +45,12 @@ class Lang:
     territory: str | None = None
     style: NumberStyle | None = None
 
-    @property
+    @cached_property
     def numbers(self) -> NumberFormat:
         """How this user writes numbers (what a typed figure is read with)."""
         return number_format(self.code, self.territory, self.style)
 
-    @property
+    @cached_property
     def tag(self) -> str:
         """The language and number format as one short string ("es-MX"), for the worker's
         jobs: ``lang(tag)`` gives this Lang back."""
