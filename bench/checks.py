@@ -20,9 +20,9 @@ from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
-from pmm_core.catalog import load_catalog
-from pmm_core.checks import entry_warnings, find_issues
-from pmm_core.records import CycleData, KpiState
+from pmm_core.catalog.loader import load_catalog
+from pmm_core.domain.checks import entry_warnings, find_issues
+from pmm_core.domain.records import CycleData, KpiState
 from tests import cycle_fixture
 
 

@@ -39,10 +39,11 @@ from bot.app import build_application
 from bot.emulator import FakeBotApi
 from bot.ratelimit import RepliesFirstRateLimiter
 from bot.settings import Settings
-from conversations.state import Asking, ConversationState
-from pmm_core.catalog import load_catalog
-from pmm_core.members import Member
-from pmm_core.store import Edit, Store
+from conversations.collect.steps import Asking
+from conversations.kit.state import ConversationState
+from pmm_core.catalog.loader import load_catalog
+from pmm_core.catalog.members import Member
+from pmm_core.storage.store import Edit, Store
 
 NCP = 1001
 TOKEN = "123456:BENCH"

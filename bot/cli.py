@@ -23,13 +23,14 @@ from pathlib import Path
 from bot.logs import setup_logging
 from bot.settings import Settings, SettingsError, load_settings
 from pmm_core import jobs
-from pmm_core.catalog import CatalogError, load_catalog
-from pmm_core.db import StoreVersionError, backup, write_private
-from pmm_core.i18n import CatalogMissing
-from pmm_core.members import DEFAULT_CSV, MemberFileError, read_members
-from pmm_core.members.groupings import GROUPS, Grouping
-from pmm_core.records import Cycle, Role
-from pmm_core.store import Store
+from pmm_core.catalog.loader import load_catalog
+from pmm_core.catalog.members import DEFAULT_CSV, MemberFileError, read_members
+from pmm_core.catalog.members.groupings import GROUPS, Grouping
+from pmm_core.catalog.models import CatalogError
+from pmm_core.domain.records import Cycle, Role
+from pmm_core.outputs.i18n import CatalogMissing
+from pmm_core.storage.db import StoreVersionError, backup, write_private
+from pmm_core.storage.store import Store
 
 
 def _parser() -> argparse.ArgumentParser:

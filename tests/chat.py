@@ -13,10 +13,10 @@ from bot.app import PmmApplication, build_application
 from bot.emulator import FakeBotApi, Sent
 from bot.ratelimit import RepliesFirstRateLimiter
 from bot.settings import Settings
-from conversations.buttons import Button, unpack
-from pmm_core.catalog import Catalog
-from pmm_core.records import Cycle
-from pmm_core.store import Store
+from conversations.kit.buttons import Button, unpack
+from pmm_core.catalog.models import Catalog
+from pmm_core.domain.records import Cycle
+from pmm_core.storage.store import Store
 
 TOKEN = "123456:TEST-TOKEN"
 

@@ -12,9 +12,9 @@ import random
 from datetime import date
 from decimal import Decimal
 
-from pmm_core.catalog import Catalog
-from pmm_core.members import Member, read_members
-from pmm_core.records import Answer, Cycle, CycleData, CycleState, KpiState, KpiStatus
+from pmm_core.catalog.members import Member, read_members
+from pmm_core.catalog.models import Catalog
+from pmm_core.domain.records import Answer, Cycle, CycleData, CycleState, KpiState, KpiStatus
 
 MEMBERS = (
     "AR", "AU", "BE", "BR", "CA", "CI", "CL", "CM", "CN", "DE", "EG", "ES", "FR", "GH", "ID", "IN", "JP", "KE",

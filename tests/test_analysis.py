@@ -14,7 +14,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pmm_core.analysis import (
+from pmm_core.catalog.loader import load_catalog
+from pmm_core.catalog.members import DEFAULT_CSV, Member, read_members
+from pmm_core.catalog.members.groupings import REGIONS, Grouping, group_order
+from pmm_core.catalog.models import Disclosure, DisclosurePolicy
+from pmm_core.domain.analysis import (
     Basis,
     Measure,
     Options,
@@ -22,7 +26,6 @@ from pmm_core.analysis import (
     analyse_kpi,
     blanks_by_region,
     confirmed_results,
-    count_of,
     dimension_rates,
     is_qualitative,
     member_blanks,
@@ -33,13 +36,11 @@ from pmm_core.analysis import (
     response_rates,
     year_on_year,
 )
-from pmm_core.catalog import Disclosure, DisclosurePolicy, load_catalog
-from pmm_core.disclosure import Audience, may_see_unnamed
-from pmm_core.i18n import lang
-from pmm_core.members import DEFAULT_CSV, Member, read_members
-from pmm_core.members.groupings import REGIONS, Grouping, group_order
-from pmm_core.records import Cycle, CycleData, CycleState, KpiState, Submission
-from pmm_core.synthetic import synthetic_cycle
+from pmm_core.domain.disclosure import Audience, may_see_unnamed
+from pmm_core.domain.records import Cycle, CycleData, CycleState, KpiState, Submission
+from pmm_core.outputs.i18n import lang
+from pmm_core.outputs.labels import count_of
+from pmm_core.samples.synthetic import synthetic_cycle
 from tests import analysis_fixture as fx
 
 COLUMN = {Grouping.REGION: 1, Grouping.INCOME: 2, Grouping.GEOGRAPHY: 3, Grouping.ADMINISTRATION: 4}
@@ -388,7 +389,7 @@ def small_cycle(year: int, members: list[Member], figures: dict[str, int]) -> Cy
 
 def rank(rows: list[list[Fraction]]) -> int:
     """The rank of a matrix by Gaussian elimination over the rationals (another road than
-    :func:`pmm_core.disclosure.disclosed_by_sums`)."""
+    :func:`pmm_core.domain.disclosure.disclosed_by_sums`)."""
     rows = [list(r) for r in rows]
     done = 0
     for col in range(len(rows[0]) if rows else 0):

@@ -4,9 +4,9 @@ from decimal import Decimal
 
 import pytest
 
-from pmm_core.answers import Ambiguous, AnswerError, ErrorCode, Valid, parse_number, validate
-from pmm_core.catalog import Choice, DataPoint, DataType
-from pmm_core.i18n_text import Text
+from pmm_core.catalog.models import Choice, DataPoint, DataType
+from pmm_core.domain.answers import Ambiguous, AnswerError, ErrorCode, Valid, parse_number, validate
+from pmm_core.domain.text import Text
 
 T = Text(en="x")
 

@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 from babel.messages.pofile import read_po
 
-from pmm_core.catalog import Disclosure, ExpressionCalc, NoteKind, ResultUnit, ToolScoreCalc
-from pmm_core.i18n import LOCALES_DIR, lang
-from pmm_core.results import Computed, compute, tool_scores_by_dimension
+from pmm_core.catalog.models import Disclosure, ExpressionCalc, NoteKind, ResultUnit, ToolScoreCalc
+from pmm_core.domain.results import Computed, compute, tool_scores_by_dimension
+from pmm_core.outputs.i18n import LOCALES_DIR, lang
 
 SEEDS = Path("/work/shared/seeds")
 

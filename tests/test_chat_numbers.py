@@ -11,11 +11,12 @@ from datetime import timedelta
 import openpyxl
 import pytest
 
-from conversations import buttons as btn
-from conversations.buttons import pack
-from conversations.number_style import NumberStyleChoice
-from pmm_core.members import Member
-from pmm_core.records import KpiState
+from conversations.collect.buttons import Edit, Go
+from conversations.kit.buttons import pack
+from conversations.onboarding.number_style import NumberStyleChoice
+from conversations.upload.buttons import ApplyUpload
+from pmm_core.catalog.members import Member
+from pmm_core.domain.records import KpiState
 from tests.chat import Chat, kinds, texts
 
 NCP = 1001
@@ -36,7 +37,7 @@ async def ncp_of(chat: Chat, member: str, language: str) -> None:
 
 
 async def ask(chat: Chat, figure: tuple[str, int], language: str) -> None:
-    await chat.press(NCP, pack(btn.Edit(*figure)), language_code=language)
+    await chat.press(NCP, pack(Edit(*figure)), language_code=language)
 
 
 def answers(chat: Chat, member: str) -> dict[str, str]:
@@ -178,7 +179,7 @@ UNDER_A_MINUTE = {
 async def test_2h30_as_a_total_time_gets_the_warning(chat, member, language, key, declarations):
     """2h30 for the times of 3,000 declarations: an average of 0.05 min, asked about."""
     await ncp_of(chat, member, language)
-    await chat.press(NCP, pack(btn.Go("TF-04")), language_code=language)
+    await chat.press(NCP, pack(Go("TF-04")), language_code=language)
     await chat.say(NCP, "2h30", language_code=language)
     sent = await chat.say(NCP, declarations, language_code=language)
     assert answers(chat, member) == {"tf_import_release_minutes": "150", "tf_import_release_declarations": "3000"}
@@ -243,5 +244,5 @@ async def test_a_mexican_template_and_its_summary_use_mexicos_format(chat):
     sent = await chat.replay(chat.api.document(NCP, "cifras.xlsx", filled, language_code="es"))
     summary = texts(sent)
     assert "250,000 USD" in summary and "1,000,000 USD" in summary
-    await chat.tap(NCP, btn.ApplyUpload, language_code="es")
+    await chat.tap(NCP, ApplyUpload, language_code="es")
     assert answers(chat, "MX") == {"tf_aeo_trade_value": "250000", "tf_trade_value": "1000000"}

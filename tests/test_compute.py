@@ -9,8 +9,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pmm_core.catalog import DataType, ExpressionCalc, load_catalog
-from pmm_core.results import Computed, NotComputable, Reason, compute, rounded
+from pmm_core.catalog.loader import load_catalog
+from pmm_core.catalog.models import DataType, ExpressionCalc
+from pmm_core.domain.results import Computed, NotComputable, Reason, compute, rounded
 
 CATALOG = load_catalog()  # for parametrizing; the tests themselves use the `catalog` fixture
 

@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pmm_core.catalog import Disclosure
-from pmm_core.disclosure import (
+from pmm_core.catalog.models import Disclosure
+from pmm_core.domain.disclosure import (
     Audience,
     disclosed_by_sums,
     kpi_level,

@@ -8,7 +8,7 @@ import time
 import pytest
 
 from bot.emulator import FakeBotApi
-from pmm_core.store import Store
+from pmm_core.storage.store import Store
 from tests.bot_process import seed, start_bot, stop
 
 NCP = 5005

@@ -10,8 +10,8 @@ import urllib.request
 from datetime import date
 
 from bot.emulator import FakeBotApi
-from pmm_core.members import Member
-from pmm_core.store import Store
+from pmm_core.catalog.members import Member
+from pmm_core.storage.store import Store
 from tests.bot_process import start_bot, stop
 
 USER = 7007
@@ -35,6 +35,8 @@ def post(url: str, update: dict, secret: str) -> int:
             return response.status
     except urllib.error.HTTPError as error:
         return error.code
+    except urllib.error.URLError:  # not listening yet
+        return 0
 
 
 def wait_until(predicate, limit: float = 30.0) -> bool:

@@ -12,13 +12,10 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from pmm_core import export
-from pmm_core.analytics import participating_members
-from pmm_core.catalog import load_catalog
-from pmm_core.export import build_csv, build_workbook
-from pmm_core.i18n import lang
-from pmm_core.members import Member
-from pmm_core.records import (
+from pmm_core.catalog.loader import load_catalog
+from pmm_core.catalog.members import Member
+from pmm_core.domain.analytics import participating_members
+from pmm_core.domain.records import (
     Answer,
     AuditRow,
     Cycle,
@@ -30,7 +27,10 @@ from pmm_core.records import (
     KpiStatus,
     Submission,
 )
-from pmm_core.sheets import FORMULA_START, neutralise, restore
+from pmm_core.outputs import export
+from pmm_core.outputs.export import build_csv, build_workbook
+from pmm_core.outputs.i18n import lang
+from pmm_core.outputs.sheets import FORMULA_START, neutralise, restore
 from tests import analysis_fixture as fx
 
 SHEETS = ["Overview", "Members", "Data points", "KPI results", "Blank reasons", "Flags"]

@@ -6,9 +6,9 @@ from decimal import Decimal as D
 
 import pytest
 
-from pmm_core.checks import FigureChange, Finding, OutOfBounds, current_figure, find_issues
-from pmm_core.flag_lifecycle import reconcile
-from pmm_core.records import CycleData, Flag, FlagState
+from pmm_core.domain.checks import FigureChange, Finding, OutOfBounds, current_figure, find_issues
+from pmm_core.domain.flag_lifecycle import reconcile
+from pmm_core.domain.records import CycleData, Flag, FlagState
 from tests import cycle_fixture
 from tests.check_data import cycle
 

@@ -8,7 +8,7 @@ import re
 import pytest
 from babel.messages.pofile import read_po
 
-from pmm_core.i18n import LOCALES_DIR
+from pmm_core.outputs.i18n import LOCALES_DIR
 
 GLOSSARY = LOCALES_DIR / "GLOSSARY.md"
 COLUMNS = ["term", "en", "fr", "es", "source", "forbidden variants"]

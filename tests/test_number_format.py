@@ -24,12 +24,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pmm_core.answers import Ambiguous, AnswerError, ErrorCode, Valid, canonical, parse_number, validate
-from pmm_core.catalog import DataPoint, DataType
-from pmm_core.i18n import Lang, lang
-from pmm_core.i18n_text import Text
-from pmm_core.members import read_members
-from pmm_core.number_format import LANGUAGES, NumberFormat, NumberStyle, from_tag, number_format
+from pmm_core.catalog.members import read_members
+from pmm_core.catalog.models import DataPoint, DataType
+from pmm_core.domain.answers import Ambiguous, AnswerError, ErrorCode, Valid, canonical, parse_number, validate
+from pmm_core.domain.number_format import LANGUAGES, NumberFormat, NumberStyle, from_tag, number_format
+from pmm_core.domain.text import Text
+from pmm_core.outputs.i18n import Lang, lang
 
 T = Text(en="x")
 EXAMPLES = 200  # per distinct format and property

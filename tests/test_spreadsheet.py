@@ -11,11 +11,11 @@ from fractions import Fraction
 import openpyxl
 import pytest
 
-from pmm_core.catalog import DataPoint, DataType
-from pmm_core.i18n import lang
-from pmm_core.i18n_text import Text
-from pmm_core.records import KpiState, KpiStatus
-from pmm_core.spreadsheet import (
+from pmm_core.catalog.models import DataPoint, DataType
+from pmm_core.domain.records import KpiState, KpiStatus
+from pmm_core.domain.text import Text
+from pmm_core.outputs.i18n import lang
+from pmm_core.outputs.spreadsheet import (
     CellCode,
     build_receipt,
     build_template,
@@ -23,7 +23,7 @@ from pmm_core.spreadsheet import (
     render_problem,
     render_summary,
 )
-from pmm_core.spreadsheet.upload import _answer, _Bad, _Cell
+from pmm_core.outputs.spreadsheet.upload import _answer, _Bad, _Cell
 from tests.sheets import BELGIUM, CYCLE, Located, dimension_sheets, fill, keys, patch_part, rows_by_id, save, sheet_part
 
 T0 = "2026-01-20T10:00:00+00:00"

@@ -10,11 +10,11 @@ import openpyxl
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pmm_core.answers import ErrorCode, Valid, validate
-from pmm_core.catalog import load_catalog
-from pmm_core.i18n import lang
-from pmm_core.spreadsheet import BadFile, FileProblem, read_upload, render_problem
-from pmm_core.spreadsheet.texts import CELL
+from pmm_core.catalog.loader import load_catalog
+from pmm_core.domain.answers import ErrorCode, Valid, validate
+from pmm_core.outputs.i18n import lang
+from pmm_core.outputs.spreadsheet import BadFile, FileProblem, read_upload, render_problem
+from pmm_core.outputs.spreadsheet.texts import CELL
 from tests.sheets import save
 
 CATALOG = load_catalog()

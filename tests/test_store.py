@@ -11,10 +11,10 @@ from datetime import date, timedelta
 
 import pytest
 
-from pmm_core.db import SCHEMA_VERSION, StoreVersionError, sha256_hex
-from pmm_core.members import Member
-from pmm_core.records import InviteProblem, KpiState, Role
-from pmm_core.store import Edit, KpiChange, MoveNeeded, Outcome, Store
+from pmm_core.catalog.members import Member
+from pmm_core.domain.records import InviteProblem, KpiState, Role
+from pmm_core.storage.db import SCHEMA_VERSION, StoreVersionError, sha256_hex
+from pmm_core.storage.store import Edit, KpiChange, MoveNeeded, Outcome, Store
 
 
 def test_creates_schema_at_current_version(store):
@@ -40,7 +40,7 @@ def test_reopening_does_not_migrate_twice(tmp_path):
 def test_a_version_2_database_migrates_with_its_data(tmp_path):
     """A database written by the previous release (schema 2) keeps its answers, flags and
     invites (now hashed) after the upgrade."""
-    from pmm_core.migrations import MIGRATIONS
+    from pmm_core.storage.migrations import MIGRATIONS
 
     path = tmp_path / "old.sqlite3"
     with sqlite3.connect(path) as conn:

@@ -12,8 +12,8 @@ from datetime import timedelta
 
 import pytest
 
-from pmm_core.records import KpiState
-from pmm_core.store import Edit, KpiChange, NewFlag, Outcome, Store
+from pmm_core.domain.records import KpiState
+from pmm_core.storage.store import Edit, KpiChange, NewFlag, Outcome, Store
 
 NCP, OTHER = 7, 8
 DP = "es_physical_inspections"
