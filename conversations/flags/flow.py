@@ -28,11 +28,11 @@ from conversations.kit.state import ConversationState, Idle
 from conversations.kit.text import esc, looks_like_question, one_line, short
 from conversations.staff.tools import find_member
 from pmm_core import jobs
+from pmm_core.domain.actions import NewFlag
 from pmm_core.domain.checks import Finding, FlagKind
 from pmm_core.domain.records import Cycle, Flag, FlagState, OutMessage, Role
 from pmm_core.outputs.check_messages import describe_flag, kind_label, render_finding_for_ncp, state_label
 from pmm_core.outputs.i18n import user_lang
-from pmm_core.storage.store import NewFlag
 
 PAGE = 5
 ANY = "-"
