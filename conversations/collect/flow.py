@@ -34,7 +34,7 @@ from conversations.kit.roles import Who, locked_text, require_ncp
 from conversations.kit.send import Row, send
 from conversations.kit.session import Session, session
 from conversations.kit.state import ConversationState, Idle
-from conversations.kit.text import esc, looks_like_question, one_line, quote, short
+from conversations.kit.text import esc, looks_like_question, not_a_question, one_line, quote, short
 from pmm_core.catalog.models import DataPoint, DataType, Disaggregation, Kpi
 from pmm_core.domain import actions
 from pmm_core.domain.actions import NewFlag
@@ -728,11 +728,7 @@ async def _no_comment(s: Session, b: btn.NoComment, step: AwaitingComment) -> No
     )
 
 
-def _not_a_question(s: Session, text: str) -> bool:
-    return not looks_like_question(text)
-
-
-@router.text(Justifying, who=Who.NCP, when=_not_a_question)
+@router.text(Justifying, who=Who.NCP, when=not_a_question)
 async def on_justification_text(s: Session, text: str, step: Justifying) -> None:
     """One line on why figures the bot warned about are right: kept with this screen's step
     (a later visit starts without it) and given to the flag that Confirm creates."""
