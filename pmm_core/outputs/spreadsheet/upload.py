@@ -228,8 +228,9 @@ def read_upload(
     """What the file would change for `member` in the cycle `cycle_year`; raises BadFile
     (TOO_SLOW when reading takes more than `seconds`).
 
-    Text cells are read like typed answers in `lang` (the NCP's language); number cells as
-    exact decimals (from the digits the file holds)."""
+    Text cells are read like typed answers in `lang` (the reader's number format's tag, as
+    :attr:`pmm_core.outputs.i18n.Lang.tag`: "es-MX"); number cells as exact decimals (from the
+    digits the file holds)."""
     book = xlsx.Workbook(data, seconds)
     _check_metadata(_metadata(book), member, cycle_year)
     reading = _Reading(catalog, lang, book)
