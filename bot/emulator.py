@@ -11,7 +11,10 @@ again); update ids can restart (:meth:`FakeBotApi.restart_update_ids`, as after 
 without updates or on a new Bot API server); a text over 4,096 characters or a caption
 over 1,024 (counted after HTML parsing), callback data over 64 bytes and HTML with
 unknown, unbalanced or bare ``<``/``&`` are refused with Telegram's 400 errors. Failures
-(429 with ``retry_after``, 403 blocked, 5xx) can be injected per method.
+(429 with ``retry_after``, 403 blocked, 5xx) can be injected per method, and so can the
+network's ambiguous ones: a request accepted whose answer is lost (:meth:`FakeBotApi.lose_answer`),
+an answer slower than the client waits (:meth:`FakeBotApi.slow`), a connection refused
+(:meth:`FakeBotApi.refuse`); ``after=n`` lets the first n matching calls through (page 2 fails).
 """
 
 from __future__ import annotations
@@ -20,9 +23,10 @@ import bisect
 import contextlib
 import json
 import re
+import socket
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl
@@ -77,6 +81,9 @@ class Failure:
     description: str
     retry_after: int | None = None
     chat_id: int | None = None  # only calls for this chat fail
+    kind: str = "error"  # error: answer `status`; lose: accept, drop the answer; slow; refuse
+    delay: float = 0.0  # seconds before a slow answer
+    after: int = 0  # matching calls let through before this one fails
 
 
 class FakeBotApi:
@@ -233,8 +240,30 @@ class FakeBotApi:
         chat_id: int | None = None,
     ) -> None:
         """The next `times` calls of `method` (to `chat_id`, if given) answer with this error."""
+        self._inject(method, times, Failure(status, description, retry_after, chat_id))
+
+    def lose_answer(self, method: str, times: int = 1, chat_id: int | None = None, after: int = 0) -> None:
+        """The next `times` calls are carried out (a message is delivered) but the connection
+        drops before the answer reaches the bot, as when a network fails mid-request."""
+        self._inject(method, times, Failure(0, "", chat_id=chat_id, kind="lose", after=after))
+
+    def slow(self, method: str, seconds: float, times: int = 1, chat_id: int | None = None, after: int = 0) -> None:
+        """The next `times` calls are carried out at once and answered `seconds` later (over
+        HTTP only: the in-process transport cannot time out)."""
+        self._inject(method, times, Failure(0, "", chat_id=chat_id, kind="slow", delay=seconds, after=after))
+
+    def refuse(self, method: str, times: int = 1, chat_id: int | None = None, after: int = 0) -> None:
+        """The next `times` calls never reach the server: connection refused (in process),
+        or closed before the request is read (over HTTP). Nothing is carried out."""
+        self._inject(method, times, Failure(0, "", chat_id=chat_id, kind="refuse", after=after))
+
+    def fail_after(self, method: str, after: int, status: int, description: str, chat_id: int | None = None) -> None:
+        """Lets `after` matching calls through, then fails the next one with `status`."""
+        self._inject(method, 1, Failure(status, description, chat_id=chat_id, after=after))
+
+    def _inject(self, method: str, times: int, failure: Failure) -> None:
         with self._cond:
-            self._failures.setdefault(method, []).extend([Failure(status, description, retry_after, chat_id)] * times)
+            self._failures.setdefault(method, []).extend(replace(failure) for _ in range(times))
 
     # ---- reading what the bot did -------------------------------------------------
     def reply_latencies(
@@ -270,17 +299,37 @@ class FakeBotApi:
     # ---- the Bot API --------------------------------------------------------------
     def handle(self, method: str, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
         """Answers one Bot API call: (HTTP status, JSON body)."""
+        status, body, _ = self.handle_with_fault(method, params)
+        return status, body
+
+    def handle_with_fault(self, method: str, params: dict[str, Any]) -> tuple[int, dict[str, Any], Failure | None]:
+        """Answers one Bot API call: (HTTP status, JSON body, the network fault to play on
+        the way back: lose, slow or refuse, else None)."""
         with self._cond:
             self.calls.append((method, params))
             failures = self._failures.get(method, [])
             chat = str(params.get("chat_id", ""))
             failure = next((f for f in failures if f.chat_id is None or str(f.chat_id) == chat), None)
+            if failure is not None and failure.after > 0:
+                failure.after -= 1
+                failure = None
             if failure is not None:
                 failures.remove(failure)
-                body: dict[str, Any] = {"ok": False, "error_code": failure.status, "description": failure.description}
-                if failure.retry_after is not None:
-                    body["parameters"] = {"retry_after": failure.retry_after}
-                return failure.status, body
+                if failure.kind == "refuse":
+                    return 0, {}, failure
+                if failure.kind == "error":
+                    body: dict[str, Any] = {
+                        "ok": False,
+                        "error_code": failure.status,
+                        "description": failure.description,
+                    }
+                    if failure.retry_after is not None:
+                        body["parameters"] = {"retry_after": failure.retry_after}
+                    return failure.status, body, None
+        status, body = self._carry_out(method, params)
+        return status, body, failure
+
+    def _carry_out(self, method: str, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
         if method == "getUpdates":
             return 200, {"ok": True, "result": self._get_updates(params)}
         error = self.html_error(params) or self.buttons_error(params)
@@ -421,7 +470,14 @@ class FakeBotApi:
                 found = self.file_bytes(request.url.path)
                 return httpx.Response(200, content=found) if found is not None else httpx.Response(404)
             method = request.url.path.rsplit("/", 1)[-1]
-            status, body = self.handle(method, _params(request.headers.get("content-type", ""), request.read()))
+            params = _params(request.headers.get("content-type", ""), request.read())
+            status, body, fault = self.handle_with_fault(method, params)
+            if fault is not None and fault.kind == "refuse":
+                raise httpx.ConnectError("[Errno 111] Connection refused", request=request)
+            if fault is not None and fault.kind == "lose":
+                raise httpx.RemoteProtocolError("Server disconnected without sending a response.", request=request)
+            if fault is not None and fault.kind == "slow":
+                raise httpx.ReadTimeout("timed out", request=request)  # no clock in process: the wait ran out
             return httpx.Response(status, json=body)
 
         return httpx.MockTransport(handler)
@@ -435,7 +491,16 @@ class FakeBotApi:
                 length = int(self.headers.get("content-length") or 0)
                 body = self.rfile.read(length)
                 method = self.path.rsplit("/", 1)[-1]
-                status, reply = api.handle(method, _params(self.headers.get("content-type", ""), body))
+                status, reply, fault = api.handle_with_fault(
+                    method, _params(self.headers.get("content-type", ""), body)
+                )
+                if fault is not None and fault.kind in ("refuse", "lose"):
+                    self.close_connection = True  # no answer: the client sees the connection drop
+                    with contextlib.suppress(OSError):
+                        self.connection.shutdown(socket.SHUT_RDWR)
+                    return
+                if fault is not None and fault.kind == "slow":
+                    time.sleep(fault.delay)
                 data = json.dumps(reply).encode()
                 self.send_response(status)
                 self.send_header("content-type", "application/json")
