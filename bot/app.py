@@ -32,7 +32,18 @@ from bot.ratelimit import RepliesFirstRateLimiter
 from bot.scheduler import schedule_reminders, start_background_jobs
 from bot.settings import Settings
 from bot.worker import ProcessWorker
-from conversations import admin, broadcast, collect, explain, onboarding, review, router, secretariat, upload
+from conversations import (
+    admin,
+    broadcast,
+    collect,
+    explain,
+    onboarding,
+    replies,
+    review,
+    router,
+    secretariat,
+    upload,
+)
 from conversations.buttons import of_types
 from conversations.context import CONTEXT_TYPES, BotData, ChatSettings, Context
 from conversations.session import lang_of
@@ -138,8 +149,9 @@ def _attach(app: PTBApp, store: Store) -> None:
 
 
 def _add_handlers(app: PTBApp) -> None:
-    app.add_handler(TypeHandler(Update, onboarding.private_only), group=-2)
-    app.add_handler(TypeHandler(Update, collect.on_applied_before_restart), group=-1)
+    app.add_handler(TypeHandler(Update, onboarding.private_only), group=-3)
+    app.add_handler(TypeHandler(Update, collect.on_applied_before_restart), group=-2)
+    app.add_handler(TypeHandler(Update, replies.on_owed_reply), group=-1)
     commands = {
         "start": onboarding.on_start,
         "help": onboarding.on_help,

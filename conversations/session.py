@@ -10,11 +10,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
-from telegram.constants import ParseMode
 from telegram.error import Forbidden, TelegramError
 
 from conversations.buttons import Button, Stamp, pack
 from conversations.context import BotData, Context
+from conversations.replies import Undelivered, deliver
 from conversations.state import ConversationState, parse_state
 from pmm_core.catalog import Catalog
 from pmm_core.i18n import Lang, lang, pick_language
@@ -259,18 +259,23 @@ def packed(rows: Sequence[Row], stamp: Stamp | None = None) -> Buttons:
 
 async def send(s: Session, text: str, rows: Sequence[Row] = ()) -> Message | None:
     """Sends an HTML message to the caller, split to fit Telegram's limit (buttons on the
-    last part); a user who blocked the bot is logged, not raised."""
+    last part). Transient failures are retried; a reply that still cannot be sent is kept
+    and said with the user's next message (``conversations.replies``). A user who blocked
+    the bot is logged, not raised."""
     chat = s.update.effective_chat
     assert chat is not None
     pages = split_html(text)
     message = None
-    try:
-        for i, page in enumerate(pages):
-            keyboard = markup(rows, s.stamp) if i == len(pages) - 1 else None
-            message = await chat.send_message(page, parse_mode=ParseMode.HTML, reply_markup=keyboard)
-    except Forbidden:
-        log.info("chat %s blocked the bot; message not delivered", chat.id)
-        return None
+    for i, page in enumerate(pages):
+        keyboard = markup(rows, s.stamp) if i == len(pages) - 1 else None
+        try:
+            message = await deliver(chat, page, keyboard)
+        except Forbidden:
+            log.info("chat %s blocked the bot; message not delivered", chat.id)
+            return None
+        except Undelivered:
+            s.store.owe_reply(s.user.telegram_id, chat.id, "\n\n".join(pages[i:]), packed(rows, s.stamp))
+            return None
     return message
 
 

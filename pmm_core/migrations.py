@@ -248,6 +248,7 @@ MIGRATIONS: tuple[str, ...] = (
         user_id INTEGER PRIMARY KEY,
         chat_id INTEGER NOT NULL,
         text TEXT NOT NULL,
+        buttons TEXT NOT NULL DEFAULT '[]',
         at TEXT NOT NULL
     );
     """,
