@@ -11,8 +11,13 @@ handler ran. A crash in between would lose the update with no effect and no repl
 - The inbox key is the update's idempotency key (chat + message id, or the callback query
   id), not the update id, which restarts; an update delivered again is dropped here.
 - :class:`OrderedUpdateProcessor` runs different users' updates concurrently and each
-  user's in order, drops a flood beyond the per-user limit (one polite line), and marks the
-  inbox row handled when its handlers are done.
+  user's one at a time in the order they were written: by message id, a button press right
+  after the message that carries it (Telegram numbers a private chat's messages, the bot's
+  and the user's, in one sequence). Updates that arrive together (a batch of getUpdates, a
+  replay) are so sorted even when delivered in another order; an update that comes after
+  a later one was handled cannot be, and runs in arrival order. It drops a flood beyond the
+  per-user limit (one polite line), and marks the inbox row handled when its handlers are
+  done.
 - At start-up, :func:`replay_pending` queues the updates received but not handled.
 """
 
@@ -20,11 +25,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import heapq
+import itertools
 import json
 import logging
 import time
 from collections import deque
 from collections.abc import Awaitable
+from dataclasses import dataclass, field
 from typing import Any
 
 from telegram import Bot, Update
@@ -81,6 +89,34 @@ def replay_pending(store: Store, bot: Bot, queue: DurableUpdateQueue, applied: s
     return count
 
 
+def order_key(update: Update, seen: int = 0) -> tuple[float, int]:
+    """Where an update goes among its user's: a message by its id; a press after the
+    message that carries its button and after every message that arrived before it (`seen`,
+    the highest id so far: pressing an old button does not overtake what was typed since);
+    anything else after them, in arrival order."""
+    if update.message is not None:
+        return (update.message.message_id, 0)
+    query = update.callback_query
+    if query is not None and query.message is not None:
+        return (max(query.message.message_id, seen), 1)
+    return (float("inf"), 0)
+
+
+@dataclass(order=True)
+class _Turn:
+    key: tuple[float, int]
+    seq: int
+    event: asyncio.Event = field(default_factory=asyncio.Event, compare=False)
+
+
+@dataclass
+class _Lane:
+    """One user's updates: the one running, and the ones waiting, smallest key first."""
+
+    running: bool = False
+    waiting: list[_Turn] = field(default_factory=list)
+
+
 class OrderedUpdateProcessor(BaseUpdateProcessor):
     """Concurrency across users, order within a user, a per-user flood limit, and the
     inbox row of each update marked handled once its handlers are done."""
@@ -90,8 +126,9 @@ class OrderedUpdateProcessor(BaseUpdateProcessor):
         # flooding user's queued updates never take every slot.
         super().__init__(max_concurrent_updates=4096)
         self.store: Store | None = None  # set by the application once the store is open
-        self._locks: dict[int, asyncio.Lock] = {}
-        self._waiting: dict[int, int] = {}
+        self._lanes: dict[int, _Lane] = {}
+        self._seq = itertools.count()
+        self._seen: dict[int, int] = {}  # per user, the highest message id that arrived
         self._recent: dict[int, deque[float]] = {}
         self._warned: dict[int, float] = {}
         self.flood_messages = flood_messages
@@ -109,17 +146,48 @@ class OrderedUpdateProcessor(BaseUpdateProcessor):
             await self._slow_down(update, user)
             self._done(update)
             return
-        lock = self._locks.setdefault(user or 0, asyncio.Lock())
-        self._waiting[user or 0] = self._waiting.get(user or 0, 0) + 1
+        key = order_key(update, self._seen.get(user or 0, 0))
+        if update.message is not None:
+            self._seen[user or 0] = max(self._seen.get(user or 0, 0), update.message.message_id)
+        lane = await self._turn(user or 0, key)
         try:
-            async with lock:
-                await coroutine
+            await coroutine
         finally:
             self._done(update)
-            left = self._waiting[user or 0] = self._waiting[user or 0] - 1
-            if left == 0:
-                self._waiting.pop(user or 0, None)
-                self._locks.pop(user or 0, None)
+            self._release(user or 0, lane)
+
+    async def _turn(self, user: int, key: tuple[float, int]) -> _Lane:
+        """Waits until no other update of the user runs and this one has the smallest key
+        among those waiting."""
+        lane = self._lanes.setdefault(user, _Lane())
+        turn = _Turn(key, next(self._seq))
+        heapq.heappush(lane.waiting, turn)
+        try:
+            await asyncio.sleep(0)  # the other updates of the same batch join the queue first
+            while lane.running or lane.waiting[0] is not turn:
+                turn.event.clear()
+                await turn.event.wait()
+        except BaseException:  # cancelled while waiting: leave the queue to the others
+            lane.waiting.remove(turn)
+            heapq.heapify(lane.waiting)
+            self._wake(user, lane)
+            raise
+        heapq.heappop(lane.waiting)
+        lane.running = True
+        return lane
+
+    def _release(self, user: int, lane: _Lane) -> None:
+        lane.running = False
+        self._wake(user, lane)
+
+    def _wake(self, user: int, lane: _Lane) -> None:
+        if lane.waiting:
+            if not lane.running:
+                lane.waiting[0].event.set()
+        elif not lane.running:
+            self._lanes.pop(user, None)
+            if len(self._seen) > 10_000:  # forget the users with nothing in flight
+                self._seen = {u: m for u, m in self._seen.items() if u in self._lanes}
 
     def _flooding(self, user: int) -> bool:
         now = time.monotonic()

@@ -26,6 +26,7 @@ import re
 import socket
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -105,6 +106,7 @@ class FakeBotApi:
         self.confirmed_offset = 0
         self._cond = threading.Condition()
         self._server: ThreadingHTTPServer | None = None
+        self._held: list[dict[str, Any]] | None = None  # updates of a batch being put together
 
     # ---- feeding updates ----------------------------------------------------------
     def _user(self, user_id: int, language_code: str | None, first_name: str) -> dict[str, Any]:
@@ -115,13 +117,35 @@ class FakeBotApi:
 
     def _push(self, payload: dict[str, Any]) -> dict[str, Any]:
         with self._cond:
-            chat = (payload.get("message") or payload.get("callback_query", {}).get("message") or {}).get("chat", {})
-            self.pushed.append((time.monotonic(), int(chat.get("id", 0))))
-            update = {"update_id": self._next_update_id, **payload}
-            self._next_update_id += 1
-            self._updates.append(update)
+            if self._held is not None:
+                self._held.append(payload)
+                return payload  # its update id is set when the batch is released
+            self._queue(payload)
             self._cond.notify_all()
-            return update
+            return payload
+
+    def _queue(self, payload: dict[str, Any]) -> None:
+        chat = (payload.get("message") or payload.get("callback_query", {}).get("message") or {}).get("chat", {})
+        self.pushed.append((time.monotonic(), int(chat.get("id", 0))))
+        payload["update_id"] = self._next_update_id
+        self._next_update_id += 1
+        self._updates.append(payload)
+
+    @contextlib.contextmanager
+    def together(self, reverse: bool = False) -> Iterator[None]:
+        """The updates pushed inside are delivered in one batch — in the reverse of the
+        order they were written with `reverse`, as Telegram may deliver them (webhook
+        connections in parallel, a redelivery after a crash)."""
+        with self._cond:
+            self._held = []
+        try:
+            yield
+        finally:
+            with self._cond:
+                held, self._held = self._held or [], None
+                for payload in reversed(held) if reverse else held:
+                    self._queue(payload)
+                self._cond.notify_all()
 
     def message(
         self,
