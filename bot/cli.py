@@ -24,7 +24,7 @@ from bot.logs import setup_logging
 from bot.settings import Settings, SettingsError, load_settings
 from pmm_core import jobs
 from pmm_core.catalog import CatalogError, load_catalog
-from pmm_core.db import StoreVersionError, backup, write_private
+from pmm_core.db import StoreVersionError, backup, make_private_dir, write_private
 from pmm_core.i18n import CatalogMissing
 from pmm_core.members import DEFAULT_CSV, MemberFileError, read_members
 from pmm_core.members.groupings import GROUPS, Grouping
@@ -284,7 +284,7 @@ def _report(args: argparse.Namespace, store: Store) -> int:
     files = jobs.report_files(
         store.path, cycle.id, args.language, 0.05 if args.margin == 5 else 0.10, args.started, date.today()
     )
-    args.output.mkdir(parents=True, exist_ok=True)
+    make_private_dir(args.output)
     for name, data in files.files:
         target = args.output / ("report.html" if name.endswith(".html") else "report.xlsx")
         write_private(target, data)

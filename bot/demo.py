@@ -20,6 +20,7 @@ from bot.app import build_application
 from bot.emulator import FakeBotApi, Sent
 from bot.settings import Settings
 from pmm_core.catalog import load_catalog
+from pmm_core.db import make_private_dir, write_private
 from pmm_core.members import read_members
 from pmm_core.store import Store
 from pmm_core.synthetic import synthetic_cycles
@@ -40,9 +41,9 @@ def render(message: Sent, numbering_from: int) -> tuple[str, list[str]]:
     text = html.unescape(_TAG.sub("", message.text))
     attachment = message.params.get("document") or message.params.get("photo")
     if isinstance(attachment, dict):
-        FILES.mkdir(exist_ok=True)
+        make_private_dir(FILES)
         path = FILES / attachment["filename"]
-        path.write_bytes(attachment["data"])
+        write_private(path, attachment["data"])
         text = f"📎 {path}" + (f"\n{text}" if text else "")
     data: list[str] = []
     lines = [text]

@@ -22,7 +22,7 @@ from telegram.ext import Application
 
 from conversations.context import BotData, Context
 from conversations.reminders import reminder_messages, reminder_slots
-from pmm_core.db import backup
+from pmm_core.db import backup, make_private_dir
 from pmm_core.records import Cycle
 
 log = logging.getLogger(__name__)
@@ -103,7 +103,7 @@ async def _daily_job(context: Context) -> None:
 
 def take_backup(db_path: Path, folder: Path, keep: int, now: datetime | None = None) -> Path:
     """A consistent copy of the database in `folder` (0600), keeping the newest `keep`."""
-    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    make_private_dir(folder)
     stamp = (now or datetime.now(UTC)).strftime("%Y%m%d-%H%M%S")
     target = folder / f"pmm-{stamp}.sqlite3"
     backup(db_path, target)

@@ -54,6 +54,25 @@ def make_private(path: Path) -> None:
             os.chmod(f"{path}{suffix}", PRIVATE)
 
 
+PRIVATE_DIR = 0o700
+
+
+def make_private_dir(path: Path) -> None:
+    """Creates the folder `path` and any missing parent, each readable by its owner only
+    (0700); folders that already exist are left as they are."""
+    missing = []
+    current = Path(path)
+    while not current.exists():
+        missing.append(current)
+        if current.parent == current:
+            break
+        current = current.parent
+    for folder in reversed(missing):
+        with contextlib.suppress(FileExistsError):
+            os.mkdir(folder, PRIVATE_DIR)
+            os.chmod(folder, PRIVATE_DIR)  # whatever the umask
+
+
 def write_private(path: Path, data: bytes) -> None:
     """Writes a file readable by its owner only (exports, backups)."""
     fd = os.open(path, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, PRIVATE)
