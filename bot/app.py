@@ -24,9 +24,9 @@ from telegram.ext import (
     TypeHandler,
     filters,
 )
-from telegram.request import BaseRequest
+from telegram.request import BaseRequest, HTTPXRequest
 
-from bot.delivery import DurableUpdateQueue, OrderedUpdateProcessor, replay_pending
+from bot.delivery import DurableUpdateQueue, InboxRequest, OrderedUpdateProcessor, replay_pending
 from bot.outbox import OutboxSender
 from bot.ratelimit import RepliesFirstRateLimiter
 from bot.scheduler import schedule_reminders, start_background_jobs
@@ -115,7 +115,9 @@ def build_application(
         .post_shutdown(_post_shutdown)
     )
     if request is not None:
-        builder = builder.request(request).get_updates_request(updates_request or request)
+        builder = builder.request(request)
+    inbox = InboxRequest(updates_request or request or HTTPXRequest(connection_pool_size=1), queue)
+    builder = builder.get_updates_request(inbox)
     app: PTBApp = builder.build()  # type: ignore[assignment]
     data = app.bot_data
     data.catalog = catalog

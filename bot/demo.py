@@ -18,6 +18,7 @@ from pathlib import Path
 
 from bot.app import build_application
 from bot.emulator import FakeBotApi, Sent
+from bot.ratelimit import RepliesFirstRateLimiter
 from bot.settings import Settings
 from pmm_core.catalog import load_catalog
 from pmm_core.db import make_private_dir, write_private
@@ -94,7 +95,8 @@ async def _demo(db_path: Path, language: str, sample: bool) -> int:
         secretariat_ids=frozenset({DEMO_USER}),
         _env_file=None,
     )
-    app = build_application(settings, load_catalog(), store=store)
+    # a local emulator, not Telegram: no per-chat pace, so the terminal shows each reply at once
+    app = build_application(settings, load_catalog(), store=store, rate_limiter=RepliesFirstRateLimiter(chat_rate=0))
     print(f"pmm-bot demo — the real bot, a local Bot API emulator at {base}, database {db_path}.")
     print("You are the National Contact Point of Belgium, and a Secretariat user (try /status, /broadcast, /export).")
     print("Type b<N> to press button N; anything else is sent as a message; q quits.\n")

@@ -26,7 +26,7 @@ import re
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -107,6 +107,7 @@ class FakeBotApi:
         self._cond = threading.Condition()
         self._server: ThreadingHTTPServer | None = None
         self._held: list[dict[str, Any]] | None = None  # updates of a batch being put together
+        self.on_message: Callable[[Sent], None] | None = None  # called with each message recorded
 
     # ---- feeding updates ----------------------------------------------------------
     def _user(self, user_id: int, language_code: str | None, first_name: str) -> dict[str, Any]:
@@ -465,8 +466,11 @@ class FakeBotApi:
                 message_id = self._next_message_id
                 self._next_message_id += 1
             text = str(params.get("text") or params.get("caption") or "")
-            self.sent.append(Sent(method, chat_id, message_id, text, buttons, params))
+            sent = Sent(method, chat_id, message_id, text, buttons, params)
+            self.sent.append(sent)
             self.received_at.append(time.monotonic())
+        if self.on_message is not None:
+            self.on_message(sent)
         message: dict[str, Any] = {
             "message_id": message_id,
             "date": int(time.time()),

@@ -14,9 +14,11 @@ CLI) has committed, which SQLite reports through ``PRAGMA data_version``.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import secrets
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, timedelta
 from enum import StrEnum
@@ -60,6 +62,7 @@ __all__ = [
     "StoreVersionError",
 ]
 
+_CHECKED: ContextVar[Store | None] = ContextVar("pmm_store_checked", default=None)
 KEEP_KEYS = timedelta(days=7)  # how long idempotency keys and handled updates are kept
 
 
@@ -175,6 +178,7 @@ class Store:
         self.clock = clock
         self._cache = _Cache()
         self._owed: set[int] | None = None  # users owed a reply (only this process writes them)
+        self._handled: set[str] = set()  # inbox keys handled, their done mark not yet written
 
     @classmethod
     def open(cls, path: str | Path, clock: Clock = utcnow) -> Store:
@@ -203,11 +207,30 @@ class Store:
         return self.clock().astimezone(UTC).isoformat(timespec="seconds")
 
     def _fresh(self) -> _Cache:
-        """The cache, emptied first if another process committed since it was filled."""
+        """The cache, emptied first if another process committed since it was filled —
+        checked at every read, except within :meth:`one_check`."""
+        if _CHECKED.get() is self:
+            return self._cache
+        return self._check()
+
+    def _check(self) -> _Cache:
         version = self._db.data_version()
         if version != self._cache.version:
             self._cache = _Cache(version=version)
         return self._cache
+
+    @contextlib.contextmanager
+    def one_check(self) -> Iterator[None]:
+        """One update's handling: whether another process committed is asked once, here
+        (``PRAGMA data_version``), and not again at each read; a write transaction still
+        asks, under the write lock, before it updates the cache. Scoped to the current
+        task (a context variable), so other tasks keep checking."""
+        self._check()
+        token = _CHECKED.set(self)
+        try:
+            yield
+        finally:
+            _CHECKED.reset(token)
 
     # ---- members -------------------------------------------------------------------
     def import_members(self, members: Iterable[Member], user_id: int | None = None) -> int:
@@ -563,7 +586,7 @@ class Store:
         screen: int | None = None
         try:
             with self._db.tx() as conn:
-                seen = self._fresh().version  # what the cache holds, checked under the write lock
+                seen = self._check().version  # what the cache holds, checked under the write lock
                 if key is not None and not _claim(conn, key, now):
                     return Outcome.DUPLICATE
                 stale = (
@@ -582,8 +605,8 @@ class Store:
                     screen = _write_conversation(conn, conversation[0], conversation[1], now)
         except _Refused as refused:
             return refused.outcome
-        cache = self._fresh()
-        if cache.version != seen:  # another process committed right after us: read it all again
+        cache = self._cache  # a commit by another process after ours is seen at the next check
+        if cache.version != seen:
             return Outcome.APPLIED
         if edit is not None and new_data is not None:
             cache.member_data[(edit.cycle_id, edit.member)] = new_data
@@ -688,21 +711,56 @@ class Store:
     def inbox_add(self, key: str, update_id: int, user_id: int | None, payload: str) -> bool:
         """Keeps a fetched update until it is handled; False if its key was seen already
         (Telegram delivered it again)."""
-        with self._db.tx() as conn:
-            cur = conn.execute(
-                "INSERT INTO inbox (key, update_id, user_id, payload, received_at) VALUES (?, ?, ?, ?, ?) "
-                "ON CONFLICT (key) DO NOTHING",
-                (key, update_id, user_id, payload, self.now()),
-            )
-        return cur.rowcount == 1
+        return key in self.inbox_add_batch([(key, update_id, user_id, payload)])
+
+    def inbox_add_batch(self, rows: Iterable[tuple[str, int, int | None, str]]) -> set[str]:
+        """Keeps a fetched batch of updates (key, update id, user id, JSON) until they are
+        handled, in one transaction that also writes the done marks of the updates handled
+        since the last one; returns the keys that are new (the others were delivered again)."""
+        now = self.now()
+        handled, self._handled = self._handled, set()
+        new: set[str] = set()
+        try:
+            with self._db.tx() as conn:
+                _inbox_done(conn, handled, now)
+                for key, update_id, user_id, payload in rows:
+                    cur = conn.execute(
+                        "INSERT INTO inbox (key, update_id, user_id, payload, received_at) VALUES (?, ?, ?, ?, ?) "
+                        "ON CONFLICT (key) DO NOTHING",
+                        (key, update_id, user_id, payload, now),
+                    )
+                    if cur.rowcount == 1:
+                        new.add(key)
+        except BaseException:
+            self._handled |= handled
+            raise
+        return new
+
+    def inbox_handled(self, key: str) -> None:
+        """Notes that an update was handled; the mark is written with the next batch of
+        updates received, or by :meth:`flush_inbox` — one commit for many, not one per
+        update. Until then a crash replays the update: its write, if any, is recognised by
+        its idempotency key (see ``bot.delivery.replay_pending``)."""
+        self._handled.add(key)
+
+    def flush_inbox(self) -> int:
+        """Writes the done marks noted since the last batch; returns how many."""
+        handled, self._handled = self._handled, set()
+        if not handled:
+            return 0
+        try:
+            with self._db.tx() as conn:
+                _inbox_done(conn, handled, self.now())
+        except BaseException:
+            self._handled |= handled
+            raise
+        return len(handled)
 
     def inbox_done(self, key: str) -> None:
-        """Marks an update handled; its content (an invite code, a figure) is dropped, and
+        """Marks an update handled now; its content (an invite code, a figure) is dropped, and
         only the key stays, to recognise the update if Telegram delivers it again."""
-        with self._db.tx() as conn:
-            conn.execute(
-                "UPDATE inbox SET done_at = ?, payload = '' WHERE key = ? AND done_at IS NULL", (self.now(), key)
-            )
+        self._handled.add(key)
+        self.flush_inbox()
 
     def inbox_pending(self) -> list[tuple[str, str]]:
         """(key, update JSON) of the updates received and not handled, oldest first."""
@@ -1025,6 +1083,12 @@ class _Refused(Exception):
 
 
 # ---- transaction steps ---------------------------------------------------------------------
+
+
+def _inbox_done(conn: Any, keys: Iterable[str], now: str) -> None:
+    conn.executemany(
+        "UPDATE inbox SET done_at = ?, payload = '' WHERE key = ? AND done_at IS NULL", [(now, k) for k in keys]
+    )
 
 
 def _claim(conn: Any, key: str, now: str) -> bool:

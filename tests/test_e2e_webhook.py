@@ -35,6 +35,8 @@ def post(url: str, update: dict, secret: str) -> int:
             return response.status
     except urllib.error.HTTPError as error:
         return error.code
+    except urllib.error.URLError:
+        return 0  # not listening yet: PTB calls setWebhook before its server starts
 
 
 def wait_until(predicate, limit: float = 30.0) -> bool:
