@@ -73,6 +73,7 @@ class _Services:
         self.background = background
         self.outbox_task: asyncio.Task[None] | None = None
         self.commands_task: asyncio.Task[None] | None = None
+        self.reminders_task: asyncio.Task[None] | None = None
         self.checkpointer: Checkpointer | None = None
         self.worker: ProcessWorker | None = None
 
@@ -223,25 +224,35 @@ async def _post_init(application: Application[Any, Any, Any, Any, Any, Any]) -> 
     data.outbox = sender
     data.reschedule = lambda: schedule_reminders(app)  # type: ignore[assignment,return-value]
     replay_pending(data.store, app.bot, services.queue, data.applied_before_restart)
-    await schedule_reminders(app)
     if services.background:
         services.worker = ProcessWorker()
         data.worker = services.worker
+        # the catch-up reads the cycle in the worker: the first updates need not wait for it
+        services.reminders_task = asyncio.get_running_loop().create_task(_schedule_safely(app), name="reminders")
         start_background_jobs(app, settings.backup_dir, settings.backup_keep)
         services.checkpointer = Checkpointer(data.store.path)
         services.checkpointer.start()
         services.outbox_task = asyncio.get_running_loop().create_task(sender.run(), name="outbox")
+    else:
+        await schedule_reminders(app)
+
+
+async def _schedule_safely(app: PTBApp) -> None:
+    try:
+        await schedule_reminders(app)
+    except Exception:
+        log.exception("could not schedule the reminders; the next refresh (15 minutes) tries again")
 
 
 async def _post_stop(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     app = _ours(application)
     services = app.services
-    for task in (services.outbox_task, services.commands_task):
+    for task in (services.outbox_task, services.commands_task, services.reminders_task):
         if task is not None:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-    services.outbox_task = services.commands_task = None
+    services.outbox_task = services.commands_task = services.reminders_task = None
 
 
 async def _post_shutdown(application: Application[Any, Any, Any, Any, Any, Any]) -> None:

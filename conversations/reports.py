@@ -18,7 +18,6 @@ from conversations.context import Context
 from conversations.session import Session, esc, send
 from conversations.staff import find_member, region_name, secretariat_session, send_document, send_photo
 from pmm_core import jobs
-from pmm_core.analytics import friction, member_statuses, ncp_coverage
 from pmm_core.i18n import Lang
 from pmm_core.labels import MEMBER_STATE_NAMES, labelled
 from pmm_core.members import REGIONS
@@ -73,13 +72,8 @@ async def on_status(update: Update, context: Context) -> None:
             ),
         )
         return
-    data = s.store.cycle_data(cycle.id)
-    last_seen: dict[str, str] = {}
-    for user in s.store.users():
-        if user.member and user.last_seen > last_seen.get(user.member, ""):
-            last_seen[user.member] = user.last_seen
-    rows = member_statuses(s.catalog, data, region=region, state=state, last_seen=last_seen)
-    coverage = ncp_coverage(data, s.store.open_invites())
+    status = await s.bot.worker.run(jobs.member_status, s.store.path, cycle.id, region, state, s.store.clock())
+    rows, coverage = status.rows, status.coverage
     counts = {st: sum(1 for r in rows if r.state is st) for st in MemberState}
     lines = [
         "<b>"
@@ -165,13 +159,7 @@ async def on_friction(update: Update, context: Context) -> None:
         return
     cycle, _ = found
     L = s.lang
-    rows = [
-        r
-        for r in friction(
-            s.catalog, s.store.cycle_data(cycle.id), s.store.event_counts("explain"), s.store.audit_log(cycle.id)
-        )
-        if r.total
-    ]
+    rows = [r for r in await s.bot.worker.run(jobs.friction_rows, s.store.path, cycle.id) if r.total]
     if not rows:
         await send(s, L._("No friction recorded yet."))
         return

@@ -14,11 +14,12 @@ from html import escape
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from pmm_core.analytics import Friction, MemberStatus, NcpCoverage, friction, member_statuses, ncp_coverage
 from pmm_core.catalog import load_catalog
 from pmm_core.checks import current_figure, find_issues
 from pmm_core.flag_lifecycle import reconcile
 from pmm_core.i18n import lang
-from pmm_core.records import CycleData
+from pmm_core.records import CycleData, MemberState
 from pmm_core.store import Store
 
 if TYPE_CHECKING:
@@ -145,6 +146,42 @@ class Files:
     text: str
     files: tuple[tuple[str, bytes], ...] = ()
     captions: dict[str, str] = field(default_factory=dict)  # file name → caption (HTML-safe, ≤ 1,024 characters)
+
+
+@dataclass(frozen=True)
+class CycleStatus:
+    """/status: where each Member stands, and which have no NCP."""
+
+    rows: list[MemberStatus]
+    coverage: NcpCoverage
+
+
+def member_status(
+    db_path: Path, cycle_id: int, region: str | None, state: MemberState | None, now: datetime
+) -> CycleStatus:
+    """Every participating Member's progress (filtered), and the Members without an NCP:
+    it reads the whole cycle, so it runs in the worker."""
+    store = Store.open_readonly(db_path, clock=lambda: now)
+    try:
+        data = store.cycle_data(cycle_id)
+        last_seen: dict[str, str] = {}
+        for user in store.users():
+            if user.member and user.last_seen > last_seen.get(user.member, ""):
+                last_seen[user.member] = user.last_seen
+        rows = member_statuses(load_catalog(), data, region=region, state=state, last_seen=last_seen)
+        return CycleStatus(rows, ncp_coverage(data, store.open_invites()))
+    finally:
+        store.close()
+
+
+def friction_rows(db_path: Path, cycle_id: int) -> list[Friction]:
+    """/friction: the KPIs NCPs struggle with, highest first (reads the cycle's audit log)."""
+    store = Store.open_readonly(db_path)
+    try:
+        data = store.cycle_data(cycle_id)
+        return friction(load_catalog(), data, store.event_counts("explain"), store.audit_log(cycle_id))
+    finally:
+        store.close()
 
 
 def _cycle_and_previous(store: Store, cycle_id: int) -> tuple[CycleData, CycleData | None]:

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from pmm_core.clock import Clock, utcnow
-from pmm_core.db import SCHEMA_VERSION, Database, StoreVersionError, sha256_hex
+from pmm_core.db import SCHEMA_VERSION, Database, StoreVersionError, prune, sha256_hex
 from pmm_core.members import Member
 from pmm_core.records import (
     Answer,
@@ -778,12 +778,9 @@ class Store:
         return found
 
     def prune(self, older_than: timedelta = KEEP_KEYS) -> int:
-        """Forgets handled updates and idempotency keys older than `older_than`."""
-        cutoff = (self.clock() - older_than).astimezone(UTC).isoformat(timespec="seconds")
-        with self._db.tx() as conn:
-            a = conn.execute("DELETE FROM inbox WHERE done_at IS NOT NULL AND done_at < ?", (cutoff,)).rowcount
-            b = conn.execute("DELETE FROM claims WHERE at < ?", (cutoff,)).rowcount
-        return a + b
+        """Forgets handled updates and idempotency keys older than `older_than` (the bot runs
+        :func:`pmm_core.db.prune` in a thread instead)."""
+        return prune(self.path, self.clock() - older_than)
 
     # ---- audit and events ----------------------------------------------------------------
     def audit_log(self, cycle_id: int | None = None, member: str | None = None) -> list[AuditRow]:
