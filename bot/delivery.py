@@ -286,6 +286,11 @@ class OrderedUpdateProcessor(BaseUpdateProcessor):
             if len(self._seen) > 10_000:  # forget the users with nothing in flight
                 self._seen = {u: m for u, m in self._seen.items() if u in self._lanes}
 
+    @property
+    def busy(self) -> bool:
+        """True while an update is being handled or waits for its turn."""
+        return bool(self._lanes)
+
     def _flooding(self, user: int) -> bool:
         now = time.monotonic()
         recent = self._recent.setdefault(user, deque())

@@ -16,7 +16,10 @@ import re
 from datetime import date, timedelta
 from pathlib import Path
 
+from telegram.ext import BaseUpdateProcessor
+
 from bot.app import build_application
+from bot.delivery import OrderedUpdateProcessor
 from bot.emulator import FakeBotApi, Sent
 from bot.ratelimit import RepliesFirstRateLimiter
 from bot.settings import Settings
@@ -107,7 +110,7 @@ async def _demo(db_path: Path, language: str, sample: bool) -> int:
             await app.start()
             assert app.updater is not None
             await app.updater.start_polling(poll_interval=0.0, timeout=1)
-            await _converse(api, first, language)
+            await _converse(api, first, language, app.update_processor)
             await app.updater.stop()
             await app.stop()
             await app.post_stop(app)
@@ -123,12 +126,21 @@ def _preparing(messages: list[Sent]) -> bool:
     return bool(messages) and messages[-1].method == "sendMessage" and messages[-1].text.endswith("…")
 
 
-async def _converse(api: FakeBotApi, first: str, language: str) -> None:
+async def _settled(api: FakeBotApi, processor: BaseUpdateProcessor) -> None:
+    """Waits until the bot went quiet and no update is being handled (a command may wait
+    for the worker process without a word, e.g. /status)."""
+    await asyncio.to_thread(api.wait_quiet, DEMO_USER)
+    while isinstance(processor, OrderedUpdateProcessor) and processor.busy:
+        await asyncio.sleep(0.05)
+        await asyncio.to_thread(api.wait_quiet, DEMO_USER, 0.1)
+
+
+async def _converse(api: FakeBotApi, first: str, language: str, processor: BaseUpdateProcessor) -> None:
     shown = 0
     choices: list[str] = []
     api.message(DEMO_USER, first, language_code=language, first_name="Demo")
     while True:
-        await asyncio.to_thread(api.wait_quiet, DEMO_USER)
+        await _settled(api, processor)
         while _preparing(api.messages_to(DEMO_USER)):  # a report is being built in the worker
             await asyncio.to_thread(api.wait_quiet, DEMO_USER, 1.0, 120.0)
         messages = api.messages_to(DEMO_USER)

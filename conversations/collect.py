@@ -10,6 +10,7 @@ the same screen. Buttons that change data are bound to the screen they were show
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from decimal import Decimal
 
 from telegram import Update
@@ -93,23 +94,25 @@ def locked_text(s: Session) -> str:
 
 
 async def refused(s: Session, outcome: Outcome) -> None:
-    """Tells the user why nothing was saved, then shows where they stand."""
+    """Tells the user why nothing was saved, then shows where they stand (one message)."""
     L = s.lang
-    if outcome is Outcome.DUPLICATE:
-        await send(s, L._("This was already saved."))
-    elif outcome is Outcome.LOCKED:
+    if outcome is Outcome.LOCKED:
         await send(s, locked_text(s))
         return
-    elif outcome is Outcome.CLOSED:
+    if outcome is Outcome.CLOSED:
         await send(s, L._("The collection cycle is closed: nothing was changed."))
         return
-    elif outcome is Outcome.NOT_ALLOWED:
+    if outcome is Outcome.NOT_ALLOWED:
         await require_ncp(s)
         return
+    if outcome is Outcome.DUPLICATE:
+        note = L._("This was already saved.")
     else:
-        await send(s, L._("That button belongs to an earlier screen, so nothing was changed. Here is where you are:"))
+        note = L._("That button belongs to an earlier screen, so nothing was changed. Here is where you are:")
     if s.cycle is not None and s.user.is_ncp:  # a Secretariat user acting for a Member has no walk-through
-        await continue_next(s)
+        await continue_next(s, note + "\n\n")
+    else:
+        await send(s, note)
 
 
 async def on_applied_before_restart(update: Update, context: Context) -> None:
@@ -155,8 +158,10 @@ async def ask(s: Session, kpi: Kpi, dp: DataPoint, prefix: str = "") -> None:
     await show(s, prefix)
 
 
-async def show(s: Session, prefix: str = "") -> None:
-    """Sends the screen of the state the user is in."""
+async def show(s: Session, prefix: str = "", more: Sequence[Row] = ()) -> None:
+    """Sends the screen of the state the user is in, after `prefix` (what the action did, a
+    KPI's card: one message per action); `more` are buttons for the prefix, after the
+    screen's own (given to a question or a result, the screens that follow a card)."""
     step = s.state.step
     kpi = s.catalog.kpi_by_id.get(getattr(step, "kpi", ""))
     if kpi is None:
@@ -171,9 +176,9 @@ async def show(s: Session, prefix: str = "") -> None:
         if isinstance(step, ResolvingNumber):
             await _show_number_choice(s, kpi, dp, step, prefix)
         else:
-            await _show_question(s, kpi, dp, snap, prefix)
+            await _show_question(s, kpi, dp, snap, prefix, more)
     elif isinstance(step, ShowingResult):
-        await _show_result(s, kpi, snap, prefix)
+        await _show_result(s, kpi, snap, prefix, more)
     elif isinstance(step, ChoosingReason):
         await _show_reasons(s, kpi, prefix)
     elif isinstance(step, AwaitingComment):
@@ -194,7 +199,9 @@ async def _move_on(s: Session, prefix: str) -> None:
     await continue_next(s, prefix)
 
 
-async def _show_question(s: Session, kpi: Kpi, dp: DataPoint, snap: Snapshot, prefix: str) -> None:
+async def _show_question(
+    s: Session, kpi: Kpi, dp: DataPoint, snap: Snapshot, prefix: str, more: Sequence[Row] = ()
+) -> None:
     assert s.cycle is not None
     L = s.lang
     i = figure_index(s, kpi, dp)
@@ -223,7 +230,7 @@ async def _show_question(s: Session, kpi: Kpi, dp: DataPoint, snap: Snapshot, pr
     else:
         rows.append([(L._("Back"), btn.Back(kpi.id, i)), (L._("Skip this figure"), btn.Skip(kpi.id, i))])
         rows.append([(L._("Stop the breakdown"), btn.NextKpi(kpi.id))])
-    await send(s, prefix + text, rows)
+    await send(s, prefix + text, [*rows, *more])
 
 
 async def _show_number_choice(s: Session, kpi: Kpi, dp: DataPoint, step: ResolvingNumber, prefix: str) -> None:
@@ -254,7 +261,7 @@ def warnings(s: Session, kpi: Kpi, snap: Snapshot) -> list[Problem]:
     return entry_warnings(s.catalog, kpi, snap.values, previous)
 
 
-async def _show_result(s: Session, kpi: Kpi, snap: Snapshot, prefix: str) -> None:
+async def _show_result(s: Session, kpi: Kpi, snap: Snapshot, prefix: str, more: Sequence[Row] = ()) -> None:
     L = s.lang
     result = compute(s.catalog, kpi, snap.values)
     text = result_text(L, s.catalog, kpi, snap, result)
@@ -284,7 +291,7 @@ async def _show_result(s: Session, kpi: Kpi, snap: Snapshot, prefix: str) -> Non
         rows.append(
             [(L._("Change a figure"), btn.ChangeList(kpi.id)), (L._("Leave this KPI blank"), btn.Blank(kpi.id))]
         )
-    await send(s, prefix + text, rows)
+    await send(s, prefix + text, [*rows, *more])
 
 
 async def _show_reasons(s: Session, kpi: Kpi, prefix: str) -> None:
@@ -354,7 +361,7 @@ async def _show_justify(s: Session, kpi: Kpi, step: Justifying, prefix: str) -> 
 
 
 async def start_kpi(s: Session, kpi: Kpi, prefix: str = "") -> None:
-    """Shows the KPI card, then its first open figure, or its result."""
+    """Shows the KPI card with its first open figure, or its result, in one message."""
     assert s.cycle is not None
     snap = s.snapshot()
     main = s.catalog.main_data_points(kpi)
@@ -374,8 +381,7 @@ async def start_kpi(s: Session, kpi: Kpi, prefix: str = "") -> None:
             ]
             for d in known
         ]
-    await send(s, prefix + kpi_card(s.lang, s.catalog, kpi, snap, s.cycle.year), rows)
-    await show(s)
+    await show(s, prefix + kpi_card(s.lang, s.catalog, kpi, snap, s.cycle.year) + "\n\n", rows)
 
 
 async def continue_next(s: Session, prefix: str = "") -> None:

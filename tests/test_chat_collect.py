@@ -34,9 +34,10 @@ def go(kpi):
 
 async def test_ratio_kpi_from_card_to_confirm(chat):
     sent = await chat.press(NCP, go("TF-03"))
+    assert len(sent) == 1  # the card and the first question: one message
     assert "AEO involvement in trade" in sent[0].text
     assert "2 figures to give for 2025" in sent[0].text
-    assert "Question 1 of 2" in sent[1].text and "Year: 2025" in sent[1].text
+    assert "Question 1 of 2" in sent[0].text and "Year: 2025" in sent[0].text
     assert {"Explain", "Blank", "Back", "Skip"} <= set(kinds(sent))
     await chat.say(NCP, "250,000,000")
     sent = await chat.say(NCP, "1,000,000,000")
@@ -78,7 +79,7 @@ async def test_shared_figure_is_not_asked_twice(chat):
     await chat.tap(NCP, btn.Confirm, kpi="ES-03")
     sent = await chat.press(NCP, go("ES-05"))
     assert "You told us earlier" in sent[0].text and "<b>40</b>" in sent[0].text
-    assert "Question 2 of 2" in sent[1].text  # goes straight to the inspections
+    assert len(sent) == 1 and "Question 2 of 2" in sent[0].text  # goes straight to the inspections
     sent = await chat.say(NCP, "400")
     # 40 seizures / 400 physical inspections * 100 = 10 %
     assert "10%" in texts(sent)

@@ -44,9 +44,9 @@ async def test_replies_go_at_thirty_a_second_overall(bot, api):
     started = time.monotonic()
     await asyncio.gather(*(bot.send_message(1000 + i, "ok") for i in range(45)))
     times = sorted(t - started for t in api.received_at)
-    assert max(times[:30]) < 0.5  # the first 30 at once…
-    assert min(times[30:]) >= 0.95  # …the next ones in the following second
+    assert times[30] - times[0] >= 0.95  # 30 in the first second, the 31st after it
     assert max(sum(1 for t in times if a <= t < a + 1.0) for a in times) <= 30
+    assert times[-1] < 3.0  # and not slower than that
 
 
 async def test_one_chat_gets_a_short_burst_then_one_a_second(bot, api):
