@@ -77,7 +77,7 @@ async def on_owed_reply(update: Update, context: Context) -> None:
     note = ""
     if typed and message is not None and message.text is not None:
         note = "\n\n" + L._(
-            "Your message «{text}» was not taken as an answer, since the reply above had not reached you. "
+            "Your message “{text}” was not taken as an answer, since the reply above had not reached you. "
             "Send it again if it answers the question."
         ).format(text=quote(message.text))
     pages = split_html("ℹ️ " + L._("My last reply did not reach you. Here it is:") + "\n\n" + text + note)
