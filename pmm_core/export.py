@@ -215,26 +215,40 @@ def _data_points(ctx: _Context) -> Sheet:
     ]
     kpis_of = _kpis_of_data_points(catalog)
     position = {dp_id: i for i, dp_id in enumerate(kpis_of)}
+    yes, no = L._("Yes"), L._("No, not confirmed")
+    per_point: dict[str, tuple[DataPoint | None, list[Kpi], str, str, str | None, Cell]] = {}
     rows: list[list[Cell]] = []
     for member in ctx.members:
         mine = data.answers.get(member.iso2, {})
         states = data.states.get(member.iso2, {})
+        name, region = ctx.name(member), ctx.group(member, Grouping.REGION)
         for dp_id in sorted(mine, key=lambda i: (position.get(i, len(position)), i)):
-            dp, answer = catalog.data_points.get(dp_id), mine[dp_id]
-            kpis = kpis_of.get(dp_id, [])
+            known = per_point.get(dp_id)
+            if known is None:  # what does not depend on the Member, once per data point
+                dp, kpis = catalog.data_points.get(dp_id), kpis_of.get(dp_id, [])
+                known = per_point[dp_id] = (
+                    dp,
+                    kpis,
+                    ", ".join(k.id for k in kpis),
+                    "; ".join(k.name.get(L.code) for k in kpis),
+                    dp.label.get(L.code) if dp else None,
+                    data_point_unit(dp, L),
+                )
+            dp, kpis, kpi_ids, kpi_names, label, unit = known
+            answer = mine[dp_id]
             confirmed = any((s := states.get(k.id)) and s.status is KpiState.CONFIRMED for k in kpis)
             rows.append(
                 [
                     member.iso2,
-                    ctx.name(member),
-                    ctx.group(member, Grouping.REGION),
-                    ", ".join(k.id for k in kpis),
-                    "; ".join(k.name.get(L.code) for k in kpis),
+                    name,
+                    region,
+                    kpi_ids,
+                    kpi_names,
                     dp_id,
-                    dp.label.get(L.code) if dp else None,
+                    label,
                     _cell_value(dp, answer.value, L),
-                    data_point_unit(dp, L),
-                    L._("Yes") if confirmed else L._("No, not confirmed"),
+                    unit,
+                    yes if confirmed else no,
                     ctx.flag_text(ctx.flags_by_point.get((member.iso2, dp_id), ())),
                     ctx.person(answer.by_user),
                     utc_time(answer.at),
