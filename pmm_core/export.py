@@ -14,6 +14,7 @@ injection (:mod:`pmm_core.sheets`).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
@@ -107,7 +108,7 @@ class _Context:
         return member.name(self.L.code)
 
     def group(self, member: Member, grouping: Grouping) -> str:
-        return self.L._(group_label(grouping, member.group(grouping)))
+        return _group_text(self.L, grouping, member.group(grouping))
 
     def groups(self, member: Member) -> list[Cell]:
         return [self.group(member, g) for g in Grouping]
@@ -193,6 +194,11 @@ def _members(ctx: _Context) -> Sheet:
             ]
         )
     return Sheet(L._("Members"), header, rows, {len(header) - 1: PERCENT})
+
+
+@functools.cache
+def _group_text(L: Lang, grouping: Grouping, code: str) -> str:
+    return L._(group_label(grouping, code))
 
 
 def _data_points(ctx: _Context) -> Sheet:

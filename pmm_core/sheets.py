@@ -269,7 +269,7 @@ def workbook_bytes(sheets: Sequence[Sheet]) -> bytes:
         + f'<Relationship Id="rId{len(parts) + 1}" Type="{_REL}/styles" Target="styles.xml"/></Relationships>'
     )
     buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED, compresslevel=6) as archive:
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
         archive.writestr("[Content_Types].xml", types)
         archive.writestr("_rels/.rels", rels)
         archive.writestr("xl/workbook.xml", workbook)
