@@ -549,7 +549,10 @@ class FakeBotApi:
             def log_message(self, *args: Any) -> None:
                 pass
 
-        self._server = ThreadingHTTPServer((host, port), Handler)
+        class Server(ThreadingHTTPServer):
+            request_queue_size = 1024  # a bot opens many connections at once; 5 would reset some
+
+        self._server = Server((host, port), Handler)
         self._server.daemon_threads = True
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
         return f"http://{host}:{self._server.server_address[1]}"
