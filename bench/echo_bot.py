@@ -14,8 +14,9 @@ from telegram.constants import ParseMode
 from telegram.ext import Application, CallbackQueryHandler, ContextTypes, MessageHandler, filters
 
 from bot.ratelimit import RepliesFirstRateLimiter
-from conversations import buttons as btn
-from conversations.buttons import Stamp, pack
+from conversations.collect import buttons as btn
+from conversations.explain.buttons import Explain
+from conversations.kit.buttons import Stamp, pack
 
 TEXT = (
     "✔️ Saved: Physical inspections carried out = <b>1,234</b>\n\n"
@@ -30,7 +31,7 @@ def keyboard() -> InlineKeyboardMarkup:
     stamp = Stamp(1, 1)
     rows = [
         [("Yes", pack(btn.Choice("ES-05", 0, 1), stamp)), ("No", pack(btn.Choice("ES-05", 0, 0), stamp))],
-        [("Explain", pack(btn.Explain("ES-05"))), ("Leave this KPI blank", pack(btn.Blank("ES-05")))],
+        [("Explain", pack(Explain("ES-05"))), ("Leave this KPI blank", pack(btn.Blank("ES-05")))],
         [("Back", pack(btn.Back("ES-05", 0), stamp)), ("Skip for now", pack(btn.Skip("ES-05", 0), stamp))],
     ]
     return InlineKeyboardMarkup([[InlineKeyboardButton(t, callback_data=d) for t, d in row] for row in rows])

@@ -21,11 +21,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from pmm_core import jobs
-from pmm_core.catalog import load_catalog
-from pmm_core.members import Member, read_members
-from pmm_core.members.groupings import REGIONS
-from pmm_core.store import Store
-from pmm_core.synthetic import synthetic_cycles
+from pmm_core.catalog.loader import load_catalog
+from pmm_core.catalog.members import Member, read_members
+from pmm_core.catalog.members.groupings import REGIONS
+from pmm_core.samples.synthetic import synthetic_cycles
+from pmm_core.storage.store import Store
 
 
 def members(count: int) -> list[Member]:

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import json
 import statistics
 import tempfile
@@ -49,10 +50,12 @@ from bot.app import build_application
 from bot.emulator import FakeBotApi, Sent
 from bot.ratelimit import RepliesFirstRateLimiter
 from bot.settings import Settings
-from conversations.state import Asking, ConversationState
-from pmm_core.catalog import load_catalog
-from pmm_core.members import Member
-from pmm_core.store import Edit, Store
+from conversations.collect.steps import Asking
+from conversations.kit.state import ConversationState
+from pmm_core.catalog.loader import load_catalog
+from pmm_core.catalog.members import Member
+from pmm_core.domain.actions import ChangeSet
+from pmm_core.storage.store import Store
 
 NCP = 1001
 TOKEN = "123456:BENCH"
@@ -100,6 +103,10 @@ async def _time(
     return timings
 
 
+def _figure(value: int, _index: int) -> str:
+    return f"{value:,}"
+
+
 async def _fetch(app: Any) -> None:
     """What PTB's poller does with one batch: getUpdates (for pmm-bot, through the inbox
     request), then each update into the application's queue."""
@@ -137,7 +144,7 @@ class PmmBench:
         cycle = self.store.open_cycle(2025, deadline=date(2026, 3, 31), opens=date(2026, 1, 1))
         self.store.touch_user(NCP, "Bench", "en")
         self.store.redeem_invite(self.store.create_invite("BE", timedelta(days=1)), NCP)
-        self.store.apply(Edit(NCP, cycle.id, "BE", answers={"es_alcohol_seizures": "40"}, started=("ES-05",)))
+        self.store.apply(ChangeSet(NCP, cycle.id, "BE", answers={"es_alcohol_seizures": "40"}, started=("ES-05",)))
         self.asking = ConversationState(
             step=Asking(kpi="ES-05", dp="es_physical_inspections"), cycle=cycle.id
         ).to_json()
@@ -171,7 +178,7 @@ class PmmBench:
             self.ask_inspections()  # the bench's own reset, not counted
             conn.set_trace_callback(traced.append)
             try:
-                await _time(self.app, self.api, self.replies, lambda _, i=i: f"{7000 + i:,}", 1, None)
+                await _time(self.app, self.api, self.replies, functools.partial(_figure, 7000 + i), 1, None)
                 await asyncio.sleep(0.01)
             finally:
                 conn.set_trace_callback(None)

@@ -8,8 +8,8 @@ import random
 from dataclasses import dataclass
 
 from bot.emulator import Sent
-from conversations import buttons as btn
-from conversations.buttons import unpack
+from conversations.collect import buttons as btn
+from conversations.kit.buttons import unpack
 
 # what to press, most wanted first, when the screen offers it
 _PREFERRED = (btn.Confirm, btn.KeepFigures, btn.Number, btn.NoComment)

@@ -46,8 +46,9 @@ from telegram.error import TelegramError
 from telegram.ext import BaseUpdateProcessor
 from telegram.request import BaseRequest, RequestData
 
-from conversations.session import lang_of, update_key
-from pmm_core.store import Store
+from conversations.kit.send import lang_of
+from conversations.kit.session import update_key
+from pmm_core.storage.store import Store
 
 log = logging.getLogger(__name__)
 FLUSH_AFTER = 2.0  # seconds a done mark may wait for the next batch before it is written alone
@@ -226,7 +227,6 @@ class OrderedUpdateProcessor(BaseUpdateProcessor):
         self._warned: dict[int, float] = {}
         self.flood_messages = flood_messages
         self.flood_window = flood_window
-        self.dropped = 0
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
         if not isinstance(update, Update):
@@ -235,7 +235,6 @@ class OrderedUpdateProcessor(BaseUpdateProcessor):
         user = _user_id(update)
         if user is not None and self._flooding(user):
             _close(coroutine)
-            self.dropped += 1
             await self._slow_down(update, user)
             self._done(update)
             return

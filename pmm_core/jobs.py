@@ -14,16 +14,18 @@ from html import escape
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from pmm_core.analytics import Friction, MemberStatus, NcpCoverage, friction, member_statuses, ncp_coverage
-from pmm_core.catalog import load_catalog
-from pmm_core.checks import current_figure, find_issues
-from pmm_core.flag_lifecycle import reconcile
-from pmm_core.i18n import lang
-from pmm_core.records import CycleData, MemberState
-from pmm_core.store import Store
+from pmm_core.catalog.loader import load_catalog
+from pmm_core.domain.analytics import Friction, MemberStatus, NcpCoverage, friction, member_statuses, ncp_coverage
+from pmm_core.domain.checks import current_figure, find_issues
+from pmm_core.domain.flag_lifecycle import reconcile
+from pmm_core.domain.records import CycleData, MemberState
+from pmm_core.outputs import utf16
+from pmm_core.outputs.i18n import lang
+from pmm_core.storage.store import Store
 
 if TYPE_CHECKING:
-    from pmm_core.flag_lifecycle import Reconciliation
+    from pmm_core.domain.flag_lifecycle import Reconciliation
+    from pmm_core.outputs.export import Question
 
 
 def check_cycle(db_path: Path, cycle_id: int) -> Reconciliation:
@@ -73,7 +75,7 @@ class UploadRead:
 
 def template_file(db_path: Path, cycle_id: int, member: str, language: str) -> bytes:
     """The spreadsheet to fill offline, for the Member and the cycle, in `language`."""
-    from pmm_core.spreadsheet import build_template
+    from pmm_core.outputs.spreadsheet import build_template
 
     store = Store.open_readonly(db_path)
     try:
@@ -89,7 +91,7 @@ def template_file(db_path: Path, cycle_id: int, member: str, language: str) -> b
 def read_file(db_path: Path, cycle_id: int, member: str, data: bytes, language: str) -> UploadRead:
     """A file sent in chat, read as the Member's figures for the cycle: its summary, and
     what Apply would write (nothing is written here)."""
-    from pmm_core.spreadsheet import BadFile, read_upload, render_bad_file, render_summary
+    from pmm_core.outputs.spreadsheet import BadFile, read_upload, render_bad_file, render_summary
 
     store = Store.open_readonly(db_path)
     L = lang(language)
@@ -121,7 +123,7 @@ def read_file(db_path: Path, cycle_id: int, member: str, data: bytes, language: 
 
 def receipt_file(db_path: Path, cycle_id: int, member: str, language: str) -> tuple[bytes, str]:
     """The read-only receipt of a submission, and the digest of the submitted data."""
-    from pmm_core.spreadsheet import build_receipt, submission_digest
+    from pmm_core.outputs.spreadsheet import build_receipt, submission_digest
 
     store = Store.open_readonly(db_path)
     try:
@@ -154,6 +156,7 @@ class CycleStatus:
 
     rows: list[MemberStatus]
     coverage: NcpCoverage
+    amended: frozenset[str]  # Members whose submitted answers were amended since
 
 
 def member_status(
@@ -169,7 +172,8 @@ def member_status(
             if user.member and user.last_seen > last_seen.get(user.member, ""):
                 last_seen[user.member] = user.last_seen
         rows = member_statuses(load_catalog(), data, region=region, state=state, last_seen=last_seen)
-        return CycleStatus(rows, ncp_coverage(data, store.open_invites()))
+        amended = frozenset(m for m, sub in data.submissions.items() if sub.locked and sub.amended_at)
+        return CycleStatus(rows, ncp_coverage(data, store.open_invites()), amended)
     finally:
         store.close()
 
@@ -190,9 +194,20 @@ def _cycle_and_previous(store: Store, cycle_id: int) -> tuple[CycleData, CycleDa
     return data, (store.cycle_data(before.id) if before is not None else None)
 
 
+def _questions(store: Store, cycle_id: int) -> list[Question]:
+    """The cycle's questions on figures with their messages, newest first (export)."""
+    from pmm_core.outputs.export import Question
+    from pmm_core.storage.thread_store import ThreadStore
+
+    threads = ThreadStore(store)
+    messages = threads.all_messages(cycle_id)
+    changes = {r.thread_id: r for r in threads.change_requests(cycle_id)}
+    return [Question(t, messages.get(t.id, []), changes.get(t.id)) for t in threads.threads(cycle_id)]
+
+
 def export_xlsx(db_path: Path, cycle_id: int, language: str, now: datetime) -> bytes:
     """The cycle's workbook for the Secretariat (labels in `language`, year on year, audit)."""
-    from pmm_core.export import build_workbook
+    from pmm_core.outputs.export import build_workbook
 
     store = Store.open_readonly(db_path)
     try:
@@ -206,6 +221,7 @@ def export_xlsx(db_path: Path, cycle_id: int, language: str, now: datetime) -> b
             audit=store.audit_log(cycle_id),
             people=people,
             exported_at=now,
+            questions=_questions(store, cycle_id),
         )
     finally:
         store.close()
@@ -213,7 +229,7 @@ def export_xlsx(db_path: Path, cycle_id: int, language: str, now: datetime) -> b
 
 def export_csv(db_path: Path, cycle_id: int, language: str) -> bytes:
     """The cycle's figures as CSV for the user's Excel (";" in French and Spanish)."""
-    from pmm_core.export import build_csv
+    from pmm_core.outputs.export import build_csv
 
     store = Store.open_readonly(db_path)
     try:
@@ -225,8 +241,8 @@ def export_csv(db_path: Path, cycle_id: int, language: str) -> bytes:
 
 def report_files(db_path: Path, cycle_id: int, language: str, margin: float, started: bool, today: date) -> Files:
     """The report on the cycle: report.html (self-contained) and report.xlsx."""
-    from pmm_core.analysis import Basis, Options
-    from pmm_core.report import ReportOptions, build_report
+    from pmm_core.domain.analysis import Basis, Options
+    from pmm_core.outputs.report import ReportOptions, build_report
 
     store = Store.open_readonly(db_path)
     try:
@@ -244,18 +260,18 @@ def report_files(db_path: Path, cycle_id: int, language: str, margin: float, sta
 def stats(db_path: Path, cycle_id: int, language: str, group: tuple[str, str] | None) -> Files:
     """Response and blank rates of the cycle (over the Members that submitted, or of one
     group), by KPI and by dimension, the most and least answered KPIs, with the charts."""
-    from pmm_core import charts
-    from pmm_core.analysis import (
+    from pmm_core.catalog.members.groupings import GROUPING_NAMES, Grouping, group_label
+    from pmm_core.domain.analysis import (
         Basis,
         blanks_by_region,
-        count_of,
         dimension_rates,
         participants,
         required_responses,
         response_rates,
     )
-    from pmm_core.analytics import reasons_by_region
-    from pmm_core.members.groupings import GROUPING_NAMES, Grouping, group_label
+    from pmm_core.domain.analytics import reasons_by_region
+    from pmm_core.outputs import charts
+    from pmm_core.outputs.labels import count_of, labelled
 
     store = Store.open_readonly(db_path)
     L = lang(language)
@@ -291,12 +307,20 @@ def stats(db_path: Path, cycle_id: int, language: str, group: tuple[str, str] | 
         for rate in dimension_rates(catalog, data, Basis.SUBMITTED, chosen[0] if chosen else None):
             if chosen is None or rate.code == chosen[1]:
                 name = catalog.dimension_by_id[rate.dimension].short.get(L.code)
-                lines.append(f"{escape(name)}: {count_of(L, rate.answered, rate.possible)}")
+                lines.append(labelled(L, escape(name, quote=False), count_of(L, rate.answered, rate.possible)))
         lines.append("")
+        shorts = {r.code: r.short.get(L.code) for r in catalog.blank_reasons}
         for row in rows:
-            reasons = ", ".join(f"{code} {n}" for code, n in row.reasons.items() if n)
+            reasons = " · ".join(
+                labelled(L, escape(shorts.get(code) or L._("reason not given"), quote=False), L.number(n))
+                for code, n in row.reasons.items()
+                if n
+            )
+            name = catalog.kpi(row.kpi_id).name.get(L.code)
+            # "TF-02 Variation in the number of AEOs — answered …": a dash, since the French
+            # "répondu : …" has a colon of its own.
             lines.append(
-                f"{row.kpi_id}: "
+                f"<b>{row.kpi_id}</b> {escape(name, quote=False)} — "
                 + L._("answered {answered}, blank {blank}").format(
                     answered=count_of(L, row.answered, row.members), blank=L.number(row.blank)
                 )
@@ -339,7 +363,7 @@ def stats(db_path: Path, cycle_id: int, language: str, group: tuple[str, str] | 
         return Files(
             "\n".join(lines),
             tuple((name, png) for name, _, png in charts_made),
-            {name: escape(f"{title}\n{scope}"[:1024]) for name, title, _ in charts_made},
+            {name: escape(utf16.cut(f"{title}\n{scope}", 1024)) for name, title, _ in charts_made},
         )
     finally:
         store.close()

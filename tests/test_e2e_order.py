@@ -9,10 +9,10 @@ from datetime import date, timedelta
 import pytest
 
 from bot.emulator import FakeBotApi
-from conversations import buttons as btn
-from conversations.buttons import Stamp, pack
-from pmm_core.members import Member
-from pmm_core.store import Store
+from conversations.collect import buttons as btn
+from conversations.kit.buttons import Stamp, pack
+from pmm_core.catalog.members import Member
+from pmm_core.storage.store import Store
 from tests.bot_process import seed, start_bot, stop
 
 NCP = 5005
@@ -75,7 +75,10 @@ def test_answers_delivered_in_reverse_are_stored_against_their_own_questions(api
             for i, ncp in enumerate(ncps):
                 api.message(ncp, str(1000 + i))  # written first: question 1
                 api.message(ncp, str(500 + i))  # then: question 2
-        api.wait_quiet(quiet=0.5, limit=30)
+        deadline = time.monotonic() + 60  # every answer confirmed ("Saved"), on a machine that may be busy
+        while sum("Saved" in m.text for n in ncps for m in api.messages_to(n)) < 2 * len(ncps):
+            assert time.monotonic() < deadline, "not every answer was confirmed"
+            time.sleep(0.05)
         wrong = sum(
             figures(db, member) != {"tf_aeo_valid": str(1000 + i), "tf_aeo_valid_prev": str(500 + i)}
             for i, member in enumerate(ncps.values())
@@ -107,7 +110,8 @@ def test_a_press_goes_after_the_message_written_before_its_screen(api, tmp_path)
         with api.together(reverse=True):
             api.message(NCP, "1300")  # the answer to question 1, then Skip on question 2's screen
             api.press(NCP, pack(btn.Skip("TF-02", 1), Stamp(now.cycle, now.screen + 1)), question.message_id + 2)
-        api.wait_quiet(NCP, quiet=0.4, limit=20)
+        wait_for_text(api, "Saved", before, limit=60)
+        api.wait_quiet(NCP, quiet=1.0, limit=30)
         replies = "\n".join(m.text for m in api.messages_to(NCP)[before:])
         assert figures(db) == {"tf_aeo_valid": "1300"}
         assert "Skipped for now" in replies and "earlier screen" not in replies
@@ -127,7 +131,8 @@ def test_an_old_button_pressed_after_typing_does_not_overtake_the_typing(api, tm
         with api.together():  # in the order they happened: typed, then Skip on question 1's screen
             api.message(NCP, "1300")
             api.press(NCP, pack(btn.Skip("TF-02", 0), now), question.message_id)
-        api.wait_quiet(NCP, quiet=0.4, limit=20)
+        wait_for_text(api, "Saved", 0, limit=60)
+        api.wait_quiet(NCP, quiet=1.0, limit=30)
         assert figures(db) == {"tf_aeo_valid": "1300"}  # the answer went to question 1; Skip came too late
     finally:
         stop(bot)

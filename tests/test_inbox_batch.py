@@ -17,10 +17,10 @@ from bot.delivery import raw_update_key
 from bot.emulator import FakeBotApi
 from bot.ratelimit import RepliesFirstRateLimiter
 from bot.settings import Settings
-from conversations import buttons as btn
-from conversations.buttons import pack
-from conversations.session import update_key
-from pmm_core.store import Store
+from conversations.collect import buttons as btn
+from conversations.kit.buttons import pack
+from conversations.kit.session import update_key
+from pmm_core.storage.store import Store
 
 NCP = 1001
 
@@ -52,7 +52,7 @@ async def bot(store, catalog, cycle):
         background=False,
     )
     await app.initialize()
-    await app.post_init(app)
+    await app.post_init(app)  # type: ignore[misc]
     await app.start()
     yield app, api, store
     await app.stop()

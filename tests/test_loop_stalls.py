@@ -16,11 +16,11 @@ import pytest
 
 from bot.scheduler import daily, schedule_reminders
 from bot.worker import ProcessWorker
-from pmm_core.catalog import Catalog
-from pmm_core.members import read_members
-from pmm_core.records import OutMessage
-from pmm_core.store import Store
-from pmm_core.synthetic import synthetic_cycles
+from pmm_core.catalog.members import read_members
+from pmm_core.catalog.models import Catalog
+from pmm_core.domain.records import OutMessage
+from pmm_core.samples.synthetic import synthetic_cycles
+from pmm_core.storage.store import Store
 from tests.chat import Chat, start_chat, texts
 
 SEC = 9001

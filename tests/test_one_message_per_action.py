@@ -11,8 +11,8 @@ from datetime import timedelta
 import pytest
 
 from bench.walk import next_action
-from conversations import buttons as btn
-from conversations.buttons import pack
+from conversations.collect import buttons as btn
+from conversations.kit.buttons import pack
 
 NCP = 1001
 

@@ -9,7 +9,7 @@ than a reply's timeout but within the bulk wait, an answer slower than the bulk 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import timedelta
 
 import pytest
@@ -19,9 +19,9 @@ from telegram.request import HTTPXRequest
 from bot.emulator import FakeBotApi
 from bot.outbox import OutboxSender
 from bot.ratelimit import RepliesFirstRateLimiter
-from conversations.session import split_html
-from pmm_core.records import OutMessage
-from pmm_core.store import Store
+from conversations.kit.text import split_html
+from pmm_core.domain.records import OutMessage
+from pmm_core.storage.store import Store
 from tests.conftest import Clock
 
 SENDER, NCP, OTHER = 9001, 1001, 1002
@@ -31,7 +31,7 @@ LONG = "\n\n".join(f"Paragraph {i}: " + "word " * 60 for i in range(20))  # two 
 
 
 @pytest.fixture
-def api() -> AsyncIterator[FakeBotApi]:
+def api() -> Iterator[FakeBotApi]:
     api = FakeBotApi()
     yield api
     api.shutdown()

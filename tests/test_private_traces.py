@@ -20,10 +20,10 @@ from bot.demo import render
 from bot.emulator import FakeBotApi, Sent
 from bot.logs import redact
 from bot.scheduler import take_backup
-from conversations import buttons as btn
-from conversations.buttons import pack
-from pmm_core.members import Member
-from pmm_core.store import Store
+from conversations.collect import buttons as btn
+from conversations.kit.buttons import pack
+from pmm_core.catalog.members import Member
+from pmm_core.storage.store import Store
 from tests.bot_process import start_bot, stop
 
 SEC, NCP = 7007, 5005

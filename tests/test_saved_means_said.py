@@ -7,8 +7,8 @@ from datetime import timedelta
 
 import pytest
 
-from conversations import buttons as btn
-from conversations.buttons import pack
+from conversations.collect import buttons as btn
+from conversations.kit.buttons import pack
 from tests.chat import start_chat, texts
 
 NCP = 1001
@@ -21,7 +21,7 @@ FAULTS = {
 
 @pytest.fixture(autouse=True)
 def no_wait(monkeypatch):
-    monkeypatch.setattr("conversations.replies.RETRY_DELAYS", (0.0, 0.0, 0.0))
+    monkeypatch.setattr("conversations.kit.replies.RETRY_DELAYS", (0.0, 0.0, 0.0))
 
 
 @pytest.fixture
