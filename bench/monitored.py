@@ -30,7 +30,20 @@ def _timed(self: events.Handle) -> None:
     if spent > _worst[0]:
         _worst[0] = spent
     if spent > STALL:
-        _stalls.append((spent, repr(self)[:300]))
+        _stalls.append((spent, _what(self)))
+
+
+def _what(handle: events.Handle) -> str:
+    """The task a callback stepped: its coroutine, and the bot's own frames it stopped in."""
+    task = getattr(getattr(handle, "_callback", None), "__self__", None)
+    if task is None or not hasattr(task, "get_stack"):
+        return repr(handle)[:300]
+    ours = [
+        f"{f.f_code.co_filename.rsplit('/', 2)[-2]}/{f.f_code.co_filename.rsplit('/', 1)[-1]}:{f.f_lineno} {f.f_code.co_name}"
+        for f in task.get_stack()
+        if any(f"/{part}/" in f.f_code.co_filename for part in ("conversations", "bot", "pmm_core"))
+    ]
+    return " > ".join(ours)[-400:] or repr(task.get_coro())[:300]
 
 
 def _dump() -> None:
