@@ -81,7 +81,8 @@ async def settle(app, api, count: int) -> None:
     await asyncio.sleep(0.05)
 
 
-async def test_a_batch_is_one_transaction_and_done_marks_ride_with_the_next(bot):
+async def test_a_batch_is_one_transaction_and_done_marks_ride_with_the_next(bot, monkeypatch):
+    monkeypatch.setattr("bot.delivery.FLUSH_AFTER", 60.0)  # no quiet-time flush in this test
     app, api, store = bot
     for kpi in ("TF-02", "TF-03", "ES-05"):
         api.press(NCP, pack(btn.Go(kpi)))
@@ -99,7 +100,17 @@ async def test_a_batch_is_one_transaction_and_done_marks_ride_with_the_next(bot)
     assert all(r["payload"] == "" for r in store._db.rows("SELECT payload FROM inbox WHERE done_at IS NOT NULL"))
 
 
-async def test_an_answer_costs_one_commit_and_one_cache_check(bot):
+async def test_done_marks_are_written_soon_when_no_batch_comes(bot):
+    app, api, store = bot
+    api.press(NCP, pack(btn.Go("TF-02")))
+    await fetch(app, 0)
+    await settle(app, api, 1)
+    await asyncio.sleep(0.3)
+    assert store.inbox_pending() == []  # a crash now replays nothing
+
+
+async def test_an_answer_costs_one_commit_and_one_cache_check(bot, monkeypatch):
+    monkeypatch.setattr("bot.delivery.FLUSH_AFTER", 60.0)
     app, api, store = bot
     api.press(NCP, pack(btn.Go("TF-02")))
     offset = await fetch(app, 0)
