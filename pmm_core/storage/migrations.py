@@ -296,7 +296,11 @@ MIGRATIONS: tuple[str, ...] = (
     INSERT INTO notify_marks (name, audit_id) SELECT 'immediate', COALESCE(MAX(id), 0) FROM audit;
     INSERT INTO notify_marks (name, audit_id) SELECT 'digest', COALESCE(MAX(id), 0) FROM audit;
     """,
-    # version 5: a broadcast goes out once per person and page — the outbox counts the pages
+    # version 5: the number format a user chose in /language (NULL: their Member's country's)
+    """
+    ALTER TABLE users ADD COLUMN number_format TEXT;
+    """,
+    # version 6: a broadcast goes out once per person and page — the outbox counts the pages
     # Telegram accepted, and a page whose fate is unknown (the request left, no answer came)
     # is 'uncertain', never sent blindly again; replies that could not be delivered, to be
     # said with the user's next message.
