@@ -28,6 +28,7 @@ report's rules publish them as aggregates), and coalitions of several NCPs pooli
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
@@ -94,28 +95,76 @@ def variable_levels(catalog: Catalog) -> dict[tuple[str, str], Disclosure]:
 # ---- exact linear algebra ------------------------------------------------------------------
 
 
+def _eliminate(matrix: Sequence[Sequence[int]], width: int) -> tuple[list[dict[int, int]], list[int]]:
+    """Gauss–Jordan elimination, exact, on sparse rows of integers: a row minus a multiple of the
+    pivot row, both scaled (fraction-free), then divided by the gcd of its entries. Row i, divided
+    by its entry at pivots[i], is row i of the reduced row echelon form over the rationals."""
+    rows: list[dict[int, int]] = [{j: x for j, x in enumerate(row) if x} for row in matrix]
+    rows = [r for r in rows if r]
+    pivots: list[int] = []
+    done: list[dict[int, int]] = []
+    for col in range(width):
+        pivot = next((i for i, r in enumerate(rows) if col in r), None)
+        if pivot is None:
+            continue
+        top = rows.pop(pivot)
+        a = top[col]
+        for group in (rows, done):
+            for i, row in enumerate(group):
+                b = row.get(col)
+                if b is None:
+                    continue
+                g = math.gcd(a, b)
+                fa, fb = a // g, b // g
+                combined = {j: fa * row.get(j, 0) - fb * top.get(j, 0) for j in row.keys() | top.keys()}
+                combined = {j: x for j, x in combined.items() if x}
+                divisor = math.gcd(*combined.values()) if combined else 1
+                group[i] = {j: x // divisor for j, x in combined.items()}
+        rows = [r for r in rows if r]
+        done.append(top)
+        pivots.append(col)
+    return done, pivots
+
+
 def rref(matrix: Sequence[Sequence[int]], width: int) -> tuple[list[list[Fraction]], list[int]]:
-    """The reduced row echelon form of `matrix` (rows of `width` numbers) over the rationals: its
-    non-zero rows and their pivot columns."""
-    rows = [[Fraction(x) for x in row] for row in matrix]
+    """The reduced row echelon form of `matrix` (rows of `width` integers) over the rationals
+    (:class:`~fractions.Fraction`): its non-zero rows, each with a leading 1, and their pivot columns."""
+    rows, pivots = _eliminate(matrix, width)
+    return [
+        [Fraction(row.get(j, 0), row[col]) for j in range(width)] for row, col in zip(rows, pivots, strict=True)
+    ], pivots
+
+
+PRIME = 2_147_483_629  # below 2**31: the product of two residues fits in a 64-bit integer
+
+
+def _eliminate_mod(matrix: Sequence[Sequence[int]], width: int) -> tuple[list[dict[int, int]], list[int]]:
+    """The same elimination modulo a prime, vectorised (numpy): fast, and exact unless the prime
+    divides a minor of the matrix — which :mod:`pmm_core.publishing.suppression` rules out by checking
+    its result again with :func:`_eliminate`. Rows come back with a leading 1, as residues."""
+    import numpy as np
+
+    a = np.array(matrix, dtype=np.int64) % PRIME
     pivots: list[int] = []
     rank = 0
     for col in range(width):
-        pivot = next((i for i in range(rank, len(rows)) if rows[i][col] != 0), None)
-        if pivot is None:
+        if rank == a.shape[0]:
+            break
+        below = np.nonzero(a[rank:, col])[0]
+        if below.size == 0:
             continue
-        rows[rank], rows[pivot] = rows[pivot], rows[rank]
-        top = rows[rank]
-        lead = top[col]
-        if lead != 1:
-            top = rows[rank] = [x / lead for x in top]
-        for i, row in enumerate(rows):
-            if i != rank and row[col] != 0:
-                factor = row[col]
-                rows[i] = [x - factor * y for x, y in zip(row, top, strict=True)]
+        i = rank + int(below[0])
+        if i != rank:
+            a[[rank, i]] = a[[i, rank]]
+        a[rank] = (a[rank] * pow(int(a[rank, col]), PRIME - 2, PRIME)) % PRIME
+        factors = a[:, col].copy()
+        factors[rank] = 0
+        others = np.nonzero(factors)[0]
+        if others.size:
+            a[others] = (a[others] - (factors[others, None] * a[rank]) % PRIME) % PRIME
         pivots.append(col)
         rank += 1
-    return rows[:rank], pivots
+    return [{int(j): int(row[j]) for j in np.nonzero(row)[0]} for row in a[:rank]], pivots
 
 
 def _matrix(sets: Iterable[Collection[str]], hidden: Collection[str]) -> tuple[list[str], list[list[int]]]:
@@ -133,29 +182,32 @@ def _matrix(sets: Iterable[Collection[str]], hidden: Collection[str]) -> tuple[l
     return names, matrix
 
 
-def derivable(sets: Iterable[Collection[str]], hidden: Collection[str]) -> set[str]:
+def derivable(sets: Iterable[Collection[str]], hidden: Collection[str], exact: bool = True) -> set[str]:
     """The `hidden` Members whose figure follows from the sums over `sets` (every other figure
-    known): those whose unit vector lies in the row space."""
+    known): those whose unit vector lies in the row space. (`exact=False`: modulo a prime.)"""
     names, matrix = _matrix(sets, hidden)
     if not matrix:
         return set()
-    rows, pivots = rref(matrix, len(names))
-    return {names[p] for row, p in zip(rows, pivots, strict=True) if sum(1 for x in row if x != 0) == 1}
+    rows, pivots = (_eliminate if exact else _eliminate_mod)(matrix, len(names))
+    return {names[p] for row, p in zip(rows, pivots, strict=True) if len(row) == 1}
 
 
-def insider_pairs(sets: Iterable[Collection[str]], hidden: Collection[str]) -> set[tuple[str | None, str]]:
+def insider_pairs(
+    sets: Iterable[Collection[str]], hidden: Collection[str], exact: bool = True
+) -> set[tuple[str | None, str]]:
     """(reader, Member): the hidden figures that follow for a reader who also knows its own figure
     (reader None: for anyone). Readers are the hidden Members themselves (a reader whose figure is
     not hidden knows nothing more than anyone)."""
     names, matrix = _matrix(sets, hidden)
     if not matrix:
         return set()
-    rows, pivots = rref(matrix, len(names))
+    rows, pivots = (_eliminate if exact else _eliminate_mod)(matrix, len(names))
     pivot_set = set(pivots)
     out: set[tuple[str | None, str]] = set()
-    tails: dict[tuple[tuple[int, Fraction], ...], list[int]] = defaultdict(list)
+    tails: dict[tuple[tuple[int, Fraction | int], ...], list[int]] = defaultdict(list)
+    key: tuple[tuple[int, Fraction | int], ...]
     for row, p in zip(rows, pivots, strict=True):
-        support = [i for i, x in enumerate(row) if x != 0]
+        support = sorted(row)
         if len(support) == 1:
             out.add((None, names[p]))
             continue
@@ -166,7 +218,12 @@ def insider_pairs(sets: Iterable[Collection[str]], hidden: Collection[str]) -> s
         tail = [(i, row[i]) for i in support if i not in pivot_set]
         if tail:
             first = tail[0][1]
-            tails[tuple((i, x / first) for i, x in tail)].append(p)
+            if exact:
+                key = tuple((i, Fraction(x, first)) for i, x in tail)
+            else:
+                inverse = pow(first, PRIME - 2, PRIME)
+                key = tuple((i, x * inverse % PRIME) for i, x in tail)
+            tails[key].append(p)
     for group in tails.values():
         for a in group:
             for b in group:

@@ -48,6 +48,8 @@ class Sheet:
     header: Sequence[str]
     rows: Sequence[Sequence[Cell]]
     formats: Mapping[int, str] = field(default_factory=dict)  # column index → number format
+    stamp: str = ""  # a line above the header (what the publication is), on screen and in print
+    print_header: str = ""  # printed at the top of every page (the stamp's when it has one)
 
 
 def neutralise(text: str) -> str:
@@ -109,10 +111,17 @@ def _sheet(workbook: Workbook, sheet: Sheet, taken: list[str]) -> None:
     for i in range(columns):
         sample = [sheet.header[i], *(row[i] for row in sheet.rows[:_SAMPLE_ROWS] if row[i] is not None)]
         ws.column_dimensions[get_column_letter(i + 1)].width = min(max(_width(v) for v in sample) + 2, _MAX_WIDTH)
-    ws.freeze_panes = "A2"
+    top = 2 if sheet.stamp else 1  # the header's row
+    ws.freeze_panes = f"A{top + 1}"
     if columns:
-        ws.auto_filter.ref = f"A1:{get_column_letter(columns)}{len(sheet.rows) + 1}"
+        ws.auto_filter.ref = f"A{top}:{get_column_letter(columns)}{len(sheet.rows) + top}"
     bold = Font(bold=True)
+    if sheet.stamp or sheet.print_header:
+        ws.oddHeader.center.text = neutralise(sheet.print_header or sheet.stamp).replace("&", "&&")
+    if sheet.stamp:
+        stamp = WriteOnlyCell(ws, value=neutralise(sheet.stamp))
+        stamp.font = Font(italic=True, color="1F4E79")
+        ws.append([stamp])
     header = []
     for title in sheet.header:
         cell = WriteOnlyCell(ws, value=neutralise(title))

@@ -189,6 +189,11 @@ class Store:
     def path(self) -> Path:
         return self._db.path
 
+    @property
+    def database(self) -> Database:
+        """For the modules that keep their own tables (``pmm_core.publishing.storage``)."""
+        return self._db
+
     def close(self) -> None:
         self._db.close()
 
@@ -1192,6 +1197,7 @@ def _flag(row: Any) -> Flag:
         state=FlagState(row["state"]),
         note=row["note"],
         justification=row["justification"],
+        updated_by=row["updated_by"],
     )
 
 
