@@ -13,7 +13,6 @@ from hypothesis import strategies as st
 from pmm_core.analysis import Basis, Options, confirmed_results, member_values, participants
 from pmm_core.catalog import Catalog, load_catalog
 from pmm_core.derivation import Row, audit, derivable, insider_pairs, point_variable, result_variable, rref
-from pmm_core.disclosure import Audience
 from pmm_core.members import read_members
 from pmm_core.records import CycleData, KpiState, KpiStatus
 from pmm_core.synthetic import synthetic_cycles
@@ -161,39 +160,3 @@ def test_the_checker_finds_what_two_successive_year_on_year_columns_give(catalog
     first, second = report_rows(catalog, b, a, Options()), report_rows(catalog, c, b, Options())
     leaks = audit(first + second, public)
     assert ("kpi", "ES-15", b.cycle.year) in {k.variable for k in leaks}
-
-
-# What issue 22 asks, against the report as it was built before publications were records: each
-# fails (strict xfail) until the publications take everything an audience received into account.
-ISSUE_22 = pytest.mark.xfail(strict=True, reason="issue 22: the report alone does not know what was published")
-
-
-@ISSUE_22
-def test_before_publications_shared_breakdowns_give_nothing(catalog, cycles):
-    data = shared_breakdown_cycle(catalog, cycles[1])
-    assert audit(report_rows(catalog, data, None, Options()), hidden_from(catalog, "public")) == []
-
-
-@ISSUE_22
-def test_before_publications_the_default_and_started_reports_give_nothing_together(catalog, cycles):
-    rows = [report_rows(catalog, cycles[1], None, Options(basis=b)) for b in Basis]
-    assert audit(rows[0] + rows[1], hidden_from(catalog, "public")) == []
-
-
-@ISSUE_22
-def test_before_publications_the_provisional_and_final_reports_give_nothing_together(catalog, cycles):
-    rows = [report_rows(catalog, d, None, Options()) for d in (provisional(cycles[1]), cycles[1])]
-    assert audit(rows[0] + rows[1], hidden_from(catalog, "public")) == []
-
-
-@ISSUE_22
-def test_before_publications_successive_year_on_year_columns_give_nothing_together(catalog, cycles):
-    a, b, c = successive_yoy_cycles(catalog, cycles)
-    rows = report_rows(catalog, b, a, Options()) + report_rows(catalog, c, b, Options())
-    assert audit(rows, hidden_from(catalog, "public")) == []
-
-
-@ISSUE_22
-def test_before_publications_no_ncp_derives_another_members_figure_from_the_report_for_all_ncps(catalog, cycles):
-    rows = report_rows(catalog, cycles[1], cycles[0], Options(audience=Audience.wco()))
-    assert audit(rows, hidden_from(catalog, "wco"), insiders=True) == []

@@ -26,18 +26,18 @@ from pmm_core.catalog import Disclosure
 from pmm_core.derivation import Leak, Row, Variable, derivable, insider_pairs
 from pmm_core.publishing.model import Cell, CellStatus
 
-Hidden = Callable[[Variable, str], bool]
+Secret = Callable[[Variable], bool]  # are the Members' figures of this variable hidden from the reader?
 
 
-def hidden_from_anyone(levels: Mapping[tuple[str, str], Disclosure]) -> Hidden:
+def hidden_from_anyone(levels: Mapping[tuple[str, str], Disclosure]) -> Secret:
     """Every figure that is not Public."""
-    return lambda v, m: levels.get((v[0], v[1]), Disclosure.COUNTRY) is not Disclosure.PUBLIC
+    return lambda v: levels.get((v[0], v[1]), Disclosure.COUNTRY) is not Disclosure.PUBLIC
 
 
-def hidden_from_ncps(levels: Mapping[tuple[str, str], Disclosure]) -> Hidden:
+def hidden_from_ncps(levels: Mapping[tuple[str, str], Disclosure]) -> Secret:
     """Union- and Country-level figures (the Union's membership is not recorded: Union counts as
     Country)."""
-    return lambda v, m: levels.get((v[0], v[1]), Disclosure.COUNTRY) in (Disclosure.UNION, Disclosure.COUNTRY)
+    return lambda v: levels.get((v[0], v[1]), Disclosure.COUNTRY) in (Disclosure.UNION, Disclosure.COUNTRY)
 
 
 @dataclass(frozen=True)
@@ -45,7 +45,7 @@ class Reader:
     """A kind of reader of the new publication: what it holds already and what it may not see."""
 
     prior: Sequence[Row]
-    hidden: Hidden
+    secret: Secret
     insiders: bool  # each reader also knows its own Member's figure
 
 
@@ -100,10 +100,10 @@ def _suppress(cells: Sequence[Cell], readers: Sequence[Reader], exact: bool) -> 
         for index, (reader, prior) in enumerate(zip(readers, fixed, strict=True)):
             if only is not None and index != only:
                 continue
-            every = [*prior.get(variable, []), *sets]
-            hidden = {m for s in every for m in s if reader.hidden(variable, m)}
-            if not hidden:
+            if not reader.secret(variable):
                 continue
+            every = [*prior.get(variable, []), *sets]
+            hidden = {m for s in every for m in s}
             if reader.insiders:
                 found |= {(m, r, index) for r, m in insider_pairs(every, hidden, exact)}
             else:
