@@ -33,6 +33,7 @@ from bot.scheduler import schedule_reminders, start_background_jobs
 from bot.settings import Settings
 from bot.worker import ProcessWorker
 from conversations import admin, broadcast, collect, explain, onboarding, review, router, secretariat, upload
+from conversations import benchmark as benchmarks
 from conversations.buttons import of_types
 from conversations.context import CONTEXT_TYPES, BotData, ChatSettings, Context
 from conversations.session import lang_of
@@ -154,6 +155,7 @@ def _add_handlers(app: PTBApp) -> None:
         "template": upload.on_template,
         "upload": upload.on_upload,
         **secretariat.commands(),
+        **benchmarks.commands(),
     }
     new = filters.UpdateType.MESSAGE  # an edited message is not read again: see on_edited_message
     app.add_handlers([CommandHandler(name, handler, filters=new) for name, handler in commands.items()])
@@ -168,6 +170,7 @@ def _add_handlers(app: PTBApp) -> None:
         (admin.on_tell_deadline, admin.BUTTONS),
         (upload.on_button, upload.BUTTONS),
         *secretariat.button_handlers(),
+        *benchmarks.button_handlers(),
     ):
         app.add_handler(CallbackQueryHandler(handler, pattern=of_types(*types)))
     app.add_handlers(

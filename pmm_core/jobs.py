@@ -23,6 +23,7 @@ from pmm_core.store import Store
 
 if TYPE_CHECKING:
     from pmm_core.flag_lifecycle import Reconciliation
+    from pmm_core.publishing import Built, GateItem
 
 
 def check_cycle(db_path: Path, cycle_id: int) -> Reconciliation:
@@ -304,5 +305,60 @@ def stats(db_path: Path, cycle_id: int, language: str, group: tuple[str, str] | 
             tuple((name, png) for name, _, png in charts_made),
             {name: escape(f"{title}\n{scope}"[:1024]) for name, title, _ in charts_made},
         )
+    finally:
+        store.close()
+
+
+# ---- publications (pmm_core.publishing) ----------------------------------------------------
+
+
+def publication_gate(db_path: Path, cycle_id: int) -> list[GateItem]:
+    """The figures under review in a cycle, to list before publishing."""
+    from pmm_core.publishing.gate import gate_items
+
+    store = Store.open_readonly(db_path)
+    try:
+        return gate_items(load_catalog(), store.cycle_data(cycle_id))
+    finally:
+        store.close()
+
+
+def publication_build(
+    db_path: Path, cycle_id: int, audience: str, stage: str, decision: str, today: date, started: bool
+) -> Built:
+    """A publication built against what is stored (saved by the caller, in one transaction)."""
+    from pmm_core.analysis import Basis
+    from pmm_core.publishing import Decision, PubAudience, Stage, build
+
+    store = Store.open_readonly(db_path)
+    try:
+        return build(
+            store,
+            load_catalog(),
+            cycle_id,
+            PubAudience(audience),
+            Stage(stage),
+            Decision(decision),
+            today,
+            Basis.STARTED if started else Basis.SUBMITTED,
+        )
+    finally:
+        store.close()
+
+
+def member_report(db_path: Path, member: str, language: str, publication: int | None) -> Files:
+    """The report for a Member's administration (HTML and XLSX) from a publication for all NCPs."""
+    from pmm_core.publishing.benchmark import benchmark
+    from pmm_core.publishing.member_report import build_member_report
+
+    store = Store.open_readonly(db_path)
+    try:
+        catalog = load_catalog()
+        bench = benchmark(store, catalog, member, publication=publication)
+        if bench is None:
+            return Files("")
+        html, xlsx = build_member_report(catalog, bench, lang(language))
+        stem = f"pmm-{bench.year}-{member}-benchmarks-{language}"
+        return Files("", ((f"{stem}.html", html), (f"{stem}.xlsx", xlsx)))
     finally:
         store.close()

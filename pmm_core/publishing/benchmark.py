@@ -83,12 +83,14 @@ class Benchmark:
     counted: bool  # the Member is in the publication's population
 
 
-def benchmark(store: Store, catalog: Catalog, member: str, cycle_id: int | None = None) -> Benchmark | None:
-    """The Member's benchmarks from the latest publication for all NCPs (of the cycle, or of any
-    cycle); None when none was published yet."""
-    pub = storage.latest(store, PubAudience.WCO, cycle_id)
+def benchmark(
+    store: Store, catalog: Catalog, member: str, cycle_id: int | None = None, publication: int | None = None
+) -> Benchmark | None:
+    """The Member's benchmarks from a publication for all NCPs (`publication`, else the latest of the
+    cycle, else the latest of any cycle); None when there is none (or `publication` is not one)."""
+    pub = storage.publication(store, publication) if publication else storage.latest(store, PubAudience.WCO, cycle_id)
     found = store.member(member)
-    if pub is None or found is None:
+    if pub is None or pub.audience is not PubAudience.WCO or found is None:
         return None
     cells = storage.cells(store, pub.id)
     results = storage.results(store, pub.id)
