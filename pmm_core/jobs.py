@@ -324,7 +324,14 @@ def publication_gate(db_path: Path, cycle_id: int) -> list[GateItem]:
 
 
 def publication_build(
-    db_path: Path, cycle_id: int, audience: str, stage: str, decision: str, today: date, started: bool
+    db_path: Path,
+    cycle_id: int,
+    audience: str,
+    stage: str,
+    decision: str,
+    today: date,
+    started: bool,
+    languages: tuple[str, ...] = ("en", "fr", "es"),
 ) -> Built:
     """A publication built against what is stored (saved by the caller, in one transaction)."""
     from pmm_core.analysis import Basis
@@ -341,6 +348,7 @@ def publication_build(
             Decision(decision),
             today,
             Basis.STARTED if started else Basis.SUBMITTED,
+            languages,
         )
     finally:
         store.close()

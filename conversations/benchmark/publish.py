@@ -47,6 +47,7 @@ DECISION_WORDS = {
     Decision.MARK: N_("Include and mark them"),
 }
 SHOWN_ITEMS = 15
+LANGUAGES = ("en", "fr", "es")  # the report of a publication is built in each (the tests build fewer)
 
 
 def usage(s: Session) -> str:
@@ -187,6 +188,7 @@ async def on_button(update: Update, context: Context) -> None:
             decision.value,
             today,
             go.started,
+            LANGUAGES,
         )
         try:
             pub_id = storage.save(
