@@ -127,9 +127,10 @@ async def on_publish(update: Update, context: Context) -> None:
                 ).format(n=len(items))
             )
         )
+        why = {kind: L._(words) for kind, words in GATE_WORDS.items()}
         for item in items[:SHOWN_ITEMS]:
             lines.append(
-                f"• {esc(item.member)} · {esc(', '.join(item.kpis) or '—')}: {esc(L._(GATE_WORDS[item.kind]))}"
+                f"• {esc(item.member)} · {esc(', '.join(item.kpis) or '—')}: {esc(why[item.kind])}"
                 + (f" ({esc(item.detail[:80])})" if item.detail else "")
             )
         if len(items) > SHOWN_ITEMS:

@@ -19,7 +19,8 @@ OWN = "#d9480f"  # the Member's own result, everywhere
 def figure_label(L: Lang, figure: GroupFigure) -> str:
     if figure.grouping is None:
         return L._("All Members")
-    return f"{L._(GROUPING_NAMES[figure.grouping])}: {L._(group_label(figure.grouping, figure.code))}"
+    grouping, group = L._(GROUPING_NAMES[figure.grouping]), L._(group_label(figure.grouping, figure.code))
+    return f"{grouping}: {group}"
 
 
 def _tick(L: Lang, figure: GroupFigure) -> str:
@@ -27,7 +28,8 @@ def _tick(L: Lang, figure: GroupFigure) -> str:
     if figure.grouping is None:
         return L._("All Members")
     name = textwrap.shorten(L._(group_label(figure.grouping, figure.code)), 34, placeholder="…")
-    return f"{L._(GROUPING_NAMES[figure.grouping])}\n{name}"
+    grouping = L._(GROUPING_NAMES[figure.grouping])
+    return f"{grouping}\n{name}"
 
 
 LABEL_BOX = {"boxstyle": "round,pad=0.15", "facecolor": "white", "edgecolor": "none", "alpha": 0.85}

@@ -61,7 +61,10 @@ def position_text(L: Lang, kb: KpiBenchmark) -> str:
         0: L._("at the {measure} of all Members"),
     }[kb.position()].format(measure=measure)
     quarter = quarter_of(kb)
-    return where if quarter is None else f"{where}, {L._(QUARTERS[quarter])}"
+    if quarter is None:
+        return where
+    band = L._(QUARTERS[quarter])
+    return f"{where}, {band}"
 
 
 def quarter_of(kb: KpiBenchmark) -> int | None:

@@ -93,19 +93,35 @@ def build_member_report(catalog: Catalog, bench: Benchmark, L: Lang) -> tuple[by
 
 def _html(catalog: Catalog, bench: Benchmark, L: Lang) -> str:
     name = bench.member.name(L.code)
+    T = {  # texts used inside f-strings below (gettext's extractor does not read f-strings)
+        "org": L._("World Customs Organization · Performance Measurement Mechanism"),
+        "beside": L._("Your administration beside the results of all participating Members"),
+        "provisional": L._(
+            "Provisional: the cycle is still open and these figures may change before the final publication."
+        ),
+        "not_counted": L._(
+            "Your administration had not submitted when this was published: its results are not counted in these "
+            "figures."
+        ),
+        "glance": L._("At a glance"),
+        "arrows": L._("▲ above, ▼ below the figure of all Members; in brackets, the Members it is taken over."),
+        "by_kpi": L._("KPI by KPI"),
+        "without": L._("KPIs without a result"),
+        "why": L._("Why"),
+        "care": L._("Read with care"),
+        "kpi": L._("KPI"),
+    }
     title = L._("{member}: results of the PMM {year}").format(member=name, year=bench.year)
     parts = [
         "<header>",
-        f'<div class="org">{escape(L._("World Customs Organization · Performance Measurement Mechanism"))}</div>',
+        f'<div class="org">{escape(T["org"])}</div>',
         f"<h1>{escape(title)}</h1>",
-        f"<p>{escape(L._('Your administration beside the results of all participating Members'))}</p>",
+        f"<p>{escape(T['beside'])}</p>",
         "</header>",
         f'<p class="stamp" role="note">{escape(stamp_text(L, bench))}</p>',
     ]
     if bench.stage.value == "provisional":
-        parts.append(
-            f'<p class="provisional">{escape(L._("Provisional: the cycle is still open and these figures may change before the final publication."))}</p>'
-        )
+        parts.append(f'<p class="provisional">{escape(T["provisional"])}</p>')
     parts.append(f"<p>{escape(publication_line(L, bench))}</p>")
     mine, above, below, without = summary_counts(bench)
     tiles = [
@@ -120,10 +136,8 @@ def _html(catalog: Catalog, bench: Benchmark, L: Lang) -> str:
         + "</div>"
     )
     if not bench.counted:
-        parts.append(
-            f'<p class="provisional">{escape(L._("Your administration had not submitted when this was published: its results are not counted in these figures."))}</p>'
-        )
-    parts.append(f"<h2>{escape(L._('At a glance'))}</h2>")
+        parts.append(f'<p class="provisional">{escape(T["not_counted"])}</p>')
+    parts.append(f"<h2>{escape(T['glance'])}</h2>")
     for dimension in catalog.dimensions:
         rows = [k for k in bench.kpis if k.kpi.dimension == dimension.id]
         parts.append(f"<h3>{escape(dimension.name.get(L.code))}</h3>")
@@ -152,10 +166,8 @@ def _html(catalog: Catalog, bench: Benchmark, L: Lang) -> str:
             + "".join(cells)
             + "</tbody></table>"
         )
-    parts.append(
-        f'<p class="note">{escape(L._("▲ above, ▼ below the figure of all Members; in brackets, the Members it is taken over."))}</p>'
-    )
-    parts.append(f"<h2>{escape(L._('KPI by KPI'))}</h2>")
+    parts.append(f'<p class="note">{escape(T["arrows"])}</p>')
+    parts.append(f"<h2>{escape(T['by_kpi'])}</h2>")
     for k in bench.kpis:
         if k.own is None or k.overall.value is None:
             continue
@@ -164,23 +176,28 @@ def _html(catalog: Catalog, bench: Benchmark, L: Lang) -> str:
         items = [figure_text(L, k, f) for f in (k.overall, *k.groups)]
         position = position_text(L, k)
         change = change_text(L, k, bench.year)
+        result_line = L._("Your result: {value}").format(value=own_value(L, k.kpi, k.own))
+        change_line = L._("Year on year: {change}").format(change=change)
+        note = L._("{measure} · disclosure: {level}").format(
+            measure=L._(MEASURE_NAMES[k.measure]), level=L._(LEVEL_NAMES[k.level])
+        )
         parts.append(
             '<section class="kpi">'
             f"<h3>{escape(k.kpi.id)} · {escape(k.kpi.name.get(L.code))}</h3>"
-            f"<p>{escape(L._('Your result: {value}').format(value=own_value(L, k.kpi, k.own)))}"
+            f"<p>{escape(result_line)}"
             + (f" — {escape(position)}" if position else "")
-            + (f"<br>{escape(L._('Year on year: {change}').format(change=change))}" if change else "")
+            + (f"<br>{escape(change_line)}" if change else "")
             + "</p>"
             f'<figure><img src="{src}" alt="{escape(k.kpi.name.get(L.code))}"></figure>'
             "<ul>" + "".join(f"<li>{escape(i)}</li>" for i in items) + "</ul>"
-            f'<p class="note">{escape(L._("{measure} · disclosure: {level}").format(measure=L._(MEASURE_NAMES[k.measure]), level=L._(LEVEL_NAMES[k.level])))}</p>'
+            f'<p class="note">{escape(note)}</p>'
             "</section>"
         )
     blanks = [k for k in bench.kpis if k.own is None]
-    parts.append(f"<h2>{escape(L._('KPIs without a result'))}</h2>")
+    parts.append(f"<h2>{escape(T['without'])}</h2>")
     parts.append(
         "<table><thead><tr>"
-        + f"<th>{escape(L._('KPI'))}</th><th>{escape(L._('Why'))}</th>"
+        + f"<th>{escape(T['kpi'])}</th><th>{escape(T['why'])}</th>"
         + "</tr></thead><tbody>"
         + "".join(
             f"<tr><td>{escape(k.kpi.id)} · {escape(k.kpi.name.get(L.code))}</td><td>{escape(blank_text(L, catalog, k))}</td></tr>"
@@ -188,7 +205,7 @@ def _html(catalog: Catalog, bench: Benchmark, L: Lang) -> str:
         )
         + "</tbody></table>"
     )
-    parts.append(f"<h2>{escape(L._('Read with care'))}</h2>")
+    parts.append(f"<h2>{escape(T['care'])}</h2>")
     caveats = [
         L._(
             "The PMM does not rate or rank administrations: these figures are for your own analysis and "
