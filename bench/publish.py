@@ -42,6 +42,7 @@ class Step:
     render: float
     groups: int
     hidden: int
+    kept: int  # of those shown, the earlier publication's figure, unchanged
 
 
 def _provisional(data: CycleData, keep: float = 0.9) -> CycleData:
@@ -94,7 +95,8 @@ def run(size: int, languages: tuple[str, ...]) -> None:
         save(store, cycle, built.publication, None, {}, built.built_after)
         cells = [x for x in built.publication.cells if "|kpi|" in x.key and not x.key.endswith("|all|") and x.n]
         shown = sum(1 for x in cells if x.status in (CellStatus.SHOWN, CellStatus.KEPT))
-        steps.append(Step(name, middle - start, end - middle, len(cells), len(cells) - shown))
+        kept = sum(1 for x in cells if x.status is CellStatus.KEPT)
+        steps.append(Step(name, middle - start, end - middle, len(cells), len(cells) - shown, kept))
 
     step(f"{a.cycle.year} final, all NCPs", first, PubAudience.WCO, Stage.FINAL)
     step(f"{a.cycle.year} final, public", first, PubAudience.PUBLIC, Stage.FINAL)
@@ -118,7 +120,7 @@ def run(size: int, languages: tuple[str, ...]) -> None:
     for s in steps:
         print(
             f"  {s.name:<32} build {s.build:6.2f} s  render {s.render:6.2f} s   hidden {s.hidden}/{s.groups}"
-            f" ({100 * s.hidden / s.groups if s.groups else 0:.1f} %)"
+            f" ({100 * s.hidden / s.groups if s.groups else 0:.1f} %), kept as published {s.kept}"
         )
     store.close()
 

@@ -203,3 +203,19 @@ def test_flags_in_the_gate_by_kind():
     assert kinds == {1: "unresolved", 2: "kept", 3: "unresolved", 4: "question"}
     question = next(i for i in items if i.flag == 4)
     assert {"ES-05", "ES-06"} <= set(question.kpis)  # every KPI computed from the data point
+
+
+def test_averages_of_count_kpis_keep_their_decimals():
+    """TF-08 (a number of commitments): the average 7.65 is not shown as 8."""
+    from pmm_core.analysis import Measure, statistic_decimals
+    from pmm_core.charts import _value
+    from pmm_core.i18n import lang
+    from pmm_core.results import Computed
+
+    tf08 = CATALOG.kpi("TF-08")
+    assert tf08.result.decimals == 0
+    assert statistic_decimals(tf08, Measure.MEAN) == 2
+    assert statistic_decimals(tf08, Measure.MEDIAN) == 0
+    en, fr = lang("en"), lang("fr")
+    assert en.result(Computed(Decimal("7.65"), tf08.result.unit, statistic_decimals(tf08, Measure.MEAN))) == "7.65"
+    assert _value(fr, tf08, Decimal("7.65")) == "7,65"
