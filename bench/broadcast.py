@@ -23,9 +23,9 @@ from telegram.request import HTTPXRequest
 from bot.emulator import FakeBotApi
 from bot.outbox import OutboxSender
 from bot.ratelimit import RepliesFirstRateLimiter
-from pmm_core.members import Member
-from pmm_core.records import OutMessage
-from pmm_core.store import Store
+from pmm_core.catalog.members import Member
+from pmm_core.domain.records import OutMessage
+from pmm_core.storage.store import Store
 
 SECRETARIAT = 1
 

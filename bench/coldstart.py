@@ -18,8 +18,8 @@ from datetime import date
 from pathlib import Path
 
 from bot.emulator import FakeBotApi
-from pmm_core.members import read_members
-from pmm_core.store import Store
+from pmm_core.catalog.members import read_members
+from pmm_core.storage.store import Store
 
 
 def rss_mb(pid: int) -> float:
@@ -43,6 +43,7 @@ def one_run(folder: Path) -> tuple[float, float]:
         "PMM_API_BASE_URL": base,
         "PMM_DB_PATH": str(db),
         "PMM_LOG_LEVEL": "WARNING",
+        "PYTHONPATH": str(Path(__file__).resolve().parent.parent),  # this checkout's code
     }
     started = time.perf_counter()
     bot = subprocess.Popen([sys.executable, "-m", "bot.cli", "run"], env=env, cwd=folder)

@@ -29,11 +29,12 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from bot.emulator import FakeBotApi
-from conversations.state import Asking, ConversationState
-from pmm_core.catalog import load_catalog
-from pmm_core.members import read_members
-from pmm_core.store import Store
-from pmm_core.synthetic import synthetic_cycles
+from conversations.collect.steps import Asking
+from conversations.kit.state import ConversationState
+from pmm_core.catalog.loader import load_catalog
+from pmm_core.catalog.members import read_members
+from pmm_core.samples.synthetic import synthetic_cycles
+from pmm_core.storage.store import Store
 
 SECRETARIAT = 999_999
 FIRST_NCP = 10_000
@@ -70,6 +71,7 @@ def start(db: Path, api: FakeBotApi, folder: Path) -> subprocess.Popen[bytes]:
         "PMM_API_BASE_URL": api.serve(),
         "PMM_DB_PATH": str(db),
         "PMM_LOG_LEVEL": "WARNING",
+        "PYTHONPATH": str(Path(__file__).resolve().parent.parent),  # this checkout's code
         "PMM_SECRETARIAT_IDS": str(SECRETARIAT),
     }
     bot = subprocess.Popen([sys.executable, "-m", "bot.cli", "run"], env=env, cwd=folder)

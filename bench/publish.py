@@ -21,16 +21,17 @@ from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 
-from pmm_core.analysis import Options, analyse
-from pmm_core.catalog import Catalog, load_catalog
-from pmm_core.disclosure import Audience
-from pmm_core.members import read_members
+from pmm_core.catalog.loader import load_catalog
+from pmm_core.catalog.members import read_members
+from pmm_core.catalog.models import Catalog
+from pmm_core.domain.analysis import Options, analyse
+from pmm_core.domain.disclosure import Audience
+from pmm_core.domain.records import CycleData
 from pmm_core.publishing import DEFAULT_DECISION, Stage, build, render, storage
 from pmm_core.publishing.model import CellStatus, PubAudience
 from pmm_core.publishing.storage import save
-from pmm_core.records import CycleData
-from pmm_core.store import Store
-from pmm_core.synthetic import synthetic_cycles
+from pmm_core.samples.synthetic import synthetic_cycles
+from pmm_core.storage.store import Store
 
 DAY = date(2026, 5, 4)
 

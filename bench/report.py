@@ -18,12 +18,12 @@ import tracemalloc
 from collections.abc import Callable
 from datetime import date
 
-from pmm_core.catalog import load_catalog
-from pmm_core.export import build_csv, build_workbook
-from pmm_core.i18n import lang
-from pmm_core.members import read_members
-from pmm_core.report import ReportOptions, build_report
-from pmm_core.synthetic import synthetic_cycles
+from pmm_core.catalog.loader import load_catalog
+from pmm_core.catalog.members import read_members
+from pmm_core.outputs.export import build_csv, build_workbook
+from pmm_core.outputs.i18n import lang
+from pmm_core.outputs.report import ReportOptions, build_report
+from pmm_core.samples.synthetic import synthetic_cycles
 
 
 def _measure(name: str, build: Callable[[], int], runs: int) -> None:

@@ -16,11 +16,12 @@ from datetime import date
 
 import openpyxl
 
-from pmm_core.catalog import Catalog, DataType, load_catalog
-from pmm_core.i18n import lang
-from pmm_core.members import Member
-from pmm_core.records import Cycle, CycleState
-from pmm_core.spreadsheet import build_template, read_upload
+from pmm_core.catalog.loader import load_catalog
+from pmm_core.catalog.members import Member
+from pmm_core.catalog.models import Catalog, DataType
+from pmm_core.domain.records import Cycle, CycleState
+from pmm_core.outputs.i18n import lang
+from pmm_core.outputs.spreadsheet import build_template, read_upload
 
 CYCLE = Cycle(id=1, year=2025, opens=date(2026, 1, 1), deadline=date(2026, 3, 31), state=CycleState.OPEN)
 MEMBER = Member("FR", "eur")

@@ -23,13 +23,17 @@ from pathlib import Path
 from bot.logs import setup_logging
 from bot.settings import Settings, SettingsError, load_settings
 from pmm_core import jobs
-from pmm_core.catalog import CatalogError, load_catalog
-from pmm_core.db import StoreVersionError, backup, write_private
-from pmm_core.i18n import CatalogMissing
-from pmm_core.members import DEFAULT_CSV, MemberFileError, read_members
-from pmm_core.members.groupings import GROUPS, Grouping
-from pmm_core.records import Cycle, CycleState, Role
-from pmm_core.store import Store
+from pmm_core.catalog.loader import load_catalog
+from pmm_core.catalog.members import DEFAULT_CSV, MemberFileError, read_members
+from pmm_core.catalog.members.groupings import GROUPS, Grouping
+from pmm_core.catalog.models import CatalogError
+from pmm_core.domain import actions
+from pmm_core.domain.actions import ChangeSet
+from pmm_core.domain.records import Cycle, CycleState, Role
+from pmm_core.outputs.i18n import CatalogMissing
+from pmm_core.storage.base import Outcome
+from pmm_core.storage.db import StoreVersionError, backup, write_private
+from pmm_core.storage.store import Store
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -187,7 +191,8 @@ def _admin(args: argparse.Namespace, settings: Settings) -> int:
             return _cycle(args, settings, store)
         elif args.command == "reopen":
             cycle = _open_cycle(store)
-            done = store.reopen(cycle.id, args.member.upper(), 0)
+            changes = actions.reopen_submission(ChangeSet(0, cycle.id, args.member.upper()))
+            done = store.apply(changes) is Outcome.APPLIED
             print(
                 f"{args.member.upper()} reopened"
                 if done
@@ -313,7 +318,7 @@ def _publish(args: argparse.Namespace, store: Store) -> int:
     """Lists the figures under review, publishes, writes the files, announces to the NCPs (for all
     NCPs: through the outbox, which the running bot sends)."""
     from conversations.benchmark.announce import announcement
-    from pmm_core.analysis import Basis
+    from pmm_core.domain.analysis import Basis
     from pmm_core.publishing import DEFAULT_DECISION, Decision, PopulationRefused, PubAudience, Stage, publish
     from pmm_core.publishing.gate import gate_items
 

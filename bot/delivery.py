@@ -31,8 +31,9 @@ from telegram import Bot, Update
 from telegram.error import TelegramError
 from telegram.ext import BaseUpdateProcessor
 
-from conversations.session import lang_of, update_key
-from pmm_core.store import Store
+from conversations.kit.send import lang_of
+from conversations.kit.session import update_key
+from pmm_core.storage.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -96,7 +97,6 @@ class OrderedUpdateProcessor(BaseUpdateProcessor):
         self._warned: dict[int, float] = {}
         self.flood_messages = flood_messages
         self.flood_window = flood_window
-        self.dropped = 0
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
         if not isinstance(update, Update):
@@ -105,7 +105,6 @@ class OrderedUpdateProcessor(BaseUpdateProcessor):
         user = _user_id(update)
         if user is not None and self._flooding(user):
             _close(coroutine)
-            self.dropped += 1
             await self._slow_down(update, user)
             self._done(update)
             return

@@ -19,10 +19,10 @@ from pathlib import Path
 from bot.app import build_application
 from bot.emulator import FakeBotApi, Sent
 from bot.settings import Settings
-from pmm_core.catalog import load_catalog
-from pmm_core.members import read_members
-from pmm_core.store import Store
-from pmm_core.synthetic import synthetic_cycles
+from pmm_core.catalog.loader import load_catalog
+from pmm_core.catalog.members import read_members
+from pmm_core.samples.synthetic import synthetic_cycles
+from pmm_core.storage.store import Store
 
 DEMO_USER = 424242
 DEMO_MEMBER = "BE"

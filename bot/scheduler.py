@@ -20,10 +20,10 @@ from typing import Any
 
 from telegram.ext import Application
 
-from conversations.context import BotData, Context
-from conversations.reminders import reminder_messages, reminder_slots
-from pmm_core.db import backup
-from pmm_core.records import Cycle
+from conversations.kit.context import BotData, Context
+from conversations.reminders.messages import reminder_messages, reminder_slots
+from pmm_core.domain.records import Cycle
+from pmm_core.storage.db import backup
 
 log = logging.getLogger(__name__)
 JOB_PREFIX = "reminder:"

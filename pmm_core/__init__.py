@@ -1,37 +1,11 @@
-"""pmm_core: the PMM domain — catalog, calculations, answer validation, progress, store.
+"""pmm_core: the PMM without Telegram, in layers.
 
-No Telegram in here: the chat flows in ``conversations/`` stand on this package.
+- ``catalog``: the KPI catalog (models, loading, validation, its TOML data) and the WCO Members;
+- ``domain``: pure rules over records — answers, formulas, results, progress, checks, flags,
+  disclosure, analysis, and the actions that turn an intent into one change set;
+- ``storage``: SQLite, its migrations and the :class:`~pmm_core.storage.store.Store`;
+- ``outputs``: what people read — labels, messages, exports, the report, charts, spreadsheets;
+- ``jobs`` (heavy reads for the worker process) and ``samples`` (synthetic data) on top.
+
+``lint-imports`` (pyproject's ``[tool.importlinter]``) keeps these layers.
 """
-
-from pmm_core.answers import AnswerError, ErrorCode, Valid, validate
-from pmm_core.catalog import Catalog, CatalogError, DataPoint, DataType, Kpi, load_catalog
-from pmm_core.members import Member, read_members
-from pmm_core.progress import Snapshot, Status
-from pmm_core.results import Computed, NotComputable, Reason, compute, rounded
-from pmm_core.store import InviteProblem, KpiState, Store, StoreVersionError
-
-__all__ = [
-    "AnswerError",
-    "Catalog",
-    "CatalogError",
-    "Computed",
-    "DataPoint",
-    "DataType",
-    "ErrorCode",
-    "InviteProblem",
-    "Kpi",
-    "KpiState",
-    "Member",
-    "NotComputable",
-    "Reason",
-    "Snapshot",
-    "Status",
-    "Store",
-    "StoreVersionError",
-    "Valid",
-    "compute",
-    "load_catalog",
-    "read_members",
-    "rounded",
-    "validate",
-]

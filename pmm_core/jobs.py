@@ -14,15 +14,15 @@ from html import escape
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from pmm_core.catalog import load_catalog
-from pmm_core.checks import current_figure, find_issues
-from pmm_core.flag_lifecycle import reconcile
-from pmm_core.i18n import lang
-from pmm_core.records import CycleData
-from pmm_core.store import Store
+from pmm_core.catalog.loader import load_catalog
+from pmm_core.domain.checks import current_figure, find_issues
+from pmm_core.domain.flag_lifecycle import reconcile
+from pmm_core.domain.records import CycleData
+from pmm_core.outputs.i18n import lang
+from pmm_core.storage.store import Store
 
 if TYPE_CHECKING:
-    from pmm_core.flag_lifecycle import Reconciliation
+    from pmm_core.domain.flag_lifecycle import Reconciliation
     from pmm_core.publishing import Built, GateItem
 
 
@@ -73,7 +73,7 @@ class UploadRead:
 
 def template_file(db_path: Path, cycle_id: int, member: str, language: str) -> bytes:
     """The spreadsheet to fill offline, for the Member and the cycle, in `language`."""
-    from pmm_core.spreadsheet import build_template
+    from pmm_core.outputs.spreadsheet import build_template
 
     store = Store.open_readonly(db_path)
     try:
@@ -89,7 +89,7 @@ def template_file(db_path: Path, cycle_id: int, member: str, language: str) -> b
 def read_file(db_path: Path, cycle_id: int, member: str, data: bytes, language: str) -> UploadRead:
     """A file sent in chat, read as the Member's figures for the cycle: its summary, and
     what Apply would write (nothing is written here)."""
-    from pmm_core.spreadsheet import BadFile, read_upload, render_bad_file, render_summary
+    from pmm_core.outputs.spreadsheet import BadFile, read_upload, render_bad_file, render_summary
 
     store = Store.open_readonly(db_path)
     L = lang(language)
@@ -121,7 +121,7 @@ def read_file(db_path: Path, cycle_id: int, member: str, data: bytes, language: 
 
 def receipt_file(db_path: Path, cycle_id: int, member: str, language: str) -> tuple[bytes, str]:
     """The read-only receipt of a submission, and the digest of the submitted data."""
-    from pmm_core.spreadsheet import build_receipt, submission_digest
+    from pmm_core.outputs.spreadsheet import build_receipt, submission_digest
 
     store = Store.open_readonly(db_path)
     try:
@@ -156,7 +156,7 @@ def _cycle_and_previous(store: Store, cycle_id: int) -> tuple[CycleData, CycleDa
 
 def export_xlsx(db_path: Path, cycle_id: int, language: str, now: datetime) -> bytes:
     """The cycle's workbook for the Secretariat (labels in `language`, year on year, audit)."""
-    from pmm_core.export import build_workbook
+    from pmm_core.outputs.export import build_workbook
 
     store = Store.open_readonly(db_path)
     try:
@@ -177,7 +177,7 @@ def export_xlsx(db_path: Path, cycle_id: int, language: str, now: datetime) -> b
 
 def export_csv(db_path: Path, cycle_id: int, language: str) -> bytes:
     """The cycle's figures as CSV for the user's Excel (";" in French and Spanish)."""
-    from pmm_core.export import build_csv
+    from pmm_core.outputs.export import build_csv
 
     store = Store.open_readonly(db_path)
     try:
@@ -189,8 +189,8 @@ def export_csv(db_path: Path, cycle_id: int, language: str) -> bytes:
 
 def report_files(db_path: Path, cycle_id: int, language: str, margin: float, started: bool, today: date) -> Files:
     """The report on the cycle: report.html (self-contained) and report.xlsx."""
-    from pmm_core.analysis import Basis, Options
-    from pmm_core.report import ReportOptions, build_report
+    from pmm_core.domain.analysis import Basis, Options
+    from pmm_core.outputs.report import ReportOptions, build_report
 
     store = Store.open_readonly(db_path)
     try:
@@ -208,18 +208,18 @@ def report_files(db_path: Path, cycle_id: int, language: str, margin: float, sta
 def stats(db_path: Path, cycle_id: int, language: str, group: tuple[str, str] | None) -> Files:
     """Response and blank rates of the cycle (over the Members that submitted, or of one
     group), by KPI and by dimension, the most and least answered KPIs, with the charts."""
-    from pmm_core import charts
-    from pmm_core.analysis import (
+    from pmm_core.catalog.members.groupings import GROUPING_NAMES, Grouping, group_label
+    from pmm_core.domain.analysis import (
         Basis,
         blanks_by_region,
-        count_of,
         dimension_rates,
         participants,
         required_responses,
         response_rates,
     )
-    from pmm_core.analytics import reasons_by_region
-    from pmm_core.members.groupings import GROUPING_NAMES, Grouping, group_label
+    from pmm_core.domain.analytics import reasons_by_region
+    from pmm_core.outputs import charts
+    from pmm_core.outputs.labels import count_of
 
     store = Store.open_readonly(db_path)
     L = lang(language)
@@ -334,7 +334,7 @@ def publication_build(
     languages: tuple[str, ...] = ("en", "fr", "es"),
 ) -> Built:
     """A publication built against what is stored (saved by the caller, in one transaction)."""
-    from pmm_core.analysis import Basis
+    from pmm_core.domain.analysis import Basis
     from pmm_core.publishing import Decision, PubAudience, Stage, build
 
     store = Store.open_readonly(db_path)

@@ -1,7 +1,7 @@
 """A hand-made cycle of 60 Members in the six WCO regions, built in memory (no store, no randomness).
 
 The raw figures are kept in plain tables (:data:`TF10`, :data:`RC02`, …) so that the tests can
-recompute every expected value from them by another road than :mod:`pmm_core.analysis`.
+recompute every expected value from them by another road than :mod:`pmm_core.domain.analysis`.
 
 Who stands where (2025):
 - 57 Members submitted; JO is in progress (a confirmed TF-10 of 5 %, not submitted); EG has an
@@ -18,8 +18,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from pmm_core.members import Member
-from pmm_core.records import (
+from pmm_core.catalog.members import Member
+from pmm_core.domain.records import (
     Answer,
     Cycle,
     CycleData,

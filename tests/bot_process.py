@@ -8,19 +8,23 @@ import sys
 from datetime import date, timedelta
 from pathlib import Path
 
-from pmm_core.members import Member
-from pmm_core.store import Store
+from pmm_core.catalog.members import Member
+from pmm_core.storage.store import Store
+
+ROOT = Path(__file__).resolve().parent.parent  # the code under test, not an installed copy
 
 
 def start_bot(base_url: str, db_path: Path, cwd: Path, **settings: str) -> subprocess.Popen:
     """Starts the bot against the fake Bot API at `base_url`; `settings` are extra PMM_*
-    variables. None of the developer's own PMM_* variables leak in. Output goes to
+    variables. None of the developer's own PMM_* variables leak in, and the code run is this
+    checkout's (PYTHONPATH), not whatever `pip install -e` points to. Output goes to
     cwd/bot.log (a pipe nobody reads could fill up and stall the bot)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("PMM_")} | {
         "PMM_BOT_TOKEN": "123456:E2E",
         "PMM_API_BASE_URL": base_url,
         "PMM_DB_PATH": str(db_path),
         "PMM_LOG_LEVEL": "WARNING",
+        "PYTHONPATH": str(ROOT),
         **settings,
     }
     with open(cwd / "bot.log", "ab") as log:

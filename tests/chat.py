@@ -11,12 +11,13 @@ from telegram.request import HTTPXRequest
 
 from bot.app import PmmApplication, build_application
 from bot.emulator import FakeBotApi, Sent
+from bot.outbox import OutboxSender
 from bot.ratelimit import RepliesFirstRateLimiter
 from bot.settings import Settings
-from conversations.buttons import Button, unpack
-from pmm_core.catalog import Catalog
-from pmm_core.records import Cycle
-from pmm_core.store import Store
+from conversations.kit.buttons import Button, unpack
+from pmm_core.catalog.models import Catalog
+from pmm_core.domain.records import Cycle
+from pmm_core.storage.store import Store
 
 TOKEN = "123456:TEST-TOKEN"
 
@@ -75,7 +76,7 @@ class Chat:
         """Runs outbox passes, unpaced, until nothing is due, then the delivery reports;
         returns how many messages were sent."""
         sender = self.app.bot_data.outbox
-        assert hasattr(sender, "drain_once")
+        assert isinstance(sender, OutboxSender)
         sender.interval, sender.per_chat_gap = 0.0, 0.0
         total = 0
         while sent := await sender.drain_once():
@@ -105,6 +106,7 @@ async def start_chat(
         background=False,  # tests drain the outbox themselves, pass by pass
     )
     await app.initialize()
+    assert app.post_init is not None
     await app.post_init(app)
     return Chat(api, app, store, catalog)
 

@@ -12,10 +12,10 @@ from babel.messages.catalog import Catalog as MessageCatalog
 from babel.messages.mofile import write_mo
 from babel.support import Translations
 
-from pmm_core.catalog import Catalog
-from pmm_core.i18n import DOMAIN, LOCALES_DIR, Lang
-from pmm_core.members import Member
-from pmm_core.records import Answer, Cycle, CycleData, CycleState, KpiState, KpiStatus
+from pmm_core.catalog.members import Member
+from pmm_core.catalog.models import Catalog
+from pmm_core.domain.records import Answer, Cycle, CycleData, CycleState, KpiState, KpiStatus
+from pmm_core.outputs.i18n import DOMAIN, LOCALES_DIR, Lang
 
 
 def cycle(
@@ -51,5 +51,6 @@ def language(code: str) -> Lang:
         buffer = io.BytesIO()
         write_mo(buffer, messages)
         buffer.seek(0)
+        assert isinstance(translations, Translations)
         translations.merge(Translations(buffer, domain=DOMAIN))
     return Lang(code, translations)

@@ -7,10 +7,11 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from pmm_core.catalog import Catalog, load_catalog
-from pmm_core.members import Member
-from pmm_core.records import Cycle
-from pmm_core.store import Store
+from pmm_core.catalog.loader import load_catalog
+from pmm_core.catalog.members import Member
+from pmm_core.catalog.models import Catalog
+from pmm_core.domain.records import Cycle
+from pmm_core.storage.store import Store
 from tests.chat import Chat, start_chat
 
 SECRETARIAT = 9001

@@ -9,7 +9,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from decimal import Decimal
 
-from pmm_core.analysis import (
+from pmm_core.catalog.members import Member
+from pmm_core.catalog.members.groupings import Grouping
+from pmm_core.catalog.models import Catalog, Disclosure
+from pmm_core.domain.analysis import (
     KpiAnalysis,
     Measure,
     Options,
@@ -20,11 +23,8 @@ from pmm_core.analysis import (
     participants,
     year_on_year,
 )
-from pmm_core.catalog import Catalog, Disclosure
-from pmm_core.derivation import Row, Variable, point_variable, result_variable, variable_levels
-from pmm_core.members import Member
-from pmm_core.members.groupings import Grouping
-from pmm_core.records import CycleData
+from pmm_core.domain.derivation import Row, Variable, point_variable, result_variable, variable_levels
+from pmm_core.domain.records import CycleData
 
 
 def _sum_or_none(measure: Measure, members: frozenset[str]) -> bool:

@@ -13,8 +13,8 @@ from typing import Any
 import openpyxl
 from openpyxl.worksheet.worksheet import Worksheet
 
-from pmm_core.members import Member
-from pmm_core.records import Cycle, CycleState
+from pmm_core.catalog.members import Member
+from pmm_core.domain.records import Cycle, CycleState
 
 CYCLE = Cycle(id=1, year=2025, opens=date(2026, 1, 1), deadline=date(2026, 3, 31), state=CycleState.OPEN)
 BELGIUM = Member("BE", "eur")
@@ -64,9 +64,9 @@ def fill(
                 ws.cell(row=row, column=k["comment"], value=comment)
                 if located is not None:
                     located.cells[subject] = f"{ws.title}!{ws.cell(row=row, column=k['blank']).coordinate}"
-    for title, rows in items.items():
-        for row in rows:
-            wb[title].append(list(row))
+    for title, sheet_rows in items.items():
+        for item in sheet_rows:
+            wb[title].append(list(item))
     return save(wb)
 
 

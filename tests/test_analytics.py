@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from pmm_core.analytics import (
+from pmm_core.catalog.members import REGIONS, Member
+from pmm_core.domain.analytics import (
     REGION_NAMES,
     KpiStats,
     friction,
@@ -15,8 +16,7 @@ from pmm_core.analytics import (
     participating_members,
     reasons_by_region,
 )
-from pmm_core.members import REGIONS, Member
-from pmm_core.records import (
+from pmm_core.domain.records import (
     Answer,
     AuditRow,
     Cycle,

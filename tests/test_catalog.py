@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from pmm_core.catalog import CATALOG_DIR, CatalogError, DataType, ExpressionCalc, NoteKind, load_catalog
+from pmm_core.catalog.loader import CATALOG_DIR, load_catalog
+from pmm_core.catalog.models import CatalogError, DataType, ExpressionCalc, NoteKind
 
 SEEDS = Path("/work/shared/seeds")
 

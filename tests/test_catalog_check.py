@@ -11,9 +11,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pmm_core.catalog import CATALOG_DIR, CatalogError, load_catalog
-from pmm_core.formula import parse
-from pmm_core.units import ITEM, MINUTE, UnitError, quantity, units_of
+from pmm_core.catalog.loader import CATALOG_DIR, load_catalog
+from pmm_core.catalog.models import CatalogError
+from pmm_core.domain.formula import parse
+from pmm_core.domain.units import ITEM, MINUTE, UnitError, quantity, units_of
 
 
 class Copy:
@@ -159,7 +160,7 @@ def test_a_missing_disclosure_level_is_reported(tmp_path):
 
 
 # --------------------------------------------------------------------------------------------
-# pmm_core.units on its own
+# pmm_core.domain.units on its own
 
 COUNT, MINUTES = units_of({ITEM: 1}), units_of({MINUTE: 1})
 

@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 from babel.messages.pofile import read_po
 
-from pmm_core.catalog import Disclosure, ExpressionCalc, NoteKind, ResultUnit, ToolScoreCalc
-from pmm_core.i18n import LOCALES_DIR, lang
-from pmm_core.results import Computed, compute, tool_scores_by_dimension
+from pmm_core.catalog.models import Disclosure, ExpressionCalc, NoteKind, ResultUnit, ToolScoreCalc
+from pmm_core.domain.results import Computed, compute, tool_scores_by_dimension
+from pmm_core.outputs.i18n import LOCALES_DIR, lang
 
 SEEDS = Path("/work/shared/seeds")
 
@@ -292,11 +292,11 @@ def interface_texts(code: str) -> list[str]:
         if not message.id:
             continue
         if code == "en":
-            ids = message.id if isinstance(message.id, tuple) else (message.id,)
-            out += list(ids)
+            ids = message.id if isinstance(message.id, tuple | list) else (message.id,)
+            out += [str(i) for i in ids]
         else:
-            strings = message.string if isinstance(message.string, tuple) else (message.string,)
-            out += [s for s in strings if s]
+            strings = message.string if isinstance(message.string, tuple | list) else (message.string,)
+            out += [str(s) for s in strings if s]
     return out
 
 

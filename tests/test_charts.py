@@ -10,8 +10,8 @@ from html import unescape
 
 import pytest
 
-from pmm_core import charts
-from pmm_core.analysis import (
+from pmm_core.catalog.members.groupings import Grouping
+from pmm_core.domain.analysis import (
     analyse_kpi,
     blanks_by_region,
     dimension_rates,
@@ -19,9 +19,9 @@ from pmm_core.analysis import (
     required_responses,
     response_rates,
 )
-from pmm_core.analytics import reasons_by_region
-from pmm_core.i18n import lang
-from pmm_core.members.groupings import Grouping
+from pmm_core.domain.analytics import reasons_by_region
+from pmm_core.outputs import charts
+from pmm_core.outputs.i18n import lang
 from tests import analysis_fixture as fx
 
 
@@ -98,7 +98,7 @@ def test_no_figure_is_left_open(catalog, data):
 
 def test_importing_the_report_modules_does_not_import_matplotlib():
     code = (
-        "import sys; import pmm_core.report, pmm_core.export, pmm_core.charts, pmm_core.analysis; "
+        "import sys; import pmm_core.outputs.report, pmm_core.outputs.export, pmm_core.outputs.charts, pmm_core.domain.analysis; "
         "sys.exit(1 if 'matplotlib' in sys.modules else 0)"
     )
     assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0

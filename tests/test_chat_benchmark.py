@@ -17,16 +17,18 @@ import pytest
 
 from conversations.benchmark import buttons as bb
 from conversations.benchmark import publish as publishing_chat
-from conversations.buttons import pack
-from pmm_core.analysis import confirmed_results, member_values, participants
-from pmm_core.catalog import Catalog, Disclosure, load_catalog
-from pmm_core.i18n import lang
-from pmm_core.members import read_members
+from conversations.kit.buttons import pack
+from pmm_core.catalog.loader import load_catalog
+from pmm_core.catalog.members import read_members
+from pmm_core.catalog.models import Catalog, Disclosure
+from pmm_core.domain.actions import NewFlag
+from pmm_core.domain.analysis import confirmed_results, member_values, participants
+from pmm_core.domain.records import CycleState, Role
+from pmm_core.outputs.i18n import lang
 from pmm_core.publishing import PubAudience, Stage, publish, storage
 from pmm_core.publishing.benchmark_text import own_value, statistic
-from pmm_core.records import CycleState, Role
-from pmm_core.store import NewFlag, Store
-from pmm_core.synthetic import synthetic_cycles
+from pmm_core.samples.synthetic import synthetic_cycles
+from pmm_core.storage.store import Store
 from tests.chat import Chat, start_chat, texts
 
 SEC, NCP, OTHER = 9001, 7001, 7002
@@ -161,7 +163,7 @@ async def test_myreport_is_html_and_xlsx_in_the_ncps_language(chat):
     member = chat.store.member(_member(chat))
     assert member is not None and member.name("fr") in html and '<html lang="fr">' in html
     workbook = openpyxl.load_workbook(io.BytesIO(documents[1]["data"]))
-    assert workbook.sheetnames[0] and workbook.worksheets[0]["A1"].value.startswith("PMM 2025")
+    assert workbook.sheetnames[0] == "Vos résultats" and workbook.worksheets[0]["A1"].value.startswith("MMP 2025")
 
 
 @pytest.fixture
@@ -211,4 +213,4 @@ async def test_publish_is_for_the_secretariat_and_started_stays_internal(chat):
     assert "for the Secretariat only" in texts(sent)
     sent = await chat.say(SEC, "/publish 2025")
     assert "Usage: /publish" in texts(sent)
-    assert chat.store.user(NCP).role is Role.NCP  # type: ignore[union-attr]
+    assert chat.store.user(NCP).role is Role.NCP

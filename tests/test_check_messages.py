@@ -8,14 +8,7 @@ from decimal import Decimal as D
 
 import pytest
 
-from pmm_core.check_messages import (
-    describe_flag,
-    render_finding_for_ncp,
-    render_finding_for_secretariat,
-    render_resolution,
-    render_warning,
-)
-from pmm_core.checks import (
+from pmm_core.domain.checks import (
     FigureChange,
     Finding,
     Jump,
@@ -25,7 +18,14 @@ from pmm_core.checks import (
     entry_warnings,
     find_issues,
 )
-from pmm_core.records import Flag, FlagState
+from pmm_core.domain.records import Flag, FlagState
+from pmm_core.outputs.check_messages import (
+    describe_flag,
+    render_finding_for_ncp,
+    render_finding_for_secretariat,
+    render_resolution,
+    render_warning,
+)
 from tests import cycle_fixture
 from tests.check_data import language
 
@@ -163,7 +163,7 @@ def test_no_id_no_english_and_no_other_members_figures(catalog, langs):
 
 
 def catalog_result(catalog, kpi_id, value):
-    from pmm_core.results import Computed
+    from pmm_core.domain.results import Computed
 
     spec = catalog.kpi(kpi_id).result
     return Computed(value, spec.unit, spec.decimals)

@@ -10,7 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from pmm_core.catalog import CATALOG_DIR, CatalogError, CheckKind, ExpressionCalc, load_catalog, owner_kpi
+from pmm_core.catalog.loader import CATALOG_DIR, load_catalog
+from pmm_core.catalog.models import CatalogError, CheckKind, ExpressionCalc
+from pmm_core.catalog.validation import owner_kpi
 
 # Read from seed 001's calculation methods, KPI by KPI.
 VARIATIONS = {"TF-02", "ES-03", "ES-04", "ES-08", "ES-10", "ES-12", "ES-14", "ES-16", "ES-18", "ES-19", "OD-06"}

@@ -8,7 +8,7 @@ from decimal import Decimal as D
 
 import pytest
 
-from pmm_core.checks import (
+from pmm_core.domain.checks import (
     Finding,
     FlagKind,
     Jump,
@@ -20,7 +20,7 @@ from pmm_core.checks import (
     find_issues,
     findings_of,
 )
-from pmm_core.records import Flag, FlagState
+from pmm_core.domain.records import Flag, FlagState
 from tests import cycle_fixture
 from tests.check_data import cycle
 

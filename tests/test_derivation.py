@@ -10,12 +10,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pmm_core.analysis import Basis, Options, confirmed_results, member_values, participants
-from pmm_core.catalog import Catalog, load_catalog
-from pmm_core.derivation import Row, audit, derivable, insider_pairs, point_variable, result_variable, rref
-from pmm_core.members import read_members
-from pmm_core.records import CycleData, KpiState, KpiStatus
-from pmm_core.synthetic import synthetic_cycles
+from pmm_core.catalog.loader import load_catalog
+from pmm_core.catalog.members import read_members
+from pmm_core.catalog.models import Catalog
+from pmm_core.domain.analysis import Basis, Options, confirmed_results, member_values, participants
+from pmm_core.domain.derivation import Row, audit, derivable, insider_pairs, point_variable, result_variable, rref
+from pmm_core.domain.records import CycleData, KpiState, KpiStatus
+from pmm_core.samples.synthetic import synthetic_cycles
 from tests.derivation_helpers import hidden_from, provisional, report_rows
 
 CODES = ["A", "B", "C", "D", "E", "F"]

@@ -8,7 +8,7 @@ import time
 import pytest
 
 from bot.emulator import FakeBotApi
-from pmm_core.store import Store
+from pmm_core.storage.store import Store
 from tests.bot_process import seed, start_bot, stop
 
 NCP = 5005
@@ -35,6 +35,7 @@ def wait_for(api: FakeBotApi, text: str, what: str, after: int = 0, limit: float
 async def stored(db_path) -> tuple[dict[str, str], int]:
     store = Store.open(db_path)
     cycle = store.current_cycle()
+    assert cycle is not None
     answers = {k: a.value for k, a in (store.answers(cycle.id, "BE")).items()}
     writes = len([r for r in store.audit_log(cycle.id, "BE") if r.action == "answer"])
     store.close()

@@ -6,19 +6,17 @@ import csv
 import io
 import re
 from datetime import date, datetime
+from typing import Any
 
 import openpyxl
 import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from pmm_core import export
-from pmm_core.analytics import participating_members
-from pmm_core.catalog import load_catalog
-from pmm_core.export import build_csv, build_workbook
-from pmm_core.i18n import lang
-from pmm_core.members import Member
-from pmm_core.records import (
+from pmm_core.catalog.loader import load_catalog
+from pmm_core.catalog.members import Member
+from pmm_core.domain.analytics import participating_members
+from pmm_core.domain.records import (
     Answer,
     AuditRow,
     Cycle,
@@ -30,7 +28,10 @@ from pmm_core.records import (
     KpiStatus,
     Submission,
 )
-from pmm_core.sheets import FORMULA_START, neutralise, restore
+from pmm_core.outputs import export
+from pmm_core.outputs.export import build_csv, build_workbook
+from pmm_core.outputs.i18n import lang
+from pmm_core.outputs.sheets import FORMULA_START, neutralise, restore
 from tests import analysis_fixture as fx
 
 SHEETS = ["Overview", "Members", "Data points", "KPI results", "Blank reasons", "Flags"]
@@ -45,7 +46,7 @@ def _rows(ws) -> list[list]:
     return [list(r) for r in ws.iter_rows(values_only=True)]
 
 
-def _table(ws) -> list[dict]:
+def _table(ws) -> list[dict[Any, Any]]:
     rows = _rows(ws)
     return [dict(zip(rows[0], row, strict=True)) for row in rows[1:]]
 
@@ -150,9 +151,9 @@ def test_blank_reasons_flags_year_on_year_audit(book):
     yoy = _table(book["Year on year"])
     both = {c for c in fx.TF10_2024 if c in fx.TF10 and c in fx.SUBMITTED}
     assert {r["ISO code"] for r in yoy} == both and {r["KPI"] for r in yoy} == {"TF-10"}
-    ke = next(r for r in yoy if r["ISO code"] == "KE")
-    assert (ke["Result 2024"], ke["Result 2025"]) == (70.0, 51.0)
-    assert ke["Change"] == pytest.approx(-19.0)
+    ke_row = next(r for r in yoy if r["ISO code"] == "KE")
+    assert (ke_row["Result 2024"], ke_row["Result 2025"]) == (70.0, 51.0)
+    assert ke_row["Change"] == pytest.approx(-19.0)
     assert _table(book["Audit log"]) == [
         {
             "At (UTC)": datetime(2026, 1, 15, 9, 0),

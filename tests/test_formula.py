@@ -4,7 +4,7 @@ from decimal import Decimal
 
 import pytest
 
-from pmm_core.formula import DivisionByZero, FormulaError, parse
+from pmm_core.domain.formula import DivisionByZero, FormulaError, parse
 
 D = Decimal
 

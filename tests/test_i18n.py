@@ -11,8 +11,8 @@ from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 from babel.support import Translations
 
-from pmm_core.catalog import load_catalog
-from pmm_core.i18n import DOMAIN, LOCALES_DIR, CatalogMissing, lang, load_languages
+from pmm_core.catalog.loader import load_catalog
+from pmm_core.outputs.i18n import DOMAIN, LOCALES_DIR, CatalogMissing, lang, load_languages
 
 ROOT = Path(__file__).resolve().parent.parent
 PLACEHOLDER = re.compile(r"\{\w+\}")

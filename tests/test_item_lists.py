@@ -12,9 +12,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pmm_core import item_lists
-from pmm_core.catalog import CATALOG_DIR, CatalogError, load_catalog
-from pmm_core.results import Computed, NotComputable, Reason, compute
+from pmm_core.catalog.loader import CATALOG_DIR, load_catalog
+from pmm_core.catalog.models import CatalogError
+from pmm_core.domain import item_lists
+from pmm_core.domain.results import Computed, NotComputable, Reason, compute
 
 # Four frontline officers (X_i competencies with a gap, Y_i competencies of the job description).
 # The KPI list gives the formula Σ(X_i/Y_i)/N × 100 but no figures; these four officers are the

@@ -6,8 +6,8 @@ from collections import Counter
 
 import pytest
 
-from pmm_core.members import DEFAULT_CSV, MemberFileError, read_members
-from pmm_core.members.groupings import (
+from pmm_core.catalog.members import DEFAULT_CSV, MemberFileError, read_members
+from pmm_core.catalog.members.groupings import (
     GROUPING_NAMES,
     GROUPS,
     REGIONS,

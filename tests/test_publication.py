@@ -12,16 +12,16 @@ from decimal import Decimal
 
 import pytest
 
-from pmm_core.analysis import Basis
-from pmm_core.catalog import load_catalog
-from pmm_core.derivation import Row, audit, audit_reader
-from pmm_core.members import read_members
+from pmm_core.catalog.loader import load_catalog
+from pmm_core.catalog.members import read_members
+from pmm_core.domain.analysis import Basis
+from pmm_core.domain.derivation import Row, audit, audit_reader
+from pmm_core.domain.records import CycleData, Flag, FlagState
 from pmm_core.publishing import CellStatus, Decision, PopulationRefused, PubAudience, Stage, publish, storage
 from pmm_core.publishing.benchmark import benchmark, benchmark_equations
 from pmm_core.publishing.build import group_key
-from pmm_core.records import CycleData, Flag, FlagState
-from pmm_core.store import Store
-from pmm_core.synthetic import synthetic_cycles
+from pmm_core.samples.synthetic import synthetic_cycles
+from pmm_core.storage.store import Store
 from tests.derivation_helpers import hidden_from, provisional
 from tests.test_derivation import shared_breakdown_cycle, successive_yoy_cycles
 
@@ -154,7 +154,7 @@ def test_the_quality_gate_changes_the_published_averages_as_expected(store, tmp_
     cycle = store.import_cycle(b).id
     tf04 = CATALOG.kpi("TF-04")
     data = store.cycle_data(cycle)
-    from pmm_core.analysis import confirmed_results, member_values, participants
+    from pmm_core.domain.analysis import confirmed_results, member_values, participants
 
     members = participants(data)
     counted = confirmed_results(CATALOG, data, tf04, members, member_values(data, members))
@@ -179,7 +179,7 @@ def test_the_quality_gate_changes_the_published_averages_as_expected(store, tmp_
 
 
 def _new_flag(kpi: str):
-    from pmm_core.store import NewFlag
+    from pmm_core.domain.actions import NewFlag
 
     return NewFlag(kpi, "", ("outlier",), "robust z 78.8", "")
 
@@ -207,10 +207,10 @@ def test_flags_in_the_gate_by_kind():
 
 def test_averages_of_count_kpis_keep_their_decimals():
     """TF-08 (a number of commitments): the average 7.65 is not shown as 8."""
-    from pmm_core.analysis import Measure, statistic_decimals
-    from pmm_core.charts import _value
-    from pmm_core.i18n import lang
-    from pmm_core.results import Computed
+    from pmm_core.domain.analysis import Measure, statistic_decimals
+    from pmm_core.domain.results import Computed
+    from pmm_core.outputs.charts import _value
+    from pmm_core.outputs.i18n import lang
 
     tf08 = CATALOG.kpi("TF-08")
     assert tf08.result.decimals == 0

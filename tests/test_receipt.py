@@ -10,9 +10,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pmm_core.i18n import lang
-from pmm_core.records import KpiState, KpiStatus
-from pmm_core.spreadsheet import build_receipt, read_upload, submission_digest
+from pmm_core.domain.records import KpiState, KpiStatus
+from pmm_core.outputs.i18n import lang
+from pmm_core.outputs.spreadsheet import build_receipt, read_upload, submission_digest
 from tests.sheets import BELGIUM, CYCLE, dimension_sheets, keys, rows_by_id
 
 AT = "2026-03-01T14:05:00+00:00"

@@ -16,11 +16,11 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from pmm_core.analysis import Options
-from pmm_core.catalog import load_catalog
-from pmm_core.disclosure import Audience
-from pmm_core.i18n import lang
-from pmm_core.report import ReportOptions, build_report
+from pmm_core.catalog.loader import load_catalog
+from pmm_core.domain.analysis import Options
+from pmm_core.domain.disclosure import Audience
+from pmm_core.outputs.i18n import lang
+from pmm_core.outputs.report import ReportOptions, build_report
 from tests import analysis_fixture as fx
 
 CHROMIUM = "/usr/bin/chromium"

@@ -8,8 +8,8 @@ from fractions import Fraction
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pmm_core import robust
-from pmm_core.formula import PRECISION
+from pmm_core.domain import robust
+from pmm_core.domain.formula import PRECISION
 
 
 def fraction_median(values: list[Fraction]) -> Fraction:

@@ -2,10 +2,13 @@
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
 from bot.settings import SettingsError, load_settings
+
+ROOT = Path(__file__).resolve().parent.parent  # the code under test, not an installed copy
 
 
 @pytest.mark.parametrize(
@@ -35,7 +38,7 @@ def test_values_are_read(monkeypatch):
 
 
 def test_run_without_a_token_says_so_in_one_line(tmp_path):
-    env = {"PATH": "/usr/bin:/bin", "PMM_DB_PATH": str(tmp_path / "x.sqlite3")}
+    env = {"PATH": "/usr/bin:/bin", "PMM_DB_PATH": str(tmp_path / "x.sqlite3"), "PYTHONPATH": str(ROOT)}
     result = subprocess.run(
         [sys.executable, "-m", "bot.cli", "run"], capture_output=True, text=True, env=env, cwd=tmp_path
     )

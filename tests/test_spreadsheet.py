@@ -7,15 +7,16 @@ import random
 from datetime import datetime
 from decimal import Decimal
 from fractions import Fraction
+from typing import Any
 
 import openpyxl
 import pytest
 
-from pmm_core.catalog import DataPoint, DataType
-from pmm_core.i18n import lang
-from pmm_core.i18n_text import Text
-from pmm_core.records import KpiState, KpiStatus
-from pmm_core.spreadsheet import (
+from pmm_core.catalog.models import DataPoint, DataType
+from pmm_core.domain.records import KpiState, KpiStatus
+from pmm_core.domain.text import Text
+from pmm_core.outputs.i18n import lang
+from pmm_core.outputs.spreadsheet import (
     CellCode,
     build_receipt,
     build_template,
@@ -23,7 +24,7 @@ from pmm_core.spreadsheet import (
     render_problem,
     render_summary,
 )
-from pmm_core.spreadsheet.upload import _answer, _Bad, _Cell
+from pmm_core.outputs.spreadsheet.upload import _answer, _Bad, _Cell
 from tests.sheets import BELGIUM, CYCLE, Located, dimension_sheets, fill, keys, patch_part, rows_by_id, save, sheet_part
 
 T0 = "2026-01-20T10:00:00+00:00"
@@ -369,7 +370,12 @@ def test_a_percentage_cell_is_read_as_displayed():
 
 
 def test_lists_give_their_totals_and_the_kpi(catalog):
-    officers = [["officer 1", 1, 12], ["officer 2", "5", "20"], ["officer 3", 0, 27], ["officer 4", 5, 30]]
+    officers: list[list[Any]] = [
+        ["officer 1", 1, 12],
+        ["officer 2", "5", "20"],
+        ["officer 3", 0, 27],
+        ["officer 4", 5, 30],
+    ]
     declarations = [[f"D{i}", minutes] for i, minutes in enumerate((30, 45.5, 120, 0.25))]
     data = fill(template(catalog), items={"OD-02": officers, "TF-04": declarations})
     summary = read(catalog, data)

@@ -10,10 +10,10 @@ import zipfile
 import openpyxl
 import pytest
 
-from pmm_core.i18n import lang
-from pmm_core.members import Member
-from pmm_core.spreadsheet import BadFile, FileProblem, build_template, read_upload, render_bad_file
-from pmm_core.spreadsheet.upload import MAX_FILE_BYTES, MAX_ROWS, MAX_UNPACKED
+from pmm_core.catalog.members import Member
+from pmm_core.outputs.i18n import lang
+from pmm_core.outputs.spreadsheet import BadFile, FileProblem, build_template, read_upload, render_bad_file
+from pmm_core.outputs.spreadsheet.upload import MAX_FILE_BYTES, MAX_ROWS, MAX_UNPACKED
 from tests.sheets import BELGIUM, CYCLE, fill, patch_part, save, sheet_part
 
 

@@ -10,17 +10,17 @@ import openpyxl
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pmm_core.answers import ErrorCode, Valid, validate
-from pmm_core.catalog import load_catalog
-from pmm_core.i18n import lang
-from pmm_core.spreadsheet import BadFile, FileProblem, read_upload, render_problem
-from pmm_core.spreadsheet.texts import CELL
+from pmm_core.catalog.loader import load_catalog
+from pmm_core.domain.answers import ErrorCode, Valid, validate
+from pmm_core.outputs.i18n import lang
+from pmm_core.outputs.spreadsheet import BadFile, FileProblem, read_upload, render_problem
+from pmm_core.outputs.spreadsheet.texts import CELL
 from tests.sheets import save
 
 CATALOG = load_catalog()
 # One data point of each type, two KPI rows (blank reasons) and the OD-02 list.
-POINTS = ("tf_aeo_valid", "rc_pcc_duties_adjusted", "tf_import_release_minutes", "tf_pse_mechanism", "tool_rkc")
-POINTS += ("od_cd_competencies_per_officer",)
+POINTS: tuple[str, ...] = ("tf_aeo_valid", "rc_pcc_duties_adjusted", "tf_import_release_minutes", "tf_pse_mechanism")
+POINTS += ("tool_rkc", "od_cd_competencies_per_officer")
 KPIS = ("TF-01", "TF-07")
 LIST = ("od_cd_officers.gaps", "od_cd_officers.competencies")
 

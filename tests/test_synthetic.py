@@ -6,18 +6,19 @@ from decimal import Decimal
 
 import pytest
 
-from pmm_core.analytics import member_state
-from pmm_core.answers import Valid, check_number
-from pmm_core.catalog import DataType, load_catalog
-from pmm_core.members import REGIONS, read_members
-from pmm_core.records import CycleState, KpiState, MemberState
-from pmm_core.results import Computed, compute
-from pmm_core.synthetic import synthetic_cycle, synthetic_cycles
+from pmm_core.catalog.loader import load_catalog
+from pmm_core.catalog.members import REGIONS, read_members
+from pmm_core.catalog.models import DataType
+from pmm_core.domain.analytics import member_state
+from pmm_core.domain.answers import Valid, check_number
+from pmm_core.domain.records import CycleState, KpiState, MemberState
+from pmm_core.domain.results import Computed, compute
+from pmm_core.samples.synthetic import synthetic_cycle, synthetic_cycles
 
 
 @pytest.fixture(scope="module")
 def cycles():
-    from pmm_core.catalog import load_catalog
+    from pmm_core.catalog.loader import load_catalog
 
     return synthetic_cycles(load_catalog(), read_members(), [2024, 2025], seed=11, participants=30)
 
@@ -113,6 +114,6 @@ _numeric: set[str] = set()
 
 @pytest.fixture(autouse=True, scope="module")
 def _numeric_points():
-    from pmm_core.catalog import load_catalog
+    from pmm_core.catalog.loader import load_catalog
 
     _numeric.update(i for i, dp in load_catalog().data_points.items() if dp.is_numeric)

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from conversations.benchmark import buttons as b
-from conversations.session import Row, esc, packed
-from pmm_core.i18n import lang
+from conversations.kit.send import Row, packed
+from conversations.kit.text import esc
+from pmm_core.domain.records import OutMessage
+from pmm_core.outputs.i18n import lang
 from pmm_core.publishing import Stage, storage
-from pmm_core.records import OutMessage
-from pmm_core.store import Store
+from pmm_core.storage.store import Store
 
 
 def announcement(store: Store, pub_id: int, chat_id: int, language: str) -> OutMessage:

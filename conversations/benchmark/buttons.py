@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from conversations.buttons import Button, button
+from conversations.kit.buttons import Button, button
 
 
 @button("pbg", bound=True)
@@ -60,6 +60,3 @@ class PublicationFiles(Button):
 @dataclass(frozen=True)
 class MyReport(Button):
     pub: int
-
-
-BUTTONS = (PublishGo, PublishCancel, BenchOpen, BenchDimension, BenchKpi, PublicationFiles, MyReport)

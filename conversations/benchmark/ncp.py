@@ -14,12 +14,15 @@ from html import escape
 from telegram import Update
 
 from conversations.benchmark import buttons as b
-from conversations.context import Context
-from conversations.session import Row, Session, answer_query, esc, send, session, short
-from conversations.staff import send_document, send_photo
+from conversations.benchmark.routes import router
+from conversations.kit.context import Context
+from conversations.kit.roles import Who
+from conversations.kit.send import Row, send, send_document, send_photo
+from conversations.kit.session import Session, session
+from conversations.kit.text import esc, short
 from pmm_core import jobs
-from pmm_core.analysis import MEASURE_NAMES
-from pmm_core.disclosure import LEVEL_NAMES
+from pmm_core.domain.analysis import MEASURE_NAMES
+from pmm_core.domain.disclosure import LEVEL_NAMES
 from pmm_core.publishing import storage
 from pmm_core.publishing.benchmark import Benchmark, KpiBenchmark, benchmark
 from pmm_core.publishing.benchmark_chart import benchmark_chart, caption
@@ -56,6 +59,7 @@ async def _benchmark(s: Session, member: str, pub: int | None = None) -> Benchma
     return bench
 
 
+@router.command("benchmark")
 async def on_benchmark(update: Update, context: Context) -> None:
     """/benchmark [KPI]: your results beside the published figures."""
     s = session(update, context)
@@ -73,6 +77,7 @@ async def on_benchmark(update: Update, context: Context) -> None:
     await send_overview(s, bench)
 
 
+@router.command("myreport")
 async def on_myreport(update: Update, context: Context) -> None:
     """/myreport: the report for your administration (HTML and XLSX)."""
     s = session(update, context)
@@ -204,44 +209,59 @@ async def send_kpi(s: Session, bench: Benchmark, k: KpiBenchmark) -> None:
 
 
 def _chart(bench: Benchmark, k: KpiBenchmark, language: str) -> bytes:
-    from pmm_core.i18n import lang
+    from pmm_core.outputs.i18n import lang
 
     return benchmark_chart(bench, k, lang(language))
 
 
-async def on_button(update: Update, context: Context) -> None:
-    """The benchmark buttons: a publication's overview, a dimension, a KPI, the files."""
-    s = session(update, context)
-    await answer_query(s)
-    from conversations.buttons import unpack
+@router.press(b.PublicationFiles, who=Who.ANYONE)
+async def on_files(s: Session, button: b.PublicationFiles) -> None:
+    """The report of a publication for all NCPs (or the public), in the reader's language."""
+    if await _ncp(s) is None:
+        return
+    info = storage.publication(s.store, button.pub)
+    if info is None or info.audience not in (PubAudience.WCO, PubAudience.PUBLIC):
+        await send(s, s.lang._("This button is no longer valid."))
+        return
+    for name, data in storage.files(s.store, button.pub, s.lang.code):
+        await send_document(s, data, name, s.lang._("PMM {year} report.").format(year=info.year))
 
-    pressed = unpack(update.callback_query.data if update.callback_query else None)
+
+async def _pressed(s: Session, pub: int) -> tuple[str, Benchmark] | None:
     member = await _ncp(s)
-    if pressed is None or member is None:
-        return
-    button = pressed.button
-    pub = getattr(button, "pub", 0)
-    if isinstance(button, b.PublicationFiles):
-        info = storage.publication(s.store, pub)
-        if info is None or info.audience not in (PubAudience.WCO, PubAudience.PUBLIC):
-            await send(s, s.lang._("This button is no longer valid."))
-            return
-        for name, data in storage.files(s.store, pub, s.lang.code):
-            await send_document(s, data, name, s.lang._("PMM {year} report.").format(year=info.year))
-        return
-    bench = await _benchmark(s, member, pub)
-    if bench is None:
-        return
-    if isinstance(button, b.MyReport):
-        await send_my_report(s, member, pub)
-    elif isinstance(button, b.BenchOpen):
-        await send_overview(s, bench)
-    elif isinstance(button, b.BenchDimension):
-        await send_dimension(s, bench, button.dim)
-    elif isinstance(button, b.BenchKpi):
-        found = next((k for k in bench.kpis if k.kpi.id == button.kpi), None)
-        if found is not None:
-            await send_kpi(s, bench, found)
+    if member is None or (bench := await _benchmark(s, member, pub)) is None:
+        return None
+    return member, bench
+
+
+@router.press(b.BenchOpen, who=Who.ANYONE)
+async def on_open(s: Session, button: b.BenchOpen) -> None:
+    """The overview of a publication's benchmarks."""
+    if (found := await _pressed(s, button.pub)) is not None:
+        await send_overview(s, found[1])
+
+
+@router.press(b.BenchDimension, who=Who.ANYONE)
+async def on_dimension(s: Session, button: b.BenchDimension) -> None:
+    """One dimension's KPIs, a line each."""
+    if (found := await _pressed(s, button.pub)) is not None:
+        await send_dimension(s, found[1], button.dim)
+
+
+@router.press(b.BenchKpi, who=Who.ANYONE)
+async def on_kpi(s: Session, button: b.BenchKpi) -> None:
+    """One KPI: its chart and its text."""
+    if (found := await _pressed(s, button.pub)) is not None:
+        kb = next((k for k in found[1].kpis if k.kpi.id == button.kpi), None)
+        if kb is not None:
+            await send_kpi(s, found[1], kb)
+
+
+@router.press(b.MyReport, who=Who.ANYONE)
+async def on_my_report(s: Session, button: b.MyReport) -> None:
+    """The report for the administration, from this publication."""
+    if (found := await _pressed(s, button.pub)) is not None:
+        await send_my_report(s, found[0], button.pub)
 
 
 async def offer_benchmarks(s: Session) -> None:

@@ -15,12 +15,16 @@ from telegram import Update
 
 from conversations.benchmark import buttons as b
 from conversations.benchmark.announce import announcement
-from conversations.context import Context
-from conversations.session import Row, Session, esc, send
-from conversations.staff import secretariat_press, secretariat_session, send_document
-from conversations.state import Idle
+from conversations.benchmark.routes import router
+from conversations.kit.context import Context
+from conversations.kit.roles import Who, secretariat_session
+from conversations.kit.send import Row, send, send_document
+from conversations.kit.session import Session
+from conversations.kit.state import Idle
+from conversations.kit.text import esc
 from pmm_core import jobs
-from pmm_core.answers import N_
+from pmm_core.domain.records import CycleState, Role
+from pmm_core.domain.text import N_
 from pmm_core.publishing import (
     AUDIENCE_WORDS,
     DEFAULT_DECISION,
@@ -32,7 +36,6 @@ from pmm_core.publishing import (
     Stage,
     storage,
 )
-from pmm_core.records import CycleState, Role
 
 ALIASES = {"public": PubAudience.PUBLIC, "wco": PubAudience.WCO, "members": PubAudience.WCO}
 ALIASES["secretariat"] = ALIASES["internal"] = PubAudience.SECRETARIAT
@@ -58,6 +61,7 @@ def usage(s: Session) -> str:
     )
 
 
+@router.command("publish")
 async def on_publish(update: Update, context: Context) -> None:
     """/publish <year> <audience> [provisional|final] [started]: lists the figures under review, then
     asks what to do with them."""
@@ -152,21 +156,17 @@ async def on_publish(update: Update, context: Context) -> None:
     await send(s, "\n".join(lines), rows)
 
 
-async def on_button(update: Update, context: Context) -> None:
-    """Publish (once) or cancel."""
-    pressed = await secretariat_press(update, context)
-    if pressed is None:
-        return
-    s, p = pressed
+@router.press(b.PublishCancel, who=Who.SECRETARIAT)
+async def on_cancel(s: Session, _: b.PublishCancel) -> None:
+    """Nothing is published."""
+    s.go(s.state.but(Idle()))
+    await send(s, s.lang._("Nothing was published."))
+
+
+@router.press(b.PublishGo, who=Who.SECRETARIAT)
+async def on_go(s: Session, go: b.PublishGo) -> None:
+    """Publishes once: the dispatcher has checked the screen (a bound button)."""
     L = s.lang
-    if isinstance(p.button, b.PublishCancel):
-        s.go(s.state.but(Idle()))
-        await send(s, L._("Nothing was published."))
-        return
-    go = p.button
-    if not isinstance(go, b.PublishGo) or not s.is_current(p.stamp):
-        await send(s, L._("That button belongs to an earlier screen, so nothing was changed."))
-        return
     try:
         audience, stage, decision = PubAudience(go.audience), Stage(go.stage), Decision(go.decision)
     except ValueError:

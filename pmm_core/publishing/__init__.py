@@ -8,9 +8,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 
-from pmm_core.analysis import Basis, Options
-from pmm_core.catalog import Catalog
-from pmm_core.i18n import lang
+from pmm_core.catalog.models import Catalog
+from pmm_core.domain.analysis import Basis, Options
+from pmm_core.domain.records import CycleData
+from pmm_core.outputs.i18n import lang
+from pmm_core.outputs.report import ReportOptions, build_report
 from pmm_core.publishing.build import ANALYSIS_AUDIENCE, Ledger, PopulationRefused, Publication, build_publication
 from pmm_core.publishing.model import (
     AUDIENCE_WORDS,
@@ -24,9 +26,7 @@ from pmm_core.publishing.model import (
     Stage,
 )
 from pmm_core.publishing.storage import Outdated, PubInfo, last_id, ledger, save
-from pmm_core.records import CycleData
-from pmm_core.report import ReportOptions, build_report
-from pmm_core.store import Store
+from pmm_core.storage.store import Store
 
 __all__ = [
     "AUDIENCE_WORDS",

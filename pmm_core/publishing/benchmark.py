@@ -18,18 +18,18 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from pmm_core.analysis import Measure, measure_of
-from pmm_core.catalog import Catalog, Disclosure, Kpi
-from pmm_core.derivation import Row, result_variable
-from pmm_core.disclosure import kpi_level
-from pmm_core.members import Member
-from pmm_core.members.groupings import Grouping
+from pmm_core.catalog.members import Member
+from pmm_core.catalog.members.groupings import Grouping
+from pmm_core.catalog.models import Catalog, Disclosure, Kpi
+from pmm_core.domain.analysis import Measure, measure_of
+from pmm_core.domain.derivation import Row, result_variable
+from pmm_core.domain.disclosure import kpi_level
+from pmm_core.domain.records import KpiState
+from pmm_core.domain.results import Computed, compute
 from pmm_core.publishing import storage
 from pmm_core.publishing.build import group_key
 from pmm_core.publishing.model import CellStatus, PubAudience, Stage
-from pmm_core.records import KpiState
-from pmm_core.results import Computed, compute
-from pmm_core.store import Store
+from pmm_core.storage.store import Store
 
 DISTRIBUTION_LEVELS = (Disclosure.PUBLIC, Disclosure.WCO)
 

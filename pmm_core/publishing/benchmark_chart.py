@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import textwrap
 
-from pmm_core.analysis import MEASURE_NAMES
-from pmm_core.charts import BAR, MUTED, Format, _save, _unit_axis, _value
-from pmm_core.i18n import Lang
-from pmm_core.members.groupings import GROUPING_NAMES, group_label
+from pmm_core.catalog.members.groupings import GROUPING_NAMES, group_label
+from pmm_core.domain.analysis import MEASURE_NAMES
+from pmm_core.outputs.charts import BAR, MUTED, Format, _save, _unit_axis, _value
+from pmm_core.outputs.i18n import Lang
 from pmm_core.publishing.benchmark import Benchmark, GroupFigure, KpiBenchmark
 
 OWN = "#d9480f"  # the Member's own result, everywhere

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from pmm_core.analysis import MEASURE_NAMES, statistic_decimals
-from pmm_core.answers import N_
-from pmm_core.catalog import Catalog, Kpi
-from pmm_core.i18n import Lang
+from pmm_core.catalog.models import Catalog, Kpi
+from pmm_core.domain.analysis import MEASURE_NAMES, statistic_decimals
+from pmm_core.domain.results import Computed, rounded
+from pmm_core.domain.text import N_
+from pmm_core.outputs.i18n import Lang
 from pmm_core.publishing.benchmark import Benchmark, GroupFigure, KpiBenchmark
 from pmm_core.publishing.benchmark_chart import figure_label
-from pmm_core.results import Computed, rounded
 
 QUARTERS = (
     N_("in the lowest quarter of the results"),

@@ -18,7 +18,10 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
 
-from pmm_core.analysis import (
+from pmm_core.catalog.members import Member
+from pmm_core.catalog.members.groupings import Grouping
+from pmm_core.catalog.models import Catalog, Disclosure, Kpi
+from pmm_core.domain.analysis import (
     ALL,
     Basis,
     GroupStat,
@@ -34,16 +37,13 @@ from pmm_core.analysis import (
     participants,
     year_on_year,
 )
-from pmm_core.catalog import Catalog, Disclosure, Kpi
-from pmm_core.derivation import Leak, Row, point_variable, result_variable, variable_levels
-from pmm_core.disclosure import Audience
-from pmm_core.members import Member
-from pmm_core.members.groupings import Grouping
+from pmm_core.domain.derivation import Leak, Row, point_variable, result_variable, variable_levels
+from pmm_core.domain.disclosure import Audience
+from pmm_core.domain.records import CycleData
+from pmm_core.outputs.report import Prepared, Stamp
 from pmm_core.publishing.gate import count_by_kind, gate_items, marked_by_kpi, without
 from pmm_core.publishing.model import READ_BY_NCPS, Cell, CellStatus, Decision, GateItem, PubAudience, Stage
 from pmm_core.publishing.suppression import Reader, hidden_from_anyone, hidden_from_ncps, suppress
-from pmm_core.records import CycleData
-from pmm_core.report import Prepared, Stamp
 
 ANALYSIS_AUDIENCE = {
     PubAudience.PUBLIC: Audience.public(),

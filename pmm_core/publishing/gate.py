@@ -7,9 +7,9 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
 
-from pmm_core.catalog import Catalog
+from pmm_core.catalog.models import Catalog
+from pmm_core.domain.records import CycleData, FlagState, KpiState, KpiStatus
 from pmm_core.publishing.model import GateItem, GateKind
-from pmm_core.records import CycleData, FlagState, KpiState, KpiStatus
 
 
 def gate_items(catalog: Catalog, data: CycleData) -> list[GateItem]:

@@ -11,10 +11,12 @@ from __future__ import annotations
 import base64
 from html import escape
 
-from pmm_core.analysis import MEASURE_NAMES
-from pmm_core.catalog import Catalog
-from pmm_core.disclosure import LEVEL_NAMES
-from pmm_core.i18n import Lang
+from pmm_core.catalog.models import Catalog
+from pmm_core.domain.analysis import MEASURE_NAMES
+from pmm_core.domain.disclosure import LEVEL_NAMES
+from pmm_core.domain.results import rounded
+from pmm_core.outputs.i18n import Lang
+from pmm_core.outputs.sheets import Sheet, workbook_bytes
 from pmm_core.publishing.benchmark import Benchmark, KpiBenchmark
 from pmm_core.publishing.benchmark_chart import benchmark_chart
 from pmm_core.publishing.benchmark_text import (
@@ -27,8 +29,6 @@ from pmm_core.publishing.benchmark_text import (
     statistic,
     summary_counts,
 )
-from pmm_core.results import rounded
-from pmm_core.sheets import Sheet, workbook_bytes
 
 CSS = """
 :root { --ink: #1a1a1a; --muted: #5f6b76; --line: #d0d7de; --accent: #1f4e79; --own: #d9480f; }

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
 
-from pmm_core.answers import N_
-from pmm_core.derivation import Row, Variable
+from pmm_core.domain.derivation import Row, Variable
+from pmm_core.domain.text import N_
 
 
 class PubAudience(StrEnum):

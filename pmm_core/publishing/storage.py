@@ -10,10 +10,10 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from pmm_core.derivation import Row
+from pmm_core.domain.derivation import Row
 from pmm_core.publishing.build import Ledger, PriorCell, Publication
 from pmm_core.publishing.model import HOLDS, READ_BY_NCPS, CellStatus, PubAudience, Stage
-from pmm_core.store import Store
+from pmm_core.storage.store import Store
 
 
 class Outdated(RuntimeError):

@@ -22,8 +22,8 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from pmm_core.catalog import Disclosure
-from pmm_core.derivation import Leak, Row, Variable, derivable, insider_pairs
+from pmm_core.catalog.models import Disclosure
+from pmm_core.domain.derivation import Leak, Row, Variable, derivable, insider_pairs
 from pmm_core.publishing.model import Cell, CellStatus
 
 Secret = Callable[[Variable], bool]  # are the Members' figures of this variable hidden from the reader?

@@ -1,0 +1,1 @@
+"""The KPI catalog: its models, their loading and validation, the TOML data and the WCO Members."""

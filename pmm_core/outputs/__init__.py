@@ -1,0 +1,1 @@
+"""What people read: labels and messages, exports, the report, charts and the spreadsheets."""

@@ -1,0 +1,141 @@
+"""Interface languages: gettext catalogs (managed with Babel) and locale-aware formatting.
+
+Catalogs are loaded once, at start-up, from ``locales/<lang>/LC_MESSAGES/pmm_bot.mo``;
+a missing or uncompiled catalog stops start-up with a clear message (run
+``scripts/i18n.sh compile``). Numbers, percentages and dates go through Babel so that a
+French NCP reads ``12 400`` and ``98,1 %`` and a Spanish one ``12.400`` and ``31 de marzo de 2026``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from functools import lru_cache
+from pathlib import Path
+
+from babel.dates import format_date
+from babel.numbers import format_decimal, format_percent
+from babel.support import NullTranslations, Translations
+
+from pmm_core.catalog.models import DataPoint, DataType, ResultUnit
+from pmm_core.domain.results import Computed, rounded
+
+LANGUAGES = ("en", "fr", "es")
+LANGUAGE_NAMES = {"en": "English", "fr": "Français", "es": "Español"}
+DOMAIN = "pmm_bot"
+LOCALES_DIR = Path(__file__).resolve().parents[2] / "locales"
+
+
+class CatalogMissing(RuntimeError):
+    """A language's compiled gettext catalog (.mo) is missing."""
+
+
+@dataclass(frozen=True)
+class Lang:
+    """One interface language: its gettext functions and its number and date formats."""
+
+    code: str
+    translations: NullTranslations
+
+    def _(self, message: str) -> str:
+        return self.translations.gettext(message)
+
+    def ngettext(self, singular: str, plural: str, n: int) -> str:
+        return self.translations.ngettext(singular, plural, n)
+
+    def number(self, value: Decimal | int, decimals: int | None = None) -> str:
+        """12 400 (fr), 12.400 (es), 12,400 (en); `decimals` fixes the decimals shown."""
+        return _number(self.code, value, decimals)
+
+    def percent(self, value: Decimal, decimals: int = 2) -> str:
+        """98.1% (en), 98,1 % (fr, es): `value` is in percent points (98.1, not 0.981)."""
+        return _percent(self.code, rounded(value, decimals))
+
+    def date(self, value: date) -> str:
+        """March 31, 2026 / 31 mars 2026 / 31 de marzo de 2026; French writes the first of
+        the month as an ordinal: 1er mars 2026."""
+        text = format_date(value, format="long", locale=self.code)
+        if self.code == "fr" and value.day == 1 and text.startswith("1 "):
+            text = "1er" + text[1:]
+        return text
+
+    def value(self, dp: DataPoint, stored: str) -> str:
+        """A stored answer as the user reads it."""
+        if dp.type is DataType.YES_NO:
+            return self._("Yes") if stored == "yes" else self._("No")
+        if dp.type is DataType.SCALE:
+            choice = dp.choice(stored)
+            return choice.label.get(self.code) if choice else stored
+        number = self.number(Decimal(stored))
+        if dp.type is DataType.PERCENT:
+            return self.percent(Decimal(stored))
+        if dp.type is DataType.AMOUNT:
+            return f"{number} {dp.currency}"
+        if dp.type is DataType.MINUTES:
+            return self._("{n} min").format(n=number)
+        return number
+
+    def result(self, result: Computed) -> str:
+        if result.unit is ResultUnit.PERCENT:
+            return self.percent(result.value, result.decimals)
+        shown = self.number(result.display_value, result.decimals)
+        if result.unit is ResultUnit.MINUTES:
+            return self._("{n} min").format(n=shown)
+        if result.unit is ResultUnit.PER_100:
+            return self._("{n} per 100").format(n=shown)
+        return shown
+
+    def example(self, dp: DataPoint) -> str:
+        """An example of a valid typed answer, in this language's number format."""
+        samples = {
+            DataType.COUNT: Decimal(12400),
+            DataType.AMOUNT: Decimal("1250000.50"),
+            DataType.MINUTES: Decimal("1234.5"),
+            DataType.PERCENT: Decimal("98.1"),
+            DataType.NUMBER: Decimal("1234.5"),
+        }
+        return self.number(samples.get(dp.type, Decimal(1)))
+
+
+# Babel formats a number in ~50 µs; the same figures come back on every screen of a KPI.
+@lru_cache(maxsize=8192)
+def _number(code: str, value: Decimal | int, decimals: int | None) -> str:
+    if decimals is None:
+        return format_decimal(value, locale=code, decimal_quantization=False)
+    pattern = "#,##0" + ("." + "0" * decimals if decimals else "")
+    return format_decimal(value, format=pattern, locale=code)
+
+
+@lru_cache(maxsize=4096)
+def _percent(code: str, points: Decimal) -> str:
+    return format_percent(points / 100, locale=code, decimal_quantization=False)
+
+
+_LOADED: dict[Path, dict[str, Lang]] = {}
+
+
+def load_languages(locales_dir: Path = LOCALES_DIR) -> dict[str, Lang]:
+    """Loads every language's compiled catalog once; fails fast if one is missing."""
+    if locales_dir not in _LOADED:
+        languages = {}
+        for code in LANGUAGES:
+            mo = locales_dir / code / "LC_MESSAGES" / f"{DOMAIN}.mo"
+            if not mo.is_file():
+                raise CatalogMissing(
+                    f"the {code} interface catalog is not compiled ({mo} is missing): run scripts/i18n.sh compile"
+                )
+            languages[code] = Lang(code, Translations.load(str(locales_dir), [code], DOMAIN))
+        _LOADED[locales_dir] = languages
+    return _LOADED[locales_dir]
+
+
+def lang(code: str | None, default: str = "en") -> Lang:
+    languages = load_languages()
+    return languages.get(code or default) or languages[default]
+
+
+def pick_language(telegram_code: str | None, default: str) -> str:
+    """The interface language for a new user, from Telegram's language_code ("fr-CA" → fr)."""
+    base = (telegram_code or "").split("-")[0].lower()
+    return base if base in LANGUAGES else default

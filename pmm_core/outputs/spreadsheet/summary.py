@@ -1,0 +1,154 @@
+"""The NCP's view of an upload: what would change, the errors with their cells, the new results.
+
+Plain text (the chat layer escapes it for its parse mode and pages it if long).
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal, localcontext
+
+from pmm_core.catalog.members import Member
+from pmm_core.catalog.models import Catalog
+from pmm_core.domain.answers import MESSAGES, ErrorCode
+from pmm_core.domain.results import Computed
+from pmm_core.outputs.i18n import Lang
+from pmm_core.outputs.spreadsheet import texts
+from pmm_core.outputs.spreadsheet.upload import BadFile, CellCode, CellProblem, FigureChange, UploadSummary
+
+EXAMPLE = Decimal("1234.5")
+
+
+def render_summary(summary: UploadSummary, catalog: Catalog, L: Lang, limit: int = 40) -> str:
+    """The summary in L's language; each list shows at most `limit` lines, then "… and n more"."""
+    member = Member(summary.member, "").name(L.code)
+    lines = [L._(texts.SUMMARY_TITLE).format(member=member, year=summary.cycle_year)]
+    if not summary.has_changes and not summary.errors:
+        lines.append(L._(texts.NOTHING))
+    sections: list[tuple[str, list[str]]] = [
+        (_plural(L, texts.NEW, len(summary.new)), [_figure(c, catalog, L) for c in summary.new]),
+        (_plural(L, texts.CHANGED, len(summary.changed)), [_figure(c, catalog, L) for c in summary.changed]),
+        (L._(texts.LIST_CHANGES), [_list(c.item_list, c.rows, catalog, L) for c in summary.lists]),
+        (_plural(L, texts.BLANKS, len(summary.blanks)), [_blank(b.kpi, b.reason, catalog, L) for b in summary.blanks]),
+        (L._(texts.REOPENED), [_kpi(k, catalog, L) for k in summary.reopened]),
+        (_plural(L, texts.ERRORS, len(summary.errors)), [render_problem(p, catalog, L) for p in summary.errors]),
+        (L._(texts.COMPUTABLE), [_result(k, r, catalog, L) for k, r in summary.computable]),
+        (L._(texts.RECOMPUTED), [_change(k, b, a, catalog, L) for k, b, a in summary.recomputed]),
+    ]
+    for title, items in sections:
+        if items:
+            lines += ["", title, *(f"• {item}" for item in items[:limit])]
+            if len(items) > limit:
+                lines.append(L._(texts.MORE).format(n=len(items) - limit))
+    if summary.unchanged:
+        lines += ["", _plural(L, texts.UNCHANGED, len(summary.unchanged))]
+    if summary.formulas:
+        cells = ", ".join(str(w) for w in summary.formulas[:limit])
+        lines += ["", L._(texts.FORMULAS).format(cells=cells)]
+    return "\n".join(lines)
+
+
+def render_problem(problem: CellProblem, catalog: Catalog, L: Lang) -> str:
+    """One line: ``TF!H7 · TF-02: -5 — a count cannot be negative``."""
+    subject = _subject(problem.subject, catalog)
+    content = _number(L, problem.content) if isinstance(problem.content, Decimal) else problem.content
+    head = f"{problem.where} · {subject}" + (f": {content}" if content != "" else "")
+    return f"{head} — {_reason(problem, catalog, L)}"
+
+
+def render_bad_file(error: BadFile, L: Lang) -> str:
+    """Why the file is refused; Members by their names in the reader's language."""
+    params = {
+        k: L.number(int(v)) if k == "limit" else Member(v, "").name(L.code) if k in ("member", "file_member") else v
+        for k, v in error.params.items()
+    }
+    return L._(texts.FILE[error.problem]).format(**params)
+
+
+def _reason(problem: CellProblem, catalog: Catalog, L: Lang) -> str:
+    params = dict(problem.params)
+    example = L.number(EXAMPLE)
+    if problem.code == ErrorCode.NEGATIVE and problem.data_type in texts.NEGATIVE:
+        return L._(texts.NEGATIVE[problem.data_type])
+    if problem.code == CellCode.LIST_INCOMPLETE:
+        item_list = next((lst for lst in catalog.item_lists if lst.id == problem.subject), None)
+        if item_list is not None:
+            params["column"] = item_list.column(params["column"]).label.get(L.code)
+    if problem.code == CellCode.TOTAL_DIFFERS:
+        params["value"] = _number(L, Decimal(params["value"]))
+    for key in ("limit", "value"):
+        if key in params and problem.code in (ErrorCode.TOO_LARGE, ErrorCode.TOO_SMALL):
+            params[key] = _number(L, Decimal(params[key]))
+    template = texts.CELL.get(problem.code)
+    if template is None:  # a code of the answer checks without a short text here: its chat message
+        known = {c.value: c for c in ErrorCode}
+        template = MESSAGES[known[problem.code]] if problem.code in known else texts.CELL[CellCode.UNREADABLE]
+    return L._(template).format_map(_Defaults(params, example=example, text=str(problem.content)))
+
+
+def _number(L: Lang, value: Decimal) -> str:
+    """Any number a cell may hold (1E+300 included) in L's format."""
+    with localcontext() as ctx:
+        ctx.prec = max(ctx.prec, abs(value.adjusted()) + 10)
+        return L.number(value)
+
+
+class _Defaults(dict[str, str]):
+    """Format parameters; a placeholder without a value stays visible instead of raising."""
+
+    def __init__(self, params: dict[str, str], **defaults: str) -> None:
+        super().__init__({**defaults, **params})
+
+    def __missing__(self, key: str) -> str:
+        return "{" + key + "}"
+
+
+def _plural(L: Lang, forms: tuple[str, str], n: int) -> str:
+    return L.ngettext(forms[0], forms[1], n).format(n=n)
+
+
+def _subject(subject: str, catalog: Catalog) -> str:
+    """The KPI(s) a problem is about: TF-02 for a data point, the list's KPIs for a list."""
+    if subject in catalog.kpi_by_id:
+        return subject
+    kpis = [k.id for k in catalog.kpis_using(subject)]
+    if not kpis:
+        kpis = [k.id for k in catalog.kpis if subject in {dp.id for dp in catalog.breakdown_data_points(k)}]
+    if not kpis:
+        kpis = [k for k, lst in catalog.item_list_of.items() if lst.id == subject]
+    return ", ".join(kpis) or subject
+
+
+def _figure(change: FigureChange, catalog: Catalog, L: Lang) -> str:
+    dp = catalog.data_points[change.data_point]
+    head = f"{_subject(dp.id, catalog)} · {dp.label.get(L.code)}: "
+    new = L.value(dp, change.new)
+    if change.from_list is not None:
+        new = f"{new} ({L._(texts.FROM_LIST)})"
+    return head + (f"{L.value(dp, change.old)} → {new}" if change.old is not None else new)
+
+
+def _list(list_id: str, rows: int, catalog: Catalog, L: Lang) -> str:
+    item_list = next(lst for lst in catalog.item_lists if lst.id == list_id)
+    return f"{item_list.sheet} · {item_list.name.get(L.code)}: {_plural(L, texts.LIST_ROWS, rows)}"
+
+
+def _kpi(kpi_id: str, catalog: Catalog, L: Lang) -> str:
+    return f"{kpi_id} · {catalog.kpi(kpi_id).name.get(L.code)}"
+
+
+def _blank(kpi_id: str, reason: str, catalog: Catalog, L: Lang) -> str:
+    text = next((r.text.get(L.code) for r in catalog.blank_reasons if r.code == reason), reason)
+    return f"{_kpi(kpi_id, catalog, L)}: {text}"
+
+
+def _result(kpi_id: str, result: Computed, catalog: Catalog, L: Lang) -> str:
+    return f"{_kpi(kpi_id, catalog, L)}: {_shown(result, L)}"
+
+
+def _change(kpi_id: str, before: Computed, after: Computed, catalog: Catalog, L: Lang) -> str:
+    return f"{_kpi(kpi_id, catalog, L)}: {_shown(before, L)} → {_shown(after, L)}"
+
+
+def _shown(result: Computed, L: Lang) -> str:
+    shown = L.result(result)
+    return f"{shown} ({L._(texts.FROM_TOTALS)})" if result.from_totals else shown

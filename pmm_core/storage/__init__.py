@@ -1,0 +1,1 @@
+"""Storage: the SQLite database, its migrations and the store, split by subject behind one class."""
