@@ -963,8 +963,8 @@ def _annex(m: _Model, page: _Page) -> None:
     page.text(
         "p",
         L._(
-            "For the Members only (seed report, Annex I): how the results of each KPI are spread, by their "
-            "skewness. A KPI whose results should be as high as possible but are skewed towards low values "
+            "For the Members only (report on the first PMM cycle, Annex I): how the results of each KPI are "
+            "spread, by their skewness. A KPI whose results should be as high as possible but are skewed towards low values "
             "points to an area for capacity building. Only KPIs whose disclosure policy lets every NCP see "
             "the Members' results are listed."
         ),
