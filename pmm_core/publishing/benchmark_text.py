@@ -100,12 +100,13 @@ def blank_text(L: Lang, catalog: Catalog, kb: KpiBenchmark) -> str:
 
 def publication_line(L: Lang, bench: Benchmark) -> str:
     """Which publication the benchmarks come from, in words (provisional said so)."""
-    stage = L._("Provisional") if bench.stage.value == "provisional" else L._("Final")
-    return L.ngettext(
+    stage = L._("provisional") if bench.stage.value == "provisional" else L._("final")
+    text = L.ngettext(
         "{stage} publication for all NCPs of {date}, over the {n} Member that submitted.",
         "{stage} publication for all NCPs of {date}, over the {n} Members that submitted.",
         bench.population,
     ).format(stage=stage, date=L.date(bench.published), n=L.number(bench.population))
+    return text[:1].upper() + text[1:]
 
 
 def summary_counts(bench: Benchmark) -> tuple[int, int, int, int]:

@@ -51,7 +51,7 @@ table.glance col.kpi { width: 40%; } table.glance col.fig { width: 14%; } table.
 td.blank { color: var(--muted); font-size: 11.5px; white-space: normal; text-align: left; }
 th, td { border-bottom: 1px solid var(--line); padding: 5px 6px; text-align: left; vertical-align: top; }
 th { background: #eef3f8; font-weight: 600; }
-td.num { text-align: right; white-space: nowrap; font-variant-numeric: tabular-nums; }
+td.num { text-align: right; font-variant-numeric: tabular-nums; overflow-wrap: anywhere; }
 td.own { color: var(--own); font-weight: bold; }
 .up { color: #2b7a3d; } .down { color: #a23b1f; }
 figure { margin: 10px 0 4px; } figure img { width: 100%; height: auto; border: 1px solid var(--line); }
