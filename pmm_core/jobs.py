@@ -18,11 +18,13 @@ from pmm_core.catalog.loader import load_catalog
 from pmm_core.domain.checks import current_figure, find_issues
 from pmm_core.domain.flag_lifecycle import reconcile
 from pmm_core.domain.records import CycleData
+from pmm_core.outputs import utf16
 from pmm_core.outputs.i18n import lang
 from pmm_core.storage.store import Store
 
 if TYPE_CHECKING:
     from pmm_core.domain.flag_lifecycle import Reconciliation
+    from pmm_core.outputs.export import Question
     from pmm_core.publishing import Built, GateItem
 
 
@@ -154,6 +156,17 @@ def _cycle_and_previous(store: Store, cycle_id: int) -> tuple[CycleData, CycleDa
     return data, (store.cycle_data(before.id) if before is not None else None)
 
 
+def _questions(store: Store, cycle_id: int) -> list[Question]:
+    """The cycle's questions on figures with their messages, newest first (export)."""
+    from pmm_core.outputs.export import Question
+    from pmm_core.storage.thread_store import ThreadStore
+
+    threads = ThreadStore(store)
+    messages = threads.all_messages(cycle_id)
+    changes = {r.thread_id: r for r in threads.change_requests(cycle_id)}
+    return [Question(t, messages.get(t.id, []), changes.get(t.id)) for t in threads.threads(cycle_id)]
+
+
 def export_xlsx(db_path: Path, cycle_id: int, language: str, now: datetime) -> bytes:
     """The cycle's workbook for the Secretariat (labels in `language`, year on year, audit)."""
     from pmm_core.outputs.export import build_workbook
@@ -170,6 +183,7 @@ def export_xlsx(db_path: Path, cycle_id: int, language: str, now: datetime) -> b
             audit=store.audit_log(cycle_id),
             people=people,
             exported_at=now,
+            questions=_questions(store, cycle_id),
         )
     finally:
         store.close()
@@ -219,7 +233,7 @@ def stats(db_path: Path, cycle_id: int, language: str, group: tuple[str, str] | 
     )
     from pmm_core.domain.analytics import reasons_by_region
     from pmm_core.outputs import charts
-    from pmm_core.outputs.labels import count_of
+    from pmm_core.outputs.labels import count_of, labelled
 
     store = Store.open_readonly(db_path)
     L = lang(language)
@@ -255,12 +269,20 @@ def stats(db_path: Path, cycle_id: int, language: str, group: tuple[str, str] | 
         for rate in dimension_rates(catalog, data, Basis.SUBMITTED, chosen[0] if chosen else None):
             if chosen is None or rate.code == chosen[1]:
                 name = catalog.dimension_by_id[rate.dimension].short.get(L.code)
-                lines.append(f"{escape(name)}: {count_of(L, rate.answered, rate.possible)}")
+                lines.append(labelled(L, escape(name, quote=False), count_of(L, rate.answered, rate.possible)))
         lines.append("")
+        shorts = {r.code: r.short.get(L.code) for r in catalog.blank_reasons}
         for row in rows:
-            reasons = ", ".join(f"{code} {n}" for code, n in row.reasons.items() if n)
+            reasons = " · ".join(
+                labelled(L, escape(shorts.get(code) or L._("reason not given"), quote=False), L.number(n))
+                for code, n in row.reasons.items()
+                if n
+            )
+            name = catalog.kpi(row.kpi_id).name.get(L.code)
+            # "TF-02 Variation in the number of AEOs — answered …": a dash, since the French
+            # "répondu : …" has a colon of its own.
             lines.append(
-                f"{row.kpi_id}: "
+                f"<b>{row.kpi_id}</b> {escape(name, quote=False)} — "
                 + L._("answered {answered}, blank {blank}").format(
                     answered=count_of(L, row.answered, row.members), blank=L.number(row.blank)
                 )
@@ -303,7 +325,7 @@ def stats(db_path: Path, cycle_id: int, language: str, group: tuple[str, str] | 
         return Files(
             "\n".join(lines),
             tuple((name, png) for name, _, png in charts_made),
-            {name: escape(f"{title}\n{scope}"[:1024]) for name, title, _ in charts_made},
+            {name: escape(utf16.cut(f"{title}\n{scope}", 1024)) for name, title, _ in charts_made},
         )
     finally:
         store.close()
