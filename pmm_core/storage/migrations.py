@@ -296,6 +296,10 @@ MIGRATIONS: tuple[str, ...] = (
     INSERT INTO notify_marks (name, audit_id) SELECT 'immediate', COALESCE(MAX(id), 0) FROM audit;
     INSERT INTO notify_marks (name, audit_id) SELECT 'digest', COALESCE(MAX(id), 0) FROM audit;
     """,
+    # version 5: the number format a user chose in /language (NULL: their Member's country's)
+    """
+    ALTER TABLE users ADD COLUMN number_format TEXT;
+    """,
     # publications as records (issue 22): what was published, to whom, over whom; the statistics
     # with the Members they were taken over (for the next publication's checks, never shown), each
     # Member's result as counted (for its own benchmarks), and the files as sent.
