@@ -31,6 +31,7 @@ from bot.scheduler import schedule_reminders, start_background_jobs
 from bot.settings import Settings
 from bot.worker import ProcessWorker
 from conversations.admin.flow import router as admin
+from conversations.benchmark.flow import router as benchmark
 from conversations.broadcast.flow import router as broadcast
 from conversations.broadcast.flow import send_delivery_report
 from conversations.collect.flow import router as collect
@@ -163,6 +164,7 @@ ROUTERS = (
     broadcast,
     admin,
     reports,
+    benchmark,
     explain,
 )
 

@@ -245,6 +245,7 @@ def _flag(row: Any) -> Flag:
         state=FlagState(row["state"]),
         note=row["note"],
         justification=row["justification"],
+        updated_by=row["updated_by"],
     )
 
 

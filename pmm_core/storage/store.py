@@ -76,6 +76,11 @@ class Store(
     def path(self) -> Path:
         return self._db.path
 
+    @property
+    def database(self) -> Database:
+        """For the modules that keep their own tables (``pmm_core.publishing.storage``)."""
+        return self._db
+
     def close(self) -> None:
         self._db.close()
 
