@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from pmm_core.catalog.members import Member
+from pmm_core.domain.carry import LastCycle
 from pmm_core.domain.clock import Clock, utcnow
 from pmm_core.domain.records import (
     Answer,
@@ -165,6 +166,7 @@ class _Cache:
     open_cycle_known: bool = False
     members: dict[str, Member] | None = None
     member_data: dict[tuple[int, str], MemberData] = field(default_factory=dict)
+    previous_cycles: dict[int, Cycle | None] = field(default_factory=dict)  # year → the cycle before it
 
 
 class Store:
@@ -449,6 +451,7 @@ class Store:
     def _forget_cycles(self) -> None:
         cache = self._fresh()
         cache.open_cycle, cache.open_cycle_known = None, False
+        cache.previous_cycles.clear()
 
     def current_cycle(self) -> Cycle | None:
         cache = self._fresh()
@@ -474,8 +477,11 @@ class Store:
         return _cycle(row) if row else None
 
     def previous_cycle(self, cycle: Cycle) -> Cycle | None:
-        row = self._db.one("SELECT * FROM cycles WHERE year < ? ORDER BY year DESC LIMIT 1", (cycle.year,))
-        return _cycle(row) if row else None
+        cache = self._fresh()
+        if cycle.year not in cache.previous_cycles:
+            row = self._db.one("SELECT * FROM cycles WHERE year < ? ORDER BY year DESC LIMIT 1", (cycle.year,))
+            cache.previous_cycles[cycle.year] = _cycle(row) if row else None
+        return cache.previous_cycles[cycle.year]
 
     def set_deadline(self, cycle_id: int, deadline: date, by: int | None = None) -> date:
         """Moves the deadline; returns the old one."""
@@ -527,6 +533,15 @@ class Store:
             row = self._db.one("SELECT * FROM submissions WHERE cycle_id = ? AND member = ?", (cycle_id, member))
             data = cache.member_data[key] = MemberData(answers, states, _submission(row) if row else None)
         return data
+
+    def last_cycle(self, cycle: Cycle, member: str) -> LastCycle | None:
+        """The Member's answers and KPI states in the cycle before `cycle` (carry forward,
+        last cycle's values beside the questions), or None if there is no earlier cycle."""
+        before = self.previous_cycle(cycle)
+        if before is None:
+            return None
+        data = self.member_data(before.id, member)
+        return LastCycle(before.year, {dp: a.value for dp, a in data.answers.items()}, data.states)
 
     def submitted_members(self, cycle_id: int) -> set[str]:
         """The Members whose answers for the cycle are submitted (and locked)."""
@@ -796,7 +811,7 @@ class Store:
                 ],
             )
             _audit(conn, now, None, cycle_id, None, "cycle.import", str(c.year), None, c.state.value)
-        self._fresh().open_cycle_known = False
+        self._forget_cycles()
         cycle = self.cycle(cycle_id)
         assert cycle is not None
         return cycle
