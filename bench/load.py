@@ -29,7 +29,8 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from bot.emulator import FakeBotApi
-from conversations.state import Asking, ConversationState
+from conversations.collect.steps import Asking
+from conversations.kit.state import ConversationState
 from pmm_core.catalog.loader import load_catalog
 from pmm_core.catalog.members import read_members
 from pmm_core.samples.synthetic import synthetic_cycles

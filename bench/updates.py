@@ -39,7 +39,8 @@ from bot.app import build_application
 from bot.emulator import FakeBotApi
 from bot.ratelimit import RepliesFirstRateLimiter
 from bot.settings import Settings
-from conversations.state import Asking, ConversationState
+from conversations.collect.steps import Asking
+from conversations.kit.state import ConversationState
 from pmm_core.catalog.loader import load_catalog
 from pmm_core.catalog.members import Member
 from pmm_core.storage.store import Edit, Store

@@ -18,8 +18,6 @@ from telegram.error import TelegramError
 from telegram.ext import (
     Application,
     BaseRateLimiter,
-    CallbackQueryHandler,
-    CommandHandler,
     MessageHandler,
     TypeHandler,
     filters,
@@ -32,10 +30,20 @@ from bot.ratelimit import RepliesFirstRateLimiter
 from bot.scheduler import schedule_reminders, start_background_jobs
 from bot.settings import Settings
 from bot.worker import ProcessWorker
-from conversations import admin, broadcast, collect, explain, onboarding, review, router, secretariat, upload
-from conversations.buttons import of_types
-from conversations.context import CONTEXT_TYPES, BotData, ChatSettings, Context
-from conversations.session import lang_of
+from conversations.admin.flow import router as admin
+from conversations.broadcast.flow import router as broadcast
+from conversations.broadcast.flow import send_delivery_report
+from conversations.collect.flow import router as collect
+from conversations.explain.flow import router as explain
+from conversations.flags.flow import router as flags
+from conversations.kit.context import CONTEXT_TYPES, BotData, ChatSettings, Context
+from conversations.kit.dispatch import Dispatcher
+from conversations.kit.send import lang_of
+from conversations.onboarding import flow as onboarding
+from conversations.reports.flow import router as reports
+from conversations.review.flow import router as review
+from conversations.staff.menu import COMMANDS as SECRETARIAT_COMMANDS
+from conversations.upload import flow as upload
 from pmm_core.catalog.models import Catalog
 from pmm_core.outputs.i18n import LANGUAGES, lang, load_languages
 from pmm_core.storage.db import Checkpointer
@@ -137,58 +145,26 @@ def _attach(app: PTBApp, store: Store) -> None:
     services.processor.store = store
 
 
+# Every flow's router, in one place. The order is that of the text fallbacks: a figure typed
+# after submission (collect) before the KPI search (explain), which takes any text.
+ROUTERS = (onboarding.router, collect, review, upload.router, flags, broadcast, admin, reports, explain)
+
+
 def _add_handlers(app: PTBApp) -> None:
+    dispatcher = Dispatcher(ROUTERS)
+    app.bot_data.screens = dispatcher
     app.add_handler(TypeHandler(Update, onboarding.private_only), group=-2)
-    app.add_handler(TypeHandler(Update, collect.on_applied_before_restart), group=-1)
-    commands = {
-        "start": onboarding.on_start,
-        "help": onboarding.on_help,
-        "language": onboarding.on_language,
-        "cancel": onboarding.on_cancel,
-        "next": collect.on_next,
-        "explain": explain.on_explain,
-        "kpis": review.on_kpis,
-        "progress": review.on_progress,
-        "review": review.on_review,
-        "submit": review.on_submit,
-        "template": upload.on_template,
-        "upload": upload.on_upload,
-        **secretariat.commands(),
-    }
+    app.add_handler(TypeHandler(Update, dispatcher.on_applied_before_restart), group=-1)
     new = filters.UpdateType.MESSAGE  # an edited message is not read again: see on_edited_message
-    app.add_handlers([CommandHandler(name, handler, filters=new) for name, handler in commands.items()])
-    for handler, types in (
-        (collect.on_button, collect.BUTTONS),
-        (router.on_explain_button, explain.BUTTONS),
-        (review.on_button, review.BUTTONS),
-        (onboarding.on_language_button, onboarding.LANGUAGE_BUTTONS),
-        (onboarding.on_move_button, onboarding.MOVE_BUTTONS),
-        (onboarding.on_profile_button, onboarding.PROFILE_BUTTONS),
-        (broadcast.on_button, broadcast.BUTTONS),
-        (admin.on_tell_deadline, admin.BUTTONS),
-        (upload.on_button, upload.BUTTONS),
-        *secretariat.button_handlers(),
-    ):
-        app.add_handler(CallbackQueryHandler(handler, pattern=of_types(*types)))
+    app.add_handlers(dispatcher.handlers(new))
     app.add_handlers(
         [
-            CallbackQueryHandler(on_unknown_button),
-            MessageHandler(new & filters.TEXT & ~filters.COMMAND, router.on_text),
             MessageHandler(new & filters.Document.ALL, upload.on_document),
             MessageHandler(new & filters.COMMAND, onboarding.on_unknown_command),
             MessageHandler(filters.UpdateType.EDITED_MESSAGE, onboarding.on_edited_message),
             MessageHandler(new & ~filters.StatusUpdate.ALL, onboarding.on_other_message),
         ]
     )
-
-
-async def on_unknown_button(update: Update, context: Context) -> None:
-    """A press whose data no flow knows (forged, or from an older version of the bot)."""
-    if update.callback_query is not None:
-        with contextlib.suppress(TelegramError):
-            await update.callback_query.answer(
-                lang_of(update, context.bot_data.settings.default_language)._("This button is no longer valid.")
-            )
 
 
 async def _post_init(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
@@ -244,7 +220,7 @@ async def _post_shutdown(application: Application[Any, Any, Any, Any, Any, Any])
 
 async def send_report(app: PTBApp, user_id: int, counts: dict[str, int]) -> None:
     """A broadcast's delivery report, to the Secretariat user who sent it."""
-    await broadcast.send_delivery_report(app.bot, app.bot_data, user_id, counts)
+    await send_delivery_report(app.bot, app.bot_data, user_id, counts)
 
 
 async def _set_commands_safely(app: PTBApp) -> None:
@@ -265,7 +241,7 @@ async def set_commands(app: PTBApp) -> None:
     for user_id in data.settings.secretariat_ids:
         user = data.store.user(user_id)
         L = lang(user.language if user else None)
-        menu = (*secretariat.COMMANDS, *onboarding.COMMANDS)
+        menu = (*SECRETARIAT_COMMANDS, *onboarding.COMMANDS)
         with contextlib.suppress(TelegramError):  # the user may not have started the bot yet
             await app.bot.set_my_commands(
                 [BotCommand(name, L._(description)) for name, description in menu], scope=BotCommandScopeChat(user_id)

@@ -31,7 +31,8 @@ from telegram import Bot, Update
 from telegram.error import TelegramError
 from telegram.ext import BaseUpdateProcessor
 
-from conversations.session import lang_of, update_key
+from conversations.kit.send import lang_of
+from conversations.kit.session import update_key
 from pmm_core.storage.store import Store
 
 log = logging.getLogger(__name__)

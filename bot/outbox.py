@@ -29,7 +29,7 @@ from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 from telegram.ext import ExtBot
 
 from bot.ratelimit import retry_seconds
-from conversations.session import split_html
+from conversations.kit.text import split_html
 from pmm_core.domain.records import OutboxRow
 from pmm_core.storage.store import Store
 

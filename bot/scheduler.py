@@ -20,8 +20,8 @@ from typing import Any
 
 from telegram.ext import Application
 
-from conversations.context import BotData, Context
-from conversations.reminders import reminder_messages, reminder_slots
+from conversations.kit.context import BotData, Context
+from conversations.reminders.messages import reminder_messages, reminder_slots
 from pmm_core.domain.records import Cycle
 from pmm_core.storage.db import backup
 

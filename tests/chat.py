@@ -13,7 +13,7 @@ from bot.app import PmmApplication, build_application
 from bot.emulator import FakeBotApi, Sent
 from bot.ratelimit import RepliesFirstRateLimiter
 from bot.settings import Settings
-from conversations.buttons import Button, unpack
+from conversations.kit.buttons import Button, unpack
 from pmm_core.catalog.models import Catalog
 from pmm_core.domain.records import Cycle
 from pmm_core.storage.store import Store

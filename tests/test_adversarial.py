@@ -11,9 +11,9 @@ from datetime import date, timedelta
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conversations import buttons as btn
-from conversations.buttons import pack
-from conversations.session import visible_length
+from conversations.collect.buttons import Edit, Go
+from conversations.kit.buttons import pack
+from conversations.kit.text import visible_length
 from pmm_core.catalog.loader import load_catalog
 from pmm_core.catalog.members import Member
 from pmm_core.catalog.models import DataType
@@ -81,7 +81,7 @@ def test_hostile_answers_never_crash_never_overflow_and_store_only_valid_values(
         dp = catalog.asked_data_points(catalog.kpi(kpi))[index]
 
         async def go() -> list:
-            await chat.press(NCP, pack(btn.Edit(kpi, index)), language_code=language)
+            await chat.press(NCP, pack(Edit(kpi, index)), language_code=language)
             before = store.answers(cycle.id, "BE").get(dp.id)
             update = chat.api.message(NCP, text or " ", language_code=language)
             sent = await chat.replay(update)
@@ -118,7 +118,7 @@ def test_hostile_answers_never_crash_never_overflow_and_store_only_valid_values(
 
 async def test_a_4096_character_message_of_every_kind_is_answered_in_one_piece(chat, store):
     await chat.say(NCP, f"/start {store.create_invite('BE', timedelta(days=1))}")
-    await chat.press(NCP, pack(btn.Go("ES-05")))
+    await chat.press(NCP, pack(Go("ES-05")))
     for text in ("9" * 4096, "x" * 4096, "&" * 4096, "<" * 4096, "é" * 4096):
         sent = await chat.say(NCP, text)
         assert sent and not any(CRASH in m.text for m in sent)

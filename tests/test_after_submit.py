@@ -7,8 +7,9 @@ from datetime import timedelta
 
 import pytest
 
-from conversations import buttons as btn
-from conversations.buttons import pack
+from conversations.collect.buttons import Go
+from conversations.kit.buttons import pack
+from conversations.review.buttons import SubmitNow
 from tests.chat import Chat, texts
 
 NCP = 1001
@@ -18,10 +19,10 @@ LOCKED = "were submitted and are locked"
 @pytest.fixture
 async def chat(chat, store):
     await chat.say(NCP, f"/start {store.create_invite('BE', timedelta(days=3))}")
-    await chat.press(NCP, pack(btn.Go("TF-02")))
+    await chat.press(NCP, pack(Go("TF-02")))
     await chat.say(NCP, "1300")
     await chat.say(NCP, "/submit")
-    await chat.tap(NCP, btn.SubmitNow)
+    await chat.tap(NCP, SubmitNow)
     assert store.submission(chat.cycle.id, "BE").locked
     return chat
 

@@ -8,9 +8,10 @@ from datetime import timedelta
 
 import pytest
 
-from conversations import buttons as btn
-from conversations.buttons import pack
-from conversations.state import Asking, OfferingBreakdowns, parse_state
+from conversations.collect.buttons import AddBreakdown, Back, Confirm, Go
+from conversations.collect.steps import Asking, OfferingBreakdowns
+from conversations.kit.buttons import pack
+from conversations.kit.state import parse_state
 from pmm_core.domain.records import KpiState
 from tests.chat import Chat, kinds, texts
 
@@ -43,12 +44,12 @@ def step(chat: Chat):
 
 async def confirm_tf03_and_give_its_breakdown(chat: Chat):
     """TF-03 confirmed, then its only breakdown, every figure of it; the last reply."""
-    await chat.press(NCP, pack(btn.Go("TF-03")))
+    await chat.press(NCP, pack(Go("TF-03")))
     await chat.say(NCP, "250")
     await chat.say(NCP, "1000")
-    sent = await chat.tap(NCP, btn.Confirm, kpi="TF-03")
+    sent = await chat.tap(NCP, Confirm, kpi="TF-03")
     assert "AddBreakdown" in kinds(sent)
-    await chat.tap(NCP, btn.AddBreakdown, kpi="TF-03", group=0)
+    await chat.tap(NCP, AddBreakdown, kpi="TF-03", group=0)
     for value in BREAKDOWN.values():
         sent = await chat.say(NCP, value)
     return sent
@@ -86,9 +87,9 @@ async def test_back_on_the_first_breakdown_figure_when_all_are_given_moves_on(ch
     await confirm_tf03_and_give_its_breakdown(chat)
     before = (answers(chat), len(store.audit_log()))
     # the (unbound) Add button of the earlier offer opens the breakdown's first figure again
-    sent = await chat.tap(NCP, btn.AddBreakdown, kpi="TF-03", group=0)
+    sent = await chat.tap(NCP, AddBreakdown, kpi="TF-03", group=0)
     assert "Question 1 of 4" in sent[0].text and "Back" in kinds(sent)
-    sent = await chat.tap(NCP, btn.Back, kpi="TF-03", dp=2)
+    sent = await chat.tap(NCP, Back, kpi="TF-03", dp=2)
     said = texts(sent)
     assert CRASH not in said
     assert "would you like to add a breakdown" not in said and "AddBreakdown" not in kinds(sent)

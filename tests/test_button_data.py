@@ -7,16 +7,17 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conversations import buttons as btn
-from conversations.buttons import _REGISTRY, Stamp, pack, unpack
+from conversations.collect.buttons import AddBreakdown, Back, Choice, Edit, Reason
+from conversations.explain.buttons import More
+from conversations.kit.buttons import _REGISTRY, Button, Stamp, pack, unpack
 
 REAL = [
-    pack(btn.Choice("OD-07", 0, 1), Stamp(1, 12)),
-    pack(btn.Reason("TF-02", 3, "0a1b2c3d"), Stamp(2, 345)),
-    pack(btn.Back("TF-03", 2), Stamp(1, 9)),
-    pack(btn.Edit("TF-10", 1)),
-    pack(btn.More("WT-01", 2)),
-    pack(btn.AddBreakdown("TF-03", 0)),
+    pack(Choice("OD-07", 0, 1), Stamp(1, 12)),
+    pack(Reason("TF-02", 3, "0a1b2c3d"), Stamp(2, 345)),
+    pack(Back("TF-03", 2), Stamp(1, 9)),
+    pack(Edit("TF-10", 1)),
+    pack(More("WT-01", 2)),
+    pack(AddBreakdown("TF-03", 0)),
 ]
 NON_ASCII_DIGITS = ["²", "³", "¹", "٣", "۳", "३", "３", "𝟑", "⑶", "Ⅲ"]
 
@@ -25,7 +26,7 @@ NON_ASCII_DIGITS = ["²", "³", "¹", "٣", "۳", "३", "３", "𝟑", "⑶", "
 @given(st.text(max_size=64))
 def test_unpack_never_raises_on_any_text(data):
     pressed = unpack(data)
-    assert pressed is None or isinstance(pressed.button, btn.Button)
+    assert pressed is None or isinstance(pressed.button, Button)
 
 
 pieces = st.text(alphabet="0123456789²٣۳३３.-_:@abTF" + "".join(NON_ASCII_DIGITS), max_size=12)

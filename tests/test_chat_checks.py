@@ -6,8 +6,10 @@ from datetime import timedelta
 
 import pytest
 
-from conversations import buttons as btn
-from conversations.buttons import pack
+from conversations.collect.buttons import ChangeList, Confirm, Edit, Go, KeepFigures
+from conversations.flags.buttons import FlagAsk, FlagExplained, FlagPage
+from conversations.kit.buttons import pack
+from conversations.onboarding.buttons import Language
 from pmm_core.domain.records import FlagState, KpiState
 from tests.chat import kinds, texts
 
@@ -23,8 +25,8 @@ async def chat(chat, store):
 async def electronic_over_total(chat, language="en"):
     """TF-10: 2,000 electronic declarations of 1,000 declarations in all."""
     await chat.say(NCP, "/language", language_code=language)
-    await chat.tap(NCP, btn.Language, code=language, language_code=language)
-    await chat.press(NCP, pack(btn.Go("TF-10")), language_code=language)
+    await chat.tap(NCP, Language, code=language, language_code=language)
+    await chat.press(NCP, pack(Go("TF-10")), language_code=language)
     await chat.say(NCP, "2000", language_code=language)
     return await chat.say(NCP, "1000", language_code=language)
 
@@ -50,9 +52,9 @@ async def test_a_part_over_its_total_is_questioned_when_typed_in_the_ncps_langua
 
 async def test_kept_figures_with_a_justification_become_a_flag_with_the_note(chat, store):
     await electronic_over_total(chat)
-    await chat.tap(NCP, btn.KeepFigures, kpi="TF-10")
+    await chat.tap(NCP, KeepFigures, kpi="TF-10")
     await chat.say(NCP, "Cargo manifests are counted as electronic declarations here.")
-    sent = await chat.tap(NCP, btn.Confirm, kpi="TF-10")
+    sent = await chat.tap(NCP, Confirm, kpi="TF-10")
     assert "TF-10 confirmed" in texts(sent)
     assert store.kpi_states(chat.cycle.id, "KE")["TF-10"].status is KpiState.CONFIRMED
     [flag] = store.flags(chat.cycle.id, member="KE")
@@ -64,30 +66,30 @@ async def test_kept_figures_with_a_justification_become_a_flag_with_the_note(cha
 
 async def test_a_confirm_pressed_past_the_warning_is_not_taken(chat, store):
     await electronic_over_total(chat)
-    stamp = chat.find(NCP, btn.KeepFigures, kpi="TF-10").split("@")[1]
+    stamp = chat.find(NCP, KeepFigures, kpi="TF-10").split("@")[1]
     await chat.press(NCP, f"c:TF-10@{stamp}")  # forged: Confirm on the warning screen
     assert store.kpi_states(chat.cycle.id, "KE")["TF-10"].status is KpiState.IN_PROGRESS
 
 
 async def test_checks_ask_the_ncp_who_corrects_and_the_flag_closes_itself(chat, store):
     await electronic_over_total(chat)
-    await chat.tap(NCP, btn.KeepFigures, kpi="TF-10")
-    await chat.tap(NCP, btn.Confirm, kpi="TF-10")
+    await chat.tap(NCP, KeepFigures, kpi="TF-10")
+    await chat.tap(NCP, Confirm, kpi="TF-10")
     sent = await chat.say(SEC, "/checks")
     assert "1 flag in this cycle" in texts(sent)
-    await chat.tap(SEC, btn.FlagAsk)
+    await chat.tap(SEC, FlagAsk)
     await chat.drain()
     question = chat.api.messages_to(NCP)[-1]
     assert "asks you to confirm or correct" in question.text and "2,000" in question.text
     assert "Median" not in question.text and "median" not in question.text  # no group statistic to an NCP
     sent = await chat.say(NCP, "/next")
     assert "asks you to check 1 figure" in texts(sent)  # /next offers the question first
-    sent = await chat.tap(NCP, btn.ChangeList, kpi="TF-10")  # the flag is on the result: its figures
+    sent = await chat.tap(NCP, ChangeList, kpi="TF-10")  # the flag is on the result: its figures
     assert "Which figure" in sent[0].text
-    sent = await chat.tap(NCP, btn.Edit, kpi="TF-10", dp=0)
+    sent = await chat.tap(NCP, Edit, kpi="TF-10", dp=0)
     assert "Question 1 of 2" in sent[0].text
     await chat.say(NCP, "900")
-    await chat.tap(NCP, btn.Confirm, kpi="TF-10")
+    await chat.tap(NCP, Confirm, kpi="TF-10")
     sent = await chat.say(SEC, "/checks resolved")
     [flag] = store.flags(chat.cycle.id, member="KE")
     assert flag.state is FlagState.RESOLVED
@@ -96,11 +98,11 @@ async def test_checks_ask_the_ncp_who_corrects_and_the_flag_closes_itself(chat, 
 
 async def test_an_old_flag_button_does_nothing_once_the_flag_changed(chat, store):
     await electronic_over_total(chat)
-    await chat.tap(NCP, btn.KeepFigures, kpi="TF-10")
-    await chat.tap(NCP, btn.Confirm, kpi="TF-10")
+    await chat.tap(NCP, KeepFigures, kpi="TF-10")
+    await chat.tap(NCP, Confirm, kpi="TF-10")
     await chat.say(SEC, "/checks")
-    old_ask = chat.find(SEC, btn.FlagAsk)
-    await chat.tap(SEC, btn.FlagExplained)
+    old_ask = chat.find(SEC, FlagAsk)
+    await chat.tap(SEC, FlagExplained)
     await chat.say(SEC, "Known national practice.")
     sent = await chat.press(SEC, old_ask)
     assert "changed since" in texts(sent)
@@ -115,14 +117,14 @@ async def test_flags_come_in_pages_with_filters(chat, store):
         if ncp != NCP:
             await chat.say(ncp, f"/start {store.create_invite(member, timedelta(days=3))}")
         for kpi in kpis:
-            await chat.press(ncp, pack(btn.Go(kpi)))
+            await chat.press(ncp, pack(Go(kpi)))
             await chat.say(ncp, "2000")
             await chat.say(ncp, "1000")
     sent = await chat.say(SEC, "/checks")
     flags = store.flags(chat.cycle.id)
     pages = -(-len(flags) // 5)
     assert len(flags) >= 15 and f"Page 1 of {pages}" in texts(sent)  # 5 a page
-    sent = await chat.tap(SEC, btn.FlagPage, page=1)
+    sent = await chat.tap(SEC, FlagPage, page=1)
     assert f"Page 2 of {pages}" in sent[0].text
     be = [f for f in flags if f.member == "BE"]
     sent = await chat.say(SEC, "/checks BE")

@@ -4,8 +4,23 @@ from datetime import timedelta
 
 import pytest
 
-from conversations import buttons as btn
-from conversations.buttons import pack
+from conversations.collect.buttons import (
+    AddBreakdown,
+    Back,
+    Blank,
+    ChangeList,
+    Choice,
+    Confirm,
+    Edit,
+    Go,
+    NextKpi,
+    Reason,
+    Skip,
+)
+from conversations.explain.buttons import Explain, More
+from conversations.kit.buttons import pack
+from conversations.onboarding.buttons import Language
+from conversations.review.buttons import OpenKpi, SubmitNow
 from pmm_core.domain.records import KpiState
 from tests.chat import buttons, kinds, texts
 
@@ -29,7 +44,7 @@ async def states(chat, member="BE"):
 
 
 def go(kpi):
-    return pack(btn.Go(kpi))
+    return pack(Go(kpi))
 
 
 async def test_ratio_kpi_from_card_to_confirm(chat):
@@ -45,7 +60,7 @@ async def test_ratio_kpi_from_card_to_confirm(chat):
     assert "250,000,000 / 1,000,000,000 × 100" in texts(sent)
     assert {"Confirm", "ChangeList"} <= set(kinds(sent))
     assert await answers(chat) == {"tf_aeo_trade_value": "250000000", "tf_trade_value": "1000000000"}
-    sent = await chat.tap(NCP, btn.Confirm, kpi="TF-03")
+    sent = await chat.tap(NCP, Confirm, kpi="TF-03")
     assert (await states(chat))["TF-03"] == (KpiState.CONFIRMED, None)
     assert "1 of 51 KPI" in texts(sent)
 
@@ -75,7 +90,7 @@ async def test_shared_figure_is_not_asked_twice(chat):
     await chat.press(NCP, go("ES-03"))
     await chat.say(NCP, "40")  # alcohol seizures in 2025, shared with ES-05
     await chat.say(NCP, "32")
-    await chat.tap(NCP, btn.Confirm, kpi="ES-03")
+    await chat.tap(NCP, Confirm, kpi="ES-03")
     sent = await chat.press(NCP, go("ES-05"))
     assert "You told us earlier" in sent[0].text and "<b>40</b>" in sent[0].text
     assert "Question 2 of 2" in sent[1].text  # goes straight to the inspections
@@ -87,9 +102,9 @@ async def test_shared_figure_is_not_asked_twice(chat):
 async def test_yes_no_questionnaire_with_buttons_and_words(chat):
     sent = await chat.press(NCP, go("OD-07"))
     assert kinds(sent)[:2] == ["Choice", "Choice"]
-    await chat.tap(NCP, btn.Choice, kpi="OD-07", dp=0, choice=1)
+    await chat.tap(NCP, Choice, kpi="OD-07", dp=0, choice=1)
     await chat.say(NCP, "no")
-    sent = await chat.tap(NCP, btn.Choice, kpi="OD-07", dp=2, choice=1)
+    sent = await chat.tap(NCP, Choice, kpi="OD-07", dp=2, choice=1)
     # (1 + 0 + 1) / 3 * 100 = 66.666… → 66.67 %
     assert "66.67%" in texts(sent)
 
@@ -97,21 +112,21 @@ async def test_yes_no_questionnaire_with_buttons_and_words(chat):
 async def test_back_and_skip(chat):
     await chat.press(NCP, go("TF-02"))
     await chat.say(NCP, "1300")
-    sent = await chat.tap(NCP, btn.Back, kpi="TF-02", dp=1)
+    sent = await chat.tap(NCP, Back, kpi="TF-02", dp=1)
     assert "Question 1 of 2" in sent[0].text and "Current answer: <b>1,300</b>" in sent[0].text
-    sent = await chat.tap(NCP, btn.Skip, kpi="TF-02", dp=0)
+    sent = await chat.tap(NCP, Skip, kpi="TF-02", dp=0)
     assert "Skipped for now" in sent[0].text and "Question 2 of 2" in sent[0].text
-    sent = await chat.tap(NCP, btn.Skip, kpi="TF-02", dp=1)
+    sent = await chat.tap(NCP, Skip, kpi="TF-02", dp=1)
     assert "still to come" in texts(sent)
     assert "TF-01" in texts(sent)  # moved on to the next KPI that needs the NCP
 
 
 async def test_back_on_a_first_figure_goes_to_the_previous_kpi(chat):
     sent = await chat.press(NCP, go("TF-01"))
-    sent = await chat.tap(NCP, btn.Back, kpi="TF-01", dp=0)
+    sent = await chat.tap(NCP, Back, kpi="TF-01", dp=0)
     assert "first figure of the first KPI" in sent[0].text and "Question 1 of 9" in sent[0].text
     await chat.press(NCP, go("TF-03"))
-    sent = await chat.tap(NCP, btn.Back, kpi="TF-03", dp=0)
+    sent = await chat.tap(NCP, Back, kpi="TF-03", dp=0)
     assert "TF-02" in sent[0].text and "Question 2 of 2" in sent[0].text  # TF-02's last figure
 
 
@@ -119,21 +134,21 @@ async def test_breakdown_questions_have_back_and_skip_with_an_acknowledgement(ch
     await chat.press(NCP, go("TF-03"))
     await chat.say(NCP, "250")
     await chat.say(NCP, "1000")
-    await chat.tap(NCP, btn.Confirm, kpi="TF-03")
-    sent = await chat.tap(NCP, btn.AddBreakdown, kpi="TF-03", group=0)
+    await chat.tap(NCP, Confirm, kpi="TF-03")
+    sent = await chat.tap(NCP, AddBreakdown, kpi="TF-03", group=0)
     assert {"Back", "Skip", "NextKpi"} <= set(kinds(sent))
     await chat.say(NCP, "100")
-    sent = await chat.tap(NCP, btn.Skip, kpi="TF-03")
+    sent = await chat.tap(NCP, Skip, kpi="TF-03")
     assert "Skipped for now" in sent[0].text and "Question 3 of 4" in sent[0].text
-    sent = await chat.tap(NCP, btn.Back, kpi="TF-03")
+    sent = await chat.tap(NCP, Back, kpi="TF-03")
     assert "Question 2 of 4" in sent[0].text
 
 
 async def test_blank_with_reason_and_comment_then_answer_later(chat):
     await chat.press(NCP, go("ES-15"))
-    sent = await chat.tap(NCP, btn.Blank, kpi="ES-15")
+    sent = await chat.tap(NCP, Blank, kpi="ES-15")
     assert kinds(sent)[:5] == ["Reason"] * 5
-    sent = await chat.tap(NCP, btn.Reason, kpi="ES-15", reason=3)
+    sent = await chat.tap(NCP, Reason, kpi="ES-15", reason=3)
     assert "does not provide this level of detail" in texts(sent)
     await chat.say(NCP, "Seizures are not split by type of goods.")
     state = chat.store.kpi_states(chat.cycle.id, "BE")["ES-15"]
@@ -151,7 +166,7 @@ async def test_blank_with_reason_and_comment_then_answer_later(chat):
 
 async def test_explain_from_a_question_and_from_free_text(chat):
     await chat.press(NCP, go("TF-03"))
-    sent = await chat.tap(NCP, btn.Explain, kpi="TF-03")
+    sent = await chat.tap(NCP, Explain, kpi="TF-03")
     assert "Definition" in sent[0].text and "A/B*100" in sent[0].text
     sent = await chat.say(OTHER, "what is aeo involvement?")
     assert "AEO involvement in trade" in sent[0].text
@@ -169,7 +184,7 @@ async def test_explain_from_a_question_and_from_free_text(chat):
 )
 async def test_a_question_typed_during_a_pending_figure_is_explained_then_asked_again(chat, language, question, named):
     await chat.say(NCP, "/language")
-    await chat.tap(NCP, btn.Language, code=language)
+    await chat.tap(NCP, Language, code=language)
     await chat.press(NCP, go("ES-05"), language_code=language)
     sent = await chat.say(NCP, question, language_code=language)
     assert named in sent[0].text  # the explanation…
@@ -179,10 +194,10 @@ async def test_a_question_typed_during_a_pending_figure_is_explained_then_asked_
 
 
 async def test_long_explanation_is_paged_with_more(chat):
-    sent = await chat.press(NCP, pack(btn.Explain("WT-01")))
+    sent = await chat.press(NCP, pack(Explain("WT-01")))
     assert all(len(m.text) <= 4096 for m in sent)
     assert "More" in kinds(sent)
-    sent = await chat.tap(NCP, btn.More, kpi="WT-01", page=1)
+    sent = await chat.tap(NCP, More, kpi="WT-01", page=1)
     assert "Page 2" in sent[0].text
 
 
@@ -190,9 +205,9 @@ async def test_edit_after_confirm_needs_a_new_confirmation(chat):
     await chat.press(NCP, go("TF-02"))
     await chat.say(NCP, "1300")
     await chat.say(NCP, "1000")
-    await chat.tap(NCP, btn.Confirm, kpi="TF-02")
-    await chat.press(NCP, pack(btn.ChangeList("TF-02")))
-    await chat.tap(NCP, btn.Edit, kpi="TF-02", dp=0)
+    await chat.tap(NCP, Confirm, kpi="TF-02")
+    await chat.press(NCP, pack(ChangeList("TF-02")))
+    await chat.tap(NCP, Edit, kpi="TF-02", dp=0)
     sent = await chat.say(NCP, "1100")
     # (1100 - 1000) / 1000 * 100 = 10 %
     assert "10%" in texts(sent)
@@ -207,13 +222,13 @@ async def test_review_and_submit_lock(chat):
     await chat.press(NCP, go("TF-02"))
     await chat.say(NCP, "1300")
     await chat.say(NCP, "1000")
-    await chat.tap(NCP, btn.Confirm, kpi="TF-02")
+    await chat.tap(NCP, Confirm, kpi="TF-02")
     sent = await chat.say(NCP, "/review")
     assert "✅ TF-02 Variation in the number of AEOs — <b>30%</b>" in texts(sent)
-    assert pack(btn.OpenKpi("TF-02")) in buttons(sent)
+    assert pack(OpenKpi("TF-02")) in buttons(sent)
     sent = await chat.say(NCP, "/submit")
     assert "50 KPIs have no answer" in texts(sent)
-    await chat.tap(NCP, btn.SubmitNow)
+    await chat.tap(NCP, SubmitNow)
     assert chat.store.submission(chat.cycle.id, "BE").locked
     sent = await chat.press(NCP2, go("TF-03"))
     assert "locked" in texts(sent)
@@ -225,7 +240,7 @@ async def test_review_and_submit_lock(chat):
 
 async def test_an_old_submit_button_needs_a_fresh_look(chat):
     await chat.say(NCP, "/submit")
-    old = chat.find(NCP, btn.SubmitNow)
+    old = chat.find(NCP, SubmitNow)
     await chat.press(NCP, go("TF-02"))
     await chat.say(NCP, "1300")
     sent = await chat.press(NCP, old)
@@ -271,7 +286,7 @@ async def test_tools_scale_questions_use_buttons(chat):
     sent = await chat.press(NCP, go("WT-01"))
     assert kinds(sent).count("Choice") == 4
     for i in range(len(chat.catalog.tools)):
-        sent = await chat.tap(NCP, btn.Choice, kpi="WT-01", dp=i, choice=3)
+        sent = await chat.tap(NCP, Choice, kpi="WT-01", dp=i, choice=3)
     assert "1.00" in texts(sent)  # aware of every tool: mean awareness score 1 (seed 001 scores 1/0 per tool)
 
 
@@ -299,16 +314,16 @@ async def test_optional_breakdown_after_confirm(chat):
     await chat.press(NCP, go("TF-03"))
     await chat.say(NCP, "250")
     await chat.say(NCP, "1000")
-    sent = await chat.tap(NCP, btn.Confirm, kpi="TF-03")
+    sent = await chat.tap(NCP, Confirm, kpi="TF-03")
     assert {"AddBreakdown", "NextKpi"} <= set(kinds(sent))  # offered, never forced
-    sent = await chat.tap(NCP, btn.AddBreakdown, kpi="TF-03", group=0)
+    sent = await chat.tap(NCP, AddBreakdown, kpi="TF-03", group=0)
     assert "Question 1 of 4" in sent[0].text
     await chat.say(NCP, "100")
     sent = await chat.say(NCP, "abc")
     assert "is not a number" in sent[0].text and "Question 2 of 4" in sent[0].text  # asked again
-    sent = await chat.tap(NCP, btn.Skip, kpi="TF-03")  # skip this figure
+    sent = await chat.tap(NCP, Skip, kpi="TF-03")  # skip this figure
     assert "Question 3 of 4" in sent[-1].text
-    sent = await chat.tap(NCP, btn.NextKpi, kpi="TF-03")  # stop the breakdown: on to the next KPI
+    sent = await chat.tap(NCP, NextKpi, kpi="TF-03")  # stop the breakdown: on to the next KPI
     assert "TF-01" in texts(sent)
     stored = await answers(chat)
     assert stored["tf_aeo_trade_value_import"] == "100"
@@ -320,10 +335,10 @@ async def test_changing_a_shared_figure_asks_to_confirm_the_results_it_moves(cha
     await chat.press(NCP, go("ES-05"))
     await chat.say(NCP, "40")
     await chat.say(NCP, "400")
-    await chat.tap(NCP, btn.Confirm, kpi="ES-05")  # 40 / 400 = 10 %
+    await chat.tap(NCP, Confirm, kpi="ES-05")  # 40 / 400 = 10 %
     await chat.press(NCP, go("ES-06"))
     await chat.say(NCP, "20")  # cigarettes; the inspections are known
-    await chat.tap(NCP, btn.Edit, kpi="ES-06", dp=1)
+    await chat.tap(NCP, Edit, kpi="ES-06", dp=1)
     sent = await chat.say(NCP, "500")
     assert "also used by ES-05" in sent[0].text
     assert (await states(chat))["ES-05"][0] is KpiState.IN_PROGRESS  # to confirm again

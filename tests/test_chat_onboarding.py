@@ -4,8 +4,9 @@ from datetime import timedelta
 
 import pytest
 
-from conversations import buttons as btn
-from conversations.buttons import pack
+from conversations.collect.buttons import Go
+from conversations.kit.buttons import pack
+from conversations.onboarding.buttons import Language, Move, Profile
 from pmm_core.domain.records import Role
 from tests.chat import kinds, texts
 
@@ -45,7 +46,7 @@ async def test_start_without_code_explains_the_bot_and_offers_explain(chat):
 async def test_strangers_cannot_collect(chat):
     sent = await chat.say(NCP, "/next")
     assert "National Contact Points" in texts(sent)
-    sent = await chat.press(NCP, pack(btn.Go("TF-01")))
+    sent = await chat.press(NCP, pack(Go("TF-01")))
     assert "National Contact Points" in texts(sent)
 
 
@@ -65,7 +66,7 @@ async def test_language_defaults_from_telegram_and_can_change(chat, store):
     assert (store.user(NCP)).language == "fr"
     sent = await chat.say(NCP, "/language", language_code="fr-CA")
     assert kinds(sent) == ["Language"] * 3
-    await chat.tap(NCP, btn.Language, code="es")
+    await chat.tap(NCP, Language, code="es")
     assert (store.user(NCP)).language == "es"
 
 
@@ -92,11 +93,11 @@ async def test_an_ncp_opening_another_members_invite_is_asked_before_moving(chat
     sent = await chat.say(NCP, f"/start {store.create_invite('FR', timedelta(days=3))}")
     assert "Move from <b>Belgium</b> to <b>France</b>?" in texts(sent)
     assert store.user(NCP).member == "BE"  # nothing moved yet
-    await chat.tap(NCP, btn.Move, yes=False)
+    await chat.tap(NCP, Move, yes=False)
     assert store.user(NCP).member == "BE"
     code = store.create_invite("FR", timedelta(days=3))
     await chat.say(NCP, f"/start {code}")
-    sent = await chat.tap(NCP, btn.Move, yes=True)
+    sent = await chat.tap(NCP, Move, yes=True)
     assert store.user(NCP).member == "FR" and "France" in texts(sent)
     assert "ncp.move" in [r.action for r in store.audit_log(member="FR")]
     await chat.drain()
@@ -107,9 +108,9 @@ async def test_an_ncp_opening_another_members_invite_is_asked_before_moving(chat
 async def test_an_old_move_button_moves_nobody(chat, store):
     await chat.say(NCP, f"/start {store.create_invite('BE', timedelta(days=3))}")
     await chat.say(NCP, f"/start {store.create_invite('FR', timedelta(days=3))}")
-    old = chat.find(NCP, btn.Move, yes=True)
+    old = chat.find(NCP, Move, yes=True)
     await chat.say(NCP, "/help")
-    await chat.tap(NCP, btn.Move, yes=False)
+    await chat.tap(NCP, Move, yes=False)
     sent = await chat.press(NCP, old)
     assert "earlier screen" in texts(sent)
     assert store.user(NCP).member == "BE"
@@ -118,8 +119,8 @@ async def test_an_old_move_button_moves_nobody(chat, store):
 async def test_a_new_ncp_confirms_or_corrects_the_groupings_of_their_administration(chat, store):
     sent = await chat.say(NCP, f"/start {store.create_invite('BE', timedelta(days=3))}")
     assert "What kind of administration" in texts(sent)
-    await chat.tap(NCP, btn.Profile, field="type", code="revenue_authority")
-    sent = await chat.tap(NCP, btn.Profile, field="geo", code="ok" if store.member("BE").geography else "other")
+    await chat.tap(NCP, Profile, field="type", code="revenue_authority")
+    sent = await chat.tap(NCP, Profile, field="geo", code="ok" if store.member("BE").geography else "other")
     assert "profile is confirmed" in texts(sent)
     assert store.member("BE").administration_type == "revenue_authority" and store.profile_confirmed("BE")
     assert "member.administration_type" in [r.action for r in store.audit_log(member="BE")]
@@ -127,7 +128,7 @@ async def test_a_new_ncp_confirms_or_corrects_the_groupings_of_their_administrat
 
 async def test_the_profile_question_can_wait_until_submit(chat, store):
     await chat.say(NCP, f"/start {store.create_invite('BE', timedelta(days=3))}")
-    sent = await chat.tap(NCP, btn.Profile, field="type", code="later")
+    sent = await chat.tap(NCP, Profile, field="type", code="later")
     assert "later" in texts(sent) and not store.profile_confirmed("BE")
     sent = await chat.say(NCP, "/submit")
     assert "AskProfile" in kinds(sent) and "SubmitNow" in kinds(sent)

@@ -7,8 +7,12 @@ from datetime import date, timedelta
 import openpyxl
 import pytest
 
-from conversations import buttons as btn
-from conversations.buttons import pack
+from conversations.broadcast.buttons import BroadcastAudience, BroadcastLanguage, BroadcastSend, BroadcastTo
+from conversations.collect.buttons import Go
+from conversations.flags.buttons import FlagAsk
+from conversations.kit.buttons import pack
+from conversations.onboarding.buttons import Language
+from conversations.review.buttons import SubmitNow
 from pmm_core.catalog.members import Member
 from pmm_core.domain.records import CycleState, FlagState, KpiState
 from pmm_core.storage.store import Edit, KpiChange
@@ -40,7 +44,7 @@ COMMANDS = [
 
 async def submit(chat, user, language="en"):
     await chat.say(user, "/submit", language_code=language)
-    await chat.tap(user, btn.SubmitNow, language_code=language)
+    await chat.tap(user, SubmitNow, language_code=language)
 
 
 def write(store, cycle, member, **changes):
@@ -119,7 +123,7 @@ async def test_reopen_a_submitted_member(chat, store):
 
 
 async def test_status_per_member_with_filters(chat, store):
-    await chat.press(NCP_BE, pack(btn.Go("TF-02")))
+    await chat.press(NCP_BE, pack(Go("TF-02")))
     await chat.say(NCP_BE, "1300")
     await submit(chat, NCP_FR, "fr")
     sent = await chat.say(SEC, "/status")
@@ -164,7 +168,7 @@ async def test_checks_flag_and_ask_the_ncp(chat, store):
     sent = await chat.say(SEC, "/checks")
     flagged = [m for m in sent if "TF-03" in m.text]
     assert flagged, texts(sent)
-    await chat.tap(SEC, btn.FlagAsk)
+    await chat.tap(SEC, FlagAsk)
     await chat.drain()
     last = chat.api.last_to(NCP_BE)
     assert "confirm or correct" in last.text and kinds([last]) in (["OpenFigure"], ["ChangeList"])
@@ -210,15 +214,15 @@ async def test_broadcast_in_languages_with_429_and_403_and_report(chat, store):
     await chat.say(SEC, "/broadcast")
     sent = await chat.say(SEC, "The deadline is near.")
     assert "BroadcastLanguage" in kinds(sent)
-    await chat.tap(SEC, btn.BroadcastLanguage, code="es")
+    await chat.tap(SEC, BroadcastLanguage, code="es")
     await chat.say(SEC, "La fecha límite se acerca.")
-    sent = await chat.tap(SEC, btn.BroadcastAudience)
+    sent = await chat.tap(SEC, BroadcastAudience)
     assert kinds(sent).count("BroadcastTo") == 14  # all, and each region, each also "not yet submitted"
-    sent = await chat.tap(SEC, btn.BroadcastTo, region="eur", pending=True)
+    sent = await chat.tap(SEC, BroadcastTo, region="eur", pending=True)
     assert "It will go to 1 NCP." in texts(sent)  # Europe, not submitted: Belgium only
-    sent = await chat.tap(SEC, btn.BroadcastTo, region="all", pending=True)
+    sent = await chat.tap(SEC, BroadcastTo, region="all", pending=True)
     assert "It will go to 2 NCPs." in texts(sent)
-    await chat.tap(SEC, btn.BroadcastSend)
+    await chat.tap(SEC, BroadcastSend)
     chat.api.fail("sendMessage", 429, "Too Many Requests: retry after 1", retry_after=1, chat_id=NCP_BE)
     chat.api.fail("sendMessage", 403, "Forbidden: bot was blocked by the user", chat_id=NCP_KE)
     assert await chat.drain() == 1
@@ -233,9 +237,9 @@ async def test_broadcast_in_languages_with_429_and_403_and_report(chat, store):
 async def test_broadcast_resumes_after_a_crash_without_resending(chat, store):
     await chat.say(SEC, "/broadcast")
     await chat.say(SEC, "Hello NCPs")
-    await chat.tap(SEC, btn.BroadcastAudience)
-    await chat.tap(SEC, btn.BroadcastTo, region="all", pending=False)
-    await chat.tap(SEC, btn.BroadcastSend)
+    await chat.tap(SEC, BroadcastAudience)
+    await chat.tap(SEC, BroadcastTo, region="all", pending=False)
+    await chat.tap(SEC, BroadcastSend)
     sender = chat.app.bot_data.outbox
     sender.interval = sender.per_chat_gap = 0.0
     assert await sender.drain_once(limit=1) == 1  # then the process dies
@@ -248,13 +252,13 @@ async def test_broadcast_resumes_after_a_crash_without_resending(chat, store):
 
 async def test_broadcast_written_in_spanish_reaches_everyone(chat, store):
     await chat.say(SEC, "/language")
-    await chat.tap(SEC, btn.Language, code="es")
+    await chat.tap(SEC, Language, code="es")
     sent = await chat.say(SEC, "/broadcast")
     assert "español" in sent[0].text
     await chat.say(SEC, "Recuerden enviar sus datos.")
-    await chat.tap(SEC, btn.BroadcastAudience)
-    await chat.tap(SEC, btn.BroadcastTo, region="all", pending=False)
-    await chat.tap(SEC, btn.BroadcastSend)
+    await chat.tap(SEC, BroadcastAudience)
+    await chat.tap(SEC, BroadcastTo, region="all", pending=False)
+    await chat.tap(SEC, BroadcastSend)
     await chat.drain()
     # No English or French version: every NCP gets the only version written.
     for ncp in (NCP_BE, NCP_FR, NCP_KE):
@@ -264,10 +268,10 @@ async def test_broadcast_written_in_spanish_reaches_everyone(chat, store):
 async def test_an_ncp_who_blocked_the_bot_is_back_when_they_write_again(chat, store):
     await chat.say(SEC, "/broadcast")
     await chat.say(SEC, "Hello")
-    await chat.tap(SEC, btn.BroadcastAudience)
-    await chat.tap(SEC, btn.BroadcastTo, region="all", pending=False)
+    await chat.tap(SEC, BroadcastAudience)
+    await chat.tap(SEC, BroadcastTo, region="all", pending=False)
     chat.api.fail("sendMessage", 403, "Forbidden: bot was blocked by the user", chat_id=NCP_BE)
-    await chat.tap(SEC, btn.BroadcastSend)
+    await chat.tap(SEC, BroadcastSend)
     await chat.drain()
     assert not (store.user(NCP_BE)).active
     sent = await chat.say(NCP_BE, "/next")  # unblocked the bot and wrote again
@@ -307,7 +311,7 @@ async def test_stats_charts_have_captions_in_the_users_language(chat, store):
     assert "Reasons for the KPIs left blank most often" in captions[1]
     assert all(len(c) <= 1024 and m.params.get("parse_mode") == "HTML" for c, m in zip(captions, photos, strict=True))
     await chat.say(SEC, "/language")
-    await chat.tap(SEC, btn.Language, code="fr")
+    await chat.tap(SEC, Language, code="fr")
     photos = _photos(await chat.say(SEC, "/stats"))
     assert photos and all("Responses per KPI" not in m.params.get("caption", "x") for m in photos)
 

@@ -6,7 +6,9 @@ from datetime import timedelta
 
 import pytest
 
-from conversations import buttons as btn
+from conversations.onboarding.buttons import Language
+from conversations.review.buttons import SubmitNow
+from conversations.upload.buttons import ApplyUpload, CancelUpload
 from pmm_core.domain.records import KpiState
 from pmm_core.outputs.spreadsheet import submission_digest
 from tests.chat import kinds, texts
@@ -42,7 +44,7 @@ async def test_template_fill_upload_summary_apply(chat, store):
     summary = texts(sent)
     assert "1,300" in summary and "ApplyUpload" in kinds(sent[-1:]) and "TF-02" in summary  # TF-02 becomes computable
     assert stored(chat) == {}  # nothing changed yet
-    await chat.tap(NCP, btn.ApplyUpload)
+    await chat.tap(NCP, ApplyUpload)
     assert stored(chat) == {"tf_aeo_valid": "1300", "tf_aeo_valid_prev": "1000", "es_alcohol_seizures": "40"}
     sources = {r.source for r in store.audit_log(chat.cycle.id, "BE") if r.action == "answer"}
     assert len(sources) == 1 and sources.pop().startswith("file:figures.xlsx sha256:")
@@ -51,12 +53,12 @@ async def test_template_fill_upload_summary_apply(chat, store):
 
 async def test_french_decimal_commas_in_text_cells(chat):
     await chat.say(NCP, "/language")
-    await chat.tap(NCP, btn.Language, code="fr")
+    await chat.tap(NCP, Language, code="fr")
     await chat.say(NCP, "/template", language_code="fr")
     filled = fill(template_of(chat), {"tf_import_release_minutes": "1 234,5", "tf_import_release_declarations": "10"})
     sent = await send_file(chat, filled, "fr")
     assert "1\u202f234,5" in texts(sent)
-    await chat.tap(NCP, btn.ApplyUpload, language_code="fr")
+    await chat.tap(NCP, ApplyUpload, language_code="fr")
     assert stored(chat)["tf_import_release_minutes"] == "1234.5"
 
 
@@ -86,8 +88,8 @@ async def test_another_members_template_is_refused(chat, store):
 async def test_cancel_then_an_old_apply_button_changes_nothing(chat):
     await chat.say(NCP, "/template")
     await send_file(chat, fill(template_of(chat), {"tf_aeo_valid": 1300}))
-    old_apply = chat.find(NCP, btn.ApplyUpload)
-    await chat.tap(NCP, btn.CancelUpload)
+    old_apply = chat.find(NCP, ApplyUpload)
+    await chat.tap(NCP, CancelUpload)
     sent = await chat.press(NCP, old_apply)
     assert "earlier screen" in texts(sent) and stored(chat) == {}
 
@@ -95,9 +97,9 @@ async def test_cancel_then_an_old_apply_button_changes_nothing(chat):
 async def test_the_receipt_after_submit_carries_the_digest_of_the_stored_data(chat, store):
     await chat.say(NCP, "/template")
     await send_file(chat, fill(template_of(chat), {"tf_aeo_valid": 1300, "tf_aeo_valid_prev": 1000}))
-    await chat.tap(NCP, btn.ApplyUpload)
+    await chat.tap(NCP, ApplyUpload)
     await chat.say(NCP, "/submit")
-    sent = await chat.tap(NCP, btn.SubmitNow)
+    sent = await chat.tap(NCP, SubmitNow)
     receipt = [m for m in sent if m.method == "sendDocument"]
     assert len(receipt) == 1
     data = store.member_data(chat.cycle.id, "BE")
@@ -112,7 +114,7 @@ async def test_the_secretariat_enters_a_members_file_and_the_ncp_is_told(chat):
     filled = fill(template_of(chat, SEC), {"tf_aeo_valid": 777})
     await chat.say(SEC, "/upload BE")
     await send_file(chat, filled, user=SEC)
-    await chat.tap(SEC, btn.ApplyUpload)
+    await chat.tap(SEC, ApplyUpload)
     assert stored(chat) == {"tf_aeo_valid": "777"}
     await chat.drain()
     assert "entered 1 figure" in chat.api.messages_to(NCP)[-1].text

@@ -8,8 +8,8 @@ from datetime import timedelta
 
 import pytest
 
-from conversations import buttons as btn
-from conversations.buttons import pack
+from conversations.collect.buttons import Edit
+from conversations.kit.buttons import pack
 from pmm_core.catalog.models import Catalog
 from pmm_core.domain.answers import AnswerError, ErrorCode, Valid, validate
 from tests.chat import Chat, kinds, texts
@@ -25,7 +25,7 @@ async def asked(chat: Chat, catalog: Catalog, language: str, dp: str) -> None:
     """The NCP (in `language`) is asked OD-02's figure `dp`."""
     await chat.say(NCP, f"/start {chat.store.create_invite('BE', timedelta(days=3))}", language_code=language)
     points = [d.id for d in catalog.asked_data_points(catalog.kpi_by_id["OD-02"])]
-    await chat.press(NCP, pack(btn.Edit("OD-02", points.index(dp))), language_code=language)
+    await chat.press(NCP, pack(Edit("OD-02", points.index(dp))), language_code=language)
 
 
 def answers(chat: Chat) -> dict[str, str]:

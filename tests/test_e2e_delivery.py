@@ -14,8 +14,8 @@ import time
 import pytest
 
 from bot.emulator import FakeBotApi
-from conversations import buttons as btn
-from conversations.buttons import pack
+from conversations.collect.buttons import Edit
+from conversations.kit.buttons import pack
 from pmm_core.storage.store import Store
 from tests.bot_process import seed, start_bot, stop
 
@@ -48,7 +48,7 @@ def confirmed_in_replies(api: FakeBotApi) -> list[str]:
 
 
 def ask_first_figure(api: FakeBotApi) -> None:
-    api.press(NCP, pack(btn.Edit("TF-02", 0)))
+    api.press(NCP, pack(Edit("TF-02", 0)))
 
 
 def wait_for_text(api: FakeBotApi, text: str, after: int, limit: float = 30.0) -> None:

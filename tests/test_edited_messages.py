@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 from telegram import Update
 
-from conversations import buttons as btn
-from conversations.buttons import pack
-from conversations.session import update_key
+from conversations.collect.buttons import Blank, Go, Reason
+from conversations.kit.buttons import pack
+from conversations.kit.session import update_key
 from tests.chat import Chat, texts
 
 NCP, SEC = 1001, 9001
@@ -57,7 +57,7 @@ def errors(caplog):
 
 
 async def test_an_edited_figure_changes_nothing(chat, store, errors):
-    await chat.press(NCP, pack(btn.Go("TF-02")))
+    await chat.press(NCP, pack(Go("TF-02")))
     await chat.say(NCP, "1300")
     before = everything(chat)
     sent = await chat.replay(edited(chat, NCP, "1200"))
@@ -85,9 +85,9 @@ async def test_an_edited_command_is_not_run(chat, store, errors):
 
 
 async def test_an_edited_message_while_a_comment_is_awaited_is_not_the_comment(chat, store, errors):
-    await chat.press(NCP, pack(btn.Go("TF-02")))
-    await chat.tap(NCP, btn.Blank, kpi="TF-02")
-    await chat.tap(NCP, btn.Reason, kpi="TF-02", reason=0)
+    await chat.press(NCP, pack(Go("TF-02")))
+    await chat.tap(NCP, Blank, kpi="TF-02")
+    await chat.tap(NCP, Reason, kpi="TF-02", reason=0)
     before = everything(chat)
     sent = await chat.replay(edited(chat, NCP, "We do not collect this."))
     assert NOT_READ in texts(sent) and CRASH not in texts(sent)

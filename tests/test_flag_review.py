@@ -9,9 +9,12 @@ from datetime import timedelta
 
 import pytest
 
-from conversations import buttons as btn
-from conversations.buttons import pack
-from conversations.state import AwaitingFlagNote, parse_state
+from conversations.collect.buttons import Confirm, Edit, Go, KeepFigures
+from conversations.flags.buttons import FlagAsk, FlagExplained
+from conversations.flags.steps import AwaitingFlagNote
+from conversations.kit.buttons import pack
+from conversations.kit.state import parse_state
+from conversations.review.buttons import SubmitNow
 from pmm_core.domain.records import Flag, FlagState, Role
 from tests.chat import Chat, texts
 
@@ -28,13 +31,13 @@ async def chat(chat, store):
 async def flagged(chat: Chat, justification: str | None = None) -> Flag:
     """TF-10 kept and confirmed by Kenya's NCP with 2,000 electronic declarations of 1,000."""
     assert chat.cycle is not None
-    await chat.press(NCP, pack(btn.Go("TF-10")))
+    await chat.press(NCP, pack(Go("TF-10")))
     await chat.say(NCP, "2000")
     await chat.say(NCP, "1000")
-    await chat.tap(NCP, btn.KeepFigures, kpi="TF-10")
+    await chat.tap(NCP, KeepFigures, kpi="TF-10")
     if justification is not None:
         await chat.say(NCP, justification)
-    await chat.tap(NCP, btn.Confirm, kpi="TF-10")
+    await chat.tap(NCP, Confirm, kpi="TF-10")
     [flag] = chat.store.flags(chat.cycle.id, member="KE")
     return flag
 
@@ -51,7 +54,7 @@ def outbox(chat: Chat) -> int:
 
 async def explained(chat: Chat) -> Flag:
     await chat.say(SEC, "/checks")
-    sent = await chat.tap(SEC, btn.FlagExplained)
+    sent = await chat.tap(SEC, FlagExplained)
     assert "Type a note" in texts(sent)
     stored = chat.store.conversation(SEC)
     assert stored is not None and isinstance(parse_state(stored.state).step, AwaitingFlagNote)
@@ -62,10 +65,10 @@ async def test_a_note_typed_after_the_ncp_changed_the_flag_is_not_saved(chat, st
     await flagged(chat)
     await explained(chat)
     # Meanwhile the NCP keeps other figures that still trip the check: the flag opens again.
-    await chat.press(NCP, pack(btn.Edit("TF-10", 0)))
+    await chat.press(NCP, pack(Edit("TF-10", 0)))
     await chat.say(NCP, "3000")
-    await chat.tap(NCP, btn.KeepFigures, kpi="TF-10")
-    await chat.tap(NCP, btn.Confirm, kpi="TF-10")
+    await chat.tap(NCP, KeepFigures, kpi="TF-10")
+    await chat.tap(NCP, Confirm, kpi="TF-10")
     changed = the_flag(chat)
     assert changed.state is FlagState.OPEN and "3000" in changed.detail
     audit = len(store.audit_log())
@@ -83,9 +86,9 @@ async def test_a_note_typed_after_another_secretariat_user_resolved_the_flag_is_
     await chat.say(SEC2, "/start")
     store.set_role(SEC2, Role.SECRETARIAT, by=SEC)
     await explained(chat)
-    await chat.press(NCP, pack(btn.Edit("TF-10", 0)))
+    await chat.press(NCP, pack(Edit("TF-10", 0)))
     await chat.say(NCP, "900")  # corrected
-    await chat.tap(NCP, btn.Confirm, kpi="TF-10")
+    await chat.tap(NCP, Confirm, kpi="TF-10")
     await chat.say(SEC2, "/checks resolved")  # another Secretariat user's run closes the flag
     resolved = the_flag(chat)
     assert resolved.state is FlagState.RESOLVED
@@ -133,11 +136,11 @@ async def test_the_ncps_justification_and_the_secretariats_note_are_both_kept(ch
 async def test_ask_is_refused_while_the_members_answers_are_locked(chat, store):
     await flagged(chat)
     await chat.say(NCP, "/submit")
-    await chat.tap(NCP, btn.SubmitNow)
+    await chat.tap(NCP, SubmitNow)
     assert store.submission(chat.cycle.id, "KE").locked
     await chat.say(SEC, "/checks")
     before = the_flag(chat)
-    sent = await chat.tap(SEC, btn.FlagAsk)
+    sent = await chat.tap(SEC, FlagAsk)
     said = texts(sent)
     assert "/reopen KE" in said and "Nothing was sent" in said
     assert "Asked" not in said
@@ -150,14 +153,14 @@ async def test_ask_is_refused_while_the_members_answers_are_locked(chat, store):
 async def test_ask_pressed_twice_on_the_same_screen_sends_one_question(chat, store):
     await flagged(chat)
     await chat.say(SEC, "/checks")
-    sent = await chat.tap(SEC, btn.FlagAsk)
+    sent = await chat.tap(SEC, FlagAsk)
     assert "Asked 1 NCP." in texts(sent)
     assert outbox(chat) == 1
-    first = chat.find(SEC, btn.FlagAsk)
+    first = chat.find(SEC, FlagAsk)
     sent = await chat.press(SEC, first)  # the same button again: the flag is asked now
     assert "changed since" in texts(sent) and outbox(chat) == 1
     await chat.say(SEC, "/checks")
-    ask = chat.find(SEC, btn.FlagAsk)  # the flag as asked
+    ask = chat.find(SEC, FlagAsk)  # the flag as asked
     await chat.press(SEC, ask)
     queued = outbox(chat)
     sent = await chat.press(SEC, ask)  # pressed twice on this screen

@@ -8,9 +8,10 @@ from datetime import timedelta
 
 import pytest
 
-from conversations import buttons as btn
-from conversations.buttons import pack
-from conversations.state import Justifying, parse_state
+from conversations.collect.buttons import ChangeList, Confirm, Edit, Go, KeepFigures
+from conversations.collect.steps import Justifying
+from conversations.kit.buttons import pack
+from conversations.kit.state import parse_state
 from pmm_core.domain.records import Flag, KpiState
 from tests.chat import Chat, kinds, texts
 
@@ -26,10 +27,10 @@ async def chat(chat, store):
 
 async def keep_electronic_over_total(chat: Chat) -> None:
     """TF-10: 2,000 electronic declarations of 1,000 in all, kept."""
-    await chat.press(NCP, pack(btn.Go("TF-10")))
+    await chat.press(NCP, pack(Go("TF-10")))
     await chat.say(NCP, "2000")
     await chat.say(NCP, "1000")
-    sent = await chat.tap(NCP, btn.KeepFigures, kpi="TF-10")
+    sent = await chat.tap(NCP, KeepFigures, kpi="TF-10")
     assert "type one line saying why" in texts(sent)
 
 
@@ -52,7 +53,7 @@ async def test_after_the_justification_the_bot_asks_for_confirm_not_for_the_line
     step = parse_state(stored.state).step
     assert isinstance(step, Justifying) and step.note == WHY
     assert store.flags(chat.cycle.id) == []  # nothing for the Secretariat before Confirm
-    sent = await chat.tap(NCP, btn.Confirm, kpi="TF-10")
+    sent = await chat.tap(NCP, Confirm, kpi="TF-10")
     assert "TF-10 confirmed" in texts(sent)
     assert the_flag(chat).justification == WHY
 
@@ -60,13 +61,13 @@ async def test_after_the_justification_the_bot_asks_for_confirm_not_for_the_line
 async def test_a_justification_is_not_reused_after_change_a_figure(chat, store):
     await keep_electronic_over_total(chat)
     await chat.say(NCP, WHY)
-    await chat.tap(NCP, btn.ChangeList, kpi="TF-10")
-    await chat.tap(NCP, btn.Edit, kpi="TF-10", dp=1)
+    await chat.tap(NCP, ChangeList, kpi="TF-10")
+    await chat.tap(NCP, Edit, kpi="TF-10", dp=1)
     await chat.say(NCP, "500")  # 2,000 of 500: still warned
-    sent = await chat.tap(NCP, btn.KeepFigures, kpi="TF-10")
+    sent = await chat.tap(NCP, KeepFigures, kpi="TF-10")
     assert "type one line saying why" in texts(sent)  # a fresh start, no line kept
     assert WHY not in texts(sent)
-    sent = await chat.tap(NCP, btn.Confirm, kpi="TF-10")  # without typing anything
+    sent = await chat.tap(NCP, Confirm, kpi="TF-10")  # without typing anything
     assert "TF-10 confirmed" in texts(sent)
     assert store.kpi_states(chat.cycle.id, "KE")["TF-10"].status is KpiState.CONFIRMED
     flag = the_flag(chat)
@@ -80,13 +81,13 @@ async def test_a_justification_is_not_reused_when_a_flagged_kpi_is_kept_again(ch
     figures and confirms without typing: the old line no longer speaks for the flag."""
     await keep_electronic_over_total(chat)
     await chat.say(NCP, WHY)
-    await chat.tap(NCP, btn.Confirm, kpi="TF-10")
+    await chat.tap(NCP, Confirm, kpi="TF-10")
     assert the_flag(chat).justification == WHY
-    await chat.press(NCP, pack(btn.Edit("TF-10", 0)))
+    await chat.press(NCP, pack(Edit("TF-10", 0)))
     await chat.say(NCP, "3000")  # still more than the total
-    sent = await chat.tap(NCP, btn.KeepFigures, kpi="TF-10")
+    sent = await chat.tap(NCP, KeepFigures, kpi="TF-10")
     assert WHY not in texts(sent)
-    await chat.tap(NCP, btn.Confirm, kpi="TF-10")
+    await chat.tap(NCP, Confirm, kpi="TF-10")
     flag = the_flag(chat)
     assert "3000" in flag.detail
     assert flag.justification == ""

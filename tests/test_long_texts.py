@@ -8,8 +8,9 @@ from datetime import timedelta
 
 import pytest
 
-from conversations import buttons as btn
-from conversations.buttons import pack
+from conversations.collect.buttons import Blank, Confirm, Go, KeepFigures, Reason
+from conversations.flags.buttons import FlagExplained
+from conversations.kit.buttons import pack
 from pmm_core.domain.records import FlagState, KpiState
 from tests.chat import Chat, texts
 
@@ -25,16 +26,16 @@ async def chat(chat, store):
 
 
 async def keep_electronic_over_total(chat: Chat) -> None:
-    await chat.press(NCP, pack(btn.Go("TF-10")))
+    await chat.press(NCP, pack(Go("TF-10")))
     await chat.say(NCP, "2000")
     await chat.say(NCP, "1000")
-    await chat.tap(NCP, btn.KeepFigures, kpi="TF-10")
+    await chat.tap(NCP, KeepFigures, kpi="TF-10")
 
 
 async def test_a_long_blank_comment_keeps_its_first_1000_characters(chat, store):
-    await chat.press(NCP, pack(btn.Go("TF-02")))
-    await chat.tap(NCP, btn.Blank, kpi="TF-02")
-    await chat.tap(NCP, btn.Reason, kpi="TF-02", reason=0)
+    await chat.press(NCP, pack(Go("TF-02")))
+    await chat.tap(NCP, Blank, kpi="TF-02")
+    await chat.tap(NCP, Reason, kpi="TF-02", reason=0)
     sent = await chat.say(NCP, LONG)
     said = texts(sent)
     assert "Comment saved." in said and CUT in said and "1,000 characters" in said
@@ -46,9 +47,9 @@ async def test_a_long_blank_comment_keeps_its_first_1000_characters(chat, store)
 
 
 async def test_a_short_blank_comment_is_not_said_to_be_cut(chat, store):
-    await chat.press(NCP, pack(btn.Go("TF-02")))
-    await chat.tap(NCP, btn.Blank, kpi="TF-02")
-    await chat.tap(NCP, btn.Reason, kpi="TF-02", reason=0)
+    await chat.press(NCP, pack(Go("TF-02")))
+    await chat.tap(NCP, Blank, kpi="TF-02")
+    await chat.tap(NCP, Reason, kpi="TF-02", reason=0)
     sent = await chat.say(NCP, LONG[:1000])
     assert "Comment saved." in texts(sent) and CUT not in texts(sent)
     assert store.kpi_states(chat.cycle.id, "KE")["TF-02"].comment == LONG[:1000]
@@ -58,16 +59,16 @@ async def test_a_long_justification_keeps_its_first_300_characters(chat, store):
     await keep_electronic_over_total(chat)
     sent = await chat.say(NCP, LONG)
     assert CUT in texts(sent) and "300 characters" in texts(sent)
-    await chat.tap(NCP, btn.Confirm, kpi="TF-10")
+    await chat.tap(NCP, Confirm, kpi="TF-10")
     [flag] = store.flags(chat.cycle.id, member="KE")
     assert flag.justification == LONG[:300]
 
 
 async def test_a_long_flag_note_keeps_its_first_500_characters(chat, store):
     await keep_electronic_over_total(chat)
-    await chat.tap(NCP, btn.Confirm, kpi="TF-10")
+    await chat.tap(NCP, Confirm, kpi="TF-10")
     await chat.say(SEC, "/checks")
-    await chat.tap(SEC, btn.FlagExplained)
+    await chat.tap(SEC, FlagExplained)
     sent = await chat.say(SEC, LONG)
     assert "Note saved with the flag." in texts(sent)
     assert CUT in texts(sent) and "500 characters" in texts(sent)

@@ -8,9 +8,12 @@ from datetime import timedelta
 
 import pytest
 
-from conversations import buttons as btn
-from conversations.buttons import pack
-from conversations.state import Asking, parse_state
+from conversations.collect.buttons import Go, Number, Skip
+from conversations.collect.steps import Asking
+from conversations.explain.buttons import Explain
+from conversations.kit.buttons import pack
+from conversations.kit.state import parse_state
+from conversations.onboarding.buttons import Language
 from pmm_core.catalog.models import Catalog
 from tests.chat import Chat, kinds, texts
 
@@ -36,12 +39,12 @@ def answers(chat: Chat) -> dict[str, str]:
 
 @pytest.mark.parametrize("explained", ["TF-02", "TF-03"])  # the pending KPI, or another one
 async def test_explain_while_a_figure_is_pending_then_the_same_question(chat, store, explained):
-    await chat.press(NCP, pack(btn.Go("TF-02")))
+    await chat.press(NCP, pack(Go("TF-02")))
     await chat.say(NCP, "1300")
     question = chat.api.last_to(NCP)
     assert "Question 2 of 2" in question.text and question.text.startswith("✔️ Saved")
     before = (pending(chat), answers(chat), len(store.audit_log()))
-    sent = await chat.press(NCP, pack(btn.Explain(explained)))
+    sent = await chat.press(NCP, pack(Explain(explained)))
     assert len(sent) >= 2
     assert f"<b>{explained} ·" in sent[0].text and "Question" not in sent[0].text  # the explanation
     last = sent[-1]
@@ -51,12 +54,12 @@ async def test_explain_while_a_figure_is_pending_then_the_same_question(chat, st
     assert isinstance(step, Asking) and (step.kpi, step.dp) == ("TF-02", "tf_aeo_valid_prev")
     assert (pending(chat), answers(chat), len(store.audit_log())) == before
     # the question's buttons are those of the current screen: Skip works
-    sent = await chat.tap(NCP, btn.Skip, kpi="TF-02", dp=1)
+    sent = await chat.tap(NCP, Skip, kpi="TF-02", dp=1)
     assert "Skipped for now" in texts(sent)
 
 
 async def test_explain_with_nothing_pending_adds_no_question(chat):
-    sent = await chat.press(NCP, pack(btn.Explain("TF-03")))
+    sent = await chat.press(NCP, pack(Explain("TF-03")))
     assert len(sent) == 1 and "<b>TF-03 ·" in sent[0].text
     assert "Question" not in texts(sent)
 
@@ -71,8 +74,8 @@ async def test_long_scale_labels_are_listed_in_full_and_picked_by_number(chat, s
     labels = scale_labels(catalog, kpi, "fr")
     assert any(len(label) > 50 for label in labels), "no long label left in the catalog: pick another scale"
     await chat.say(NCP, "/language", language_code="fr")
-    await chat.tap(NCP, btn.Language, code="fr", language_code="fr")
-    sent = await chat.press(NCP, pack(btn.Go(kpi)), language_code="fr")
+    await chat.tap(NCP, Language, code="fr", language_code="fr")
+    sent = await chat.press(NCP, pack(Go(kpi)), language_code="fr")
     question = sent[-1]
     for n, label in enumerate(labels, 1):
         assert f"{n}. {label}" in question.text  # the whole label, numbered
@@ -85,14 +88,14 @@ async def test_long_scale_labels_are_listed_in_full_and_picked_by_number(chat, s
 
 
 async def test_explain_while_a_number_is_ambiguous_then_the_same_choice(chat, store):
-    await chat.press(NCP, pack(btn.Go("ES-05")))
+    await chat.press(NCP, pack(Go("ES-05")))
     sent = await chat.say(NCP, "1.000")  # one thousand, or one?
     choice = sent[-1]
     assert kinds([choice]).count("Number") == 2
     before = (chat.store.conversation(NCP).state, answers(chat))
-    sent = await chat.press(NCP, pack(btn.Explain("ES-05")))
+    sent = await chat.press(NCP, pack(Explain("ES-05")))
     assert "<b>ES-05 ·" in sent[0].text
     assert sent[-1].text == choice.text and kinds(sent[-1:]) == kinds([choice])
     assert (chat.store.conversation(NCP).state, answers(chat)) == before
-    sent = await chat.tap(NCP, btn.Number, kpi="ES-05", dp=0, option=0)
+    sent = await chat.tap(NCP, Number, kpi="ES-05", dp=0, option=0)
     assert answers(chat) != {}

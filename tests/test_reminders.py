@@ -6,7 +6,8 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from bot.scheduler import JOB_PREFIX, schedule_reminders
-from conversations import buttons as btn
+from conversations.admin.buttons import TellDeadline
+from conversations.review.buttons import SubmitNow
 from tests.chat import start_chat, texts
 
 SEC, NCP_BE, NCP_FR, NCP_KE = 9001, 1001, 1002, 1003
@@ -28,7 +29,7 @@ async def bots(store, catalog, clock):
     for user, member, language in ((NCP_BE, "BE", "fr"), (NCP_FR, "FR", "en"), (NCP_KE, "KE", "es")):
         await first.say(user, f"/start {store.create_invite(member, timedelta(days=3))}", language_code=language)
     await first.say(NCP_FR, "/submit")
-    await first.tap(NCP_FR, btn.SubmitNow)  # FR submitted: never reminded
+    await first.tap(NCP_FR, SubmitNow)  # FR submitted: never reminded
     yield start, first
     for chat in started:
         await chat.app.shutdown()
@@ -98,7 +99,7 @@ async def test_moving_the_deadline_re_arms_every_reminder_and_offers_to_tell_the
     }
     sent = await bot.say(SEC, "/reminders")
     assert "7 days before: April 23, 2026 09:00 UTC — scheduled" in sent[0].text
-    await bot.tap(SEC, btn.TellDeadline, yes=True)
+    await bot.tap(SEC, TellDeadline, yes=True)
     await bot.drain()
     told = [m.text for m in bot.api.messages_to(NCP_BE) if "30 avril 2026" in m.text]
     assert len(told) == 1 and "31 mars 2026" in told[0]  # in the NCP's language, both dates

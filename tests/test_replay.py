@@ -17,9 +17,10 @@ import pytest
 from telegram import Update
 
 from bot.emulator import Sent
-from conversations import buttons as btn
-from conversations.buttons import pack
-from conversations.session import update_key
+from conversations.broadcast.buttons import BroadcastAudience, BroadcastSend, BroadcastTo
+from conversations.collect.buttons import Blank, Confirm, Go, Reason
+from conversations.kit.buttons import pack
+from conversations.kit.session import update_key
 from pmm_core.domain.records import KpiState
 from tests.chat import Chat, start_chat, texts
 
@@ -66,7 +67,7 @@ def writes(chat: Chat, action: str) -> int:
 
 
 async def test_a_typed_figure_saved_before_the_stop_is_not_read_again(chat, store):
-    await chat.press(NCP, pack(btn.Go("TF-02")))
+    await chat.press(NCP, pack(Go("TF-02")))
     update = chat.api.message(NCP, "1300")
     sent = await chat.replay(update)  # stored in the first figure; the bot asks the second
     assert "Question 2 of 2" in texts(sent)
@@ -87,10 +88,10 @@ async def test_a_typed_figure_saved_before_the_stop_is_not_read_again(chat, stor
 
 
 async def test_a_confirm_pressed_before_the_stop_is_not_pressed_again(chat, store):
-    await chat.press(NCP, pack(btn.Go("TF-02")))
+    await chat.press(NCP, pack(Go("TF-02")))
     await chat.say(NCP, "1300")
     await chat.say(NCP, "1000")
-    update = chat.api.press(NCP, chat.find(NCP, btn.Confirm, kpi="TF-02"))
+    update = chat.api.press(NCP, chat.find(NCP, Confirm, kpi="TF-02"))
     sent = await chat.replay(update)
     assert "TF-02 confirmed" in texts(sent)
     audit = len(store.audit_log())
@@ -114,9 +115,9 @@ async def test_a_confirm_pressed_before_the_stop_is_not_pressed_again(chat, stor
 async def test_a_broadcast_sent_before_the_stop_goes_out_once(chat, store):
     await chat.say(SEC, "/broadcast")
     await chat.say(SEC, "Hello NCPs")
-    await chat.tap(SEC, btn.BroadcastAudience)
-    await chat.tap(SEC, btn.BroadcastTo, region="all", pending=False)
-    update = chat.api.press(SEC, chat.find(SEC, btn.BroadcastSend))
+    await chat.tap(SEC, BroadcastAudience)
+    await chat.tap(SEC, BroadcastTo, region="all", pending=False)
+    update = chat.api.press(SEC, chat.find(SEC, BroadcastSend))
     sent = await chat.replay(update)
     assert "already saved" not in texts(sent)
     left_pending(chat, update)
@@ -134,7 +135,7 @@ async def test_a_broadcast_sent_before_the_stop_goes_out_once(chat, store):
 
 
 async def test_an_update_that_wrote_nothing_before_the_stop_is_handled_on_replay(chat, store):
-    await chat.press(NCP, pack(btn.Go("TF-02")))
+    await chat.press(NCP, pack(Go("TF-02")))
     update = chat.api.message(NCP, "1300")  # received, never handled: the stop came first
     key = left_pending(chat, update)
     assert not store.claimed([key])
@@ -152,9 +153,9 @@ async def test_an_update_that_wrote_nothing_before_the_stop_is_handled_on_replay
 
 
 async def test_a_blank_comment_saved_before_the_stop_is_not_read_as_the_next_figure(chat, store):
-    await chat.press(NCP, pack(btn.Go("TF-02")))
-    await chat.tap(NCP, btn.Blank, kpi="TF-02")
-    await chat.tap(NCP, btn.Reason, kpi="TF-02", reason=0)
+    await chat.press(NCP, pack(Go("TF-02")))
+    await chat.tap(NCP, Blank, kpi="TF-02")
+    await chat.tap(NCP, Reason, kpi="TF-02", reason=0)
     update = chat.api.message(NCP, "2024")  # the comment; a figure on the next screen
     sent = await chat.replay(update)
     assert "Comment saved." in texts(sent)

@@ -8,8 +8,9 @@ from datetime import timedelta
 
 import pytest
 
-from conversations import buttons as btn
-from conversations.buttons import pack
+from conversations.collect.buttons import Choice, Go
+from conversations.kit.buttons import pack
+from conversations.onboarding.buttons import Move
 from tests.chat import Chat, texts
 
 NCP, SEC = 1001, 9001
@@ -28,8 +29,8 @@ def answers(chat: Chat, member: str) -> dict[str, str]:
 
 async def on_a_yes_no_question(chat: Chat) -> str:
     """Belgium's NCP on OD-07's first question; its Yes button (bound to this screen)."""
-    await chat.press(NCP, pack(btn.Go("OD-07")))
-    return chat.find(NCP, btn.Choice, kpi="OD-07", dp=0, choice=1)
+    await chat.press(NCP, pack(Go("OD-07")))
+    return chat.find(NCP, Choice, kpi="OD-07", dp=0, choice=1)
 
 
 @pytest.fixture
@@ -47,7 +48,7 @@ async def test_unbinding_moves_the_screen_on_and_an_old_button_is_refused(chat, 
     # invited again to the same Member, and back on the same question
     await chat.say(NCP, f"/start {store.create_invite('BE', timedelta(days=3))}")
     assert screen(chat) > shown
-    await chat.press(NCP, pack(btn.Go("OD-07")))
+    await chat.press(NCP, pack(Go("OD-07")))
     assert screen(chat) > shown
     audit = len(store.audit_log())
     sent = await chat.press(NCP, old)
@@ -61,10 +62,10 @@ async def test_moving_to_another_member_moves_the_screen_on_and_an_old_button_is
     shown = screen(chat)
     sent = await chat.say(NCP, f"/start {store.create_invite('FR', timedelta(days=3))}")
     assert "Move from" in texts(sent)
-    sent = await chat.tap(NCP, btn.Move, yes=True)
+    sent = await chat.tap(NCP, Move, yes=True)
     assert store.user(NCP).member == "FR"
     assert screen(chat) > shown
-    await chat.press(NCP, pack(btn.Go("OD-07")))  # France's OD-07, the same question
+    await chat.press(NCP, pack(Go("OD-07")))  # France's OD-07, the same question
     assert screen(chat) > shown
     audit = len(store.audit_log())
     sent = await chat.press(NCP, old)  # Belgium's button, pressed as France's NCP

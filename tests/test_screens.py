@@ -10,8 +10,10 @@ from datetime import date, timedelta
 
 import pytest
 
-from conversations import buttons as btn
-from conversations.buttons import Stamp, pack, unpack
+from conversations.broadcast.buttons import BroadcastAudience
+from conversations.collect.buttons import Blank, Choice, Confirm, Go, NoComment, Number, Reason, Skip
+from conversations.kit.buttons import Stamp, pack, unpack
+from conversations.review.buttons import SubmitNow
 from pmm_core.domain.records import KpiState
 from tests.chat import start_chat, texts
 
@@ -33,42 +35,42 @@ def rows(chat):
 
 
 async def go(chat, kpi):
-    return await chat.press(NCP, pack(btn.Go(kpi)))
+    return await chat.press(NCP, pack(Go(kpi)))
 
 
 async def on_yes_no(chat):
     await go(chat, "OD-07")
-    return chat.find(NCP, btn.Choice, kpi="OD-07", dp=0, choice=1)
+    return chat.find(NCP, Choice, kpi="OD-07", dp=0, choice=1)
 
 
 async def on_result(chat):
     await go(chat, "TF-02")
     await chat.say(NCP, "1300")
     await chat.say(NCP, "1000")
-    return chat.find(NCP, btn.Confirm, kpi="TF-02")
+    return chat.find(NCP, Confirm, kpi="TF-02")
 
 
 async def on_reasons(chat):
     await go(chat, "ES-15")
-    await chat.tap(NCP, btn.Blank, kpi="ES-15")
-    return chat.find(NCP, btn.Reason, kpi="ES-15", reason=0)
+    await chat.tap(NCP, Blank, kpi="ES-15")
+    return chat.find(NCP, Reason, kpi="ES-15", reason=0)
 
 
 async def on_comment(chat):
     await on_reasons(chat)
-    await chat.tap(NCP, btn.Reason, kpi="ES-15", reason=0)
-    return chat.find(NCP, btn.NoComment, kpi="ES-15")
+    await chat.tap(NCP, Reason, kpi="ES-15", reason=0)
+    return chat.find(NCP, NoComment, kpi="ES-15")
 
 
 async def on_number_choice(chat):
     await go(chat, "ES-05")
     await chat.say(NCP, "1.000")  # one thousand, or one?
-    return chat.find(NCP, btn.Number, kpi="ES-05", dp=0, option=0)
+    return chat.find(NCP, Number, kpi="ES-05", dp=0, option=0)
 
 
 async def on_submit(chat):
     await chat.say(NCP, "/submit")
-    return chat.find(NCP, btn.SubmitNow)
+    return chat.find(NCP, SubmitNow)
 
 
 SCREENS = {
@@ -132,12 +134,12 @@ async def test_a_press_with_a_forged_screen_number_changes_nothing(chat):
 async def test_the_blank_reason_from_an_earlier_screen_cannot_blank_a_confirmed_kpi(chat, store):
     """The report's case: blank → cancel → answer every figure → confirm → old reason "1"."""
     await go(chat, "TF-02")
-    await chat.tap(NCP, btn.Blank, kpi="TF-02")
-    old_reason = chat.find(NCP, btn.Reason, kpi="TF-02", reason=0)
-    await chat.tap(NCP, btn.Go, kpi="TF-02")  # Cancel
+    await chat.tap(NCP, Blank, kpi="TF-02")
+    old_reason = chat.find(NCP, Reason, kpi="TF-02", reason=0)
+    await chat.tap(NCP, Go, kpi="TF-02")  # Cancel
     await chat.say(NCP, "1300")
     await chat.say(NCP, "1000")
-    await chat.tap(NCP, btn.Confirm, kpi="TF-02")
+    await chat.tap(NCP, Confirm, kpi="TF-02")
     await chat.press(NCP, old_reason)
     assert store.kpi_states(chat.cycle.id, "BE")["TF-02"].status is KpiState.CONFIRMED
     assert not [r for r in store.audit_log(chat.cycle.id, "BE") if r.new_value and "blank" in r.new_value]
@@ -146,9 +148,9 @@ async def test_the_blank_reason_from_an_earlier_screen_cannot_blank_a_confirmed_
 async def test_skipped_figures_a_pending_comment_and_a_draft_survive_a_restart(chat, store, catalog):
     await go(chat, "TF-01")
     for i in range(9):
-        await chat.tap(NCP, btn.Skip, kpi="TF-01", dp=i)
-    await chat.tap(NCP, btn.Skip, kpi="TF-02", dp=0)
-    await chat.tap(NCP, btn.Skip, kpi="TF-02", dp=1)
+        await chat.tap(NCP, Skip, kpi="TF-01", dp=i)
+    await chat.tap(NCP, Skip, kpi="TF-02", dp=0)
+    await chat.tap(NCP, Skip, kpi="TF-02", dp=1)
     await chat.say(SEC, "/broadcast")
     await chat.say(SEC, "The deadline is near.")
     await chat.app.shutdown()
@@ -156,13 +158,13 @@ async def test_skipped_figures_a_pending_comment_and_a_draft_survive_a_restart(c
     restarted = await start_chat(store, catalog, secretariat_ids=frozenset({SEC}), api=chat.api)
     sent = await restarted.say(NCP, "/next")
     assert "TF-03" in texts(sent)  # not back to TF-01 or TF-02: their figures were skipped
-    await restarted.tap(NCP, btn.Blank, kpi="TF-03")
-    await restarted.tap(NCP, btn.Reason, kpi="TF-03", reason=1)
+    await restarted.tap(NCP, Blank, kpi="TF-03")
+    await restarted.tap(NCP, Reason, kpi="TF-03", reason=1)
     await restarted.app.shutdown()
 
     again = await start_chat(store, catalog, secretariat_ids=frozenset({SEC}), api=chat.api)
     await again.say(NCP, "Our systems are being replaced.")  # the comment still awaited
     assert store.kpi_states(chat.cycle.id, "BE")["TF-03"].comment == "Our systems are being replaced."
-    sent = await again.tap(SEC, btn.BroadcastAudience)  # the draft is still there
+    sent = await again.tap(SEC, BroadcastAudience)  # the draft is still there
     assert "Who should receive it?" in texts(sent)
     await again.app.shutdown()

@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.emulator import FakeBotApi
-from conversations.session import MAX_MESSAGE, split_html, visible_length
+from conversations.kit.text import MAX_MESSAGE, split_html, visible_length
 
 _TAGS = re.compile(r"</?[a-z]+>")
 

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from conversations import buttons as btn
-from conversations.buttons import pack
+from conversations.collect.buttons import Blank, Confirm, Edit, Go, KeepFigures, Reason
+from conversations.kit.buttons import pack
 from pmm_core.domain.records import KpiState
 from tests.chat import Chat, texts
 
@@ -39,12 +39,12 @@ def audit(chat: Chat, member: str = "BE") -> list[tuple[str, str, str | None]]:
 
 async def test_a_comment_for_a_kpi_the_other_ncp_reopened_is_not_saved(chat, store):
     await two_ncps(chat, "BE")
-    await chat.press(A, pack(btn.Go("TF-02")))
-    await chat.tap(A, btn.Blank, kpi="TF-02")
-    sent = await chat.tap(A, btn.Reason, kpi="TF-02", reason=0)
+    await chat.press(A, pack(Go("TF-02")))
+    await chat.tap(A, Blank, kpi="TF-02")
+    sent = await chat.tap(A, Reason, kpi="TF-02", reason=0)
     assert "type it now, or press No comment" in texts(sent)
     assert state(chat, "TF-02").status is KpiState.BLANK
-    await chat.press(B, pack(btn.Go("TF-02")))
+    await chat.press(B, pack(Go("TF-02")))
     await chat.say(B, "1300")  # a figure: TF-02 is no longer blank
     assert state(chat, "TF-02").status is KpiState.IN_PROGRESS
     before = audit(chat)
@@ -64,13 +64,13 @@ async def test_a_comment_for_a_kpi_the_other_ncp_reopened_is_not_saved(chat, sto
 
 async def test_a_blank_reason_chosen_before_the_other_ncp_confirmed_is_refused(chat, store):
     await two_ncps(chat, "BE")
-    await chat.press(A, pack(btn.Go("TF-02")))
-    await chat.tap(A, btn.Blank, kpi="TF-02")  # A is choosing a reason
-    reason = chat.find(A, btn.Reason, kpi="TF-02", reason=0)
-    await chat.press(B, pack(btn.Go("TF-02")))
+    await chat.press(A, pack(Go("TF-02")))
+    await chat.tap(A, Blank, kpi="TF-02")  # A is choosing a reason
+    reason = chat.find(A, Reason, kpi="TF-02", reason=0)
+    await chat.press(B, pack(Go("TF-02")))
     await chat.say(B, "1300")
     await chat.say(B, "1000")
-    await chat.tap(B, btn.Confirm, kpi="TF-02")
+    await chat.tap(B, Confirm, kpi="TF-02")
     assert state(chat, "TF-02").status is KpiState.CONFIRMED
     before = audit(chat)
     sent = await chat.press(A, reason)
@@ -83,11 +83,11 @@ async def test_a_blank_reason_chosen_before_the_other_ncp_confirmed_is_refused(c
 
 async def test_a_confirm_of_figures_the_other_ncp_changed_is_refused(chat, store):
     await two_ncps(chat, "BE")
-    await chat.press(A, pack(btn.Go("TF-02")))
+    await chat.press(A, pack(Go("TF-02")))
     await chat.say(A, "1300")
     await chat.say(A, "1000")
-    confirm = chat.find(A, btn.Confirm, kpi="TF-02")  # A sees 1,300 vs 1,000
-    await chat.press(B, pack(btn.Edit("TF-02", 0)))
+    confirm = chat.find(A, Confirm, kpi="TF-02")  # A sees 1,300 vs 1,000
+    await chat.press(B, pack(Edit("TF-02", 0)))
     await chat.say(B, "1100")
     before = audit(chat)
     sent = await chat.press(A, confirm)
@@ -98,14 +98,14 @@ async def test_a_confirm_of_figures_the_other_ncp_changed_is_refused(chat, store
     assert audit(chat) == before
     assert answers(chat) == {"tf_aeo_valid": "1100", "tf_aeo_valid_prev": "1000"}
     # the Confirm of the screen shown now works
-    sent = await chat.tap(A, btn.Confirm, kpi="TF-02")
+    sent = await chat.tap(A, Confirm, kpi="TF-02")
     assert "TF-02 confirmed" in texts(sent)
     assert state(chat, "TF-02").status is KpiState.CONFIRMED
 
 
 async def electronic_over_total(chat: Chat) -> None:
     """TF-10 for Kenya, typed by A: 2,000 electronic declarations of 1,000 in all (a warning)."""
-    await chat.press(A, pack(btn.Go("TF-10")))
+    await chat.press(A, pack(Go("TF-10")))
     await chat.say(A, "2000")
     await chat.say(A, "1000")
 
@@ -113,12 +113,12 @@ async def electronic_over_total(chat: Chat) -> None:
 async def test_keep_then_confirm_after_the_other_ncp_changed_a_figure_is_refused(chat, store):
     await two_ncps(chat, "KE")
     await electronic_over_total(chat)
-    sent = await chat.tap(A, btn.KeepFigures, kpi="TF-10")
+    sent = await chat.tap(A, KeepFigures, kpi="TF-10")
     assert "Confirm" in sent[-1].button_labels()  # Justifying
-    await chat.press(B, pack(btn.Edit("TF-10", 0)))
+    await chat.press(B, pack(Edit("TF-10", 0)))
     await chat.say(B, "3000")  # still more than the total: warned again, not confirmed
     before = audit(chat, "KE")
-    sent = await chat.tap(A, btn.Confirm, kpi="TF-10")
+    sent = await chat.tap(A, Confirm, kpi="TF-10")
     said = texts(sent)
     assert "was changed meanwhile" in said and "TF-10 confirmed" not in said
     assert state(chat, "TF-10", "KE").status is KpiState.IN_PROGRESS
@@ -130,8 +130,8 @@ async def test_keep_then_confirm_after_the_other_ncp_changed_a_figure_is_refused
 async def test_keep_pressed_after_the_other_ncp_changed_a_figure_is_refused(chat, store):
     await two_ncps(chat, "KE")
     await electronic_over_total(chat)
-    keep = chat.find(A, btn.KeepFigures, kpi="TF-10")
-    await chat.press(B, pack(btn.Edit("TF-10", 0)))
+    keep = chat.find(A, KeepFigures, kpi="TF-10")
+    await chat.press(B, pack(Edit("TF-10", 0)))
     await chat.say(B, "3000")
     sent = await chat.press(A, keep)
     assert "was changed meanwhile" in texts(sent)

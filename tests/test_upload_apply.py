@@ -9,8 +9,9 @@ from datetime import timedelta
 
 import pytest
 
-from conversations import buttons as btn
-from conversations.buttons import pack, unpack
+from conversations.collect.buttons import Confirm, Go
+from conversations.kit.buttons import pack, unpack
+from conversations.upload.buttons import ApplyUpload
 from pmm_core.domain.records import KpiState
 from tests.chat import Chat, texts
 from tests.sheets import fill
@@ -32,8 +33,8 @@ async def upload(chat: Chat, figures: dict[str, object], user: int = A) -> int:
     template = chat.api.messages_to(user)[-1].params["document"]["data"]
     sent = await chat.replay(chat.api.document(user, "figures.xlsx", fill(template, figures)))
     assert "Apply these changes?" in texts(sent)
-    pressed = unpack(chat.find(user, btn.ApplyUpload))
-    assert pressed is not None and isinstance(pressed.button, btn.ApplyUpload)
+    pressed = unpack(chat.find(user, ApplyUpload))
+    assert pressed is not None and isinstance(pressed.button, ApplyUpload)
     return pressed.button.upload
 
 
@@ -49,34 +50,34 @@ def status(chat: Chat, kpi: str) -> KpiState | None:
 
 
 async def confirm(chat: Chat, kpi: str, *figures: str, user: int = A) -> None:
-    await chat.press(user, pack(btn.Go(kpi)))
+    await chat.press(user, pack(Go(kpi)))
     for figure in figures:
         await chat.say(user, figure)
-    await chat.tap(user, btn.Confirm, kpi=kpi)
+    await chat.tap(user, Confirm, kpi=kpi)
     assert status(chat, kpi) is KpiState.CONFIRMED
 
 
 async def test_apply_after_another_ncp_changed_a_figure_applies_nothing(chat, store):
     upload_id = await upload(chat, {"tf_aeo_valid": 1300, "es_alcohol_seizures": 40})
-    await chat.press(B, pack(btn.Go("TF-02")))
+    await chat.press(B, pack(Go("TF-02")))
     await chat.say(B, "1000")  # B's figure, typed after A's file was read
     before = (answers(chat), len(store.audit_log()))
-    sent = await chat.tap(A, btn.ApplyUpload)
+    sent = await chat.tap(A, ApplyUpload)
     said = texts(sent)
     assert CHANGED in said and "Applied" not in said
     assert (answers(chat), len(store.audit_log())) == before == ({"tf_aeo_valid": "1000"}, before[1])
     assert store.upload(upload_id).state == "cancelled"
     # the same Apply again does nothing either
-    sent = await chat.press(A, chat.find(A, btn.ApplyUpload))
+    sent = await chat.press(A, chat.find(A, ApplyUpload))
     assert answers(chat) == {"tf_aeo_valid": "1000"} and "Applied" not in texts(sent)
 
 
 async def test_apply_after_another_file_was_applied_applies_nothing(chat, store):
     first = await upload(chat, {"tf_aeo_valid": 1300})
     second = await upload(chat, {"tf_aeo_valid": 1200, "tf_aeo_valid_prev": 1000}, user=B)
-    await chat.tap(B, btn.ApplyUpload)
+    await chat.tap(B, ApplyUpload)
     assert store.upload(second).state == "applied"
-    sent = await chat.tap(A, btn.ApplyUpload)
+    sent = await chat.tap(A, ApplyUpload)
     assert CHANGED in texts(sent)
     assert answers(chat) == {"tf_aeo_valid": "1200", "tf_aeo_valid_prev": "1000"}
     assert store.upload(first).state == "cancelled"
@@ -85,7 +86,7 @@ async def test_apply_after_another_file_was_applied_applies_nothing(chat, store)
 async def test_apply_after_another_ncp_confirmed_a_kpi_applies_nothing(chat, store):
     upload_id = await upload(chat, {"tf_aeo_valid": 1300})
     await confirm(chat, "TF-02", "1000", "1000", user=B)
-    sent = await chat.tap(A, btn.ApplyUpload)
+    sent = await chat.tap(A, ApplyUpload)
     assert CHANGED in texts(sent)
     assert answers(chat) == {"tf_aeo_valid": "1000", "tf_aeo_valid_prev": "1000"}
     assert status(chat, "TF-02") is KpiState.CONFIRMED
@@ -96,7 +97,7 @@ async def test_a_file_changing_a_figure_of_a_confirmed_kpi_reopens_it(chat, stor
     await confirm(chat, "TF-02", "1300", "1000")
     await confirm(chat, "TF-03", "250", "1000")
     upload_id = await upload(chat, {"tf_aeo_valid": 1400})
-    sent = await chat.tap(A, btn.ApplyUpload)
+    sent = await chat.tap(A, ApplyUpload)
     assert "Applied" in texts(sent)
     assert answers(chat)["tf_aeo_valid"] == "1400"
     assert status(chat, "TF-02") is KpiState.IN_PROGRESS  # to confirm again
@@ -108,7 +109,7 @@ async def test_a_file_changing_a_shared_figure_reopens_every_confirmed_kpi_using
     await confirm(chat, "ES-03", "40", "32")  # alcohol seizures 2025, shared with ES-05
     await confirm(chat, "ES-05", "400")
     upload_id = await upload(chat, {"es_alcohol_seizures": 45})
-    await chat.tap(A, btn.ApplyUpload)
+    await chat.tap(A, ApplyUpload)
     assert answers(chat)["es_alcohol_seizures"] == "45"
     assert status(chat, "ES-03") is KpiState.IN_PROGRESS
     assert status(chat, "ES-05") is KpiState.IN_PROGRESS
@@ -118,6 +119,6 @@ async def test_a_file_changing_a_shared_figure_reopens_every_confirmed_kpi_using
 async def test_a_file_repeating_a_confirmed_figure_keeps_the_kpi_confirmed(chat, store):
     await confirm(chat, "TF-02", "1300", "1000")
     await upload(chat, {"tf_aeo_valid": 1300, "es_alcohol_seizures": 40})
-    await chat.tap(A, btn.ApplyUpload)
+    await chat.tap(A, ApplyUpload)
     assert answers(chat)["es_alcohol_seizures"] == "40"
     assert status(chat, "TF-02") is KpiState.CONFIRMED

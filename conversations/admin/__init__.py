@@ -1,0 +1,1 @@
+"""Secretariat administration: cycles, people, reminders."""

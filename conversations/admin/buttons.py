@@ -1,0 +1,15 @@
+"""Secretariat administration. Bound buttons (``bound=True``) carry the screen they were shown on."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from conversations.kit.buttons import Button, button
+
+
+@button("tn", bound=True)
+@dataclass(frozen=True)
+class TellDeadline(Button):
+    """After a deadline change: tell the NCPs (or not)."""
+
+    yes: bool

@@ -1,0 +1,332 @@
+"""Secretariat administration: /cycle, /reopen, /invite, /ncps, /unbind, /grant, /revoke,
+/reminders. Every action is in the audit log."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from telegram import Update
+
+from conversations.admin import buttons as btn
+from conversations.admin.steps import TellingDeadline
+from conversations.kit.context import Context
+from conversations.kit.dispatch import Router
+from conversations.kit.roles import Who, secretariat_session
+from conversations.kit.send import send
+from conversations.kit.session import Session
+from conversations.kit.state import ConversationState, Idle
+from conversations.kit.text import esc
+from conversations.reminders.messages import reminder_slots
+from conversations.staff.tools import find_member, recipients
+from pmm_core.domain.records import CycleProblem, CycleRefused, OutMessage, Role
+from pmm_core.outputs.i18n import LANGUAGE_NAMES, Lang, lang
+from pmm_core.outputs.labels import labelled
+
+router = Router()
+
+
+# ---- cycles ---------------------------------------------------------------------------
+@router.command("cycle")
+async def on_cycle(update: Update, context: Context) -> None:
+    """/cycle: shows, opens, re-dates or closes the collection cycle."""
+    s = await secretariat_session(update, context)
+    if s is None:
+        return
+    L = s.lang
+    args = context.args or []
+    settings = s.bot.settings
+    try:
+        if args[:1] == ["open"] and len(args) == 3:
+            s.store.open_cycle(
+                int(args[1]), date.fromisoformat(args[2]), by=s.user.telegram_id, reminder_days=settings.reminder_days
+            )
+            await s.bot.reschedule()
+        elif args[:1] == ["deadline"] and len(args) == 2 and s.cycle is not None:
+            new = date.fromisoformat(args[1])
+            old = s.store.set_deadline(s.cycle.id, new, by=s.user.telegram_id)
+            await s.bot.reschedule()
+            if old != new:
+                await _offer_to_tell(s, old, new)
+                return
+        elif args[:1] == ["close"] and s.cycle is not None:
+            s.store.close_cycle(s.cycle.id, by=s.user.telegram_id)
+            await s.bot.reschedule()
+            await send(s, L._("The {year} cycle is closed.").format(year=s.cycle.year))
+            return
+        elif args[:1] == ["reminders"] and len(args) == 2 and s.cycle is not None:
+            days = _reminder_days(args[1])
+            if days is None:
+                await send(s, L._("Reminder days are whole numbers from 1 to 90, separated by commas, e.g. 14,7,3,1."))
+                return
+            s.store.set_reminder_days(s.cycle.id, days, by=s.user.telegram_id)
+            await s.bot.reschedule()
+        elif args:
+            await send(s, _cycle_usage(L))
+            return
+    except CycleRefused as refused:
+        await send(s, _refusal(L, refused.problem))
+        return
+    except ValueError:  # a year or a date that does not read
+        await send(
+            s, L._("I could not read that. Dates are written YYYY-MM-DD, e.g. 2026-03-31.") + "\n" + _cycle_usage(L)
+        )
+        return
+    await send(s, cycle_summary(s))
+
+
+def _reminder_days(text: str) -> tuple[int, ...] | None:
+    parts = [d.strip() for d in text.split(",") if d.strip()]
+    if not parts or not all(p.isascii() and p.isdigit() and 0 < int(p) <= 90 for p in parts):
+        return None
+    return tuple(int(p) for p in parts)
+
+
+def _refusal(L: Lang, problem: CycleProblem) -> str:
+    return {
+        CycleProblem.DEADLINE_NOT_AFTER_OPENING: L._("The deadline must come after the day the cycle opens."),
+        CycleProblem.ALREADY_OPEN: L._("A cycle is already open: close it first (/cycle close)."),
+        CycleProblem.YEAR_EXISTS: L._("There is already a cycle for that year."),
+    }[problem]
+
+
+def cycle_summary(s: Session) -> str:
+    L = s.lang
+    cycle = s.store.current_cycle()
+    if cycle is None:
+        return L._("No cycle is open.") + "\n" + _cycle_usage(L)
+    submitted = len(s.store.submitted_members(cycle.id))
+    return (
+        L._("Cycle {year}: open from {opens} to {deadline}.").format(
+            year=cycle.year, opens=L.date(cycle.opens), deadline=L.date(cycle.deadline)
+        )
+        + "\n"
+        + L._("Reminders: {days} days before the deadline.").format(days=", ".join(map(str, cycle.reminder_days)))
+        + "\n"
+        + L.ngettext("{n} Member has submitted.", "{n} Members have submitted.", submitted).format(n=submitted)
+    )
+
+
+def _cycle_usage(L: Lang) -> str:
+    return L._(
+        "Usage: /cycle · /cycle open 2025 2026-03-31 · /cycle deadline 2026-04-30 · /cycle reminders 14,7,3,1 · /cycle close"
+    )
+
+
+async def _offer_to_tell(s: Session, old: date, new: date) -> None:
+    L = s.lang
+    assert s.cycle is not None
+    s.go(ConversationState(step=TellingDeadline(old=old.isoformat(), new=new.isoformat()), cycle=s.cycle.id))
+    await send(
+        s,
+        L._("The deadline moved from {old} to {new}; the reminders follow the new date.").format(
+            old=L.date(old), new=L.date(new)
+        )
+        + "\n"
+        + L._("Tell the NCPs of the Members that have not submitted?"),
+        [[(L._("Tell them"), btn.TellDeadline(True)), (L._("No"), btn.TellDeadline(False))]],
+    )
+
+
+@router.press(btn.TellDeadline, who=Who.SECRETARIAT, step=TellingDeadline)
+async def _tell_deadline(s: Session, b: btn.TellDeadline, step: TellingDeadline) -> None:
+    s.go(s.state.but(Idle()))
+    if not b.yes or s.cycle is None:
+        await send(s, s.lang._("The NCPs were not told."))
+        return
+    cycle = s.cycle
+    messages = [
+        OutMessage(
+            f"deadline:{cycle.id}:{step.new}:{uid}",
+            uid,
+            lang(language)
+            ._("The WCO Secretariat moved the PMM {year} deadline from {old} to {new}.")
+            .format(
+                year=cycle.year,
+                old=lang(language).date(date.fromisoformat(step.old)),
+                new=lang(language).date(date.fromisoformat(step.new)),
+            ),
+        )
+        for uid, language in recipients(s, pending=True)
+    ]
+    s.store.enqueue(messages)
+    s.bot.outbox.wake()
+    await send(s, s.lang.ngettext("Telling {n} NCP.", "Telling {n} NCPs.", len(messages)).format(n=len(messages)))
+
+
+@router.command("reopen")
+async def on_reopen(update: Update, context: Context) -> None:
+    """/reopen MEMBER: unlocks a submitted Member's answers for edits."""
+    s = await secretariat_session(update, context)
+    if s is None:
+        return
+    L = s.lang
+    member = find_member(s.store.members(), " ".join(context.args or []))
+    if member is None or s.cycle is None:
+        await send(s, esc(L._("Usage: /reopen <ISO code or Member name>, while a cycle is open.")))
+        return
+    if s.store.reopen(s.cycle.id, member.iso2, s.user.telegram_id):
+        await send(s, L._("{member} can edit its answers again.").format(member=esc(member.name(L.code))))
+        s.store.enqueue(
+            [
+                OutMessage(
+                    f"reopen:{s.key}:{ncp.telegram_id}",
+                    ncp.telegram_id,
+                    lang(ncp.language)._(
+                        "The WCO Secretariat reopened your answers: you can edit them again, then /submit."
+                    ),
+                )
+                for ncp in s.store.users(role=Role.NCP, member=member.iso2)
+            ]
+        )
+        s.bot.outbox.wake()
+    else:
+        await send(
+            s, L._("{member} has not submitted, so there is nothing to reopen.").format(member=esc(member.name(L.code)))
+        )
+
+
+# ---- people ---------------------------------------------------------------------------
+@router.command("invite")
+async def on_invite(update: Update, context: Context) -> None:
+    """/invite MEMBER: a single-use invite link for a new NCP (shown once: only its hash is kept)."""
+    s = await secretariat_session(update, context)
+    if s is None:
+        return
+    L = s.lang
+    member = find_member(s.store.members(), " ".join(context.args or []))
+    if member is None:
+        await send(s, esc(L._("Usage: /invite <ISO code or Member name>, e.g. /invite BE")))
+        return
+    ttl = s.bot.settings.invite_ttl
+    code = s.store.create_invite(member.iso2, ttl, created_by=s.user.telegram_id)
+    link = f"https://t.me/{s.bot.bot_username}?start={code}"
+    await send(
+        s,
+        L._("Invitation for an NCP of {member}, valid {days} days, usable once:").format(
+            member=esc(member.name(L.code)), days=ttl.days
+        )
+        + f"\n{esc(link)}\n"
+        + L._("It is shown only this once: forward it to the NCP now."),
+    )
+
+
+@router.command("ncps")
+async def on_ncps(update: Update, context: Context) -> None:
+    """/ncps [MEMBER]: NCPs with their language and last activity."""
+    s = await secretariat_session(update, context)
+    if s is None:
+        return
+    L = s.lang
+    member = find_member(s.store.members(), " ".join(context.args)) if context.args else None
+    ncps = s.store.users(role=Role.NCP, member=member.iso2 if member else None)
+    if not ncps:
+        await send(s, L._("No NCP yet."))
+        return
+    lines = [
+        f"{'' if n.active else '⛔ '}<code>{n.telegram_id}</code> {esc(n.name)} · {n.member} · "
+        f"{LANGUAGE_NAMES.get(n.language, n.language)} · "
+        + L._("last seen {when}").format(when=n.last_seen[:16].replace("T", " "))
+        for n in ncps
+    ]
+    await send(s, "\n".join(lines) + "\n\n" + esc(L._("Revoke an NCP with /unbind <id>.")))
+
+
+@router.command("unbind")
+async def on_unbind(update: Update, context: Context) -> None:
+    s = await secretariat_session(update, context)
+    if s is None:
+        return
+    target = _user_id(context)
+    member = s.store.unbind_ncp(target, by=s.user.telegram_id) if target else None
+    if member is None:
+        await send(s, esc(s.lang._("Usage: /unbind <Telegram id of an NCP> (see /ncps).")))
+        return
+    await send(s, s.lang._("NCP {id} no longer has access to the data of {member}.").format(id=target, member=member))
+
+
+@router.command("grant")
+async def on_grant(update: Update, context: Context) -> None:
+    """/grant ID: gives the Secretariat role to a Telegram user."""
+    s = await secretariat_session(update, context)
+    if s is None:
+        return
+    target = _user_id(context)
+    if target is None:
+        await send(s, esc(s.lang._("Usage: /grant <Telegram id>")))
+        return
+    existing = s.store.user(target)
+    if existing is not None and existing.role is Role.NCP:
+        await send(
+            s,
+            s.lang._("User {id} is an NCP of {member}; revoke that first with /unbind {id}.").format(
+                id=target, member=existing.member
+            ),
+        )
+        return
+    s.store.set_role(target, Role.SECRETARIAT, by=s.user.telegram_id)
+    await send(s, s.lang._("User {id} now has the Secretariat role.").format(id=target))
+
+
+@router.command("revoke")
+async def on_revoke(update: Update, context: Context) -> None:
+    """/revoke ID: removes a granted Secretariat role."""
+    s = await secretariat_session(update, context)
+    if s is None:
+        return
+    target = _user_id(context)
+    if target is None:
+        await send(s, esc(s.lang._("Usage: /revoke <Telegram id>")))
+        return
+    if target in s.bot.settings.secretariat_ids:
+        await send(
+            s,
+            s.lang._("User {id} is a Secretariat user by configuration (PMM_SECRETARIAT_IDS); change it there.").format(
+                id=target
+            ),
+        )
+        return
+    s.store.set_role(target, None, by=s.user.telegram_id)
+    await send(s, s.lang._("User {id} no longer has the Secretariat role.").format(id=target))
+
+
+def _user_id(context: Context) -> int | None:
+    args = context.args or []
+    return int(args[0]) if len(args) == 1 and args[0].isdigit() and len(args[0]) < 16 else None
+
+
+# ---- reminders ------------------------------------------------------------------------
+@router.command("reminders")
+async def on_reminders(update: Update, context: Context) -> None:
+    """/reminders: what is scheduled and what was sent, for the current deadline."""
+    s = await secretariat_session(update, context, with_cycle=True)
+    if s is None:
+        return
+    assert s.cycle is not None
+    L = s.lang
+    now = s.store.clock()
+    lines = [
+        "<b>"
+        + L._("Reminders for the {year} deadline ({deadline})").format(
+            year=s.cycle.year, deadline=L.date(s.cycle.deadline)
+        )
+        + "</b>"
+    ]
+    for slot in reminder_slots(s.store, s.cycle, s.bot.settings.reminder_hour):
+        when = f"{L.date(slot.due.date())} {slot.due:%H:%M} UTC"
+        if slot.sent:
+            counts = s.store.outbox_counts(slot.key_prefix)
+            state = L._("sent to {sent} NCPs, {pending} pending, {failed} failed").format(
+                sent=counts.get("sent", 0),
+                pending=counts.get("pending", 0),
+                failed=counts.get("failed", 0) + counts.get("blocked", 0),
+            )
+        elif slot.due > now:
+            state = L._("scheduled")
+        else:
+            state = L._("not sent (its time passed)")
+        lines.append(
+            labelled(
+                L, L.ngettext("{n} day before", "{n} days before", slot.days).format(n=slot.days), f"{when} — {state}"
+            )
+        )
+    await send(s, "\n".join(lines))

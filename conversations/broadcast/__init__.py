@@ -1,0 +1,1 @@
+"""The Secretariat's broadcasts to NCPs."""

@@ -1,0 +1,1 @@
+"""The KPI walk-through (graph in ``collect.mmd``)."""

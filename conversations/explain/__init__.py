@@ -1,0 +1,1 @@
+"""What a KPI means: explanations, the KPI search, the fallback for any other text."""

@@ -1,0 +1,306 @@
+"""Texts the NCP reads: KPI card, question, result with its filled-in formula, progress,
+explanation. HTML parse mode; every catalog or user text is escaped."""
+
+from __future__ import annotations
+
+import re
+
+from conversations.kit.text import esc
+from pmm_core.catalog.models import Catalog, DataPoint, DataType, Disclosure, ExpressionCalc, Kpi, NoteKind, Year
+from pmm_core.domain.progress import Snapshot, Status
+from pmm_core.domain.results import (
+    Computed,
+    NotComputable,
+    Reason,
+    Result,
+    compute,
+    numeric_value,
+    tool_scores_by_dimension,
+)
+from pmm_core.domain.text import Text
+from pmm_core.outputs.i18n import Lang
+from pmm_core.outputs.labels import UNIT_NAMES, labelled
+
+STATUS_ICON = {Status.DONE: "✅", Status.BLANK: "➖", Status.IN_PROGRESS: "✏️", Status.OPEN: "▫️"}
+_LETTER = re.compile(r"\b[A-Za-z_][A-Za-z0-9_]*\b")
+
+
+def kpi_title(kpi: Kpi, L: Lang) -> str:
+    return f"<b>{kpi.id} · {esc(kpi.name.get(L.code))}</b>"
+
+
+def data_point_year(dp: DataPoint, year: int) -> int:
+    return year - 1 if dp.year is Year.PREVIOUS else year
+
+
+def unit_hint(dp: DataPoint, L: Lang) -> str:
+    hints = {
+        DataType.COUNT: L._("a whole number"),
+        DataType.AMOUNT: L._("an amount in {currency}").format(currency=dp.currency),
+        DataType.MINUTES: L._("minutes, up to 2 decimals"),
+        DataType.PERCENT: L._("a percentage from 0 to 100"),
+        DataType.NUMBER: L._("a number, up to 2 decimals"),
+        DataType.YES_NO: L._("yes or no"),
+        DataType.SCALE: L._("one of the options"),
+    }
+    return hints[dp.type]
+
+
+def status_label(L: Lang, status: Status) -> str:
+    return {
+        Status.DONE: L._("done"),
+        Status.BLANK: L._("left blank"),
+        Status.IN_PROGRESS: L._("in progress"),
+        Status.OPEN: L._("open"),
+    }[status]
+
+
+def kpi_card(L: Lang, catalog: Catalog, kpi: Kpi, snap: Snapshot, year: int) -> str:
+    points = catalog.main_data_points(kpi)
+    known = [dp for dp in points if dp.id in snap.answers]
+    lines = [
+        kpi_title(kpi, L),
+        f"<i>{esc(kpi.summary.get(L.code))}</i>",
+        "",
+        L.ngettext("{n} figure to give for {year}.", "{n} figures to give for {year}.", len(points)).format(
+            n=len(points), year=year
+        ),
+    ]
+    status = snap.status(kpi)
+    if status is not Status.OPEN:
+        lines.append(L._("Status: {status}").format(status=status_label(L, status)))
+    if kpi.caveats:
+        lines += ["", caveats_text(L, kpi)]
+    if known and len(known) < len(points):
+        lines.append("")
+        lines.append(L._("You told us earlier (kept unless you change them):"))
+        lines += [
+            "• " + labelled(L, esc(dp.label.get(L.code)), f"<b>{esc(L.value(dp, snap.answers[dp.id].value))}</b>")
+            for dp in known
+        ]
+    return "\n".join(lines)
+
+
+def question_text(
+    L: Lang,
+    kpi: Kpi,
+    dp: DataPoint,
+    index: int,
+    total: int,
+    year: int,
+    current: str | None,
+    breakdown: Text | None = None,
+) -> str:
+    head = f"{kpi.id} · " + (f"{esc(breakdown.get(L.code))} · " if breakdown else "")
+    lines = [
+        head + L._("Question {i} of {n}").format(i=index + 1, n=total),
+        "",
+        f"<b>{esc(dp.question.get(L.code))}</b>",
+        L._("Year: {year} · Answer: {unit}").format(year=data_point_year(dp, year), unit=unit_hint(dp, L)),
+    ]
+    help_text = dp.help.get(L.code)
+    if help_text and help_text != dp.question.get(L.code) and help_text != dp.label.get(L.code):
+        lines += ["", f"<i>{esc(help_text)}</i>"]
+    if current is not None:
+        lines += ["", L._("Current answer: {value}").format(value=f"<b>{esc(L.value(dp, current))}</b>")]
+    if dp.is_numeric:
+        lines += ["", L._("Type the figure, for example {example}.").format(example=L.example(dp))]
+    return "\n".join(lines)
+
+
+def filled_formula(L: Lang, catalog: Catalog, kpi: Kpi, values: dict[str, str]) -> str:
+    """The formula with the NCP's figures in place of its letters."""
+    calc = kpi.calculation
+    if not isinstance(calc, ExpressionCalc):
+        return ""
+
+    def figure(match: re.Match[str]) -> str:
+        letter = match.group(0)
+        dp_id = calc.variables.get(letter)
+        if dp_id is None or dp_id not in values:
+            return letter
+        dp = catalog.data_points[dp_id]
+        return L.number(numeric_value(dp, values[dp_id], calc.scoring))
+
+    return _LETTER.sub(figure, calc.formula).replace("*", " × ").replace("/", " / ")
+
+
+def result_line(L: Lang, catalog: Catalog, result: Result) -> str:
+    if isinstance(result, Computed):
+        return L._("Result: {value}").format(value=f"<b>{esc(L.result(result))}</b>")
+    return L._("The result cannot be computed: {why}").format(why=not_computable_reason(L, catalog, result))
+
+
+def not_computable_reason(L: Lang, catalog: Catalog, result: NotComputable) -> str:
+    labels = ", ".join(esc(catalog.data_points[i].label.get(L.code)) for i in result.data_points[:5])
+    if result.reason is Reason.DIVISION_BY_ZERO:
+        return L._("it would divide by zero, because this figure is 0: {figures}.").format(figures=labels)
+    if result.reason is Reason.BLANK:
+        return L._("the KPI was left blank.")
+    return L.ngettext(
+        "{n} figure is still missing: {figures}.", "{n} figures are still missing: {figures}.", len(result.data_points)
+    ).format(n=len(result.data_points), figures=labels)
+
+
+def result_text(L: Lang, catalog: Catalog, kpi: Kpi, snap: Snapshot, result: Result) -> str:
+    """The result screen's text; `result` is the KPI computed from `snap` by the caller."""
+    values = snap.values
+    lines = [kpi_title(kpi, L), ""]
+    calc = kpi.calculation
+    if isinstance(calc, ExpressionCalc):
+        for letter, dp_id in calc.variables.items():
+            dp = catalog.data_points[dp_id]
+            shown = esc(L.value(dp, values[dp_id])) if dp_id in values else "—"
+            lines.append(f"{letter} = " + labelled(L, esc(dp.label.get(L.code)), shown))
+        lines += ["", f"<code>{esc(calc.formula)}</code>"]
+        if isinstance(result, Computed):
+            lines.append(
+                f"<code>{esc(filled_formula(L, catalog, kpi, values))}</code> = <b>{esc(L.result(result))}</b>"
+            )
+    lines += ["", result_line(L, catalog, result)]
+    if isinstance(result, Computed) and not isinstance(calc, ExpressionCalc):
+        for dim, part in tool_scores_by_dimension(catalog, kpi, values).items():
+            if isinstance(part, Computed):
+                name = catalog.dimension_by_id[dim].short.get(L.code)
+                lines.append("• " + labelled(L, esc(name), esc(L.result(part))))
+    if kpi.caveats:
+        lines += ["", caveats_text(L, kpi)]
+    return "\n".join(lines)
+
+
+def progress_bar(done: int, total: int, width: int = 10) -> str:
+    filled = round(width * done / total) if total else 0
+    return "▓" * filled + "░" * (width - filled)
+
+
+def progress_text(L: Lang, catalog: Catalog, snap: Snapshot, per_dimension: bool = False) -> str:
+    counts = snap.counts()
+    total = len(catalog.kpis)
+    finished = counts[Status.DONE] + counts[Status.BLANK]
+    open_count = counts[Status.OPEN] + counts[Status.IN_PROGRESS]
+    summary = L.ngettext("{done} of {total} KPI", "{done} of {total} KPIs", total).format(
+        done=counts[Status.DONE], total=total
+    )
+    summary += " · " + L.ngettext("{n} blank", "{n} blank", counts[Status.BLANK]).format(n=counts[Status.BLANK])
+    summary += " · " + L.ngettext("{n} open", "{n} open", open_count).format(n=open_count)
+    lines = [f"{progress_bar(finished, total)} {summary}"]
+    if per_dimension:
+        lines.append("")
+        for dim in catalog.dimensions:
+            kpis = catalog.kpis_of(dim.id)
+            c = snap.counts(kpis)
+            lines.append(
+                labelled(L, esc(dim.short.get(L.code)), progress_bar(c[Status.DONE] + c[Status.BLANK], len(kpis), 5))
+                + " "
+                + L.ngettext("{n} done", "{n} done", c[Status.DONE]).format(n=c[Status.DONE])
+                + ", "
+                + L.ngettext("{n} blank", "{n} blank", c[Status.BLANK]).format(n=c[Status.BLANK])
+                + ", "
+                + L.ngettext(
+                    "{n} open of {total}", "{n} open of {total}", open_of := c[Status.OPEN] + c[Status.IN_PROGRESS]
+                ).format(n=open_of, total=len(kpis))
+            )
+    return "\n".join(lines)
+
+
+def explanation(L: Lang, catalog: Catalog, kpi: Kpi) -> str:
+    """Everything a user may want to know about a KPI, in their language."""
+    code = L.code
+    dimension = catalog.dimension_by_id[kpi.dimension].name.get(code)
+    parts = [kpi_title(kpi, L), f"<i>{esc(kpi.summary.get(code))}</i>"]
+    where = esc(dimension)
+    if kpi.outcome:
+        where += " → " + esc(catalog.outcome_by_id[kpi.outcome].name.get(code))
+    parts.append(where)
+    parts.append(heading(L._("Definition")) + f"\n{esc(kpi.description.get(code))}")
+    method = heading(L._("How it is calculated")) + f"\n{esc(kpi.method.get(code))}"
+    if isinstance(kpi.calculation, ExpressionCalc):
+        method += f"\n<code>{esc(kpi.calculation.formula)}</code>"
+    parts.append(method)
+    points = catalog.main_data_points(kpi)
+    figures = [heading(L._("The figures asked"))]
+    if isinstance(kpi.calculation, ExpressionCalc):
+        letters = {v: k for k, v in kpi.calculation.variables.items()}
+        for dp in points:
+            label, letter = dp.label.get(code), letters.get(dp.id, "•")
+            name = label if label.startswith(f"{letter}. ") else f"{letter} — {label}"  # "A. Mechanisms…"
+            figures.append(labelled(L, f"{esc(name)} ({esc(unit_hint(dp, L))})", esc(dp.help.get(code))))
+    else:
+        figures.append(
+            L.ngettext(
+                "One answer for each of the {n} main WCO tool:",
+                "One answer for each of the {n} main WCO tools:",
+                len(points),
+            ).format(n=len(points))
+        )
+        figures += [f"• {esc(dp.label.get(code))}" for dp in points]
+    parts.append("\n".join(figures))
+    if kpi.disaggregations:
+        parts.append(
+            heading(L._("Optional breakdowns"))
+            + "\n"
+            + "\n".join(f"• {esc(d.label.get(code))}" for d in kpi.disaggregations)
+        )
+    facts = [
+        labelled(L, heading(L._("Result unit")), esc(result_unit_label(L, kpi))),
+        labelled(L, heading(L._("Periodicity")), esc(kpi.periodicity.get(code))),
+        labelled(L, heading(L._("Source of verification")), esc(kpi.source.get(code))),
+        labelled(L, heading(L._("Disclosure")), esc(disclosure_text(L, catalog, kpi.disclosure.kpi))),
+    ]
+    if kpi.disclosure.breakdown:
+        facts.append(
+            labelled(
+                L, heading(L._("Disclosure of breakdowns")), esc(disclosure_text(L, catalog, kpi.disclosure.breakdown))
+            )
+        )
+    parts.append("\n".join(facts))
+    parts.append(heading(L._("Why it matters")) + f"\n{esc(kpi.rationale.get(code))}")
+    if kpi.notes:
+        notes = [heading(L._("Notes on this KPI"))]
+        for note in kpi.notes:
+            prefix = "⚠️ " if note.kind is NoteKind.CAVEAT else "ℹ️ "
+            notes.append(prefix + esc(note.text.get(code)))
+        parts.append("\n".join(notes))
+    return "\n\n".join(parts)
+
+
+def heading(text: str) -> str:
+    return f"<b>{esc(text)}</b>"
+
+
+def result_unit_label(L: Lang, kpi: Kpi) -> str:
+    return L._(UNIT_NAMES[kpi.result.unit])
+
+
+def disclosure_text(L: Lang, catalog: Catalog, level: Disclosure) -> str:
+    """ "WCO: available to all NCPs and peer reviewers of all WCO Members, plus Secretariat staff." """
+    described = catalog.disclosure_level(level)
+    return L._("{name}: {description}").format(
+        name=described.name.get(L.code), description=described.description.get(L.code)
+    )
+
+
+def caveats_text(L: Lang, kpi: Kpi) -> str:
+    """The KPI's caveats (what its result assumes or lacks), for its card and its result."""
+    return "\n".join("⚠️ " + esc(note.text.get(L.code)) for note in kpi.caveats)
+
+
+def kpi_line(L: Lang, catalog: Catalog, snap: Snapshot, kpi: Kpi, detailed: bool = False) -> str:
+    """One KPI in a list: icon, id, name, and its result or blank reason (with `detailed`,
+    the blank comment too)."""
+    status = snap.status(kpi)
+    line = f"{STATUS_ICON[status]} {kpi.id} {esc(kpi.name.get(L.code))}"
+    if status is Status.DONE:
+        result = compute(catalog, kpi, snap.values)
+        if isinstance(result, Computed):
+            line += f" — <b>{esc(L.result(result))}</b>"
+    elif status is Status.BLANK:
+        reason = snap.blank_reason(kpi)
+        text = next((r.text.get(L.code) for r in catalog.blank_reasons if r.code == reason), reason or "")
+        line += f" — <i>{esc(text)}</i>"
+        state = snap.states.get(kpi.id)
+        if detailed and state is not None and state.comment:
+            line += f"\n{esc(state.comment)}"
+    elif status is Status.IN_PROGRESS:
+        line += f" — {status_label(L, status)}"
+    return line

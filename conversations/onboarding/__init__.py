@@ -1,0 +1,1 @@
+"""First contact and the basics: /start with an invitation, /help, /language, /cancel."""

@@ -1,0 +1,308 @@
+"""First contact and the basics: /start (with an invite code), /help, /language, /cancel,
+unknown commands and non-text messages, and the "private chat only" guard."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from telegram import Update
+from telegram.constants import ChatType
+from telegram.ext import ApplicationHandlerStop
+
+from conversations.collect.buttons import Next
+from conversations.kit.context import Context
+from conversations.kit.dispatch import Invalid, Router, Stale
+from conversations.kit.send import Row, lang_of, send
+from conversations.kit.session import Session, session
+from conversations.kit.state import ConversationState, Idle
+from conversations.kit.text import esc
+from conversations.onboarding import buttons as btn
+from conversations.onboarding.steps import ConfirmingMove, SettingProfile
+from conversations.staff.menu import COMMANDS as SECRETARIAT_COMMANDS
+from pmm_core.catalog.members.groupings import GROUPS, Grouping, group_label
+from pmm_core.domain.records import InviteProblem, OutMessage, Role
+from pmm_core.domain.text import N_
+from pmm_core.outputs.i18n import LANGUAGE_NAMES, LANGUAGES, lang
+from pmm_core.storage.db import sha256_hex
+from pmm_core.storage.store import MoveNeeded
+
+router = Router()
+
+# The command menu (setMyCommands), translated per language at start-up.
+COMMANDS: tuple[tuple[str, str], ...] = (
+    ("next", N_("Continue with the next open KPI")),
+    ("kpis", N_("Browse the KPIs and their status")),
+    ("progress", N_("See your progress")),
+    ("review", N_("Review every answer before submitting")),
+    ("submit", N_("Submit your administration's answers")),
+    ("template", N_("Get a spreadsheet to fill in offline")),
+    ("explain", N_("What does a KPI mean?")),
+    ("language", N_("Change the language")),
+    ("help", N_("How this bot works")),
+    ("cancel", N_("Stop the current step")),
+)
+
+
+async def private_only(update: Update, context: Context) -> None:
+    """Answers messages in groups and channels with one line, and stops there."""
+    chat = update.effective_chat
+    if chat is None or chat.type == ChatType.PRIVATE:
+        return
+    if update.message is not None and update.effective_user is not None:
+        await chat.send_message(
+            lang_of(update, context.bot_data.settings.default_language)._("Please talk to me in a private chat.")
+        )
+    raise ApplicationHandlerStop
+
+
+def help_text(s: Session) -> str:
+    L = s.lang
+    lines = [
+        "<b>" + L._("pmm-bot — WCO Performance Measurement Mechanism") + "</b>",
+        L._(
+            "I help National Contact Points report their administration's PMM data, KPI by KPI, and I explain what each KPI means."
+        ),
+        "",
+    ]
+    lines += [f"/{name} — {esc(L._(description))}" for name, description in COMMANDS]
+    if s.is_secretariat:
+        lines += ["", "<b>" + esc(L._("For the WCO Secretariat")) + "</b>"]
+        lines += [f"/{name} — {esc(L._(description))}" for name, description in SECRETARIAT_COMMANDS]
+    lines += ["", L._("You can also just ask, for example: what is AEO involvement in trade?")]
+    return "\n".join(lines)
+
+
+@router.command("start")
+async def on_start(update: Update, context: Context) -> None:
+    """/start [code]: binds an NCP with an invite code, or says what the bot does."""
+    s = session(update, context)
+    code = (context.args or [""])[0].strip()[:64]
+    if code:
+        await redeem(s, code)
+        return
+    L = s.lang
+    if s.user.is_ncp:
+        await send(s, L._("Welcome back!") + "\n\n" + help_text(s), [[(L._("Continue ▸"), Next())]])
+        return
+    await send(
+        s,
+        help_text(s)
+        + "\n\n"
+        + L._(
+            "To report data you need the invitation link the WCO Secretariat sends to each National Contact Point. Anyone can ask what a KPI means: /explain"
+        ),
+    )
+
+
+async def redeem(s: Session, code: str, *, move: bool = False) -> None:
+    """Binds the caller with an invite code; an NCP of another Member is asked first."""
+    L = s.lang
+    outcome = s.store.redeem_invite(code, s.user.telegram_id, move=move) if len(code) < 64 else InviteProblem.UNKNOWN
+    if isinstance(outcome, MoveNeeded):
+        members = s.store.members()
+        current, target = members.get(outcome.current), members.get(outcome.target)
+        s.go(
+            ConversationState(
+                step=ConfirmingMove(code_hash=sha256_hex(code), current=outcome.current, target=outcome.target)
+            )
+        )
+        await send(
+            s,
+            L._(
+                "You are the National Contact Point of {current}. This invitation is for {target}. Move from {current} to {target}?"
+            ).format(
+                current=f"<b>{esc(current.name(L.code) if current else outcome.current)}</b>",
+                target=f"<b>{esc(target.name(L.code) if target else outcome.target)}</b>",
+            ),
+            [[(L._("Move"), btn.Move(True)), (L._("Stay"), btn.Move(False))]],
+        )
+        s.store.log_action(s.user.telegram_id, "invite.move_asked", f"{outcome.current}→{outcome.target}")
+        return
+    if isinstance(outcome, InviteProblem):
+        messages = {
+            InviteProblem.UNKNOWN: L._(
+                "This invitation code is not valid. Please check the link, or ask the WCO Secretariat for a new one."
+            ),
+            InviteProblem.USED: L._(
+                "This invitation has already been used. Each invitation works once; ask the WCO Secretariat for a new one."
+            ),
+            InviteProblem.EXPIRED: L._("This invitation has expired. Please ask the WCO Secretariat for a new one."),
+        }
+        await send(s, messages[outcome])
+        return
+    await _welcome(s, outcome)
+
+
+async def _welcome(s: Session, member_code: str) -> None:
+    s.user = s.store.user(s.user.telegram_id) or s.user
+    L = s.lang
+    member = s.store.member(member_code)
+    name = member.name(L.code) if member else member_code
+    text = L._("Welcome! You are now a National Contact Point for {member}.").format(member=f"<b>{esc(name)}</b>")
+    if s.cycle is not None:
+        text += "\n" + L._("The {year} data collection is open until {deadline}.").format(
+            year=s.cycle.year, deadline=L.date(s.cycle.deadline)
+        )
+    await send(s, text + "\n\n" + help_text(s), [[(L._("Start ▸"), Next())]])
+    if member is not None and not s.store.profile_confirmed(member.iso2):
+        await ask_profile(s, "type")
+
+
+PROFILE_FIELDS = {"type": Grouping.ADMINISTRATION, "geo": Grouping.GEOGRAPHY}
+
+
+async def ask_profile(s: Session, field: Literal["type", "geo"]) -> None:
+    """Asks the NCP to confirm or correct how the WCO groups their administration (the report
+    analyses results by these groups); skippable, asked again at /submit."""
+    member = s.store.member(s.user.member or "")
+    if member is None:
+        return
+    L = s.lang
+    grouping = PROFILE_FIELDS[field]
+    current = member.group(grouping)
+    s.go(s.state.but(SettingProfile(field=field)))
+    question = {
+        "type": L._("What kind of administration is {member}'s Customs? The WCO has it as: {current}."),
+        "geo": L._("What is {member}'s geographic type? The WCO has it as: {current}."),
+    }[field]
+    rows: list[Row] = []
+    if current:
+        rows.append([(L._("That is right"), btn.Profile(field, "ok"))])
+    rows += [[(L._(label), btn.Profile(field, code))] for code, label in GROUPS[grouping].items() if code != current]
+    rows.append([(L._("Later"), btn.Profile(field, "later"))])
+    await send(
+        s,
+        question.format(member=esc(member.name(L.code)), current=esc(L._(group_label(grouping, current))))
+        + "\n"
+        + L._("The WCO compares results by these groups; only the Secretariat sees your choice."),
+        rows,
+    )
+
+
+@router.press(btn.AskProfile)
+async def _ask_profile(s: Session, b: btn.AskProfile) -> None:
+    if s.user.is_ncp:
+        await ask_profile(s, "type")
+
+
+@router.press(btn.Profile, step=SettingProfile, same=("field",))
+async def _profile(s: Session, b: btn.Profile, step: SettingProfile) -> None:
+    """The NCP's answer about their administration's type, then its geographic type."""
+    if not s.user.is_ncp or s.user.member is None or b.field not in PROFILE_FIELDS:
+        raise Stale
+    grouping = PROFILE_FIELDS[b.field]
+    if b.code == "later":
+        s.go(s.state.but(Idle()))
+        await send(s, s.lang._("Fine: you can confirm it later, from /submit."))
+        return
+    if b.code != "ok" and b.code not in GROUPS[grouping]:
+        return
+    member = s.store.member(s.user.member)
+    assert member is not None
+    values = {} if b.code == "ok" else {grouping.value: b.code}
+    if values:
+        s.store.set_member_profile(member.iso2, s.user.telegram_id, values, confirm=b.field == "geo")
+    elif b.field == "geo":
+        s.store.set_member_profile(
+            member.iso2, s.user.telegram_id, {grouping.value: member.group(grouping)}, confirm=True
+        )
+    if b.field == "type":
+        await ask_profile(s, "geo")
+        return
+    s.go(s.state.but(Idle()))
+    await send(s, s.lang._("Thank you: your administration's profile is confirmed."))
+
+
+@router.press(btn.Move, step=ConfirmingMove)
+async def _move(s: Session, b: btn.Move, step: ConfirmingMove) -> None:
+    """The answer to "Move from Belgium to France?"."""
+    s.go(ConversationState(step=Idle()))
+    if not b.yes:
+        await send(s, s.lang._("Nothing changed: you stay the National Contact Point of your administration."))
+        return
+    outcome = s.store.redeem_invite_hash(step.code_hash, s.user.telegram_id)
+    if isinstance(outcome, InviteProblem | MoveNeeded):
+        await send(s, s.lang._("This invitation can no longer be used. Please ask the WCO Secretariat for a new one."))
+        return
+    _tell_secretariat(s, step.current, step.target)
+    await _welcome(s, outcome)
+
+
+def _tell_secretariat(s: Session, current: str, target: str) -> None:
+    """The Secretariat hears of an NCP who moved to another Member."""
+    recipients = {u.telegram_id: u.language for u in s.store.users(role=Role.SECRETARIAT)}
+    recipients |= {uid: (u.language if (u := s.store.user(uid)) else "en") for uid in s.bot.settings.secretariat_ids}
+    messages = [
+        OutMessage(
+            f"move:{s.key}:{uid}",
+            uid,
+            lang(language)
+            ._("NCP {name} ({id}) moved from {current} to {target} with an invitation.")
+            .format(name=esc(s.user.name), id=s.user.telegram_id, current=current, target=target),
+        )
+        for uid, language in recipients.items()
+    ]
+    s.store.enqueue(messages)
+    s.bot.outbox.wake()
+
+
+@router.command("help")
+async def on_help(update: Update, context: Context) -> None:
+    s = session(update, context)
+    await send(s, help_text(s))
+
+
+@router.command("language")
+async def on_language(update: Update, context: Context) -> None:
+    """/language: offers the three languages."""
+    s = session(update, context)
+    rows: list[Row] = [[(LANGUAGE_NAMES[c], btn.Language(c)) for c in LANGUAGES]]
+    await send(s, s.lang._("Choose your language:"), rows)
+
+
+@router.press(btn.Language)
+async def _language(s: Session, b: btn.Language) -> None:
+    """Stores the language and shows the pending screen again in it."""
+    if b.code not in LANGUAGES:
+        raise Invalid
+    s.user = s.store.set_language(s.user.telegram_id, b.code)
+    s.lang = lang(s.user.language, s.bot.settings.default_language)
+    await send(s, s.lang._("Language set to English."))
+    if s.user.is_ncp and s.cycle is not None and not isinstance(s.state.step, Idle):
+        await s.bot.screens.show_where(s)
+
+
+@router.command("cancel")
+async def on_cancel(update: Update, context: Context) -> None:
+    """/cancel: leaves the current step (a question, a broadcast draft…); nothing saved is lost."""
+    s = session(update, context)
+    s.go(ConversationState(cycle=s.cycle_id))
+    await send(s, s.lang._("Stopped. Everything you saved is kept. Use /next to continue when you are ready."))
+
+
+async def on_unknown_command(update: Update, context: Context) -> None:
+    s = session(update, context)
+    await send(s, s.lang._("I do not know this command. Here is what I can do: /help"))
+
+
+async def on_other_message(update: Update, context: Context) -> None:
+    """Photos, stickers, voice…: says what the bot reads instead of staying silent."""
+    s = session(update, context)
+    await send(
+        s,
+        s.lang._(
+            "I can only read typed text, the buttons and spreadsheets (/template). Please type your answer, or see /help."
+        ),
+    )
+
+
+async def on_edited_message(update: Update, context: Context) -> None:
+    """An edited message: what it said was read (and may be stored) as first sent, so the
+    edit changes nothing; the user is told to send the correction."""
+    s = session(update, context)
+    await send(
+        s,
+        s.lang._(
+            "I do not read edited messages, so nothing was changed. Please send the corrected answer as a new message."
+        ),
+    )

@@ -1,0 +1,1 @@
+"""Reminders before the deadline (sent by ``bot.scheduler``, listed by /reminders)."""

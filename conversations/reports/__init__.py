@@ -1,0 +1,1 @@
+"""The Secretariat's reports: status, statistics, friction, export, the cycle report."""

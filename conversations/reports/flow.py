@@ -1,0 +1,271 @@
+"""The Secretariat's reports, for any cycle (open, closed, earlier — ``/stats 2024``):
+/status, /stats, /friction, /export, /report, and /member (a Member's groupings).
+
+Anything that reads a whole cycle is built in the worker process (``pmm_core.jobs``): the
+Secretariat gets "Preparing…" and then the result, and NCPs keep their replies meanwhile.
+Charts and files arrive as documents (full resolution), charts also as a preview.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from telegram import Update
+
+from conversations.kit.context import Context
+from conversations.kit.dispatch import Router
+from conversations.kit.roles import secretariat_session
+from conversations.kit.send import send, send_document, send_photo
+from conversations.kit.session import Session
+from conversations.kit.text import esc
+from conversations.staff.tools import find_member, region_name
+from pmm_core import jobs
+from pmm_core.catalog.members import REGIONS
+from pmm_core.catalog.members.groupings import GROUPING_NAMES, GROUPS, Grouping, group_label
+from pmm_core.domain.analytics import friction, member_statuses, ncp_coverage
+from pmm_core.domain.records import Cycle, MemberState
+from pmm_core.outputs.i18n import Lang
+from pmm_core.outputs.labels import MEMBER_STATE_NAMES, labelled
+
+ICONS = {MemberState.SUBMITTED: "📨", MemberState.IN_PROGRESS: "✏️", MemberState.NOT_STARTED: "▫️"}
+
+router = Router()
+
+
+def cycle_of(s: Session, args: list[str]) -> tuple[Cycle | None, list[str]]:
+    """The cycle a command is about: a reference year among the words, else the open cycle,
+    else the latest one; and the other words."""
+    years = [a for a in args if a.isdigit() and len(a) == 4]
+    rest = [a for a in args if a not in years]
+    if years:
+        return s.store.cycle_of_year(int(years[0])), rest
+    return s.store.current_cycle() or s.store.latest_cycle(), rest
+
+
+async def _cycle_or_say(s: Session, args: list[str]) -> tuple[Cycle, list[str]] | None:
+    cycle, rest = cycle_of(s, args)
+    if cycle is None:
+        known = ", ".join(str(c.year) for c in s.store.cycles()) or "—"
+        await send(s, s.lang._("No such cycle. Cycles: {years}").format(years=known))
+        return None
+    return cycle, rest
+
+
+def _state_name(L: Lang, state: MemberState) -> str:
+    return L._(MEMBER_STATE_NAMES[state])
+
+
+# ---- /status ---------------------------------------------------------------------------------
+@router.command("status")
+async def on_status(update: Update, context: Context) -> None:
+    """/status [year] [region] [state]: every Member's progress, and the Members without an NCP."""
+    s = await secretariat_session(update, context)
+    if s is None or (found := await _cycle_or_say(s, context.args or [])) is None:
+        return
+    cycle, args = found
+    L = s.lang
+    words = [a.lower() for a in args]
+    region = next((a for a in words if a in REGIONS), None)
+    state = next((MemberState(a) for a in words if a in {m.value for m in MemberState}), None)
+    if any(a not in REGIONS and a not in {m.value for m in MemberState} for a in words):
+        await send(
+            s,
+            esc(
+                L._("Usage: /status [year] [region: {regions}] [state: {states}]").format(
+                    regions=", ".join(REGIONS), states=", ".join(m.value for m in MemberState)
+                )
+            ),
+        )
+        return
+    data = s.store.cycle_data(cycle.id)
+    last_seen: dict[str, str] = {}
+    for user in s.store.users():
+        if user.member and user.last_seen > last_seen.get(user.member, ""):
+            last_seen[user.member] = user.last_seen
+    rows = member_statuses(s.catalog, data, region=region, state=state, last_seen=last_seen)
+    coverage = ncp_coverage(data, s.store.open_invites())
+    counts = {st: sum(1 for r in rows if r.state is st) for st in MemberState}
+    lines = [
+        "<b>"
+        + L._("PMM {year}: {submitted} submitted, {progress} in progress, {idle} not started").format(
+            year=cycle.year,
+            submitted=counts[MemberState.SUBMITTED],
+            progress=counts[MemberState.IN_PROGRESS],
+            idle=counts[MemberState.NOT_STARTED],
+        )
+        + "</b>",
+        L.ngettext(
+            "{none} Member has no NCP: {invited} invited, {not_invited} not invited.",
+            "{none} Members have no NCP: {invited} invited, {not_invited} not invited.",
+            len(coverage.without_ncp),
+        ).format(none=len(coverage.without_ncp), invited=len(coverage.invited), not_invited=len(coverage.not_invited)),
+    ]
+    current_region = None
+    for row in rows:
+        if row.member.region != current_region:
+            current_region = row.member.region
+            lines.append("\n<i>" + esc(region_name(L, current_region)) + "</i>")
+        last = row.last_activity[:10] if row.last_activity else "—"
+        lines.append(
+            f"{ICONS[row.state]} {row.member.iso2} {esc(row.member.name(L.code))} — {esc(_state_name(L, row.state))} · "
+            + L._("{done} done, {blank} blank, {open} open").format(done=row.done, blank=row.blank, open=row.open)
+            + f" · {last}"
+        )
+    shown = [m for m in coverage.without_ncp if region is None or m.region == region]
+    if shown and state is None:
+        invited = {m.iso2 for m in coverage.invited}
+        lines.append("\n<b>" + esc(L._("Members without an NCP")) + "</b>")
+        lines.append(labelled(L, esc(L._("invited")), " ".join(m.iso2 for m in shown if m.iso2 in invited) or "—"))
+        lines.append(
+            labelled(L, esc(L._("not invited")), " ".join(m.iso2 for m in shown if m.iso2 not in invited) or "—")
+        )
+    await send(s, "\n".join(lines))
+
+
+# ---- /stats ---------------------------------------------------------------------------------
+def _group_of(words: list[str]) -> tuple[str, str] | bool | None:
+    """(grouping, code) from the words (e.g. "eur", "high", "island", "revenue_authority"),
+    None for all Members, False if a word is not a group."""
+    if not words:
+        return None
+    if len(words) > 1:
+        return False
+    word = words[0].lower()
+    for grouping, codes in GROUPS.items():
+        if word in codes:
+            return grouping.value, word
+    return False
+
+
+@router.command("stats")
+async def on_stats(update: Update, context: Context) -> None:
+    """/stats [year] [group]: response and blank rates, by KPI and dimension, with charts."""
+    s = await secretariat_session(update, context)
+    if s is None or (found := await _cycle_or_say(s, context.args or [])) is None:
+        return
+    cycle, args = found
+    L = s.lang
+    group = _group_of(args)
+    if group is False:
+        groups = " · ".join(f"{L._(GROUPING_NAMES[g])}: {', '.join(codes)}" for g, codes in GROUPS.items())
+        await send(
+            s,
+            esc(L._("Usage: /stats [year] [a group, e.g. {examples}]").format(examples="eur, high, island"))
+            + "\n"
+            + esc(groups),
+        )
+        return
+    await send(s, L._("Preparing the statistics…"))
+    result = await s.bot.worker.run(jobs.stats, s.store.path, cycle.id, L.code, group or None)
+    await send(s, result.text)
+    for name, png in result.files:
+        await send_photo(s, png, name, result.captions.get(name, ""))
+        await send_document(s, png, name)
+
+
+@router.command("friction")
+async def on_friction(update: Update, context: Context) -> None:
+    """/friction [year]: the KPIs NCPs struggle with (explanations asked, figures changed, blanks)."""
+    s = await secretariat_session(update, context)
+    if s is None or (found := await _cycle_or_say(s, context.args or [])) is None:
+        return
+    cycle, _ = found
+    L = s.lang
+    rows = [
+        r
+        for r in friction(
+            s.catalog, s.store.cycle_data(cycle.id), s.store.event_counts("explain"), s.store.audit_log(cycle.id)
+        )
+        if r.total
+    ]
+    if not rows:
+        await send(s, L._("No friction recorded yet."))
+        return
+    lines = ["<b>" + L._("KPI friction: explanations asked · figures changed · left blank") + "</b>"]
+    lines += [f"{r.kpi_id}: {r.explains} · {r.figure_changes} · {r.blanks}" for r in rows[:30]]
+    await send(s, "\n".join(lines))
+
+
+# ---- /export and /report ----------------------------------------------------------------------
+@router.command("export")
+async def on_export(update: Update, context: Context) -> None:
+    """/export [year] [csv]: the cycle's data as an XLSX workbook (or CSV), in your language."""
+    s = await secretariat_session(update, context)
+    if s is None or (found := await _cycle_or_say(s, context.args or [])) is None:
+        return
+    cycle, args = found
+    L = s.lang
+    csv = [a.lower() for a in args] == ["csv"]
+    await send(s, L._("Preparing the export…"))
+    if csv:
+        data = await s.bot.worker.run(jobs.export_csv, s.store.path, cycle.id, L.code)
+        name = f"pmm-{cycle.year}-data-points.csv"
+    else:
+        data = await s.bot.worker.run(jobs.export_xlsx, s.store.path, cycle.id, L.code, datetime.now(UTC))
+        name = f"pmm-{cycle.year}.xlsx"
+    s.store.log_action(s.user.telegram_id, "export", name)
+    caption = L._("PMM {year} data, as of {date}.").format(year=cycle.year, date=L.date(s.store.clock().date()))
+    await send_document(s, data, name, caption)
+
+
+@router.command("report")
+async def on_report(update: Update, context: Context) -> None:
+    """/report [year] [5%] [started]: the cycle report, report.html and report.xlsx."""
+    s = await secretariat_session(update, context)
+    if s is None or (found := await _cycle_or_say(s, context.args or [])) is None:
+        return
+    cycle, args = found
+    L = s.lang
+    words = {a.lower() for a in args}
+    if words - {"5%", "started"}:
+        await send(s, esc(L._("Usage: /report [year] [5%] [started]")))
+        return
+    await send(s, L._("Preparing the report…"))
+    result = await s.bot.worker.run(
+        jobs.report_files,
+        s.store.path,
+        cycle.id,
+        L.code,
+        0.05 if "5%" in words else 0.10,
+        "started" in words,
+        s.store.clock().date(),
+    )
+    s.store.log_action(s.user.telegram_id, "report", str(cycle.year))
+    for name, data in result.files:
+        await send_document(s, data, name, L._("PMM {year} report.").format(year=cycle.year))
+
+
+# ---- /member ----------------------------------------------------------------------------------
+FIELDS = {
+    "type": Grouping.ADMINISTRATION,
+    "geo": Grouping.GEOGRAPHY,
+    "income": Grouping.INCOME,
+    "region": Grouping.REGION,
+}
+
+
+@router.command("member")
+async def on_member(update: Update, context: Context) -> None:
+    """/member BE — its groupings; /member BE type revenue_authority — sets one."""
+    s = await secretariat_session(update, context)
+    if s is None:
+        return
+    L = s.lang
+    args = context.args or []
+    member = find_member(s.store.members(), args[0]) if args else None
+    if member is None or len(args) not in (1, 3) or (len(args) == 3 and args[1].lower() not in FIELDS):
+        await send(s, esc(L._("Usage: /member <ISO code> [type|geo|income|region <code>]")))
+        return
+    if len(args) == 3:
+        grouping, code = FIELDS[args[1].lower()], args[2].lower()
+        if code not in GROUPS[grouping]:
+            await send(s, esc(labelled(L, L._(GROUPING_NAMES[grouping]), ", ".join(GROUPS[grouping]))))
+            return
+        member = s.store.set_member_profile(member.iso2, s.user.telegram_id, {grouping.value: code})
+    confirmed = s.store.profile_confirmed(member.iso2)
+    lines = [f"<b>{member.iso2} · {esc(member.name(L.code))}</b>"]
+    for grouping in Grouping:
+        code = member.group(grouping)
+        lines.append(labelled(L, esc(L._(GROUPING_NAMES[grouping])), esc(L._(group_label(grouping, code)))))
+    lines.append(L._("Confirmed by the NCP.") if confirmed else L._("Not yet confirmed by the NCP."))
+    await send(s, "\n".join(lines))

@@ -1,0 +1,1 @@
+"""Browsing the KPIs, progress, review and submission."""

@@ -1,0 +1,1 @@
+"""What the Secretariat's flows share: their menu, Member lookup, recipients."""
