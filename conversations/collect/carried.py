@@ -104,9 +104,7 @@ def carried_text(s: Session, kpi: Kpi, snap: Snapshot) -> str:
 def blank_last_time(s: Session, kpi: Kpi, snap: Snapshot) -> KpiStatus | None:
     """Last cycle's blank state of a KPI not started in this cycle (offered again as it was)."""
     last = last_of(s)
-    if last is None or snap.status(kpi) is not Status.OPEN:
-        return None
-    if any(dp.id in snap.answers for dp in s.catalog.main_data_points(kpi)):
+    if last is None or snap.status(kpi) is not Status.OPEN:  # a figure typed for it would have started it
         return None
     return last.blank(kpi)
 

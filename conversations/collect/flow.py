@@ -237,6 +237,10 @@ async def _show_result(s: Session, kpi: Kpi, snap: Snapshot, prefix: str) -> Non
     if snap.status(kpi) is not Status.DONE:
         if carried:
             rows.append([(L._("Go through them one by one"), moves.OneByOne(kpi.id))])
+        blank = blank_last_time(s, kpi, snap)
+        if blank is not None:
+            text += "\n\n" + blank_text(s, kpi, blank)
+            rows.append([(L._("Leave it blank again"), moves.BlankAgain(kpi.id, kpi_rev(snap, kpi)))])
         rows.append([(L._("Skip this KPI"), moves.SkipKpi(kpi.id))])
     await send(s, prefix + text, rows)
 
@@ -245,7 +249,7 @@ async def _show_reasons(s: Session, kpi: Kpi, prefix: str) -> None:
     L = s.lang
     # The reasons start alike, so the buttons carry their numbers and the message the texts.
     reasons = s.catalog.blank_reasons
-    rev = kpi_rev(s.snapshot(), kpi)
+    rev = kpi_rev(view(s, kpi), kpi)  # as Reason checks it: the figures shown, last cycle's included
     rows: list[Row] = [[(str(i + 1), btn.Reason(kpi.id, i, rev)) for i in range(len(reasons))]]
     rows.append([(L._("Cancel"), btn.Go(kpi.id))])
     listed = "\n".join(f"{i + 1}. {esc(r.text.get(L.code))}" for i, r in enumerate(reasons))

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from conversations.collect import flow
 from conversations.collect.answering import answer_text, is_greeting, is_help
-from conversations.collect.carried import blank_last_time, last_of
+from conversations.collect.carried import blank_last_time, last_of, view
 from conversations.collect.moves import BlankAgain, OneByOne, SkipKpi
 from conversations.collect.steps import Asking, ChoosingReason, Justifying, OfferingBreakdowns, ShowingResult
 from conversations.kit.dispatch import Refused, Router, Stale
@@ -60,8 +60,8 @@ async def _blank_again(s: Session, b: BlankAgain) -> None:
     if kpi is None or getattr(s.state.step, "kpi", None) != kpi.id:
         raise Stale
     snap = s.snapshot()
-    if flow.kpi_rev(snap, kpi) != b.rev:
-        raise Stale
+    if flow.kpi_rev(snap, kpi) != b.rev and flow.kpi_rev(view(s, kpi, snap), kpi) != b.rev:
+        raise Stale  # changed since the screen (its figures as stored, or as shown with last cycle's)
     state = blank_last_time(s, kpi, snap)
     last = last_of(s)
     if state is None or last is None:
