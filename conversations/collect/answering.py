@@ -19,7 +19,6 @@ from pmm_core.catalog.models import DataPoint, Kpi
 from pmm_core.domain.passages import best
 from pmm_core.domain.search import search
 from pmm_core.domain.text import Text
-from pmm_core.outputs.labels import labelled
 
 OTHER_KPI = 0.7  # a KPI search score this high names that KPI
 _KPI_ID = re.compile(r"\b(tf|rc|es|od|wt)[\s-]?\d{1,2}\b", re.IGNORECASE)
@@ -36,7 +35,7 @@ def names_another_kpi(s: Session, text: str, kpi: Kpi) -> bool:
 
 def _sources(s: Session, kpi: Kpi, dp: DataPoint | None) -> list[Text]:
     """The texts a question at this prompt is answered from: the figure's own first."""
-    texts = [dp.help, dp.question] if dp is not None else []
+    texts = [dp.help] if dp is not None else []  # the question itself is on screen right below
     texts += [kpi.summary, kpi.description, kpi.method]
     texts += [note.text for note in kpi.notes]
     texts += [kpi.periodicity, kpi.source, kpi.rationale]
@@ -55,7 +54,7 @@ def answer_text(s: Session, kpi: Kpi, dp: DataPoint | None, question: str) -> st
         english = best(question, [t.en for t in _sources(s, kpi, dp)])
         found = [(i, texts[i]) for i, _ in english]
     subject = dp.label.get(L.code) if dp is not None else kpi.name.get(L.code)
-    lines = ["💡 " + labelled(L, f"<b>{esc(subject)}</b>", f"{kpi.id}")]
+    lines = [f"💡 {kpi.id} · <b>{esc(subject)}</b>"]
     if found:
         lines += [f"• {esc(sentence)}" for _, sentence in found]
     elif dp is not None:
