@@ -144,11 +144,9 @@ async def _welcome(s: Session, member_code: str) -> None:
         text += "\n" + L._("The {year} data collection is open until {deadline}.").format(
             year=s.cycle.year, deadline=L.date(s.cycle.deadline)
         )
-    if member is not None and not s.store.profile_confirmed(member.iso2):
-        await send(s, text + "\n\n" + help_text(s))
-        await ask_profile(s, "type")  # it ends with Start, like the welcome below
-        return
     await send(s, text + "\n\n" + help_text(s) + "\n\n" + _start_line(s), [[(L._("Start ▸"), Next())]])
+    if member is not None and not s.store.profile_confirmed(member.iso2):
+        await ask_profile(s, "type")  # it ends with Start too
 
 
 def _start_line(s: Session) -> str:
