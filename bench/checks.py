@@ -21,6 +21,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from pmm_core.catalog.loader import load_catalog
+from pmm_core.catalog.models import Catalog
 from pmm_core.domain.checks import entry_warnings, find_issues
 from pmm_core.domain.records import CycleData, KpiState
 from tests import cycle_fixture
@@ -35,7 +36,7 @@ def timed(run: Callable[[], object], runs: int) -> str:
     return f"min {min(times):.1f} ms, median {statistics.median(times):.1f} ms, max {max(times):.1f} ms"
 
 
-def before(path: Path, catalog, data: CycleData, previous: CycleData) -> None:
+def before(path: Path, catalog: Catalog, data: CycleData, previous: CycleData) -> None:
     spec = importlib.util.spec_from_file_location("old_checks", path)
     assert spec is not None and spec.loader is not None
     old = importlib.util.module_from_spec(spec)

@@ -43,7 +43,8 @@ from conversations.collect.steps import Asking
 from conversations.kit.state import ConversationState
 from pmm_core.catalog.loader import load_catalog
 from pmm_core.catalog.members import Member
-from pmm_core.storage.store import Edit, Store
+from pmm_core.domain.actions import ChangeSet
+from pmm_core.storage.store import Store
 
 NCP = 1001
 TOKEN = "123456:BENCH"
@@ -86,7 +87,7 @@ class PmmBench:
         cycle = self.store.open_cycle(2025, deadline=date(2026, 3, 31), opens=date(2026, 1, 1))
         self.store.touch_user(NCP, "Bench", "en")
         self.store.redeem_invite(self.store.create_invite("BE", timedelta(days=1)), NCP)
-        self.store.apply(Edit(NCP, cycle.id, "BE", answers={"es_alcohol_seizures": "40"}, started=("ES-05",)))
+        self.store.apply(ChangeSet(NCP, cycle.id, "BE", answers={"es_alcohol_seizures": "40"}, started=("ES-05",)))
         self.asking = ConversationState(
             step=Asking(kpi="ES-05", dp="es_physical_inspections"), cycle=cycle.id
         ).to_json()

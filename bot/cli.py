@@ -29,8 +29,11 @@ from pmm_core.catalog.loader import load_catalog
 from pmm_core.catalog.members import DEFAULT_CSV, MemberFileError, read_members
 from pmm_core.catalog.members.groupings import GROUPS, Grouping
 from pmm_core.catalog.models import CatalogError
+from pmm_core.domain import actions
+from pmm_core.domain.actions import ChangeSet
 from pmm_core.domain.records import Cycle, Role
 from pmm_core.outputs.i18n import CatalogMissing
+from pmm_core.storage.base import Outcome
 from pmm_core.storage.db import StoreVersionError, backup, write_private
 from pmm_core.storage.store import Store
 
@@ -183,7 +186,8 @@ def _admin(args: argparse.Namespace, settings: Settings) -> int:
             return _cycle(args, settings, store)
         elif args.command == "reopen":
             cycle = _open_cycle(store)
-            done = store.reopen(cycle.id, args.member.upper(), 0)
+            changes = actions.reopen_submission(ChangeSet(0, cycle.id, args.member.upper()))
+            done = store.apply(changes) is Outcome.APPLIED
             print(
                 f"{args.member.upper()} reopened"
                 if done

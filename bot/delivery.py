@@ -97,7 +97,6 @@ class OrderedUpdateProcessor(BaseUpdateProcessor):
         self._warned: dict[int, float] = {}
         self.flood_messages = flood_messages
         self.flood_window = flood_window
-        self.dropped = 0
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
         if not isinstance(update, Update):
@@ -106,7 +105,6 @@ class OrderedUpdateProcessor(BaseUpdateProcessor):
         user = _user_id(update)
         if user is not None and self._flooding(user):
             _close(coroutine)
-            self.dropped += 1
             await self._slow_down(update, user)
             self._done(update)
             return

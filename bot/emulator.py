@@ -263,10 +263,6 @@ class FakeBotApi:
     def last_to(self, chat_id: int) -> Sent:
         return self.messages_to(chat_id)[-1]
 
-    def pending_updates(self) -> int:
-        with self._cond:
-            return sum(1 for u in self._updates if u["update_id"] >= self.confirmed_offset)
-
     # ---- the Bot API --------------------------------------------------------------
     def handle(self, method: str, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
         """Answers one Bot API call: (HTTP status, JSON body)."""

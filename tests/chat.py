@@ -11,6 +11,7 @@ from telegram.request import HTTPXRequest
 
 from bot.app import PmmApplication, build_application
 from bot.emulator import FakeBotApi, Sent
+from bot.outbox import OutboxSender
 from bot.ratelimit import RepliesFirstRateLimiter
 from bot.settings import Settings
 from conversations.kit.buttons import Button, unpack
@@ -75,7 +76,7 @@ class Chat:
         """Runs outbox passes, unpaced, until nothing is due, then the delivery reports;
         returns how many messages were sent."""
         sender = self.app.bot_data.outbox
-        assert hasattr(sender, "drain_once")
+        assert isinstance(sender, OutboxSender)
         sender.interval, sender.per_chat_gap = 0.0, 0.0
         total = 0
         while sent := await sender.drain_once():
@@ -105,6 +106,7 @@ async def start_chat(
         background=False,  # tests drain the outbox themselves, pass by pass
     )
     await app.initialize()
+    assert app.post_init is not None
     await app.post_init(app)
     return Chat(api, app, store, catalog)
 

@@ -51,5 +51,6 @@ def language(code: str) -> Lang:
         buffer = io.BytesIO()
         write_mo(buffer, messages)
         buffer.seek(0)
+        assert isinstance(translations, Translations)
         translations.merge(Translations(buffer, domain=DOMAIN))
     return Lang(code, translations)

@@ -64,9 +64,9 @@ def fill(
                 ws.cell(row=row, column=k["comment"], value=comment)
                 if located is not None:
                     located.cells[subject] = f"{ws.title}!{ws.cell(row=row, column=k['blank']).coordinate}"
-    for title, rows in items.items():
-        for row in rows:
-            wb[title].append(list(row))
+    for title, sheet_rows in items.items():
+        for item in sheet_rows:
+            wb[title].append(list(item))
     return save(wb)
 
 

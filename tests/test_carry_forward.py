@@ -9,11 +9,11 @@ from datetime import date, timedelta
 import openpyxl
 import pytest
 
+from pmm_core.domain.actions import ChangeSet, KpiChange
 from pmm_core.domain.carry import LastCycle, proposal, proposals, shown
 from pmm_core.domain.records import KpiState, KpiStatus
 from pmm_core.outputs.i18n import lang
 from pmm_core.outputs.spreadsheet import build_template
-from pmm_core.storage.store import Edit, KpiChange
 from tests.sheets import BELGIUM, CYCLE, dimension_sheets, keys, rows_by_id
 from tests.test_catalog_check import Copy
 
@@ -113,7 +113,7 @@ def test_the_store_gives_the_members_last_cycle(store):
     store.set_role(5, None)
     store.redeem_invite(store.create_invite("BE", timedelta(days=1)), 5)
     store.apply(
-        Edit(5, first.id, "BE", answers={"tf_aeo_valid": "1300"}, kpis={"TF-08": KpiChange(KpiState.BLANK, "x")})
+        ChangeSet(5, first.id, "BE", answers={"tf_aeo_valid": "1300"}, kpis={"TF-08": KpiChange(KpiState.BLANK, "x")})
     )
     assert store.close_cycle(first.id)
     second = store.open_cycle(2025, deadline=date(2026, 3, 31), opens=date(2026, 1, 1))

@@ -292,11 +292,11 @@ def interface_texts(code: str) -> list[str]:
         if not message.id:
             continue
         if code == "en":
-            ids = message.id if isinstance(message.id, tuple) else (message.id,)
-            out += list(ids)
+            ids = message.id if isinstance(message.id, tuple | list) else (message.id,)
+            out += [str(i) for i in ids]
         else:
-            strings = message.string if isinstance(message.string, tuple) else (message.string,)
-            out += [s for s in strings if s]
+            strings = message.string if isinstance(message.string, tuple | list) else (message.string,)
+            out += [str(s) for s in strings if s]
     return out
 
 

@@ -15,15 +15,16 @@ import pytest
 from bench.carry_forward import report
 from bench.carry_forward import run as walk_both_cycles
 from conversations.collect import buttons as btn
-from conversations.collect.moves import BlankAgain, OneByOne
+from conversations.collect.moves import BlankAgain, OneByOne, SkipKpi
 from conversations.kit.buttons import pack
 from conversations.review.buttons import SubmitNow
 from pmm_core import jobs
 from pmm_core.catalog.loader import load_catalog
+from pmm_core.domain.actions import ChangeSet
 from pmm_core.domain.records import Answer, Cycle, CycleData, CycleState, KpiState, KpiStatus, Submission
 from pmm_core.outputs.cycle_import import read_cycle
-from pmm_core.storage.store import Edit
 from tests.chat import kinds, start_chat, texts
+from tests.test_transactions import commits
 
 NCP = 1001
 T = "2025-02-01T10:00:00+00:00"
@@ -148,7 +149,7 @@ async def test_proposals_changed_meanwhile_are_not_confirmed_blindly(chat, store
 
 
 def store_edit(chat, answers):
-    return Edit(NCP, chat.cycle.id, "BE", answers=answers, started=("TF-01",), source="file:x.xlsx")
+    return ChangeSet(NCP, chat.cycle.id, "BE", answers=answers, started=("TF-01",), source="file:x.xlsx")
 
 
 async def test_the_template_carries_last_cycles_values(chat):
@@ -202,3 +203,12 @@ async def test_cycle_two_takes_at_most_half_the_actions_of_cycle_one():
     assert two.total <= one.total / 2, (one.total, two.total)
     assert one.actions["WT-01"] >= 41 and two.actions["WT-01"] == 1  # 41 tools: one press
     assert two.actions["TF-01"] == 1
+
+
+async def test_same_as_last_cycle_and_blank_again_are_one_transaction_each(chat, store):
+    await chat.press(NCP, pack(btn.Go("TF-01")))
+    assert await commits(store, lambda: chat.tap(NCP, btn.Confirm, kpi="TF-01")) == 1  # 9 answers, state, next KPI
+    await chat.press(NCP, pack(btn.Go("TF-08")))
+    assert await commits(store, lambda: chat.tap(NCP, BlankAgain, kpi="TF-08")) == 1
+    await chat.press(NCP, pack(btn.Go("TF-03")))
+    assert await commits(store, lambda: chat.tap(NCP, SkipKpi, kpi="TF-03")) == 1  # navigation: the step

@@ -23,7 +23,7 @@ def english_fragments() -> list[str]:
     fragments = set()
     for message in catalog:
         for msgid in message.id if isinstance(message.id, tuple) else (message.id,):
-            for piece in re.split(r"\{\w+\}|<[^>]+>|[.:;?!]", msgid or ""):
+            for piece in re.split(r"\{\w+\}|<[^>]+>|[.:;?!]", str(msgid or "")):
                 if len(piece.split()) >= 3:
                     fragments.add(piece.strip())
     return sorted(fragments)

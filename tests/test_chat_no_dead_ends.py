@@ -14,8 +14,8 @@ from conversations.collect.moves import SkipKpi
 from conversations.kit.buttons import pack, unpack
 from conversations.onboarding.buttons import Profile
 from conversations.review.buttons import Dimension, OpenKpi
+from pmm_core.domain.actions import ChangeSet, KpiChange, NewFlag
 from pmm_core.domain.records import FlagState, KpiState
-from pmm_core.storage.store import Edit, KpiChange, NewFlag
 from tests.chat import kinds, texts
 
 NCP = 1001
@@ -98,10 +98,9 @@ async def test_a_breakdown_corrected_after_confirmation_from_a_secretariat_quest
     flag = store.flags(chat.cycle.id)[0]
     store.set_flag_state(flag.id, FlagState.ASKED, 9001)
     sent = await chat.say(NCP, "/next")
-    data = next(d for d in sent[0].button_data() if isinstance(unpack(d).button, btn.OpenFigure))
-    opened = unpack(data).button
-    assert (opened.kpi, opened.dp) == ("TF-02", index_of(chat, EXPORTERS))  # exactly the breakdown figure
-    await chat.press(NCP, data)
+    opened = [(p.button, d) for d in sent[0].button_data() if (p := unpack(d)) and isinstance(p.button, btn.OpenFigure)]
+    assert [(b.kpi, b.dp) for b, _ in opened] == [("TF-02", index_of(chat, EXPORTERS))]  # exactly the breakdown
+    await chat.press(NCP, opened[0][1])
     await correct_the_breakdown(chat, "230")
 
 
@@ -117,7 +116,7 @@ async def test_a_breakdown_is_reachable_before_confirmation_too(chat):
 
 async def test_the_end_of_a_pass_brings_the_skipped_figures_back(chat, store):
     blank = {k.id: KpiChange(KpiState.BLANK, "no_detail") for k in chat.catalog.kpis if k.id not in ("TF-02", "TF-03")}
-    store.apply(Edit(NCP, chat.cycle.id, "BE", kpis=blank))
+    store.apply(ChangeSet(NCP, chat.cycle.id, "BE", kpis=blank))
     await chat.say(NCP, "/next")
     sent = await chat.tap(NCP, btn.Skip, kpi="TF-02", dp=0)  # one figure skipped
     await chat.say(NCP, "1000")  # the other given

@@ -14,8 +14,8 @@ from conversations.kit.buttons import pack
 from conversations.onboarding.buttons import Language
 from conversations.review.buttons import SubmitNow
 from pmm_core.catalog.members import Member
+from pmm_core.domain.actions import ChangeSet, KpiChange
 from pmm_core.domain.records import CycleState, FlagState, KpiState
-from pmm_core.storage.store import Edit, KpiChange
 from tests.chat import kinds, start_chat, texts
 
 SEC, NCP_BE, NCP_FR, NCP_KE, STRANGER = 9001, 1001, 1002, 1003, 4242
@@ -49,7 +49,7 @@ async def submit(chat, user, language="en"):
 
 def write(store, cycle, member, **changes):
     """Figures or KPI states entered directly (by the Secretariat)."""
-    store.apply(Edit(user_id=SEC, cycle_id=cycle.id, member=member, by_secretariat=True, **changes))
+    store.apply(ChangeSet(user_id=SEC, cycle_id=cycle.id, member=member, by_secretariat=True, **changes))
 
 
 @pytest.fixture

@@ -30,7 +30,7 @@ def yes_no(yes: str, no: str) -> dict[str, str]:
 
 
 def close(value: Decimal, exact: Fraction) -> bool:
-    return abs(Fraction(value) - exact) <= Fraction(1, 10**25) * max(1, abs(exact))
+    return abs(Fraction(value) - exact) <= Fraction(1, 10**25) * max(Fraction(1), abs(exact))
 
 
 def assert_computes(result, value: str | Fraction, display: str) -> None:
@@ -259,6 +259,7 @@ def test_ratio_of_a_part_is_between_0_and_100(kpi_id, data):
     b = data.draw(st.integers(min_value=1, max_value=10**12), label="B")
     a = data.draw(st.integers(min_value=0, max_value=b), label="A")
     calc = catalog.kpi(kpi_id).calculation
+    assert isinstance(calc, ExpressionCalc)
     answers = {calc.variables["A"]: stored(catalog, calc.variables["A"], a)}
     answers[calc.variables["B"]] = stored(catalog, calc.variables["B"], b)
     result = compute(catalog, catalog.kpi(kpi_id), answers)

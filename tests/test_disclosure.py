@@ -123,7 +123,7 @@ def test_the_overall_sum_less_the_groups_shown_gives_the_one_hidden():
     # Overall BE+FR+DE+NL+KE; groups {BE, FR}, {DE, NL} shown, {KE} hidden: KE = all − both.
     sums = [{"BE", "FR"}, {"DE", "NL"}, set(CODES)]
     [derivation] = disclosed_by_sums(sums, CODES)
-    assert (derivation.member, derivation.uses, derivation.needs) == ("KE", {0, 1, 2}, {0, 1, 2})
+    assert (derivation.member, derivation.uses, derivation.needs) == ("KE", frozenset({0, 1, 2}), frozenset({0, 1, 2}))
     # Hiding {DE, NL} with it: two hidden together, nothing follows.
     assert disclosed_by_sums([{"BE", "FR"}, set(CODES)], CODES) == []
     # A figure the audience may see (KE, e.g. its own) does not count as hidden.
@@ -133,7 +133,7 @@ def test_the_overall_sum_less_the_groups_shown_gives_the_one_hidden():
 def test_two_statistics_one_member_apart_give_that_members_figure():
     # A region {BE, FR, DE} and an income group {BE, FR}: DE follows, from both sums.
     [derivation] = disclosed_by_sums([{"BE", "FR", "DE"}, {"BE", "FR"}], CODES)
-    assert (derivation.member, derivation.uses, derivation.needs) == ("DE", {0, 1}, {0, 1})
+    assert (derivation.member, derivation.uses, derivation.needs) == ("DE", frozenset({0, 1}), frozenset({0, 1}))
     # A Member known to the audience (here NL) is as good as absent: {BE, FR, NL} gives it too.
     assert [d.member for d in disclosed_by_sums([{"BE", "FR", "DE"}, {"BE", "FR", "NL"}], ["BE", "FR", "DE"])] == ["DE"]
     # Two groupings of the same Members, each with a group of one shown: every figure follows in

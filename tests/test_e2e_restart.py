@@ -35,6 +35,7 @@ def wait_for(api: FakeBotApi, text: str, what: str, after: int = 0, limit: float
 async def stored(db_path) -> tuple[dict[str, str], int]:
     store = Store.open(db_path)
     cycle = store.current_cycle()
+    assert cycle is not None
     answers = {k: a.value for k, a in (store.answers(cycle.id, "BE")).items()}
     writes = len([r for r in store.audit_log(cycle.id, "BE") if r.action == "answer"])
     store.close()

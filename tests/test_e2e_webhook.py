@@ -66,7 +66,7 @@ async def test_webhook_mode(tmp_path):
     )
     try:
         assert wait_until(lambda: api.webhook is not None), "the bot never called setWebhook"
-        assert api.webhook["url"] == "https://pmm.example.org/hooks/telegram"
+        assert api.webhook is not None and api.webhook["url"] == "https://pmm.example.org/hooks/telegram"
         assert api.webhook["secret_token"] == SECRET
         hook = f"http://127.0.0.1:{port}/telegram"
         assert wait_until(lambda: post(hook, {"update_id": 1}, "wrong") == 403)

@@ -6,6 +6,7 @@ import csv
 import io
 import re
 from datetime import date, datetime
+from typing import Any
 
 import openpyxl
 import pytest
@@ -45,7 +46,7 @@ def _rows(ws) -> list[list]:
     return [list(r) for r in ws.iter_rows(values_only=True)]
 
 
-def _table(ws) -> list[dict]:
+def _table(ws) -> list[dict[Any, Any]]:
     rows = _rows(ws)
     return [dict(zip(rows[0], row, strict=True)) for row in rows[1:]]
 
@@ -150,9 +151,9 @@ def test_blank_reasons_flags_year_on_year_audit(book):
     yoy = _table(book["Year on year"])
     both = {c for c in fx.TF10_2024 if c in fx.TF10 and c in fx.SUBMITTED}
     assert {r["ISO code"] for r in yoy} == both and {r["KPI"] for r in yoy} == {"TF-10"}
-    ke = next(r for r in yoy if r["ISO code"] == "KE")
-    assert (ke["Result 2024"], ke["Result 2025"]) == (70.0, 51.0)
-    assert ke["Change"] == pytest.approx(-19.0)
+    ke_row = next(r for r in yoy if r["ISO code"] == "KE")
+    assert (ke_row["Result 2024"], ke_row["Result 2025"]) == (70.0, 51.0)
+    assert ke_row["Change"] == pytest.approx(-19.0)
     assert _table(book["Audit log"]) == [
         {
             "At (UTC)": datetime(2026, 1, 15, 9, 0),

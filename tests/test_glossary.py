@@ -50,8 +50,8 @@ def msgstrs(language: str) -> list[str]:
     out: list[str] = []
     for message in catalog:
         if message.id:
-            strings = message.string if isinstance(message.string, tuple) else (message.string,)
-            out += [s for s in strings if s]
+            strings = message.string if isinstance(message.string, tuple | list) else (message.string,)
+            out += [str(s) for s in strings if s]
     return out
 
 

@@ -88,7 +88,9 @@ def forged_for_another_kpi(data: str) -> str:
     assert pressed is not None and pressed.stamp is not None
     button = pressed.button
     if hasattr(button, "kpi"):
-        button = dataclasses.replace(button, kpi="TF-01" if button.kpi != "TF-01" else "TF-02")
+        fields = dataclasses.asdict(button)
+        fields["kpi"] = "TF-01" if fields["kpi"] != "TF-01" else "TF-02"
+        button = type(button)(**fields)
     return pack(button, pressed.stamp)
 
 

@@ -7,6 +7,7 @@ import random
 from datetime import datetime
 from decimal import Decimal
 from fractions import Fraction
+from typing import Any
 
 import openpyxl
 import pytest
@@ -370,7 +371,12 @@ def test_a_percentage_cell_is_read_as_displayed():
 
 
 def test_lists_give_their_totals_and_the_kpi(catalog):
-    officers = [["officer 1", 1, 12], ["officer 2", "5", "20"], ["officer 3", 0, 27], ["officer 4", 5, 30]]
+    officers: list[list[Any]] = [
+        ["officer 1", 1, 12],
+        ["officer 2", "5", "20"],
+        ["officer 3", 0, 27],
+        ["officer 4", 5, 30],
+    ]
     declarations = [[f"D{i}", minutes] for i, minutes in enumerate((30, 45.5, 120, 0.25))]
     data = fill(template(catalog), items={"OD-02": officers, "TF-04": declarations})
     summary = read(catalog, data)

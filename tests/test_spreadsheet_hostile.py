@@ -19,8 +19,8 @@ from tests.sheets import save
 
 CATALOG = load_catalog()
 # One data point of each type, two KPI rows (blank reasons) and the OD-02 list.
-POINTS = ("tf_aeo_valid", "rc_pcc_duties_adjusted", "tf_import_release_minutes", "tf_pse_mechanism", "tool_rkc")
-POINTS += ("od_cd_competencies_per_officer",)
+POINTS: tuple[str, ...] = ("tf_aeo_valid", "rc_pcc_duties_adjusted", "tf_import_release_minutes", "tf_pse_mechanism")
+POINTS += ("tool_rkc", "od_cd_competencies_per_officer")
 KPIS = ("TF-01", "TF-07")
 LIST = ("od_cd_officers.gaps", "od_cd_officers.competencies")
 

@@ -12,9 +12,12 @@ from datetime import date, timedelta
 import pytest
 
 from pmm_core.catalog.members import Member
+from pmm_core.domain import actions
+from pmm_core.domain.actions import ChangeSet, KpiChange
 from pmm_core.domain.records import InviteProblem, KpiState, Role
+from pmm_core.storage.base import MoveNeeded, Outcome
 from pmm_core.storage.db import SCHEMA_VERSION, StoreVersionError, sha256_hex
-from pmm_core.storage.store import Edit, KpiChange, MoveNeeded, Outcome, Store
+from pmm_core.storage.store import Store
 
 
 def test_creates_schema_at_current_version(store):
@@ -71,8 +74,9 @@ def test_a_version_2_database_migrates_with_its_data(tmp_path):
 def test_wal_mode_busy_timeout_and_private_files(tmp_path):
     store = Store.open(tmp_path / "pmm.sqlite3")
     store.touch_user(7, "Ana", "en")
-    assert store._db.one("PRAGMA journal_mode")[0] == "wal"
-    assert store._db.one("PRAGMA busy_timeout")[0] == 5000
+    journal, timeout = store._db.one("PRAGMA journal_mode"), store._db.one("PRAGMA busy_timeout")
+    assert journal is not None and journal[0] == "wal"
+    assert timeout is not None and timeout[0] == 5000
     for suffix in ("", "-wal", "-shm"):
         mode = stat.S_IMODE(os.stat(f"{tmp_path / 'pmm.sqlite3'}{suffix}").st_mode)
         assert mode == 0o600, (suffix, oct(mode))
@@ -89,7 +93,7 @@ def _ncp(store, user_id=7, member="BE"):
 
 
 def edit(cycle, user=7, member="BE", **changes):
-    return Edit(user_id=user, cycle_id=cycle.id, member=member, **changes)
+    return ChangeSet(user_id=user, cycle_id=cycle.id, member=member, **changes)
 
 
 def test_an_action_is_applied_once_per_key(store):
@@ -169,9 +173,12 @@ def test_submission_locks_and_reopen_unlocks(store):
     assert store.apply(edit(cycle, answers={"x": "1"})) is Outcome.LOCKED
     assert store.apply(edit(cycle, kpis={"TF-01": KpiChange(KpiState.CONFIRMED)})) is Outcome.LOCKED
     assert store.apply(edit(cycle, submit=True)) is Outcome.LOCKED
-    assert store.reopen(cycle.id, "BE", 99)
+    reopen = actions.reopen_submission(ChangeSet(99, cycle.id, "BE"))
+    assert store.apply(reopen) is Outcome.APPLIED
+    assert store.apply(reopen) is Outcome.STALE  # nothing left to reopen
     assert store.apply(edit(cycle, answers={"x": "1"})) is Outcome.APPLIED
     assert store.submission(cycle.id, "BE").reopened_at is not None
+    assert [(r.action, r.user_id) for r in store.audit_log(cycle.id, "BE") if r.action == "reopen"] == [("reopen", 99)]
 
 
 def test_a_closed_cycle_takes_no_edit(store):
@@ -237,7 +244,7 @@ def test_the_cache_drops_what_another_process_changed(store, tmp_path):
     store.apply(edit(cycle, answers={"x": "1"}))
     assert store.answers(cycle.id, "BE")["x"].value == "1"  # now cached
     cli = Store.open(tmp_path / "pmm.sqlite3")  # the CLI, another connection
-    assert cli.reopen(cycle.id, "BE", 0) is False
+    assert cli.apply(actions.reopen_submission(ChangeSet(0, cycle.id, "BE"))) is Outcome.STALE  # not submitted
     cli.set_deadline(cycle.id, date(2026, 5, 31))
     cli.apply(edit(cycle, user=0, answers={"x": "2"}, by_secretariat=True))
     cli.close()

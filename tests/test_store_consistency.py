@@ -12,8 +12,11 @@ from datetime import timedelta
 
 import pytest
 
+from pmm_core.domain import actions
+from pmm_core.domain.actions import ChangeSet, KpiChange, NewFlag
 from pmm_core.domain.records import KpiState
-from pmm_core.storage.store import Edit, KpiChange, NewFlag, Outcome, Store
+from pmm_core.storage.base import Outcome
+from pmm_core.storage.store import Store
 
 NCP, OTHER = 7, 8
 DP = "es_physical_inspections"
@@ -60,14 +63,14 @@ def another_process_commits_after_ours(store: Store, sql: str, params: tuple[obj
 
 def test_a_commit_by_another_process_right_after_ours_is_not_hidden_by_the_cache(bound, cycle):
     store = bound
-    assert store.apply(Edit(NCP, cycle.id, "BE", answers={DP: "1"}), key="k1") is Outcome.APPLIED
+    assert store.apply(ChangeSet(NCP, cycle.id, "BE", answers={DP: "1"}), key="k1") is Outcome.APPLIED
     assert cached(store, cycle.id) == {DP: "1"}
     with another_process_commits_after_ours(store, "UPDATE answers SET value = '5' WHERE data_point = ?", (DP,)):
-        assert store.apply(Edit(NCP, cycle.id, "BE", answers={DP: "2"}), key="k2") is Outcome.APPLIED
+        assert store.apply(ChangeSet(NCP, cycle.id, "BE", answers={DP: "2"}), key="k2") is Outcome.APPLIED
     assert in_database(store) == {DP: "5"}
     assert cached(store, cycle.id) == in_database(store)  # not the "2" our write left in memory
     # typing 2 again is a change against what is stored, and is written
-    assert store.apply(Edit(NCP, cycle.id, "BE", answers={DP: "2"}), key="k3") is Outcome.APPLIED
+    assert store.apply(ChangeSet(NCP, cycle.id, "BE", answers={DP: "2"}), key="k3") is Outcome.APPLIED
     assert in_database(store) == {DP: "2"} == cached(store, cycle.id)
     writes = [r.new_value for r in store.audit_log(cycle.id, "BE") if r.action == "answer"]
     assert writes == ["1", "2", "2"]
@@ -100,9 +103,9 @@ def test_claimed_returns_exactly_the_claimed_keys(bound, cycle, how_many):
 
 def test_claimed_sees_keys_claimed_by_writes(bound, cycle):
     store = bound
-    store.apply(Edit(NCP, cycle.id, "BE", answers={DP: "1"}), key="m:7:1")
-    store.apply(Edit(NCP, cycle.id, "BE", answers={DP: "1"}), key="m:7:1")  # a duplicate: not claimed again
-    refused = store.apply(Edit(NCP, cycle.id, "FR", answers={DP: "1"}), key="m:7:2")  # not FR's NCP
+    store.apply(ChangeSet(NCP, cycle.id, "BE", answers={DP: "1"}), key="m:7:1")
+    store.apply(ChangeSet(NCP, cycle.id, "BE", answers={DP: "1"}), key="m:7:1")  # a duplicate: not claimed again
+    refused = store.apply(ChangeSet(NCP, cycle.id, "FR", answers={DP: "1"}), key="m:7:2")  # not FR's NCP
     assert refused is Outcome.NOT_ALLOWED
     assert store.claimed(["m:7:1", "m:7:2", "m:7:3"]) == {"m:7:1"}  # a refused write leaves no key
 
@@ -132,8 +135,8 @@ def test_the_member_data_revision_moves_with_figures_and_states_only(bound, cycl
     assert revision() == start  # stable
     store.save_conversation(NCP, "somewhere")  # navigation
     store.log_action(NCP, "review", "TF-02", member="BE")
-    store.apply(Edit(OTHER, cycle.id, "FR", answers={DP: "3"}))  # another Member
-    store.apply(Edit(NCP, cycle.id, "BE", flags=(NewFlag("TF-10", "", ("range",), "d"),)))  # a flag only
+    store.apply(ChangeSet(OTHER, cycle.id, "FR", answers={DP: "3"}))  # another Member
+    store.apply(ChangeSet(NCP, cycle.id, "BE", flags=(NewFlag("TF-10", "", ("range",), "d"),)))  # a flag only
     assert revision() == start
     seen = [start]
 
@@ -144,24 +147,24 @@ def test_the_member_data_revision_moves_with_figures_and_states_only(bound, cycl
         seen.append(now)
         return new
 
-    store.apply(Edit(NCP, cycle.id, "BE", answers={DP: "1"}))
+    store.apply(ChangeSet(NCP, cycle.id, "BE", answers={DP: "1"}))
     assert moved()
-    store.apply(Edit(NCP, cycle.id, "BE", answers={DP: "1"}))  # the same figure again
+    store.apply(ChangeSet(NCP, cycle.id, "BE", answers={DP: "1"}))  # the same figure again
     assert revision() == seen[-1]
-    store.apply(Edit(NCP, cycle.id, "BE", answers={DP: "2"}))  # a figure changes
+    store.apply(ChangeSet(NCP, cycle.id, "BE", answers={DP: "2"}))  # a figure changes
     assert moved()
-    store.apply(Edit(NCP, cycle.id, "BE", kpis={"TF-02": KpiChange(KpiState.BLANK, reason="db_collecting")}))
+    store.apply(ChangeSet(NCP, cycle.id, "BE", kpis={"TF-02": KpiChange(KpiState.BLANK, reason="db_collecting")}))
     assert moved()  # a state
-    store.apply(Edit(NCP, cycle.id, "BE", kpis={"TF-02": KpiChange(KpiState.BLANK, reason="db_planned")}))
+    store.apply(ChangeSet(NCP, cycle.id, "BE", kpis={"TF-02": KpiChange(KpiState.BLANK, reason="db_planned")}))
     assert moved()  # the reason it was left blank
-    store.apply(Edit(NCP, cycle.id, "BE", comment=("TF-02", "Not collected.")))
+    store.apply(ChangeSet(NCP, cycle.id, "BE", comment=("TF-02", "Not collected.")))
     assert moved()  # the blank KPI's comment
-    store.apply(Edit(NCP, cycle.id, "BE", kpis={"ES-05": KpiChange(KpiState.CONFIRMED)}))
+    store.apply(ChangeSet(NCP, cycle.id, "BE", kpis={"ES-05": KpiChange(KpiState.CONFIRMED)}))
     assert moved()
-    store.apply(Edit(NCP, cycle.id, "BE", submit=True))
+    store.apply(ChangeSet(NCP, cycle.id, "BE", submit=True))
     assert moved()  # locked
     locked = revision()
-    store.reopen(cycle.id, "BE", NCP)
+    store.apply(actions.reopen_submission(ChangeSet(NCP, cycle.id, "BE")))
     assert revision() != locked  # unlocked again
     # a fresh store on the same file computes the same revision
     other = Store.open(store.path)
@@ -173,11 +176,11 @@ def test_the_member_data_revision_moves_with_figures_and_states_only(bound, cycl
 
 def test_a_comment_on_a_kpi_that_is_no_longer_blank_is_refused(bound, cycle):
     store = bound
-    store.apply(Edit(NCP, cycle.id, "BE", kpis={"TF-02": KpiChange(KpiState.BLANK, reason="db_collecting")}))
-    store.apply(Edit(NCP, cycle.id, "BE", kpis={"TF-02": KpiChange(KpiState.IN_PROGRESS)}))
+    store.apply(ChangeSet(NCP, cycle.id, "BE", kpis={"TF-02": KpiChange(KpiState.BLANK, reason="db_collecting")}))
+    store.apply(ChangeSet(NCP, cycle.id, "BE", kpis={"TF-02": KpiChange(KpiState.IN_PROGRESS)}))
     audit = len(store.audit_log())
     outcome = store.apply(
-        Edit(NCP, cycle.id, "BE", comment=("TF-02", "Not collected.")), key="m:7:9", conversation=(NCP, "next")
+        ChangeSet(NCP, cycle.id, "BE", comment=("TF-02", "Not collected.")), key="m:7:9", conversation=(NCP, "next")
     )
     assert outcome is Outcome.STALE
     assert store.kpi_states(cycle.id, "BE")["TF-02"].comment is None

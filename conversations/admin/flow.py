@@ -18,9 +18,12 @@ from conversations.kit.state import ConversationState, Idle
 from conversations.kit.text import esc
 from conversations.reminders.messages import reminder_slots
 from conversations.staff.tools import find_member, recipients
+from pmm_core.domain import actions
+from pmm_core.domain.actions import ChangeSet
 from pmm_core.domain.records import CycleProblem, CycleRefused, OutMessage, Role
 from pmm_core.outputs.i18n import LANGUAGE_NAMES, Lang, lang
 from pmm_core.outputs.labels import labelled
+from pmm_core.storage.base import Outcome
 
 router = Router()
 
@@ -164,20 +167,17 @@ async def on_reopen(update: Update, context: Context) -> None:
     if member is None or s.cycle is None:
         await send(s, esc(L._("Usage: /reopen <ISO code or Member name>, while a cycle is open.")))
         return
-    if s.store.reopen(s.cycle.id, member.iso2, s.user.telegram_id):
-        await send(s, L._("{member} can edit its answers again.").format(member=esc(member.name(L.code))))
-        s.store.enqueue(
-            [
-                OutMessage(
-                    f"reopen:{s.key}:{ncp.telegram_id}",
-                    ncp.telegram_id,
-                    lang(ncp.language)._(
-                        "The WCO Secretariat reopened your answers: you can edit them again, then /submit."
-                    ),
-                )
-                for ncp in s.store.users(role=Role.NCP, member=member.iso2)
-            ]
+    told = [
+        OutMessage(
+            f"reopen:{s.key}:{ncp.telegram_id}",
+            ncp.telegram_id,
+            lang(ncp.language)._("The WCO Secretariat reopened your answers: you can edit them again, then /submit."),
         )
+        for ncp in s.store.users(role=Role.NCP, member=member.iso2)
+    ]
+    changes = actions.reopen_submission(ChangeSet(s.user.telegram_id, s.cycle.id, member.iso2))
+    if s.store.apply(changes, key=s.key, messages=told) is Outcome.APPLIED:
+        await send(s, L._("{member} can edit its answers again.").format(member=esc(member.name(L.code))))
         s.bot.outbox.wake()
     else:
         await send(

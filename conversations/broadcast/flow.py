@@ -23,7 +23,7 @@ from conversations.staff.tools import language_name, recipients, region_name
 from pmm_core.catalog.members import REGIONS
 from pmm_core.domain.records import OutMessage
 from pmm_core.outputs.i18n import LANGUAGES, Lang, lang
-from pmm_core.storage.store import Outcome
+from pmm_core.storage.base import Outcome
 
 router = Router()
 

@@ -48,16 +48,18 @@ from conversations.kit.roles import Who, locked_text, require_ncp
 from conversations.kit.send import Row, send
 from conversations.kit.session import Session, session
 from conversations.kit.state import ConversationState, Idle
-from conversations.kit.text import esc, looks_like_question, one_line, quote, short
+from conversations.kit.text import esc, looks_like_question, not_a_question, one_line, quote, short
 from pmm_core.catalog.models import DataPoint, DataType, Disaggregation, Kpi
+from pmm_core.domain import actions
+from pmm_core.domain.actions import NewFlag
 from pmm_core.domain.answers import AnswerError, Valid, clean, parse_number, validate
 from pmm_core.domain.checks import Problem, entry_warnings, findings_of
 from pmm_core.domain.progress import Snapshot, Status
-from pmm_core.domain.records import Answer, KpiState
+from pmm_core.domain.records import KpiState
 from pmm_core.domain.results import Computed, compute
 from pmm_core.outputs.check_messages import render_warning
 from pmm_core.outputs.labels import after_colon, labelled
-from pmm_core.storage.store import KpiChange, NewFlag, Outcome
+from pmm_core.storage.base import Outcome
 
 router = Router()
 
@@ -311,55 +313,85 @@ async def _show_justify(s: Session, kpi: Kpi, step: Justifying, prefix: str) -> 
 # ---- moving on -------------------------------------------------------------------------
 
 
+def _started(s: Session, state: ConversationState, kpi: Kpi, snap: Snapshot) -> ConversationState:
+    """The state of a KPI just opened: its first open figure (skipped ones of it asked again), or its result."""
+    assert s.cycle is not None
+    main = s.catalog.main_data_points(kpi)
+    skipped = state.skipped - {dp.id for dp in main} - {kpi.id}
+    dp = view(s, kpi, snap).next_data_point(kpi, skipped)  # last cycle's answers are not asked
+    step = Asking(kpi=kpi.id, dp=dp.id) if dp is not None else ShowingResult(kpi=kpi.id)
+    return state.but(step, skipped=skipped, cycle=s.cycle.id)
+
+
+def onward(s: Session, state: ConversationState, snap: Snapshot) -> tuple[ConversationState, Kpi | None]:
+    """Where the NCP goes from `state` with the data `snap`: its own screen if that still makes
+    sense, else the next KPI that needs them (returned too: its card comes first), else nowhere.
+    An action writes this state with its data, so that moving on costs no second transaction."""
+    kpi = s.catalog.kpi_by_id.get(getattr(state.step, "kpi", ""))
+    if kpi is not None and _resumable(s, state, kpi, snap):
+        return state, None
+    nxt = snap.next_kpi(state.skipped)
+    if nxt is None:  # the pass is over: what was skipped comes next (present says which)
+        return state.but(Idle(), skipped=frozenset()), None
+    return _started(s, state, nxt, snap), nxt
+
+
 async def start_kpi(s: Session, kpi: Kpi, prefix: str = "") -> None:
     """Shows the KPI card, then its first open figure, or its result."""
-    assert s.cycle is not None
     snap = s.snapshot()
-    main = s.catalog.main_data_points(kpi)
-    skipped = s.state.skipped - {dp.id for dp in main} - {kpi.id}
-    dp = view(s, kpi, snap).next_data_point(kpi, skipped)
-    step = Asking(kpi=kpi.id, dp=dp.id) if dp is not None else ShowingResult(kpi=kpi.id)
-    s.go(s.state.but(step, skipped=skipped, cycle=s.cycle.id))
-    known = [d for d in main if d.id in snap.answers]
-    rows: list[Row] = []
-    if known and len(known) <= 8 and dp is not None:
-        rows = [
-            [
-                (
-                    short(s.lang._("Change: {figure}").format(figure=d.label.get(s.lang.code))),
-                    btn.Edit(kpi.id, main.index(d)),
-                )
-            ]
-            for d in known
-        ]
-    if kpi.disaggregations and dp is not None:  # every figure, the breakdowns' too, one press away
-        rows.append([(s.lang._("Change a figure"), btn.ChangeList(kpi.id))])
-    await send(s, prefix + kpi_card(s.lang, s.catalog, kpi, snap, s.cycle.year), rows)
-    await show(s)
+    s.go(_started(s, s.state, kpi, snap))
+    await present(s, kpi, prefix)
 
 
 async def continue_next(s: Session, prefix: str = "") -> None:
     """Shows the pending screen, else starts the next KPI that needs the NCP."""
-    step = s.state.step
-    kpi = s.catalog.kpi_by_id.get(getattr(step, "kpi", ""))
+    state, card = onward(s, s.state, s.snapshot())
+    if state != s.state:
+        s.go(state)
+    await present(s, card, prefix)
+
+
+async def _go_on(s: Session, state: ConversationState, prefix: str = "") -> None:
+    """Leaves for where `state` leads (one save), then shows it."""
+    nxt, card = onward(s, state, s.snapshot())
+    s.go(nxt)
+    await present(s, card, prefix)
+
+
+async def present(s: Session, card: Kpi | None, prefix: str = "") -> None:
+    """Shows the screen of the state the NCP is in, after the card of `card` (a KPI just
+    started), or says that nothing is left."""
+    assert s.cycle is not None
     snap = s.snapshot()
-    if kpi is not None and _resumable(s, kpi, snap):
-        await show(s, prefix)
-        return
-    kpi = snap.next_kpi(s.state.skipped)
-    if kpi is None:
+    if card is not None:
+        main = s.catalog.main_data_points(card)
+        known = [d for d in main if d.id in snap.answers]
+        rows: list[Row] = []
+        if known and len(known) <= 8 and isinstance(s.state.step, Asking):
+            rows = [
+                [
+                    (
+                        short(s.lang._("Change: {figure}").format(figure=d.label.get(s.lang.code))),
+                        btn.Edit(card.id, main.index(d)),
+                    )
+                ]
+                for d in known
+            ]
+        if card.disaggregations and isinstance(s.state.step, Asking):  # every figure, breakdowns too
+            rows.append([(s.lang._("Change a figure"), btn.ChangeList(card.id))])
+        await send(s, prefix + kpi_card(s.lang, s.catalog, card, snap, s.cycle.year), rows)
+        await show(s)
+    elif isinstance(s.state.step, Idle):
         await _end_of_pass(s, snap, prefix)
-        return
-    await start_kpi(s, kpi, prefix)
+    else:
+        await show(s, prefix)
 
 
 async def _end_of_pass(s: Session, snap: Snapshot, prefix: str) -> None:
-    """Nothing left but what was skipped: the pass ends, the skipped figures come next
-    (Continue or /next); or every KPI has an answer or a reason."""
+    """Nothing left but what was skipped (the skipped figures are cleared by then: they come
+    next, with Continue or /next); or every KPI has an answer or a reason."""
     L = s.lang
-    left = [k for k in s.catalog.kpis if snap.pending(k)]
-    if not isinstance(s.state.step, Idle) or s.state.skipped:
-        s.go(s.state.but(Idle(), skipped=frozenset()))
+    left = [k for k in s.catalog.kpis if snap.pending(k, s.state.skipped)]
     if left:
         figures = sum(max(len(view(s, k, snap).unanswered(k)), 1) for k in left)
         text = L.ngettext(
@@ -382,9 +414,9 @@ async def _end_of_pass(s: Session, snap: Snapshot, prefix: str) -> None:
     )
 
 
-def _resumable(s: Session, kpi: Kpi, snap: Snapshot) -> bool:
+def _resumable(s: Session, state: ConversationState, kpi: Kpi, snap: Snapshot) -> bool:
     """True if the state's screen still makes sense with the data as it is now."""
-    step = s.state.step
+    step = state.step
     status = snap.status(kpi)
     if isinstance(step, AwaitingComment):
         return status is Status.BLANK
@@ -468,27 +500,15 @@ def error_message(s: Session, dp: DataPoint, error: AnswerError) -> str:
 async def store_figure(s: Session, kpi: Kpi, dp: DataPoint, value: str) -> None:
     """Stores the answer with the next step in one transaction, then shows that step;
     "Saved" is said only for a write that happened in this handling."""
-    assert s.cycle is not None and s.user.member is not None
     before = s.snapshot()
-    old = before.answers.get(dp.id)
-    changed = old is None or old.value != value
-    # Answering a main figure reopens this KPI if it was blank or confirmed with another
-    # value, and every other confirmed KPI that uses the figure: the NCP confirms the
-    # results that the new value moves.
-    reopened: set[str] = set()
-    if is_main(s, kpi, dp):
-        if before.status(kpi) is Status.BLANK or (before.status(kpi) is Status.DONE and changed):
-            reopened.add(kpi.id)
-        if changed and old is not None:
-            reopened |= {k.id for k in s.catalog.kpis_using(dp.id) if before.status(k) is Status.DONE}
-    kpis = {k: KpiChange(KpiState.IN_PROGRESS) for k in reopened}
-    after = before.with_answer(dp.id, Answer(value, s.user.telegram_id, ""), kpi.id)
-    after = Snapshot(after.catalog, after.answers, {k: v for k, v in after.states.items() if k not in reopened})
-    next_state = _after_figure(s, kpi, dp, after).but(skipped=s.state.skipped - {dp.id})
-    if not is_main(s, kpi, dp) and old is not None and before.status(kpi) is Status.DONE:
-        next_state = next_state.but(ShowingResult(kpi=kpi.id))  # a breakdown corrected: back to the result
-    edit = s.edit(answers={dp.id: value}, started=(kpi.id,), kpis=kpis)
-    outcome = s.write(edit, next_state)
+    changes = actions.answer(before, s.changes(), kpi, dp, value)
+    reopened = set(changes.kpis)
+    after = actions.after(before, changes)
+    planned = _after_figure(s, kpi, dp, after).but(skipped=s.state.skipped - {dp.id})
+    if not is_main(s, kpi, dp) and dp.id in before.answers and before.status(kpi) is Status.DONE:
+        planned = planned.but(ShowingResult(kpi=kpi.id))  # a breakdown corrected: back to the result
+    next_state, card = onward(s, planned, after)
+    outcome = s.write(changes, next_state)
     L = s.lang
     if outcome is not Outcome.APPLIED:
         raise Refused(outcome)
@@ -499,12 +519,12 @@ async def store_figure(s: Session, kpi: Kpi, dp: DataPoint, value: str) -> None:
         saved += "\nℹ️ " + L._("This figure is also used by {kpis}: confirm their results again (/next).").format(
             kpis=", ".join(sorted(reopened - {kpi.id}))
         )
-    if isinstance(s.state.step, Idle):
-        await continue_next(s, saved + "\n" + _still_to_come(s, kpi) + "\n\n")
+    if isinstance(planned.step, Idle):  # only skipped figures left: the next KPI
+        await present(s, card, saved + "\n" + _still_to_come(s, kpi) + "\n\n")
         return
-    if isinstance(s.state.step, OfferingBreakdowns):
+    if isinstance(planned.step, OfferingBreakdowns):
         saved += "\n" + L._("Breakdown saved. Thank you.")
-    await show(s, saved + "\n\n")
+    await present(s, card, saved + "\n\n")
 
 
 def _still_to_come(s: Session, kpi: Kpi) -> str:
@@ -545,12 +565,12 @@ async def _changed_meanwhile(s: Session, kpi_id: str, rev: str) -> bool:
     kpi = s.catalog.kpi_by_id.get(kpi_id)
     if kpi is None or kpi_rev(view(s, kpi), kpi) == rev:
         return False
-    s.go(s.state.but(Idle()))
+    s.go(_started(s, s.state, kpi, s.snapshot()))
     note = s.lang._(
         "{kpi} was changed meanwhile (by another NCP of your administration, or from a file), so nothing was done. "
         "Here it is as it stands now:"
     ).format(kpi=kpi.id)
-    await start_kpi(s, kpi, "ℹ️ " + note + "\n\n")
+    await present(s, kpi, "ℹ️ " + note + "\n\n")
     return True
 
 
@@ -601,9 +621,8 @@ async def _choice(s: Session, b: btn.Choice, step: Asking) -> None:
 @router.press(btn.NextKpi, who=Who.NCP)
 async def _next_kpi(s: Session, b: btn.NextKpi) -> None:
     """Leaves the KPI the button names (if the user is still on it) for the next one."""
-    if getattr(s.state.step, "kpi", None) == b.kpi:
-        s.go(s.state.but(Idle()))
-    await continue_next(s)
+    state = s.state.but(Idle()) if getattr(s.state.step, "kpi", None) == b.kpi else s.state
+    await _go_on(s, state)
 
 
 @router.press(btn.Number, who=Who.NCP, step=ResolvingNumber, same=("kpi",))
@@ -648,11 +667,11 @@ async def _skip(s: Session, b: btn.Skip, step: Asking) -> None:
     kpi, dp = _pending(s, b.kpi, b.dp, step)
     s.state = s.state.but(skipped=s.state.skipped | {dp.id})
     nxt = _after_figure(s, kpi, dp, s.snapshot())
-    s.go(nxt)
     note = "⏭ " + s.lang._("Skipped for now: {figure}.").format(figure=esc(dp.label.get(s.lang.code))) + "\n\n"
-    if isinstance(nxt.step, Idle):
-        await continue_next(s, note + _still_to_come(s, kpi) + "\n\n")
+    if isinstance(nxt.step, Idle):  # only skipped figures left: the next KPI
+        await _go_on(s, nxt, note + _still_to_come(s, kpi) + "\n\n")
     else:
+        s.go(nxt)
         await show(s, note)
 
 
@@ -707,7 +726,8 @@ async def _confirm(s: Session, b: btn.Confirm, step: ShowingResult | Justifying)
     if await _changed_meanwhile(s, kpi.id, b.rev):
         return
     assert s.cycle is not None and s.user.member is not None
-    snap = view(s, kpi)
+    stored = s.snapshot()
+    snap = view(s, kpi, stored)
     if not isinstance(compute(s.catalog, kpi, snap.values), Computed):
         raise Stale
     found = warnings(s, kpi, snap)
@@ -720,12 +740,16 @@ async def _confirm(s: Session, b: btn.Confirm, step: ShowingResult | Justifying)
     # last cycle's answers shown on the result are stored now, with the KPI's state
     carried = {dp: snap.answers[dp].value for dp in carried_ids(snap)}
     last = last_of(s)
-    source = f"{CARRIED}:{last.year}" if carried and last is not None else "chat"
     breakdowns = bool(open_breakdowns(kpi, snap))
     offer = breakdowns and offers_breakdowns(s, kpi)
-    nxt = s.state.but(OfferingBreakdowns(kpi=kpi.id) if offer else Idle())
-    edit = s.edit(answers=carried, kpis={kpi.id: KpiChange(KpiState.CONFIRMED)}, flags=flags, source=source)
-    outcome = s.write(edit, nxt)
+    if carried and last is not None:
+        changes = actions.confirm_carried(stored, s.changes(), kpi, flags, carried, last.year)
+    else:
+        changes = actions.confirm(s.changes(), kpi, flags)
+    nxt, card = onward(
+        s, s.state.but(OfferingBreakdowns(kpi=kpi.id) if offer else Idle()), actions.after(stored, changes)
+    )
+    outcome = s.write(changes, nxt)
     if outcome is not Outcome.APPLIED:
         raise Refused(outcome)
     done = s.lang._("{kpi} confirmed.").format(kpi=kpi.id)
@@ -735,11 +759,7 @@ async def _confirm(s: Session, b: btn.Confirm, step: ShowingResult | Justifying)
         done += "\n" + s.lang._(
             "You gave no breakdown in {year}; to add one, open the KPI and press Change a figure."
         ).format(year=last.year)
-    text = "✅ " + done + "\n" + progress_text(s.lang, s.catalog, s.snapshot()) + "\n\n"
-    if offer:
-        await show(s, text)
-    else:
-        await continue_next(s, text)
+    await present(s, card, "✅ " + done + "\n" + progress_text(s.lang, s.catalog, s.snapshot()) + "\n\n")
 
 
 @router.press(btn.Blank, who=Who.NCP)
@@ -759,8 +779,8 @@ async def _reason(s: Session, b: btn.Reason, step: ChoosingReason) -> None:
         raise Stale
     if await _changed_meanwhile(s, kpi.id, b.rev):
         return
-    change = KpiChange(KpiState.BLANK, reason=reasons[b.reason].code)
-    outcome = s.write(s.edit(kpis={kpi.id: change}), s.state.but(AwaitingComment(kpi=kpi.id)))
+    changes = actions.leave_blank(s.changes(), kpi, reasons[b.reason].code)
+    outcome = s.write(changes, s.state.but(AwaitingComment(kpi=kpi.id)))
     if outcome is not Outcome.APPLIED:
         raise Refused(outcome)
     await show(s)
@@ -779,26 +799,25 @@ async def on_comment_text(s: Session, text: str, step: AwaitingComment) -> None:
         )
         return
     comment, cut = one_line(s.lang, text, 1000)
-    outcome = s.write(s.edit(comment=(step.kpi, comment)), s.state.but(Idle()))
+    changes = actions.comment(s.changes(), step.kpi, comment)
+    nxt, card = onward(s, s.state.but(Idle()), s.snapshot())
+    outcome = s.write(changes, nxt)
     if outcome is not Outcome.APPLIED:
         raise Refused(outcome)
     saved = s.lang._("Comment saved.") + cut
-    await continue_next(s, saved + "\n" + progress_text(s.lang, s.catalog, s.snapshot()) + "\n\n")
+    await present(s, card, saved + "\n" + progress_text(s.lang, s.catalog, s.snapshot()) + "\n\n")
 
 
 @router.press(btn.NoComment, who=Who.NCP, step=AwaitingComment, same=("kpi",))
 async def _no_comment(s: Session, b: btn.NoComment, step: AwaitingComment) -> None:
-    s.go(s.state.but(Idle()))
-    await continue_next(
-        s, s.lang._("No comment added.") + "\n" + progress_text(s.lang, s.catalog, s.snapshot()) + "\n\n"
+    await _go_on(
+        s,
+        s.state.but(Idle()),
+        s.lang._("No comment added.") + "\n" + progress_text(s.lang, s.catalog, s.snapshot()) + "\n\n",
     )
 
 
-def _not_a_question(s: Session, text: str) -> bool:
-    return not looks_like_question(text)
-
-
-@router.text(Justifying, who=Who.NCP, when=_not_a_question)
+@router.text(Justifying, who=Who.NCP, when=not_a_question)
 async def on_justification_text(s: Session, text: str, step: Justifying) -> None:
     """One line on why figures the bot warned about are right: kept with this screen's step
     (a later visit starts without it) and given to the flag that Confirm creates."""

@@ -15,11 +15,11 @@ from conversations.kit.roles import Who
 from conversations.kit.session import Session
 from conversations.kit.state import Idle
 from conversations.kit.text import esc, looks_like_question
+from pmm_core.domain import actions
 from pmm_core.domain.answers import AnswerError, parse_number
 from pmm_core.domain.progress import Status
-from pmm_core.domain.records import KpiState
 from pmm_core.outputs.labels import after_colon
-from pmm_core.storage.store import KpiChange, Outcome
+from pmm_core.storage.base import Outcome
 
 router = Router()
 
@@ -32,9 +32,10 @@ async def _skip_kpi(s: Session, b: SkipKpi) -> None:
         raise Stale
     skipped = s.state.skipped | {kpi.id} | {dp.id for dp in s.snapshot().unanswered(kpi)}
     step = s.state.step if getattr(s.state.step, "kpi", None) != kpi.id else Idle()
-    s.go(s.state.but(step, skipped=skipped))
     note = "⏭ " + s.lang._("Skipped for now: {kpi}. It comes back at the end of the pass.").format(kpi=kpi.id)
-    await flow.continue_next(s, note + "\n\n")
+    nxt, card = flow.onward(s, s.state.but(step, skipped=skipped), s.snapshot())
+    s.go(nxt)
+    await flow.present(s, card, note + "\n\n")
 
 
 @router.press(OneByOne, who=Who.NCP)
@@ -66,15 +67,16 @@ async def _blank_again(s: Session, b: BlankAgain) -> None:
     last = last_of(s)
     if state is None or last is None:
         raise Stale
-    change = KpiChange(KpiState.BLANK, reason=state.reason, comment=state.comment)
-    outcome = s.write(s.edit(kpis={kpi.id: change}), s.state.but(Idle()))
+    changes = actions.leave_blank(s.changes(), kpi, state.reason or "", state.comment)
+    nxt, card = flow.onward(s, s.state.but(Idle()), actions.after(snap, changes))
+    outcome = s.write(changes, nxt)  # the blank and where the NCP goes next: one transaction
     if outcome is not Outcome.APPLIED:
         raise Refused(outcome)
     reason = next((r.text.get(s.lang.code) for r in s.catalog.blank_reasons if r.code == state.reason), "")
     text = "➖ " + s.lang._("{kpi} left blank again, as in {year}: {reason}.").format(
         kpi=kpi.id, year=last.year, reason=esc(after_colon(reason))
     )
-    await flow.continue_next(s, text + "\n" + flow.progress_text(s.lang, s.catalog, s.snapshot()) + "\n\n")
+    await flow.present(s, card, text + "\n" + flow.progress_text(s.lang, s.catalog, s.snapshot()) + "\n\n")
 
 
 # ---- free text on the screens of a KPI ------------------------------------------------------

@@ -25,14 +25,14 @@ from conversations.kit.roles import Who, secretariat_session
 from conversations.kit.send import Row, packed, send
 from conversations.kit.session import Session
 from conversations.kit.state import ConversationState, Idle
-from conversations.kit.text import esc, looks_like_question, one_line, short
+from conversations.kit.text import esc, not_a_question, one_line, short
 from conversations.staff.tools import find_member
 from pmm_core import jobs
+from pmm_core.domain.actions import NewFlag
 from pmm_core.domain.checks import Finding, FlagKind
 from pmm_core.domain.records import Cycle, Flag, FlagState, OutMessage, Role
 from pmm_core.outputs.check_messages import describe_flag, kind_label, render_finding_for_ncp, state_label
 from pmm_core.outputs.i18n import lang
-from pmm_core.storage.store import NewFlag
 
 PAGE = 5
 ANY = "-"
@@ -268,11 +268,7 @@ def open_button(s: Session, flag: Flag) -> Button:
     return ChangeList(flag.kpi)
 
 
-def _not_a_question(s: Session, text: str) -> bool:
-    return not looks_like_question(text)
-
-
-@router.text(AwaitingFlagNote, who=Who.SECRETARIAT, when=_not_a_question)
+@router.text(AwaitingFlagNote, who=Who.SECRETARIAT, when=not_a_question)
 async def on_note_text(s: Session, text: str, step: AwaitingFlagNote) -> None:
     """The note on the flag just marked explained, if the flag is still as it was then."""
     s.go(s.state.but(Idle()))

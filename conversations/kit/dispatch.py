@@ -35,7 +35,7 @@ from conversations.kit.roles import Who, admits, locked_text, require_ncp
 from conversations.kit.send import answer_query, send
 from conversations.kit.session import Session, session, update_key
 from conversations.kit.state import Step
-from pmm_core.storage.store import Outcome
+from pmm_core.storage.base import Outcome
 
 B = TypeVar("B", bound=Button)
 S = TypeVar("S", bound=Step)

@@ -3,6 +3,7 @@ and the one transaction that writes what an action changes together with the nex
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from telegram import Update
@@ -11,10 +12,12 @@ from conversations.kit.buttons import Stamp
 from conversations.kit.context import BotData, Context
 from conversations.kit.state import ConversationState, parse_state
 from pmm_core.catalog.models import Catalog
+from pmm_core.domain.actions import ChangeSet
 from pmm_core.domain.progress import Snapshot
-from pmm_core.domain.records import Cycle, Role, User
+from pmm_core.domain.records import Cycle, OutMessage, Role, User
 from pmm_core.outputs.i18n import Lang, lang, pick_language
-from pmm_core.storage.store import Edit, MemberData, Outcome, Store
+from pmm_core.storage.base import MemberData, Outcome
+from pmm_core.storage.store import Store
 
 
 def update_key(update: Update) -> str:
@@ -77,19 +80,32 @@ class Session:
         self.reload()
         return outcome
 
-    def write(self, edit: Edit, state: ConversationState) -> Outcome:
-        """Writes the data this update changes together with where the user then stands,
-        in one transaction, claiming the update's key; the outcome says if it happened."""
+    def write(
+        self,
+        changes: ChangeSet | None,
+        state: ConversationState,
+        *,
+        close_upload: tuple[int, str] | None = None,
+        messages: Sequence[OutMessage] = (),
+    ) -> Outcome:
+        """Writes what this update changes together with where the user then stands (and the
+        upload it closes, the messages it queues), in one transaction, claiming the update's
+        key on the screen it was made on; the outcome says if it happened."""
         outcome = self.store.apply(
-            edit, key=self.key, conversation=(self.user.telegram_id, state.to_json()), expect_screen=self.screen
+            changes,
+            key=self.key,
+            conversation=(self.user.telegram_id, state.to_json()),
+            expect_screen=self.screen,
+            close_upload=close_upload,
+            messages=messages,
         )
         self.reload()
         return outcome
 
-    def edit(self, **changes: object) -> Edit:
-        """An edit of the caller's Member in the open cycle."""
+    def changes(self) -> ChangeSet:
+        """An empty change set of the caller's Member in the open cycle (see domain.actions)."""
         assert self.cycle is not None and self.user.member is not None
-        return Edit(user_id=self.user.telegram_id, cycle_id=self.cycle.id, member=self.user.member, **changes)  # type: ignore[arg-type]
+        return ChangeSet(user_id=self.user.telegram_id, cycle_id=self.cycle.id, member=self.user.member)
 
     def reload(self) -> None:
         """Reads where the user stands again, after a write that moved it."""

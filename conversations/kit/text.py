@@ -118,3 +118,8 @@ def looks_like_question(text: str) -> bool:
     """ "what is…", "qu'est-ce que…", "¿qué es…", anything ending with "?"."""
     stripped = clean(text)
     return stripped.endswith("?") or stripped.startswith("¿") or bool(_QUESTION.match(stripped))
+
+
+def not_a_question(_s: object, text: str) -> bool:
+    """A text route's condition: the text is not a question (a question is explained instead)."""
+    return not looks_like_question(text)

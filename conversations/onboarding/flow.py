@@ -24,8 +24,8 @@ from pmm_core.catalog.members.groupings import GROUPS, Grouping, group_label
 from pmm_core.domain.records import InviteProblem, OutMessage, Role
 from pmm_core.domain.text import N_
 from pmm_core.outputs.i18n import LANGUAGE_NAMES, LANGUAGES, lang
+from pmm_core.storage.base import MoveNeeded
 from pmm_core.storage.db import sha256_hex
-from pmm_core.storage.store import MoveNeeded
 
 router = Router()
 

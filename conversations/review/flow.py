@@ -20,8 +20,9 @@ from conversations.onboarding.buttons import AskProfile
 from conversations.review import buttons as btn
 from conversations.review.steps import ConfirmingSubmit
 from conversations.upload.flow import send_receipt
+from pmm_core.domain import actions
 from pmm_core.domain.progress import Status
-from pmm_core.storage.store import Outcome
+from pmm_core.storage.base import Outcome
 
 router = Router()
 
@@ -163,7 +164,7 @@ async def _submit_again(s: Session) -> None:
 @router.press(btn.SubmitNow, who=Who.NCP, step=ConfirmingSubmit, again=_submit_again)
 async def _submit_now(s: Session, b: btn.SubmitNow, step: ConfirmingSubmit) -> None:
     assert s.cycle is not None
-    outcome = s.write(s.edit(submit=True), s.state.but(Idle()))
+    outcome = s.write(actions.submit(s.changes()), s.state.but(Idle()))
     if outcome is not Outcome.APPLIED:
         raise Refused(outcome)
     await send(

@@ -25,10 +25,12 @@ from conversations.staff.tools import find_member
 from conversations.upload import buttons as btn
 from conversations.upload.steps import AwaitingUpload, ReviewingUpload
 from pmm_core import jobs
+from pmm_core.domain import actions
+from pmm_core.domain.actions import ChangeSet
 from pmm_core.domain.progress import Snapshot
-from pmm_core.domain.records import KpiState, OutMessage, Role
+from pmm_core.domain.records import OutMessage, Role
 from pmm_core.outputs.i18n import lang
-from pmm_core.storage.store import Edit, KpiChange, Outcome, Upload
+from pmm_core.storage.base import Outcome, Upload
 
 MAX_DOWNLOAD = 20 * 2**20  # Telegram lets a bot download files up to 20 MB
 
@@ -116,10 +118,17 @@ async def on_document(update: Update, context: Context) -> None:
         await send(s, esc(read.text))
         return
     name = document.file_name or "spreadsheet.xlsx"
+    cycle = s.cycle.id
     upload = s.store.create_upload(
-        s.user.telegram_id, s.cycle.id, member, name, hashlib.sha256(data).hexdigest(), read.pending.to_json()
+        s.user.telegram_id,
+        cycle,
+        member,
+        name,
+        hashlib.sha256(data).hexdigest(),
+        read.pending.to_json(),
+        conversation=lambda upload: s.state.but(ReviewingUpload(upload=upload), cycle=cycle).to_json(),
     )
-    s.go(s.state.but(ReviewingUpload(upload=upload), cycle=s.cycle.id))
+    s.reload()
     await send(
         s,
         esc(read.text) + "\n\n" + s.lang._("Nothing has changed yet. Apply these changes?"),
@@ -136,9 +145,9 @@ def _pending_upload(s: Session, upload_id: int) -> Upload:
 
 @router.press(btn.CancelUpload, step=ReviewingUpload, same=("upload",))
 async def _cancel(s: Session, b: btn.CancelUpload, step: ReviewingUpload) -> None:
-    upload = _pending_upload(s, b.upload)
-    s.store.close_upload(upload.id, "cancelled")
-    s.go(s.state.but(Idle()))
+    outcome = s.write(None, s.state.but(Idle()), close_upload=(_pending_upload(s, b.upload).id, "cancelled"))
+    if outcome is not Outcome.APPLIED:
+        raise Refused(outcome)
     await send(s, s.lang._("Nothing was changed. You can correct the file and send it again."))
 
 
@@ -156,8 +165,9 @@ async def _apply(s: Session, upload: Upload) -> None:
         await send(s, _locked(s, upload.member, on_behalf))
         return
     if current.revision() != pending.revision:  # the summary shown no longer tells what Apply would do
-        s.store.close_upload(upload.id, "cancelled")
-        s.go(s.state.but(Idle()))
+        outcome = s.write(None, s.state.but(Idle()), close_upload=(upload.id, "cancelled"))
+        if outcome is not Outcome.APPLIED:
+            raise Refused(outcome)
         await send(
             s,
             s.lang._(
@@ -166,39 +176,24 @@ async def _apply(s: Session, upload: Upload) -> None:
             ),
         )
         return
-    # As in the chat, a figure that changes reopens every confirmed KPI that uses it.
-    changed = {
-        dp for dp, value in pending.writes.items() if dp not in current.answers or current.answers[dp].value != value
-    }
-    confirmed = {
-        k.id
-        for dp in changed
-        for k in s.catalog.kpis_using(dp)
-        if (state := current.states.get(k.id)) is not None and state.status is KpiState.CONFIRMED
-    }
-    kpis = {k: KpiChange(KpiState.IN_PROGRESS) for k in (*pending.reopened, *confirmed)}
-    kpis |= {
-        kpi: KpiChange(KpiState.BLANK, reason=reason, comment=comment or None)
-        for kpi, reason, comment in pending.blanks
-    }
-    started = tuple(dict.fromkeys(k.id for dp in pending.writes for k in s.catalog.kpis_using(dp) if k.id not in kpis))
-    edit = Edit(
+    by = ChangeSet(
         user_id=s.user.telegram_id,
         cycle_id=upload.cycle_id,
         member=upload.member,
-        answers=pending.writes,
-        kpis=kpis,
-        started=started,
         source=f"file:{upload.filename} sha256:{upload.sha256}",
         by_secretariat=on_behalf and s.is_secretariat,
     )
-    outcome = s.write(edit, s.state.but(Idle()))
+    snap = Snapshot(s.catalog, current.answers, current.states)
+    changes = actions.apply_upload(snap, by, pending.writes, pending.blanks, pending.reopened)
+    told = _messages_to_ncps(s, upload.member, upload.filename, len(pending.writes)) if on_behalf else []
+    outcome = s.write(changes, s.state.but(Idle()), close_upload=(upload.id, "applied"), messages=told)
     if outcome is Outcome.LOCKED:
         await send(s, _locked(s, upload.member, on_behalf))
         return
     if outcome is not Outcome.APPLIED:
         raise Refused(outcome)
-    s.store.close_upload(upload.id, "applied")
+    if told:
+        s.bot.outbox.wake()
     data = s.store.member_data(upload.cycle_id, upload.member)
     L = s.lang
     text = "✅ " + L.ngettext(
@@ -212,8 +207,6 @@ async def _apply(s: Session, upload: Upload) -> None:
     if not on_behalf:
         text += "\n" + L._("Confirm the results with /next, then /review and /submit.")
     await send(s, text)
-    if on_behalf:
-        _tell_ncps(s, upload.member, upload.filename, len(pending.writes))
 
 
 def _locked(s: Session, member: str, on_behalf: bool) -> str:
@@ -224,7 +217,7 @@ def _locked(s: Session, member: str, on_behalf: bool) -> str:
     ).format(member=member)
 
 
-def _tell_ncps(s: Session, member: str, filename: str, figures: int) -> None:
+def _messages_to_ncps(s: Session, member: str, filename: str, figures: int) -> list[OutMessage]:
     """The Member's NCPs hear that the Secretariat entered their file."""
     messages = []
     for ncp in s.store.users(role=Role.NCP, member=member):
@@ -240,8 +233,7 @@ def _tell_ncps(s: Session, member: str, filename: str, figures: int) -> None:
                 ).format(n=figures, file=esc(filename)),
             )
         )
-    s.store.enqueue(messages)
-    s.bot.outbox.wake()
+    return messages
 
 
 async def send_receipt(s: Session) -> None:

@@ -179,11 +179,6 @@ class KpiAnalysis:
     def n(self) -> int:
         return self.overall.n
 
-    @property
-    def representative(self) -> bool:
-        """Enough responses for the confidence threshold (the report's KPI selection, §51)."""
-        return self.n > 0 and self.n >= self.required
-
 
 def confirmed_results(
     catalog: Catalog, data: CycleData, kpi: Kpi, members: Iterable[Member], values: Mapping[str, Mapping[str, str]]

@@ -33,13 +33,6 @@ class Snapshot:
     answers: Mapping[str, Answer]
     states: Mapping[str, KpiStatus]
 
-    def with_answer(self, data_point: str, answer: Answer, kpi: str) -> Snapshot:
-        """This snapshot after saving `answer` for `kpi` (which becomes in progress if open)."""
-        states = dict(self.states)
-        if kpi not in states:
-            states[kpi] = KpiStatus(KpiState.IN_PROGRESS, None, None, answer.by_user, answer.at)
-        return Snapshot(self.catalog, {**self.answers, data_point: answer}, states)
-
     @property
     def values(self) -> dict[str, str]:
         return {dp: a.value for dp, a in self.answers.items()}

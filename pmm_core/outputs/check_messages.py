@@ -33,12 +33,6 @@ def state_label(state: FlagState, L: Lang) -> str:
     return L._(FLAG_STATE_NAMES[state])
 
 
-def figure_label(catalog: Catalog, data_point: str, L: Lang) -> str:
-    """What a flag is about, for a column or a card: the data point's label, or "Result"."""
-    dp = catalog.data_points.get(data_point)
-    return dp.label.get(L.code) if dp is not None else L._("Result")
-
-
 # ---- numbers and figures ---------------------------------------------------------------------
 
 

@@ -39,7 +39,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.workbook.workbook import Workbook
 
 from pmm_core.catalog.models import Catalog, DataPoint, DataType, ItemList
-from pmm_core.domain import item_lists
+from pmm_core.domain import actions, item_lists
 from pmm_core.domain.answers import ErrorCode, Valid, canonical, check_number, fold, validate
 from pmm_core.domain.records import KpiState, KpiStatus
 from pmm_core.domain.results import Computed, compute
@@ -667,21 +667,16 @@ class _Reading:
         blanks: tuple[BlankChange, ...],
     ) -> tuple[str, ...]:
         """KPIs left blank that get new figures on their own rows (as in chat, answering a blank
-        KPI reopens it), unless the file leaves them blank again."""
+        KPI reopens it: :func:`pmm_core.domain.actions.reopened`), unless the file leaves them
+        blank again. (Confirmed KPIs whose figures change reopen too, at Apply.)"""
         home = homes(self.catalog)
         touched = {home[c.data_point] for c in figures if c.from_list is None}
         touched |= {
             kpi for c in lists for kpi in self.catalog.item_list_of if self.catalog.item_list_of[kpi].id == c.item_list
         }
         again = {b.kpi for b in blanks}
-        return tuple(
-            k.id
-            for k in self.catalog.kpis
-            if k.id in touched
-            and k.id not in again
-            and (state := states.get(k.id)) is not None
-            and state.status is KpiState.BLANK
-        )
+        reopen = actions.reopened(self.catalog, states, changed=(), given_for=touched - again)
+        return tuple(k.id for k in self.catalog.kpis if k.id in reopen)
 
 
 def _answer(dp: DataPoint, cell: _Cell, lang: str) -> Valid | _Bad:

@@ -1,0 +1,118 @@
+"""Collection cycles, and a whole cycle's data at once (analysis, checks, exports)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from pmm_core.domain.records import (
+    Cycle,
+    CycleProblem,
+    CycleRefused,
+)
+from pmm_core.storage.base import (
+    StoreBase,
+    _audit,
+    _cycle,
+    _days_text,
+)
+
+
+class CyclesStore(StoreBase):
+    # ---- cycles ----------------------------------------------------------------------
+    def open_cycle(
+        self,
+        year: int,
+        deadline: date,
+        opens: date | None = None,
+        by: int | None = None,
+        reminder_days: tuple[int, ...] = (14, 7, 3, 1),
+    ) -> Cycle:
+        """Opens the cycle for reference `year` (only one cycle is open at a time)."""
+        opens = opens or self.clock().date()
+        if deadline <= opens:
+            raise CycleRefused(
+                CycleProblem.DEADLINE_NOT_AFTER_OPENING,
+                f"the deadline {deadline} must be after the opening date {opens}",
+            )
+        with self._db.tx() as conn:
+            if conn.execute("SELECT 1 FROM cycles WHERE state = 'open'").fetchone():
+                raise CycleRefused(CycleProblem.ALREADY_OPEN, "a cycle is already open; close it first")
+            if conn.execute("SELECT 1 FROM cycles WHERE year = ?", (year,)).fetchone():
+                raise CycleRefused(CycleProblem.YEAR_EXISTS, f"a cycle for {year} already exists")
+            conn.execute(
+                "INSERT INTO cycles (year, opens, deadline, state, reminder_days) VALUES (?, ?, ?, 'open', ?)",
+                (year, opens.isoformat(), deadline.isoformat(), _days_text(reminder_days)),
+            )
+            _audit(conn, self.now(), by, None, None, "cycle.open", str(year), None, deadline.isoformat())
+        self._forget_cycles()
+        cycle = self.current_cycle()
+        assert cycle is not None
+        return cycle
+
+    def _forget_cycles(self) -> None:
+        cache = self._fresh()
+        cache.open_cycle, cache.open_cycle_known = None, False
+        cache.previous_cycles.clear()
+
+    def current_cycle(self) -> Cycle | None:
+        cache = self._fresh()
+        if not cache.open_cycle_known:
+            row = self._db.one("SELECT * FROM cycles WHERE state = 'open' ORDER BY year DESC LIMIT 1")
+            cache.open_cycle, cache.open_cycle_known = (_cycle(row) if row else None), True
+        return cache.open_cycle
+
+    def cycles(self) -> list[Cycle]:
+        return [_cycle(r) for r in self._db.rows("SELECT * FROM cycles ORDER BY year")]
+
+    def cycle(self, cycle_id: int) -> Cycle | None:
+        row = self._db.one("SELECT * FROM cycles WHERE id = ?", (cycle_id,))
+        return _cycle(row) if row else None
+
+    def cycle_of_year(self, year: int) -> Cycle | None:
+        row = self._db.one("SELECT * FROM cycles WHERE year = ?", (year,))
+        return _cycle(row) if row else None
+
+    def latest_cycle(self) -> Cycle | None:
+        """The open cycle, else the most recent one."""
+        row = self._db.one("SELECT * FROM cycles ORDER BY state = 'open' DESC, year DESC LIMIT 1")
+        return _cycle(row) if row else None
+
+    def previous_cycle(self, cycle: Cycle) -> Cycle | None:
+        cache = self._fresh()
+        if cycle.year not in cache.previous_cycles:
+            row = self._db.one("SELECT * FROM cycles WHERE year < ? ORDER BY year DESC LIMIT 1", (cycle.year,))
+            cache.previous_cycles[cycle.year] = _cycle(row) if row else None
+        return cache.previous_cycles[cycle.year]
+
+    def set_deadline(self, cycle_id: int, deadline: date, by: int | None = None) -> date:
+        """Moves the deadline; returns the old one."""
+        with self._db.tx() as conn:
+            old = conn.execute("SELECT deadline, opens FROM cycles WHERE id = ?", (cycle_id,)).fetchone()
+            if old is None:
+                raise ValueError(f"no cycle {cycle_id}")
+            if deadline <= date.fromisoformat(old["opens"]):
+                raise CycleRefused(
+                    CycleProblem.DEADLINE_NOT_AFTER_OPENING,
+                    f"the deadline {deadline} must be after the opening date {old['opens']}",
+                )
+            conn.execute("UPDATE cycles SET deadline = ? WHERE id = ?", (deadline.isoformat(), cycle_id))
+            _audit(
+                conn, self.now(), by, cycle_id, None, "cycle.deadline", str(cycle_id), old["deadline"], str(deadline)
+            )
+        self._forget_cycles()
+        return date.fromisoformat(old["deadline"])
+
+    def set_reminder_days(self, cycle_id: int, days: tuple[int, ...], by: int | None = None) -> None:
+        text = _days_text(days)
+        with self._db.tx() as conn:
+            conn.execute("UPDATE cycles SET reminder_days = ? WHERE id = ?", (text, cycle_id))
+            _audit(conn, self.now(), by, cycle_id, None, "cycle.reminders", str(cycle_id), None, text)
+        self._forget_cycles()
+
+    def close_cycle(self, cycle_id: int, by: int | None = None) -> bool:
+        with self._db.tx() as conn:
+            cur = conn.execute("UPDATE cycles SET state = 'closed' WHERE id = ? AND state = 'open'", (cycle_id,))
+            if cur.rowcount:
+                _audit(conn, self.now(), by, cycle_id, None, "cycle.close", str(cycle_id), "open", "closed")
+        self._forget_cycles()
+        return bool(cur.rowcount)

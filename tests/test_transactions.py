@@ -1,0 +1,106 @@
+"""One user action, one transaction: the figure (or the state, the file, the submission), the
+audit rows, the update's idempotency key and where the user then stands commit together. The
+test counts the COMMITs SQLite runs while the real bot handles each action, end to end through
+PTB and the fake Bot API (the user was seen a moment before, so no visit is written)."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from conversations.collect.buttons import Choice, Confirm, Go, NoComment, Reason
+from conversations.kit.buttons import pack
+from conversations.review.buttons import SubmitNow
+from conversations.upload.buttons import ApplyUpload, CancelUpload
+from pmm_core.domain.records import KpiState
+from pmm_core.storage.store import Store
+from tests.chat import Chat, texts
+from tests.conftest import SECRETARIAT
+from tests.sheets import fill
+
+NCP = 1001
+
+
+async def commits(store: Store, action: Callable[[], Awaitable[Any]]) -> int:
+    """How many transactions `action` committed."""
+    seen: list[str] = []
+    store._db.conn.set_trace_callback(lambda sql: seen.append(sql.strip().upper()))
+    try:
+        await action()
+    finally:
+        store._db.conn.set_trace_callback(None)
+    return sum(1 for sql in seen if sql == "COMMIT")
+
+
+@pytest.fixture
+async def chat(chat: Chat, store: Store) -> Chat:
+    await chat.say(NCP, f"/start {store.create_invite('BE', timedelta(days=1))}")
+    return chat
+
+
+def status(chat: Chat, kpi: str) -> KpiState | None:
+    assert chat.cycle is not None
+    state = chat.store.kpi_states(chat.cycle.id, "BE").get(kpi)
+    return state.status if state else None
+
+
+async def test_each_ncp_action_is_one_transaction(chat: Chat, store: Store) -> None:
+    await chat.press(NCP, pack(Go("TF-02")))
+    assert await commits(store, lambda: chat.say(NCP, "1300")) == 1  # a typed figure
+    assert await commits(store, lambda: chat.say(NCP, "1000")) == 1
+    assert await commits(store, lambda: chat.tap(NCP, Confirm, kpi="TF-02")) == 1
+    assert status(chat, "TF-02") is KpiState.CONFIRMED
+    await chat.press(NCP, pack(Go("TF-01")))
+    assert await commits(store, lambda: chat.tap(NCP, Choice, kpi="TF-01", choice=1)) == 1  # a pressed answer
+    await chat.press(NCP, pack(Go("ES-05")))
+    await chat.press_label(NCP, "Leave this KPI blank")
+    assert await commits(store, lambda: chat.tap(NCP, Reason, kpi="ES-05", reason=0)) == 1
+    assert status(chat, "ES-05") is KpiState.BLANK
+    await chat.press(NCP, pack(Go("ES-06")))
+    await chat.press_label(NCP, "Leave this KPI blank")
+    await chat.tap(NCP, Reason, kpi="ES-06", reason=1)
+    assert await commits(store, lambda: chat.say(NCP, "Not collected yet.")) == 1  # the comment
+    await chat.press(NCP, pack(Go("OD-01")))
+    await chat.press_label(NCP, "Leave this KPI blank")
+    await chat.tap(NCP, Reason, kpi="OD-01", reason=1)
+    assert await commits(store, lambda: chat.tap(NCP, NoComment, kpi="OD-01")) == 1  # navigation: the step
+    await chat.say(NCP, "/submit")
+    assert await commits(store, lambda: chat.tap(NCP, SubmitNow)) == 1
+    assert chat.cycle is not None and store.submission(chat.cycle.id, "BE") is not None
+
+
+async def test_a_file_summary_and_its_apply_are_one_transaction_each(chat: Chat, store: Store) -> None:
+    await chat.say(NCP, "/template")
+    template = chat.api.messages_to(NCP)[-1].params["document"]["data"]
+    data = fill(template, {"tf_aeo_valid": 1300, "tf_aeo_valid_prev": 1000})
+    assert await commits(store, lambda: chat.replay(chat.api.document(NCP, "figures.xlsx", data))) == 1
+    assert "Apply these changes?" in texts(chat.api.sent[-1:])
+    assert await commits(store, lambda: chat.tap(NCP, ApplyUpload)) == 1
+    assert chat.cycle is not None and store.answers(chat.cycle.id, "BE")["tf_aeo_valid"].value == "1300"
+    await chat.replay(chat.api.document(NCP, "again.xlsx", fill(template, {"tf_aeo_valid": 1400})))
+    assert await commits(store, lambda: chat.tap(NCP, CancelUpload)) == 1
+    assert store.answers(chat.cycle.id, "BE")["tf_aeo_valid"].value == "1300"
+
+
+async def test_a_file_applied_on_behalf_and_the_ncps_message_are_one_transaction(chat: Chat, store: Store) -> None:
+    await chat.say(SECRETARIAT, "/template BE")
+    template = chat.api.messages_to(SECRETARIAT)[-1].params["document"]["data"]
+    await chat.say(SECRETARIAT, "/upload BE")
+    await chat.replay(chat.api.document(SECRETARIAT, "be.xlsx", fill(template, {"tf_aeo_valid": 1300})))
+    before = len(chat.api.messages_to(NCP))
+    assert await commits(store, lambda: chat.tap(SECRETARIAT, ApplyUpload)) == 1  # figures, upload, NCP's message
+    await chat.drain()
+    assert "entered 1 figure" in chat.api.messages_to(NCP)[before].text
+
+
+async def test_reopen_is_one_transaction_after_the_commands_audit_row(chat: Chat, store: Store) -> None:
+    await chat.say(NCP, "/submit")
+    await chat.tap(NCP, SubmitNow)
+    await chat.say(SECRETARIAT, "/help")  # first contact writes the user
+    # the command's audit row (every Secretariat command is audited first), then the reopen
+    # with its audit row and the NCP's message
+    assert await commits(store, lambda: chat.say(SECRETARIAT, "/reopen BE")) == 2
+    assert chat.cycle is not None and not store.member_data(chat.cycle.id, "BE").locked
