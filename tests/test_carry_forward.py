@@ -97,6 +97,12 @@ def test_proposals_are_last_cycles_answers_and_figures_of_the_year_before(catalo
     assert proposals(catalog, tf01, None, 2025, {}) == {}
 
 
+def test_a_last_answer_the_catalog_no_longer_accepts_is_not_proposed(catalog):
+    old = LastCycle(2024, {"tool_rkc": "retired_choice", "tf_pse_mechanism": "maybe", "tf_aeo_valid": "-3"}, {})
+    for dp in ("tool_rkc", "tf_pse_mechanism", "tf_aeo_valid_prev"):
+        assert proposal(catalog, old, 2025, catalog.data_points[dp]) is None
+
+
 def test_every_figure_shows_last_cycles_value_with_its_year(catalog):
     dps = catalog.data_points
     assert shown(catalog, LAST, 2025, dps["tf_aeo_valid"]) == (2024, "1300")

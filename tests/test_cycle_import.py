@@ -12,6 +12,9 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 from bot.cli import main
 from pmm_core import jobs
@@ -19,6 +22,7 @@ from pmm_core.catalog.loader import load_catalog
 from pmm_core.catalog.members import read_members
 from pmm_core.domain import item_lists
 from pmm_core.domain.records import Answer, CycleData, CycleState, KpiState
+from pmm_core.outputs.cycle_import import ImportRefused, read_cycle
 from pmm_core.samples.synthetic import synthetic_cycle
 from pmm_core.storage.store import Store
 
@@ -170,3 +174,37 @@ def test_not_a_workbook_or_another_year(db, capsys):
     wb.save(db / "other.xlsx")
     assert main(["import", "--year", "2023", "other.xlsx"]) == 1
     assert "the workbook is the cycle 2022, not 2023" in capsys.readouterr().err
+
+
+CELLS = st.one_of(
+    st.none(),
+    st.text(max_size=40),
+    st.integers(min_value=-(10**15), max_value=10**15),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.booleans(),
+    st.sampled_from(["BE", "Belgique", "tf_aeo_valid", "tool_rkc", "TF-02", "done", "left blank", "=1+1", "yes"]),
+)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(rows=st.lists(st.lists(CELLS, min_size=6, max_size=6), max_size=8))
+def test_hostile_cells_are_refused_or_read_never_crash(rows):
+    """Any cell in any column: the file is read or refused with its problems, nothing else."""
+    catalog = load_catalog()
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["ISO code", "Data point", "Value", "KPI", "Status", "Reason"])
+    for row in rows:
+        ws.append([c if not isinstance(c, str) else ILLEGAL_CHARACTERS_RE.sub("", c) for c in row])
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    members = {m.iso2: m for m in read_members()}
+    try:
+        data = read_cycle(catalog, members, buffer.getvalue(), 2023, "import:h.xlsx", "2026-01-01T00:00:00+00:00")
+    except ImportRefused as refused:
+        assert refused.problems and all(str(p) for p in refused.problems)
+        return
+    for member, answers in data.answers.items():  # what is read is valid, as typed answers are
+        assert member in members
+        for dp, answer in answers.items():
+            assert dp in catalog.data_points and answer.value

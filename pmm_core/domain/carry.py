@@ -12,8 +12,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
 
-from pmm_core.catalog.models import Catalog, DataPoint, Kpi, Year
+from pmm_core.catalog.models import Catalog, DataPoint, DataType, Kpi, Year
+from pmm_core.domain.answers import Valid, check_number
 from pmm_core.domain.records import KpiState, KpiStatus
 
 
@@ -32,16 +34,28 @@ class LastCycle:
 
 
 def proposal(catalog: Catalog, last: LastCycle | None, year: int, dp: DataPoint) -> str | None:
-    """The value proposed for `dp` in the cycle of `year` from the last cycle, if any."""
+    """The value proposed for `dp` in the cycle of `year` from the last cycle, if any (and if
+    it is still a valid answer: the catalog may have changed its options or bounds since)."""
     if last is None or last.year >= year:
         return None
     rule = catalog.carry_forward
+    value = None
     if rule.carries(dp):
-        return last.values.get(dp.id)
-    source = rule.previous_year.get(dp.id)
-    if source is not None and last.year == year - 1:
-        return last.values.get(source)
-    return None
+        value = last.values.get(dp.id)
+    elif (source := rule.previous_year.get(dp.id)) is not None and last.year == year - 1:
+        value = last.values.get(source)
+    return value if value is not None and _valid(dp, value) else None
+
+
+def _valid(dp: DataPoint, value: str) -> bool:
+    if dp.type is DataType.YES_NO:
+        return value in ("yes", "no")
+    if dp.type is DataType.SCALE:
+        return dp.choice(value) is not None
+    try:
+        return isinstance(check_number(dp, Decimal(value)), Valid)
+    except InvalidOperation:
+        return False
 
 
 def proposals(

@@ -49,10 +49,11 @@ _QUESTION_WORDS = frozenset(
 )
 _SENTENCE = re.compile(r"(?<=[.!?;])\s+(?=[A-ZÀ-ÖØ-Þ¿¡(«\"0-9])")
 _STEM = 5  # characters two words must share to count as the same word
+MAX_QUESTION = 300  # characters of a question that are read (a pasted page is not a question)
 
 
 def terms(question: str) -> list[str]:
-    return [w for w in words(question) if w not in _QUESTION_WORDS and len(w) > 2]
+    return [w for w in words(question[:MAX_QUESTION]) if w not in _QUESTION_WORDS and len(w) > 2][:20]
 
 
 def sentences(text: str) -> list[str]:
