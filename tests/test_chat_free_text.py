@@ -46,7 +46,7 @@ CASES = {
         "passenger_answer": "circuit rouge",
         "hello_reply": "Voici où nous en sommes",
         "help_line": "/next",
-        "else_line": "Je recueille les données MMP",
+        "else_line": "Je recueille les chiffres du MMP",
         "breakdown_hint": "choisissez d'abord la ventilation",
         "saved_not": "n'a pas été enregistré",
     },
