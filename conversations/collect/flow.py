@@ -330,7 +330,11 @@ def onward(s: Session, state: ConversationState, snap: Snapshot) -> tuple[Conver
     kpi = s.catalog.kpi_by_id.get(getattr(state.step, "kpi", ""))
     if kpi is not None and _resumable(s, state, kpi, snap):
         return state, None
-    nxt = snap.next_kpi(state.skipped)
+    data = s.member_data()
+    if data.locked:  # submitted: only a KPI a request opened for change (conversations.questions.change)
+        nxt = next((k for k in s.catalog.kpis if k.id in data.amending and snap.status(k) is Status.IN_PROGRESS), None)
+    else:
+        nxt = snap.next_kpi(state.skipped)
     if nxt is None:  # the pass is over: what was skipped comes next (present says which)
         return state.but(Idle(), skipped=frozenset()), None
     return _started(s, state, nxt, snap), nxt
@@ -381,6 +385,10 @@ async def present(s: Session, card: Kpi | None, prefix: str = "") -> None:
             rows.append([(s.lang._("Change a figure"), btn.ChangeList(card.id))])
         await send(s, prefix + kpi_card(s.lang, s.catalog, card, snap, s.cycle.year), rows)
         await show(s)
+    elif isinstance(s.state.step, Idle) and s.member_data().locked:
+        from conversations.questions import change  # it uses this module
+
+        await change.after_changes(s, prefix)  # a KPI changed after submission: the new receipt
     elif isinstance(s.state.step, Idle):
         await _end_of_pass(s, snap, prefix)
     else:
@@ -457,7 +465,7 @@ async def on_figure_text(s: Session, text: str, step: Asking | ResolvingNumber) 
     question instead ("what is…?") is explained, then the figure asked again."""
     kpi = s.catalog.kpi_by_id.get(step.kpi)
     dp = s.catalog.data_points.get(step.dp)
-    if kpi is None or dp is None or not await require_ncp(s):
+    if kpi is None or dp is None or not await require_ncp(s, kpi=step.kpi):
         if kpi is None or dp is None:
             await continue_next(s)
         return
@@ -582,7 +590,7 @@ def _pending(s: Session, kpi_id: str, index: int, step: Asking | ResolvingNumber
     return found
 
 
-@router.press(btn.Next, who=Who.NCP)
+@router.press(btn.Next, who=Who.NCP_READING)  # a submitted Member: its questions, a KPI open for change
 async def _next(s: Session, b: btn.Next) -> None:
     """Continue ▸: the Secretariat's open questions first, then where the NCP stands."""
     await offer_questions(s)
@@ -740,7 +748,7 @@ async def _confirm(s: Session, b: btn.Confirm, step: ShowingResult | Justifying)
     # last cycle's answers shown on the result are stored now, with the KPI's state
     carried = {dp: snap.answers[dp].value for dp in carried_ids(snap)}
     last = last_of(s)
-    breakdowns = bool(open_breakdowns(kpi, snap))
+    breakdowns = bool(open_breakdowns(kpi, snap)) and not s.member_data().locked  # changed after submission: done
     offer = breakdowns and offers_breakdowns(s, kpi)
     if carried and last is not None:
         changes = actions.confirm_carried(stored, s.changes(), kpi, flags, carried, last.year)
@@ -789,7 +797,7 @@ async def _reason(s: Session, b: btn.Reason, step: ChoosingReason) -> None:
 @router.text(AwaitingComment, who=Who.NCP)
 async def on_comment_text(s: Session, text: str, step: AwaitingComment) -> None:
     """The optional comment on a KPI left blank."""
-    if not await require_ncp(s):
+    if not await require_ncp(s, kpi=step.kpi):
         return
     kpi = s.catalog.kpi_by_id.get(step.kpi)
     if kpi is None or s.snapshot().status(kpi) is not Status.BLANK:  # reopened meanwhile (another NCP, a file)
@@ -821,7 +829,7 @@ async def _no_comment(s: Session, b: btn.NoComment, step: AwaitingComment) -> No
 async def on_justification_text(s: Session, text: str, step: Justifying) -> None:
     """One line on why figures the bot warned about are right: kept with this screen's step
     (a later visit starts without it) and given to the flag that Confirm creates."""
-    if not await require_ncp(s):
+    if not await require_ncp(s, kpi=step.kpi):
         return
     note, cut = one_line(s.lang, text, 300)
     s.go(s.state.but(Justifying(kpi=step.kpi, rev=step.rev, note=note)))
@@ -879,12 +887,15 @@ async def on_next(update: Update, context: Context) -> None:
     """/next: the Secretariat's open questions first, then the pending screen or the next
     open KPI."""
     s = session(update, context)
-    if await require_ncp(s):
+    if await require_ncp(s, editing=False):  # a submitted Member: its questions, a KPI open for change
         await offer_questions(s)
         await continue_next(s)
 
 
 async def offer_questions(s: Session) -> None:
+    from conversations.questions import answer  # it uses this module
+
+    await answer.offer_waiting(s)
     questions = questions_for(s)
     if questions is not None:
         await send(s, *questions)

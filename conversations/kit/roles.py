@@ -25,8 +25,9 @@ class Who(Enum):
     SECRETARIAT = auto()
 
 
-async def admits(s: Session, who: Who, what: str) -> bool:
-    """True if the caller is `who`; otherwise says why. `what` is audited for the Secretariat."""
+async def admits(s: Session, who: Who, what: str, kpi: str | None = None) -> bool:
+    """True if the caller is `who`; otherwise says why. `what` is audited for the Secretariat;
+    `kpi` is the KPI the press acts on (of a submitted Member, one opened for change may be)."""
     if who is Who.ANYONE:
         return True
     if who is Who.SECRETARIAT:
@@ -35,12 +36,13 @@ async def admits(s: Session, who: Who, what: str) -> bool:
         s.store.log_action(s.user.telegram_id, "button", what)
         leave_waiting_step(s)
         return True
-    return await require_ncp(s, editing=who is Who.NCP)
+    return await require_ncp(s, editing=who is Who.NCP, kpi=kpi)
 
 
-async def require_ncp(s: Session, *, editing: bool = True) -> bool:
-    """True if the caller may collect now (or, with editing=False, look at their data);
-    otherwise says why, politely."""
+async def require_ncp(s: Session, *, editing: bool = True, kpi: str | None = None) -> bool:
+    """True if the caller may collect now (or, with editing=False, look at their data; with
+    `kpi`, change that KPI of a submitted Member, if a request opened it); otherwise says
+    why, politely."""
     L = s.lang
     if not s.user.is_ncp:
         await send(
@@ -57,7 +59,7 @@ async def require_ncp(s: Session, *, editing: bool = True) -> bool:
             s, L._("No collection cycle is open at the moment. The WCO Secretariat will tell you when it opens.")
         )
         return False
-    if editing and s.member_data().locked:
+    if editing and not s.member_data().editable(kpi):
         await send(s, locked_text(s))
         return False
     return True
@@ -67,7 +69,7 @@ def locked_text(s: Session) -> str:
     assert s.cycle is not None
     return (
         s.lang._(
-            "Your administration's answers for {year} were submitted and are locked. To change them, ask the WCO Secretariat to reopen them."
+            "Your administration's answers for {year} were submitted and are locked. To change a KPI, open it in /review and press Ask to change this KPI: the WCO Secretariat approves or declines."
         ).format(year=s.cycle.year)
         + "\n"
         + s.lang._("You can still look at them: /review")

@@ -37,6 +37,7 @@ COMMANDS: tuple[tuple[str, str], ...] = (
     ("review", N_("Review every answer before submitting")),
     ("submit", N_("Submit your administration's answers")),
     ("template", N_("Get a spreadsheet to fill in offline")),
+    ("questions", N_("Questions on figures, with the WCO Secretariat")),
     ("explain", N_("What does a KPI mean?")),
     ("language", N_("Change the language")),
     ("help", N_("How this bot works")),
