@@ -103,7 +103,7 @@ async def _at_breakdown_offer(s: Session, text: str, step: OfferingBreakdowns) -
     hint = s.lang._(
         "To give a breakdown figure, first choose the breakdown below: its figures are then asked one by one."
     )
-    readings = parse_number(text, s.lang.code)
+    readings = parse_number(text, s.lang.numbers)
     if not isinstance(readings, AnswerError):  # a figure typed at the offer: said so, not lost silently
         figure = f"<b>{esc(s.lang.number(readings.first))}</b>"
         hint = s.lang._("{figure} was not saved.").format(figure=figure) + " " + hint
