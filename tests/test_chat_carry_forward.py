@@ -110,11 +110,11 @@ async def test_a_checklist_item_by_item_shows_last_cycles_answer_and_stores_each
 
 async def test_every_figure_shows_last_cycles_value_and_the_year_before_is_carried(chat):
     sent = await chat.press(NCP, pack(btn.Go("TF-02")))
-    assert "Question 1 of 2" in sent[-1].text and "↺ 2024: <b>1,300</b>" in sent[-1].text
+    assert "Question 1 of 2" in sent[-1].text and "↺ 2024: <b>1.300</b>" in sent[-1].text
     sent = await chat.say(NCP, "1350")
     # B (AEOs of 2024) is not asked: it is the 2024 figure given last cycle, shown on the result
     result = sent[-1].text
-    assert "B = AEOs with a valid status (previous year): 1,300" in result
+    assert "B = AEOs with a valid status (previous year): 1.300" in result
     assert "↺ From your 2024 answers" in result and "Confirm" in sent[-1].button_labels()
     assert set(stored(chat)) == {"tf_aeo_valid"}
     await chat.tap(NCP, btn.Confirm, kpi="TF-02")
@@ -180,7 +180,7 @@ async def test_an_imported_past_cycle_gives_carry_forward_and_year_on_year(store
     try:
         await chat.say(NCP, f"/start {store.create_invite('BE', timedelta(days=3))}")
         sent = await chat.press(NCP, pack(btn.Go("TF-07")))
-        assert "↺ 2024: <b>5,000</b>" in sent[-1].text
+        assert "↺ 2024: <b>5.000</b>" in sent[-1].text
         await chat.say(NCP, "5200")
         await chat.say(NCP, "2100000")
         await chat.tap(NCP, btn.Confirm, kpi="TF-07")
