@@ -35,6 +35,7 @@ from conversations.benchmark.flow import router as benchmark
 from conversations.broadcast.flow import router as broadcast
 from conversations.broadcast.flow import send_delivery_report
 from conversations.collect.flow import router as collect
+from conversations.collect.shortcuts import router as collect_shortcuts
 from conversations.explain.flow import router as explain
 from conversations.flags.flow import router as flags
 from conversations.kit import replies
@@ -158,6 +159,7 @@ ROUTERS = (
     onboarding.router,
     questions.router,
     collect,
+    collect_shortcuts,
     review,
     upload.router,
     flags,

@@ -7,6 +7,7 @@ pmm-bot members import [CSV]      load WCO Members (default: the shipped list)
 pmm-bot cycle open --year YEAR --deadline YYYY-MM-DD     (tells every NCP)
 pmm-bot cycle close [--yes] · cycle reopen --year YEAR [--deadline YYYY-MM-DD] [--yes]
 pmm-bot invite BE                 a single-use NCP invite code and its t.me link
+pmm-bot import --year 2024 FILE   bring in a past cycle from a workbook (the export's layout), closed
 pmm-bot catalog check             validate the KPI catalog files and print counts
 pmm-bot backup [--out FILE]       a consistent copy of the database, while the bot runs
 """
@@ -14,6 +15,7 @@ pmm-bot backup [--out FILE]       a consistent copy of the database, while the b
 from __future__ import annotations
 
 import argparse
+import hashlib
 import logging
 import sys
 import time
@@ -108,6 +110,13 @@ def _parser() -> argparse.ArgumentParser:
     invite.add_argument("member", help="ISO 3166 alpha-2 code, e.g. BE")
     invite.add_argument("--days", type=int, default=None, help="validity in days (default PMM_INVITE_DAYS)")
     invite.add_argument("--bot", default=None, help="bot username for the t.me link")
+    importing = sub.add_parser(
+        "import", help="bring in a past cycle from a workbook in the export's layout; the cycle is closed"
+    )
+    importing.add_argument("--year", type=int, required=True, help="the reference year of the cycle in the file")
+    importing.add_argument(
+        "file", type=Path, help="an XLSX workbook (an export, or Member/data point/value/KPI/status)"
+    )
     catalog = sub.add_parser("catalog", help="the KPI catalog")
     catalog.add_argument("action", choices=("check",))
     backup = sub.add_parser("backup", help="a consistent copy of the database (safe while the bot runs)")
@@ -207,6 +216,8 @@ def _admin(args: argparse.Namespace, settings: Settings) -> int:
             )
         elif args.command == "export":
             return _export(args, store)
+        elif args.command == "import":
+            return _import(args, store)
         elif args.command == "report":
             return _report(args, store)
         elif args.command == "member":
@@ -347,6 +358,25 @@ def _export(args: argparse.Namespace, store: Store) -> int:
     write_private(out, data)
     store.log_action(None, "export", str(out))
     print(f"wrote {out} ({len(data)} bytes, readable by you only)")
+    return 0
+
+
+def _import(args: argparse.Namespace, store: Store) -> int:
+    """Reads the whole workbook, refuses it with every problem listed, or writes the closed
+    cycle in one transaction."""
+    from pmm_core.outputs.cycle_import import ImportRefused, describe, read_cycle
+
+    if store.cycle_of_year(args.year) is not None:
+        raise ValueError(f"a cycle for {args.year} already exists; nothing was imported")
+    content = args.file.read_bytes()
+    source = f"import:{args.file.name[:100]} sha256:{hashlib.sha256(content).hexdigest()[:16]}"
+    try:
+        data = read_cycle(load_catalog(), store.members(), content, args.year, source, store.now())
+    except ImportRefused as refused:
+        print(f"pmm-bot: {args.file} was not imported: {refused}", file=sys.stderr)
+        return 1
+    store.import_cycle(data)
+    print(f"imported {describe(data)}; the cycle is closed")
     return 0
 
 

@@ -123,7 +123,8 @@ def template_file(db_path: Path, cycle_id: int, member: str, language: str) -> b
         assert cycle is not None and found is not None
         data = store.member_data(cycle_id, member)
         values = {dp: a.value for dp, a in data.answers.items()}
-        return build_template(load_catalog(), found, cycle, values, data.states, lang(language))
+        last = store.last_cycle(cycle, member)
+        return build_template(load_catalog(), found, cycle, values, data.states, lang(language), last)
     finally:
         store.close()
 
