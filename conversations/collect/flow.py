@@ -137,7 +137,10 @@ async def _show_question(s: Session, kpi: Kpi, dp: DataPoint, snap: Snapshot, pr
             labels = [f"{n + 1}. {label}" for n, label in enumerate(labels)]
         rows += [[(short(label), btn.Choice(kpi.id, i, n))] for n, label in enumerate(labels)]
     if group is None or is_main(s, kpi, dp):
-        rows.append([(L._("Explain"), Explain(kpi.id)), (L._("Leave this KPI blank"), btn.Blank(kpi.id))])
+        rows.append(
+            [(L._("Explain"), Explain(kpi.id))]
+            + ([(L._("Leave this KPI blank"), btn.Blank(kpi.id))] if s.can_confirm else [])
+        )
         rows.append([(L._("Back"), btn.Back(kpi.id, i)), (L._("Skip for now"), btn.Skip(kpi.id, i))])
     else:
         rows.append([(L._("Back"), btn.Back(kpi.id, i)), (L._("Skip this figure"), btn.Skip(kpi.id, i))])
@@ -184,6 +187,9 @@ async def _show_result(s: Session, kpi: Kpi, snap: Snapshot, prefix: str) -> Non
     if snap.status(kpi) is Status.DONE:
         text += "\n\n" + L._("Status: {status}").format(status=status_label(L, Status.DONE))
         rows.append([(L._("Change a figure"), btn.ChangeList(kpi.id)), (L._("Next KPI ▸"), btn.NextKpi(kpi.id))])
+    elif not s.can_confirm:
+        text += "\n\n" + L._("Every figure is given. Your National Contact Point will check and confirm this result.")
+        rows.append([(L._("Change a figure"), btn.ChangeList(kpi.id)), (L._("Next KPI ▸"), btn.NextKpi(kpi.id))])
     elif found:
         text += "\n" + L._("If these figures are right, keep them (you can say why); otherwise change the figure.")
         rows.append(
@@ -201,7 +207,8 @@ async def _show_result(s: Session, kpi: Kpi, snap: Snapshot, prefix: str) -> Non
         )
     else:
         rows.append(
-            [(L._("Change a figure"), btn.ChangeList(kpi.id)), (L._("Leave this KPI blank"), btn.Blank(kpi.id))]
+            [(L._("Change a figure"), btn.ChangeList(kpi.id))]
+            + ([(L._("Leave this KPI blank"), btn.Blank(kpi.id))] if s.can_confirm else [])
         )
     await send(s, prefix + text, rows)
 
@@ -342,8 +349,14 @@ async def present(s: Session, card: Kpi | None, prefix: str = "") -> None:
         await send(
             s,
             prefix
-            + s.lang._(
-                "Every KPI has an answer or a reason, or was skipped for now. Use /review to check, then /submit."
+            + (
+                s.lang._(
+                    "Every KPI has an answer or a reason, or was skipped for now. Use /review to check, then /submit."
+                )
+                if s.user.is_ncp
+                else s.lang._(
+                    "Every KPI of your part has its figures, or was skipped for now. Your National Contact Point checks them and submits. /progress shows where you stand."
+                )
             )
             + "\n\n"
             + progress_text(s.lang, s.catalog, snap),
@@ -386,7 +399,7 @@ def _after_figure(s: Session, kpi: Kpi, dp: DataPoint, snap: Snapshot) -> Conver
 # ---- answering a figure --------------------------------------------------------------------
 
 
-@router.text(Asking, ResolvingNumber, who=Who.NCP)
+@router.text(Asking, ResolvingNumber, who=Who.COLLECTOR)
 async def on_figure_text(s: Session, text: str, step: Asking | ResolvingNumber) -> None:
     """A typed answer to the pending figure: validated, stored, then the next screen; a
     question instead ("what is…?") is explained, then the figure asked again."""
@@ -396,7 +409,7 @@ async def on_figure_text(s: Session, text: str, step: Asking | ResolvingNumber) 
         return
     kpi = s.catalog.kpi_by_id.get(step.kpi)
     dp = s.catalog.data_points.get(step.dp)
-    if kpi is None or dp is None or not await require_ncp(s):
+    if kpi is None or dp is None or not await require_ncp(s, contributor=True):
         if kpi is None or dp is None:
             await continue_next(s)
         return
@@ -508,14 +521,14 @@ def _pending(s: Session, kpi_id: str, index: int, step: Asking | ResolvingNumber
     return found
 
 
-@router.press(btn.Next, who=Who.NCP)
+@router.press(btn.Next, who=Who.COLLECTOR)
 async def _next(s: Session, b: btn.Next) -> None:
     """Continue ▸: the Secretariat's open questions first, then where the NCP stands."""
     await offer_questions(s)
     await continue_next(s)
 
 
-@router.press(btn.Go, who=Who.NCP)
+@router.press(btn.Go, who=Who.COLLECTOR)
 async def _go(s: Session, b: btn.Go) -> None:
     kpi = s.catalog.kpi_by_id.get(b.kpi)
     if kpi is None:
@@ -533,7 +546,7 @@ async def open_kpi(s: Session, kpi: Kpi) -> None:
     await start_kpi(s, kpi)
 
 
-@router.press(btn.Choice, who=Who.NCP, step=Asking, same=("kpi",))
+@router.press(btn.Choice, who=Who.COLLECTOR, step=Asking, same=("kpi",))
 async def _choice(s: Session, b: btn.Choice, step: Asking) -> None:
     kpi, dp = _pending(s, b.kpi, b.dp, step)
     if dp.type is DataType.YES_NO and b.choice in (0, 1):
@@ -544,14 +557,14 @@ async def _choice(s: Session, b: btn.Choice, step: Asking) -> None:
         raise Stale
 
 
-@router.press(btn.NextKpi, who=Who.NCP)
+@router.press(btn.NextKpi, who=Who.COLLECTOR)
 async def _next_kpi(s: Session, b: btn.NextKpi) -> None:
     """Leaves the KPI the button names (if the user is still on it) for the next one."""
     state = s.state.but(Idle()) if getattr(s.state.step, "kpi", None) == b.kpi else s.state
     await _go_on(s, state)
 
 
-@router.press(btn.Number, who=Who.NCP, step=ResolvingNumber, same=("kpi",))
+@router.press(btn.Number, who=Who.COLLECTOR, step=ResolvingNumber, same=("kpi",))
 async def _number(s: Session, b: btn.Number, step: ResolvingNumber) -> None:
     kpi, dp = _pending(s, b.kpi, b.dp, step)
     if b.option > 1:
@@ -559,7 +572,7 @@ async def _number(s: Session, b: btn.Number, step: ResolvingNumber) -> None:
     await store_figure(s, kpi, dp, step.options[b.option])
 
 
-@router.press(btn.Back, who=Who.NCP, step=Asking, same=("kpi",))
+@router.press(btn.Back, who=Who.COLLECTOR, step=Asking, same=("kpi",))
 async def _back(s: Session, b: btn.Back, step: Asking) -> None:
     """Back goes to the figure before this one: in the KPI, else the previous KPI's last
     figure; in a breakdown, the previous figure of the breakdown, else the offer."""
@@ -579,7 +592,7 @@ async def _back(s: Session, b: btn.Back, step: Asking) -> None:
     if position > 0:
         await ask(s, kpi, main[position - 1])
         return
-    kpis = s.catalog.kpis
+    kpis = s.snapshot().kpis
     at = kpis.index(kpi)
     if at == 0:
         await show(s, "ℹ️ " + s.lang._("This is the first figure of the first KPI.") + "\n\n")
@@ -588,7 +601,7 @@ async def _back(s: Session, b: btn.Back, step: Asking) -> None:
     await ask(s, previous, s.catalog.main_data_points(previous)[-1], "↩️ " + kpi_title(previous, s.lang) + "\n\n")
 
 
-@router.press(btn.Skip, who=Who.NCP, step=Asking, same=("kpi",))
+@router.press(btn.Skip, who=Who.COLLECTOR, step=Asking, same=("kpi",))
 async def _skip(s: Session, b: btn.Skip, step: Asking) -> None:
     kpi, dp = _pending(s, b.kpi, b.dp, step)
     s.state = s.state.but(skipped=s.state.skipped | {dp.id})
@@ -601,12 +614,12 @@ async def _skip(s: Session, b: btn.Skip, step: Asking) -> None:
         await show(s, note)
 
 
-@router.press(btn.Edit, who=Who.NCP)
+@router.press(btn.Edit, who=Who.COLLECTOR)
 async def _edit(s: Session, b: btn.Edit) -> None:
     await _ask_figure(s, b.kpi, b.dp)
 
 
-@router.press(btn.OpenFigure, who=Who.NCP)
+@router.press(btn.OpenFigure, who=Who.COLLECTOR)
 async def _open_figure(s: Session, b: btn.OpenFigure) -> None:
     await _ask_figure(s, b.kpi, b.dp)
 
@@ -618,7 +631,7 @@ async def _ask_figure(s: Session, kpi_id: str, index: int) -> None:
     await ask(s, *found)
 
 
-@router.press(btn.ChangeList, who=Who.NCP)
+@router.press(btn.ChangeList, who=Who.COLLECTOR)
 async def _change_list(s: Session, b: btn.ChangeList) -> None:
     kpi = s.catalog.kpi_by_id.get(b.kpi)
     if kpi is None:
@@ -632,13 +645,15 @@ async def _change_list(s: Session, b: btn.ChangeList) -> None:
     await send(s, kpi_title(kpi, L) + "\n" + L._("Which figure do you want to change?"), rows)
 
 
-@router.press(btn.Confirm, who=Who.NCP, step=(ShowingResult, Justifying), same=("kpi",))
+@router.press(btn.Confirm, who=Who.COLLECTOR, step=(ShowingResult, Justifying), same=("kpi",))
 async def _confirm(s: Session, b: btn.Confirm, step: ShowingResult | Justifying) -> None:
     """Confirms the result; figures the bot warned about are confirmed only after Keep, and
     become a flag for the Secretariat, with the NCP's justification."""
     kpi = s.catalog.kpi_by_id.get(b.kpi)
     if kpi is None:
         raise Stale
+    if not await may_confirm(s):
+        return
     if await _changed_meanwhile(s, kpi.id, b.rev):
         return
     assert s.cycle is not None and s.user.member is not None
@@ -670,21 +685,34 @@ async def _confirm(s: Session, b: btn.Confirm, step: ShowingResult | Justifying)
     await present(s, card, text)
 
 
-@router.press(btn.Blank, who=Who.NCP)
+async def may_confirm(s: Session) -> bool:
+    """True if the user confirms results (or leaves KPIs blank); a contributor the NCP did
+    not let confirm is told who does."""
+    if s.can_confirm:
+        return True
+    await send(s, s.lang._("Your National Contact Point confirms the results and the KPIs left blank."))
+    return False
+
+
+@router.press(btn.Blank, who=Who.COLLECTOR)
 async def _blank(s: Session, b: btn.Blank) -> None:
     kpi = s.catalog.kpi_by_id.get(b.kpi)
     if kpi is None:
         raise Stale
+    if not await may_confirm(s):
+        return
     s.go(s.state.but(ChoosingReason(kpi=kpi.id)))
     await show(s)
 
 
-@router.press(btn.Reason, who=Who.NCP, step=ChoosingReason, same=("kpi",))
+@router.press(btn.Reason, who=Who.COLLECTOR, step=ChoosingReason, same=("kpi",))
 async def _reason(s: Session, b: btn.Reason, step: ChoosingReason) -> None:
     kpi = s.catalog.kpi_by_id.get(b.kpi)
     reasons = s.catalog.blank_reasons
     if kpi is None or b.reason >= len(reasons):
         raise Stale
+    if not await may_confirm(s):
+        return
     if await _changed_meanwhile(s, kpi.id, b.rev):
         return
     changes = actions.leave_blank(s.changes(), kpi, reasons[b.reason].code)
@@ -694,10 +722,10 @@ async def _reason(s: Session, b: btn.Reason, step: ChoosingReason) -> None:
     await show(s)
 
 
-@router.text(AwaitingComment, who=Who.NCP)
+@router.text(AwaitingComment, who=Who.COLLECTOR)
 async def on_comment_text(s: Session, text: str, step: AwaitingComment) -> None:
     """The optional comment on a KPI left blank."""
-    if not await require_ncp(s):
+    if not await require_ncp(s, contributor=True):
         return
     kpi = s.catalog.kpi_by_id.get(step.kpi)
     if kpi is None or s.snapshot().status(kpi) is not Status.BLANK:  # reopened meanwhile (another NCP, a file)
@@ -716,7 +744,7 @@ async def on_comment_text(s: Session, text: str, step: AwaitingComment) -> None:
     await present(s, card, saved + "\n" + progress_text(s.lang, s.catalog, s.snapshot()) + "\n\n")
 
 
-@router.press(btn.NoComment, who=Who.NCP, step=AwaitingComment, same=("kpi",))
+@router.press(btn.NoComment, who=Who.COLLECTOR, step=AwaitingComment, same=("kpi",))
 async def _no_comment(s: Session, b: btn.NoComment, step: AwaitingComment) -> None:
     await _go_on(
         s,
@@ -725,18 +753,18 @@ async def _no_comment(s: Session, b: btn.NoComment, step: AwaitingComment) -> No
     )
 
 
-@router.text(Justifying, who=Who.NCP, when=not_a_question)
+@router.text(Justifying, who=Who.COLLECTOR, when=not_a_question)
 async def on_justification_text(s: Session, text: str, step: Justifying) -> None:
     """One line on why figures the bot warned about are right: kept with this screen's step
     (a later visit starts without it) and given to the flag that Confirm creates."""
-    if not await require_ncp(s):
+    if not await require_ncp(s, contributor=True):
         return
     note, cut = one_line(s.lang, text, 300)
     s.go(s.state.but(Justifying(kpi=step.kpi, rev=step.rev, note=note)))
     await show(s, "✔️ " + s.lang._("Noted: the Secretariat will see your explanation once you confirm.") + cut + "\n\n")
 
 
-@router.press(btn.KeepFigures, who=Who.NCP, step=ShowingResult, same=("kpi",))
+@router.press(btn.KeepFigures, who=Who.COLLECTOR, step=ShowingResult, same=("kpi",))
 async def _keep(s: Session, b: btn.KeepFigures, step: ShowingResult) -> None:
     if await _changed_meanwhile(s, b.kpi, b.rev):
         return
@@ -744,7 +772,7 @@ async def _keep(s: Session, b: btn.KeepFigures, step: ShowingResult) -> None:
     await show(s)
 
 
-@router.press(btn.AddBreakdown, who=Who.NCP)
+@router.press(btn.AddBreakdown, who=Who.COLLECTOR)
 async def _add_breakdown(s: Session, b: btn.AddBreakdown) -> None:
     kpi = s.catalog.kpi_by_id.get(b.kpi)
     if kpi is None or b.group >= len(kpi.disaggregations):
@@ -759,7 +787,7 @@ def _is_number(s: Session, text: str) -> bool:
     return not isinstance(parse_number(text, s.lang.code), AnswerError)
 
 
-@router.text(ShowingResult, who=Who.NCP, when=_is_number)
+@router.text(ShowingResult, who=Who.COLLECTOR, when=_is_number)
 async def _number_on_result(s: Session, text: str, step: ShowingResult) -> None:
     """A number typed while the result waits for Confirm: the buttons say what to do."""
     await show(
@@ -770,13 +798,13 @@ async def _number_on_result(s: Session, text: str, step: ShowingResult) -> None:
 @router.fallback
 async def _figure_after_submission(s: Session, text: str) -> bool:
     """A figure typed after /submit: not a KPI search."""
-    if s.user.is_ncp and s.cycle is not None and _is_number(s, text) and s.member_data().locked:
+    if s.user.collects and s.cycle is not None and _is_number(s, text) and s.member_data().locked:
         await send(s, locked_text(s))
         return True
     return False
 
 
-@router.screen(when=lambda s: s.user.is_ncp and s.cycle is not None)
+@router.screen(when=lambda s: s.user.collects and s.cycle is not None)
 async def where_you_are(s: Session) -> None:
     """The NCP's pending screen, else the next KPI that needs them."""
     await continue_next(s)
@@ -787,7 +815,7 @@ async def on_next(update: Update, context: Context) -> None:
     """/next: the Secretariat's open questions first, then the pending screen or the next
     open KPI."""
     s = session(update, context)
-    if await require_ncp(s):
+    if await require_ncp(s, contributor=True):
         await offer_questions(s)
         await continue_next(s)
 

@@ -287,7 +287,7 @@ async def on_note_text(s: Session, text: str, step: AwaitingFlagNote) -> None:
 def questions_for(s: Session) -> tuple[str, list[Row]] | None:
     """The Secretariat's open questions to the caller's Member, for /next to offer first."""
     assert s.cycle is not None and s.user.member is not None
-    asked = s.store.flags(s.cycle.id, state=FlagState.ASKED, member=s.user.member)
+    asked = [f for f in s.store.flags(s.cycle.id, state=FlagState.ASKED, member=s.user.member) if s.in_scope(f.kpi)]
     if not asked:
         return None
     L = s.lang

@@ -93,6 +93,8 @@ class _Text:
             return False
         if self.who in (Who.NCP, Who.NCP_READING) and not s.user.is_ncp:
             return False
+        if self.who in (Who.COLLECTOR, Who.COLLECTOR_READING) and not s.user.collects:
+            return False
         return self.when is None or self.when(s, text)
 
 
@@ -248,7 +250,7 @@ class Dispatcher:
             await answer_query(s, s.lang._("This button is no longer valid."))
             return
         try:
-            if await admits(s, route.who, data or ""):
+            if await admits(s, route.who, data or "", getattr(pressed.button, "kpi", None)):
                 if not route.on_screen(s, pressed):
                     raise Stale
                 if route.step is None:

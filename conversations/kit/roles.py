@@ -22,12 +22,23 @@ class Who(Enum):
     ANYONE = auto()
     NCP_READING = auto()  # an NCP with an open cycle, looking at their data (locked or not)
     NCP = auto()  # an NCP who may change their Member's data now (cycle open, not submitted)
+    # An NCP, or a contributor for a KPI of their scope (a button naming a `kpi` outside it is refused).
+    COLLECTOR_READING = auto()
+    COLLECTOR = auto()
     SECRETARIAT = auto()
 
 
-async def admits(s: Session, who: Who, what: str) -> bool:
-    """True if the caller is `who`; otherwise says why. `what` is audited for the Secretariat."""
+async def admits(s: Session, who: Who, what: str, kpi: object = None) -> bool:
+    """True if the caller is `who` (and `kpi`, the KPI a button names, is in their scope);
+    otherwise says why. `what` is audited for the Secretariat."""
     if who is Who.ANYONE:
+        return True
+    if who in (Who.COLLECTOR, Who.COLLECTOR_READING):
+        if not await require_ncp(s, editing=who is Who.COLLECTOR, contributor=True):
+            return False
+        if isinstance(kpi, str) and not s.in_scope(kpi):
+            await send(s, out_of_scope_text(s))
+            return False
         return True
     if who is Who.SECRETARIAT:
         if not await require_secretariat(s):
@@ -38,11 +49,14 @@ async def admits(s: Session, who: Who, what: str) -> bool:
     return await require_ncp(s, editing=who is Who.NCP)
 
 
-async def require_ncp(s: Session, *, editing: bool = True) -> bool:
+async def require_ncp(s: Session, *, editing: bool = True, contributor: bool = False) -> bool:
     """True if the caller may collect now (or, with editing=False, look at their data);
-    otherwise says why, politely."""
+    otherwise says why, politely. With `contributor`, a contributor may (within their scope)."""
     L = s.lang
-    if not s.user.is_ncp:
+    if s.user.is_contributor and not contributor:
+        await send(s, L._("Only your administration's National Contact Point can do this."))
+        return False
+    if not s.user.collects:
         await send(
             s,
             L._(
@@ -61,6 +75,12 @@ async def require_ncp(s: Session, *, editing: bool = True) -> bool:
         await send(s, locked_text(s))
         return False
     return True
+
+
+def out_of_scope_text(s: Session) -> str:
+    return s.lang._(
+        "This KPI is not among those your National Contact Point asked you to answer, so nothing was changed."
+    )
 
 
 def locked_text(s: Session) -> str:
