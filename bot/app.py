@@ -34,6 +34,7 @@ from conversations.admin.flow import router as admin
 from conversations.broadcast.flow import router as broadcast
 from conversations.broadcast.flow import send_delivery_report
 from conversations.collect.flow import router as collect
+from conversations.delegation.flow import router as delegation
 from conversations.explain.flow import router as explain
 from conversations.flags.flow import router as flags
 from conversations.kit.context import CONTEXT_TYPES, BotData, ChatSettings, Context
@@ -147,7 +148,7 @@ def _attach(app: PTBApp, store: Store) -> None:
 
 # Every flow's router, in one place. The order is that of the text fallbacks: a figure typed
 # after submission (collect) before the KPI search (explain), which takes any text.
-ROUTERS = (onboarding.router, collect, review, upload.router, flags, broadcast, admin, reports, explain)
+ROUTERS = (onboarding.router, collect, review, delegation, upload.router, flags, broadcast, admin, reports, explain)
 
 
 def _add_handlers(app: PTBApp) -> None:

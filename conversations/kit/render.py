@@ -311,7 +311,9 @@ def kpi_line(L: Lang, catalog: Catalog, snap: Snapshot, kpi: Kpi, detailed: bool
     return line
 
 
-def answered_by(L: Lang, catalog: Catalog, snap: Snapshot, kpi: Kpi, names: Mapping[int, str], contributors: Collection[int]) -> str:
+def answered_by(
+    L: Lang, catalog: Catalog, snap: Snapshot, kpi: Kpi, names: Mapping[int, str], contributors: Collection[int]
+) -> str:
     """Who gave the KPI's figures and when (the latest), for the NCP's /review; figures a
     contributor gave are "to check" until the KPI is confirmed or left blank."""
     given = [snap.answers[dp.id] for dp in catalog.asked_data_points(kpi) if dp.id in snap.answers]

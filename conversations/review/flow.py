@@ -62,7 +62,13 @@ async def on_progress(update: Update, context: Context) -> None:
     s = session(update, context)
     if not await require_ncp(s, editing=False, contributor=True):
         return
-    text = progress_text(s.lang, s.catalog, s.snapshot())
+    snap = s.snapshot()
+    text = progress_text(s.lang, s.catalog, snap)
+    if s.user.is_contributor:  # what is left for them (their figures may wait for the NCP's check)
+        total, still_open = len(snap.kpis), len(snap.still_open())
+        text += "\n" + s.lang.ngettext(
+            "{open} of your {total} KPIs is still open.", "{open} of your {total} KPIs are still open.", still_open
+        ).format(open=still_open, total=total)
     if s.member_data().locked:
         text = "🔒 " + locked_text(s) + "\n\n" + text
     await send(s, text, [[(s.lang._("By dimension"), btn.ProgressByDimension())]])

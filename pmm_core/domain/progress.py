@@ -87,6 +87,15 @@ class Snapshot:
                     return kpi
         return None
 
+    def still_open(self) -> list[Kpi]:
+        """The KPIs of this view that still need its user: not confirmed nor left blank and,
+        for a contributor who does not confirm, with a figure still to give."""
+        return [
+            k
+            for k in self.kpis
+            if self.status(k) not in (Status.DONE, Status.BLANK) and (self.can_confirm or self.unanswered(k))
+        ]
+
     def counts(self, kpis: Collection[Kpi] | None = None) -> dict[Status, int]:
         kpis = self.kpis if kpis is None else kpis
         out = dict.fromkeys(Status, 0)
