@@ -86,7 +86,7 @@ async def answer_everything(chat: Chat, user: int, language: str, limit: int = 1
 def named(chat: Chat) -> None:
     """Each person has their own name in Telegram (the fake calls everyone "NCP")."""
     user = chat.api._user
-    chat.api._user = lambda uid, language, name: user(uid, language, NAMES.get(uid, name))  # type: ignore[method-assign]
+    chat.api._user = lambda uid, language, name: user(uid, language, NAMES.get(uid, name))  # type: ignore[method-assign, assignment]
 
 
 async def setup(chat: Chat) -> None:
