@@ -243,3 +243,22 @@ async def test_reminders_follow_the_work_and_revocation_ends_access(chat, store,
     assert store.user(BEN).name in texts(sent) and store.user(ANA).name not in texts(sent)
     sent = await chat.say(9001, f"/unbind {BEN}")
     assert store.delegation(BEN) is None
+
+
+async def test_the_export_names_the_contributor_with_the_role_after_they_left(chat, store, cycle):
+    from datetime import UTC, datetime
+    from io import BytesIO
+
+    from openpyxl import load_workbook
+
+    from pmm_core.jobs import export_xlsx
+
+    await setup(chat)
+    await chat.press(ANA, pack(Go("OD-04")), "fr")
+    await chat.say(ANA, "100", language_code="fr")
+    await chat.say(NCP, "/contributors")
+    await chat.tap(NCP, Revoke, user=ANA)
+    await chat.tap(NCP, RevokeYes, user=ANA)
+    book = load_workbook(BytesIO(export_xlsx(store.path, cycle.id, "en", datetime.now(UTC))))
+    cells = {str(c.value) for sheet in book.worksheets for row in sheet.iter_rows() for c in row if c.value}
+    assert "Ana Dupont (contributor)" in cells  # the figure and the audit keep who gave it, and as what

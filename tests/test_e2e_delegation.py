@@ -248,12 +248,12 @@ def test_two_contributors_through_the_real_process(api, tmp_path):
         store = Store.open(db)
         cycle = store.current_cycle()
         assert cycle is not None
-        data = store.member_data(cycle.id, "BE")
+        final = store.member_data(cycle.id, "BE")
         audit = store.audit_log(cycle.id, "BE")
         store.close()
-        assert data.locked and data.submission is not None and data.submission.submitted_by == NCP
-        assert sum(1 for s in data.states.values() if s.status is KpiState.CONFIRMED) == 16
-        assert {data.answers[dp].by_user for dp in data.answers if dp.startswith("od_")} == {ANA}
+        assert final.locked and final.submission is not None and final.submission.submitted_by == NCP
+        assert sum(1 for s in final.states.values() if s.status is KpiState.CONFIRMED) == 16
+        assert {final.answers[dp].by_user for dp in final.answers if dp.startswith("od_")} == {ANA}
         assert {r.user_id for r in audit if r.action == "answer" and r.subject.startswith("od_")} == {ANA}
         print("ACTIONS", dict(people.actions))
     finally:

@@ -116,9 +116,13 @@ class DelegationStore(StoreBase):
             sql, params = sql + " AND c.member = ?", (member,)
         return [(_user(r), _delegation(r)) for r in self._db.rows(sql + " ORDER BY c.member, c.since", params)]
 
-    def contributor_ids(self, member: str) -> set[int]:
-        """Everyone who was ever a contributor of `member` (to mark what they gave)."""
-        rows = self._db.rows("SELECT telegram_id FROM contributors WHERE member = ?", (member,))
+    def contributor_ids(self, member: str | None = None) -> set[int]:
+        """Everyone who was ever a contributor (of `member`), to mark what they gave: the
+        rows stay after they leave, so the role of whoever gave a figure is known for good."""
+        sql, params = "SELECT telegram_id FROM contributors", tuple[str, ...]()
+        if member is not None:
+            sql, params = sql + " WHERE member = ?", (member,)
+        rows = self._db.rows(sql, params)
         return {int(r["telegram_id"]) for r in rows}
 
     def set_scope(self, telegram_id: int, member: str, kpis: Collection[str], can_confirm: bool, by: int) -> bool:
