@@ -68,7 +68,9 @@ class People:
             if kpis is not None and kpis <= shown:
                 return shown
             if "a" in kinds:  # a yes/no or scale question
-                self.press(user, next(d for d in data if d.startswith("a:") and d.split(":")[3].startswith("1")), language)
+                self.press(
+                    user, next(d for d in data if d.startswith("a:") and d.split(":")[3].startswith("1")), language
+                )
             elif "kp" in kinds:
                 self.press(user, next(d for d in data if d.startswith("kp:")), language)
             elif "c" in kinds:
@@ -225,7 +227,7 @@ def test_two_contributors_through_the_real_process(api, tmp_path):
         people.press(NCP, people.button(NCP, "dlr:", str(ANA)))
         people.press(NCP, people.button(NCP, "dly:", str(ANA)))
         before = dump(db)
-        assert [r for r in before["contributors"] if r[0] == ANA][0][-1] is not None  # revoked_at
+        assert next(r for r in before["contributors"] if r[0] == ANA)[-1] is not None  # revoked_at
         people.say(ANA, "/next", "fr")
         people.press(ANA, "go:OD-01", "fr")
         people.say(ANA, "100", "fr")
