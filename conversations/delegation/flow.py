@@ -183,19 +183,26 @@ async def _done(s: Session, b: btn.ScopeDone, step: ChoosingScope) -> None:
     if not kpis:
         await show_scope(s, "⚠️ " + L._("Choose at least one KPI.") + "\n\n")
         return
+    idle = s.state.but(Idle()).to_json()
     if step.contributor:
-        if not s.store.set_scope(step.contributor, s.user.member, kpis, step.can_confirm, s.user.telegram_id):
+        told = _message(s, step.contributor, "scope", _scope_changed, frozenset(kpis))
+        saved = s.store.set_scope(
+            step.contributor, s.user.member, kpis, step.can_confirm, s.user.telegram_id, idle, told
+        )
+        if not saved:
             s.go(s.state.but(Idle()))
             await send(s, L._("This colleague no longer answers for your administration, so nothing was changed."))
             return
-        s.go(s.state.but(Idle()))
-        _tell(s, step.contributor, "scope", _scope_changed, frozenset(kpis))
+        s.reload()
+        s.bot.outbox.wake()
         await send(s, "✔️ " + L._("Scope saved."))
         await show_contributors(s)
         return
     ttl = s.bot.settings.invite_ttl
-    code = s.store.create_contributor_invite(s.user.member, kpis, step.can_confirm, ttl, s.user.telegram_id)
-    s.go(s.state.but(Idle()))
+    code = s.store.create_contributor_invite(
+        s.user.member, kpis, step.can_confirm, ttl, s.user.telegram_id, conversation=idle
+    )
+    s.reload()
     link = f"https://t.me/{s.bot.bot_username}?start={code}"
     member = s.store.member(s.user.member)
     await send(
@@ -302,10 +309,12 @@ async def _revoke(s: Session, b: btn.Revoke) -> None:
 async def _revoke_yes(s: Session, b: btn.RevokeYes, step: ConfirmingRevoke) -> None:
     assert s.user.member is not None
     user, _ = _contributor(s, b.user)
-    s.go(s.state.but(Idle()))
-    if not s.store.revoke_contributor(b.user, s.user.member, s.user.telegram_id):
+    idle = s.state.but(Idle()).to_json()
+    told = _message(s, b.user, "revoke", _revoked)
+    if not s.store.revoke_contributor(b.user, s.user.member, s.user.telegram_id, idle, told):
         raise Stale
-    _tell(s, b.user, "revoke", _revoked)
+    s.reload()
+    s.bot.outbox.wake()
     await send(s, "✔️ " + s.lang._("{name} no longer has access. What they gave is kept.").format(name=esc(user.name)))
     await show_contributors(s)
 
@@ -329,17 +338,17 @@ def _revoked(L: Lang, s: Session, kpis: frozenset[str]) -> str:
     )
 
 
-def _tell(
+def _message(
     s: Session,
     user_id: int,
     what: str,
     text: Callable[[Lang, Session, frozenset[str]], str],
     kpis: frozenset[str] = frozenset(),
-) -> None:
-    """Queues a message to the contributor, in their language, through the outbox."""
+) -> list[OutMessage]:
+    """The message that tells the contributor, in their language (written with the change,
+    sent by the outbox)."""
     user = s.store.user(user_id)
     if user is None:
-        return
+        return []
     L = lang(user.language, s.bot.settings.default_language)
-    s.store.enqueue([OutMessage(f"dl:{what}:{s.key}:{user_id}", user_id, text(L, s, kpis))])
-    s.bot.outbox.wake()
+    return [OutMessage(f"dl:{what}:{s.key}:{user_id}", user_id, text(L, s, kpis))]

@@ -7,13 +7,14 @@ and role; they lose access at once (their user row loses the role and the Member
 from __future__ import annotations
 
 import secrets
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from datetime import UTC, timedelta
 from typing import Any
 
-from pmm_core.domain.records import Delegation, InviteProblem, Role, User
+from pmm_core.domain.records import Delegation, InviteProblem, OutMessage, Role, User
 from pmm_core.storage.base import StoreBase, _audit, _user, _write_conversation
 from pmm_core.storage.db import sha256_hex
+from pmm_core.storage.outbox import _enqueue
 
 
 def _kpis_text(kpis: Collection[str]) -> str:
@@ -36,9 +37,11 @@ class DelegationStore(StoreBase):
         can_confirm: bool,
         valid_for: timedelta,
         created_by: int,
+        conversation: str | None = None,
     ) -> str:
         """A new single-use invitation for a contributor of `member` answering `kpis`. Only
-        its hash is stored: the code is shown once, to the NCP who creates it."""
+        its hash is stored: the code is shown once, to the NCP who creates it. `conversation`:
+        where the NCP then stands, saved in the same transaction."""
         code = secrets.token_urlsafe(12)
         now = self.now()
         expires = (self.clock() + valid_for).astimezone(UTC).isoformat(timespec="seconds")
@@ -49,6 +52,9 @@ class DelegationStore(StoreBase):
                 (sha256_hex(code), member, _kpis_text(kpis), int(can_confirm), created_by, now, expires),
             )
             _audit(conn, now, created_by, None, member, "contributor.invite", _kpis_text(kpis), None, expires)
+            if conversation is not None:
+                _write_conversation(conn, created_by, conversation, now)
+        self._fresh().conversations.pop(created_by, None)
         return code
 
     def is_contributor_invite(self, code: str) -> bool:
@@ -125,8 +131,18 @@ class DelegationStore(StoreBase):
         rows = self._db.rows(sql, params)
         return {int(r["telegram_id"]) for r in rows}
 
-    def set_scope(self, telegram_id: int, member: str, kpis: Collection[str], can_confirm: bool, by: int) -> bool:
-        """Changes a current contributor's scope; False if they are no longer a contributor."""
+    def set_scope(
+        self,
+        telegram_id: int,
+        member: str,
+        kpis: Collection[str],
+        can_confirm: bool,
+        by: int,
+        conversation: str | None = None,
+        messages: Sequence[OutMessage] = (),
+    ) -> bool:
+        """Changes a current contributor's scope (and where `by` then stands, `conversation`);
+        False if they are no longer a contributor."""
         now = self.now()
         with self._db.tx() as conn:
             old = conn.execute(
@@ -142,12 +158,25 @@ class DelegationStore(StoreBase):
             # Their pending screen may be a KPI they no longer answer: they start afresh.
             _write_conversation(conn, telegram_id, "", now)
             _audit(conn, now, by, None, member, "contributor.scope", str(telegram_id), old["kpis"], _kpis_text(kpis))
+            if conversation is not None:
+                _write_conversation(conn, by, conversation, now)
+            if messages:
+                _enqueue(conn, list(messages), None, now)
         self._forget(telegram_id)
+        self._forget(by)
         return True
 
-    def revoke_contributor(self, telegram_id: int, member: str, by: int) -> bool:
-        """Ends a contributor's access at once; what they gave stays, with their name. False if
-        they were not (any more) a contributor of `member`."""
+    def revoke_contributor(
+        self,
+        telegram_id: int,
+        member: str,
+        by: int,
+        conversation: str | None = None,
+        messages: Sequence[OutMessage] = (),
+    ) -> bool:
+        """Ends a contributor's access at once; what they gave stays, with their name (and
+        `by` then stands at `conversation`). False if they were not (any more) a contributor
+        of `member`."""
         now = self.now()
         with self._db.tx() as conn:
             cur = conn.execute(
@@ -162,7 +191,12 @@ class DelegationStore(StoreBase):
             )
             _write_conversation(conn, telegram_id, "", now)
             _audit(conn, now, by, None, member, "contributor.revoke", str(telegram_id), member, None)
+            if conversation is not None:
+                _write_conversation(conn, by, conversation, now)
+            if messages:
+                _enqueue(conn, list(messages), None, now)
         self._forget(telegram_id)
+        self._forget(by)
         return True
 
     def _forget(self, telegram_id: int) -> None:
