@@ -262,3 +262,35 @@ async def test_the_export_names_the_contributor_with_the_role_after_they_left(ch
     book = load_workbook(BytesIO(export_xlsx(store.path, cycle.id, "en", datetime.now(UTC))))
     cells = {str(c.value) for sheet in book.worksheets for row in sheet.iter_rows() for c in row if c.value}
     assert "Ana Dupont (contributor)" in cells  # the figure and the audit keep who gave it, and as what
+
+
+async def test_a_secretariat_question_goes_to_who_gave_the_figure_and_to_the_ncps(chat, store, cycle):
+    from conversations.flags.buttons import FlagAsk
+
+    named(chat)
+    await chat.say(NCP, f"/start {store.create_invite('BE', timedelta(days=3))}")
+    await chat.say(NCP, "/delegate")
+    await chat.tap(NCP, ScopeOpen, dimension="TF")
+    await chat.tap(NCP, ScopeKpi, kpi="TF-10")
+    await chat.tap(NCP, ScopeConfirmRight)
+    found = re.search(r"\?start=([\w-]+)", texts(await chat.tap(NCP, ScopeDone)))
+    assert found is not None
+    await chat.say(BEN, f"/start {found.group(1)}", language_code="es")
+    await chat.say(ANA, f"/start {(await invite(chat, 'OD'))}", language_code="fr")
+    await chat.press(BEN, pack(Go("TF-10")), "es")
+    await chat.say(BEN, "2000", language_code="es")
+    await chat.say(BEN, "1000", language_code="es")  # more electronic declarations than in all
+    await chat.tap(BEN, KeepFigures, "es", kpi="TF-10")
+    await chat.tap(BEN, Confirm, "es", kpi="TF-10")
+    assert store.kpi_states(cycle.id, "BE")["TF-10"].status is KpiState.CONFIRMED
+    await chat.drain()
+    counts = {u: len(chat.api.messages_to(u)) for u in (NCP, ANA, BEN)}
+    await chat.say(9001, "/checks")
+    sent = await chat.tap(9001, FlagAsk)
+    assert "Asked 1 NCP." in texts(sent) and "Benito Ruiz, who gave the figure, was asked too." in texts(sent)
+    await chat.drain()
+    assert "WCO Secretariat asks you to confirm or correct" in chat.api.messages_to(NCP)[-1].text
+    assert "Secretaría de la OMA" in chat.api.messages_to(BEN)[-1].text  # in Ben's language
+    assert len(chat.api.messages_to(ANA)) == counts[ANA]  # not Ana: she gave nothing of TF-10
+    sent = await chat.say(BEN, "/next", language_code="es")
+    assert "le pide que revise 1 cifra" in texts(sent)  # /next offers the question to Ben first

@@ -197,6 +197,7 @@ def test_two_contributors_through_the_real_process(api, tmp_path):
         assert {a.by_user for dp, a in answers.items() if dp.startswith("rc_")} == {BEN}
 
         # Forged and stale presses: other KPIs, another Member, confirm, submit, delegate.
+        useful = people.actions.copy()  # what each one did to give their part
         before = dump(db)
         stale = people.button(ANA, "s:")  # an old screen's bound button
         for data in (
@@ -221,6 +222,7 @@ def test_two_contributors_through_the_real_process(api, tmp_path):
         assert dump(db) == before
 
         # The NCP sees who answered what, revokes Ana; her figures stay, she gets nothing more.
+        ncp_before_review = people.actions[NCP]
         review = "\n".join(m.text for m in people.say(NCP, "/review"))
         assert "Ana Dupont" in review and "Benito Ruiz" in review and "to check" in review
         people.say(NCP, "/contributors")
@@ -240,6 +242,7 @@ def test_two_contributors_through_the_real_process(api, tmp_path):
         assert api.messages_to(NCP)[-1].text.startswith("⏰")
 
         # The NCP confirms Ana's KPIs and submits.
+        ncp_before_confirming = people.actions[NCP]
         for i in range(1, 11):
             sent = people.press(NCP, f"go:OD-{i:02}")
             if any(d.startswith("kp:") for m in sent for d in m.button_data()):
@@ -257,6 +260,8 @@ def test_two_contributors_through_the_real_process(api, tmp_path):
         assert sum(1 for s in final.states.values() if s.status is KpiState.CONFIRMED) == 16
         assert {final.answers[dp].by_user for dp in final.answers if dp.startswith("od_")} == {ANA}
         assert {r.user_id for r in audit if r.action == "answer" and r.subject.startswith("od_")} == {ANA}
-        print("ACTIONS", dict(people.actions))
+        useful[NCP] += people.actions[NCP] - ncp_before_confirming + 1  # + /review, not the revocation
+        assert ncp_before_review == useful[NCP] - (people.actions[NCP] - ncp_before_confirming) - 1
+        print("ACTIONS per person for Belgium (delegating, answering, checking, submitting):", dict(useful))
     finally:
         stop(bot)

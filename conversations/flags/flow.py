@@ -30,7 +30,7 @@ from conversations.staff.tools import find_member
 from pmm_core import jobs
 from pmm_core.domain.actions import NewFlag
 from pmm_core.domain.checks import Finding, FlagKind
-from pmm_core.domain.records import Cycle, Flag, FlagState, OutMessage, Role
+from pmm_core.domain.records import Cycle, Flag, FlagState, OutMessage, Role, User
 from pmm_core.outputs.check_messages import describe_flag, kind_label, render_finding_for_ncp, state_label
 from pmm_core.outputs.i18n import lang
 
@@ -224,12 +224,13 @@ async def _ask(s: Session, flag: Flag) -> None:
         )
         return
     ncps = [u for u in s.store.users(role=Role.NCP, member=flag.member) if u.active]
+    givers = _givers(s, flag)
     try:
         finding = Finding.from_flag(flag)
     except ValueError:
         finding = None
     messages = []
-    for ncp in ncps:
+    for ncp in ncps + givers:
         L = lang(ncp.language)
         kpi = s.catalog.kpi_by_id.get(flag.kpi)
         title = f"<b>{flag.kpi} · {esc(kpi.name.get(L.code) if kpi else '')}</b>"
@@ -253,7 +254,25 @@ async def _ask(s: Session, flag: Flag) -> None:
     elif not queued:  # the same question, already on its way
         await send(s, s.lang._("This question was already sent to {member}'s NCPs.").format(member=flag.member))
     else:
-        await send(s, s.lang.ngettext("Asked {n} NCP.", "Asked {n} NCPs.", queued).format(n=queued))
+        asked = min(queued, len(ncps))
+        text = s.lang.ngettext("Asked {n} NCP.", "Asked {n} NCPs.", asked).format(n=asked)
+        for giver in givers:
+            text += "\n" + s.lang._("{name}, who gave the figure, was asked too.").format(name=esc(giver.name))
+        await send(s, text)
+
+
+def _givers(s: Session, flag: Flag) -> list[User]:
+    """The Member's contributors who gave the flagged figure (or, for a flag on the KPI as a
+    whole, one of its figures) and still answer that KPI: asked with the NCPs."""
+    data = s.store.member_data(flag.cycle_id, flag.member)
+    kpi = s.catalog.kpi_by_id.get(flag.kpi)
+    figures = (
+        {flag.data_point} if flag.data_point else {d.id for d in s.catalog.asked_data_points(kpi)} if kpi else set()
+    )
+    gave = {a.by_user for dp, a in data.answers.items() if dp in figures}
+    return [
+        u for u, d in s.store.contributors(flag.member) if u.telegram_id in gave and flag.kpi in d.kpis and u.active
+    ]
 
 
 def open_button(s: Session, flag: Flag) -> Button:
