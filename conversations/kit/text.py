@@ -7,9 +7,10 @@ import html
 import re
 
 from pmm_core.domain.answers import clean
+from pmm_core.outputs import utf16
 from pmm_core.outputs.i18n import Lang
 
-MAX_MESSAGE = 4096  # Telegram's limit, in characters after entity parsing
+MAX_MESSAGE = 4096  # Telegram's limit, in UTF-16 code units after entity parsing
 
 
 def one_line(L: Lang, text: str, limit: int) -> tuple[str, str]:
@@ -44,27 +45,41 @@ def short(text: str, limit: int = 60) -> str:
 _TOKEN = re.compile(r"<(/?)([a-z-]+)[^>]*>|&[#a-zA-Z0-9]+;|.", re.DOTALL)
 
 
+def _token_units(token: str, name: str | None) -> int:
+    """UTF-16 code units a token shows: 0 for a tag, its character's for an entity."""
+    if name is not None:
+        return 0
+    if token.startswith("&") and len(token) > 1:
+        return utf16.length(html.unescape(token))
+    return utf16.units(token)
+
+
 def visible_length(text: str) -> int:
-    """Characters Telegram counts: the text after its HTML tags and entities are parsed."""
+    """The length Telegram counts, in UTF-16 code units (📨 is two): the text after its HTML
+    tags and entities are parsed."""
     if "<" not in text and "&" not in text:
-        return len(text)
-    return sum(0 if m.group(2) else 1 for m in _TOKEN.finditer(text))
+        return utf16.length(text)
+    return sum(_token_units(m.group(0), m.group(2)) for m in _TOKEN.finditer(text))
 
 
 def split_html(text: str, limit: int = MAX_MESSAGE) -> list[str]:
-    """Splits an HTML text into messages of at most `limit` visible characters, cutting at
-    a paragraph break if one is in reach, else a line break, else a space, else anywhere
-    but inside a tag or an entity; tags open at a cut are closed there and reopened."""
-    if len(text) <= limit or visible_length(text) <= limit:  # tags and entities only add characters
+    """Splits an HTML text into messages of at most `limit` UTF-16 code units once parsed,
+    as Telegram counts them, cutting at a paragraph break if one is in reach, else a line
+    break, else a space, else anywhere but inside a tag, an entity or a character; tags open
+    at a cut are closed there and reopened."""
+    if utf16.length(text) <= limit or visible_length(text) <= limit:  # tags and entities only add
         return [text]
     tokens = [m.group(0) for m in _TOKEN.finditer(text)]
     names = [m.group(2) for m in _TOKEN.finditer(text)]
+    sizes = [_token_units(t, n) for t, n in zip(tokens, names, strict=True)]
     pages: list[str] = []
     start, reopen = 0, ""
     while start < len(tokens):
         end, seen = start, 0
-        while end < len(tokens) and (names[end] is not None or seen < limit):
-            seen += names[end] is None
+        while end < len(tokens) and seen + sizes[end] <= limit:
+            seen += sizes[end]
+            end += 1
+        if end == start:  # one character wider than the limit (a limit of 1 and 📨)
             end += 1
         if end < len(tokens):
             end = _cut(tokens, names, start, end)

@@ -220,7 +220,7 @@ MIGRATIONS: tuple[str, ...] = (
         state TEXT NOT NULL CHECK (state IN ('pending', 'applied', 'cancelled'))
     );
     """,
-    # version N: delegation. Contributors answer the KPIs of a scope for their Member; their
+    # version 4: delegation. Contributors answer the KPIs of a scope for their Member; their
     # invitations are kept as hashes like the NCPs'; a contributor's row stays after they
     # leave (revoked_at), so the role of whoever gave a figure is known for good.
     """
