@@ -41,6 +41,7 @@ from conversations.kit.context import CONTEXT_TYPES, BotData, ChatSettings, Cont
 from conversations.kit.dispatch import Dispatcher
 from conversations.kit.send import lang_of
 from conversations.onboarding import flow as onboarding
+from conversations.questions import flow as questions
 from conversations.reports.flow import router as reports
 from conversations.review.flow import router as review
 from conversations.staff.menu import COMMANDS as SECRETARIAT_COMMANDS
@@ -146,9 +147,22 @@ def _attach(app: PTBApp, store: Store) -> None:
     services.processor.store = store
 
 
-# Every flow's router, in one place. The order is that of the text fallbacks: a figure typed
-# after submission (collect) before the KPI search (explain), which takes any text.
-ROUTERS = (onboarding.router, collect, review, delegation, upload.router, flags, broadcast, admin, reports, explain)
+# Every flow's router, in one place. The order is that of the text routes of one step and of
+# the fallbacks: an NCP's reply to a waiting question (questions) before a figure or a search;
+# a figure typed after submission (collect) before the KPI search (explain), which takes any text.
+ROUTERS = (
+    onboarding.router,
+    questions.router,
+    collect,
+    review,
+    delegation,
+    upload.router,
+    flags,
+    broadcast,
+    admin,
+    reports,
+    explain,
+)
 
 
 def _add_handlers(app: PTBApp) -> None:
@@ -166,6 +180,8 @@ def _add_handlers(app: PTBApp) -> None:
             MessageHandler(new & ~filters.StatusUpdate.ALL, onboarding.on_other_message),
         ]
     )
+    # after every update: questions to their readers, the Secretariat's notices (a group of its own)
+    app.add_handler(TypeHandler(Update, questions.after_update), group=1)
 
 
 async def _post_init(application: Application[Any, Any, Any, Any, Any, Any]) -> None:

@@ -8,6 +8,9 @@
   while the bot runs is picked up without a restart.
 - Daily: a backup into PMM_BACKUP_DIR (keeping PMM_BACKUP_KEEP), and old idempotency keys
   and handled updates are forgotten.
+- Every few minutes, the questions on figures: thread messages a crash left undelivered, the
+  Secretariat's notices, and the daily digest once its hour has come (kept as data in the
+  store, so a digest missed while the bot was down goes out at the first pass after).
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from typing import Any
 from telegram.ext import Application
 
 from conversations.kit.context import BotData, Context
+from conversations.questions import deliver, notify
 from conversations.reminders.messages import reminder_messages, reminder_slots
 from pmm_core.domain.records import Cycle
 from pmm_core.storage.db import backup
@@ -28,6 +32,7 @@ from pmm_core.storage.db import backup
 log = logging.getLogger(__name__)
 JOB_PREFIX = "reminder:"
 REFRESH = timedelta(minutes=15)
+QUESTIONS = timedelta(minutes=5)
 App = Application[Any, Any, Any, Any, BotData, Any]
 
 
@@ -101,6 +106,14 @@ async def _daily_job(context: Context) -> None:
         await asyncio.to_thread(take_backup, data.store.path, Path(path), keep)
 
 
+async def questions_job(context: Context) -> None:
+    """Catch-up for the questions flow (after a crash), the notices and the daily digest."""
+    data = _data(context.application)
+    deliver.deliver_pending(data)
+    notify.notify_now(data)
+    notify.send_digest(data, data.store.clock())
+
+
 def take_backup(db_path: Path, folder: Path, keep: int, now: datetime | None = None) -> Path:
     """A consistent copy of the database in `folder` (0600), keeping the newest `keep`."""
     folder.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -120,3 +133,4 @@ def start_background_jobs(app: App, backup_dir: Path | None, backup_keep: int) -
     queue.run_repeating(_refresh_job, interval=REFRESH, first=REFRESH, name="reminders-refresh")
     data = (str(backup_dir), backup_keep) if backup_dir is not None else None
     queue.run_repeating(_daily_job, interval=timedelta(days=1), first=timedelta(minutes=1), name="daily", data=data)
+    queue.run_repeating(questions_job, interval=QUESTIONS, first=timedelta(seconds=1), name="questions")

@@ -24,6 +24,7 @@ from pmm_core.storage.store import Store
 
 if TYPE_CHECKING:
     from pmm_core.domain.flag_lifecycle import Reconciliation
+    from pmm_core.outputs.export import Question
 
 
 def check_cycle(db_path: Path, cycle_id: int) -> Reconciliation:
@@ -154,6 +155,17 @@ def _cycle_and_previous(store: Store, cycle_id: int) -> tuple[CycleData, CycleDa
     return data, (store.cycle_data(before.id) if before is not None else None)
 
 
+def _questions(store: Store, cycle_id: int) -> list[Question]:
+    """The cycle's questions on figures with their messages, newest first (export)."""
+    from pmm_core.outputs.export import Question
+    from pmm_core.storage.thread_store import ThreadStore
+
+    threads = ThreadStore(store)
+    messages = threads.all_messages(cycle_id)
+    changes = {r.thread_id: r for r in threads.change_requests(cycle_id)}
+    return [Question(t, messages.get(t.id, []), changes.get(t.id)) for t in threads.threads(cycle_id)]
+
+
 def export_xlsx(db_path: Path, cycle_id: int, language: str, now: datetime) -> bytes:
     """The cycle's workbook for the Secretariat (labels in `language`, year on year, audit)."""
     from pmm_core.outputs.export import build_workbook
@@ -173,6 +185,7 @@ def export_xlsx(db_path: Path, cycle_id: int, language: str, now: datetime) -> b
             audit=store.audit_log(cycle_id),
             people=people,
             exported_at=now,
+            questions=_questions(store, cycle_id),
         )
     finally:
         store.close()

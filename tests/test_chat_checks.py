@@ -6,10 +6,11 @@ from datetime import timedelta
 
 import pytest
 
-from conversations.collect.buttons import ChangeList, Confirm, Edit, Go, KeepFigures
+from conversations.collect.buttons import Confirm, Go, KeepFigures
 from conversations.flags.buttons import FlagAsk, FlagExplained, FlagPage
 from conversations.kit.buttons import pack
 from conversations.onboarding.buttons import Language
+from conversations.questions import buttons as qb
 from pmm_core.domain.records import FlagState, KpiState
 from tests.chat import kinds, texts
 
@@ -78,15 +79,16 @@ async def test_checks_ask_the_ncp_who_corrects_and_the_flag_closes_itself(chat, 
     sent = await chat.say(SEC, "/checks")
     assert "1 flag in this cycle" in texts(sent)
     await chat.tap(SEC, FlagAsk)
+    await chat.tap(SEC, qb.SendAsIs)  # the check's own question (conversations.questions)
     await chat.drain()
     question = chat.api.messages_to(NCP)[-1]
-    assert "asks you to confirm or correct" in question.text and "2,000" in question.text
+    assert "has a question about a figure of yours" in question.text and "2,000" in question.text
     assert "Median" not in question.text and "median" not in question.text  # no group statistic to an NCP
     sent = await chat.say(NCP, "/next")
-    assert "asks you to check 1 figure" in texts(sent)  # /next offers the question first
-    sent = await chat.tap(NCP, ChangeList, kpi="TF-10")  # the flag is on the result: its figures
-    assert "Which figure" in sent[0].text
-    sent = await chat.tap(NCP, Edit, kpi="TF-10", dp=0)
+    assert "The WCO Secretariat has 1 question for you" in texts(sent)  # /next offers the question first
+    sent = await chat.tap(NCP, qb.OpenFigure, figure=0)  # the flag is on a share: its two figures
+    assert "which one do you want to open?" in sent[0].text and len(sent[0].button_data()) == 2
+    sent = await chat.press(NCP, sent[0].button_data()[0])
     assert "Question 1 of 2" in sent[0].text
     await chat.say(NCP, "900")
     await chat.tap(NCP, Confirm, kpi="TF-10")

@@ -1,7 +1,7 @@
 """The Secretariat's review of a flag in /checks: the note typed after Explained is kept
 only while the flag is as it was when Explained was pressed and only as the next line
-typed; the NCP's justification and the Secretariat's note are both kept; and Ask sends
-nothing when the NCPs could not correct the figure, or when the question already went."""
+typed; the NCP's justification and the Secretariat's note are both kept; and Ask reaches a
+submitted Member without reopening it, once."""
 
 from __future__ import annotations
 
@@ -14,8 +14,10 @@ from conversations.flags.buttons import FlagAsk, FlagExplained
 from conversations.flags.steps import AwaitingFlagNote
 from conversations.kit.buttons import pack
 from conversations.kit.state import parse_state
+from conversations.questions import buttons as qb
 from conversations.review.buttons import SubmitNow
 from pmm_core.domain.records import Flag, FlagState, Role
+from pmm_core.storage.thread_store import ThreadStore
 from tests.chat import Chat, texts
 
 NCP, SEC, SEC2 = 1001, 9001, 9002
@@ -46,10 +48,6 @@ def the_flag(chat: Chat) -> Flag:
     assert chat.cycle is not None
     [flag] = chat.store.flags(chat.cycle.id, member="KE")
     return flag
-
-
-def outbox(chat: Chat) -> int:
-    return sum(chat.store.outbox_counts("flag:").values())
 
 
 async def explained(chat: Chat) -> Flag:
@@ -133,37 +131,40 @@ async def test_the_ncps_justification_and_the_secretariats_note_are_both_kept(ch
     assert "Note: Known national practice." in shown
 
 
-async def test_ask_is_refused_while_the_members_answers_are_locked(chat, store):
+async def test_ask_reaches_a_submitted_member_without_reopening(chat, store):
     await flagged(chat)
     await chat.say(NCP, "/submit")
     await chat.tap(NCP, SubmitNow)
     assert store.submission(chat.cycle.id, "KE").locked
     await chat.say(SEC, "/checks")
-    before = the_flag(chat)
-    sent = await chat.tap(SEC, FlagAsk)
+    await chat.tap(SEC, FlagAsk)
+    sent = await chat.tap(SEC, qb.SendAsIs)
     said = texts(sent)
-    assert "/reopen KE" in said and "Nothing was sent" in said
-    assert "Asked" not in said
-    assert outbox(chat) == 0
-    assert the_flag(chat) == before and before.state is FlagState.OPEN
+    assert "/reopen" not in said and "Sent to 1 NCP of Kenya." in said
+    assert the_flag(chat).state is FlagState.ASKED
+    assert store.submission(chat.cycle.id, "KE").locked
     await chat.drain()
-    assert not any("asks you to confirm" in m.text for m in chat.api.messages_to(NCP))
+    question = chat.api.messages_to(NCP)[-1]
+    assert "has a question about a figure of yours" in question.text
+    assert "Ask to change this KPI" in question.button_labels()
 
 
-async def test_ask_pressed_twice_on_the_same_screen_sends_one_question(chat, store):
+async def test_ask_pressed_twice_sends_one_question(chat, store):
     await flagged(chat)
     await chat.say(SEC, "/checks")
-    sent = await chat.tap(SEC, FlagAsk)
-    assert "Asked 1 NCP." in texts(sent)
-    assert outbox(chat) == 1
     first = chat.find(SEC, FlagAsk)
-    sent = await chat.press(SEC, first)  # the same button again: the flag is asked now
-    assert "changed since" in texts(sent) and outbox(chat) == 1
+    await chat.press(SEC, first)
+    send_as_is = chat.find(SEC, qb.SendAsIs)
+    sent = await chat.press(SEC, send_as_is)
+    assert "Sent to 1 NCP of Kenya." in texts(sent)
+    sent = await chat.press(SEC, send_as_is)  # the same button again: its screen is gone
+    assert "earlier screen" in texts(sent)
+    sent = await chat.press(SEC, first)  # the flag is asked now: it changed since
+    assert "changed since" in texts(sent)
     await chat.say(SEC, "/checks")
-    ask = chat.find(SEC, FlagAsk)  # the flag as asked
-    await chat.press(SEC, ask)
-    queued = outbox(chat)
-    sent = await chat.press(SEC, ask)  # pressed twice on this screen
-    assert "already sent" in texts(sent) and "Asked" not in texts(sent)
-    assert outbox(chat) == queued
+    sent = await chat.tap(SEC, FlagAsk)  # the flag as asked: its question, not a second one
+    assert "already asked about this flag" in texts(sent)
+    assert len(ThreadStore(store).threads(chat.cycle.id)) == 1
     assert the_flag(chat).state is FlagState.ASKED
+    await chat.drain()
+    assert sum(1 for m in chat.api.messages_to(NCP) if "has a question" in m.text) == 1

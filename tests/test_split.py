@@ -49,3 +49,25 @@ def test_a_long_bold_line_is_cut_with_its_tags_closed_and_reopened():
 
 def test_entities_count_as_one_character():
     assert visible_length("&lt;b&gt; <i>x</i>") == 5
+
+
+def test_lengths_are_counted_as_telegram_does_in_utf16_units():
+    """📨 is one Python character and two UTF-16 units: 3,000 of them are 6,000 units, over
+    Telegram's 4,096, and the fake Bot API refuses them as Telegram would."""
+    text = "📨" * 3000
+    assert len(text) < MAX_MESSAGE < visible_length(text) == 6000
+    assert FakeBotApi.html_error({"parse_mode": "HTML", "text": text}) is not None
+    pages = split_html(text)
+    assert len(pages) == 2 and "".join(pages) == text
+    assert all(visible_length(p) <= MAX_MESSAGE for p in pages)
+    assert all(FakeBotApi.html_error({"parse_mode": "HTML", "text": p}) is None for p in pages)
+    assert visible_length("<b>&amp;📨</b>") == 3
+
+
+@settings(max_examples=200)
+@given(st.lists(st.sampled_from(["a", " ", "\n", "📨", "<b>é</b>", "&amp;", "𝔘"]), max_size=400), st.integers(10, 80))
+def test_pages_fit_in_utf16_units_with_astral_characters(parts, limit):
+    text = "".join(parts)
+    pages = split_html(text, limit)
+    assert all(visible_length(page) <= limit for page in pages)
+    assert re.sub(r"\s", "", "".join(plain(p) for p in pages)) == re.sub(r"\s", "", plain(text))

@@ -296,7 +296,11 @@ def onward(s: Session, state: ConversationState, snap: Snapshot) -> tuple[Conver
     kpi = s.catalog.kpi_by_id.get(getattr(state.step, "kpi", ""))
     if kpi is not None and _resumable(state, kpi, snap):
         return state, None
-    nxt = snap.next_kpi(state.skipped)
+    data = s.member_data()
+    if data.locked:  # submitted: only a KPI a request opened for change (conversations.questions.change)
+        nxt = next((k for k in s.catalog.kpis if k.id in data.amending and snap.status(k) is Status.IN_PROGRESS), None)
+    else:
+        nxt = snap.next_kpi(state.skipped)
     if nxt is None:
         return state.but(Idle()), None
     return _started(s, state, nxt, snap), nxt
@@ -345,6 +349,10 @@ async def present(s: Session, card: Kpi | None, prefix: str = "") -> None:
             ]
         await send(s, prefix + kpi_card(s.lang, s.catalog, card, snap, s.cycle.year), rows)
         await show(s)
+    elif isinstance(s.state.step, Idle) and s.member_data().locked:
+        from conversations.questions import change  # it uses this module
+
+        await change.after_changes(s, prefix)  # a KPI changed after submission: the new receipt
     elif isinstance(s.state.step, Idle):
         await send(
             s,
@@ -409,7 +417,7 @@ async def on_figure_text(s: Session, text: str, step: Asking | ResolvingNumber) 
         return
     kpi = s.catalog.kpi_by_id.get(step.kpi)
     dp = s.catalog.data_points.get(step.dp)
-    if kpi is None or dp is None or not await require_ncp(s, contributor=True):
+    if kpi is None or dp is None or not await require_ncp(s, kpi=step.kpi, contributor=True):
         if kpi is None or dp is None:
             await continue_next(s)
         return
@@ -521,7 +529,7 @@ def _pending(s: Session, kpi_id: str, index: int, step: Asking | ResolvingNumber
     return found
 
 
-@router.press(btn.Next, who=Who.COLLECTOR)
+@router.press(btn.Next, who=Who.COLLECTOR_READING)  # a submitted Member: its questions, a KPI open for change
 async def _next(s: Session, b: btn.Next) -> None:
     """Continue ▸: the Secretariat's open questions first, then where the NCP stands."""
     await offer_questions(s)
@@ -667,7 +675,7 @@ async def _confirm(s: Session, b: btn.Confirm, step: ShowingResult | Justifying)
         return
     why = step.note if isinstance(step, Justifying) else ""
     flags = tuple(NewFlag(f.kpi, f.data_point, f.kinds, f.detail, why) for f in findings_of(s.user.member, found))
-    offer = bool(open_breakdowns(kpi, snap))
+    offer = bool(open_breakdowns(kpi, snap)) and not s.member_data().locked  # a KPI changed after submission: done
     changes = actions.confirm(s.changes(), kpi, flags)
     nxt, card = onward(
         s, s.state.but(OfferingBreakdowns(kpi=kpi.id) if offer else Idle()), actions.after(snap, changes)
@@ -725,7 +733,7 @@ async def _reason(s: Session, b: btn.Reason, step: ChoosingReason) -> None:
 @router.text(AwaitingComment, who=Who.COLLECTOR)
 async def on_comment_text(s: Session, text: str, step: AwaitingComment) -> None:
     """The optional comment on a KPI left blank."""
-    if not await require_ncp(s, contributor=True):
+    if not await require_ncp(s, kpi=step.kpi, contributor=True):
         return
     kpi = s.catalog.kpi_by_id.get(step.kpi)
     if kpi is None or s.snapshot().status(kpi) is not Status.BLANK:  # reopened meanwhile (another NCP, a file)
@@ -757,7 +765,7 @@ async def _no_comment(s: Session, b: btn.NoComment, step: AwaitingComment) -> No
 async def on_justification_text(s: Session, text: str, step: Justifying) -> None:
     """One line on why figures the bot warned about are right: kept with this screen's step
     (a later visit starts without it) and given to the flag that Confirm creates."""
-    if not await require_ncp(s, contributor=True):
+    if not await require_ncp(s, kpi=step.kpi, contributor=True):
         return
     note, cut = one_line(s.lang, text, 300)
     s.go(s.state.but(Justifying(kpi=step.kpi, rev=step.rev, note=note)))
@@ -815,12 +823,17 @@ async def on_next(update: Update, context: Context) -> None:
     """/next: the Secretariat's open questions first, then the pending screen or the next
     open KPI."""
     s = session(update, context)
-    if await require_ncp(s, contributor=True):
+    if await require_ncp(
+        s, editing=False, contributor=True
+    ):  # a submitted Member: its questions, a KPI open for change
         await offer_questions(s)
         await continue_next(s)
 
 
 async def offer_questions(s: Session) -> None:
+    from conversations.questions import answer  # it uses this module
+
+    await answer.offer_waiting(s)
     questions = questions_for(s)
     if questions is not None:
         await send(s, *questions)

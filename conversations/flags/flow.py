@@ -4,8 +4,9 @@
 cycle), reconciles them with the stored flags — a corrected figure closes its flag with a
 note, a figure that still trips updates it — then shows the counts by kind and state and
 the flags grouped by Member, a page at a time, filterable. Each flag has "Ask the NCP"
-(the NCPs get the question in their language, with their own figures only and a button to
-exactly that figure) and "Explained" (then an optional note). Flag buttons carry the flag's
+(the officer's own question, or the check's, opens a question on the figure: see
+``conversations.questions``; the NCPs read it in their language, with their own figures only
+and a button to exactly that figure) and "Explained" (then an optional note). Flag buttons carry the flag's
 revision: a press on a flag that changed since is refused.
 """
 
@@ -22,17 +23,19 @@ from conversations.kit.buttons import Button
 from conversations.kit.context import BotData, Context
 from conversations.kit.dispatch import Router
 from conversations.kit.roles import Who, secretariat_session
-from conversations.kit.send import Row, packed, send
+from conversations.kit.send import Row, send
 from conversations.kit.session import Session
 from conversations.kit.state import ConversationState, Idle
 from conversations.kit.text import esc, not_a_question, one_line, short
+from conversations.questions import ask
+from conversations.questions.texts import flag_figures
 from conversations.staff.tools import find_member
 from pmm_core import jobs
 from pmm_core.domain.actions import NewFlag
 from pmm_core.domain.checks import Finding, FlagKind
-from pmm_core.domain.records import Cycle, Flag, FlagState, OutMessage, Role, User
+from pmm_core.domain.records import Cycle, Flag, FlagState
 from pmm_core.outputs.check_messages import describe_flag, kind_label, render_finding_for_ncp, state_label
-from pmm_core.outputs.i18n import lang
+from pmm_core.outputs.labels import labelled
 
 PAGE = 5
 ANY = "-"
@@ -209,83 +212,24 @@ async def _explained(s: Session, b: btn.FlagExplained) -> None:
 async def _ask_pressed(s: Session, b: btn.FlagAsk) -> None:
     flag = await _unchanged(s, b.flag, b.rev)
     if flag is not None:
-        await _ask(s, flag)
+        await ask.from_flag(s, flag, b.rev)  # a question on the figure (conversations.questions)
 
 
-async def _ask(s: Session, flag: Flag) -> None:
-    """Sends the question to the Member's NCPs, in their language, with their own figures;
-    not while their answers are locked, since they could not correct anything."""
-    if s.store.member_data(flag.cycle_id, flag.member).locked:
-        await send(
-            s,
-            s.lang._(
-                "{member}'s answers are submitted and locked, so its NCPs could not correct the figure: "
-                "/reopen {member} first, then ask again. Nothing was sent."
-            ).format(member=flag.member),
-        )
-        return
-    ncps = [u for u in s.store.users(role=Role.NCP, member=flag.member) if u.active]
-    givers = _givers(s, flag)
-    try:
-        finding = Finding.from_flag(flag)
-    except ValueError:
-        finding = None
-    messages = []
-    for ncp in ncps + givers:
-        L = lang(ncp.language)
-        kpi = s.catalog.kpi_by_id.get(flag.kpi)
-        title = f"<b>{flag.kpi} · {esc(kpi.name.get(L.code) if kpi else '')}</b>"
-        body = esc(render_finding_for_ncp(finding, s.catalog, L)) if finding else ""
-        text = (
-            L._("The WCO Secretariat asks you to confirm or correct a figure of {kpi}:").format(kpi=title) + "\n" + body
-        )
-        messages.append(
-            OutMessage(
-                f"flag:{flag.id}:{revision(flag)}:{ncp.telegram_id}",
-                ncp.telegram_id,
-                text,
-                packed([[(L._("Open the figure"), open_button(s, flag))]]),
-            )
-        )
-    queued = s.store.enqueue(messages)
-    s.store.set_flag_state(flag.id, FlagState.ASKED, s.user.telegram_id)
-    s.bot.outbox.wake()
-    if not ncps:
-        await send(s, s.lang._("{member} has no NCP yet: /invite {member}.").format(member=flag.member))
-    elif not queued:  # the same question, already on its way
-        await send(s, s.lang._("This question was already sent to {member}'s NCPs.").format(member=flag.member))
-    else:
-        asked = min(queued, len(ncps))
-        text = s.lang.ngettext("Asked {n} NCP.", "Asked {n} NCPs.", asked).format(n=asked)
-        for giver in givers:
-            text += "\n" + s.lang._("{name}, who gave the figure, was asked too.").format(name=esc(giver.name))
-        await send(s, text)
-
-
-def _givers(s: Session, flag: Flag) -> list[User]:
-    """The Member's contributors who gave the flagged figure (or, for a flag on the KPI as a
-    whole, one of its figures) and still answer that KPI: asked with the NCPs."""
-    data = s.store.member_data(flag.cycle_id, flag.member)
+def open_buttons(s: Session, flag: Flag) -> list[Row]:
+    """The buttons that open exactly the flagged figures — breakdown figures included, e.g.
+    the parts of a total — or, for a flag on the KPI's result alone, the list of its figures."""
     kpi = s.catalog.kpi_by_id.get(flag.kpi)
-    figures = (
-        {flag.data_point} if flag.data_point else {d.id for d in s.catalog.asked_data_points(kpi)} if kpi else set()
-    )
-    gave = {a.by_user for dp, a in data.answers.items() if dp in figures}
-    return [
-        u for u, d in s.store.contributors(flag.member) if u.telegram_id in gave and flag.kpi in d.kpis and u.active
-    ]
-
-
-def open_button(s: Session, flag: Flag) -> Button:
-    """The button that opens exactly the flagged figure (main or breakdown), or, for a flag
-    on the KPI's result, the list of its figures."""
-    kpi = s.catalog.kpi_by_id.get(flag.kpi)
-    if kpi is not None and flag.data_point in s.catalog.data_points:
-        points = s.catalog.asked_data_points(kpi)
-        dp = s.catalog.data_points[flag.data_point]
-        if dp in points:
-            return OpenFigure(kpi.id, points.index(dp))
-    return ChangeList(flag.kpi)
+    L = s.lang
+    if kpi is None:
+        return []
+    points = [dp.id for dp in s.catalog.asked_data_points(kpi)]
+    figures = flag_figures(s.catalog, flag) or ([flag.data_point] if flag.data_point in points else [])
+    if not figures:
+        return [[(short(L._("Open: {kpi}").format(kpi=flag.kpi)), ChangeList(flag.kpi))]]
+    if len(figures) == 1:
+        return [[(short(L._("Open: {kpi}").format(kpi=flag.kpi)), OpenFigure(kpi.id, points.index(figures[0])))]]
+    label = {dp: s.catalog.data_points[dp].label.get(L.code) for dp in figures}
+    return [[(short(labelled(L, flag.kpi, label[dp])), OpenFigure(kpi.id, points.index(dp)))] for dp in figures]
 
 
 @router.text(AwaitingFlagNote, who=Who.SECRETARIAT, when=not_a_question)
@@ -307,7 +251,12 @@ async def on_note_text(s: Session, text: str, step: AwaitingFlagNote) -> None:
 def questions_for(s: Session) -> tuple[str, list[Row]] | None:
     """The Secretariat's open questions to the caller's Member, for /next to offer first."""
     assert s.cycle is not None and s.user.member is not None
-    asked = [f for f in s.store.flags(s.cycle.id, state=FlagState.ASKED, member=s.user.member) if s.in_scope(f.kpi)]
+    threads = ask.asked_flags(s)  # those are in the NCP's questions (conversations.questions)
+    asked = [
+        f
+        for f in s.store.flags(s.cycle.id, state=FlagState.ASKED, member=s.user.member)
+        if f.id not in threads and s.in_scope(f.kpi)  # a contributor: their KPIs only
+    ]
     if not asked:
         return None
     L = s.lang
@@ -325,5 +274,5 @@ def questions_for(s: Session) -> tuple[str, list[Row]] | None:
             lines.append("• " + esc(render_finding_for_ncp(Finding.from_flag(flag), s.catalog, L)))
         except ValueError:
             lines.append(f"• {flag.kpi}")
-        rows.append([(short(L._("Open: {kpi}").format(kpi=flag.kpi)), open_button(s, flag))])
+        rows += open_buttons(s, flag)
     return "\n".join(lines), rows

@@ -250,7 +250,8 @@ class Dispatcher:
             await answer_query(s, s.lang._("This button is no longer valid."))
             return
         try:
-            if await admits(s, route.who, data or "", getattr(pressed.button, "kpi", None)):
+            kpi = getattr(pressed.button, "kpi", None)
+            if await admits(s, route.who, data or "", kpi if isinstance(kpi, str) else None):
                 if not route.on_screen(s, pressed):
                     raise Stale
                 if route.step is None:

@@ -28,15 +28,16 @@ class Who(Enum):
     SECRETARIAT = auto()
 
 
-async def admits(s: Session, who: Who, what: str, kpi: object = None) -> bool:
-    """True if the caller is `who` (and `kpi`, the KPI a button names, is in their scope);
-    otherwise says why. `what` is audited for the Secretariat."""
+async def admits(s: Session, who: Who, what: str, kpi: str | None = None) -> bool:
+    """True if the caller is `who`; otherwise says why. `what` is audited for the Secretariat;
+    `kpi` is the KPI the press acts on (of a submitted Member, one opened for change may be;
+    for a contributor, it must be in their scope)."""
     if who is Who.ANYONE:
         return True
     if who in (Who.COLLECTOR, Who.COLLECTOR_READING):
-        if not await require_ncp(s, editing=who is Who.COLLECTOR, contributor=True):
+        if not await require_ncp(s, editing=who is Who.COLLECTOR, kpi=kpi, contributor=True):
             return False
-        if isinstance(kpi, str) and not s.in_scope(kpi):
+        if kpi is not None and not s.in_scope(kpi):
             await send(s, out_of_scope_text(s))
             return False
         return True
@@ -46,12 +47,13 @@ async def admits(s: Session, who: Who, what: str, kpi: object = None) -> bool:
         s.store.log_action(s.user.telegram_id, "button", what)
         leave_waiting_step(s)
         return True
-    return await require_ncp(s, editing=who is Who.NCP)
+    return await require_ncp(s, editing=who is Who.NCP, kpi=kpi)
 
 
-async def require_ncp(s: Session, *, editing: bool = True, contributor: bool = False) -> bool:
-    """True if the caller may collect now (or, with editing=False, look at their data);
-    otherwise says why, politely. With `contributor`, a contributor may (within their scope)."""
+async def require_ncp(s: Session, *, editing: bool = True, kpi: str | None = None, contributor: bool = False) -> bool:
+    """True if the caller may collect now (or, with editing=False, look at their data; with
+    `kpi`, change that KPI of a submitted Member, if a request opened it); otherwise says
+    why, politely. With `contributor`, a contributor may (within their scope)."""
     L = s.lang
     if s.user.is_contributor and not contributor:
         await send(s, L._("Only your administration's National Contact Point can do this."))
@@ -71,7 +73,7 @@ async def require_ncp(s: Session, *, editing: bool = True, contributor: bool = F
             s, L._("No collection cycle is open at the moment. The WCO Secretariat will tell you when it opens.")
         )
         return False
-    if editing and s.member_data().locked:
+    if editing and not s.member_data().editable(kpi):
         await send(s, locked_text(s))
         return False
     return True
@@ -87,7 +89,7 @@ def locked_text(s: Session) -> str:
     assert s.cycle is not None
     return (
         s.lang._(
-            "Your administration's answers for {year} were submitted and are locked. To change them, ask the WCO Secretariat to reopen them."
+            "Your administration's answers for {year} were submitted and are locked. To change a KPI, open it in /review and press Ask to change this KPI: the WCO Secretariat approves or declines."
         ).format(year=s.cycle.year)
         + "\n"
         + s.lang._("You can still look at them: /review")

@@ -39,6 +39,7 @@ COMMANDS: tuple[tuple[str, str], ...] = (
     ("template", N_("Get a spreadsheet to fill in offline")),
     ("delegate", N_("Hand KPIs to a colleague who holds the data")),
     ("contributors", N_("Colleagues who answer KPIs for you")),
+    ("questions", N_("Questions on figures, with the WCO Secretariat")),
     ("explain", N_("What does a KPI mean?")),
     ("language", N_("Change the language")),
     ("help", N_("How this bot works")),

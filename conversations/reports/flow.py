@@ -18,6 +18,7 @@ from conversations.kit.roles import Who, secretariat_session
 from conversations.kit.send import send, send_document, send_photo
 from conversations.kit.session import Session
 from conversations.kit.text import esc
+from conversations.questions.buttons import AskMember, Page
 from conversations.reports import status
 from conversations.reports.buttons import StatusPage
 from conversations.staff.tools import find_member, region_name
@@ -256,4 +257,10 @@ async def on_member(update: Update, context: Context) -> None:
         code = member.group(grouping)
         lines.append(labelled(L, esc(L._(GROUPING_NAMES[grouping])), esc(L._(group_label(grouping, code)))))
     lines.append(L._("Confirmed by the NCP.") if confirmed else L._("Not yet confirmed by the NCP."))
-    await send(s, "\n".join(lines))
+    rows = [
+        [
+            (L._("Ask its NCPs"), AskMember(member.iso2)),
+            (L._("Its questions"), Page(member.iso2, "-", "all", 0)),
+        ]
+    ]
+    await send(s, "\n".join(lines), rows if s.cycle is not None else ())

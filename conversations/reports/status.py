@@ -16,6 +16,7 @@ from conversations.kit.dispatch import Invalid
 from conversations.kit.send import Row, send
 from conversations.kit.session import Session
 from conversations.kit.text import esc
+from conversations.questions.listing import status_line
 from conversations.reports.buttons import StatusPage
 from conversations.staff.tools import region_name
 from pmm_core.catalog.members import REGIONS, Member
@@ -39,10 +40,11 @@ def _names(L: Lang, members: list[Member]) -> str:
     return ", ".join(sorted((esc(m.name(L.code)) for m in members), key=fold)) or "—"
 
 
-def _row(L: Lang, row: MemberStatus) -> str:
+def _row(L: Lang, row: MemberStatus, amended: bool) -> str:
     last = L.date(date.fromisoformat(row.last_activity[:10])) if row.last_activity else "—"
+    note = " (" + esc(L._("a KPI amended since")) + ")" if amended else ""
     return (
-        f"{ICONS[row.state]} {esc(row.member.name(L.code))} — {esc(L._(MEMBER_STATE_NAMES[row.state]))} · "
+        f"{ICONS[row.state]} {esc(row.member.name(L.code))} — {esc(L._(MEMBER_STATE_NAMES[row.state]))}{note} · "
         + L._("{done} done, {blank} blank, {open} open").format(done=row.done, blank=row.blank, open=row.open)
         + f" · {esc(last)}"
     )
@@ -77,6 +79,8 @@ async def show_status(s: Session, cycle: Cycle, region: str | None, state: Membe
             len(coverage.without_ncp),
         ).format(none=len(coverage.without_ncp), invited=len(coverage.invited), not_invited=len(coverage.not_invited)),
     ]
+    if questions := status_line(s, cycle):
+        lines.append(esc(questions))
     if pages > 1:
         lines.append(L._("Page {page} of {pages}").format(page=page + 1, pages=pages))
     current_region = None
@@ -84,7 +88,8 @@ async def show_status(s: Session, cycle: Cycle, region: str | None, state: Membe
         if row.member.region != current_region:
             current_region = row.member.region
             lines.append("\n<i>" + esc(region_name(L, current_region)) + "</i>")
-        lines.append(_row(L, row))
+        submission = data.submissions.get(row.member.iso2)
+        lines.append(_row(L, row, bool(submission and submission.locked and submission.amended_at)))
     shown = [m for m in coverage.without_ncp if region is None or m.region == region]
     if shown and state is None and page == pages - 1:
         invited = {m.iso2 for m in coverage.invited}

@@ -17,6 +17,7 @@ from conversations.kit.session import Session, session
 from conversations.kit.state import Idle
 from conversations.kit.text import esc, short
 from conversations.onboarding.buttons import AskProfile
+from conversations.questions.buttons import AskChange
 from conversations.review import buttons as btn
 from conversations.review.steps import ConfirmingSubmit
 from conversations.upload.flow import send_receipt
@@ -155,9 +156,12 @@ async def _open_kpi(s: Session, b: btn.OpenKpi) -> None:
         raise Invalid
     kpi = s.catalog.kpi(b.kpi)
     mine = s.user.collects and s.in_scope(kpi.id)
-    if mine and s.cycle is not None and not s.member_data().locked:
+    if mine and s.cycle is not None and s.member_data().editable(kpi.id):
         await open_kpi(s, kpi)
-    elif mine and s.cycle is not None:
+    elif s.user.is_ncp and s.cycle is not None:  # submitted: to read, or to ask to change (conversations.questions)
+        change = [[(short(s.lang._("Ask to change this KPI")), AskChange(kpi.id, 0))]]
+        await send(s, kpi_line(s.lang, s.catalog, s.snapshot(), kpi, detailed=True), change)
+    elif mine and s.cycle is not None:  # a contributor, once submitted: to read
         await send(s, kpi_line(s.lang, s.catalog, s.snapshot(), kpi, detailed=True))
     else:
         await send_explanation(s, kpi)

@@ -25,4 +25,6 @@ COMMANDS: tuple[tuple[str, str], ...] = (
     ("ncps", N_("List the NCPs")),
     ("member", N_("A Member's groupings")),
     ("friction", N_("KPIs that NCPs struggle with")),
+    ("ask", N_("Ask a Member's NCPs about a figure")),  # conversations.questions
+    ("notify", N_("Be told of submissions: on, off or a daily digest")),
 )

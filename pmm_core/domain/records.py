@@ -137,6 +137,7 @@ class Submission:
     submitted_at: str | None
     submitted_by: int | None
     reopened_at: str | None
+    amended_at: str | None = None  # a KPI changed and confirmed again after submission (questions)
 
     @property
     def locked(self) -> bool:

@@ -15,6 +15,7 @@ injection (:mod:`pmm_core.outputs.sheets`).
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 
@@ -28,6 +29,15 @@ from pmm_core.domain.progress import Snapshot, Status
 from pmm_core.domain.records import AuditRow, CycleData, CycleState, Flag, FlagState, KpiState, MemberState
 from pmm_core.domain.results import Computed, NotComputable, compute
 from pmm_core.domain.text import N_
+from pmm_core.domain.threads import (
+    AuthorRole,
+    ChangeRequest,
+    ChangeState,
+    MessageKind,
+    Thread,
+    ThreadMessage,
+    ThreadState,
+)
 from pmm_core.outputs.audit_labels import AuditWords
 from pmm_core.outputs.check_messages import describe_flag, kind_label, state_label
 from pmm_core.outputs.i18n import Lang
@@ -52,9 +62,10 @@ def build_workbook(
     audit: Sequence[AuditRow] = (),
     people: Mapping[int, str] | None = None,
     exported_at: datetime | None = None,
+    questions: Sequence[Question] | None = None,
 ) -> bytes:
     """The cycle as XLSX bytes: overview, Members, data points, KPI results, blank reasons, flags,
-    and, when given, year on year against `previous` and the audit log.
+    and, when given, the questions on figures, year on year against `previous` and the audit log.
 
     `people`: Telegram id → name, shown instead of the id in "By" and "User" columns.
     """
@@ -67,6 +78,8 @@ def build_workbook(
         _blank_reasons(ctx),
         _flags(ctx),
     ]
+    if questions is not None:
+        sheets.append(_questions(ctx, questions))
     if previous is not None:
         sheets.append(_year_on_year(ctx, previous))
     if audit:
@@ -371,6 +384,145 @@ def _flags(ctx: _Context) -> Sheet:
             ]
         )
     return Sheet(L._("Flags"), header, rows)
+
+
+@dataclass(frozen=True)
+class Question:
+    """A thread on a figure with its messages and its latest change request, for the export."""
+
+    thread: Thread
+    messages: Sequence[ThreadMessage]
+    change: ChangeRequest | None = None
+
+
+THREAD_STATE_NAMES = {
+    ThreadState.OPEN: N_("waiting for the NCP"),
+    ThreadState.ANSWERED: N_("answered"),
+    ThreadState.RESOLVED: N_("resolved"),
+    ThreadState.REOPENED: N_("reopened"),
+}
+MESSAGE_KIND_NAMES = {
+    MessageKind.QUESTION: N_("question"),
+    MessageKind.REPLY: N_("reply"),
+    MessageKind.FIGURE: N_("figure changed"),
+    MessageKind.CORRECT: N_("the figure is correct"),
+    MessageKind.RESOLVED: N_("resolved"),
+    MessageKind.REOPENED: N_("reopened"),
+    MessageKind.CHANGE_REQUESTED: N_("asks to change the KPI"),
+    MessageKind.CHANGE_APPROVED: N_("change approved"),
+    MessageKind.CHANGE_DECLINED: N_("change declined"),
+    MessageKind.AMENDED: N_("KPI confirmed again"),
+}
+ROLE_NAMES = {
+    AuthorRole.SECRETARIAT: N_("WCO Secretariat"),
+    AuthorRole.REVIEWER: N_("Peer reviewer"),
+    AuthorRole.NCP: N_("NCP"),
+    AuthorRole.BOT: N_("pmm-bot"),
+}
+CHANGE_STATE_NAMES = {
+    ChangeState.REQUESTED: N_("requested"),
+    ChangeState.APPROVED: N_("approved, to confirm again"),
+    ChangeState.DECLINED: N_("declined"),
+    ChangeState.AMENDED: N_("amended"),
+}
+DIALOGUE_LIMIT = 32_000  # characters of a cell (Excel holds 32,767)
+
+
+def _questions(ctx: _Context, questions: Sequence[Question]) -> Sheet:
+    """One row per thread: the figure then and now, who asked and when, the dialogue."""
+    L, catalog = ctx.L, ctx.catalog
+    header = [
+        L._("ID"),
+        L._("ISO code"),
+        L._("Member"),
+        L._("KPI"),
+        L._("KPI name"),
+        L._("Data point"),
+        L._("Figure when asked"),
+        L._("Figure now"),
+        L._("State"),
+        L._("Flag"),
+        L._("Change of a submitted KPI"),
+        L._("Asked by"),
+        L._("Asked at (UTC)"),
+        L._("Last message at (UTC)"),
+        L._("Messages"),
+        L._("Dialogue"),
+    ]
+    rows: list[list[Cell]] = []
+    for q in questions:
+        t = q.thread
+        dp = catalog.data_points.get(t.data_point) if t.data_point else None
+        now = _figure_now(ctx, t)
+        rows.append(
+            [
+                t.id,
+                t.member,
+                ctx.name(ctx.member(t.member)),
+                t.kpi,
+                ctx.kpi_name(t.kpi),
+                dp.label.get(L.code) if dp else L._("the KPI as a whole"),
+                _figure_cell(dp, t.figure, L),
+                _figure_cell(dp, now, L),
+                L._(THREAD_STATE_NAMES[t.state]),
+                t.flag_id,
+                L._(CHANGE_STATE_NAMES[q.change.state]) if q.change else None,
+                ctx.person(t.opened_by),
+                utc_time(t.created_at),
+                utc_time(q.messages[-1].at) if q.messages else None,
+                len(q.messages),
+                _dialogue(ctx, q.messages)[:DIALOGUE_LIMIT],
+            ]
+        )
+    return Sheet(L._("Questions"), header, rows)
+
+
+def _figure_now(ctx: _Context, thread: Thread) -> str:
+    answers = ctx.data.answers.get(thread.member, {})
+    if thread.data_point:
+        answer = answers.get(thread.data_point)
+        return answer.value if answer else ""
+    kpi = ctx.catalog.kpi_by_id.get(thread.kpi)
+    if kpi is None:
+        return ""
+    try:
+        result = compute(ctx.catalog, kpi, {dp: a.value for dp, a in answers.items()})
+    except (KeyError, ArithmeticError, ValueError):
+        return ""
+    return str(result.display_value) if isinstance(result, Computed) else ""
+
+
+def _figure_cell(dp: DataPoint | None, value: str, L: Lang) -> Cell:
+    if not value:
+        return None
+    if dp is not None:
+        return _cell_value(dp, value, L)
+    try:
+        return float(Decimal(value))
+    except InvalidOperation:
+        return value
+
+
+def _dialogue(ctx: _Context, messages: Sequence[ThreadMessage]) -> str:
+    """ "2026-01-15 09:00 · WCO Secretariat (Ana) · question: Does…" one line per message."""
+    L, catalog = ctx.L, ctx.catalog
+    lines = []
+    for m in messages:
+        who = L._(ROLE_NAMES[m.role])
+        name = ctx.people.get(m.author or 0)
+        if name:
+            who += f" ({name})"
+        what = L._(MESSAGE_KIND_NAMES[m.kind])
+        if m.kind is MessageKind.FIGURE:
+            dp = catalog.data_points.get(m.data_point)
+            label = dp.label.get(L.code) if dp else m.data_point
+            old = L.value(dp, m.old_value) if dp and m.old_value else (m.old_value or "—")
+            new = L.value(dp, m.new_value) if dp and m.new_value else (m.new_value or "—")
+            what += f": {label}: {old} → {new}"
+        elif m.text:
+            what += f": {m.text}"
+        lines.append(f"{m.at[:16].replace('T', ' ')} · {who} · {what}")
+    return "\n".join(lines)
 
 
 def _year_on_year(ctx: _Context, previous: CycleData) -> Sheet:

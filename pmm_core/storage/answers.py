@@ -30,6 +30,7 @@ from pmm_core.storage.base import (
 )
 from pmm_core.storage.flags import _upsert_flag
 from pmm_core.storage.outbox import _enqueue
+from pmm_core.storage.thread_sql import amending_kpis, amendment_allows, record_figure_changes, touch_of
 
 
 class AnswersStore(StoreBase):
@@ -48,7 +49,8 @@ class AnswersStore(StoreBase):
                 for r in self._db.rows("SELECT * FROM kpi_status WHERE cycle_id = ? AND member = ?", (cycle_id, member))
             }
             row = self._db.one("SELECT * FROM submissions WHERE cycle_id = ? AND member = ?", (cycle_id, member))
-            data = cache.member_data[key] = MemberData(answers, states, _submission(row) if row else None)
+            amending = amending_kpis(self._db.conn, cycle_id, member) if row and row["submitted_at"] else frozenset()
+            data = cache.member_data[key] = MemberData(answers, states, _submission(row) if row else None, amending)
         return data
 
     def submitted_members(self, cycle_id: int) -> set[str]:
@@ -148,8 +150,8 @@ def _edit_problem(conn: Any, edit: ChangeSet) -> Outcome | None:
         return Outcome.NOT_ALLOWED
     if edit.reopen:  # only a submitted Member's answers can be reopened
         return None if locked else Outcome.STALE
-    if locked:
-        return Outcome.LOCKED
+    if locked and not amendment_allows(conn, edit.cycle_id, edit.member, touch_of(edit)):
+        return Outcome.LOCKED  # (a KPI opened by an approved request to change it may change)
     return None
 
 
@@ -171,10 +173,12 @@ def _write_edit(conn: Any, edit: ChangeSet, now: str, before: MemberData) -> Mem
     """Applies the edit inside the open transaction; the Member's data after it."""
     c, m, who = edit.cycle_id, edit.member, edit.user_id
     answers = dict(before.answers)
+    changed: list[tuple[str, str | None, str]] = []
     for dp, value in edit.answers.items():
         old = answers.get(dp)
         if old is not None and old.value == value:
             continue
+        changed.append((dp, old.value if old else None, value))
         conn.execute(
             "INSERT INTO answers (cycle_id, member, data_point, value, by_user, at, source) VALUES (?, ?, ?, ?, ?, ?, ?) "
             "ON CONFLICT (cycle_id, member, data_point) DO UPDATE SET value = excluded.value, "
@@ -183,6 +187,7 @@ def _write_edit(conn: Any, edit: ChangeSet, now: str, before: MemberData) -> Mem
         )
         _audit(conn, now, who, c, m, "answer", dp, old.value if old else None, value, edit.source)
         answers[dp] = Answer(value, who, now, edit.source)
+    record_figure_changes(conn, _audit, now, c, m, changed, who, edit.by_secretariat)  # questions on those figures
     states = dict(before.states)
     for kpi in edit.started:
         if kpi not in states:
@@ -236,9 +241,9 @@ def _write_edit(conn: Any, edit: ChangeSet, now: str, before: MemberData) -> Mem
         conn.execute(
             "INSERT INTO submissions (cycle_id, member, submitted_at, submitted_by) VALUES (?, ?, ?, ?) "
             "ON CONFLICT (cycle_id, member) DO UPDATE SET submitted_at = excluded.submitted_at, "
-            "submitted_by = excluded.submitted_by",
+            "submitted_by = excluded.submitted_by, amended_at = NULL",
             (c, m, now, who),
         )
         _audit(conn, now, who, c, m, "submit", m, None, now, edit.source)
         submission = Submission(now, who, submission.reopened_at if submission else None)
-    return MemberData(answers, states, submission)
+    return MemberData(answers, states, submission, before.amending)

@@ -56,10 +56,15 @@ class MemberData:
     answers: Mapping[str, Answer]
     states: Mapping[str, KpiStatus]
     submission: Submission | None
+    amending: frozenset[str] = frozenset()  # KPIs of a submitted Member open again by an approved request
 
     @property
     def locked(self) -> bool:
         return self.submission is not None and self.submission.locked
+
+    def editable(self, kpi: str | None = None) -> bool:
+        """True if the NCP may change the Member's data (with `kpi`: that KPI) now."""
+        return not self.locked or kpi in self.amending
 
     def revision(self) -> str:
         """A fingerprint of the figures and KPI states: a screen or a file summary built on
@@ -202,7 +207,7 @@ def _kpi_status(row: Any) -> KpiStatus:
 
 
 def _submission(row: Any) -> Submission:
-    return Submission(row["submitted_at"], row["submitted_by"], row["reopened_at"])
+    return Submission(row["submitted_at"], row["submitted_by"], row["reopened_at"], row["amended_at"])
 
 
 def _flag(row: Any) -> Flag:

@@ -220,7 +220,83 @@ MIGRATIONS: tuple[str, ...] = (
         state TEXT NOT NULL CHECK (state IN ('pending', 'applied', 'cancelled'))
     );
     """,
-    # version 4: delegation. Contributors answer the KPIs of a scope for their Member; their
+    # version 4: questions on a figure (threads between the asking side and a Member's NCPs,
+    # each message with its author, role, time, language and the figure then), requests to
+    # change a submitted KPI, a submission marked amended, and the Secretariat's notices.
+    """
+    CREATE TABLE threads (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        cycle_id INTEGER NOT NULL REFERENCES cycles(id),
+        member TEXT NOT NULL REFERENCES members(iso2),
+        kpi TEXT NOT NULL,
+        data_point TEXT NOT NULL DEFAULT '',
+        flag_id INTEGER REFERENCES flags(id),
+        review_id INTEGER,
+        opened_by INTEGER NOT NULL,
+        opened_role TEXT NOT NULL CHECK (opened_role IN ('secretariat', 'reviewer', 'ncp')),
+        state TEXT NOT NULL CHECK (state IN ('open', 'answered', 'resolved', 'reopened')),
+        version INTEGER NOT NULL DEFAULT 1,
+        figure TEXT NOT NULL DEFAULT '',
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    );
+    CREATE INDEX threads_member ON threads (cycle_id, member, state);
+    CREATE TABLE thread_points (
+        thread_id INTEGER NOT NULL REFERENCES threads(id),
+        data_point TEXT NOT NULL,
+        PRIMARY KEY (thread_id, data_point)
+    ) WITHOUT ROWID;
+    CREATE INDEX thread_points_figure ON thread_points (data_point);
+    CREATE TABLE thread_messages (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        thread_id INTEGER NOT NULL REFERENCES threads(id),
+        at TEXT NOT NULL,
+        author INTEGER,
+        role TEXT NOT NULL CHECK (role IN ('secretariat', 'reviewer', 'ncp', 'bot')),
+        kind TEXT NOT NULL,
+        text TEXT NOT NULL DEFAULT '',
+        language TEXT NOT NULL DEFAULT '',
+        figure TEXT NOT NULL DEFAULT '',
+        data_point TEXT NOT NULL DEFAULT '',
+        old_value TEXT,
+        new_value TEXT,
+        delivered INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE INDEX thread_messages_thread ON thread_messages (thread_id, id);
+    CREATE INDEX thread_messages_undelivered ON thread_messages (delivered) WHERE delivered = 0;
+    CREATE TABLE change_requests (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        cycle_id INTEGER NOT NULL REFERENCES cycles(id),
+        member TEXT NOT NULL REFERENCES members(iso2),
+        kpi TEXT NOT NULL,
+        thread_id INTEGER NOT NULL REFERENCES threads(id),
+        state TEXT NOT NULL CHECK (state IN ('requested', 'approved', 'declined', 'amended')),
+        requested_by INTEGER NOT NULL,
+        requested_at TEXT NOT NULL,
+        kpis TEXT NOT NULL DEFAULT '',
+        points TEXT NOT NULL DEFAULT '',
+        decided_by INTEGER,
+        decided_at TEXT,
+        digest TEXT
+    );
+    CREATE UNIQUE INDEX change_requests_one_open ON change_requests (cycle_id, member, kpi)
+        WHERE state IN ('requested', 'approved');
+    ALTER TABLE submissions ADD COLUMN amended_at TEXT;
+    CREATE TABLE notify_prefs (
+        user_id INTEGER PRIMARY KEY,
+        mode TEXT NOT NULL CHECK (mode IN ('on', 'off', 'digest'))
+    );
+    CREATE TABLE notify_marks (
+        name TEXT PRIMARY KEY,
+        audit_id INTEGER NOT NULL,
+        at TEXT NOT NULL DEFAULT ''
+    );
+    -- the notices are read after every update: by action, not by scanning the log
+    CREATE INDEX audit_action ON audit (action, id);
+    INSERT INTO notify_marks (name, audit_id) SELECT 'immediate', COALESCE(MAX(id), 0) FROM audit;
+    INSERT INTO notify_marks (name, audit_id) SELECT 'digest', COALESCE(MAX(id), 0) FROM audit;
+    """,
+    # version 5: delegation. Contributors answer the KPIs of a scope for their Member; their
     # invitations are kept as hashes like the NCPs'; a contributor's row stays after they
     # leave (revoked_at), so the role of whoever gave a figure is known for good.
     """
