@@ -26,7 +26,7 @@ from conversations.kit.text import esc, short
 from pmm_core.catalog.models import Catalog
 from pmm_core.domain.progress import Snapshot, Status
 from pmm_core.domain.records import Delegation, OutMessage, User
-from pmm_core.outputs.i18n import LANGUAGE_NAMES, Lang, lang
+from pmm_core.outputs.i18n import LANGUAGE_NAMES, Lang, user_lang
 
 router = Router()
 
@@ -350,5 +350,5 @@ def _message(
     user = s.store.user(user_id)
     if user is None:
         return []
-    L = lang(user.language, s.bot.settings.default_language)
+    L = user_lang(user, s.bot.settings.default_language)
     return [OutMessage(f"dl:{what}:{s.key}:{user_id}", user_id, text(L, s, kpis))]

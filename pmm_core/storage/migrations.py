@@ -296,11 +296,15 @@ MIGRATIONS: tuple[str, ...] = (
     INSERT INTO notify_marks (name, audit_id) SELECT 'immediate', COALESCE(MAX(id), 0) FROM audit;
     INSERT INTO notify_marks (name, audit_id) SELECT 'digest', COALESCE(MAX(id), 0) FROM audit;
     """,
-    # version 5: delegation. Contributors answer the KPIs of a scope for their Member; their
+    # version 5: the number format a user chose in /language (NULL: their Member's country's)
+    """
+    ALTER TABLE users ADD COLUMN number_format TEXT;
+    """,
+    # version 6: delegation. Contributors answer the KPIs of a scope for their Member; their
     # invitations are kept as hashes like the NCPs'; a contributor's row stays after they
     # leave (revoked_at), so the role of whoever gave a figure is known for good.
     """
-    CREATE TABLE users_v5 (
+    CREATE TABLE users_v6 (
         telegram_id INTEGER PRIMARY KEY,
         role TEXT CHECK (role IN ('ncp', 'secretariat', 'contributor')),
         member TEXT REFERENCES members(iso2),
@@ -308,12 +312,13 @@ MIGRATIONS: tuple[str, ...] = (
         name TEXT NOT NULL DEFAULT '',
         active INTEGER NOT NULL DEFAULT 1,
         created_at TEXT NOT NULL,
-        last_seen TEXT NOT NULL
+        last_seen TEXT NOT NULL,
+        number_format TEXT
     );
-    INSERT INTO users_v5 (telegram_id, role, member, language, name, active, created_at, last_seen)
-        SELECT telegram_id, role, member, language, name, active, created_at, last_seen FROM users;
+    INSERT INTO users_v6 (telegram_id, role, member, language, name, active, created_at, last_seen, number_format)
+        SELECT telegram_id, role, member, language, name, active, created_at, last_seen, number_format FROM users;
     DROP TABLE users;
-    ALTER TABLE users_v5 RENAME TO users;
+    ALTER TABLE users_v6 RENAME TO users;
     CREATE TABLE contributors (
         telegram_id INTEGER NOT NULL,
         member TEXT NOT NULL REFERENCES members(iso2),
