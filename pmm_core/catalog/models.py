@@ -363,6 +363,7 @@ class ItemColumn(_Model):
     max: Decimal | None = None
     total: str | None = None  # data point that receives the sum over the items
     mean: str | None = None  # data point that receives the mean over the items (2 decimals)
+    at_most: str | None = None  # another column of the same row this one cannot exceed (gaps ≤ competencies)
 
     @model_validator(mode="after")
     def _one_target(self) -> ItemColumn:
@@ -429,6 +430,9 @@ class ItemList(_Model):
                 raise ValueError(f"{kpi}: {exc}") from None
             if used - set(ids):
                 raise ValueError(f"{kpi}: formula names without a column: {sorted(used - set(ids))}")
+        for column in self.columns:
+            if column.at_most is not None and (column.at_most not in ids or column.at_most == column.id):
+                raise ValueError(f"{column.id}: at_most names no other column: {column.at_most}")
         return self
 
 
