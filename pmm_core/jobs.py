@@ -20,9 +20,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from pmm_core.catalog.loader import load_catalog
+from pmm_core.domain.analytics import Friction, MemberStatus, NcpCoverage, friction, member_statuses, ncp_coverage
 from pmm_core.domain.checks import current_figure, find_issues
 from pmm_core.domain.flag_lifecycle import reconcile
-from pmm_core.domain.records import CycleData
+from pmm_core.domain.records import CycleData, MemberState
 from pmm_core.outputs import utf16
 from pmm_core.outputs.i18n import Lang, lang
 from pmm_core.storage.store import Store
@@ -196,6 +197,44 @@ class Files:
     text: str
     files: tuple[tuple[str, bytes], ...] = ()
     captions: dict[str, str] = field(default_factory=dict)  # file name → caption (HTML-safe, ≤ 1,024 characters)
+
+
+@dataclass(frozen=True)
+class CycleStatus:
+    """/status: where each Member stands, and which have no NCP."""
+
+    rows: list[MemberStatus]
+    coverage: NcpCoverage
+    amended: frozenset[str]  # Members whose submitted answers were amended since
+
+
+def member_status(
+    db_path: Path, cycle_id: int, region: str | None, state: MemberState | None, now: datetime
+) -> CycleStatus:
+    """Every participating Member's progress (filtered), and the Members without an NCP:
+    it reads the whole cycle, so it runs in the worker."""
+    store = Store.open_readonly(db_path, clock=lambda: now)
+    try:
+        data = store.cycle_data(cycle_id)
+        last_seen: dict[str, str] = {}
+        for user in store.users():
+            if user.member and user.last_seen > last_seen.get(user.member, ""):
+                last_seen[user.member] = user.last_seen
+        rows = member_statuses(load_catalog(), data, region=region, state=state, last_seen=last_seen)
+        amended = frozenset(m for m, sub in data.submissions.items() if sub.locked and sub.amended_at)
+        return CycleStatus(rows, ncp_coverage(data, store.open_invites()), amended)
+    finally:
+        store.close()
+
+
+def friction_rows(db_path: Path, cycle_id: int) -> list[Friction]:
+    """/friction: the KPIs NCPs struggle with, highest first (reads the cycle's audit log)."""
+    store = Store.open_readonly(db_path)
+    try:
+        data = store.cycle_data(cycle_id)
+        return friction(load_catalog(), data, store.event_counts("explain"), store.audit_log(cycle_id))
+    finally:
+        store.close()
 
 
 def _cycle_and_previous(store: Store, cycle_id: int) -> tuple[CycleData, CycleData | None]:
