@@ -13,7 +13,7 @@ import time
 import pytest
 
 from bot.worker import MIB, Limits, ProcessWorker
-from pmm_core.jobs import JobFailed, Lane, runs_in
+from pmm_core.jobs import JobFailed, Lane, lane_of, runs_in
 
 
 def die() -> int:
@@ -178,3 +178,14 @@ async def test_an_idle_lane_gives_its_memory_back():
         assert await worker.run(file_pid) != first
     finally:
         worker.shutdown()
+
+
+def test_each_job_runs_in_its_lane():
+    """What someone waits for is never behind a file or an export; a file never behind an export."""
+    from pmm_core import jobs
+
+    for job in (jobs.template_file, jobs.receipt_file, jobs.member_status, jobs.friction_rows):
+        assert lane_of(job) is Lane.QUICK
+    assert lane_of(jobs.read_file) is Lane.FILES
+    for job in (jobs.export_xlsx, jobs.export_csv, jobs.report_files, jobs.stats, jobs.check_cycle):
+        assert lane_of(job) is Lane.REPORTS
