@@ -9,6 +9,8 @@ import asyncio
 import contextlib
 import os
 import time
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 
@@ -184,8 +186,19 @@ def test_each_job_runs_in_its_lane():
     """What someone waits for is never behind a file or an export; a file never behind an export."""
     from pmm_core import jobs
 
-    for job in (jobs.template_file, jobs.receipt_file, jobs.member_status, jobs.friction_rows):
-        assert lane_of(job) is Lane.QUICK
+    quick: tuple[Callable[..., Any], ...] = (
+        jobs.template_file,
+        jobs.receipt_file,
+        jobs.member_status,
+        jobs.friction_rows,
+    )
+    reports: tuple[Callable[..., Any], ...] = (
+        jobs.export_xlsx,
+        jobs.export_csv,
+        jobs.report_files,
+        jobs.stats,
+        jobs.check_cycle,
+    )
+    assert all(lane_of(job) is Lane.QUICK for job in quick)
     assert lane_of(jobs.read_file) is Lane.FILES
-    for job in (jobs.export_xlsx, jobs.export_csv, jobs.report_files, jobs.stats, jobs.check_cycle):
-        assert lane_of(job) is Lane.REPORTS
+    assert all(lane_of(job) is Lane.REPORTS for job in reports)
