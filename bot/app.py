@@ -31,9 +31,11 @@ from bot.scheduler import schedule_reminders, start_background_jobs
 from bot.settings import Settings
 from bot.worker import ProcessWorker
 from conversations.admin.flow import router as admin
+from conversations.benchmark.flow import router as benchmark
 from conversations.broadcast.flow import router as broadcast
 from conversations.broadcast.flow import send_delivery_report
 from conversations.collect.flow import router as collect
+from conversations.collect.shortcuts import router as collect_shortcuts
 from conversations.explain.flow import router as explain
 from conversations.flags.flow import router as flags
 from conversations.kit import replies
@@ -157,12 +159,14 @@ ROUTERS = (
     onboarding.router,
     questions.router,
     collect,
+    collect_shortcuts,
     review,
     upload.router,
     flags,
     broadcast,
     admin,
     reports,
+    benchmark,
     explain,
 )
 

@@ -31,6 +31,7 @@ from pmm_core.storage.store import Store
 if TYPE_CHECKING:
     from pmm_core.domain.flag_lifecycle import Reconciliation
     from pmm_core.outputs.export import Question
+    from pmm_core.publishing import Built, GateItem
 
 F = TypeVar("F", bound=Callable[..., Any])
 READ_SECONDS = 60.0  # the spreadsheet reader's own time limit for one file (the worker's is longer)
@@ -122,7 +123,8 @@ def template_file(db_path: Path, cycle_id: int, member: str, language: str) -> b
         assert cycle is not None and found is not None
         data = store.member_data(cycle_id, member)
         values = {dp: a.value for dp, a in data.answers.items()}
-        return build_template(load_catalog(), found, cycle, values, data.states, lang(language))
+        last = store.last_cycle(cycle, member)
+        return build_template(load_catalog(), found, cycle, values, data.states, lang(language), last)
     finally:
         store.close()
 
@@ -416,5 +418,68 @@ def stats(db_path: Path, cycle_id: int, language: str, group: tuple[str, str] | 
             tuple((name, png) for name, _, png in charts_made),
             {name: escape(utf16.cut(f"{title}\n{scope}", 1024)) for name, title, _ in charts_made},
         )
+    finally:
+        store.close()
+
+
+# ---- publications (pmm_core.publishing) ----------------------------------------------------
+
+
+def publication_gate(db_path: Path, cycle_id: int) -> list[GateItem]:
+    """The figures under review in a cycle, to list before publishing."""
+    from pmm_core.publishing.gate import gate_items
+
+    store = Store.open_readonly(db_path)
+    try:
+        return gate_items(load_catalog(), store.cycle_data(cycle_id))
+    finally:
+        store.close()
+
+
+def publication_build(
+    db_path: Path,
+    cycle_id: int,
+    audience: str,
+    stage: str,
+    decision: str,
+    today: date,
+    started: bool,
+    languages: tuple[str, ...] = ("en", "fr", "es"),
+) -> Built:
+    """A publication built against what is stored (saved by the caller, in one transaction)."""
+    from pmm_core.domain.analysis import Basis
+    from pmm_core.publishing import Decision, PubAudience, Stage, build
+
+    store = Store.open_readonly(db_path)
+    try:
+        return build(
+            store,
+            load_catalog(),
+            cycle_id,
+            PubAudience(audience),
+            Stage(stage),
+            Decision(decision),
+            today,
+            Basis.STARTED if started else Basis.SUBMITTED,
+            languages,
+        )
+    finally:
+        store.close()
+
+
+def member_report(db_path: Path, member: str, language: str, publication: int | None) -> Files:
+    """The report for a Member's administration (HTML and XLSX) from a publication for all NCPs."""
+    from pmm_core.publishing.benchmark import benchmark
+    from pmm_core.publishing.member_report import build_member_report
+
+    store = Store.open_readonly(db_path)
+    try:
+        catalog = load_catalog()
+        bench = benchmark(store, catalog, member, publication=publication)
+        if bench is None:
+            return Files("")
+        html, xlsx = build_member_report(catalog, bench, lang(language))
+        stem = f"pmm-{bench.year}-{member}-benchmarks-{language}"
+        return Files("", ((f"{stem}.html", html), (f"{stem}.xlsx", xlsx)))
     finally:
         store.close()

@@ -49,7 +49,7 @@ async def test_explain_while_a_figure_is_pending_then_the_same_question(chat, st
     assert f"<b>{explained} ·" in sent[0].text and "Question" not in sent[0].text  # the explanation
     last = sent[-1]
     assert last.text == question.text.split("\n\n", 1)[1]  # then the pending question again (no "Saved")
-    assert kinds([last]) == kinds([question]) == ["Explain", "Blank", "Back", "Skip"]
+    assert kinds([last]) == kinds([question]) == ["Explain", "Blank", "Back", "Skip", "SkipKpi"]
     step = pending(chat)
     assert isinstance(step, Asking) and (step.kpi, step.dp) == ("TF-02", "tf_aeo_valid_prev")
     assert (pending(chat), answers(chat), len(store.audit_log())) == before

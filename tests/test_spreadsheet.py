@@ -78,6 +78,7 @@ def test_template_layout(catalog):
             "year",
             "unit",
             "expected",
+            "previous",
             "current",
             "value",
             "blank",

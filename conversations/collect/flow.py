@@ -16,6 +16,20 @@ from decimal import Decimal
 from telegram import Update
 
 from conversations.collect import buttons as btn
+from conversations.collect import moves
+from conversations.collect.answering import answer_text, figure_hint, is_greeting, is_help, names_another_kpi
+from conversations.collect.carried import (
+    CARRIED,
+    all_carried,
+    blank_last_time,
+    blank_text,
+    carried_ids,
+    carried_text,
+    last_line,
+    last_of,
+    offers_breakdowns,
+    view,
+)
 from conversations.collect.steps import (
     Asking,
     AwaitingComment,
@@ -39,7 +53,7 @@ from conversations.kit.text import esc, looks_like_question, not_a_question, one
 from pmm_core.catalog.models import DataPoint, DataType, Disaggregation, Kpi
 from pmm_core.domain import actions
 from pmm_core.domain.actions import NewFlag
-from pmm_core.domain.answers import NUMBER_PARAMS, AnswerError, Valid, parse_number, validate
+from pmm_core.domain.answers import NUMBER_PARAMS, AnswerError, Valid, clean, parse_number, validate
 from pmm_core.domain.checks import Problem, entry_warnings, findings_of
 from pmm_core.domain.progress import Snapshot, Status
 from pmm_core.domain.records import KpiState
@@ -124,15 +138,28 @@ async def _show_question(
     i = figure_index(s, kpi, dp)
     current = snap.answers[dp.id].value if dp.id in snap.answers else None
     group = breakdown_group(kpi, dp.id)
+    last = last_line(s, dp.id)
     if is_main(s, kpi, dp) or group is None:
         points = s.catalog.main_data_points(kpi)
-        text = question_text(L, kpi, dp, points.index(dp), len(points), s.cycle.year, current)
+        text = question_text(L, kpi, dp, points.index(dp), len(points), s.cycle.year, current, last=last)
     else:
         members = kpi.disaggregations[group].data_points
         text = question_text(
-            L, kpi, dp, members.index(dp.id), len(members), s.cycle.year, current, kpi.disaggregations[group].label
+            L,
+            kpi,
+            dp,
+            members.index(dp.id),
+            len(members),
+            s.cycle.year,
+            current,
+            kpi.disaggregations[group].label,
+            last=last,
         )
     rows: list[Row] = []
+    blank = blank_last_time(s, kpi, snap) if is_main(s, kpi, dp) else None
+    if blank is not None:
+        text += "\n\n" + blank_text(s, kpi, blank)
+        rows.append([(L._("Leave it blank again"), moves.BlankAgain(kpi.id, kpi_rev(snap, kpi)))])
     if dp.type is DataType.YES_NO:
         rows.append([(L._("Yes"), btn.Choice(kpi.id, i, 1)), (L._("No"), btn.Choice(kpi.id, i, 0))])
     elif dp.type is DataType.SCALE:
@@ -144,6 +171,7 @@ async def _show_question(
     if group is None or is_main(s, kpi, dp):
         rows.append([(L._("Explain"), Explain(kpi.id)), (L._("Leave this KPI blank"), btn.Blank(kpi.id))])
         rows.append([(L._("Back"), btn.Back(kpi.id, i)), (L._("Skip for now"), btn.Skip(kpi.id, i))])
+        rows.append([(L._("Skip this KPI"), moves.SkipKpi(kpi.id))])
     else:
         rows.append([(L._("Back"), btn.Back(kpi.id, i)), (L._("Skip this figure"), btn.Skip(kpi.id, i))])
         rows.append([(L._("Stop the breakdown"), btn.NextKpi(kpi.id))])
@@ -180,8 +208,12 @@ def warnings(s: Session, kpi: Kpi, snap: Snapshot) -> list[Problem]:
 
 async def _show_result(s: Session, kpi: Kpi, snap: Snapshot, prefix: str, more: Sequence[Row] = ()) -> None:
     L = s.lang
+    snap = view(s, kpi, snap)
     result = compute(s.catalog, kpi, snap.values)
     text = result_text(L, s.catalog, kpi, snap, result)
+    carried = carried_text(s, kpi, snap)
+    if carried:
+        text += "\n\n" + carried
     rows: list[Row] = []
     found = warnings(s, kpi, snap) if isinstance(result, Computed) else []
     if found:
@@ -198,9 +230,10 @@ async def _show_result(s: Session, kpi: Kpi, snap: Snapshot, prefix: str, more: 
             ]
         )
     elif isinstance(result, Computed):
+        confirm = L._("Same as last cycle") if all_carried(s, kpi, snap) else L._("Confirm")
         rows.append(
             [
-                (L._("Confirm"), btn.Confirm(kpi.id, kpi_rev(snap, kpi))),
+                (confirm, btn.Confirm(kpi.id, kpi_rev(snap, kpi))),
                 (L._("Change a figure"), btn.ChangeList(kpi.id)),
             ]
         )
@@ -208,6 +241,14 @@ async def _show_result(s: Session, kpi: Kpi, snap: Snapshot, prefix: str, more: 
         rows.append(
             [(L._("Change a figure"), btn.ChangeList(kpi.id)), (L._("Leave this KPI blank"), btn.Blank(kpi.id))]
         )
+    if snap.status(kpi) is not Status.DONE:
+        if carried:
+            rows.append([(L._("Go through them one by one"), moves.OneByOne(kpi.id))])
+        blank = blank_last_time(s, kpi, snap)
+        if blank is not None:
+            text += "\n\n" + blank_text(s, kpi, blank)
+            rows.append([(L._("Leave it blank again"), moves.BlankAgain(kpi.id, kpi_rev(snap, kpi)))])
+        rows.append([(L._("Skip this KPI"), moves.SkipKpi(kpi.id))])
     await send(s, prefix + text, [*rows, *more])
 
 
@@ -215,7 +256,7 @@ async def _show_reasons(s: Session, kpi: Kpi, prefix: str) -> None:
     L = s.lang
     # The reasons start alike, so the buttons carry their numbers and the message the texts.
     reasons = s.catalog.blank_reasons
-    rev = kpi_rev(s.snapshot(), kpi)
+    rev = kpi_rev(view(s, kpi), kpi)  # as Reason checks it: the figures shown, last cycle's included
     rows: list[Row] = [[(str(i + 1), btn.Reason(kpi.id, i, rev)) for i in range(len(reasons))]]
     rows.append([(L._("Cancel"), btn.Go(kpi.id))])
     listed = "\n".join(f"{i + 1}. {esc(r.text.get(L.code))}" for i, r in enumerate(reasons))
@@ -281,8 +322,8 @@ def _started(s: Session, state: ConversationState, kpi: Kpi, snap: Snapshot) -> 
     """The state of a KPI just opened: its first open figure (skipped ones of it asked again), or its result."""
     assert s.cycle is not None
     main = s.catalog.main_data_points(kpi)
-    skipped = state.skipped - {dp.id for dp in main}
-    dp = snap.next_data_point(kpi, skipped)
+    skipped = state.skipped - {dp.id for dp in main} - {kpi.id}
+    dp = view(s, kpi, snap).next_data_point(kpi, skipped)  # last cycle's answers are not asked
     step = Asking(kpi=kpi.id, dp=dp.id) if dp is not None else ShowingResult(kpi=kpi.id)
     return state.but(step, skipped=skipped, cycle=s.cycle.id)
 
@@ -292,15 +333,15 @@ def onward(s: Session, state: ConversationState, snap: Snapshot) -> tuple[Conver
     sense, else the next KPI that needs them (returned too: its card comes first), else nowhere.
     An action writes this state with its data, so that moving on costs no second transaction."""
     kpi = s.catalog.kpi_by_id.get(getattr(state.step, "kpi", ""))
-    if kpi is not None and _resumable(state, kpi, snap):
+    if kpi is not None and _resumable(s, state, kpi, snap):
         return state, None
     data = s.member_data()
     if data.locked:  # submitted: only a KPI a request opened for change (conversations.questions.change)
         nxt = next((k for k in s.catalog.kpis if k.id in data.amending and snap.status(k) is Status.IN_PROGRESS), None)
     else:
         nxt = snap.next_kpi(state.skipped)
-    if nxt is None:
-        return state.but(Idle()), None
+    if nxt is None:  # the pass is over: what was skipped comes next (present says which)
+        return state.but(Idle(), skipped=frozenset()), None
     return _started(s, state, nxt, snap), nxt
 
 
@@ -345,26 +386,47 @@ async def present(s: Session, card: Kpi | None, prefix: str = "") -> None:
                 ]
                 for d in known
             ]
+        if card.disaggregations and isinstance(s.state.step, Asking):  # every figure, breakdowns too
+            rows.append([(s.lang._("Change a figure"), btn.ChangeList(card.id))])
         await show(s, prefix + kpi_card(s.lang, s.catalog, card, snap, s.cycle.year) + "\n\n", rows)
     elif isinstance(s.state.step, Idle) and s.member_data().locked:
         from conversations.questions import change  # it uses this module
 
         await change.after_changes(s, prefix)  # a KPI changed after submission: the new receipt
     elif isinstance(s.state.step, Idle):
-        await send(
-            s,
-            prefix
-            + s.lang._(
-                "Every KPI has an answer or a reason, or was skipped for now. Use /review to check, then /submit."
-            )
-            + "\n\n"
-            + progress_text(s.lang, s.catalog, snap),
-        )
+        await _end_of_pass(s, snap, prefix)
     else:
         await show(s, prefix)
 
 
-def _resumable(state: ConversationState, kpi: Kpi, snap: Snapshot) -> bool:
+async def _end_of_pass(s: Session, snap: Snapshot, prefix: str) -> None:
+    """Nothing left but what was skipped (the skipped figures are cleared by then: they come
+    next, with Continue or /next); or every KPI has an answer or a reason."""
+    L = s.lang
+    left = [k for k in s.catalog.kpis if snap.pending(k, s.state.skipped)]
+    if left:
+        figures = sum(max(len(view(s, k, snap).unanswered(k)), 1) for k in left)
+        text = L.ngettext(
+            "You have been through every KPI. Skipped for now: {kpis} ({n} figure). It comes next: press Continue or type /next.",
+            "You have been through every KPI. Skipped for now: {kpis} ({n} figures). They come next: press Continue or type /next.",
+            figures,
+        ).format(kpis=", ".join(k.id for k in left), n=figures)
+        await send(
+            s,
+            prefix + "⏭ " + text + "\n\n" + progress_text(L, s.catalog, snap),
+            [[(L._("Continue ▸"), btn.Next())]],
+        )
+        return
+    await send(
+        s,
+        prefix
+        + L._("Every KPI has an answer or a reason. Use /review to check, then /submit.")
+        + "\n\n"
+        + progress_text(L, s.catalog, snap),
+    )
+
+
+def _resumable(s: Session, state: ConversationState, kpi: Kpi, snap: Snapshot) -> bool:
     """True if the state's screen still makes sense with the data as it is now."""
     step = state.step
     status = snap.status(kpi)
@@ -373,7 +435,7 @@ def _resumable(state: ConversationState, kpi: Kpi, snap: Snapshot) -> bool:
     if isinstance(step, OfferingBreakdowns):
         return bool(open_breakdowns(kpi, snap))
     if isinstance(step, ShowingResult | Justifying):
-        return status is not Status.BLANK and not snap.unanswered(kpi)
+        return status is not Status.BLANK and not view(s, kpi, snap).unanswered(kpi)
     if isinstance(step, Asking | ResolvingNumber | ChoosingReason):
         return status is not Status.DONE or not isinstance(step, ChoosingReason)
     return False
@@ -387,10 +449,13 @@ def _after_figure(s: Session, kpi: Kpi, dp: DataPoint, snap: Snapshot) -> Conver
         todo = [i for i in kpi.disaggregations[group].data_points if i not in snap.answers and i not in skipped]
         step = Asking(kpi=kpi.id, dp=todo[0]) if todo else OfferingBreakdowns(kpi=kpi.id)
         return s.state.but(step)
-    nxt = snap.next_data_point(kpi, skipped, after=dp.id) or snap.next_data_point(kpi, skipped)
+    current = s.state.step
+    every = isinstance(current, Asking) and current.every and current.kpi == kpi.id
+    look = snap if every else view(s, kpi, snap)  # one by one: last cycle's answers are asked too
+    nxt = look.next_data_point(kpi, skipped, after=dp.id) or look.next_data_point(kpi, skipped)
     if nxt is not None:
-        return s.state.but(Asking(kpi=kpi.id, dp=nxt.id))
-    if snap.unanswered(kpi):
+        return s.state.but(Asking(kpi=kpi.id, dp=nxt.id, every=every))
+    if look.unanswered(kpi):
         return s.state.but(Idle())  # only skipped figures left: on to the next KPI
     return s.state.but(ShowingResult(kpi=kpi.id))
 
@@ -402,21 +467,28 @@ def _after_figure(s: Session, kpi: Kpi, dp: DataPoint, snap: Snapshot) -> Conver
 async def on_figure_text(s: Session, text: str, step: Asking | ResolvingNumber) -> None:
     """A typed answer to the pending figure: validated, stored, then the next screen; a
     question instead ("what is…?") is explained, then the figure asked again."""
-    if looks_like_question(text):
-        await explain_query(s, text)
-        await show(s)
-        return
     kpi = s.catalog.kpi_by_id.get(step.kpi)
     dp = s.catalog.data_points.get(step.dp)
     if kpi is None or dp is None or not await require_ncp(s, kpi=step.kpi):
         if kpi is None or dp is None:
             await continue_next(s)
         return
+    if looks_like_question(text) or is_help(text):
+        if names_another_kpi(s, text, kpi):
+            await explain_query(s, text)
+            await show(s)
+        else:
+            await show(s, answer_text(s, kpi, dp, text) + "\n\n")
+        return
+    if is_greeting(text):
+        await show(s, "👋 " + s.lang._("Hello! Here is where we are:") + "\n\n")
+        return
     verdict = validate(dp, text, s.lang.numbers)
     if isinstance(verdict, AnswerError):
         if isinstance(step, ResolvingNumber):
             s.go(s.state.but(Asking(kpi=kpi.id, dp=dp.id)))
-        await show(s, "⚠️ " + error_message(s, dp, verdict) + "\n\n")
+        hint = " " + figure_hint(s) if dp.is_numeric and not any(ch.isdigit() for ch in clean(text)) else ""
+        await show(s, "⚠️ " + error_message(s, dp, verdict) + hint + "\n\n")
         return
     if not isinstance(verdict, Valid):
         s.go(s.state.but(ResolvingNumber(kpi=kpi.id, dp=dp.id, options=(verdict.grouped, verdict.decimal))))
@@ -448,6 +520,8 @@ async def store_figure(s: Session, kpi: Kpi, dp: DataPoint, value: str) -> None:
     reopened = set(changes.kpis)
     after = actions.after(before, changes)
     planned = _after_figure(s, kpi, dp, after).but(skipped=s.state.skipped - {dp.id})
+    if not is_main(s, kpi, dp) and dp.id in before.answers and before.status(kpi) is Status.DONE:
+        planned = planned.but(ShowingResult(kpi=kpi.id))  # a breakdown corrected: back to the result
     next_state, card = onward(s, planned, after)
     outcome = s.write(changes, next_state)
     L = s.lang
@@ -504,7 +578,7 @@ async def _changed_meanwhile(s: Session, kpi_id: str, rev: str) -> bool:
     """True (after showing the KPI as it is now) if its figures or state changed since the
     pressed button's screen was shown."""
     kpi = s.catalog.kpi_by_id.get(kpi_id)
-    if kpi is None or kpi_rev(s.snapshot(), kpi) == rev:
+    if kpi is None or kpi_rev(view(s, kpi), kpi) == rev:
         return False
     s.go(_started(s, s.state, kpi, s.snapshot()))
     note = s.lang._(
@@ -638,13 +712,23 @@ async def _change_list(s: Session, b: btn.ChangeList) -> None:
     kpi = s.catalog.kpi_by_id.get(b.kpi)
     if kpi is None:
         raise Stale
-    snap = s.snapshot()
+    snap = view(s, kpi)
     L = s.lang
     rows: list[Row] = []
-    for i, dp in enumerate(s.catalog.main_data_points(kpi)):
-        value = L.value(dp, snap.answers[dp.id].value) if dp.id in snap.answers else "—"
+    main = s.catalog.main_data_points(kpi)
+    for i, dp in enumerate(s.catalog.asked_data_points(kpi)):  # the main figures, then every breakdown's
+        answer = snap.answers.get(dp.id)
+        value = ("↺ " if answer.source == CARRIED else "") + L.value(dp, answer.value) if answer else "—"
         rows.append([(short(labelled(L, dp.label.get(L.code), value)), btn.Edit(kpi.id, i))])
-    await send(s, kpi_title(kpi, L) + "\n" + L._("Which figure do you want to change?"), rows)
+    text = kpi_title(kpi, L) + "\n" + L._("Which figure do you want to change?")
+    if kpi.disaggregations:
+        groups = ", ".join(esc(d.label.get(L.code)) for d in kpi.disaggregations)
+        text += "\n" + L.ngettext(
+            "The first {n} is the KPI's own figure; then come the breakdowns ({groups}).",
+            "The first {n} are the KPI's own figures; then come the breakdowns ({groups}).",
+            len(main),
+        ).format(n=len(main), groups=groups)
+    await send(s, text, rows)
 
 
 @router.press(btn.Confirm, who=Who.NCP, step=(ShowingResult, Justifying), same=("kpi",))
@@ -657,7 +741,8 @@ async def _confirm(s: Session, b: btn.Confirm, step: ShowingResult | Justifying)
     if await _changed_meanwhile(s, kpi.id, b.rev):
         return
     assert s.cycle is not None and s.user.member is not None
-    snap = s.snapshot()
+    stored = s.snapshot()
+    snap = view(s, kpi, stored)
     if not isinstance(compute(s.catalog, kpi, snap.values), Computed):
         raise Stale
     found = warnings(s, kpi, snap)
@@ -667,22 +752,29 @@ async def _confirm(s: Session, b: btn.Confirm, step: ShowingResult | Justifying)
         return
     why = step.note if isinstance(step, Justifying) else ""
     flags = tuple(NewFlag(f.kpi, f.data_point, f.kinds, f.detail, why) for f in findings_of(s.user.member, found))
-    offer = bool(open_breakdowns(kpi, snap)) and not s.member_data().locked  # a KPI changed after submission: done
-    changes = actions.confirm(s.changes(), kpi, flags)
+    # last cycle's answers shown on the result are stored now, with the KPI's state
+    carried = {dp: snap.answers[dp].value for dp in carried_ids(snap)}
+    last = last_of(s)
+    breakdowns = bool(open_breakdowns(kpi, snap)) and not s.member_data().locked  # changed after submission: done
+    offer = breakdowns and offers_breakdowns(s, kpi)
+    if carried and last is not None:
+        changes = actions.confirm_carried(stored, s.changes(), kpi, flags, carried, last.year)
+    else:
+        changes = actions.confirm(s.changes(), kpi, flags)
     nxt, card = onward(
-        s, s.state.but(OfferingBreakdowns(kpi=kpi.id) if offer else Idle()), actions.after(snap, changes)
+        s, s.state.but(OfferingBreakdowns(kpi=kpi.id) if offer else Idle()), actions.after(stored, changes)
     )
     outcome = s.write(changes, nxt)
     if outcome is not Outcome.APPLIED:
         raise Refused(outcome)
-    text = (
-        "✅ "
-        + s.lang._("{kpi} confirmed.").format(kpi=kpi.id)
-        + "\n"
-        + progress_text(s.lang, s.catalog, s.snapshot())
-        + "\n\n"
-    )
-    await present(s, card, text)
+    done = s.lang._("{kpi} confirmed.").format(kpi=kpi.id)
+    if carried and last is not None:
+        done = s.lang._("{kpi} confirmed, with your {year} answers.").format(kpi=kpi.id, year=last.year)
+    if breakdowns and not offer and last is not None:
+        done += "\n" + s.lang._(
+            "You gave no breakdown in {year}; to add one, open the KPI and press Change a figure."
+        ).format(year=last.year)
+    await present(s, card, "✅ " + done + "\n" + progress_text(s.lang, s.catalog, s.snapshot()) + "\n\n")
 
 
 @router.press(btn.Blank, who=Who.NCP)

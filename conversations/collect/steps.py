@@ -8,11 +8,13 @@ from conversations.kit.state import Step
 
 
 class Asking(Step):
-    """A figure of the KPI is asked (a main figure or a breakdown figure)."""
+    """A figure of the KPI is asked (a main figure or a breakdown figure). With `every`, the
+    figures that last cycle's answers propose are asked too, one by one."""
 
     kind: Literal["figure"] = "figure"
     kpi: str
     dp: str
+    every: bool = False
 
 
 class ShowingResult(Step):

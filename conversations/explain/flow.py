@@ -111,6 +111,20 @@ async def _resume(s: Session) -> None:
 
 @router.fallback
 async def _search(s: Session, text: str) -> bool:
-    """Any other text is a question about a KPI."""
-    await explain_query(s, text)
+    """Any other text: a KPI near what it names is explained; otherwise one line on what the
+    bot does (never "no KPI matching" for a text that asked for none)."""
+    if search(s.catalog, text, s.lang.code):
+        await explain_query(s, text)
+        return True
+    L = s.lang
+    line = (
+        L._(
+            "I collect your administration's PMM figures (/next), explain any KPI (type a few words of its name, or /explain) and show where you stand (/progress); all commands: /help."
+        )
+        if s.user.is_ncp
+        else L._(
+            "I explain the KPIs of the WCO Performance Measurement Mechanism: type a few words of a KPI's name, or browse them below; all commands: /help."
+        )
+    )
+    await send(s, line, dimension_rows(s))
     return True

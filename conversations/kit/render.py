@@ -103,7 +103,9 @@ def question_text(
     year: int,
     current: str | None,
     breakdown: Text | None = None,
+    last: str | None = None,
 ) -> str:
+    """The question screen's text; `last` is the line with last cycle's value ("2024: 12 400")."""
     head = f"{kpi.id} · " + (f"{esc(breakdown.get(L.code))} · " if breakdown else "")
     lines = [
         head + L._("Question {i} of {n}").format(i=index + 1, n=total),
@@ -116,6 +118,8 @@ def question_text(
         lines += ["", f"<i>{esc(help_text)}</i>"]
     if current is not None:
         lines += ["", L._("Current answer: {value}").format(value=f"<b>{esc(L.value(dp, current))}</b>")]
+    if last is not None:
+        lines += ["↺ " + last] if current is not None else ["", "↺ " + last]
     if dp.is_numeric:
         lines += ["", L._("Type the figure, for example {example}.").format(example=L.example(dp))]
     return "\n".join(lines)

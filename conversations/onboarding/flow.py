@@ -16,6 +16,7 @@ from conversations.kit.send import Row, lang_of, send
 from conversations.kit.session import Session, session
 from conversations.kit.state import ConversationState, Idle
 from conversations.kit.text import esc
+from conversations.kit.words import is_greeting, is_help
 from conversations.onboarding import buttons as btn
 from conversations.onboarding import number_style
 from conversations.onboarding.steps import ConfirmingMove, SettingProfile
@@ -37,6 +38,8 @@ COMMANDS: tuple[tuple[str, str], ...] = (
     ("review", N_("Review every answer before submitting")),
     ("submit", N_("Submit your administration's answers")),
     ("template", N_("Get a spreadsheet to fill in offline")),
+    ("benchmark", N_("Compare your results with the other Members")),
+    ("myreport", N_("A report for your administration")),
     ("questions", N_("Questions on figures, with the WCO Secretariat")),
     ("explain", N_("What does a KPI mean?")),
     ("language", N_("Change the language")),
@@ -145,9 +148,18 @@ async def _welcome(s: Session, member_code: str) -> None:
         text += "\n" + L._("The {year} data collection is open until {deadline}.").format(
             year=s.cycle.year, deadline=L.date(s.cycle.deadline)
         )
-    await send(s, text + "\n\n" + help_text(s), [[(L._("Start ▸"), Next())]])
+    await send(s, text + "\n\n" + help_text(s) + "\n\n" + _start_line(s), [[(L._("Start ▸"), Next())]])
     if member is not None and not s.store.profile_confirmed(member.iso2):
-        await ask_profile(s, "type")
+        await ask_profile(s, "type")  # it ends with Start too
+
+
+def _start_line(s: Session) -> str:
+    return s.lang._("Press Start for the first KPI; later, /next always takes you on from where you left off.")
+
+
+async def _start(s: Session, text: str) -> None:
+    """The end of onboarding: what was done, then Start (and /next)."""
+    await send(s, text + "\n\n" + _start_line(s), [[(s.lang._("Start ▸"), Next())]] if s.cycle is not None else [])
 
 
 PROFILE_FIELDS = {"type": Grouping.ADMINISTRATION, "geo": Grouping.GEOGRAPHY}
@@ -195,7 +207,7 @@ async def _profile(s: Session, b: btn.Profile, step: SettingProfile) -> None:
     grouping = PROFILE_FIELDS[b.field]
     if b.code == "later":
         s.go(s.state.but(Idle()))
-        await send(s, s.lang._("Fine: you can confirm it later, from /submit."))
+        await _start(s, s.lang._("Fine: you can confirm it later, from /submit."))
         return
     if b.code != "ok" and b.code not in GROUPS[grouping]:
         return
@@ -212,7 +224,7 @@ async def _profile(s: Session, b: btn.Profile, step: SettingProfile) -> None:
         await ask_profile(s, "geo")
         return
     s.go(s.state.but(Idle()))
-    await send(s, s.lang._("Thank you: your administration's profile is confirmed."))
+    await _start(s, s.lang._("Thank you: your administration's profile is confirmed."))
 
 
 @router.press(btn.Move, step=ConfirmingMove)
@@ -311,3 +323,13 @@ async def on_edited_message(update: Update, context: Context) -> None:
             "I do not read edited messages, so nothing was changed. Please send the corrected answer as a new message."
         ),
     )
+
+
+@router.fallback
+async def _greeting_or_help(s: Session, text: str) -> bool:
+    """ "hello", "help" out of a prompt: what the bot does and its commands."""
+    if not (is_greeting(text) or is_help(text)):
+        return False
+    rows: list[Row] = [[(s.lang._("Continue ▸"), Next())]] if s.user.is_ncp and s.cycle is not None else []
+    await send(s, ("👋 " if is_greeting(text) else "") + help_text(s), rows)
+    return True

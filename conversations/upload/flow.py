@@ -250,3 +250,6 @@ async def send_receipt(s: Session) -> None:
         f"pmm-{s.cycle.year}-{s.user.member}-submitted.xlsx",
         s.lang._("Your submission, read-only. SHA-256 of the submitted data: {digest}").format(digest=digest),
     )
+    from conversations.benchmark.ncp import offer_benchmarks  # its own flow; imported late (it imports much)
+
+    await offer_benchmarks(s)

@@ -16,6 +16,7 @@ from pydantic import BaseModel
 
 from pmm_core.catalog.models import (
     BlankReason,
+    CarryForward,
     Catalog,
     CatalogError,
     Choice,
@@ -31,6 +32,7 @@ from pmm_core.catalog.models import (
 )
 from pmm_core.catalog.validation import (
     build_model,
+    check_carry_forward,
     check_disclosure_levels,
     check_item_lists,
     check_references,
@@ -77,6 +79,7 @@ def _load(directory: Path) -> Catalog:
     disclosure_levels: list[DisclosureLevel] = []
     check_files: list[tuple[str, dict[str, Any]]] = []
     item_lists: list[ItemList] = []
+    carry: list[CarryForward] = []
 
     for path in files:
         name = path.name
@@ -121,6 +124,16 @@ def _load(directory: Path) -> Catalog:
             lst = _build_one(problems, ItemList, {**item, "source_file": name}, name, where)
             if lst is not None:
                 item_lists.append(lst)
+        if "carry_forward" in raw:
+            rule = _build_one(
+                problems, CarryForward, {**raw["carry_forward"], "source_file": name}, name, "carry_forward"
+            )
+            if rule is not None:
+                carry.append(rule)
+    if len(carry) > 1:
+        problems.append(
+            f"catalog: carry_forward is declared in {' and '.join(c.source_file for c in carry)}; once only"
+        )
     if problems:
         raise CatalogError(*problems)
 
@@ -154,11 +167,13 @@ def _load(directory: Path) -> Catalog:
         tool_question=tool_question,
         disclosure_levels=tuple(disclosure_levels),
         item_lists=tuple(item_lists),
+        carry_forward=carry[0] if carry else CarryForward(),
     )
     problems += check_references(catalog)
     problems += check_disclosure_levels(catalog)
     problems += check_units(catalog)
     problems += check_item_lists(catalog)
+    problems += check_carry_forward(catalog)
     if problems:
         raise CatalogError(*problems)
     try:
@@ -189,6 +204,7 @@ _SECTIONS = (
     "check",
     "parts",
     "item_list",
+    "carry_forward",
 )
 _DIMENSION_ORDER = ("TF", "RC", "ES", "OD", "WT")
 

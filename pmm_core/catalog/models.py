@@ -436,6 +436,22 @@ class ItemList(_Model):
         return self
 
 
+class CarryForward(_Model):
+    """Which answers start from the Member's answers of the last cycle (``carry_forward.toml``):
+    proposed again as they were, stored only once the NCP confirms them."""
+
+    types: tuple[DataType, ...] = ()  # every data point of these types (questionnaires, checklists)
+    data_points: tuple[str, ...] = ()  # other data points, by id
+    # a figure of the year before the reference year → the figure of the reference year that
+    # gave it in the last cycle (tf_aeo_valid_prev → tf_aeo_valid)
+    previous_year: dict[str, str] = Field(default_factory=dict)
+    source_file: str = ""
+
+    def carries(self, dp: DataPoint) -> bool:
+        """True if last cycle's answer to this very question is proposed again as it was."""
+        return dp.year is Year.REFERENCE and (dp.type in self.types or dp.id in self.data_points)
+
+
 class Catalog(_Model):
     dimensions: tuple[Dimension, ...]
     outcomes: tuple[Outcome, ...]
@@ -448,6 +464,7 @@ class Catalog(_Model):
     disclosure_levels: tuple[DisclosureLevel, ...] = ()
     checks: CheckRules = CheckRules()
     item_lists: tuple[ItemList, ...] = ()
+    carry_forward: CarryForward = CarryForward()
 
     @cached_property
     def kpi_by_id(self) -> dict[str, Kpi]:

@@ -399,3 +399,41 @@ def check_item_lists(catalog: Catalog) -> list[str]:
             if kpi is not None and not isinstance(kpi.calculation, ExpressionCalc):
                 problems.append(f"{where} → kpis: {kpi.id} has no totals formula")
     return problems
+
+
+def check_carry_forward(catalog: Catalog) -> list[str]:
+    """Carried data points exist and belong to the reference year; each figure of the year
+    before is mapped to a known figure of the reference year of the same type and currency."""
+    rule = catalog.carry_forward
+    where = f"{rule.source_file or 'catalog'}: carry_forward"
+    problems: list[str] = []
+    for dp_id in rule.data_points:
+        dp = catalog.data_points.get(dp_id)
+        if dp is None:
+            problems.append(f"{where} → data_points: unknown data point {dp_id!r}")
+        elif dp.year is not Year.REFERENCE:
+            problems.append(
+                f"{where} → data_points: {dp_id} is a figure of the year before; map it in previous_year instead"
+            )
+    targets: dict[str, str] = {}
+    for old_id, new_id in rule.previous_year.items():
+        here = f"{where} → previous_year → {old_id}"
+        old, new = catalog.data_points.get(old_id), catalog.data_points.get(new_id)
+        if old is None:
+            problems.append(f"{here}: unknown data point {old_id!r}")
+            continue
+        if new is None:
+            problems.append(f"{here}: unknown data point {new_id!r}")
+            continue
+        if old.year is not Year.PREVIOUS:
+            problems.append(f'{here}: {old_id} is not a figure of the year before the reference year (year = "t-1")')
+        if new.year is not Year.REFERENCE:
+            problems.append(f'{here}: {new_id} is not a figure of the reference year (year = "t")')
+        if (old.type, old.currency) != (new.type, new.currency):
+            problems.append(
+                f"{here}: {old_id} ({old.type.value}) and {new_id} ({new.type.value}) are not the same kind of figure"
+            )
+        if new_id in targets:
+            problems.append(f"{here}: {new_id} already gives {targets[new_id]}")
+        targets[new_id] = old_id
+    return problems

@@ -88,8 +88,20 @@ def confirm(by: ChangeSet, kpi: Kpi, flags: tuple[NewFlag, ...] = ()) -> ChangeS
     return replace(by, kpis={kpi.id: KpiChange(KpiState.CONFIRMED)}, flags=flags)
 
 
-def leave_blank(by: ChangeSet, kpi: Kpi, reason: str) -> ChangeSet:
-    return replace(by, kpis={kpi.id: KpiChange(KpiState.BLANK, reason=reason)})
+def confirm_carried(
+    snap: Snapshot, by: ChangeSet, kpi: Kpi, flags: tuple[NewFlag, ...], carried: Mapping[str, str], year: int
+) -> ChangeSet:
+    """The KPI's result confirmed with last cycle's answers that stood in for its unanswered
+    figures (``domain.carry``): they are stored now, marked as carried from `year`; a carried
+    figure another confirmed KPI asks reopens it, as any new figure does."""
+    reopen = reopened(snap.catalog, snap.states, changed_figures(snap, carried), []) - {kpi.id}
+    kpis = {k: KpiChange(KpiState.IN_PROGRESS) for k in sorted(reopen)} | {kpi.id: KpiChange(KpiState.CONFIRMED)}
+    return replace(by, answers=dict(carried), kpis=kpis, flags=flags, source=f"carried:{year}")
+
+
+def leave_blank(by: ChangeSet, kpi: Kpi, reason: str, comment: str | None = None) -> ChangeSet:
+    """The KPI left blank for one of the five reasons (with a comment: as last cycle, again)."""
+    return replace(by, kpis={kpi.id: KpiChange(KpiState.BLANK, reason=reason, comment=comment)})
 
 
 def comment(by: ChangeSet, kpi: str, text: str) -> ChangeSet:

@@ -57,8 +57,9 @@ class Snapshot:
 
     def pending(self, kpi: Kpi, skipped: Collection[str] = ()) -> bool:
         """True if the KPI still needs the NCP: open or in progress, with a question not
-        skipped in this session, or with every figure given but the result not confirmed."""
-        if self.status(kpi) in (Status.DONE, Status.BLANK):
+        skipped in this session, or with every figure given but the result not confirmed;
+        a KPI whose id is in `skipped` was skipped whole."""
+        if self.status(kpi) in (Status.DONE, Status.BLANK) or kpi.id in skipped:
             return False
         unanswered = self.unanswered(kpi)
         return not unanswered or any(dp.id not in skipped for dp in unanswered)

@@ -46,6 +46,8 @@ class Sheet:
     header: Sequence[str]
     rows: Sequence[Sequence[Cell]]
     formats: Mapping[int, str] = field(default_factory=dict)  # column index → number format
+    stamp: str = ""  # a line above the header (what the publication is), on screen and in print
+    print_header: str = ""  # printed at the top of every page (the stamp's when it has one)
 
 
 def neutralise(text: str) -> str:
@@ -130,14 +132,15 @@ def get_column_letter(index: int) -> str:
 
 
 class _Styles:
-    """The workbook's cell formats: 0 plain, 1 the bold header, then one per number format."""
+    """The workbook's cell formats: 0 plain, 1 the bold header, 2 the publication's stamp
+    (italic, dark blue), then one per number format."""
 
     def __init__(self) -> None:
         self.formats: dict[str, int] = {}  # number format → style index
 
     def of(self, number_format: str) -> int:
         if number_format not in self.formats:
-            self.formats[number_format] = 2 + len(self.formats)
+            self.formats[number_format] = 3 + len(self.formats)
         return self.formats[number_format]
 
     def xml(self) -> str:
@@ -149,14 +152,16 @@ class _Styles:
         return (
             f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<styleSheet xmlns="{_MAIN}">'
             f'<numFmts count="{len(self.formats)}">{fmts}</numFmts>'
-            '<fonts count="2"><font><sz val="11"/><name val="Calibri"/></font>'
-            '<font><b/><sz val="11"/><name val="Calibri"/></font></fonts>'
+            '<fonts count="3"><font><sz val="11"/><name val="Calibri"/></font>'
+            '<font><b/><sz val="11"/><name val="Calibri"/></font>'
+            '<font><i/><sz val="11"/><color rgb="FF1F4E79"/><name val="Calibri"/></font></fonts>'
             '<fills count="2"><fill><patternFill patternType="none"/></fill>'
             '<fill><patternFill patternType="gray125"/></fill></fills>'
             '<borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border></borders>'
             '<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs>'
-            f'<cellXfs count="{2 + len(self.formats)}"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>'
-            f'<xf numFmtId="0" fontId="1" fillId="0" borderId="0" xfId="0" applyFont="1"/>{xfs}</cellXfs>'
+            f'<cellXfs count="{3 + len(self.formats)}"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>'
+            '<xf numFmtId="0" fontId="1" fillId="0" borderId="0" xfId="0" applyFont="1"/>'
+            f'<xf numFmtId="0" fontId="2" fillId="0" borderId="0" xfId="0" applyFont="1"/>{xfs}</cellXfs>'
             '<cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles>'
             "</styleSheet>"
         )
@@ -188,18 +193,22 @@ def _sheet_xml(sheet: Sheet, styles: _Styles) -> str:
         widths.append(f'<col min="{i + 1}" max="{i + 1}" width="{width}" customWidth="1"/>')
     formats = {i: styles.of(f) for i, f in sheet.formats.items()}
     date_style, datetime_style = styles.of(_DATE), styles.of(_DATETIME)
+    top = 2 if sheet.stamp else 1  # the header's row, under the publication's stamp if any
+    first = top + 1
     out = [
         f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<worksheet xmlns="{_MAIN}" xmlns:r="{_REL}">',
-        '<sheetViews><sheetView workbookViewId="0"><pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" '
-        'state="frozen"/><selection pane="bottomLeft" activeCell="A2" sqref="A2"/></sheetView></sheetViews>',
+        f'<sheetViews><sheetView workbookViewId="0"><pane ySplit="{top}" topLeftCell="A{first}" activePane="bottomLeft" '
+        f'state="frozen"/><selection pane="bottomLeft" activeCell="A{first}" sqref="A{first}"/></sheetView></sheetViews>',
         '<sheetFormatPr defaultRowHeight="15"/>',
         f"<cols>{''.join(widths)}</cols>" if widths else "",
-        '<sheetData><row r="1">',
-        *(_cell(f"{letters[i]}1", neutralise(title), 1) for i, title in enumerate(sheet.header)),
+        "<sheetData>",
+        f'<row r="1">{_cell("A1", neutralise(sheet.stamp), 2)}</row>' if sheet.stamp else "",
+        f'<row r="{top}">',
+        *(_cell(f"{letters[i]}{top}", neutralise(title), 1) for i, title in enumerate(sheet.header)),
         "</row>",
     ]
     plain = [f' s="{formats[i]}"' if i in formats else "" for i in range(columns)]
-    for r, row in enumerate(sheet.rows, start=2):
+    for r, row in enumerate(sheet.rows, start=first):
         cells = [f'<row r="{r}">']
         for i, value in enumerate(row):
             if value is None or value == "":  # as openpyxl: an empty text is no cell
@@ -223,7 +232,10 @@ def _sheet_xml(sheet: Sheet, styles: _Styles) -> str:
         out.append("".join(cells))
     out.append("</sheetData>")
     if columns:
-        out.append(f'<autoFilter ref="A1:{letters[columns - 1]}{len(sheet.rows) + 1}"/>')
+        out.append(f'<autoFilter ref="A{top}:{letters[columns - 1]}{len(sheet.rows) + top}"/>')
+    if sheet.stamp or sheet.print_header:  # printed at the top of every page; & is a code there
+        printed = neutralise(sheet.print_header or sheet.stamp).replace("&", "&&")
+        out.append(f"<headerFooter><oddHeader>{_esc('&C' + printed)}</oddHeader></headerFooter>")
     out.append("</worksheet>")
     return "".join(out)
 

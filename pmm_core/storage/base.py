@@ -106,6 +106,7 @@ class _Cache:
     open_cycle_known: bool = False
     members: dict[str, Member] | None = None
     member_data: dict[tuple[int, str], MemberData] = field(default_factory=dict)
+    previous_cycles: dict[int, Cycle | None] = field(default_factory=dict)  # year → the cycle before it
 
 
 class StoreBase:
@@ -245,6 +246,7 @@ def _flag(row: Any) -> Flag:
         state=FlagState(row["state"]),
         note=row["note"],
         justification=row["justification"],
+        updated_by=row["updated_by"],
     )
 
 

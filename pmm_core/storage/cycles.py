@@ -65,6 +65,7 @@ class CyclesStore(StoreBase):
     def _forget_cycles(self) -> None:
         cache = self._fresh()
         cache.open_cycle, cache.open_cycle_known = None, False
+        cache.previous_cycles.clear()
 
     def current_cycle(self) -> Cycle | None:
         cache = self._fresh()
@@ -90,8 +91,11 @@ class CyclesStore(StoreBase):
         return _cycle(row) if row else None
 
     def previous_cycle(self, cycle: Cycle) -> Cycle | None:
-        row = self._db.one("SELECT * FROM cycles WHERE year < ? ORDER BY year DESC LIMIT 1", (cycle.year,))
-        return _cycle(row) if row else None
+        cache = self._fresh()
+        if cycle.year not in cache.previous_cycles:
+            row = self._db.one("SELECT * FROM cycles WHERE year < ? ORDER BY year DESC LIMIT 1", (cycle.year,))
+            cache.previous_cycles[cycle.year] = _cycle(row) if row else None
+        return cache.previous_cycles[cycle.year]
 
     def set_deadline(self, cycle_id: int, deadline: date, by: int | None = None) -> date:
         """Moves the deadline; returns the old one."""

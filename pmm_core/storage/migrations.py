@@ -332,4 +332,47 @@ MIGRATIONS: tuple[str, ...] = (
         at TEXT NOT NULL
     );
     """,
+    # version 7: publications as records (issue 22): what was published, to whom, over whom; the statistics
+    # with the Members they were taken over (for the next publication's checks, never shown), each
+    # Member's result as counted (for its own benchmarks), and the files as sent.
+    """
+    CREATE TABLE publications (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        cycle_id INTEGER NOT NULL REFERENCES cycles(id),
+        audience TEXT NOT NULL CHECK (audience IN ('public', 'wco', 'secretariat')),
+        stage TEXT NOT NULL CHECK (stage IN ('provisional', 'final')),
+        basis TEXT NOT NULL CHECK (basis IN ('submitted', 'started')),
+        population TEXT NOT NULL,
+        published_on TEXT NOT NULL,
+        published_at TEXT NOT NULL,
+        published_by INTEGER,
+        summary TEXT NOT NULL
+    );
+    CREATE INDEX publications_cycle ON publications (cycle_id, audience);
+    CREATE TABLE publication_cells (
+        publication_id INTEGER NOT NULL REFERENCES publications(id),
+        key TEXT NOT NULL,
+        equations TEXT NOT NULL,
+        members TEXT NOT NULL,
+        n INTEGER NOT NULL,
+        value TEXT,
+        value2 TEXT,
+        status TEXT NOT NULL CHECK (status IN ('shown', 'hidden', 'suppressed', 'kept')),
+        PRIMARY KEY (publication_id, key)
+    );
+    CREATE TABLE publication_results (
+        publication_id INTEGER NOT NULL REFERENCES publications(id),
+        kpi TEXT NOT NULL,
+        member TEXT NOT NULL,
+        value TEXT NOT NULL,
+        PRIMARY KEY (publication_id, kpi, member)
+    );
+    CREATE TABLE publication_files (
+        publication_id INTEGER NOT NULL REFERENCES publications(id),
+        language TEXT NOT NULL,
+        name TEXT NOT NULL,
+        data BLOB NOT NULL,
+        PRIMARY KEY (publication_id, language, name)
+    );
+    """,
 )

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from pmm_core.domain.carry import LastCycle
 from pmm_core.domain.clock import Clock, utcnow
 from pmm_core.domain.records import (
     Answer,
@@ -76,6 +77,11 @@ class Store(
     def path(self) -> Path:
         return self._db.path
 
+    @property
+    def database(self) -> Database:
+        """For the modules that keep their own tables (``pmm_core.publishing.storage``)."""
+        return self._db
+
     def close(self) -> None:
         self._db.close()
 
@@ -111,6 +117,15 @@ class Store(
             ncps=self.ncp_counts(),
             flags=tuple(self.flags(cycle_id)),
         )
+
+    def last_cycle(self, cycle: Cycle, member: str) -> LastCycle | None:
+        """The Member's answers and KPI states in the cycle before `cycle` (carry forward,
+        last cycle's values beside the questions), or None if there is no earlier cycle."""
+        before = self.previous_cycle(cycle)
+        if before is None:
+            return None
+        data = self.member_data(before.id, member)
+        return LastCycle(before.year, {dp: a.value for dp, a in data.answers.items()}, data.states)
 
     def import_cycle(self, data: CycleData) -> Cycle:
         """Loads a whole cycle's data in one transaction (synthetic data for the demo and the
@@ -150,7 +165,7 @@ class Store(
                 ],
             )
             _audit(conn, now, None, cycle_id, None, "cycle.import", str(c.year), None, c.state.value)
-        self._fresh().open_cycle_known = False
+        self._forget_cycles()
         cycle = self.cycle(cycle_id)
         assert cycle is not None
         return cycle

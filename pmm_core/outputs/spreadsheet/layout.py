@@ -29,6 +29,7 @@ class Key(StrEnum):
     YEAR = "year"
     UNIT = "unit"
     EXPECTED = "expected"
+    PREVIOUS = "previous"  # the Member's value of the last cycle; on KPI rows, its status and result then
     CURRENT = "current"  # the stored value (template), the KPI result (receipt)
     VALUE = "value"  # the NCP's new value (template), the submitted value (receipt)
     BLANK = "blank"  # on a KPI row: one of the five reasons for leaving the KPI blank

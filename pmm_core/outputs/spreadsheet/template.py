@@ -31,6 +31,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from pmm_core.catalog.members import Member
 from pmm_core.catalog.models import Catalog, DataPoint, DataType, ItemList, Kpi, Year
 from pmm_core.domain import item_lists
+from pmm_core.domain.carry import LastCycle, shown
 from pmm_core.domain.progress import status_of
 from pmm_core.domain.records import Cycle, KpiState, KpiStatus
 from pmm_core.domain.results import Computed, compute
@@ -60,6 +61,7 @@ _WIDTHS = {
     Key.YEAR: 7,
     Key.UNIT: 12,
     Key.EXPECTED: 26,
+    Key.PREVIOUS: 22,
     Key.CURRENT: 22,
     Key.VALUE: 22,
     Key.BLANK: 40,
@@ -87,9 +89,11 @@ def build_template(
     values: Mapping[str, str],
     states: Mapping[str, KpiStatus],
     L: Lang,
+    last: LastCycle | None = None,
 ) -> bytes:
-    """The Member's template for the cycle, in L's language, with the current values shown."""
-    return write_workbook(catalog, member, cycle, values, states, L, None)
+    """The Member's template for the cycle, in L's language, with the current values shown
+    and, in their own column, the Member's values of the last cycle."""
+    return write_workbook(catalog, member, cycle, values, states, L, None, last)
 
 
 def write_workbook(
@@ -100,8 +104,9 @@ def write_workbook(
     states: Mapping[str, KpiStatus],
     L: Lang,
     receipt: ReceiptInfo | None,
+    last: LastCycle | None = None,
 ) -> bytes:
-    writer = _Writer(catalog, cycle, values, states, L, receipt)
+    writer = _Writer(catalog, cycle, values, states, L, receipt, last)
     workbook = Workbook()
     first = workbook.active
     assert first is not None
@@ -151,9 +156,11 @@ class _Writer:
         states: Mapping[str, KpiStatus],
         L: Lang,
         receipt: ReceiptInfo | None,
+        last: LastCycle | None = None,
     ) -> None:
         self.catalog, self.cycle, self.values, self.states, self.L = catalog, cycle, values, states, L
         self.receipt = receipt
+        self.last = last if last is not None and last.year < cycle.year else None
         self.lists: dict[str, str] = {}  # name of a dropdown list → its range on the metadata sheet
         self.validations: dict[str, DataValidation] = {}
 
@@ -201,7 +208,7 @@ class _Writer:
         for key in Key:
             _write(ws, KEY_ROW, _COLUMN[key], str(key))
             if key is not Key.ID:  # a row without a key is not read: the header row is skipped
-                _write(ws, HEADER_ROW, _COLUMN[key], self.L._(headers[key])).font = _BOLD
+                _write(ws, HEADER_ROW, _COLUMN[key], self._header(headers, key)).font = _BOLD
             ws.column_dimensions[get_column_letter(_COLUMN[key])].width = _WIDTHS[key]
         for offset, row in enumerate(rows):
             self._row(ws, FIRST_ROW + offset, row)
@@ -211,6 +218,11 @@ class _Writer:
         ws.freeze_panes = f"{get_column_letter(_COLUMN[Key.YEAR])}{FIRST_ROW}"
         ws.auto_filter.ref = f"A{HEADER_ROW}:{get_column_letter(len(Key))}{last}"
         self._protect(ws)
+
+    def _header(self, headers: Mapping[str, str], key: Key) -> str:
+        if key is Key.PREVIOUS and self.last is not None:
+            return self.L._(texts.PREVIOUS_OF).format(year=self.last.year)
+        return self.L._(headers[key])
 
     def _row(self, ws: Worksheet, r: int, row: Row) -> None:
         def put(key: Key, value: str | int | float | None) -> None:
@@ -224,6 +236,8 @@ class _Writer:
             put(Key.LABEL, row.kpi.name.get(L.code))
             put(Key.UNIT, L._(UNIT_NAMES[row.kpi.result.unit]))
             put(Key.CURRENT, self._kpi_current(row.kpi))
+            if self.last is not None:
+                put(Key.PREVIOUS, self._kpi_current(row.kpi, self.last.values, self.last.states))
             state = self.states.get(row.kpi.id)
             if self.receipt and state and state.status is KpiState.BLANK:
                 put(Key.BLANK, self._reason_text(state.reason))
@@ -244,8 +258,11 @@ class _Writer:
             put(Key.EXPECTED, L._(texts.EXPECTED[dp.type]).format(currency=dp.currency))
             if stored is not None:
                 put(Key.VALUE if self.receipt else Key.CURRENT, stored_cell(dp, stored, L))
+            before = shown(self.catalog, self.last, self.cycle.year, dp)
+            if before is not None:
+                put(Key.PREVIOUS, stored_cell(dp, before[1], L))
             if dp.is_numeric:
-                for key in (Key.CURRENT, Key.VALUE):
+                for key in (Key.PREVIOUS, Key.CURRENT, Key.VALUE):
                     ws.cell(row=r, column=_COLUMN[key]).number_format = _NUMBER_FORMAT.get(dp.type, "#,##0.00")
             dropdown = "yes_no" if dp.type is DataType.YES_NO else _choices_name(dp) if dp.choices else None
             self._input(ws, r, Key.VALUE, dropdown)
@@ -274,21 +291,25 @@ class _Writer:
         if dropdown:
             self._dropdown(ws, dropdown, cell.coordinate)
 
-    def _kpi_current(self, kpi: Kpi) -> str:
+    def _kpi_current(
+        self, kpi: Kpi, values: Mapping[str, str] | None = None, states: Mapping[str, KpiStatus] | None = None
+    ) -> str:
+        """The KPI's status and result (or blank reason): this cycle's, or those of `values`
+        and `states` (the last cycle's)."""
         L = self.L
-        state = self.states.get(kpi.id)
+        state = (self.states if states is None else states).get(kpi.id)
         status = L._(KPI_STATUS_NAMES[status_of(state)])
         if state and state.status is KpiState.BLANK:
             return labelled(L, status, after_colon(self._reason_text(state.reason)))
-        result = self._result(kpi)
+        result = self._result(kpi, values)
         if result is None:
             return status
-        shown = f"{status} · {L.result(result)}"
-        return f"{shown} ({L._(texts.FROM_TOTALS)})" if result.from_totals else shown
+        text = f"{status} · {L.result(result)}"
+        return f"{text} ({L._(texts.FROM_TOTALS)})" if result.from_totals else text
 
-    def _result(self, kpi: Kpi) -> Computed | None:
+    def _result(self, kpi: Kpi, values: Mapping[str, str] | None = None) -> Computed | None:
         try:
-            result = compute(self.catalog, kpi, self.values)
+            result = compute(self.catalog, kpi, self.values if values is None else values)
         except (KeyError, ArithmeticError):  # a stored value the catalog no longer accepts
             return None
         return result if isinstance(result, Computed) else None

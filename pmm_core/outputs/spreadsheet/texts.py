@@ -14,6 +14,7 @@ HEADERS = {
     "year": N_("Year"),
     "unit": N_("Unit"),
     "expected": N_("Expected answer"),
+    "previous": N_("Last cycle"),
     "current": N_("Current value"),
     "value": N_("Your value"),
     "blank": N_("Leave the KPI blank: reason"),
@@ -36,6 +37,7 @@ EXPECTED = {
     DataType.YES_NO: N_("yes or no"),
     DataType.SCALE: N_("one of the options"),
 }
+PREVIOUS_OF = N_("Given in the {year} cycle")  # the header of "previous" when there was a last cycle
 YES, NO = N_("Yes"), N_("No")
 FROM_TOTALS = N_("computed from totals")
 REFERENCE_ONE = N_("Uses “{label}”, given under {kpi}.")
