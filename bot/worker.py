@@ -55,7 +55,7 @@ class Limits:
 
 
 LIMITS: dict[Lane, Limits] = {
-    # the Member's own data: a template is built in about a second
+    # a template, a receipt, /status, /friction: about a second
     Lane.QUICK: Limits(seconds=120, cpu_seconds=120, memory=1536 * MIB),
     # an untrusted file: the reader refuses it within 60 s and about 100 MB (pmm_core.jobs);
     # 100,000 list rows take about 5 s and 130 MB

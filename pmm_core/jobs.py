@@ -40,7 +40,7 @@ READ_SECONDS = 60.0  # the spreadsheet reader's own time limit for one file (the
 class Lane(StrEnum):
     """Which worker process runs a job."""
 
-    QUICK = "quick"  # an NCP waits: a template, a receipt (the Member's own data)
+    QUICK = "quick"  # someone waits: a template, a receipt, /status, /friction (a second or less)
     FILES = "files"  # a file someone sent: untrusted, bounded by the reader and by the OS
     REPORTS = "reports"  # the Secretariat's exports, reports, statistics, checks: long
 
@@ -210,6 +210,7 @@ class CycleStatus:
     amended: frozenset[str]  # Members whose submitted answers were amended since
 
 
+@runs_in(Lane.QUICK)  # a Secretariat user waits for it: never behind an export
 def member_status(
     db_path: Path, cycle_id: int, region: str | None, state: MemberState | None, now: datetime
 ) -> CycleStatus:
@@ -229,6 +230,7 @@ def member_status(
         store.close()
 
 
+@runs_in(Lane.QUICK)
 def friction_rows(db_path: Path, cycle_id: int) -> list[Friction]:
     """/friction: the KPIs NCPs struggle with, highest first (reads the cycle's audit log)."""
     store = Store.open_readonly(db_path)

@@ -9,11 +9,13 @@ import asyncio
 import contextlib
 import os
 import time
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 
 from bot.worker import MIB, Limits, ProcessWorker
-from pmm_core.jobs import JobFailed, Lane, runs_in
+from pmm_core.jobs import JobFailed, Lane, lane_of, runs_in
 
 
 def die() -> int:
@@ -178,3 +180,25 @@ async def test_an_idle_lane_gives_its_memory_back():
         assert await worker.run(file_pid) != first
     finally:
         worker.shutdown()
+
+
+def test_each_job_runs_in_its_lane():
+    """What someone waits for is never behind a file or an export; a file never behind an export."""
+    from pmm_core import jobs
+
+    quick: tuple[Callable[..., Any], ...] = (
+        jobs.template_file,
+        jobs.receipt_file,
+        jobs.member_status,
+        jobs.friction_rows,
+    )
+    reports: tuple[Callable[..., Any], ...] = (
+        jobs.export_xlsx,
+        jobs.export_csv,
+        jobs.report_files,
+        jobs.stats,
+        jobs.check_cycle,
+    )
+    assert all(lane_of(job) is Lane.QUICK for job in quick)
+    assert lane_of(jobs.read_file) is Lane.FILES
+    assert all(lane_of(job) is Lane.REPORTS for job in reports)
