@@ -34,7 +34,7 @@ from pmm_core.domain.analytics import member_statuses
 from pmm_core.domain.records import Cycle, CycleState, MemberState, Role
 from pmm_core.outputs.i18n import CatalogMissing
 from pmm_core.storage.base import Outcome
-from pmm_core.storage.db import StoreVersionError, backup, write_private
+from pmm_core.storage.db import StoreVersionError, backup, make_private_dir, write_private
 from pmm_core.storage.store import Store
 
 
@@ -355,7 +355,7 @@ def _report(args: argparse.Namespace, store: Store) -> int:
     files = jobs.report_files(
         store.path, cycle.id, args.language, 0.05 if args.margin == 5 else 0.10, args.started, date.today()
     )
-    args.output.mkdir(parents=True, exist_ok=True)
+    make_private_dir(args.output)
     for name, data in files.files:
         target = args.output / ("report.html" if name.endswith(".html") else "report.xlsx")
         write_private(target, data)

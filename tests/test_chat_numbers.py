@@ -94,7 +94,7 @@ REFUSED = [
         "fr",
         "5,123",
         "Dans votre format de nombres, «\u202f5,123\u202f» a des décimales («\u202f,\u202f» est le séparateur "
-        "décimal), or cette donnée est un dénombrement, un nombre entier. Si vous vouliez dire 5\u202f123, tapez 5123.",
+        "décimal), or ce chiffre est un dénombrement, un nombre entier. Si vous vouliez dire 5\u202f123, tapez 5123.",
         id="fr-5,123",
     ),
     pytest.param(
@@ -108,7 +108,7 @@ REFUSED = [
         "SN",
         "fr",
         "5.123",
-        "«\u202f5.123\u202f» peut se lire 5\u202f123 ou 5,123, or cette donnée est un dénombrement",
+        "«\u202f5.123\u202f» peut se lire 5\u202f123 ou 5,123, or ce chiffre est un dénombrement",
         id="fr-5.123",
     ),
     pytest.param(

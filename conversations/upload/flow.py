@@ -113,7 +113,11 @@ async def on_document(update: Update, context: Context) -> None:
     except TelegramError:
         await send(s, s.lang._("I could not download the file from Telegram; please send it again."))
         return
-    read = await s.bot.worker.run(jobs.read_file, s.store.path, s.cycle.id, member, data, s.lang.tag)
+    try:
+        read = await s.bot.worker.run(jobs.read_file, s.store.path, s.cycle.id, member, data, s.lang.tag)
+    except jobs.JobFailed:  # the worker stopped it: past its memory or time
+        await send(s, esc(jobs.too_heavy(s.lang)))
+        return
     if read.pending is None:
         await send(s, esc(read.text))
         return

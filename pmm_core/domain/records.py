@@ -173,6 +173,7 @@ class OutboxRow:
     buttons: Buttons
     state: str
     attempts: int
+    pages_sent: int = 0  # pages Telegram accepted: a retry sends only the ones after them
 
 
 @dataclass(frozen=True)

@@ -35,6 +35,7 @@ from pmm_core.storage.flags import FlagsStore
 from pmm_core.storage.inbox import InboxStore
 from pmm_core.storage.members import MembersStore
 from pmm_core.storage.outbox import OutboxStore
+from pmm_core.storage.undelivered import UndeliveredStore
 from pmm_core.storage.uploads import UploadsStore
 from pmm_core.storage.users import UsersStore
 
@@ -50,6 +51,7 @@ class Store(
     AuditStore,
     OutboxStore,
     FlagsStore,
+    UndeliveredStore,
 ):
     """All reads and writes of pmm-bot's data. Open with :meth:`open`."""
 
@@ -57,6 +59,8 @@ class Store(
         self._db = db
         self.clock = clock
         self._cache = _Cache()
+        self._owed: set[int] | None = None
+        self._handled: set[str] = set()
 
     @classmethod
     def open(cls, path: str | Path, clock: Clock = utcnow) -> Store:
