@@ -57,6 +57,7 @@ AUDIENCE_NAMES = {
     AudienceKind.PUBLIC: N_("the public"),
     AudienceKind.WCO: N_("the NCPs of all WCO Members"),
     AudienceKind.NCP: N_("the NCPs of one Member"),
+    AudienceKind.REVIEWER: N_("the peer reviewers of one Member"),
     AudienceKind.SECRETARIAT: N_("the WCO Secretariat"),
 }
 
