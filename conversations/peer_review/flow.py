@@ -18,6 +18,8 @@ every press is checked against the reviewer's review, the open cycle and the scr
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from telegram import Update
 
 from conversations.kit.context import BotData, Context
@@ -37,7 +39,7 @@ from pmm_core.catalog.models import Kpi
 from pmm_core.domain import peer_review as pr
 from pmm_core.domain.peer_review import KpiReview, PeerReview, ReviewProblem, ReviewState
 from pmm_core.domain.progress import Snapshot
-from pmm_core.domain.records import OutMessage
+from pmm_core.domain.records import OutMessage, User
 from pmm_core.domain.results import compute
 from pmm_core.domain.threads import AuthorRole, MessageKind, ThreadState, clean_text, covered_points
 from pmm_core.outputs.i18n import Lang, lang
@@ -95,14 +97,15 @@ def _people(bot: BotData, review: PeerReview, L: Lang) -> str:
     return "\n".join(lines) or "—"
 
 
-def _tell(bot: BotData, users: list[int], key: str, text_for: object) -> list[OutMessage]:
-    out = []
-    for uid in dict.fromkeys(users):
-        user = bot.store.user(uid)
-        if user is None or not user.active:
+def _tell(bot: BotData, users: list[int] | list[User], key: str, text_for: Callable[[Lang], str]) -> list[OutMessage]:
+    """One message per reader (by id, or the users themselves), each in their language."""
+    out, seen = [], set()
+    for item in users:
+        user = bot.store.user(item) if isinstance(item, int) else item
+        if user is None or not user.active or user.telegram_id in seen:
             continue
-        L = lang(user.language)
-        out.append(OutMessage(f"{key}:{uid}", uid, text_for(L), ()))  # type: ignore[operator]
+        seen.add(user.telegram_id)
+        out.append(OutMessage(f"{key}:{user.telegram_id}", user.telegram_id, text_for(lang(user.language)), ()))
     return out
 
 
@@ -144,7 +147,7 @@ async def request(s: Session) -> None:
             "Your request for a peer review is recorded. The WCO Secretariat will accept it and invite the peer reviewers; we will tell you who they are."
         ),
     )
-    staff = [u.telegram_id for u in deliver.secretariat_users(s.bot)]
+    staff = deliver.secretariat_users(s.bot)
     _queue(
         s.bot,
         _tell(
@@ -620,6 +623,9 @@ async def _written(s: Session, text: str, step: WritingReview) -> None:
             raise Refused(outcome)
         s.reload()
         await send(s, "📝 " + L._("Comment saved."))
+        kpi = s.catalog.kpi(step.kpi)  # still on the KPI: a comment is no verdict
+        await show_kpi(s, review, kpi, effective_states(s.bot, review, s.user.telegram_id))
+        return
     else:
         act = Act(
             s.user.telegram_id,
@@ -713,7 +719,7 @@ async def _conclusion(s: Session, text: str, step: Concluding) -> None:
     s.reload()
     await send(s, "✔ " + s.lang._("Your conclusion is recorded. The WCO Secretariat will close the review."))
     if all(r.concluded for r in s.store.reviewers(review.id)):
-        staff = [u.telegram_id for u in deliver.secretariat_users(s.bot)]
+        staff = deliver.secretariat_users(s.bot)
         _queue(
             s.bot,
             _tell(
@@ -768,3 +774,22 @@ def deliver_notices(bot: BotData) -> int:
 
 async def after_update(update: Update, context: Context) -> None:
     deliver_notices(context.bot_data)
+
+
+def _reviewing(s: Session) -> bool:
+    return isinstance(s.state.step, (ReviewingKpi, WritingReview, Concluding))
+
+
+@router.screen(when=_reviewing)
+async def where_reviewing(s: Session) -> None:
+    """Where a reviewer stands (after a stale press): the KPI on screen, or the conclusion."""
+    step = s.state.step
+    assert isinstance(step, (ReviewingKpi, WritingReview, Concluding))
+    review = my_review(s, step.review)
+    if review is None or review.state is not ReviewState.ACTIVE:
+        await send(s, s.lang._("This peer review is no longer under way."))
+        return
+    if isinstance(step, Concluding) or not step.kpi:
+        await show_conclude(s, review)
+        return
+    await show_kpi(s, review, s.catalog.kpi(step.kpi), effective_states(s.bot, review, s.user.telegram_id))

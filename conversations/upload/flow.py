@@ -246,6 +246,5 @@ async def send_receipt(s: Session) -> None:
         workbook,
         f"pmm-{s.cycle.year}-{s.user.member}-submitted.xlsx",
         s.lang._("Your submission, read-only. SHA-256 of the submitted data: {digest}").format(digest=digest),
+        peer_review.request_row(s),  # a peer review, at the Member's request
     )
-    if rows := peer_review.request_row(s):
-        await send(s, s.lang._("The WCO can have your data reviewed by peers, at your request."), rows)
