@@ -69,7 +69,8 @@ async def started_review(chat: Chat, language: str = "en") -> int:
     receipt = chat.api.messages_to(BE_NCP)[-1]
     assert lang(language)._("Request a peer review") in receipt.button_labels()
     sent = await chat.tap(BE_NCP, pb.RequestReview, language_code=language)
-    assert lang(language)._("Your request for a peer review is recorded.")[:30] in texts(sent)
+    recorded = "Your request for a peer review is recorded. The WCO Secretariat will accept it and invite the peer reviewers; we will tell you who they are."
+    assert lang(language)._(recorded) in texts(sent)
     await chat.drain()
     assert "Belgium requests a peer review" in chat.api.messages_to(SEC)[-1].text
     sent = await chat.say(SEC, "/peerreviews")

@@ -199,7 +199,8 @@ async def show_reviews(s: Session) -> None:
                 who = user.name if user and user.name else str(r.user_id)
                 done = pr.counts(ids, effective_states(s.bot, review, r.user_id))[KpiReview.ACCEPTED]
                 mark = " ✔ " + L._("concluded") if r.concluded else ""
-                lines.append(f"• {esc(who)}: {done}/{len(ids)} {esc(L._('accepted'))}{mark}")
+                counted = L._("{done} of {n} KPIs accepted").format(done=done, n=len(ids))
+                lines.append(f"• {esc(who)}: {esc(counted)}{mark}")
                 rows.append([(short(L._("Remove {name}").format(name=who)), pb.RemoveReviewer(review.id, r.user_id))])
             if not reviewers:
                 lines.append(esc(L._("No reviewer yet: /invite_reviewer {member}").format(member=review.member)))
@@ -488,13 +489,14 @@ async def show_kpi(s: Session, review: PeerReview, kpi: Kpi, states: dict[str, K
         if thread.review_id == review.id and thread.opened_by == s.user.telegram_id:
             last = ThreadStore(s.store).messages(thread.id)[-1]
             said = qtexts.message_text(L, catalog, thread, last)
-            lines += ["", f"❓ {esc(L._('Your issue'))} ({esc(qtexts.state_label(L, thread.state))}): {said}"]
+            mine = L._("Your issue ({state}): {text}")
+            lines += ["", "❓ " + mine.format(state=esc(qtexts.state_label(L, thread.state)), text=said)]
             if thread.state is not ThreadState.RESOLVED:
                 reply_rows.append([(L._("Reply to the NCP"), pb.ReplyIssue(review.id, kpi.id, thread.id))])
         elif thread.opened_role is AuthorRole.SECRETARIAT and thread.state is ThreadState.RESOLVED:
             msgs = ThreadStore(s.store).messages(thread.id)
             dialogue = " / ".join(qtexts.message_text(L, catalog, thread, m) for m in msgs[:4])
-            lines += ["", f"💬 {esc(L._('Resolved question of the WCO Secretariat'))}: {dialogue}"]
+            lines += ["", "💬 " + L._("Resolved question of the WCO Secretariat: {text}").format(text=dialogue)]
     for c in s.store.review_comments(review.id):
         if c.kpi == kpi.id and c.user_id == s.user.telegram_id:
             lines.append("📝 " + esc(L._("Your comment")) + f": «{esc(c.text)}»")
