@@ -186,7 +186,7 @@ async def test_a_review_from_request_to_close(chat, store, catalog):
     # France's NCP concludes
     sent = await chat.say(FR_NCP, "Sound data; two points clarified.")
     assert "Your conclusion is recorded" in texts(sent)
-    assert store.reviewer(review, FR_NCP).concluded  # type: ignore[union-attr]
+    assert store.reviewer(review, FR_NCP).concluded
     # the expert accepts everything and concludes; the Secretariat closes
     await chat.say(EXPERT, "/peer")
     await accept_rest(chat, EXPERT)
@@ -195,7 +195,7 @@ async def test_a_review_from_request_to_close(chat, store, catalog):
     assert "Every reviewer of Belgium concluded" in chat.api.messages_to(SEC)[-1].text
     sent = await chat.say(SEC, "/peerreviews")
     await chat.tap(SEC, pb.CloseReview, review=review)
-    assert store.peer_review(review).state is ReviewState.CLOSED  # type: ignore[union-attr]
+    assert store.peer_review(review).state is ReviewState.CLOSED
     actions = {r.action for r in store.audit_log(chat.cycle.id, "BE")}
     assert {
         "review.request",
