@@ -7,8 +7,10 @@ Member, another cycle or a concluded review change nothing and show nothing."""
 
 from __future__ import annotations
 
+import os
 import re
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 
@@ -206,6 +208,28 @@ async def test_a_review_from_request_to_close(chat, store, catalog):
         "review.comment",
     } <= actions
     assert {"review.conclude", "review.close", "review.kpi_back"} <= actions
+    # the report: to the Secretariat at close, in the Member's language and English; the
+    # Member's NCP and a reviewer fetch it; another Member's NCP gets nothing
+    docs = [m for m in chat.api.messages_to(SEC)[-4:] if m.method == "sendDocument"]
+    assert [m.params["document"][0] if isinstance(m.params.get("document"), tuple) else "" for m in docs] or docs
+    assert len(docs) == 2  # BE's NCP speaks English: one language, HTML and XLSX
+    for user in (BE_NCP, EXPERT):
+        sent = await chat.say(user, "/peerreport")
+        assert [m.method for m in sent] == ["sendDocument", "sendDocument"]
+    await bind(chat, 5001, "KE")
+    sent = await chat.say(5001, "/peerreport BE")
+    assert [m.method for m in sent] == ["sendMessage"] and "no peer review report" in sent[0].text
+    from conversations.peer_review.flow import build_record
+    from pmm_core.outputs.i18n import lang as lang_of
+    from pmm_core.outputs.peer_review_report import html_report
+
+    closed = store.peer_review(review)
+    page = html_report(lang_of("fr"), catalog, build_record(chat.app.bot_data, closed, lang_of("fr")))
+    assert "Renewals are counted" in page and "4000" in page and "240000" in page  # before → after
+    assert "No issue found." in page and "Sound data; two points clarified." in page
+    assert "Explained by the NCP; worth a footnote." in page and "accepté" in page
+    if out := os.environ.get("PEER_REPORT_DIR"):
+        Path(out, "peer-review-BE-fr.html").write_text(page, encoding="utf-8")
     kinds = [m.kind for m in ThreadStore(store).messages(thread.id)]
     assert kinds == [MessageKind.QUESTION, MessageKind.CORRECT, MessageKind.RESOLVED]
     everything = "\n".join(m.text for u in (FR_NCP, EXPERT) for m in chat.api.messages_to(u))

@@ -26,7 +26,7 @@ from conversations.kit.context import BotData, Context
 from conversations.kit.dispatch import Refused, Router, Stale
 from conversations.kit.render import result_text
 from conversations.kit.roles import Who, secretariat_session
-from conversations.kit.send import Row, packed, send
+from conversations.kit.send import Row, packed, send, send_document
 from conversations.kit.session import Session, session
 from conversations.kit.state import ConversationState, Idle
 from conversations.kit.text import esc, short
@@ -42,6 +42,7 @@ from pmm_core.domain.progress import Snapshot
 from pmm_core.domain.records import OutMessage, User
 from pmm_core.domain.results import compute
 from pmm_core.domain.threads import AuthorRole, MessageKind, ThreadState, clean_text, covered_points
+from pmm_core.outputs import peer_review_report as rpt
 from pmm_core.outputs.i18n import Lang, lang
 from pmm_core.storage.base import Outcome
 from pmm_core.storage.thread_store import Act, ThreadStore
@@ -329,11 +330,18 @@ async def _close(s: Session, b: pb.CloseReview) -> None:
             s.bot,
             readers,
             f"pr:close:{review.id}",
-            lambda L2: L2._("The WCO Secretariat closed the peer review of {member}.").format(
-                member=esc(member_name(s, s.bot, review.member, L2))
+            lambda L2: (
+                L2._("The WCO Secretariat closed the peer review of {member}.").format(
+                    member=esc(member_name(s, s.bot, review.member, L2))
+                )
+                + "\n"
+                + L2._("The peer review report: /peerreport {member}").format(member=review.member)
             ),
         ),
     )
+    closed = s.store.peer_review(review.id)
+    assert closed is not None
+    await send_report(s, closed)
 
 
 # ---- joining and the role menu --------------------------------------------------------------
@@ -795,3 +803,109 @@ async def where_reviewing(s: Session) -> None:
         await show_conclude(s, review)
         return
     await show_kpi(s, review, s.catalog.kpi(step.kpi), effective_states(s.bot, review, s.user.telegram_id))
+
+
+# ---- the report ------------------------------------------------------------------------------
+def member_language(bot: BotData, member: str) -> str:
+    """The language of the Member's NCPs (the first one's), else the bot's default."""
+    found = [u.language for u in deliver.ncps(bot.store, member) if u.language]
+    return found[0] if found else bot.settings.default_language
+
+
+def build_record(bot: BotData, review: PeerReview, L: Lang) -> rpt.ReviewRecord:
+    store = bot.store
+    catalog = bot.catalog
+    reviewers = store.reviewers(review.id, active_only=False)
+    people = deliver.names(store, {r.user_id for r in reviewers} | {review.requested_by})
+    threads = ThreadStore(store)
+    mine = [t for t in threads.threads(review.cycle_id, member=review.member, review_id=review.id)]
+    mine.sort(key=lambda t: t.id)
+    dialogue = [(t, threads.messages(t.id)) for t in mine]
+    people |= deliver.names(store, {m.author for _, ms in dialogue for m in ms if m.author})
+    per_reviewer = [effective_states(bot, review, r.user_id) for r in reviewers if r.active]
+    states = {k.id: pr.member_state(per_reviewer, k.id) for k in catalog.kpis}
+    changes = []
+    started = False  # the figures changed once the review was accepted
+    for row in store.review_audit(review.cycle_id, review.member):
+        started = started or (row["action"] == "review.decide" and row["subject"] == str(review.id))
+        if row["action"] != "answer" or not started:
+            continue
+        for kpi in catalog.kpis_using(row["subject"]):
+            changes.append(
+                rpt.FigureChange(
+                    kpi.id,
+                    row["subject"],
+                    _shown(L, bot, row["subject"], row["old_value"]),
+                    _shown(L, bot, row["subject"], row["new_value"]),
+                    people.get(row["user_id"], "") or L._("NCP of {member}").format(member=review.member),
+                    row["at"],
+                )
+            )
+    comments = [
+        rpt.Comment(c.kpi, people.get(c.user_id, L._("Peer reviewer")), c.at, c.text)
+        for c in store.review_comments(review.id)
+    ]
+    lines = [
+        rpt.ReviewerLine(people.get(r.user_id, str(r.user_id)), r.joined_at, r.conclusion or "", r.concluded_at or "")
+        for r in reviewers
+    ]
+    cycle = next((c for c in store.cycles() if c.id == review.cycle_id), None)
+    return rpt.ReviewRecord(
+        review,
+        member_name(None, bot, review.member, L),
+        cycle.year if cycle else 0,
+        lines,
+        states,
+        dialogue,
+        changes,
+        comments,
+        people,
+    )
+
+
+def _shown(L: Lang, bot: BotData, dp_id: str, value: str | None) -> str:
+    dp = bot.catalog.data_points.get(dp_id)
+    if not value or dp is None:
+        return value or "—"
+    try:
+        return L.value(dp, value)
+    except ValueError:
+        return value
+
+
+def may_read_report(s: Session, review: PeerReview) -> bool:
+    """The Member's NCPs, its reviewers and the Secretariat; nobody else."""
+    if s.is_secretariat or (s.user.is_ncp and s.user.member == review.member):
+        return True
+    return s.store.reviewer(review.id, s.user.telegram_id) is not None
+
+
+async def send_report(s: Session, review: PeerReview) -> None:
+    languages = list(dict.fromkeys((member_language(s.bot, review.member), "en")))
+    for code in languages:
+        L = lang(code)
+        rec = build_record(s.bot, review, L)
+        stem = f"pmm-peer-review-{review.member}-{code}"
+        page = rpt.html_report(L, s.catalog, rec)
+        await send_document(s, page.encode(), stem + ".html", L._("Peer review report (printable)"))
+        await send_document(s, rpt.xlsx_report(L, s.catalog, rec), stem + ".xlsx")
+
+
+@router.command("peerreport")
+async def on_peerreport(update: Update, context: Context) -> None:
+    """/peerreport [MEMBER]: the peer review report, to the Member's NCPs, its reviewers and the Secretariat."""
+    s = session(update, context)
+    L = s.lang
+    if s.cycle is None:
+        await send(s, L._("No cycle is open."))
+        return
+    member = find_member(s.store.members(), " ".join(context.args or [])) if context.args else None
+    code = member.iso2 if member else s.user.member
+    reviews = [r for r in s.store.peer_reviews(s.cycle.id) if code is None or r.member == code]
+    if not reviews and code is None:
+        reviews = s.store.reviews_of(s.user.telegram_id, s.cycle.id)
+    allowed = [r for r in reviews if r.state in (ReviewState.ACTIVE, ReviewState.CLOSED) and may_read_report(s, r)]
+    if not allowed:
+        await send(s, L._("There is no peer review report you may read."))
+        return
+    await send_report(s, allowed[-1])
