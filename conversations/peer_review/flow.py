@@ -93,7 +93,7 @@ def _people(bot: BotData, review: PeerReview, L: Lang) -> str:
         user = bot.store.user(r.user_id)
         name = user.name if user and user.name else str(r.user_id)
         if user is not None and user.is_ncp and user.member:
-            name += " (" + L._("NCP of {member}").format(member=member_name(None, bot, user.member, L)) + ")"
+            name += " · " + L._("NCP of {member}").format(member=member_name(None, bot, user.member, L))
         lines.append("• " + esc(name))
     return "\n".join(lines) or "—"
 
