@@ -4,7 +4,8 @@ pmm-bot run                       long polling against Telegram (PMM_BOT_TOKEN)
 pmm-bot demo                      chat with the real bot in this terminal, no token needed
 pmm-bot init-db                   create or upgrade the database
 pmm-bot members import [CSV]      load WCO Members (default: the shipped list)
-pmm-bot cycle open --year 2025 --deadline 2026-03-31
+pmm-bot cycle open --year YEAR --deadline YYYY-MM-DD     (tells every NCP)
+pmm-bot cycle close [--yes] · cycle reopen --year YEAR [--deadline YYYY-MM-DD] [--yes]
 pmm-bot invite BE                 a single-use NCP invite code and its t.me link
 pmm-bot catalog check             validate the KPI catalog files and print counts
 pmm-bot backup [--out FILE]       a consistent copy of the database, while the bot runs
@@ -29,7 +30,8 @@ from pmm_core.catalog.members.groupings import GROUPS, Grouping
 from pmm_core.catalog.models import CatalogError
 from pmm_core.domain import actions
 from pmm_core.domain.actions import ChangeSet
-from pmm_core.domain.records import Cycle, Role
+from pmm_core.domain.analytics import member_statuses
+from pmm_core.domain.records import Cycle, MemberState, Role
 from pmm_core.outputs.i18n import CatalogMissing
 from pmm_core.storage.base import Outcome
 from pmm_core.storage.db import StoreVersionError, backup, write_private
@@ -61,7 +63,12 @@ def _parser() -> argparse.ArgumentParser:
     opening.add_argument("--opens", type=date.fromisoformat, default=None, help="YYYY-MM-DD (default: today)")
     redate = cycle_sub.add_parser("deadline", help="change the open cycle's deadline")
     redate.add_argument("deadline", type=date.fromisoformat, help="YYYY-MM-DD")
-    cycle_sub.add_parser("close", help="close the open cycle")
+    closing = cycle_sub.add_parser("close", help="close the open cycle (lists who has not submitted, asks to confirm)")
+    closing.add_argument("--yes", action="store_true", help="do not ask to confirm")
+    reopening = cycle_sub.add_parser("reopen", help="reopen a closed cycle (asks to confirm)")
+    reopening.add_argument("--year", type=int, required=True)
+    reopening.add_argument("--deadline", type=date.fromisoformat, default=None, help="YYYY-MM-DD (default: its own)")
+    reopening.add_argument("--yes", action="store_true", help="do not ask to confirm")
     reopen = sub.add_parser("reopen", help="reopen a Member's submitted answers for edits")
     reopen.add_argument("member", help="ISO 3166 alpha-2 code, e.g. BE")
     ncps = sub.add_parser("ncps", help="list the NCPs (of one Member)")
@@ -223,22 +230,65 @@ def _open_cycle(store: Store) -> Cycle:
 
 
 def _cycle(args: argparse.Namespace, settings: Settings, store: Store) -> int:
+    """Opens, re-dates, closes or reopens a cycle; opening, closing and reopening tell the
+    NCPs through the outbox (a running bot sends the messages within a second)."""
+    from conversations.admin import news as cycle_news
+
     if args.action == "open":
-        cycle = store.open_cycle(args.year, args.deadline, args.opens, reminder_days=settings.reminder_days)
+        news = cycle_news.opened(store, args.year, args.deadline)
+        cycle = store.open_cycle(args.year, args.deadline, args.opens, reminder_days=settings.reminder_days, news=news)
         print(
             f"cycle {cycle.year} open from {cycle.opens} to {cycle.deadline}; reminders {cycle.reminder_days} days before"
         )
+        print(f"{len(news)} NCPs will be told (by the running bot)")
     elif args.action == "deadline":
         cycle = _open_cycle(store)
         store.set_deadline(cycle.id, args.deadline)
         print(
             f"cycle {cycle.year}: deadline {args.deadline} (a running bot reschedules its reminders within 15 minutes)"
         )
-    else:
+    elif args.action == "close":
         cycle = _open_cycle(store)
-        store.close_cycle(cycle.id)
-        print(f"cycle {cycle.year} closed")
+        statuses = member_statuses(load_catalog(), store.cycle_data(cycle.id))
+        pending = [r for r in statuses if r.state is not MemberState.SUBMITTED]
+        print(
+            f"cycle {cycle.year}: {len(statuses) - len(pending)} of {len(statuses)} Members with an NCP or data submitted"
+        )
+        for state in (MemberState.IN_PROGRESS, MemberState.NOT_STARTED):
+            names = sorted(r.member.name("en") for r in pending if r.state is state)
+            if names:
+                print(f"not submitted, {state.value.replace('_', ' ')} ({len(names)}): {', '.join(names)}")
+        if not _confirmed(args.yes, f"Close the {cycle.year} cycle? No answer can be changed afterwards."):
+            return 1
+        news = cycle_news.closed(store, cycle.id, cycle.year)
+        store.close_cycle(cycle.id, news=news)
+        print(f"cycle {cycle.year} closed; {len(news)} NCPs will be told (by the running bot)")
+    else:
+        found = store.cycle_of_year(args.year)
+        if found is None:
+            raise ValueError(f"no cycle for {args.year}")
+        deadline = args.deadline or found.deadline
+        submitted = len(store.submitted_members(found.id))
+        print(f"cycle {found.year}: {submitted} Members submitted; their answers stay submitted")
+        if not _confirmed(args.yes, f"Reopen the {found.year} cycle until {deadline}?"):
+            return 1
+        news = cycle_news.reopened(store, found.id, found.year, deadline)
+        store.reopen_cycle(found.id, deadline, news=news)
+        print(f"cycle {found.year} open again until {deadline}; {len(news)} NCPs will be told (by the running bot)")
     return 0
+
+
+def _confirmed(yes: bool, question: str) -> bool:
+    """--yes, or "y" typed at a terminal; without a terminal, nothing is done."""
+    if yes:
+        return True
+    if not sys.stdin.isatty():
+        print(f"pmm-bot: {question} Add --yes to confirm; nothing was changed.", file=sys.stderr)
+        return False
+    if input(f"{question} [y/N] ").strip().lower() in ("y", "yes"):
+        return True
+    print("nothing was changed")
+    return False
 
 
 def _member(args: argparse.Namespace, store: Store) -> int:

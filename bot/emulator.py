@@ -8,10 +8,9 @@ loopback HTTP server (:meth:`FakeBotApi.serve`, reached through ``PMM_API_BASE_U
 As strict as Telegram where it matters: updates are kept until a ``getUpdates`` call
 confirms them with a higher offset (a bot killed before confirming gets the last batch
 again); update ids can restart (:meth:`FakeBotApi.restart_update_ids`, as after a week
-without updates or on a new Bot API server); a text over 4,096 characters or a caption
-over 1,024 (counted after HTML parsing), callback data over 64 bytes and HTML with
-unknown, unbalanced or bare ``<``/``&`` are refused with Telegram's 400 errors; lengths are
-counted in UTF-16 code units, as Telegram does. Failures
+without updates or on a new Bot API server); a text over 4,096 or a caption over 1,024
+UTF-16 code units (counted after HTML parsing, as Telegram does: 📨 is two), callback data over 64 bytes and HTML with
+unknown, unbalanced or bare ``<``/``&`` are refused with Telegram's 400 errors. Failures
 (429 with ``retry_after``, 403 blocked, 5xx) can be injected per method.
 """
 
@@ -355,7 +354,7 @@ class FakeBotApi:
         text = str(params.get("text") or params.get("caption") or "")
         limit = MAX_CAPTION if caption else MAX_TEXT
         if params.get("parse_mode") != "HTML":
-            return None if len(text.encode("utf-16-le")) // 2 <= limit else _too_long(caption)
+            return None if _utf16(text) <= limit else _too_long(caption)
         stack: list[str] = []
         visible = 0
         for match in _TOKEN.finditer(text):
@@ -371,9 +370,8 @@ class FakeBotApi:
                     )
             elif token in "<>&":
                 return "Bad Request: can't parse entities: unsupported start tag or bare '<' or '&' in the text"
-            else:  # Telegram counts UTF-16 code units: 📨 is two
-                shown = html.unescape(token) if token.startswith("&") else token
-                visible += len(shown.encode("utf-16-le")) // 2
+            else:
+                visible += _utf16(html.unescape(token)) if token.startswith("&") else _utf16(token)
         if stack:
             return f"Bad Request: can't parse entities: can't find end tag corresponding to start tag \"{stack[-1]}\""
         return None if visible <= limit else _too_long(caption)
@@ -486,6 +484,11 @@ class FakeBotApi:
         # sent to a bot that died meanwhile stays unconfirmed.
         with self._cond:
             return all(u["update_id"] < self.confirmed_offset for u in self._updates)
+
+
+def _utf16(text: str) -> int:
+    """Telegram counts lengths in UTF-16 code units: 📨 is two."""
+    return len(text.encode("utf-16-le")) // 2
 
 
 def _too_long(caption: bool) -> str:

@@ -18,6 +18,7 @@ from pmm_core.catalog.loader import load_catalog
 from pmm_core.domain.checks import current_figure, find_issues
 from pmm_core.domain.flag_lifecycle import reconcile
 from pmm_core.domain.records import CycleData
+from pmm_core.outputs import utf16
 from pmm_core.outputs.i18n import lang
 from pmm_core.storage.store import Store
 
@@ -231,7 +232,7 @@ def stats(db_path: Path, cycle_id: int, language: str, group: tuple[str, str] | 
     )
     from pmm_core.domain.analytics import reasons_by_region
     from pmm_core.outputs import charts
-    from pmm_core.outputs.labels import count_of
+    from pmm_core.outputs.labels import count_of, labelled
 
     store = Store.open_readonly(db_path)
     L = lang(language)
@@ -267,12 +268,20 @@ def stats(db_path: Path, cycle_id: int, language: str, group: tuple[str, str] | 
         for rate in dimension_rates(catalog, data, Basis.SUBMITTED, chosen[0] if chosen else None):
             if chosen is None or rate.code == chosen[1]:
                 name = catalog.dimension_by_id[rate.dimension].short.get(L.code)
-                lines.append(f"{escape(name)}: {count_of(L, rate.answered, rate.possible)}")
+                lines.append(labelled(L, escape(name, quote=False), count_of(L, rate.answered, rate.possible)))
         lines.append("")
+        shorts = {r.code: r.short.get(L.code) for r in catalog.blank_reasons}
         for row in rows:
-            reasons = ", ".join(f"{code} {n}" for code, n in row.reasons.items() if n)
+            reasons = " · ".join(
+                labelled(L, escape(shorts.get(code) or L._("reason not given"), quote=False), L.number(n))
+                for code, n in row.reasons.items()
+                if n
+            )
+            name = catalog.kpi(row.kpi_id).name.get(L.code)
+            # "TF-02 Variation in the number of AEOs — answered …": a dash, since the French
+            # "répondu : …" has a colon of its own.
             lines.append(
-                f"{row.kpi_id}: "
+                f"<b>{row.kpi_id}</b> {escape(name, quote=False)} — "
                 + L._("answered {answered}, blank {blank}").format(
                     answered=count_of(L, row.answered, row.members), blank=L.number(row.blank)
                 )
@@ -315,7 +324,7 @@ def stats(db_path: Path, cycle_id: int, language: str, group: tuple[str, str] | 
         return Files(
             "\n".join(lines),
             tuple((name, png) for name, _, png in charts_made),
-            {name: escape(f"{title}\n{scope}"[:1024]) for name, title, _ in charts_made},
+            {name: escape(utf16.cut(f"{title}\n{scope}", 1024)) for name, title, _ in charts_made},
         )
     finally:
         store.close()

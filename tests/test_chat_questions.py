@@ -611,7 +611,7 @@ async def test_status_marks_an_amended_submission(chat, store):
     await chat.say(NCP, "1200")
     await chat.tap(NCP, Confirm, kpi="TF-02")
     sent = await chat.say(SEC, "/status")
-    assert "KE Kenya — submitted (a KPI amended since)" in texts(sent)
+    assert "Kenya — submitted (a KPI amended since)" in texts(sent)
 
 
 async def test_an_ncp_reads_no_statistic_and_no_other_member(chat, store):

@@ -2,11 +2,13 @@
 stats, checks, exports, broadcasts through the outbox."""
 
 import io
+import re
 from datetime import date, timedelta
 
 import openpyxl
 import pytest
 
+from conversations.admin.buttons import CycleConfirm
 from conversations.broadcast.buttons import BroadcastAudience, BroadcastLanguage, BroadcastSend, BroadcastTo
 from conversations.collect.buttons import Go
 from conversations.flags.buttons import FlagAsk
@@ -79,6 +81,8 @@ async def test_cycle_show_redate_and_close(chat, store):
     sent = await chat.say(SEC, "/cycle deadline 30/04/2026")
     assert "YYYY-MM-DD" in texts(sent)
     await chat.say(SEC, "/cycle close")
+    assert store.current_cycle() is not None  # asked first
+    await chat.tap(SEC, CycleConfirm, yes=True)
     assert store.current_cycle() is None
     actions = [(r.action, r.subject) for r in store.audit_log() if r.user_id == SEC]
     assert actions == [
@@ -87,6 +91,7 @@ async def test_cycle_show_redate_and_close(chat, store):
         ("cycle.deadline", "1"),
         ("command", "/cycle deadline 30/04/2026"),
         ("command", "/cycle close"),
+        ("button", chat.find(SEC, CycleConfirm, yes=True)),
         ("cycle.close", "1"),
     ]
 
@@ -132,11 +137,11 @@ async def test_status_per_member_with_filters(chat, store):
     assert "1 submitted, 1 in progress, 1 not started" in text
     # The three Members of the test store all have an NCP: none is listed as without one.
     assert "0 Members have no NCP" in text
-    assert "BE Belgium — in progress" in text and "FR France — submitted" in text
+    assert "Belgium — in progress" in text and "France — submitted" in text
     text = texts(await chat.say(SEC, "/status submitted"))
-    assert "FR France" in text and "BE Belgium" not in text
+    assert "France" in text and "Belgium" not in text
     text = texts(await chat.say(SEC, "/status esa"))
-    assert "KE Kenya" in text and "FR France" not in text
+    assert "Kenya" in text and "France" not in text
 
 
 async def test_status_counts_the_members_without_an_ncp_in_the_singular(chat, store):
@@ -155,7 +160,12 @@ async def test_stats_rates_and_chart(chat, store):
         await submit(chat, user, language)
     sent = await chat.say(SEC, "/stats")
     # TF-02 over the 3 Members that submitted: 1 answered (33 %), 2 blank.
-    assert "TF-02: answered 1 of 3, 33%, blank 2 (" in texts(sent)
+    # Blank reasons by their labels, never their codes.
+    assert (
+        "<b>TF-02</b> Variation in the number of AEOs — answered 1 of 3, 33%, blank 2 "
+        "(no database yet, one planned: 1 · database lacks this detail: 1)"
+    ) in texts(sent)
+    assert not re.search(r"\b(no_detail|db_planned|db_not_planned|db_collecting|unit_difficult)\b", texts(sent))
     photos = [m for m in sent if m.method == "sendPhoto"]
     documents = [m for m in sent if m.method == "sendDocument"]
     assert photos and photos[0].params["photo"]["data"].startswith(b"\x89PNG")
@@ -190,6 +200,7 @@ async def test_export_workbook_matches_the_store(chat, store):
 async def test_a_closed_cycle_is_reported_and_exported(chat, store):
     write(store, chat.cycle, "BE", answers={"tf_aeo_valid": "1300"})
     await chat.say(SEC, "/cycle close")
+    await chat.tap(SEC, CycleConfirm, yes=True)
     sent = await chat.say(SEC, "/export 2025")
     assert any(m.method == "sendDocument" for m in sent)
     sent = await chat.say(SEC, "/status 2025")
@@ -294,8 +305,27 @@ async def test_grant_does_not_silently_unbind_an_ncp(chat, store):
 
 async def test_stats_with_an_unknown_group_says_which_ones_exist(chat):
     sent = await chat.say(SEC, "/stats zz")
-    assert "Usage: /stats" in texts(sent) and "esa, eur, ap, mena, ams, wca" in texts(sent)
+    # Each keyword with its label, under its grouping's name.
+    assert "Usage: /stats" in texts(sent) and "<code>eur</code> Europe" in texts(sent)
+    assert "<b>Geographic type</b> (<code>geo</code>): " in texts(sent)
     assert not [m for m in sent if m.method == "sendPhoto"]
+
+
+async def test_stats_other_asks_which_grouping_and_each_form_reaches_its_own_group(chat, store):
+    store.set_member_profile("BE", SEC, {"geography": "other", "administration_type": "customs_agency"})
+    store.set_member_profile("FR", SEC, {"geography": "landlocked", "administration_type": "other"})
+    for user, language in ((NCP_BE, "en"), (NCP_FR, "fr")):
+        await submit(chat, user, language)
+    sent = await chat.say(SEC, "/stats other")
+    assert "“other” is a group of more than one grouping" in texts(sent)
+    assert "/stats geo other — Other geographic type" in texts(sent)
+    assert "/stats type other — Other type of administration" in texts(sent)
+    assert "Preparing" not in texts(sent)
+    geo = texts(await chat.say(SEC, "/stats geo other"))
+    assert "Other geographic type (Geographic type): response rates over 1 Member that submitted" in geo
+    kind = texts(await chat.say(SEC, "/stats 2025 type:other"))
+    assert "Other type of administration (Administration type): response rates over 1 Member" in kind
+    assert "Usage" in texts(await chat.say(SEC, "/stats geo revenue_authority"))
 
 
 def _photos(sent):
@@ -341,6 +371,6 @@ async def test_stats_of_a_group_names_it_and_counts_only_its_members(chat, store
     # Trade facilitation over Belgium and France only: none of their 2 × n KPIs answered (Kenya's TF-02 is not theirs).
     assert f"{tf.short.get('en')}: 0 of {2 * kpis}, 0%" in text
     assert f"of {3 * kpis}," not in text
-    assert "TF-02: answered 0 of 2, 0%" in text
+    assert "<b>TF-02</b> Variation in the number of AEOs — answered 0 of 2, 0%" in text
     captions = [m.params.get("caption", "") for m in _photos(sent)]
     assert captions and all("PMM 2025 · Europe (WCO region) · 2 Members that submitted" in c for c in captions)

@@ -118,17 +118,34 @@ def test_other_problems_in_english(catalog, langs):
 
 
 def test_outliers_quote_the_group_to_the_secretariat_only(catalog, langs):
-    # TF-07 = 90 % among 6 Members: median 12.5 %, MAD 1.5, robust z = 77.5 / 2.2239 = 34.85
+    # TF-07 = 90 % among 6 Members: median 12.5 %, MAD 1.5: 77.5 / 1.5 = 51.7 times the usual spread;
+    # flagged beyond 3.5 × 1.4826 = 5.19 times.
     finding = Finding(
         "FF", "TF-07", "", (Outlier(kpi="TF-07", value=D(90), median=D("12.5"), mad=D("1.5"), k=D("3.5"), members=6),)
     )
     assert render_finding_for_secretariat(finding, catalog, langs["en"]) == (
-        "The result, 90%, is far from the results of the 6 Members compared "
-        "(median 12.5%, median absolute deviation 1.5%): robust z-score 34.8, above 3.5."
+        "The result, 90%, is far from the results of the 6 Members compared: about 52 times the usual spread "
+        "from their median (median 12.5%, usual spread 1.5%; a result is flagged beyond 5.2 times)."
     )
+    assert "environ 52 fois l'écart habituel" in render_finding_for_secretariat(finding, catalog, langs["fr"])
     assert render_finding_for_ncp(finding, catalog, langs["en"]) == (
         "The result, 90%, is far from the results reported by the other Members."
     )
+
+
+@pytest.mark.parametrize(
+    ("value", "median", "mad", "said"),
+    [
+        ("76661.1", "0", "1", "about 77,000 times"),  # a typo of a few orders of magnitude
+        ("158", "0", "2", "about 79 times"),
+        ("10.5", "0", "1.5", "about 7.0 times"),
+        ("9.97", "0", "1", "about 10 times"),  # 9.97 rounds to 10.0: said as 10
+    ],
+)
+def test_an_outlier_is_said_as_a_multiple_of_the_usual_spread(catalog, langs, value, median, mad, said):
+    outlier = Outlier(kpi="TF-07", value=D(value), median=D(median), mad=D(mad), k=D("3.5"), members=40)
+    text = render_finding_for_secretariat(Finding("FF", "TF-07", "", (outlier,)), catalog, langs["en"])
+    assert said in text and "z-score" not in text
 
 
 ID = re.compile(r"\b(tf|rc|es|od|tool)_[a-z0-9_]+\b")

@@ -3,11 +3,13 @@
 import os
 import sqlite3
 import stat
+from datetime import date, timedelta
 
 import openpyxl
 import pytest
 
 from bot.cli import main
+from pmm_core.storage.store import Store
 
 
 @pytest.fixture
@@ -30,7 +32,7 @@ def test_members_cycle_invite_export_report(db, capsys):
     book = openpyxl.load_workbook(db / "pmm.xlsx")
     assert book.sheetnames[0] == "Overview" and "Data points" in book.sheetnames
     assert stat.S_IMODE(os.stat(db / "pmm.xlsx").st_mode) == 0o600  # exports are private
-    assert main(["cycle", "close"]) == 0
+    assert main(["cycle", "close", "--yes"]) == 0
     assert main(["export", "--year", "2025", "--csv", "--out", "pmm.csv"]) == 0  # a closed cycle
     assert (db / "pmm.csv").read_bytes().startswith(b"\xef\xbb\xbf")  # a BOM, for Excel
     assert main(["report", "--year", "2025", "--output", "out"]) == 0
@@ -61,3 +63,55 @@ def test_unknown_member_and_bad_date(db, capsys):
     assert "unknown Member 'XX'" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         main(["cycle", "open", "--year", "2025", "--deadline", "31/03/2026"])
+
+
+def _ncp(db, member: str, telegram_id: int, language: str) -> None:
+    """An NCP bound to `member` (as if they had opened their invitation)."""
+    store = Store.open(db / "pmm.sqlite3")
+    try:
+        store.visit(telegram_id, f"NCP {member}", language)
+        store.redeem_invite(store.create_invite(member, timedelta(days=3)), telegram_id)
+    finally:
+        store.close()
+
+
+def _outbox(db) -> list[tuple[str, int, str]]:
+    with sqlite3.connect(db / "pmm.sqlite3") as conn:
+        return conn.execute("SELECT key, chat_id, text FROM outbox ORDER BY id").fetchall()
+
+
+def test_cycle_open_close_reopen_tell_the_ncps_and_close_asks_first(db, capsys):
+    main(["members", "import"])
+    _ncp(db, "KE", 1001, "en")
+    _ncp(db, "SN", 1002, "fr")
+    next_year = date.today().year + 1
+    assert main(["cycle", "open", "--year", "2025", "--deadline", f"{next_year}-03-31"]) == 0
+    assert "2 NCPs will be told" in capsys.readouterr().out
+    opened = _outbox(db)
+    assert [chat for _, chat, _ in opened] == [1001, 1002]
+    assert "opened the PMM 2025 data collection" in opened[0][2]
+    assert "a ouvert la collecte de données 2025 du MMP" in opened[1][2]  # in the NCP's language
+    # Without a terminal and without --yes, nothing is closed; the Members not submitted are named.
+    assert main(["cycle", "close"]) == 1
+    out, err = capsys.readouterr()
+    assert "0 of 2 Members with an NCP or data submitted" in out and "Kenya, Senegal" in out
+    assert "Add --yes" in err
+    with sqlite3.connect(db / "pmm.sqlite3") as conn:
+        assert conn.execute("SELECT state FROM cycles WHERE year = 2025").fetchone() == ("open",)
+    assert main(["cycle", "close", "--yes"]) == 0
+    closed = _outbox(db)[2:]
+    assert {chat for _, chat, _ in closed} == {1001, 1002}
+    assert all("not submitted" in text or "n'ont pas été soumises" in text for _, _, text in closed)
+    # A closed cycle is reopened, audited, and the NCPs are told again.
+    assert main(["cycle", "reopen", "--year", "2025", "--yes"]) == 0
+    reopened = _outbox(db)[4:]
+    assert "reopened the PMM 2025 data collection" in reopened[0][2]
+    assert len({key for key, _, _ in _outbox(db)}) == 6  # each change has its own keys
+    with sqlite3.connect(db / "pmm.sqlite3") as conn:
+        assert conn.execute("SELECT state FROM cycles WHERE year = 2025").fetchone() == ("open",)
+        actions = [a for (a,) in conn.execute("SELECT action FROM audit WHERE action LIKE 'cycle.%' ORDER BY id")]
+    assert actions == ["cycle.open", "cycle.close", "cycle.reopen"]
+    # A deadline already past is refused.
+    assert main(["cycle", "close", "--yes"]) == 0
+    assert main(["cycle", "reopen", "--year", "2025", "--deadline", "2020-01-01", "--yes"]) == 1
+    assert "has passed" in capsys.readouterr().err

@@ -160,7 +160,7 @@ def test_blank_reasons_flags_year_on_year_audit(book):
             "User": "Ana",
             "ISO code": "BE",
             "Member": "Belgium",
-            "Action": "submit",
+            "Action": "answers submitted",
             "Subject": None,
             "Old value": None,
             "New value": None,
@@ -308,3 +308,59 @@ def test_each_members_answers_are_gathered_once(catalog_module, data, monkeypatc
     monkeypatch.setattr(export, "Snapshot", counting)
     build_workbook(catalog_module, data, lang("en"))
     assert len(built) == len(participating_members(data)) > 1
+
+
+def test_the_audit_sheet_speaks_in_labels(catalog_module):
+    """Actions, figures, KPIs, states, reasons, flags and groupings by their labels, in the
+    reader's language; an action the sheet does not know stays as stored."""
+    rows = [
+        AuditRow(fx.T0, 1, 1, "BE", "answer", "tf_aeo_valid", None, "1300"),
+        AuditRow(fx.T0, 1, 1, "BE", "answer", "tf_pse_mechanism", "no", "yes"),
+        AuditRow(fx.T0, 1, 1, "BE", "kpi", "TF-02", "in_progress", "blank:db_not_planned"),
+        AuditRow(fx.T0, None, 1, "BE", "flag", "TF-03:tf_aeo_trade_value", None, "outlier,range"),
+        AuditRow(fx.T0, 9, 1, "BE", "flag", "TF-03:", "open", "explained"),
+        AuditRow(fx.T0, 9, None, "BE", "member.geography", "BE", "other", "landlocked"),
+        AuditRow(fx.T0, 9, 1, None, "cycle.close", "1", "open", "closed"),
+        AuditRow(fx.T0, 9, None, None, "role", "1", None, "secretariat"),
+        AuditRow(fx.T0, 9, None, None, "something.new", "x", "a", "b"),
+    ]
+    data = fx.build()
+    for code, expected in (
+        (
+            "en",
+            [
+                ("figure given or changed", catalog_module.data_points["tf_aeo_valid"].label.en, None, "1300"),
+                ("figure given or changed", catalog_module.data_points["tf_pse_mechanism"].label.en, "No", "Yes"),
+                (
+                    "KPI status changed",
+                    "TF-02 · Variation in the number of AEOs",
+                    "in progress",
+                    "left blank: no database, none planned",
+                ),
+                (
+                    "data-check flag",
+                    "TF-03 · AEO involvement in trade · " + catalog_module.data_points["tf_aeo_trade_value"].label.en,
+                    None,
+                    "outlier against other Members, outside the valid range",
+                ),
+                ("data-check flag", "TF-03 · AEO involvement in trade · Result", "to review", "explained"),
+                ("grouping set: Geographic type", "Belgium", "Other geographic type", "Landlocked"),
+                ("cycle closed", "1", "open", "closed"),
+                ("role changed", "Ana", None, "Secretariat"),
+                ("something.new", "x", "a", "b"),
+            ],
+        ),
+        ("fr", None),
+    ):
+        book = _workbook(build_workbook(catalog_module, data, lang(code), audit=rows, people={1: "Ana"}))
+        sheet = book[lang(code)._("Audit log")]
+        table = [row[4:8] for row in sheet.iter_rows(min_row=2, values_only=True)]
+        if expected is not None:
+            assert table == expected
+        else:
+            assert (
+                table[0][0] == "chiffre fourni ou modifié"
+                and table[2][3] == "laissé en blanc\u202f: pas de base de données, aucune prévue"
+            )
+        codes = re.compile(r"\b(blank:|db_not_planned|tf_aeo|in_progress|member\.geography|cycle\.close)\b")
+        assert not [c for row in table for c in row if isinstance(c, str) and codes.search(c)]

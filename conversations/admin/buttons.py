@@ -13,3 +13,11 @@ class TellDeadline(Button):
     """After a deadline change: tell the NCPs (or not)."""
 
     yes: bool
+
+
+@button("cyc", bound=True)
+@dataclass(frozen=True)
+class CycleConfirm(Button):
+    """Yes or no to the pending cycle question (close the open cycle, or reopen a closed one)."""
+
+    yes: bool

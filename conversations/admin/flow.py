@@ -3,12 +3,14 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 from telegram import Update
 
 from conversations.admin import buttons as btn
-from conversations.admin.steps import TellingDeadline
+from conversations.admin import cycles
+from conversations.admin.buttons import CycleConfirm
+from conversations.admin.steps import ConfirmingCycle, TellingDeadline
 from conversations.kit.context import Context
 from conversations.kit.dispatch import Router
 from conversations.kit.roles import Who, secretariat_session
@@ -20,7 +22,7 @@ from conversations.reminders.messages import reminder_slots
 from conversations.staff.tools import find_member, recipients
 from pmm_core.domain import actions
 from pmm_core.domain.actions import ChangeSet
-from pmm_core.domain.records import CycleProblem, CycleRefused, OutMessage, Role
+from pmm_core.domain.records import CycleRefused, OutMessage, Role
 from pmm_core.outputs.i18n import LANGUAGE_NAMES, Lang, lang
 from pmm_core.outputs.labels import labelled
 from pmm_core.storage.base import Outcome
@@ -31,19 +33,24 @@ router = Router()
 # ---- cycles ---------------------------------------------------------------------------
 @router.command("cycle")
 async def on_cycle(update: Update, context: Context) -> None:
-    """/cycle: shows, opens, re-dates or closes the collection cycle."""
+    """/cycle: shows, opens, re-dates, closes (after confirming) or reopens the collection cycle."""
     s = await secretariat_session(update, context)
     if s is None:
         return
     L = s.lang
     args = context.args or []
-    settings = s.bot.settings
     try:
         if args[:1] == ["open"] and len(args) == 3:
-            s.store.open_cycle(
-                int(args[1]), date.fromisoformat(args[2]), by=s.user.telegram_id, reminder_days=settings.reminder_days
-            )
-            await s.bot.reschedule()
+            if not await cycles.open_cycle(s, int(args[1]), date.fromisoformat(args[2])):
+                return
+        elif args[:1] == ["reopen"] and len(args) in (2, 3):
+            cycle = s.store.cycle_of_year(int(args[1]))
+            if cycle is None:
+                known = ", ".join(str(c.year) for c in s.store.cycles()) or "—"
+                await send(s, L._("No such cycle. Cycles: {years}").format(years=known))
+            else:
+                await cycles.ask_reopen(s, cycle, date.fromisoformat(args[2]) if len(args) == 3 else None)
+            return
         elif args[:1] == ["deadline"] and len(args) == 2 and s.cycle is not None:
             new = date.fromisoformat(args[1])
             old = s.store.set_deadline(s.cycle.id, new, by=s.user.telegram_id)
@@ -52,9 +59,7 @@ async def on_cycle(update: Update, context: Context) -> None:
                 await _offer_to_tell(s, old, new)
                 return
         elif args[:1] == ["close"] and s.cycle is not None:
-            s.store.close_cycle(s.cycle.id, by=s.user.telegram_id)
-            await s.bot.reschedule()
-            await send(s, L._("The {year} cycle is closed.").format(year=s.cycle.year))
+            await cycles.ask_close(s)
             return
         elif args[:1] == ["reminders"] and len(args) == 2 and s.cycle is not None:
             days = _reminder_days(args[1])
@@ -64,14 +69,19 @@ async def on_cycle(update: Update, context: Context) -> None:
             s.store.set_reminder_days(s.cycle.id, days, by=s.user.telegram_id)
             await s.bot.reschedule()
         elif args:
-            await send(s, _cycle_usage(L))
+            await send(s, _cycle_usage(L, s.store.clock().date()))
             return
     except CycleRefused as refused:
-        await send(s, _refusal(L, refused.problem))
+        await send(s, cycles.refusal(L, refused.problem))
         return
     except ValueError:  # a year or a date that does not read
         await send(
-            s, L._("I could not read that. Dates are written YYYY-MM-DD, e.g. 2026-03-31.") + "\n" + _cycle_usage(L)
+            s,
+            L._("I could not read that. Dates are written YYYY-MM-DD, e.g. {date}.").format(
+                date=cycles.example_dates(s.store.clock().date())[1].isoformat()
+            )
+            + "\n"
+            + _cycle_usage(L, s.store.clock().date()),
         )
         return
     await send(s, cycle_summary(s))
@@ -84,19 +94,11 @@ def _reminder_days(text: str) -> tuple[int, ...] | None:
     return tuple(int(p) for p in parts)
 
 
-def _refusal(L: Lang, problem: CycleProblem) -> str:
-    return {
-        CycleProblem.DEADLINE_NOT_AFTER_OPENING: L._("The deadline must come after the day the cycle opens."),
-        CycleProblem.ALREADY_OPEN: L._("A cycle is already open: close it first (/cycle close)."),
-        CycleProblem.YEAR_EXISTS: L._("There is already a cycle for that year."),
-    }[problem]
-
-
 def cycle_summary(s: Session) -> str:
     L = s.lang
     cycle = s.store.current_cycle()
     if cycle is None:
-        return L._("No cycle is open.") + "\n" + _cycle_usage(L)
+        return L._("No cycle is open.") + "\n" + _cycle_usage(L, s.store.clock().date())
     submitted = len(s.store.submitted_members(cycle.id))
     return (
         L._("Cycle {year}: open from {opens} to {deadline}.").format(
@@ -109,10 +111,13 @@ def cycle_summary(s: Session) -> str:
     )
 
 
-def _cycle_usage(L: Lang) -> str:
+def _cycle_usage(L: Lang, today: date) -> str:
+    """The usage, its example dates computed from today (they never go stale)."""
+    year, deadline = cycles.example_dates(today)
     return L._(
-        "Usage: /cycle · /cycle open 2025 2026-03-31 · /cycle deadline 2026-04-30 · /cycle reminders 14,7,3,1 · /cycle close"
-    )
+        "Usage: /cycle · /cycle open {year} {deadline} · /cycle deadline {later} · /cycle reminders 14,7,3,1 · "
+        "/cycle close · /cycle reopen {year} {deadline}"
+    ).format(year=year, deadline=deadline.isoformat(), later=(deadline + timedelta(days=30)).isoformat())
 
 
 async def _offer_to_tell(s: Session, old: date, new: date) -> None:
@@ -154,6 +159,11 @@ async def _tell_deadline(s: Session, b: btn.TellDeadline, step: TellingDeadline)
     s.store.enqueue(messages)
     s.bot.outbox.wake()
     await send(s, s.lang.ngettext("Telling {n} NCP.", "Telling {n} NCPs.", len(messages)).format(n=len(messages)))
+
+
+@router.press(CycleConfirm, who=Who.SECRETARIAT, step=ConfirmingCycle)
+async def _confirm_cycle(s: Session, b: CycleConfirm, step: ConfirmingCycle) -> None:
+    await cycles.confirm(s, b, step)
 
 
 @router.command("reopen")

@@ -13,3 +13,13 @@ class TellingDeadline(Step):
     kind: Literal["deadline"] = "deadline"
     old: str
     new: str
+
+
+class ConfirmingCycle(Step):
+    """The Secretariat is asked to confirm closing the open cycle or reopening a closed one."""
+
+    kind: Literal["cycle"] = "cycle"
+    action: Literal["close", "reopen"]
+    cycle: int
+    deadline: str = ""  # reopening: until when (ISO date)
+    submitted: int = 0  # closing: Members submitted when the question was shown

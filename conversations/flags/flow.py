@@ -96,7 +96,8 @@ async def on_checks(update: Update, context: Context) -> None:
             s,
             esc(
                 L._("Usage: /checks [Member] [KPI] [kind: {kinds}] [state: {states}]").format(
-                    kinds=", ".join(k.value for k in FlagKind), states=", ".join(st.value for st in FlagState)
+                    kinds=", ".join(f"{k.value} ({kind_label(k.value, L)})" for k in FlagKind),
+                    states=", ".join(f"{st.value} ({state_label(st, L)})" for st in FlagState),
                 )
             ),
         )

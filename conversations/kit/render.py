@@ -4,9 +4,24 @@ explanation. HTML parse mode; every catalog or user text is escaped."""
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 
 from conversations.kit.text import esc
-from pmm_core.catalog.models import Catalog, DataPoint, DataType, Disclosure, ExpressionCalc, Kpi, NoteKind, Year
+from pmm_core.catalog.models import (
+    Catalog,
+    DataPoint,
+    DataType,
+    Disclosure,
+    ExpressionCalc,
+    ItemColumn,
+    ItemList,
+    Kpi,
+    NoteKind,
+    NoteWhen,
+    Year,
+)
+from pmm_core.domain import item_lists
+from pmm_core.domain.item_lists import Items
 from pmm_core.domain.progress import Snapshot, Status
 from pmm_core.domain.results import (
     Computed,
@@ -69,8 +84,6 @@ def kpi_card(L: Lang, catalog: Catalog, kpi: Kpi, snap: Snapshot, year: int) -> 
     status = snap.status(kpi)
     if status is not Status.OPEN:
         lines.append(L._("Status: {status}").format(status=status_label(L, status)))
-    if kpi.caveats:
-        lines += ["", caveats_text(L, kpi)]
     if known and len(known) < len(points):
         lines.append("")
         lines.append(L._("You told us earlier (kept unless you change them):"))
@@ -142,12 +155,64 @@ def not_computable_reason(L: Lang, catalog: Catalog, result: NotComputable) -> s
     ).format(n=len(result.data_points), figures=labels)
 
 
+def _from_items(catalog: Catalog, kpi: Kpi, result: Result) -> bool:
+    """The result is the mean over the KPI's list of rows (TF-04…06, OD-02), not its totals."""
+    return isinstance(result, Computed) and kpi.id in catalog.item_list_of and not result.from_totals
+
+
+def _column_letter(column: ItemColumn) -> str:
+    """ "Xᵢ" for the column labelled "X_i: competencies with a gap"; else its id."""
+    head = column.label.en.split(":", 1)[0].strip()
+    return head.replace("_i", "ᵢ") if re.fullmatch(r"[A-Z]_i", head) else column.id
+
+
+def items_formula(L: Lang, item_list: ItemList, kpi: Kpi, items: Items) -> tuple[str, str]:
+    """The per-item formula as PMM v.1 writes it, Σ(Xᵢ / Yᵢ × 100) / N, and filled with the
+    rows (the first three and the last when there are more than six)."""
+    formula = item_list.kpis[kpi.id]
+    letters = {c.id: _column_letter(c) for c in item_list.columns}
+
+    def shown(text: str) -> str:
+        return text.replace("*", " × ").replace("/", " / ")
+
+    term = shown(_LETTER.sub(lambda m: letters.get(m.group(0), m.group(0)), formula))
+    single = formula in letters
+    symbolic = f"Σ{term} / N" if single else f"Σ({term}) / N"
+
+    def filled(row: tuple[str, ...]) -> str:
+        numbers = dict(zip(items.columns, row, strict=True))
+        return shown(
+            _LETTER.sub(
+                lambda m: L.number(Decimal(numbers[m.group(0)])) if m.group(0) in numbers else m.group(0), formula
+            )
+        )
+
+    rows = items.rows
+    terms = [filled(r) for r in rows] if len(rows) <= 6 else [*(filled(r) for r in rows[:3]), "…", filled(rows[-1])]
+    return symbolic, f"({' + '.join(terms)}) / {L.number(len(rows))}"
+
+
 def result_text(L: Lang, catalog: Catalog, kpi: Kpi, snap: Snapshot, result: Result) -> str:
-    """The result screen's text; `result` is the KPI computed from `snap` by the caller."""
+    """The result screen's text; `result` is the KPI computed from `snap` by the caller.
+    A KPI defined over items shows the path its result took: the per-item mean over the
+    NCP's list of rows, with those rows, or the totals formula, marked as such."""
     values = snap.values
     lines = [kpi_title(kpi, L), ""]
     calc = kpi.calculation
-    if isinstance(calc, ExpressionCalc):
+    item_list = catalog.item_list_of.get(kpi.id)
+    items = item_lists.stored(item_list, values) if item_list is not None else None
+    if _from_items(catalog, kpi, result) and item_list is not None and items is not None:
+        assert isinstance(result, Computed)
+        symbolic, filled = items_formula(L, item_list, kpi, items)
+        lines.append(
+            L.ngettext(
+                "Computed row by row from your list “{list}” ({n} row), as PMM v.1 defines it:",
+                "Computed row by row from your list “{list}” ({n} rows), as PMM v.1 defines it:",
+                len(items.rows),
+            ).format(list=esc(item_list.name.get(L.code)), n=L.number(len(items.rows)))
+        )
+        lines += [f"<code>{esc(symbolic)}</code>", f"<code>{esc(filled)}</code> = <b>{esc(L.result(result))}</b>"]
+    elif isinstance(calc, ExpressionCalc):
         for letter, dp_id in calc.variables.items():
             dp = catalog.data_points[dp_id]
             shown = esc(L.value(dp, values[dp_id])) if dp_id in values else "—"
@@ -157,19 +222,29 @@ def result_text(L: Lang, catalog: Catalog, kpi: Kpi, snap: Snapshot, result: Res
             lines.append(
                 f"<code>{esc(filled_formula(L, catalog, kpi, values))}</code> = <b>{esc(L.result(result))}</b>"
             )
+            if result.from_totals:
+                lines.append(L._("Computed from the totals you gave, not from a list of rows."))
     lines += ["", result_line(L, catalog, result)]
     if isinstance(result, Computed) and not isinstance(calc, ExpressionCalc):
         for dim, part in tool_scores_by_dimension(catalog, kpi, values).items():
             if isinstance(part, Computed):
                 name = catalog.dimension_by_id[dim].short.get(L.code)
                 lines.append("• " + labelled(L, esc(name), esc(L.result(part))))
-    if kpi.caveats:
-        lines += ["", caveats_text(L, kpi)]
+    caveats = caveats_text(L, kpi, result)
+    if caveats:
+        lines += ["", caveats]
     return "\n".join(lines)
 
 
 def progress_bar(done: int, total: int, width: int = 10) -> str:
-    filled = round(width * done / total) if total else 0
+    """Full only when everything is done (51 of 51, never 47), and not empty once one is:
+    the blocks done are rounded down, but at least one and at most width - 1 until the end."""
+    if not total or done <= 0:
+        filled = 0
+    elif done >= total:
+        filled = width
+    else:
+        filled = min(max(width * done // total, 1), width - 1)
     return "▓" * filled + "░" * (width - filled)
 
 
@@ -259,6 +334,8 @@ def explanation(L: Lang, catalog: Catalog, kpi: Kpi) -> str:
         notes = [heading(L._("Notes on this KPI"))]
         for note in kpi.notes:
             prefix = "⚠️ " if note.kind is NoteKind.CAVEAT else "ℹ️ "
+            if note.when is NoteWhen.FROM_TOTALS:
+                prefix += esc(L._("When the result is computed from totals rather than from a list of rows:")) + " "
             notes.append(prefix + esc(note.text.get(code)))
         parts.append("\n".join(notes))
     return "\n\n".join(parts)
@@ -273,16 +350,23 @@ def result_unit_label(L: Lang, kpi: Kpi) -> str:
 
 
 def disclosure_text(L: Lang, catalog: Catalog, level: Disclosure) -> str:
-    """ "WCO: available to all NCPs and peer reviewers of all WCO Members, plus Secretariat staff." """
+    """ "WCO — Available to all NCPs and peer reviewers of all WCO Members, plus Secretariat staff."
+    (after "Disclosure:", so not a second colon)."""
     described = catalog.disclosure_level(level)
-    return L._("{name}: {description}").format(
+    return L._("{name} — {description}").format(
         name=described.name.get(L.code), description=described.description.get(L.code)
     )
 
 
-def caveats_text(L: Lang, kpi: Kpi) -> str:
-    """The KPI's caveats (what its result assumes or lacks), for its card and its result."""
-    return "\n".join("⚠️ " + esc(note.text.get(L.code)) for note in kpi.caveats)
+def caveats_text(L: Lang, kpi: Kpi, result: Result) -> str:
+    """The KPI's caveats that apply to this result (what it assumes or lacks), shown once,
+    with the result: a caveat on totals only when the result was computed from totals."""
+    from_totals = isinstance(result, Computed) and result.from_totals
+    return "\n".join(
+        "⚠️ " + esc(note.text.get(L.code))
+        for note in kpi.caveats
+        if note.when is NoteWhen.ALWAYS or (note.when is NoteWhen.FROM_TOTALS and from_totals)
+    )
 
 
 def kpi_line(L: Lang, catalog: Catalog, snap: Snapshot, kpi: Kpi, detailed: bool = False) -> str:

@@ -16,6 +16,7 @@ from conversations.kit.buttons import Button, Stamp, pack
 from conversations.kit.session import Session
 from conversations.kit.text import split_html
 from pmm_core.domain.records import Buttons
+from pmm_core.outputs import utf16
 from pmm_core.outputs.i18n import Lang, lang, pick_language
 
 log = logging.getLogger(__name__)
@@ -83,7 +84,7 @@ async def send_document(s: Session, data: bytes, filename: str, caption: str = "
         await chat.send_document(
             document=io.BytesIO(data),
             filename=filename,
-            caption=caption[:1000] or None,
+            caption=utf16.cut(caption, 1024) or None,
             reply_markup=markup(rows, s.stamp),
         )
     except TelegramError:

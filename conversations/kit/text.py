@@ -7,6 +7,7 @@ import html
 import re
 
 from pmm_core.domain.answers import clean
+from pmm_core.outputs import utf16
 from pmm_core.outputs.i18n import Lang
 
 MAX_MESSAGE = 4096  # Telegram's limit, in UTF-16 code units after entity parsing
@@ -44,43 +45,41 @@ def short(text: str, limit: int = 60) -> str:
 _TOKEN = re.compile(r"<(/?)([a-z-]+)[^>]*>|&[#a-zA-Z0-9]+;|.", re.DOTALL)
 
 
-def utf16_length(text: str) -> int:
-    """Length in UTF-16 code units, as Telegram counts: 📨 and other characters beyond the
-    Basic Multilingual Plane count two."""
-    return len(text) + sum(1 for ch in text if ord(ch) > 0xFFFF)
-
-
-def _weight(token: str, tag: str | None) -> int:
-    """What one token of :data:`_TOKEN` counts once parsed: a tag nothing, an entity its
-    character, anything else its UTF-16 units."""
-    if tag is not None:
+def _token_units(token: str, name: str | None) -> int:
+    """UTF-16 code units a token shows: 0 for a tag, its character's for an entity."""
+    if name is not None:
         return 0
-    return utf16_length(html.unescape(token) if token.startswith("&") and len(token) > 1 else token)
+    if token.startswith("&") and len(token) > 1:
+        return utf16.length(html.unescape(token))
+    return utf16.units(token)
 
 
 def visible_length(text: str) -> int:
-    """What Telegram counts of a text: UTF-16 code units after its HTML tags and entities
-    are parsed."""
+    """The length Telegram counts, in UTF-16 code units (📨 is two): the text after its HTML
+    tags and entities are parsed."""
     if "<" not in text and "&" not in text:
-        return utf16_length(text)
-    return sum(_weight(m.group(0), m.group(2)) for m in _TOKEN.finditer(text))
+        return utf16.length(text)
+    return sum(_token_units(m.group(0), m.group(2)) for m in _TOKEN.finditer(text))
 
 
 def split_html(text: str, limit: int = MAX_MESSAGE) -> list[str]:
-    """Splits an HTML text into messages of at most `limit` visible UTF-16 units, cutting at
-    a paragraph break if one is in reach, else a line break, else a space, else anywhere
-    but inside a tag or an entity; tags open at a cut are closed there and reopened."""
-    if len(text) <= limit // 2 or visible_length(text) <= limit:  # tags and entities only add characters
+    """Splits an HTML text into messages of at most `limit` UTF-16 code units once parsed,
+    as Telegram counts them, cutting at a paragraph break if one is in reach, else a line
+    break, else a space, else anywhere but inside a tag, an entity or a character; tags open
+    at a cut are closed there and reopened."""
+    if utf16.length(text) <= limit or visible_length(text) <= limit:  # tags and entities only add
         return [text]
     tokens = [m.group(0) for m in _TOKEN.finditer(text)]
     names = [m.group(2) for m in _TOKEN.finditer(text)]
-    weights = [_weight(t, n) for t, n in zip(tokens, names, strict=True)]
+    sizes = [_token_units(t, n) for t, n in zip(tokens, names, strict=True)]
     pages: list[str] = []
     start, reopen = 0, ""
     while start < len(tokens):
         end, seen = start, 0
-        while end < len(tokens) and (seen + weights[end] <= limit or end == start):
-            seen += weights[end]
+        while end < len(tokens) and seen + sizes[end] <= limit:
+            seen += sizes[end]
+            end += 1
+        if end == start:  # one character wider than the limit (a limit of 1 and 📨)
             end += 1
         if end < len(tokens):
             end = _cut(tokens, names, start, end)

@@ -14,22 +14,21 @@ from telegram import Update
 
 from conversations.kit.context import Context
 from conversations.kit.dispatch import Router
-from conversations.kit.roles import secretariat_session
+from conversations.kit.roles import Who, secretariat_session
 from conversations.kit.send import send, send_document, send_photo
 from conversations.kit.session import Session
 from conversations.kit.text import esc
 from conversations.questions.buttons import AskMember, Page
-from conversations.questions.listing import status_line
+from conversations.reports import status
+from conversations.reports.buttons import StatusPage
 from conversations.staff.tools import find_member, region_name
 from pmm_core import jobs
 from pmm_core.catalog.members import REGIONS
 from pmm_core.catalog.members.groupings import GROUPING_NAMES, GROUPS, Grouping, group_label
-from pmm_core.domain.analytics import friction, member_statuses, ncp_coverage
+from pmm_core.domain.analytics import friction
 from pmm_core.domain.records import Cycle, MemberState
 from pmm_core.outputs.i18n import Lang
 from pmm_core.outputs.labels import MEMBER_STATE_NAMES, labelled
-
-ICONS = {MemberState.SUBMITTED: "📨", MemberState.IN_PROGRESS: "✏️", MemberState.NOT_STARTED: "▫️"}
 
 router = Router()
 
@@ -74,77 +73,48 @@ async def on_status(update: Update, context: Context) -> None:
             s,
             esc(
                 L._("Usage: /status [year] [region: {regions}] [state: {states}]").format(
-                    regions=", ".join(REGIONS), states=", ".join(m.value for m in MemberState)
+                    regions=", ".join(f"{code} ({region_name(L, code)})" for code in REGIONS),
+                    states=", ".join(f"{m.value} ({_state_name(L, m)})" for m in MemberState),
                 )
             ),
         )
         return
-    data = s.store.cycle_data(cycle.id)
-    last_seen: dict[str, str] = {}
-    for user in s.store.users():
-        if user.member and user.last_seen > last_seen.get(user.member, ""):
-            last_seen[user.member] = user.last_seen
-    rows = member_statuses(s.catalog, data, region=region, state=state, last_seen=last_seen)
-    coverage = ncp_coverage(data, s.store.open_invites())
-    counts = {st: sum(1 for r in rows if r.state is st) for st in MemberState}
-    lines = [
-        "<b>"
-        + L._("PMM {year}: {submitted} submitted, {progress} in progress, {idle} not started").format(
-            year=cycle.year,
-            submitted=counts[MemberState.SUBMITTED],
-            progress=counts[MemberState.IN_PROGRESS],
-            idle=counts[MemberState.NOT_STARTED],
-        )
-        + "</b>",
-        L.ngettext(
-            "{none} Member has no NCP: {invited} invited, {not_invited} not invited.",
-            "{none} Members have no NCP: {invited} invited, {not_invited} not invited.",
-            len(coverage.without_ncp),
-        ).format(none=len(coverage.without_ncp), invited=len(coverage.invited), not_invited=len(coverage.not_invited)),
-    ]
-    current_region = None
-    for row in rows:
-        if row.member.region != current_region:
-            current_region = row.member.region
-            lines.append("\n<i>" + esc(region_name(L, current_region)) + "</i>")
-        last = row.last_activity[:10] if row.last_activity else "—"
-        submission = data.submissions.get(row.member.iso2)
-        amended = (
-            " (" + esc(L._("a KPI amended since")) + ")"
-            if submission and submission.locked and submission.amended_at
-            else ""
-        )
-        lines.append(
-            f"{ICONS[row.state]} {row.member.iso2} {esc(row.member.name(L.code))} — {esc(_state_name(L, row.state))}{amended} · "
-            + L._("{done} done, {blank} blank, {open} open").format(done=row.done, blank=row.blank, open=row.open)
-            + f" · {last}"
-        )
-    shown = [m for m in coverage.without_ncp if region is None or m.region == region]
-    if shown and state is None:
-        invited = {m.iso2 for m in coverage.invited}
-        lines.append("\n<b>" + esc(L._("Members without an NCP")) + "</b>")
-        lines.append(labelled(L, esc(L._("invited")), " ".join(m.iso2 for m in shown if m.iso2 in invited) or "—"))
-        lines.append(
-            labelled(L, esc(L._("not invited")), " ".join(m.iso2 for m in shown if m.iso2 not in invited) or "—")
-        )
-    if questions := status_line(s, cycle):
-        lines.insert(2, esc(questions))
-    await send(s, "\n".join(lines))
+    await status.show_status(s, cycle, region, state, 0)
+
+
+@router.press(StatusPage, who=Who.SECRETARIAT)
+async def _status_page(s: Session, b: StatusPage) -> None:
+    await status.on_page(s, b)
 
 
 # ---- /stats ---------------------------------------------------------------------------------
-def _group_of(words: list[str]) -> tuple[str, str] | bool | None:
-    """(grouping, code) from the words (e.g. "eur", "high", "island", "revenue_authority"),
-    None for all Members, False if a word is not a group."""
+def group_choices(words: list[str]) -> list[tuple[Grouping, str]] | None:
+    """The groups the words may name: None for no words (all Members); one group for a
+    keyword found in one grouping ("eur", "island") or a grouping and a keyword ("geo other",
+    "type:other"); several for a keyword found in more than one grouping ("other"); none
+    when the words name no group."""
+    words = [part for w in words for part in w.lower().split(":") if part]
     if not words:
         return None
-    if len(words) > 1:
-        return False
-    word = words[0].lower()
+    if len(words) == 2 and words[0] in FIELDS:
+        grouping = FIELDS[words[0]]
+        return [(grouping, words[1])] if words[1] in GROUPS[grouping] else []
+    if len(words) == 1:
+        return [(grouping, words[0]) for grouping, codes in GROUPS.items() if words[0] in codes]
+    return []
+
+
+def _field_word(grouping: Grouping) -> str:
+    return next(word for word, g in FIELDS.items() if g is grouping)
+
+
+def _groups_help(L: Lang) -> str:
+    """Every group keyword with its label, by grouping (HTML)."""
+    lines = []
     for grouping, codes in GROUPS.items():
-        if word in codes:
-            return grouping.value, word
-    return False
+        keywords = " · ".join(f"<code>{code}</code> {esc(L._(label))}" for code, label in codes.items())
+        lines.append(f"<b>{esc(L._(GROUPING_NAMES[grouping]))}</b> (<code>{_field_word(grouping)}</code>): {keywords}")
+    return "\n".join(lines)
 
 
 @router.command("stats")
@@ -155,18 +125,27 @@ async def on_stats(update: Update, context: Context) -> None:
         return
     cycle, args = found
     L = s.lang
-    group = _group_of(args)
-    if group is False:
-        groups = " · ".join(f"{L._(GROUPING_NAMES[g])}: {', '.join(codes)}" for g, codes in GROUPS.items())
+    choices = group_choices(args)
+    if choices is not None and len(choices) > 1:
+        options = "\n".join(f"/stats {_field_word(g)} {code} — {esc(L._(group_label(g, code)))}" for g, code in choices)
         await send(
             s,
-            esc(L._("Usage: /stats [year] [a group, e.g. {examples}]").format(examples="eur, high, island"))
+            esc(L._("“{word}” is a group of more than one grouping; say which:").format(word=choices[0][1]))
             + "\n"
-            + esc(groups),
+            + options,
         )
         return
+    if choices is not None and not choices:
+        await send(
+            s,
+            esc(L._("Usage: /stats [year] [a group, e.g. {examples}]").format(examples="eur, high, island, type other"))
+            + "\n\n"
+            + _groups_help(L),
+        )
+        return
+    group = (choices[0][0].value, choices[0][1]) if choices else None
     await send(s, L._("Preparing the statistics…"))
-    result = await s.bot.worker.run(jobs.stats, s.store.path, cycle.id, L.code, group or None)
+    result = await s.bot.worker.run(jobs.stats, s.store.path, cycle.id, L.code, group)
     await send(s, result.text)
     for name, png in result.files:
         await send_photo(s, png, name, result.captions.get(name, ""))

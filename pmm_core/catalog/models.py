@@ -146,9 +146,18 @@ class NoteKind(StrEnum):
     CLARIFICATION = "clarification"
 
 
+class NoteWhen(StrEnum):
+    """When a caveat applies to a result: always, or only to a KPI over items computed from
+    typed totals rather than from its list of rows."""
+
+    ALWAYS = "always"
+    FROM_TOTALS = "from_totals"
+
+
 class Note(_Model):
     kind: NoteKind
     text: Text
+    when: NoteWhen = NoteWhen.ALWAYS
 
 
 class DisclosurePolicy(_Model):
@@ -241,7 +250,8 @@ class Dimension(_Model):
 
 class BlankReason(_Model):
     code: str = Field(pattern=ID_PATTERN)
-    text: Text
+    text: Text  # the reason as the NCP picks it (seed 002 §32)
+    short: Text  # a few words for tables and the Secretariat's statistics
 
 
 class DisclosureLevel(_Model):

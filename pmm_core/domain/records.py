@@ -49,6 +49,8 @@ class CycleProblem(StrEnum):
     DEADLINE_NOT_AFTER_OPENING = "deadline_not_after_opening"
     ALREADY_OPEN = "already_open"
     YEAR_EXISTS = "year_exists"
+    DEADLINE_NOT_AFTER_TODAY = "deadline_not_after_today"  # reopening a closed cycle
+    NOT_CLOSED = "not_closed"  # reopening a cycle that is open
 
 
 class CycleRefused(ValueError):

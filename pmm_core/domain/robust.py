@@ -4,8 +4,8 @@ The values are KPI results (:class:`~decimal.Decimal`, up to 40 significant digi
 operation here is exact: sums, differences, halves and products of finite decimals are
 finite decimals, computed in a context with unbounded precision that traps any rounding.
 So a group where at least half of the Members share one value has a MAD of exactly 0, and
-the test ``|x - median| > k · 1.4826 · MAD`` never divides. Only the robust z-score shown
-to the Secretariat is rounded.
+the test ``|x - median| > k · 1.4826 · MAD`` never divides. Only the multiple of the MAD
+shown to the Secretariat (:func:`spreads`) is rounded.
 """
 
 from __future__ import annotations
@@ -54,8 +54,9 @@ def is_outlier(value: Decimal, center: Decimal, spread: Decimal, k: Decimal) -> 
     return deviation > _EXACT.multiply(_EXACT.multiply(k, MAD_SCALE), spread)
 
 
-def robust_z(value: Decimal, center: Decimal, spread: Decimal) -> Decimal:
-    """|x - median| / (1.4826 · MAD), for display (28 significant digits); MAD must not be 0."""
+def spreads(value: Decimal, center: Decimal, spread: Decimal) -> Decimal:
+    """|x - median| / MAD: how many times the usual spread a value lies from the median, for
+    display (28 significant digits); MAD must not be 0."""
     with localcontext() as ctx:
         ctx.prec = 28
-        return abs(value - center) / (MAD_SCALE * spread)
+        return abs(value - center) / spread

@@ -2,15 +2,15 @@
 
 Figures are named by their catalog labels and formatted the reader's way, never by their
 ids. What an NCP reads (:func:`render_warning`, :func:`render_finding_for_ncp`) holds only
-their own Member's figures; the group statistics behind an outlier (median, MAD, robust
-z-score) are for the Secretariat only (:func:`render_finding_for_secretariat`). Texts are
+their own Member's figures; the group statistics behind an outlier (median, usual spread,
+how many times it lies from the median) are for the Secretariat only (:func:`render_finding_for_secretariat`). Texts are
 plain (the chat layer escapes them), one sentence per problem.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from babel.lists import format_list
 from pydantic import ValidationError
@@ -121,17 +121,30 @@ def _out_of_bounds(w: OutOfBounds, catalog: Catalog, L: Lang) -> str:
 
 
 def _outlier_for_secretariat(w: Outlier, catalog: Catalog, L: Lang) -> str:
+    """How far the result is from the median, in words: as a multiple of the usual spread
+    (the median absolute deviation), and the multiple from which a result is flagged."""
     return L._(
-        "The result, {value}, is far from the results of the {n} Members compared (median {median}, "
-        "median absolute deviation {mad}): robust z-score {z}, above {k}."
+        "The result, {value}, is far from the results of the {n} Members compared: about {times} times "
+        "the usual spread from their median (median {median}, usual spread {mad}; a result is flagged "
+        "beyond {limit} times)."
     ).format(
         value=_result(catalog, w.kpi, w.value, L),
         n=w.members,
+        times=_about(L, robust.spreads(w.value, w.median, w.mad)),
         median=_result(catalog, w.kpi, w.median, L),
         mad=_result(catalog, w.kpi, w.mad, L),
-        z=L.number(rounded(robust.robust_z(w.value, w.median, w.mad), 1), 1),
-        k=L.number(w.k),
+        limit=_about(L, w.k * robust.MAD_SCALE),
     )
+
+
+def _about(L: Lang, value: Decimal) -> str:
+    """A multiple as people say it: one decimal under 10 (5.2), else two significant
+    digits (79, 77,000)."""
+    one_decimal = rounded(value, 1)
+    if one_decimal < 10:
+        return L.number(one_decimal, 1)
+    step = Decimal(1).scaleb(value.adjusted() - 1)
+    return L.number(int(value.quantize(step, rounding=ROUND_HALF_UP)))
 
 
 # ---- a finding ---------------------------------------------------------------------------------

@@ -38,6 +38,7 @@ from pmm_core.domain.threads import (
     ThreadMessage,
     ThreadState,
 )
+from pmm_core.outputs.audit_labels import AuditWords
 from pmm_core.outputs.check_messages import describe_flag, kind_label, state_label
 from pmm_core.outputs.i18n import Lang
 from pmm_core.outputs.labels import (
@@ -573,16 +574,17 @@ def _audit(ctx: _Context, audit: Sequence[AuditRow]) -> Sheet:
         L._("Old value"),
         L._("New value"),
     ]
+    words = AuditWords(ctx.catalog, L, ctx.data.members, ctx.person)
     rows: list[list[Cell]] = [
         [
             utc_time(r.at),
             ctx.person(r.user_id),
             r.member,
             ctx.name(ctx.member(r.member)) if r.member else None,
-            r.action,
-            r.subject,
-            r.old_value,
-            r.new_value,
+            words.action(r),
+            words.subject(r),
+            words.value(r, r.old_value),
+            words.value(r, r.new_value),
         ]
         for r in audit
     ]

@@ -166,12 +166,14 @@ def _audit(
     old: str | None,
     new: str | None,
     source: str = "",
-) -> None:
-    conn.execute(
+) -> int:
+    """Writes an audit row; its id."""
+    cur = conn.execute(
         "INSERT INTO audit (at, user_id, cycle_id, member, action, subject, old_value, new_value, source) "
         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (now, user_id, cycle_id, member, action, subject, old, new, "" if source == "chat" else source),
     )
+    return int(cur.lastrowid or 0)
 
 
 # ---- rows → records ------------------------------------------------------------------------

@@ -2,19 +2,29 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import replace
 from datetime import date
+from typing import Any
 
 from pmm_core.domain.records import (
     Cycle,
     CycleProblem,
     CycleRefused,
+    CycleState,
+    OutMessage,
 )
 from pmm_core.storage.base import (
+    Outcome,
     StoreBase,
     _audit,
+    _claim,
     _cycle,
     _days_text,
+    _Refused,
+    _write_conversation,
 )
+from pmm_core.storage.outbox import _enqueue
 
 
 class CyclesStore(StoreBase):
@@ -26,8 +36,10 @@ class CyclesStore(StoreBase):
         opens: date | None = None,
         by: int | None = None,
         reminder_days: tuple[int, ...] = (14, 7, 3, 1),
+        news: Iterable[OutMessage] = (),
     ) -> Cycle:
-        """Opens the cycle for reference `year` (only one cycle is open at a time)."""
+        """Opens the cycle for reference `year` (only one cycle is open at a time) and queues
+        `news` for the NCPs in the same transaction (see :func:`_news`)."""
         opens = opens or self.clock().date()
         if deadline <= opens:
             raise CycleRefused(
@@ -43,7 +55,8 @@ class CyclesStore(StoreBase):
                 "INSERT INTO cycles (year, opens, deadline, state, reminder_days) VALUES (?, ?, ?, 'open', ?)",
                 (year, opens.isoformat(), deadline.isoformat(), _days_text(reminder_days)),
             )
-            _audit(conn, self.now(), by, None, None, "cycle.open", str(year), None, deadline.isoformat())
+            opened = _audit(conn, self.now(), by, None, None, "cycle.open", str(year), None, deadline.isoformat())
+            _news(conn, opened, news, self.now())
         self._forget_cycles()
         cycle = self.current_cycle()
         assert cycle is not None
@@ -105,10 +118,87 @@ class CyclesStore(StoreBase):
             _audit(conn, self.now(), by, cycle_id, None, "cycle.reminders", str(cycle_id), None, text)
         self._forget_cycles()
 
-    def close_cycle(self, cycle_id: int, by: int | None = None) -> bool:
-        with self._db.tx() as conn:
-            cur = conn.execute("UPDATE cycles SET state = 'closed' WHERE id = ? AND state = 'open'", (cycle_id,))
-            if cur.rowcount:
-                _audit(conn, self.now(), by, cycle_id, None, "cycle.close", str(cycle_id), "open", "closed")
-        self._forget_cycles()
-        return bool(cur.rowcount)
+    def close_cycle(
+        self,
+        cycle_id: int,
+        by: int | None = None,
+        *,
+        news: Iterable[OutMessage] = (),
+        key: str | None = None,
+        conversation: tuple[int, str] | None = None,
+    ) -> bool:
+        """Closes the open cycle, queues `news` for the NCPs and saves where the closing user
+        then stands, in one transaction after claiming `key`; False (nothing written) if the
+        cycle was not open or the key was used already."""
+        now = self.now()
+        try:
+            with self._db.tx() as conn:
+                if key is not None and not _claim(conn, key, now):
+                    raise _Refused(Outcome.DUPLICATE)
+                cur = conn.execute("UPDATE cycles SET state = 'closed' WHERE id = ? AND state = 'open'", (cycle_id,))
+                if not cur.rowcount:
+                    raise _Refused(Outcome.STALE)
+                closed = _audit(conn, now, by, cycle_id, None, "cycle.close", str(cycle_id), "open", "closed")
+                _news(conn, closed, news, now)
+                if conversation is not None:
+                    _write_conversation(conn, conversation[0], conversation[1], now)
+        except _Refused:
+            return False
+        finally:
+            self._forget_cycles()
+            if conversation is not None:
+                self._fresh().conversations.pop(conversation[0], None)
+        return True
+
+    def reopen_cycle(
+        self,
+        cycle_id: int,
+        deadline: date,
+        by: int | None = None,
+        *,
+        news: Iterable[OutMessage] = (),
+        key: str | None = None,
+        conversation: tuple[int, str] | None = None,
+    ) -> bool:
+        """Opens a closed cycle again until `deadline` (after today), queues `news` and saves
+        where the user then stands, in one transaction after claiming `key`. Raises
+        CycleRefused if another cycle is open, this one is not closed, or the deadline is not
+        after today; False if the key was used already. Submissions stay as they were."""
+        now = self.now()
+        if deadline <= self.clock().date():
+            raise CycleRefused(CycleProblem.DEADLINE_NOT_AFTER_TODAY, f"the deadline {deadline} has passed")
+        try:
+            with self._db.tx() as conn:
+                if key is not None and not _claim(conn, key, now):
+                    raise _Refused(Outcome.DUPLICATE)
+                row = conn.execute("SELECT state, deadline FROM cycles WHERE id = ?", (cycle_id,)).fetchone()
+                if row is None:
+                    raise ValueError(f"no cycle {cycle_id}")
+                if row["state"] != CycleState.CLOSED.value:
+                    raise CycleRefused(CycleProblem.NOT_CLOSED, f"cycle {cycle_id} is not closed")
+                if conn.execute("SELECT 1 FROM cycles WHERE state = 'open'").fetchone():
+                    raise CycleRefused(CycleProblem.ALREADY_OPEN, "a cycle is already open; close it first")
+                conn.execute(
+                    "UPDATE cycles SET state = 'open', deadline = ? WHERE id = ?", (deadline.isoformat(), cycle_id)
+                )
+                reopened = _audit(conn, now, by, cycle_id, None, "cycle.reopen", str(cycle_id), "closed", "open")
+                if row["deadline"] != deadline.isoformat():
+                    _audit(
+                        conn, now, by, cycle_id, None, "cycle.deadline", str(cycle_id), row["deadline"], str(deadline)
+                    )
+                _news(conn, reopened, news, now)
+                if conversation is not None:
+                    _write_conversation(conn, conversation[0], conversation[1], now)
+        except _Refused:
+            return False
+        finally:
+            self._forget_cycles()
+            if conversation is not None:
+                self._fresh().conversations.pop(conversation[0], None)
+        return True
+
+
+def _news(conn: Any, audit_id: int, messages: Iterable[OutMessage], now: str) -> None:
+    """Queues the messages announcing a cycle change, their keys made unique to that change
+    (its audit row): a cycle reopened twice is announced twice, a replay never."""
+    _enqueue(conn, [replace(m, key=f"cycle:{audit_id}:{m.key}") for m in messages], None, now)

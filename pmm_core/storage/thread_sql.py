@@ -26,7 +26,7 @@ from pmm_core.domain.threads import (
     within_amendment,
 )
 
-Audit = Callable[..., None]  # store._audit(conn, now, user_id, cycle_id, member, action, subject, old, new, source)
+Audit = Callable[..., object]  # store._audit(conn, now, user_id, cycle_id, member, action, subject, old, new, source)
 
 
 class _KeptFlag(Protocol):
