@@ -19,6 +19,7 @@ every press is checked against the reviewer's review, the open cycle and the scr
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from telegram import Update
 
@@ -42,10 +43,12 @@ from pmm_core.domain.progress import Snapshot
 from pmm_core.domain.records import OutMessage, User
 from pmm_core.domain.results import compute
 from pmm_core.domain.threads import AuthorRole, MessageKind, ThreadState, clean_text, covered_points
-from pmm_core.outputs import peer_review_report as rpt
 from pmm_core.outputs.i18n import Lang, lang
 from pmm_core.storage.base import Outcome
 from pmm_core.storage.thread_store import Act, ThreadStore
+
+if TYPE_CHECKING:
+    from pmm_core.outputs.peer_review_report import ReviewRecord
 
 router = Router()
 
@@ -812,7 +815,9 @@ def member_language(bot: BotData, member: str) -> str:
     return found[0] if found else bot.settings.default_language
 
 
-def build_record(bot: BotData, review: PeerReview, L: Lang) -> rpt.ReviewRecord:
+def build_record(bot: BotData, review: PeerReview, L: Lang) -> ReviewRecord:
+    from pmm_core.outputs import peer_review_report as rpt  # openpyxl: not at start-up
+
     store = bot.store
     catalog = bot.catalog
     reviewers = store.reviewers(review.id, active_only=False)
@@ -881,6 +886,8 @@ def may_read_report(s: Session, review: PeerReview) -> bool:
 
 
 async def send_report(s: Session, review: PeerReview) -> None:
+    from pmm_core.outputs import peer_review_report as rpt  # openpyxl: not at start-up
+
     languages = list(dict.fromkeys((member_language(s.bot, review.member), "en")))
     for code in languages:
         L = lang(code)
