@@ -333,3 +333,29 @@ async def test_the_ncp_reads_the_review_in_their_language(chat, language):
     received = chat.api.messages_to(BE_NCP)[-1].text
     assert L._("A peer reviewer has raised an issue about a figure of yours") in received
     assert "peer reviewer" not in received
+
+
+async def test_status_export_and_reopen_know_the_review(chat, store, tmp_path):
+    review = await started_review(chat)
+    await chat.tap(FR_NCP, pb.OpenReview, review=review)
+    await chat.tap(FR_NCP, pb.AcceptKpi)
+    sent = await chat.say(SEC, "/status")
+    assert "🔎 Peer review of Belgium — under review" in texts(sent) and "✅ 0" in texts(sent)
+    # a Member under review is not silently reopened
+    sent = await chat.say(SEC, "/reopen BE")
+    assert "under peer review" in texts(sent)
+    assert store.submission(chat.cycle.id, "BE").locked
+    assert "reopen" not in [r.action for r in store.audit_log(chat.cycle.id, "BE")]
+    # the export's Peer review sheet: one row per KPI of the review
+    import io
+
+    import openpyxl
+
+    from pmm_core.jobs import export_xlsx
+
+    data = export_xlsx(store.path, chat.cycle.id, "en", store.clock())
+    sheet = openpyxl.load_workbook(io.BytesIO(data))["Peer review"]
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0][:6] == ("ISO code", "Member", "Peer review", "KPI", "KPI name", "State")
+    assert len(rows) == 1 + len(chat.catalog.kpis)
+    assert rows[1][0] == "BE" and rows[1][2] == "under review"

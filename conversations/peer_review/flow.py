@@ -68,15 +68,7 @@ def order(s: Session) -> list[str]:
 def effective_states(bot: BotData, review: PeerReview, user_id: int) -> dict[str, KpiReview]:
     """The reviewer's state per KPI: as stored, except that an issue of theirs still waiting
     for the NCPs makes it *has issues*, and an issue the NCPs answered puts it back *to review*."""
-    states = bot.store.review_states(review.id, user_id)
-    for thread in ThreadStore(bot.store).threads(review.cycle_id, member=review.member, review_id=review.id):
-        if thread.opened_by != user_id or states.get(thread.kpi) is KpiReview.ACCEPTED:
-            continue
-        if thread.state in AWAITING_NCP:
-            states[thread.kpi] = KpiReview.HAS_ISSUES
-        elif thread.state is ThreadState.ANSWERED and states.get(thread.kpi) is KpiReview.HAS_ISSUES:
-            states[thread.kpi] = KpiReview.TO_REVIEW
-    return states
+    return bot.store.effective_review_states(review.id, user_id)
 
 
 def my_review(s: Session, review_id: int) -> PeerReview | None:
@@ -806,6 +798,23 @@ async def where_reviewing(s: Session) -> None:
         await show_conclude(s, review)
         return
     await show_kpi(s, review, s.catalog.kpi(step.kpi), effective_states(s.bot, review, s.user.telegram_id))
+
+
+# ---- /status -------------------------------------------------------------------------------------
+def status_lines(s: Session, cycle_id: int) -> list[str]:
+    """The cycle's peer reviews for /status: each Member's review state and its KPIs' states."""
+    L = s.lang
+    ids = order(s)
+    lines = []
+    for review in s.store.peer_reviews(cycle_id, (ReviewState.REQUESTED, ReviewState.ACTIVE, ReviewState.CLOSED)):
+        name = esc(member_name(s, s.bot, review.member, L))
+        line = "🔎 " + L._("Peer review of {member}").format(member=name) + " — "
+        line += esc(L._(pr.REVIEW_STATE_NAMES[review.state]))
+        if review.state is not ReviewState.REQUESTED:
+            n = pr.counts(ids, s.store.member_review_states(review.id, ids))
+            line += " · " + " · ".join(f"{pr.KPI_REVIEW_ICON[k]} {n[k]}" for k in KpiReview)
+        lines.append(line)
+    return lines
 
 
 # ---- the report ------------------------------------------------------------------------------

@@ -19,6 +19,7 @@ from pmm_core.domain.peer_review import (
     Reviewer,
     ReviewProblem,
     ReviewState,
+    member_state,
 )
 from pmm_core.storage.base import Outcome, StoreBase, _audit, _claim, _screen, _write_conversation
 from pmm_core.storage.db import sha256_hex
@@ -69,6 +70,29 @@ class PeerReviewsStore(StoreBase):
             "SELECT kpi, state FROM peer_review_kpis WHERE review_id = ? AND user_id = ?", (review_id, user_id)
         )
         return {r["kpi"]: KpiReview(r["state"]) for r in rows}
+
+    def effective_review_states(self, review_id: int, user_id: int) -> dict[str, KpiReview]:
+        """The reviewer's state per KPI: as stored, except that an issue of theirs still waiting
+        for the NCPs makes it *has issues*, and an issue the NCPs answered puts it back *to review*."""
+        states = self.review_states(review_id, user_id)
+        threads: dict[str, set[str]] = {}
+        for r in self._db.rows(
+            "SELECT kpi, state FROM threads WHERE review_id = ? AND opened_by = ?", (review_id, user_id)
+        ):
+            threads.setdefault(r["kpi"], set()).add(r["state"])
+        for kpi, found in threads.items():
+            if states.get(kpi) is KpiReview.ACCEPTED:
+                continue
+            if found & {"open", "reopened"}:
+                states[kpi] = KpiReview.HAS_ISSUES
+            elif "answered" in found and states.get(kpi) is KpiReview.HAS_ISSUES:
+                states[kpi] = KpiReview.TO_REVIEW
+        return states
+
+    def member_review_states(self, review_id: int, kpis: Iterable[str]) -> dict[str, KpiReview]:
+        """The Member's state per KPI over its active reviewers (see ``member_state``)."""
+        per = [self.effective_review_states(review_id, r.user_id) for r in self.reviewers(review_id)]
+        return {k: member_state(per, k) for k in kpis}
 
     def review_comments(self, review_id: int) -> list[ReviewComment]:
         rows = self._db.rows("SELECT * FROM peer_review_comments WHERE review_id = ? ORDER BY id", (review_id,))
