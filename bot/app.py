@@ -47,7 +47,7 @@ from conversations.review.flow import router as review
 from conversations.staff.menu import COMMANDS as SECRETARIAT_COMMANDS
 from conversations.upload import flow as upload
 from pmm_core.catalog.models import Catalog
-from pmm_core.outputs.i18n import LANGUAGES, lang, load_languages
+from pmm_core.outputs.i18n import LANGUAGES, lang, load_languages, user_lang
 from pmm_core.storage.db import Checkpointer
 from pmm_core.storage.store import Store
 
@@ -258,7 +258,7 @@ async def set_commands(app: PTBApp) -> None:
     data = app.bot_data
     for user_id in data.settings.secretariat_ids:
         user = data.store.user(user_id)
-        L = lang(user.language if user else None)
+        L = user_lang(user)
         menu = (*SECRETARIAT_COMMANDS, *onboarding.COMMANDS)
         with contextlib.suppress(TelegramError):  # the user may not have started the bot yet
             await app.bot.set_my_commands(

@@ -18,6 +18,7 @@ from pmm_core.catalog.loader import load_catalog
 from pmm_core.catalog.members import Member
 from pmm_core.catalog.models import DataType
 from pmm_core.domain.answers import Valid, validate
+from pmm_core.outputs.i18n import user_lang
 from pmm_core.storage.store import Store
 from tests.chat import start_chat
 
@@ -97,10 +98,10 @@ def test_hostile_answers_never_crash_never_overflow_and_store_only_valid_values(
         assert not any(CRASH in r for r in replies), (text[:80], replies)
         assert all(visible_length(r) <= 4096 for r in replies)
         assert all(text[:200] not in r for r in replies if len(text) > 200)  # never echoed whole
-        if changed:  # read in the user's stored language (set at first contact), not the update's
+        if changed:  # read in the user's stored language and number format (Belgium's), not the update's
             user = store.user(NCP)
             assert user is not None
-            verdict = validate(dp, text, user.language)
+            verdict = validate(dp, text, user_lang(user).numbers)
             assert isinstance(verdict, Valid) and verdict.value == after.value
             if dp.is_numeric:
                 assert after.value != "-0" and "e" not in after.value.lower()

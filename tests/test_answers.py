@@ -162,7 +162,7 @@ def test_a_mark_that_reads_both_ways_asks_instead_of_guessing(data_point, lang, 
     [
         (COUNT, "en", "1,000", "1000"),  # the language's own thousands separator
         (COUNT, "es", "1.000", "1000"),
-        (COUNT, "fr", "1,234", "1234"),  # 1.234 cannot be a count: only one reading is valid
+        (COUNT, "fr", "1 234", "1234"),  # French groups with spaces ("1,234" is 1.234: see test_number_format)
         (AMOUNT, "fr", "1.234,5", "1234.5"),  # Belgian French: dot grouping, decimal comma
         (AMOUNT, "fr", "0,5", "0.5"),
         (COUNT, "en", "١٢٣٤", "1234"),  # Arabic-Indic digits

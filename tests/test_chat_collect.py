@@ -29,7 +29,8 @@ NCP, NCP2, OTHER = 1001, 1002, 2001
 
 @pytest.fixture
 async def chat(chat, store):
-    """Two NCPs of Belgium and one of France."""
+    """Two NCPs of Belgium and one of France. Belgium's NCPs read English with Belgium's
+    number format (Babel's en_BE: 1.234,5 and 98,1%)."""
     for user, member in ((NCP, "BE"), (NCP2, "BE"), (OTHER, "FR")):
         await chat.say(user, f"/start {store.create_invite(member, timedelta(days=3))}")
     return chat
@@ -57,7 +58,7 @@ async def test_ratio_kpi_from_card_to_confirm(chat):
     sent = await chat.say(NCP, "1,000,000,000")
     # A = 250 000 000 USD, B = 1 000 000 000 USD: 250e6 / 1e9 * 100 = 25 %
     assert "25%" in texts(sent)
-    assert "250,000,000 / 1,000,000,000 × 100" in texts(sent)
+    assert "250.000.000 / 1.000.000.000 × 100" in texts(sent)
     assert {"Confirm", "ChangeList"} <= set(kinds(sent))
     assert await answers(chat) == {"tf_aeo_trade_value": "250000000", "tf_trade_value": "1000000000"}
     sent = await chat.tap(NCP, Confirm, kpi="TF-03")
@@ -68,7 +69,7 @@ async def test_ratio_kpi_from_card_to_confirm(chat):
 async def test_bad_input_is_explained_and_asked_again(chat):
     await chat.press(NCP, go("ES-05"))
     sent = await chat.say(NCP, "twelve")
-    assert "is not a number" in sent[0].text and "12,400" in sent[0].text
+    assert "is not a number" in sent[0].text and "12.400" in sent[0].text
     assert "Question 1 of 2" in sent[0].text
     sent = await chat.say(NCP, "12.5")
     assert "whole number" in sent[0].text
@@ -106,14 +107,14 @@ async def test_yes_no_questionnaire_with_buttons_and_words(chat):
     await chat.say(NCP, "no")
     sent = await chat.tap(NCP, Choice, kpi="OD-07", dp=2, choice=1)
     # (1 + 0 + 1) / 3 * 100 = 66.666… → 66.67 %
-    assert "66.67%" in texts(sent)
+    assert "66,67%" in texts(sent)
 
 
 async def test_back_and_skip(chat):
     await chat.press(NCP, go("TF-02"))
     await chat.say(NCP, "1300")
     sent = await chat.tap(NCP, Back, kpi="TF-02", dp=1)
-    assert "Question 1 of 2" in sent[0].text and "Current answer: <b>1,300</b>" in sent[0].text
+    assert "Question 1 of 2" in sent[0].text and "Current answer: <b>1.300</b>" in sent[0].text
     sent = await chat.tap(NCP, Skip, kpi="TF-02", dp=0)
     assert "Skipped for now" in sent[0].text and "Question 2 of 2" in sent[0].text
     sent = await chat.tap(NCP, Skip, kpi="TF-02", dp=1)
@@ -287,7 +288,7 @@ async def test_tools_scale_questions_use_buttons(chat):
     assert kinds(sent).count("Choice") == 4
     for i in range(len(chat.catalog.tools)):
         sent = await chat.tap(NCP, Choice, kpi="WT-01", dp=i, choice=3)
-    assert "1.00" in texts(sent)  # aware of every tool: mean awareness score 1 (seed 001 scores 1/0 per tool)
+    assert "1,00" in texts(sent)  # aware of every tool: mean awareness score 1 (seed 001 scores 1/0 per tool)
 
 
 async def test_a_telegram_failure_on_the_reply_loses_no_answer(chat):

@@ -29,6 +29,7 @@ OFFICERS = (("1", "12"), ("5", "20"), ("0", "27"), ("5", "30"))  # Σ(Xᵢ/Yᵢ)
 @pytest.fixture
 async def chat(chat: Chat, store):
     await chat.say(NCP, f"/start {store.create_invite('BE', timedelta(days=3))}")
+    store.set_number_format(NCP, "comma_dot")  # the figures below as written in English: 12.5%
     return chat
 
 

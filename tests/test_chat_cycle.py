@@ -127,7 +127,9 @@ async def test_a_closed_cycle_is_reopened_audited_and_the_ncps_carry_on(chat, st
     assert (reopen.user_id, reopen.old_value, reopen.new_value) == (SEC, "closed", "open")
     assert await chat.drain() == 3
     news = last_news(chat)
-    assert "reopened the PMM 2025 data collection until June 30, 2026" in news[NCP_BE]
+    assert (
+        "reopened the PMM 2025 data collection until 30 June 2026" in news[NCP_BE]
+    )  # the Belgian NCP reads dates as in Belgium
     assert "restent soumises" in news[NCP_FR]  # France submitted: its answers stay submitted
     assert "Continuar" in next(b["text"] for row in chat.api.last_to(NCP_KE).buttons for b in row)
     # Belgium goes on where it was: its figure is kept and a new one is stored.
@@ -159,7 +161,7 @@ async def test_opening_a_cycle_tells_every_ncp_with_a_button_to_start(chat, stor
     assert "Telling 3 NCPs that it opened." in texts(sent) and "Cycle 2026: open" in texts(sent)
     assert await chat.drain() == 3
     news = last_news(chat)
-    assert "opened the PMM 2026 data collection: please give your figures by December 31, 2026" in news[NCP_BE]
+    assert "opened the PMM 2026 data collection: please give your figures by 31 December 2026" in news[NCP_BE]
     assert "a ouvert la collecte de données 2026 du MMP" in news[NCP_FR]
     assert "ha abierto la recopilación de datos 2026 del MMD" in news[NCP_KE]
     start = chat.api.last_to(NCP_BE).button_data()

@@ -65,7 +65,7 @@ async def test_language_defaults_from_telegram_and_can_change(chat, store):
     await chat.say(NCP, "/help", language_code="fr-CA")
     assert (store.user(NCP)).language == "fr"
     sent = await chat.say(NCP, "/language", language_code="fr-CA")
-    assert kinds(sent) == ["Language"] * 3
+    assert kinds(sent) == ["Language"] * 3 + ["NumberStyleChoice"] * 4  # then the ways of writing numbers
     await chat.tap(NCP, Language, code="es")
     assert (store.user(NCP)).language == "es"
 

@@ -42,7 +42,7 @@ async def test_template_fill_upload_summary_apply(chat, store):
     filled = fill(template_of(chat), {"tf_aeo_valid": 1300, "tf_aeo_valid_prev": 1000, "es_alcohol_seizures": 40})
     sent = await send_file(chat, filled)
     summary = texts(sent)
-    assert "1,300" in summary and "ApplyUpload" in kinds(sent[-1:]) and "TF-02" in summary  # TF-02 becomes computable
+    assert "1.300" in summary and "ApplyUpload" in kinds(sent[-1:]) and "TF-02" in summary  # TF-02 becomes computable
     assert stored(chat) == {}  # nothing changed yet
     await chat.tap(NCP, ApplyUpload)
     assert stored(chat) == {"tf_aeo_valid": "1300", "tf_aeo_valid_prev": "1000", "es_alcohol_seizures": "40"}

@@ -64,10 +64,11 @@ def test_every_variation_formula_is_a_variation(catalog):
         assert years == ["t", "t-1"], kpi_id
 
 
-def test_average_times_have_a_positive_floor(catalog):
+def test_average_times_lie_between_a_minute_and_30_days(catalog):
+    """Written as durations in checks.toml ("1 min", "30 days"), read as minutes."""
     for kpi_id in AVERAGE_TIMES:
         check = catalog.checks.kpis[kpi_id]
-        assert (check.above, check.min, check.max) == (0, None, None)
+        assert (check.above, check.min, check.max) == (None, 1, 30 * 24 * 60)
 
 
 def test_parts_have_the_type_and_year_of_their_total(catalog):
@@ -189,10 +190,22 @@ def test_renaming_a_total_names_the_rule(tmp_path):
             id="part and total on another kind",
         ),
         pytest.param(
-            'TF-04 = { kind = "average_time", above = 0 }',
+            'TF-04 = { kind = "average_time", min = "1 min", max = "30 days" }',
             'TF-04 = { kind = "share", max = 100 }',
             ("checks.toml", "check TF-04", "percent result, not minutes"),
             id="a kind that does not fit the unit",
+        ),
+        pytest.param(
+            'OD-04 = { kind = "share", max = 100 }',
+            'OD-04 = { kind = "share", max = "30 days" }',
+            ("checks.toml", "check OD-04", "max", "a duration bounds a result in minutes, not in percent"),
+            id="a duration on a share",
+        ),
+        pytest.param(
+            'TF-05 = { kind = "average_time", min = "1 min", max = "30 days" }',
+            'TF-05 = { kind = "average_time", min = "1 min", max = "a month" }',
+            ("checks.toml", "check TF-05", "max", "not a number or a duration"),
+            id="a duration that is not one",
         ),
         pytest.param(
             'RC-01 = { kind = "ratio" }',

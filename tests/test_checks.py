@@ -90,16 +90,16 @@ CASES = [
         id="ratio-over-100-is-fine",
     ),
     pytest.param(
-        # TF-04 = 0 minutes / 10 declarations = 0: an average time must be above 0
+        # TF-04 = 0 minutes / 10 declarations = 0: an average time under a minute is implausible
         {"AA": {"tf_import_release_minutes": "0", "tf_import_release_declarations": "10"}},
-        [Finding("AA", "TF-04", "", (OutOfBounds(kpi="TF-04", value=D(0), bound="above", limit=D(0)),))],
+        [Finding("AA", "TF-04", "", (OutOfBounds(kpi="TF-04", value=D(0), bound="min", limit=D(1)),))],
         id="zero-minutes",
     ),
     pytest.param(
-        # imported -50 minutes: the figure (below its minimum 0) and the result (-5, not above 0)
+        # imported -50 minutes: the figure (below its minimum 0) and the result (-5, under a minute)
         {"AA": {"tf_export_lodging_minutes": "-50", "tf_export_declarations_measured": "10"}},
         [
-            Finding("AA", "TF-05", "", (OutOfBounds(kpi="TF-05", value=D(-5), bound="above", limit=D(0)),)),
+            Finding("AA", "TF-05", "", (OutOfBounds(kpi="TF-05", value=D(-5), bound="min", limit=D(1)),)),
             Finding(
                 "AA",
                 "TF-05",
@@ -400,7 +400,7 @@ def test_the_simulated_cycle(catalog):
         ("FR", "OD-04", "od_staff_total"): ("part_exceeds_total",),
         ("FR", "OD-04", ""): ("range", "outlier", "jump"),
         ("FR", "OD-08", ""): ("outlier", "jump"),
-        ("MX", "TF-04", ""): ("outlier", "jump"),  # minutes ×60
+        ("MX", "TF-04", ""): ("range", "outlier", "jump"),  # minutes ×60: an average over 30 days
         ("JP", "RC-05", ""): ("range", "outlier", "jump"),  # 150 %
         ("US", "TF-02", "tf_aeo_valid"): ("part_exceeds_total",),  # 5,000 importers of 500 AEOs
     }

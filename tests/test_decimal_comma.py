@@ -1,6 +1,8 @@
 """A decimal comma is read as a decimal comma: in French or Spanish, "27,333" for a figure
 that allows 2 decimals is 27.333 (too many decimals, asked again), never 27,333 read as
-twenty-seven thousand; "27,33" is 27.33. Whole-number counts still read "1,234" as 1234."""
+twenty-seven thousand; "27,33" is 27.33. A count typed "1,234" in French is refused with the
+reason (it reads as 1.234), never silently 1234. The NCP is Kenya's, whose country has no
+French or Spanish locale of its own: each language's own format applies (English: Kenya's)."""
 
 from __future__ import annotations
 
@@ -23,14 +25,14 @@ QUESTION = {"en": "Question 2 of 3", "fr": "Question 2 sur 3", "es": "Pregunta 2
 
 async def asked(chat: Chat, catalog: Catalog, language: str, dp: str) -> None:
     """The NCP (in `language`) is asked OD-02's figure `dp`."""
-    await chat.say(NCP, f"/start {chat.store.create_invite('BE', timedelta(days=3))}", language_code=language)
+    await chat.say(NCP, f"/start {chat.store.create_invite('KE', timedelta(days=3))}", language_code=language)
     points = [d.id for d in catalog.asked_data_points(catalog.kpi_by_id["OD-02"])]
     await chat.press(NCP, pack(Edit("OD-02", points.index(dp))), language_code=language)
 
 
 def answers(chat: Chat) -> dict[str, str]:
     assert chat.cycle is not None
-    return {k: a.value for k, a in chat.store.answers(chat.cycle.id, "BE").items()}
+    return {k: a.value for k, a in chat.store.answers(chat.cycle.id, "KE").items()}
 
 
 @pytest.mark.parametrize(("language", "typed"), [("fr", "27,333"), ("es", "27,333"), ("en", "27.333")])
@@ -52,9 +54,13 @@ async def test_two_decimals_after_a_decimal_comma_are_stored(chat, catalog, lang
     assert answers(chat) == {DECIMALS: "27.33"}
 
 
-async def test_a_grouped_count_in_french_is_still_a_whole_number(chat, catalog):
+async def test_a_count_typed_with_a_french_decimal_comma_is_refused_with_the_reason(chat, catalog):
     await asked(chat, catalog, "fr", COUNT)
-    await chat.say(NCP, "1,234", language_code="fr")
+    sent = await chat.say(NCP, "1,234", language_code="fr")
+    assert "«\u202f1,234\u202f» a des décimales" in sent[0].text and "dire 1\u202f234, tapez 1234" in sent[0].text
+    assert "Question 3 sur 3" in sent[-1].text  # the same question again
+    assert answers(chat) == {}
+    await chat.say(NCP, "1 234", language_code="fr")
     assert answers(chat) == {COUNT: "1234"}
 
 
@@ -67,7 +73,7 @@ async def test_a_grouped_count_in_french_is_still_a_whole_number(chat, catalog):
         (DECIMALS, "27,33", "fr", Valid("27.33")),
         (DECIMALS, "27,33", "es", Valid("27.33")),
         (DECIMALS, "27.33", "en", Valid("27.33")),
-        (COUNT, "1,234", "fr", Valid("1234")),
+        (COUNT, "1,234", "fr", ErrorCode.READS_AS_DECIMAL),  # 1.234 in French: never read as 1234
         (COUNT, "1.234", "es", Valid("1234")),
         (COUNT, "1,234", "en", Valid("1234")),
     ],

@@ -20,7 +20,7 @@ from pmm_core.storage.store import Store
 from tests.bot_process import seed, start_bot, stop
 
 NCP = 5005
-SAVED = re.compile(r"Saved: .* = <b>([\d,]+)</b>")
+SAVED = re.compile(r"Saved: .* = <b>([\d.,]+)</b>")  # Belgium's English groups with "." (en_BE)
 
 
 @pytest.fixture
@@ -44,7 +44,7 @@ def stored_values(db_path) -> list[str]:
 
 
 def confirmed_in_replies(api: FakeBotApi) -> list[str]:
-    return [m.group(1).replace(",", "") for s in api.messages_to(NCP) for m in SAVED.finditer(s.text)]
+    return [re.sub(r"[.,]", "", m.group(1)) for s in api.messages_to(NCP) for m in SAVED.finditer(s.text)]
 
 
 def ask_first_figure(api: FakeBotApi) -> None:

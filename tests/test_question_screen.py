@@ -89,7 +89,7 @@ async def test_long_scale_labels_are_listed_in_full_and_picked_by_number(chat, s
 
 async def test_explain_while_a_number_is_ambiguous_then_the_same_choice(chat, store):
     await chat.press(NCP, pack(Go("ES-05")))
-    sent = await chat.say(NCP, "1.000")  # one thousand, or one?
+    sent = await chat.say(NCP, "1,000")  # one thousand, or one? (Belgium's English: "," is the decimal mark)
     choice = sent[-1]
     assert kinds([choice]).count("Number") == 2
     before = (chat.store.conversation(NCP).state, answers(chat))

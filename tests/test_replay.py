@@ -79,7 +79,7 @@ async def test_a_typed_figure_saved_before_the_stop_is_not_read_again(chat, stor
         assert sent[0].text.startswith("This was already saved.")
         assert "Question 2 of 2" in sent[-1].text  # where the NCP stands: the second figure
         assert "Saved:" not in said and "Already saved:" not in said
-        assert "1,300" not in said  # not claimed as the value of the figure asked now
+        assert "1.300" not in said  # not claimed as the value of the figure asked now
         assert answers(chat) == {"tf_aeo_valid": "1300"}
         assert writes(chat, "answer") == 1
         assert key not in restarted.app.bot_data.applied_before_restart  # told once
@@ -143,7 +143,7 @@ async def test_an_update_that_wrote_nothing_before_the_stop_is_handled_on_replay
     try:
         said = texts(sent)
         assert "already saved" not in said
-        assert "Saved:" in said and "1,300" in said
+        assert "Saved:" in said and "1.300" in said  # Belgium's English: 1.300
         assert "Question 2 of 2" in sent[-1].text
         assert answers(chat) == {"tf_aeo_valid": "1300"}
         assert writes(chat, "answer") == 1

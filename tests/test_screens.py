@@ -64,7 +64,7 @@ async def on_comment(chat):
 
 async def on_number_choice(chat):
     await go(chat, "ES-05")
-    await chat.say(NCP, "1.000")  # one thousand, or one?
+    await chat.say(NCP, "1,000")  # one thousand, or one? (Belgium's English: "," is the decimal mark)
     return chat.find(NCP, Number, kpi="ES-05", dp=0, option=0)
 
 

@@ -86,14 +86,14 @@ async def test_a_confirm_of_figures_the_other_ncp_changed_is_refused(chat, store
     await chat.press(A, pack(Go("TF-02")))
     await chat.say(A, "1300")
     await chat.say(A, "1000")
-    confirm = chat.find(A, Confirm, kpi="TF-02")  # A sees 1,300 vs 1,000
+    confirm = chat.find(A, Confirm, kpi="TF-02")  # A sees 1.300 vs 1.000 (Belgium's format)
     await chat.press(B, pack(Edit("TF-02", 0)))
     await chat.say(B, "1100")
     before = audit(chat)
     sent = await chat.press(A, confirm)
     said = texts(sent)
     assert "was changed meanwhile" in said and "TF-02 confirmed" not in said
-    assert "1,100" in said  # shown as it stands now
+    assert "1.100" in said  # shown as it stands now
     assert state(chat, "TF-02").status is not KpiState.CONFIRMED
     assert audit(chat) == before
     assert answers(chat) == {"tf_aeo_valid": "1100", "tf_aeo_valid_prev": "1000"}

@@ -23,7 +23,7 @@ from conversations.staff.tools import find_member, recipients
 from pmm_core.domain import actions
 from pmm_core.domain.actions import ChangeSet
 from pmm_core.domain.records import CycleRefused, OutMessage, Role
-from pmm_core.outputs.i18n import LANGUAGE_NAMES, Lang, lang
+from pmm_core.outputs.i18n import LANGUAGE_NAMES, Lang, lang, user_lang
 from pmm_core.outputs.labels import labelled
 from pmm_core.storage.base import Outcome
 
@@ -189,7 +189,7 @@ async def on_reopen(update: Update, context: Context) -> None:
         OutMessage(
             f"reopen:{s.key}:{ncp.telegram_id}",
             ncp.telegram_id,
-            lang(ncp.language)._("The WCO Secretariat reopened your answers: you can edit them again, then /submit."),
+            user_lang(ncp)._("The WCO Secretariat reopened your answers: you can edit them again, then /submit."),
         )
         for ncp in s.store.users(role=Role.NCP, member=member.iso2)
     ]

@@ -14,7 +14,7 @@ from conversations.collect.buttons import Next
 from conversations.kit.send import packed
 from conversations.kit.text import esc
 from pmm_core.domain.records import OutMessage, Role, User
-from pmm_core.outputs.i18n import lang
+from pmm_core.outputs.i18n import user_lang
 from pmm_core.storage.store import Store
 
 
@@ -27,7 +27,7 @@ def opened(store: Store, year: int, deadline: date) -> list[OutMessage]:
     """A new cycle: every NCP is asked to start, with the deadline."""
     messages = []
     for ncp in _ncps(store):
-        L = lang(ncp.language)
+        L = user_lang(ncp)
         text = (
             "📢 "
             + L._(
@@ -46,7 +46,7 @@ def reopened(store: Store, cycle_id: int, year: int, deadline: date) -> list[Out
     submitted = store.submitted_members(cycle_id)
     messages = []
     for ncp in _ncps(store):
-        L = lang(ncp.language)
+        L = user_lang(ncp)
         head = "📢 " + L._("The WCO Secretariat reopened the PMM {year} data collection until {deadline}.").format(
             year=year, deadline=esc(L.date(deadline))
         )
@@ -66,7 +66,7 @@ def closed(store: Store, cycle_id: int, year: int) -> list[OutMessage]:
     submitted = store.submitted_members(cycle_id)
     messages = []
     for ncp in _ncps(store):
-        L = lang(ncp.language)
+        L = user_lang(ncp)
         head = "📪 " + L._("The WCO Secretariat closed the PMM {year} data collection.").format(year=year)
         if ncp.member in submitted:
             body = L._("Your answers were submitted: thank you.")

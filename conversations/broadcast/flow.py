@@ -22,7 +22,7 @@ from conversations.kit.state import ConversationState, Idle
 from conversations.staff.tools import language_name, recipients, region_name
 from pmm_core.catalog.members import REGIONS
 from pmm_core.domain.records import OutMessage
-from pmm_core.outputs.i18n import LANGUAGES, Lang, lang
+from pmm_core.outputs.i18n import LANGUAGES, Lang, user_lang
 from pmm_core.storage.base import Outcome
 
 router = Router()
@@ -177,7 +177,7 @@ async def _send_now(s: Session, step: DraftingBroadcast) -> None:
 
 async def send_delivery_report(bot: Bot, data: BotData, user_id: int, counts: dict[str, int]) -> None:
     user = data.store.user(user_id)
-    L = lang(user.language if user else None)
+    L = user_lang(user)
     text = L._("Broadcast delivered: {sent} sent, {failed} failed, {blocked} blocked the bot.").format(
         sent=counts.get("sent", 0), failed=counts.get("failed", 0), blocked=counts.get("blocked", 0)
     )

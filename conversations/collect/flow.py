@@ -38,7 +38,7 @@ from conversations.kit.text import esc, looks_like_question, not_a_question, one
 from pmm_core.catalog.models import DataPoint, DataType, Disaggregation, Kpi
 from pmm_core.domain import actions
 from pmm_core.domain.actions import NewFlag
-from pmm_core.domain.answers import AnswerError, Valid, parse_number, validate
+from pmm_core.domain.answers import NUMBER_PARAMS, AnswerError, Valid, parse_number, validate
 from pmm_core.domain.checks import Problem, entry_warnings, findings_of
 from pmm_core.domain.progress import Snapshot, Status
 from pmm_core.domain.records import KpiState
@@ -408,7 +408,7 @@ async def on_figure_text(s: Session, text: str, step: Asking | ResolvingNumber) 
         if kpi is None or dp is None:
             await continue_next(s)
         return
-    verdict = validate(dp, text, s.lang.code)
+    verdict = validate(dp, text, s.lang.numbers)
     if isinstance(verdict, AnswerError):
         if isinstance(step, ResolvingNumber):
             s.go(s.state.but(Asking(kpi=kpi.id, dp=dp.id)))
@@ -428,6 +428,9 @@ def error_message(s: Session, dp: DataPoint, error: AnswerError) -> str:
     params = {"example": L.example(dp), **error.params}
     if "limit" in params:
         params["limit"] = L.number(Decimal(params["limit"])) if params["limit"] else "—"
+    for key in NUMBER_PARAMS:
+        if key in params:
+            params[key] = L.number(Decimal(params[key]))
     if "text" in params:
         params["text"] = quote(params["text"])
     return L._(error.template).format(**params)
@@ -764,7 +767,7 @@ async def _add_breakdown(s: Session, b: btn.AddBreakdown) -> None:
 
 
 def _is_number(s: Session, text: str) -> bool:
-    return not isinstance(parse_number(text, s.lang.code), AnswerError)
+    return not isinstance(parse_number(text, s.lang.numbers), AnswerError)
 
 
 @router.text(ShowingResult, who=Who.NCP, when=_is_number)

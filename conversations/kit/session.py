@@ -15,7 +15,7 @@ from pmm_core.catalog.models import Catalog
 from pmm_core.domain.actions import ChangeSet
 from pmm_core.domain.progress import Snapshot
 from pmm_core.domain.records import Cycle, OutMessage, Role, User
-from pmm_core.outputs.i18n import Lang, lang, pick_language
+from pmm_core.outputs.i18n import Lang, pick_language, user_lang
 from pmm_core.storage.base import MemberData, Outcome
 from pmm_core.storage.store import Store
 
@@ -137,7 +137,7 @@ def session(update: Update, context: Context) -> Session:
         bot=bot,
         update=update,
         user=user,
-        lang=lang(user.language, bot.settings.default_language),
+        lang=user_lang(user, bot.settings.default_language),
         cycle=cycle,
         state=state,
         screen=stored.screen if stored else 0,

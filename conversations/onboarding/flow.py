@@ -17,13 +17,14 @@ from conversations.kit.session import Session, session
 from conversations.kit.state import ConversationState, Idle
 from conversations.kit.text import esc
 from conversations.onboarding import buttons as btn
+from conversations.onboarding import number_style
 from conversations.onboarding.steps import ConfirmingMove, SettingProfile
 from conversations.peer_review import flow as peer_review
 from conversations.staff.menu import COMMANDS as SECRETARIAT_COMMANDS
 from pmm_core.catalog.members.groupings import GROUPS, Grouping, group_label
 from pmm_core.domain.records import InviteProblem, OutMessage, Role
 from pmm_core.domain.text import N_
-from pmm_core.outputs.i18n import LANGUAGE_NAMES, LANGUAGES, lang
+from pmm_core.outputs.i18n import LANGUAGE_NAMES, LANGUAGES, lang, user_lang
 from pmm_core.storage.base import MoveNeeded
 from pmm_core.storage.db import sha256_hex
 
@@ -257,10 +258,10 @@ async def on_help(update: Update, context: Context) -> None:
 
 @router.command("language")
 async def on_language(update: Update, context: Context) -> None:
-    """/language: offers the three languages."""
+    """/language: offers the three languages, then the ways of writing numbers."""
     s = session(update, context)
-    rows: list[Row] = [[(LANGUAGE_NAMES[c], btn.Language(c)) for c in LANGUAGES]]
-    await send(s, s.lang._("Choose your language:"), rows)
+    rows: list[Row] = [[(LANGUAGE_NAMES[c], btn.Language(c)) for c in LANGUAGES], *number_style.rows(s)]
+    await send(s, s.lang._("Choose your language:") + "\n\n" + number_style.prompt(s), rows)
 
 
 @router.press(btn.Language)
@@ -269,10 +270,13 @@ async def _language(s: Session, b: btn.Language) -> None:
     if b.code not in LANGUAGES:
         raise Invalid
     s.user = s.store.set_language(s.user.telegram_id, b.code)
-    s.lang = lang(s.user.language, s.bot.settings.default_language)
+    s.lang = user_lang(s.user, s.bot.settings.default_language)
     await send(s, s.lang._("Language set to English."))
     if s.user.is_ncp and s.cycle is not None and not isinstance(s.state.step, Idle):
         await s.bot.screens.show_where(s)
+
+
+router.press(number_style.NumberStyleChoice)(number_style.on_number_style)
 
 
 @router.command("cancel")

@@ -25,7 +25,7 @@ from pmm_core.domain.checks import Finding
 from pmm_core.domain.records import OutMessage, Role, User
 from pmm_core.domain.threads import AuthorRole, MessageKind, Side, Thread, ThreadMessage
 from pmm_core.outputs.check_messages import render_finding_for_ncp
-from pmm_core.outputs.i18n import Lang, lang
+from pmm_core.outputs.i18n import Lang, user_lang
 from pmm_core.storage.store import Store
 from pmm_core.storage.thread_store import Render, ThreadStore
 
@@ -144,7 +144,7 @@ def messages_for(bot: BotData, thread: Thread, msg: ThreadMessage) -> list[OutMe
         for ncp in ncps(store, thread.member):
             if ncp.telegram_id == msg.author:
                 continue
-            L = lang(ncp.language)
+            L = user_lang(ncp)
             text = render_for_ncp(L, catalog, store, current, msg)
             rows = texts.ncp_rows(L, current, locked=locked, change=change)
             out.append(OutMessage(f"thr:{msg.id}:{ncp.telegram_id}", ncp.telegram_id, text, packed(rows)))
@@ -158,7 +158,7 @@ def messages_for(bot: BotData, thread: Thread, msg: ThreadMessage) -> list[OutMe
     for officer in readers:
         if officer.telegram_id == msg.author:
             continue
-        L = lang(officer.language)
+        L = user_lang(officer)
         text = render_for_asker(L, catalog, store, current, msg, people)
         actions: list[Row] = []
         if reviewer_thread and officer.telegram_id == thread.opened_by:

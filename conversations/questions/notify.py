@@ -20,7 +20,7 @@ from conversations.kit.text import esc
 from conversations.questions.deliver import secretariat_users
 from pmm_core.domain.records import AuditRow, OutMessage, User
 from pmm_core.domain.threads import DEFAULT_MODE, NOTICE_ACTIONS, NotifyMode, digest_due
-from pmm_core.outputs.i18n import Lang, lang
+from pmm_core.outputs.i18n import Lang, user_lang
 from pmm_core.storage.thread_store import ThreadStore
 
 IMMEDIATE, DIGEST = "immediate", "digest"
@@ -91,7 +91,7 @@ def notify_now(bot: BotData) -> int:
     if not readers:
         return 0
     messages = [
-        OutMessage(f"ntf:{audit_id}:{user.telegram_id}", user.telegram_id, notice_line(lang(user.language), bot, row))
+        OutMessage(f"ntf:{audit_id}:{user.telegram_id}", user.telegram_id, notice_line(user_lang(user), bot, row))
         for audit_id, row in rows
         for user in readers
     ]
@@ -114,7 +114,7 @@ def send_digest(bot: BotData, now: datetime) -> int:
         for user, mode in officers(bot):
             if mode is not NotifyMode.DIGEST:
                 continue
-            L = lang(user.language)
+            L = user_lang(user)
             head = "<b>" + esc(L._("PMM: what happened since the last digest")) + "</b>"
             lines = [notice_line(L, bot, row) for _, row in rows[:DIGEST_LINES]]
             if len(rows) > DIGEST_LINES:

@@ -18,7 +18,7 @@ from conversations.kit.text import esc
 from pmm_core.catalog.models import Catalog
 from pmm_core.domain.progress import Snapshot
 from pmm_core.domain.records import Cycle, OutMessage, Role
-from pmm_core.outputs.i18n import lang
+from pmm_core.outputs.i18n import user_lang
 from pmm_core.storage.store import Store
 
 
@@ -59,7 +59,7 @@ def reminder_messages(store: Store, catalog: Catalog, cycle: Cycle, days: int) -
     for user in store.users(role=Role.NCP):
         if not user.active or user.member is None or data.submitted(user.member):
             continue
-        L = lang(user.language)
+        L = user_lang(user)
         snap = Snapshot(catalog, data.answers.get(user.member, {}), data.states.get(user.member, {}))
         text = (
             "⏰ "

@@ -145,7 +145,7 @@ async def on_stats(update: Update, context: Context) -> None:
         return
     group = (choices[0][0].value, choices[0][1]) if choices else None
     await send(s, L._("Preparing the statistics…"))
-    result = await s.bot.worker.run(jobs.stats, s.store.path, cycle.id, L.code, group)
+    result = await s.bot.worker.run(jobs.stats, s.store.path, cycle.id, L.tag, group)
     await send(s, result.text)
     for name, png in result.files:
         await send_photo(s, png, name, result.captions.get(name, ""))
@@ -187,10 +187,10 @@ async def on_export(update: Update, context: Context) -> None:
     csv = [a.lower() for a in args] == ["csv"]
     await send(s, L._("Preparing the export…"))
     if csv:
-        data = await s.bot.worker.run(jobs.export_csv, s.store.path, cycle.id, L.code)
+        data = await s.bot.worker.run(jobs.export_csv, s.store.path, cycle.id, L.tag)
         name = f"pmm-{cycle.year}-data-points.csv"
     else:
-        data = await s.bot.worker.run(jobs.export_xlsx, s.store.path, cycle.id, L.code, datetime.now(UTC))
+        data = await s.bot.worker.run(jobs.export_xlsx, s.store.path, cycle.id, L.tag, datetime.now(UTC))
         name = f"pmm-{cycle.year}.xlsx"
     s.store.log_action(s.user.telegram_id, "export", name)
     caption = L._("PMM {year} data, as of {date}.").format(year=cycle.year, date=L.date(s.store.clock().date()))
@@ -214,7 +214,7 @@ async def on_report(update: Update, context: Context) -> None:
         jobs.report_files,
         s.store.path,
         cycle.id,
-        L.code,
+        L.tag,
         0.05 if "5%" in words else 0.10,
         "started" in words,
         s.store.clock().date(),

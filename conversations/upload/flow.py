@@ -30,7 +30,7 @@ from pmm_core.domain import actions
 from pmm_core.domain.actions import ChangeSet
 from pmm_core.domain.progress import Snapshot
 from pmm_core.domain.records import OutMessage, Role
-from pmm_core.outputs.i18n import lang
+from pmm_core.outputs.i18n import user_lang
 from pmm_core.storage.base import Outcome, Upload
 
 MAX_DOWNLOAD = 20 * 2**20  # Telegram lets a bot download files up to 20 MB
@@ -52,7 +52,7 @@ async def on_template(update: Update, context: Context) -> None:
         await send(s, s.lang._("Usage: /template <ISO code or Member name>, while a cycle is open."))
         return
     await send(s, s.lang._("Preparing your spreadsheet…"))
-    data = await s.bot.worker.run(jobs.template_file, s.store.path, s.cycle.id, member, s.lang.code)
+    data = await s.bot.worker.run(jobs.template_file, s.store.path, s.cycle.id, member, s.lang.tag)
     await send_document(
         s,
         data,
@@ -114,7 +114,7 @@ async def on_document(update: Update, context: Context) -> None:
     except TelegramError:
         await send(s, s.lang._("I could not download the file from Telegram; please send it again."))
         return
-    read = await s.bot.worker.run(jobs.read_file, s.store.path, s.cycle.id, member, data, s.lang.code)
+    read = await s.bot.worker.run(jobs.read_file, s.store.path, s.cycle.id, member, data, s.lang.tag)
     if read.pending is None:
         await send(s, esc(read.text))
         return
@@ -222,7 +222,7 @@ def _messages_to_ncps(s: Session, member: str, filename: str, figures: int) -> l
     """The Member's NCPs hear that the Secretariat entered their file."""
     messages = []
     for ncp in s.store.users(role=Role.NCP, member=member):
-        L = lang(ncp.language)
+        L = user_lang(ncp)
         messages.append(
             OutMessage(
                 f"onbehalf:{s.key}:{ncp.telegram_id}",
@@ -240,7 +240,7 @@ def _messages_to_ncps(s: Session, member: str, filename: str, figures: int) -> l
 async def send_receipt(s: Session) -> None:
     """After /submit: the submitted data as a read-only workbook, with its digest."""
     assert s.cycle is not None and s.user.member is not None
-    workbook, digest = await s.bot.worker.run(jobs.receipt_file, s.store.path, s.cycle.id, s.user.member, s.lang.code)
+    workbook, digest = await s.bot.worker.run(jobs.receipt_file, s.store.path, s.cycle.id, s.user.member, s.lang.tag)
     await send_document(
         s,
         workbook,

@@ -27,7 +27,18 @@ from pmm_core.catalog.models import (
     ToolScoreCalc,
     Year,
 )
-from pmm_core.domain.units import ITEM, MINUTE, PERCENT_POINT, Quantity, UnitError, Units, describe, quantity, units_of
+from pmm_core.domain.units import (
+    ITEM,
+    MINUTE,
+    PERCENT_POINT,
+    Quantity,
+    UnitError,
+    Units,
+    describe,
+    minutes_of,
+    quantity,
+    units_of,
+)
 
 
 def build_model(model: type[BaseModel], data: Any, file: str, where: str) -> Any:
@@ -223,7 +234,7 @@ def check_rules(catalog: Catalog, files: list[tuple[str, dict[str, Any]]]) -> Ch
             kpi = catalog.kpi_by_id.get(kpi_id)
             if kpi is None:
                 raise CatalogError(f"{name}: check {kpi_id}: unknown KPI")
-            check = build_model(KpiCheck, item, name, f"check {kpi_id}")
+            check = build_model(KpiCheck, _durations(item, kpi, f"{name}: check {kpi_id}"), name, f"check {kpi_id}")
             _check_kind(catalog, kpi, check, f"{name}: check {kpi_id}")
             kpis[kpi_id], declared_in[kpi_id] = check, name
     for kpi in catalog.kpis:
@@ -248,6 +259,27 @@ def check_rules(catalog: Catalog, files: list[tuple[str, dict[str, Any]]]) -> Ch
             for dp in pass_of(kpi):
                 owners.setdefault(dp.id, kpi.id)
     return CheckRules(kpis=kpis, parts=tuple(rules), owners=owners)
+
+
+def _durations(item: Any, kpi: Kpi, where: str) -> Any:
+    """The bounds of a result in minutes may be written as durations ("1 min", "30 days"),
+    read here as minutes; a duration on a result in another unit is refused."""
+    if not isinstance(item, dict):
+        return item
+    out = dict(item)
+    for key in ("min", "max", "above"):
+        value = item.get(key)
+        if not isinstance(value, str):
+            continue
+        minutes = minutes_of(value)
+        if minutes is None:
+            raise CatalogError(f'{where} → {key}: {value!r} is not a number or a duration such as "1 min" or "30 days"')
+        if kpi.result.unit is not ResultUnit.MINUTES:
+            raise CatalogError(
+                f"{where} → {key}: a duration bounds a result in minutes, not in {kpi.result.unit.value}"
+            )
+        out[key] = minutes
+    return out
 
 
 def _check_kind(catalog: Catalog, kpi: Kpi, check: KpiCheck, where: str) -> None:

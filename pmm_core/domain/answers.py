@@ -1,14 +1,24 @@
 """Validation of a typed answer, as people type numbers in English, French and Spanish.
 
 A number may come with the grouping and decimal marks of any of the three languages
-(``1,234.5``; ``1 234,5`` with any kind of space; ``1.234,5``), in any script's digits
-(``١٢٣``), with zero-width or control characters pasted along, with a unit where one makes
-sense (``50%`` for a share, ``150 min``, ``2h30`` or ``1:30`` for minutes, ``USD 1,200`` for
-an amount). A mark is read as a decimal mark or as a thousands separator from its place;
-where the place cannot tell — one mark followed by exactly three digits, which is a
-thousands separator in one language and a decimal mark in another (``1.000``, ``250,000``)
-— and both readings are valid answers, the result is :class:`Ambiguous` and the chat asks
-which one was meant, instead of guessing.
+(``1,234.5``; ``1 234,5`` with any kind of space or an apostrophe; ``1.234,5``; India's
+``12,34,567``), in any script's digits (``١٢٣``), with zero-width or control characters
+pasted along, with a unit where one makes sense (``50%`` for a share, ``150 min``, ``2h30``
+or ``1:30`` for minutes, ``USD 1,200`` for an amount). A mark is read as a decimal mark or
+as a thousands separator from its place; where the place cannot tell — one mark followed by
+exactly three digits (``1.000``, ``250,000``) — the user's number format decides
+(:mod:`pmm_core.domain.number_format`: the language in the Member's country, or the style the user
+chose): their own thousands separator groups (``250,000`` is 250000 in Mexico). Any other
+such mark is never silently read as a thousands separator where the decimal reading is not
+valid: a figure is never reinterpreted.
+
+- Both readings valid: :class:`Ambiguous`, the chat asks which one was meant.
+- Only the decimal reading valid: taken (``1.500`` for a share is 1.5).
+- Only the grouped reading valid: for a count (a whole number), refused with the reason
+  (``5.123`` in English, ``5,123`` in French read as decimals; ``5.123`` in French could be
+  either); for other figures, refused too when the mark is the user's own decimal mark (with
+  that reading's error, e.g. too many decimals), taken when it is a foreign mark (``5.123`` USD
+  in French).
 
 A valid answer is returned in its stored, canonical form (:class:`Valid`): a plain decimal
 string (``"1234.5"``, never ``"-0"``), ``"yes"``/``"no"``, or a choice code. Errors are
@@ -24,9 +34,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 
-from babel.numbers import get_decimal_symbol, get_group_symbol
-
 from pmm_core.catalog.models import DataPoint, DataType
+from pmm_core.domain.number_format import NumberFormat, from_tag
 from pmm_core.domain.text import N_
 
 
@@ -42,6 +51,9 @@ class ErrorCode(StrEnum):
     TOO_SMALL = "too_small"
     NOT_YES_NO = "not_yes_no"
     NOT_A_CHOICE = "not_a_choice"
+    READS_AS_DECIMAL = "reads_as_decimal"  # a count typed with the user's decimal mark: 5.123 in English
+    MARK_UNCLEAR = "mark_unclear"  # a count typed with a mark that is neither of the user's: 5.123 in French
+    BAD_MINUTES = "bad_minutes"  # 2h99: minutes past the hours are 0–59
 
 
 MESSAGES: dict[ErrorCode, str] = {
@@ -60,7 +72,22 @@ MESSAGES: dict[ErrorCode, str] = {
     ErrorCode.TOO_SMALL: N_("This is smaller than the minimum allowed value ({limit}). Please check the figure."),
     ErrorCode.NOT_YES_NO: N_("Please answer yes or no (you can use the buttons)."),
     ErrorCode.NOT_A_CHOICE: N_("Please pick one of the options with the buttons."),
+    ErrorCode.READS_AS_DECIMAL: N_(
+        "In your number format, “{text}” has decimals ({mark} is the decimal mark), but this figure is a count, "
+        "a whole number. If you meant {whole}, type {plain}. (/language changes the number format.)"
+    ),
+    ErrorCode.MARK_UNCLEAR: N_(
+        "“{text}” could be {whole} or {decimal}, and this figure is a count, a whole number. "
+        "So that it is not misread, type it without the mark: {plain} for {whole}."
+    ),
+    ErrorCode.BAD_MINUTES: N_(
+        "In “{text}” the minutes must be from 0 to 59. Please type the time again, for example 2h30 or 150 min."
+    ),
 }
+
+# Parameters of the messages above that are numbers (canonical form), to be shown in the
+# reader's number format; "plain" is a canonical number shown as it is (digits only).
+NUMBER_PARAMS = ("whole", "decimal")
 
 
 @dataclass(frozen=True)
@@ -103,7 +130,7 @@ _BODY = re.compile(r"^([+-]?)(\d[\d., ]*\d|\d|[.,]\d+)$")
 _HOURS = re.compile(
     r"^(\d{1,6})\s*(?:h|hr|hrs|hours?|heures?|horas?)\s*(?:(\d{1,2}(?:[.,]\d{1,2})?)\s*(?:min|mn|m|minutes?|minutos?)?)?$"
 )
-_CLOCK = re.compile(r"^(\d{1,6}):([0-5]\d)$")
+_CLOCK = re.compile(r"^(\d{1,6}):(\d\d)$")
 _MINUTES = re.compile(r"^(.+?)\s*(?:min|mn|minutes?|minutos?|')$")
 _PERCENT = re.compile(r"^(.+?)\s*(?:%|％|pour\s*cent|por\s*ciento|percent|per\s*cent)$")
 
@@ -153,19 +180,22 @@ class _Readings:
 
     first: Decimal
     second: Decimal | None = None  # the decimal-mark reading, when ambiguous
+    native: bool = False  # with a second reading: the mark is the user's own decimal mark
+    mark: str = ""  # with a second reading: the mark
 
 
-def parse_number(text: str, lang: str) -> _Readings | AnswerError:
-    """The number(s) a text can mean, in the conventions of `lang` (en, fr or es)."""
+def parse_number(text: str, lang: str | NumberFormat) -> _Readings | AnswerError:
+    """The number(s) a text can mean, in the number format `lang` (a NumberFormat, or a
+    tag such as "en", "es-MX": see :mod:`pmm_core.domain.number_format`)."""
     raw = clean(text)
     if not raw:
         return AnswerError(ErrorCode.EMPTY)
     if len(raw) > MAX_TEXT or not any(ch.isdigit() for ch in raw):
         return AnswerError(ErrorCode.NOT_A_NUMBER, {"text": text.strip()})
-    return _read(raw, lang, text.strip())
+    return _read(raw, from_tag(lang), text.strip())
 
 
-def _read(raw: str, lang: str, original: str) -> _Readings | AnswerError:
+def _read(raw: str, fmt: NumberFormat, original: str) -> _Readings | AnswerError:
     match = _BODY.match(raw)
     if not match:
         has_letters = any(ch.isalpha() for ch in raw)
@@ -174,11 +204,14 @@ def _read(raw: str, lang: str, original: str) -> _Readings | AnswerError:
     sign, body = match.groups()
     if sum(ch.isdigit() for ch in body) > MAX_DIGITS:
         return AnswerError(ErrorCode.TOO_LARGE)
-    readings = _split_marks(body, lang)
+    readings = _split_marks(body, fmt)
     if readings is None:
         return AnswerError(ErrorCode.BAD_FORMAT, {"text": original})
     numbers = [_decimal(sign, integer, fraction) for integer, fraction in readings]
-    return _Readings(numbers[0], numbers[1] if len(numbers) > 1 else None)
+    if len(numbers) == 1:
+        return _Readings(numbers[0])
+    mark = next(ch for ch in body if ch in ".,")
+    return _Readings(numbers[0], numbers[1], native=mark == fmt.decimal, mark=mark)
 
 
 def _decimal(sign: str, integer: str, fraction: str) -> Decimal:
@@ -186,13 +219,15 @@ def _decimal(sign: str, integer: str, fraction: str) -> Decimal:
     return Decimal(0) if value == 0 else value
 
 
-def _split_marks(body: str, lang: str) -> list[tuple[str, str]] | None:
+def _split_marks(body: str, fmt: NumberFormat) -> list[tuple[str, str]] | None:
     """(integer digits, fraction digits) for each possible reading of the marks in
-    `body`, or None when the marks cannot be a valid number."""
+    `body`, or None when the marks cannot be a valid number. Two readings (grouped, then
+    decimal) only for one mark followed by three digits that is not the user's own
+    thousands separator."""
     marks = [ch for ch in body if ch in ".,"]
     spaced = " " in body
     if not marks:
-        return [(body.replace(" ", ""), "")] if _grouped(body.split(" ")) else None
+        return [(body.replace(" ", ""), "")] if _grouped(body.split(" "), fmt.grouping) else None
     last = marks[-1]
     if len(set(marks)) == 2 or (spaced and len(marks) == 1):
         # Two kinds of marks (or spaces and one mark): the last is the decimal mark.
@@ -200,72 +235,99 @@ def _split_marks(body: str, lang: str) -> list[tuple[str, str]] | None:
             return None
         integer, fraction = body.rsplit(last, 1)
         groups = re.split(r"[ .,]", integer)
-        return [("".join(groups), fraction)] if _grouped(groups) and fraction.isdigit() else None
+        return [("".join(groups), fraction)] if _grouped(groups, fmt.grouping) and fraction.isdigit() else None
     if len(marks) > 1:  # one kind of mark, several times: thousands separators
         groups = re.split(r"[ .,]", body)
-        return [("".join(groups), "")] if _grouped(groups) else None
+        return [("".join(groups), "")] if _grouped(groups, fmt.grouping) else None
     integer, fraction = body.split(last)
     if len(fraction) != 3 or integer in ("", "0") or len(integer) > 3:
         return [(integer, fraction)]
-    if last == get_group_symbol(lang):
+    if last == fmt.group_mark:
         return [(integer + fraction, "")]
     return [(integer + fraction, ""), (integer, fraction)]
 
 
-def _grouped(groups: list[str]) -> bool:
-    """Digit groups of a number written with thousands separators: 1–3 digits, then 3s."""
+def _grouped(groups: list[str], sizes: tuple[int, int] = (3, 3)) -> bool:
+    """Digit groups of a number written with thousands separators: 1–3 digits, then 3s;
+    or in the locale's own sizes (India: 12,34,567)."""
     if len(groups) == 1:
         return groups[0].isdigit()
-    first, rest = groups[0], groups[1:]
-    return first.isdigit() and 1 <= len(first) <= 3 and all(g.isdigit() and len(g) == 3 for g in rest)
+    if not all(g.isdigit() for g in groups):
+        return False
+    return any(_fits(groups, primary, secondary) for primary, secondary in {(3, 3), sizes})
 
 
-def validate(dp: DataPoint, text: str, lang: str) -> Verdict:
-    """Checks a typed answer against the data point's type and bounds."""
+def _fits(groups: list[str], primary: int, secondary: int) -> bool:
+    first, *middle, last = groups
+    top = secondary if middle else primary
+    return len(last) == primary and all(len(g) == secondary for g in middle) and 1 <= len(first) <= max(top, 1)
+
+
+def validate(dp: DataPoint, text: str, lang: str | NumberFormat) -> Verdict:
+    """Checks a typed answer against the data point's type and bounds, its numbers read in
+    the number format `lang` (a NumberFormat or its tag: "en", "es-MX")."""
     if dp.type is DataType.YES_NO:
         answer = parse_yes_no(text)
         return AnswerError(ErrorCode.NOT_YES_NO) if answer is None else Valid("yes" if answer else "no")
     if dp.type is DataType.SCALE:
         code = _match_choice(dp, text)
         return AnswerError(ErrorCode.NOT_A_CHOICE) if code is None else Valid(code)
-    verdict = _number_verdict(dp, text, lang)
+    verdict = _number_verdict(dp, text, from_tag(lang))
     if isinstance(verdict, AnswerError) and verdict.code is ErrorCode.TOO_LARGE:
         return AnswerError(ErrorCode.TOO_LARGE, {"limit": str(dp.upper_bound)} if dp.upper_bound else {})
     return verdict
 
 
-def _number_verdict(dp: DataPoint, text: str, lang: str) -> Verdict:
+def _number_verdict(dp: DataPoint, text: str, fmt: NumberFormat) -> Verdict:
     if len(text) > MAX_TEXT:
         return AnswerError(ErrorCode.NOT_A_NUMBER, {"text": text.strip()})
     raw = clean(text)
     if dp.type is DataType.MINUTES:
-        minutes = _duration(raw, lang)
+        minutes = _duration(raw, fmt)
         if minutes is not None:
-            return minutes if isinstance(minutes, AnswerError) else check_number(dp, minutes)
+            if isinstance(minutes, AnswerError):
+                return (
+                    AnswerError(minutes.code, {**minutes.params, "text": text.strip()}) if minutes.params else minutes
+                )
+            return check_number(dp, minutes)
         raw = _strip(_MINUTES, raw)
     elif dp.type is DataType.PERCENT:
         raw = _strip(_PERCENT, raw)
     elif dp.type is DataType.AMOUNT and dp.currency:
         currency = re.escape(dp.currency.lower())
         raw = re.sub(rf"^{currency}\s*|\s*{currency}$", "", raw).replace("$", "").strip()
-    readings = parse_number(raw, lang)
+    readings = parse_number(raw, fmt)
     if isinstance(readings, AnswerError):
         return AnswerError(readings.code, {"text": text.strip()}) if "text" in readings.params else readings
     first = check_number(dp, readings.first)
     if readings.second is None:
         return first
-    second = check_number(dp, readings.second)
-    if isinstance(first, Valid) and isinstance(second, Valid) and first.value != second.value:
-        return Ambiguous(grouped=first.value, decimal=second.value)
-    if isinstance(second, AnswerError) and second.code is ErrorCode.TOO_MANY_DECIMALS and _decimal_mark_only(raw, lang):
-        return second  # "27,333" in French is 27.333 (too many decimals), never 27 333
-    return first if isinstance(first, Valid) or not isinstance(second, Valid) else second
+    return _one_of_two(dp, text.strip(), readings, first, check_number(dp, readings.second))
 
 
-def _decimal_mark_only(raw: str, lang: str) -> bool:
-    """True if the only mark in the number is the language's own decimal mark."""
-    marks = {ch for ch in raw if ch in ".,"}
-    return marks == {get_decimal_symbol(lang)}
+def _one_of_two(
+    dp: DataPoint, text: str, readings: _Readings, grouped: Valid | AnswerError, decimal: Valid | AnswerError
+) -> Verdict:
+    """The verdict on a number that reads two ways ("5.123": 5123 or 5.123): never the
+    grouped reading where the decimal one is what the user's format says, or for a count
+    unless the user's own thousands separator was typed (see the module's docstring)."""
+    if isinstance(grouped, Valid) and isinstance(decimal, Valid):
+        return grouped if grouped.value == decimal.value else Ambiguous(grouped=grouped.value, decimal=decimal.value)
+    if isinstance(decimal, Valid):
+        return decimal
+    if isinstance(grouped, Valid):
+        if dp.type is DataType.COUNT and decimal.code is ErrorCode.NOT_WHOLE:
+            assert readings.second is not None
+            params = {
+                "text": text,
+                "whole": grouped.value,
+                "decimal": canonical(readings.second),
+                "plain": grouped.value,
+            }
+            code = ErrorCode.READS_AS_DECIMAL if readings.native else ErrorCode.MARK_UNCLEAR
+            return AnswerError(code, {**params, "mark": readings.mark})
+        return decimal if readings.native else grouped
+    return decimal if readings.native else grouped
 
 
 def _strip(pattern: re.Pattern[str], raw: str) -> str:
@@ -273,19 +335,24 @@ def _strip(pattern: re.Pattern[str], raw: str) -> str:
     return match.group(1).strip() if match else raw
 
 
-def _duration(raw: str, lang: str) -> Decimal | AnswerError | None:
-    """Minutes from "2h30", "2 h 30 min", "1:30"; None if the text is not written so."""
+def _duration(raw: str, fmt: NumberFormat) -> Decimal | AnswerError | None:
+    """Minutes from "2h30", "2 h 30 min", "1:30"; None if the text is not written so;
+    an error for minutes of 60 or more after the hours ("2h99", "1:75")."""
     match = _HOURS.match(raw)
     if match:
         minutes = Decimal(0)
         if match.group(2):
-            reading = parse_number(match.group(2), lang)
+            reading = parse_number(match.group(2), fmt)
             if isinstance(reading, AnswerError):
                 return reading
+            if reading.second is not None or reading.first >= 60:
+                return AnswerError(ErrorCode.BAD_MINUTES, {"text": raw})
             minutes = reading.first
         return Decimal(match.group(1)) * 60 + minutes
     match = _CLOCK.match(raw)
     if match:
+        if int(match.group(2)) >= 60:
+            return AnswerError(ErrorCode.BAD_MINUTES, {"text": raw})
         return Decimal(match.group(1)) * 60 + Decimal(match.group(2))
     return None
 

@@ -76,6 +76,7 @@ class User:
     name: str
     active: bool
     last_seen: str = ""
+    number_format: str | None = None  # a NumberStyle the user chose in /language; None: their country's
 
     @property
     def is_ncp(self) -> bool:

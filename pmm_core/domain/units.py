@@ -15,6 +15,7 @@ turns a ratio into a percentage.
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
@@ -26,6 +27,20 @@ MINUTE = "min"
 PERCENT_POINT = "%"
 
 Units = tuple[tuple[str, int], ...]  # sorted (base unit, non-zero exponent) pairs
+
+
+MINUTES_PER_DAY = 1440
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(min|minutes?|h|hours?|d|days?)\s*$")
+_MINUTES_PER = {"m": 1, "h": 60, "d": MINUTES_PER_DAY}
+
+
+def minutes_of(text: str) -> Decimal | None:
+    """The minutes of a duration written in the catalog ("1 min", "2 h", "30 days"); None if
+    the text is not one."""
+    match = _DURATION.match(text)
+    if match is None:
+        return None
+    return Decimal(match.group(1)) * _MINUTES_PER[match.group(2)[0]]
 
 
 class UnitError(ValueError):

@@ -15,12 +15,13 @@ from decimal import ROUND_HALF_UP, Decimal
 from babel.lists import format_list
 from pydantic import ValidationError
 
-from pmm_core.catalog.models import Catalog
+from pmm_core.catalog.models import Catalog, CheckKind
 from pmm_core.domain import robust
 from pmm_core.domain.checks import FigureChange, Finding, Jump, Outlier, OutOfBounds, PartsOverTotal, Problem
 from pmm_core.domain.records import Flag, FlagState
 from pmm_core.domain.results import Computed, rounded
 from pmm_core.domain.text import N_
+from pmm_core.domain.units import MINUTES_PER_DAY
 from pmm_core.outputs.i18n import Lang
 from pmm_core.outputs.labels import FLAG_KIND_NAMES, FLAG_STATE_NAMES
 
@@ -105,6 +106,8 @@ def _out_of_bounds(w: OutOfBounds, catalog: Catalog, L: Lang) -> str:
         label = catalog.data_points[w.data_point].label.get(L.code)
         return L._("“{label}” is not a number: {value}.").format(label=label, value=w.raw)
     assert w.limit is not None
+    if not w.data_point and catalog.checks.kpis[w.kpi].kind is CheckKind.AVERAGE_TIME and w.bound != "above":
+        return _average_time(w, catalog, L)
     if not w.data_point:
         value, limit = _result(catalog, w.kpi, w.value, L), _result(catalog, w.kpi, w.limit, L)
         message = {
@@ -118,6 +121,33 @@ def _out_of_bounds(w: OutOfBounds, catalog: Catalog, L: Lang) -> str:
     if w.bound == "max":
         return L._("{figure} is above {limit}, its maximum.").format(figure=figure, limit=limit)
     return L._("{figure} is below {limit}, its minimum.").format(figure=figure, limit=limit)
+
+
+def _average_time(w: OutOfBounds, catalog: Catalog, L: Lang) -> str:
+    """An average time out of its plausible range, in words that fit its size ("30 days",
+    not 43,200 min) and with the likely slip: a total typed in hours, or in seconds."""
+    assert w.value is not None and w.limit is not None
+    value = _result(catalog, w.kpi, w.value, L)
+    if abs(w.value) >= MINUTES_PER_DAY:
+        value = L._("{time} ({days})").format(time=value, days=_days(w.value, L))
+    if w.bound == "min":
+        limit = L._("{n} min").format(n=L.number(w.limit))
+        return L._(
+            "The average time, {value}, is under {limit}: the total time should add up the times of all the "
+            "declarations counted, in minutes (not one time, nor an average)."
+        ).format(value=value, limit=limit)
+    limit = _days(w.limit, L) if w.limit >= MINUTES_PER_DAY else L._("{n} min").format(n=L.number(w.limit))
+    return L._(
+        "The average time, {value}, is over {limit}: is the total time in minutes (not seconds), and does "
+        "the number of declarations count all of them?"
+    ).format(value=value, limit=limit)
+
+
+def _days(minutes: Decimal, L: Lang) -> str:
+    """A time in minutes as days: "30 days", "34.7 days"."""
+    days = rounded(minutes / MINUTES_PER_DAY, 1)
+    whole = days == days.to_integral_value()
+    return L.ngettext("{n} day", "{n} days", int(days) if whole else 2).format(n=L.number(days))
 
 
 def _outlier_for_secretariat(w: Outlier, catalog: Catalog, L: Lang) -> str:

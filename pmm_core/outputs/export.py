@@ -93,7 +93,7 @@ def build_workbook(
 
 def build_csv(catalog: Catalog, data: CycleData, L: Lang, people: Mapping[int, str] | None = None) -> bytes:
     """The "Data points" sheet as CSV for the user's Excel (see :func:`pmm_core.outputs.sheets.csv_bytes`)."""
-    return csv_bytes(_data_points(_Context(catalog, data, L, people or {})), L.code)
+    return csv_bytes(_data_points(_Context(catalog, data, L, people or {})), L.tag)
 
 
 class _Context:

@@ -2,23 +2,27 @@
 
 Catalogs are loaded once, at start-up, from ``locales/<lang>/LC_MESSAGES/pmm_bot.mo``;
 a missing or uncompiled catalog stops start-up with a clear message (run
-``scripts/i18n.sh compile``). Numbers, percentages and dates go through Babel so that a
-French NCP reads ``12 400`` and ``98,1 %`` and a Spanish one ``12.400`` and ``31 de marzo de 2026``.
+``scripts/i18n.sh compile``). Numbers, percentages and dates go through Babel, in the
+language as written in the user's country (:mod:`pmm_core.domain.number_format`): a French NCP
+reads ``12 400`` and ``98,1 %``, a Spanish one ``12.400`` and ``31 de marzo de 2026``, a
+Mexican one ``12,400`` and ``98.1%``.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
+from typing import Protocol
 
 from babel.dates import format_date
 from babel.numbers import format_decimal, format_percent
 from babel.support import NullTranslations, Translations
 
 from pmm_core.catalog.models import DataPoint, DataType, ResultUnit
+from pmm_core.domain.number_format import NumberFormat, NumberStyle, from_tag, number_format, split_tag, style_of
 from pmm_core.domain.results import Computed, rounded
 
 LANGUAGES = ("en", "fr", "es")
@@ -33,10 +37,24 @@ class CatalogMissing(RuntimeError):
 
 @dataclass(frozen=True)
 class Lang:
-    """One interface language: its gettext functions and its number and date formats."""
+    """One interface language: its gettext functions, and its number and date formats in the
+    user's country (`territory`, an ISO 3166 code) or in the style they chose."""
 
     code: str
     translations: NullTranslations
+    territory: str | None = None
+    style: NumberStyle | None = None
+
+    @cached_property
+    def numbers(self) -> NumberFormat:
+        """How this user writes numbers (what a typed figure is read with)."""
+        return number_format(self.code, self.territory, self.style)
+
+    @cached_property
+    def tag(self) -> str:
+        """The language and number format as one short string ("es-MX"), for the worker's
+        jobs: ``lang(tag)`` gives this Lang back."""
+        return self.numbers.tag
 
     def _(self, message: str) -> str:
         return self.translations.gettext(message)
@@ -45,17 +63,17 @@ class Lang:
         return self.translations.ngettext(singular, plural, n)
 
     def number(self, value: Decimal | int, decimals: int | None = None) -> str:
-        """12 400 (fr), 12.400 (es), 12,400 (en); `decimals` fixes the decimals shown."""
-        return _number(self.code, value, decimals)
+        """12 400 (fr), 12.400 (es), 12,400 (en, es-MX); `decimals` fixes the decimals shown."""
+        return _number(self.tag, value, decimals)
 
     def percent(self, value: Decimal, decimals: int = 2) -> str:
         """98.1% (en), 98,1 % (fr, es): `value` is in percent points (98.1, not 0.981)."""
-        return _percent(self.code, rounded(value, decimals))
+        return _percent(self.tag, rounded(value, decimals))
 
     def date(self, value: date) -> str:
         """March 31, 2026 / 31 mars 2026 / 31 de marzo de 2026; French writes the first of
         the month as an ordinal: 1er mars 2026."""
-        text = format_date(value, format="long", locale=self.code)
+        text = format_date(value, format="long", locale=self.numbers.locale_id)
         if self.code == "fr" and value.day == 1 and text.startswith("1 "):
             text = "1er" + text[1:]
         return text
@@ -100,16 +118,20 @@ class Lang:
 
 # Babel formats a number in ~50 µs; the same figures come back on every screen of a KPI.
 @lru_cache(maxsize=8192)
-def _number(code: str, value: Decimal | int, decimals: int | None) -> str:
+def _number(tag: str, value: Decimal | int, decimals: int | None) -> str:
+    numbers = from_tag(tag)
+    locale = numbers.babel_locale()
     if decimals is None:
-        return format_decimal(value, locale=code, decimal_quantization=False)
-    pattern = "#,##0" + ("." + "0" * decimals if decimals else "")
-    return format_decimal(value, format=pattern, locale=code)
+        return numbers.finish(format_decimal(value, locale=locale, decimal_quantization=False))
+    pattern = locale.decimal_formats[None].pattern.split(".")[0].split(";")[0]  # "#,##0", India "#,##,##0"
+    pattern += "." + "0" * decimals if decimals else ""
+    return numbers.finish(format_decimal(value, format=pattern, locale=locale))
 
 
 @lru_cache(maxsize=4096)
-def _percent(code: str, points: Decimal) -> str:
-    return format_percent(points / 100, locale=code, decimal_quantization=False)
+def _percent(tag: str, points: Decimal) -> str:
+    numbers = from_tag(tag)
+    return numbers.finish(format_percent(points / 100, locale=numbers.babel_locale(), decimal_quantization=False))
 
 
 _LOADED: dict[Path, dict[str, Lang]] = {}
@@ -130,9 +152,38 @@ def load_languages(locales_dir: Path = LOCALES_DIR) -> dict[str, Lang]:
     return _LOADED[locales_dir]
 
 
-def lang(code: str | None, default: str = "en") -> Lang:
+def lang(code: str | None, default: str = "en", *, territory: str | None = None, style: str | None = None) -> Lang:
+    """The language `code` (or a tag such as "es-MX+comma_dot", see :attr:`Lang.tag`) with
+    the number format of `territory` (an ISO 3166 code), or the chosen `style`."""
     languages = load_languages()
-    return languages.get(code or default) or languages[default]
+    language, tag_territory, tag_style = split_tag(code or default)
+    base = languages.get(language) or languages.get(default) or languages["en"]
+    chosen = style_of(style or tag_style)
+    where = territory or tag_territory
+    if where is None and chosen is None:
+        return base
+    return _with_format(base, where, chosen)
+
+
+@lru_cache(maxsize=1024)
+def _with_format(base: Lang, territory: str | None, style: NumberStyle | None) -> Lang:
+    return replace(base, territory=territory, style=style)
+
+
+class _Person(Protocol):
+    @property
+    def language(self) -> str: ...
+    @property
+    def member(self) -> str | None: ...
+    @property
+    def number_format(self) -> str | None: ...
+
+
+def user_lang(user: _Person | None, default: str = "en") -> Lang:
+    """A user's language, with the number format of their Member's country or the one they chose."""
+    if user is None:
+        return lang(None, default)
+    return lang(user.language, default, territory=user.member, style=user.number_format)
 
 
 def pick_language(telegram_code: str | None, default: str) -> str:

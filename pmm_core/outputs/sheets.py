@@ -23,7 +23,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
-from babel.numbers import get_decimal_symbol
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
@@ -31,11 +30,12 @@ from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
+from pmm_core.domain.number_format import from_tag
+
 Cell = str | int | float | date | datetime | None
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 PERCENT = "0.0%"  # a share stored as a fraction (0.66) shown as 66.0 %
-CSV_SEPARATORS = {"en": ",", "fr": ";", "es": ";"}
 
 _BAD_TITLE = re.compile(r"[\[\]:*?/\\]")
 _MAX_WIDTH = 60
@@ -157,10 +157,11 @@ def _csv_value(value: Cell, decimal: str) -> str:
 
 
 def csv_bytes(sheet: Sheet, lang: str) -> bytes:
-    """One table as CSV for Excel in `lang`: UTF-8 with a byte order mark, `;` and a decimal
-    comma for French and Spanish, `,` and a decimal point for English."""
-    separator = CSV_SEPARATORS.get(lang, ",")
-    decimal = get_decimal_symbol(lang)
+    """One table as CSV for Excel in `lang` (a language or a number format's tag, "es-MX"):
+    UTF-8 with a byte order mark, `;` and a decimal comma where the decimal mark is a comma
+    (French, Spanish), `,` and a decimal point where it is a point (English, Mexico's Spanish)."""
+    decimal = from_tag(lang).decimal
+    separator = ";" if decimal == "," else ","
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=separator, lineterminator="\r\n")
     writer.writerow([neutralise(h) for h in sheet.header])

@@ -188,6 +188,7 @@ def _user(row: Any) -> User:
         name=row["name"],
         active=bool(row["active"]),
         last_seen=row["last_seen"],
+        number_format=row["number_format"],
     )
 
 

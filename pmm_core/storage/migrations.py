@@ -296,7 +296,11 @@ MIGRATIONS: tuple[str, ...] = (
     INSERT INTO notify_marks (name, audit_id) SELECT 'immediate', COALESCE(MAX(id), 0) FROM audit;
     INSERT INTO notify_marks (name, audit_id) SELECT 'digest', COALESCE(MAX(id), 0) FROM audit;
     """,
-    # version 5: the peer review stage (issue 19)
+    # version 5: the number format a user chose in /language (NULL: their Member's country's)
+    """
+    ALTER TABLE users ADD COLUMN number_format TEXT;
+    """,
+    # version 6: the peer review stage (issue 19)
     """
     CREATE TABLE peer_reviews (
         id INTEGER PRIMARY KEY AUTOINCREMENT,

@@ -66,6 +66,12 @@ class UsersStore(StoreBase):
             conn.execute("UPDATE users SET language = ? WHERE telegram_id = ?", (language, telegram_id))
         return self._reload_user(telegram_id)
 
+    def set_number_format(self, telegram_id: int, style: str | None) -> User:
+        """The number format the user chose (a NumberStyle's value), or None for their country's."""
+        with self._db.tx() as conn:
+            conn.execute("UPDATE users SET number_format = ? WHERE telegram_id = ?", (style, telegram_id))
+        return self._reload_user(telegram_id)
+
     def users(self, role: Role | None = None, member: str | None = None) -> list[User]:
         """Users, filtered by role and Member."""
         sql, params = "SELECT * FROM users WHERE 1 = 1", list[object]()

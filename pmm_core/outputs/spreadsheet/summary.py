@@ -9,7 +9,7 @@ from decimal import Decimal, localcontext
 
 from pmm_core.catalog.members import Member
 from pmm_core.catalog.models import Catalog
-from pmm_core.domain.answers import MESSAGES, ErrorCode
+from pmm_core.domain.answers import MESSAGES, NUMBER_PARAMS, ErrorCode
 from pmm_core.domain.results import Computed
 from pmm_core.outputs.i18n import Lang
 from pmm_core.outputs.spreadsheet import texts
@@ -77,6 +77,9 @@ def _reason(problem: CellProblem, catalog: Catalog, L: Lang) -> str:
         params["value"] = _number(L, Decimal(params["value"]))
     for key in ("limit", "value"):
         if key in params and problem.code in (ErrorCode.TOO_LARGE, ErrorCode.TOO_SMALL):
+            params[key] = _number(L, Decimal(params[key]))
+    for key in NUMBER_PARAMS:
+        if key in params:
             params[key] = _number(L, Decimal(params[key]))
     template = texts.CELL.get(problem.code)
     if template is None:  # a code of the answer checks without a short text here: its chat message

@@ -406,7 +406,7 @@ def _moment(iso: str, L: Lang) -> str:
         return iso
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
-    return f"{format_datetime(moment, 'medium', tzinfo=UTC, locale=L.code)} UTC"
+    return f"{format_datetime(moment, 'medium', tzinfo=UTC, locale=L.numbers.locale_id)} UTC"
 
 
 def _write(ws: Worksheet, row: int, column: int, value: Cell) -> OpenpyxlCell:

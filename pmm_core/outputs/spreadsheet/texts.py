@@ -96,6 +96,11 @@ CELL = {
     ErrorCode.TOO_SMALL: N_("smaller than the minimum allowed value ({limit})"),
     ErrorCode.NOT_YES_NO: N_("answer yes or no"),
     ErrorCode.NOT_A_CHOICE: N_("not one of the options of the list"),
+    ErrorCode.READS_AS_DECIMAL: N_(
+        "a count must be a whole number, and in your number format this has decimals: for {whole}, type {plain}"
+    ),
+    ErrorCode.MARK_UNCLEAR: N_("a count must be a whole number, and this could be {whole} or {decimal}: type {plain}"),
+    ErrorCode.BAD_MINUTES: N_("the minutes after the hours must be from 0 to 59"),
     "formula_no_value": N_(
         "a formula without a saved result: type the figure, or open and save the file in your spreadsheet program"
     ),

@@ -191,7 +191,8 @@ def read_upload(
 ) -> UploadSummary:
     """What the file would change for `member` in the cycle `cycle_year`; raises BadFile.
 
-    Text cells are read like typed answers in `lang` (the NCP's language); number cells as
+    Text cells are read like typed answers in `lang` (the reader's number format's tag, as
+    :attr:`pmm_core.outputs.i18n.Lang.tag`: "es-MX"); number cells as
     exact decimals (``Decimal(str(cell))``)."""
     archive = _archive(data)
     workbook = _open(data, data_only=False)
