@@ -1,7 +1,20 @@
 """Many NCPs at once through the real `pmm-bot run` process on loopback: latency of the
 replies, throughput, fairness under floods, and a heavy Secretariat export meanwhile.
 
-    python -m bench.load [--scenario steady|flood|long|export|all] [--ncps 200]
+    python -m bench.load [--scenario walk|burst|stall|steady|flood|long|export|all] [--ncps 200]
+
+The scenarios of issue 23 (each against the floor, measured in the same run):
+
+- walk: 200 NCPs walking the KPIs as people do (``bench.walk``: press the answer, type a
+  figure, confirm, next KPI), each acting on the bot's last message, then thinking a random
+  time (exponential, mean 12 s); their first actions spread over 30 s. p50/p99 of the
+  reply latency and messages per action, for pmm-bot and for an echo+kb bot
+  (``bench.echo_bot``: one screen-sized message with a keyboard for every update) under
+  the same rate limiter and the same walkers.
+- burst: the same, all 200 starting within 15 s, as after a reminder.
+- stall: pmm-bot at 187 Members with a cycle of data (``bench.monitored``, which times every
+  event-loop callback in CPU time), 187 NCPs walking while the Secretariat runs /status,
+  /friction, /stats, /checks, /export and /report: the callbacks over 25 ms, and the worst.
 
 Load is open-loop (updates arrive on a schedule, whatever the replies): the latency of an
 update is the time from its arrival at the Bot API emulator to the bot's next message to
@@ -19,6 +32,9 @@ that chat. Scenarios:
 from __future__ import annotations
 
 import argparse
+import heapq
+import json
+import os
 import random
 import subprocess
 import sys
@@ -28,7 +44,8 @@ import time
 from datetime import date, timedelta
 from pathlib import Path
 
-from bot.emulator import FakeBotApi
+from bench.walk import next_action
+from bot.emulator import FakeBotApi, Sent
 from conversations.collect.steps import Asking
 from conversations.kit.state import ConversationState
 from pmm_core.catalog.loader import load_catalog
@@ -184,13 +201,196 @@ def export(folder: Path, ncps: int) -> None:
         api.shutdown()
 
 
+class Walkers:
+    """NCPs walking the KPIs against the fake Bot API: each acts on the bot's last message to
+    them, waits for the reply (the bot's next message to that chat), thinks, acts again."""
+
+    def __init__(self, api: FakeBotApi, users: list[int], think: float, start_within: float, seed: int = 7) -> None:
+        self.api = api
+        self.rng = random.Random(seed)
+        self.think = think
+        self.cond = threading.Condition()
+        self.last: dict[int, Sent] = {}
+        self.pending: dict[int, float] = {}  # chat → when its action was pushed
+        self.latencies: list[tuple[float, float]] = []  # (when, seconds)
+        self.unanswered = 0
+        self.actions = 0
+        now = time.monotonic()
+        self.heap = [(now + self.rng.uniform(0, start_within), u) for u in users]
+        heapq.heapify(self.heap)
+        self.users = set(users)
+        api.on_message = self._seen
+
+    def _seen(self, sent: Sent) -> None:
+        with self.cond:
+            if sent.chat_id not in self.users:
+                return
+            self.last[sent.chat_id] = sent
+            pushed = self.pending.pop(sent.chat_id, None)
+            if pushed is not None:
+                now = time.monotonic()
+                self.latencies.append((pushed, now - pushed))
+                heapq.heappush(self.heap, (now + self.rng.expovariate(1 / self.think), sent.chat_id))
+                self.cond.notify()
+
+    def run(self, seconds: float) -> None:
+        until = time.monotonic() + seconds
+        while (now := time.monotonic()) < until:
+            with self.cond:
+                for user, pushed in list(self.pending.items()):
+                    if now - pushed > 15:  # no reply: counted, and the NCP goes on
+                        del self.pending[user]
+                        self.unanswered += 1
+                        heapq.heappush(self.heap, (now, user))
+                if not self.heap or self.heap[0][0] > now:
+                    self.cond.wait(min(self.heap[0][0] - now, 0.05) if self.heap else 0.05)
+                    continue
+                _, user = heapq.heappop(self.heap)
+                message = self.last.get(user)
+                action = next_action(message, self.rng)
+                self.pending[user] = time.monotonic()
+                self.actions += 1
+            if action.kind == "press" and message is not None:
+                self.api.press(user, action.value, message_id=message.message_id)
+            else:
+                self.api.message(user, action.value)
+        self.api.on_message = None
+
+    def messages(self) -> int:
+        return sum(1 for m in self.api.sent if m.chat_id in self.users and m.method != "answerCallbackQuery")
+
+
+def seed_idle(db: Path, ncps: int, history: bool = False) -> list[int]:
+    """Members, an open cycle (with `history`: 187 Members' data over two cycles), `ncps` NCPs
+    with nothing on screen."""
+    store = Store.open(db)
+    members = read_members()
+    store.import_members(members)
+    if history:
+        for data in synthetic_cycles(load_catalog(), members, [2024, 2025], seed=11, participants=len(members)):
+            store.import_cycle(data)
+    else:
+        store.open_cycle(2025, deadline=date(2026, 3, 31), opens=date(2026, 1, 1))
+    users = []
+    for i in range(ncps):
+        user = FIRST_NCP + i
+        store.touch_user(user, f"NCP {i}", "en")
+        store.redeem_invite(store.create_invite(members[i % len(members)].iso2, timedelta(days=1)), user)
+        users.append(user)
+    store.close()
+    return users
+
+
+def start_module(module: str, api: FakeBotApi, folder: Path, env: dict[str, str]) -> subprocess.Popen[bytes]:
+    base = api.serve()
+    full = {k: v for k, v in os.environ.items() if not k.startswith("PMM_")} | {
+        "PMM_API_BASE_URL": base,
+        "PMM_LOG_LEVEL": "WARNING",
+        **env,
+    }
+    bot = subprocess.Popen([sys.executable, "-m", module], env=full, cwd=folder)
+    deadline = time.monotonic() + 60
+    while not any(m == "getUpdates" for m, _ in api.calls):
+        if time.monotonic() > deadline or bot.poll() is not None:
+            raise SystemExit(f"{module} did not start")
+        time.sleep(0.01)
+    return bot
+
+
+def _walk_once(folder: Path, which: str, ncps: int, start_within: float, seconds: float) -> dict[str, float]:
+    api, db = FakeBotApi(), folder / f"{which}-{start_within}.sqlite3"
+    users = seed_idle(db, ncps)
+    if which == "pmm-bot":
+        env = {"PMM_BOT_TOKEN": "123456:LOAD", "PMM_DB_PATH": str(db)}
+        bot = start_module("bench.monitored", api, folder, env)
+    else:
+        bot = start_module("bench.echo_bot", api, folder, {})
+    try:
+        time.sleep(1.0)  # start-up's own requests (menus) out of the way
+        walkers = Walkers(api, users, think=12.0, start_within=start_within)
+        walkers.run(seconds)
+        time.sleep(2.0)
+        ms = [v * 1000 for _, v in walkers.latencies]
+        return {
+            "actions": walkers.actions,
+            "answered": len(ms),
+            "unanswered": walkers.unanswered,
+            "p50": pct(ms, 0.50),
+            "p99": pct(ms, 0.99),
+            "max": max(ms, default=0.0),
+            "per_action": walkers.messages() / max(walkers.actions, 1),
+        }
+    finally:
+        bot.terminate()
+        bot.wait(timeout=30)
+        api.shutdown()
+
+
+def walking(folder: Path, ncps: int, burst: bool) -> None:
+    start_within, seconds = (15.0, 45.0) if burst else (30.0, 90.0)
+    label = f"{ncps} NCPs starting within 15 s" if burst else f"{ncps} NCPs walking the KPIs"
+    results = {which: _walk_once(folder, which, ncps, start_within, seconds) for which in ("echo+kb", "pmm-bot")}
+    print(f"{label} (think ~12 s, {seconds:.0f} s):")
+    for which, r in results.items():
+        print(
+            f"  {which:<8} {r['actions']:.0f} actions, {r['unanswered']:.0f} unanswered; "
+            f"p50 {r['p50']:.1f} ms · p99 {r['p99']:.1f} ms · max {r['max']:.1f} ms; "
+            f"{r['per_action']:.2f} messages per action"
+        )
+    print(f"  p99 pmm-bot / echo+kb: {results['pmm-bot']['p99'] / results['echo+kb']['p99']:.2f}×")
+
+
+def stall(folder: Path) -> None:
+    api, db = FakeBotApi(), folder / "stall.sqlite3"
+    users = seed_idle(db, 187, history=True)
+    report = folder / "stalls.json"
+    env = {
+        "PMM_BOT_TOKEN": "123456:LOAD",
+        "PMM_DB_PATH": str(db),
+        "PMM_SECRETARIAT_IDS": str(SECRETARIAT),
+        "PMM_BENCH_STALLS": str(report),
+    }
+    bot = start_module("bench.monitored", api, folder, env)
+    try:
+        time.sleep(1.0)
+        walkers = Walkers(api, users, think=12.0, start_within=20.0)
+        runner = threading.Thread(target=walkers.run, args=(100.0,))
+        runner.start()
+        for command in ("/status", "/friction", "/stats", "/checks", "/export", "/report", "/status"):
+            time.sleep(10.0)
+            api.message(SECRETARIAT, command)
+        runner.join()
+        settle(api)
+    finally:
+        bot.terminate()
+        bot.wait(timeout=60)
+        api.shutdown()
+    found = json.loads(report.read_text())
+    ms = [v * 1000 for _, v in walkers.latencies]
+    print(
+        f"187 Members, 187 NCPs walking, the Secretariat running 7 reports: {found['callbacks']} loop callbacks, "
+        f"the longest {found['worst'] * 1000:.1f} ms of CPU; {len(found['stalls'])} over 25 ms"
+    )
+    for spent, what in sorted(found["stalls"], reverse=True)[:5]:
+        print(f"  {spent * 1000:.1f} ms  {what[:160]}")
+    print(f"  NCPs meanwhile: p50 {pct(ms, 0.5):.1f} ms · p99 {pct(ms, 0.99):.1f} ms ({len(ms)} replies)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    parser.add_argument("--scenario", default="all", choices=("steady", "flood", "long", "export", "all"))
+    parser.add_argument(
+        "--scenario", default="all", choices=("walk", "burst", "stall", "steady", "flood", "long", "export", "all")
+    )
     parser.add_argument("--ncps", type=int, default=200)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
+        if args.scenario in ("walk", "all"):
+            walking(folder, args.ncps, burst=False)
+        if args.scenario in ("burst", "all"):
+            walking(folder, args.ncps, burst=True)
+        if args.scenario in ("stall", "all"):
+            stall(folder)
         if args.scenario in ("steady", "all"):
             steady(folder, args.ncps)
         if args.scenario in ("flood", "all"):

@@ -22,20 +22,22 @@ from telegram.ext import (
     TypeHandler,
     filters,
 )
-from telegram.request import BaseRequest
+from telegram.request import BaseRequest, HTTPXRequest
 
-from bot.delivery import DurableUpdateQueue, OrderedUpdateProcessor, replay_pending
+from bot.delivery import DurableUpdateQueue, InboxRequest, OrderedUpdateProcessor, replay_pending
 from bot.outbox import OutboxSender
 from bot.ratelimit import RepliesFirstRateLimiter
 from bot.scheduler import schedule_reminders, start_background_jobs
 from bot.settings import Settings
 from bot.worker import ProcessWorker
 from conversations.admin.flow import router as admin
+from conversations.benchmark.flow import router as benchmark
 from conversations.broadcast.flow import router as broadcast
 from conversations.broadcast.flow import send_delivery_report
 from conversations.collect.flow import router as collect
 from conversations.explain.flow import router as explain
 from conversations.flags.flow import router as flags
+from conversations.kit import replies
 from conversations.kit.context import CONTEXT_TYPES, BotData, ChatSettings, Context
 from conversations.kit.dispatch import Dispatcher
 from conversations.kit.send import lang_of
@@ -72,6 +74,7 @@ class _Services:
         self.background = background
         self.outbox_task: asyncio.Task[None] | None = None
         self.commands_task: asyncio.Task[None] | None = None
+        self.reminders_task: asyncio.Task[None] | None = None
         self.checkpointer: Checkpointer | None = None
         self.worker: ProcessWorker | None = None
 
@@ -114,7 +117,9 @@ def build_application(
         .post_shutdown(_post_shutdown)
     )
     if request is not None:
-        builder = builder.request(request).get_updates_request(updates_request or request)
+        builder = builder.request(request)
+    inbox = InboxRequest(updates_request or request or HTTPXRequest(connection_pool_size=1), queue)
+    builder = builder.get_updates_request(inbox)
     app: PTBApp = builder.build()  # type: ignore[assignment]
     data = app.bot_data
     data.catalog = catalog
@@ -161,6 +166,7 @@ ROUTERS = (
     broadcast,
     admin,
     reports,
+    benchmark,
     explain,
 )
 
@@ -168,8 +174,9 @@ ROUTERS = (
 def _add_handlers(app: PTBApp) -> None:
     dispatcher = Dispatcher(ROUTERS)
     app.bot_data.screens = dispatcher
-    app.add_handler(TypeHandler(Update, onboarding.private_only), group=-2)
-    app.add_handler(TypeHandler(Update, dispatcher.on_applied_before_restart), group=-1)
+    app.add_handler(TypeHandler(Update, onboarding.private_only), group=-3)
+    app.add_handler(TypeHandler(Update, dispatcher.on_applied_before_restart), group=-2)
+    app.add_handler(TypeHandler(Update, replies.on_owed_reply), group=-1)
     new = filters.UpdateType.MESSAGE  # an edited message is not read again: see on_edited_message
     app.add_handlers(dispatcher.handlers(new))
     app.add_handlers(
@@ -203,25 +210,35 @@ async def _post_init(application: Application[Any, Any, Any, Any, Any, Any]) -> 
     data.outbox = sender
     data.reschedule = lambda: schedule_reminders(app)  # type: ignore[assignment,return-value]
     replay_pending(data.store, app.bot, services.queue, data.applied_before_restart)
-    await schedule_reminders(app)
     if services.background:
         services.worker = ProcessWorker()
         data.worker = services.worker
+        # the catch-up reads the cycle in the worker: the first updates need not wait for it
+        services.reminders_task = asyncio.get_running_loop().create_task(_schedule_safely(app), name="reminders")
         start_background_jobs(app, settings.backup_dir, settings.backup_keep)
         services.checkpointer = Checkpointer(data.store.path)
         services.checkpointer.start()
         services.outbox_task = asyncio.get_running_loop().create_task(sender.run(), name="outbox")
+    else:
+        await schedule_reminders(app)
+
+
+async def _schedule_safely(app: PTBApp) -> None:
+    try:
+        await schedule_reminders(app)
+    except Exception:
+        log.exception("could not schedule the reminders; the next refresh (15 minutes) tries again")
 
 
 async def _post_stop(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     app = _ours(application)
     services = app.services
-    for task in (services.outbox_task, services.commands_task):
+    for task in (services.outbox_task, services.commands_task, services.reminders_task):
         if task is not None:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-    services.outbox_task = services.commands_task = None
+    services.outbox_task = services.commands_task = services.reminders_task = None
 
 
 async def _post_shutdown(application: Application[Any, Any, Any, Any, Any, Any]) -> None:

@@ -31,10 +31,10 @@ from pmm_core.catalog.models import CatalogError
 from pmm_core.domain import actions
 from pmm_core.domain.actions import ChangeSet
 from pmm_core.domain.analytics import member_statuses
-from pmm_core.domain.records import Cycle, MemberState, Role
+from pmm_core.domain.records import Cycle, CycleState, MemberState, Role
 from pmm_core.outputs.i18n import CatalogMissing
 from pmm_core.storage.base import Outcome
-from pmm_core.storage.db import StoreVersionError, backup, write_private
+from pmm_core.storage.db import StoreVersionError, backup, make_private_dir, write_private
 from pmm_core.storage.store import Store
 
 
@@ -86,6 +86,20 @@ def _parser() -> argparse.ArgumentParser:
     report.add_argument("--language", default="en", choices=("en", "fr", "es"))
     report.add_argument("--margin", type=int, default=10, choices=(10, 5), help="margin of error for breakdowns, %%")
     report.add_argument("--started", action="store_true", help="count Members that started, not only submitted")
+    publishing = sub.add_parser("publish", help="publish a cycle's report for one audience, as a record")
+    publishing.add_argument("--year", type=int, default=None, help="reference year (default: the open or latest cycle)")
+    publishing.add_argument("--audience", required=True, choices=("public", "wco", "secretariat"))
+    publishing.add_argument(
+        "--stage", choices=("provisional", "final"), default=None, help="default: final once closed"
+    )
+    publishing.add_argument(
+        "--gate",
+        choices=("exclude", "include", "mark"),
+        default=None,
+        help="figures under review (default by audience)",
+    )
+    publishing.add_argument("--started", action="store_true", help="Members that started (Secretariat only)")
+    publishing.add_argument("--output", type=Path, default=Path("."), help="folder to write the files into")
     member = sub.add_parser("member", help="show or set a Member's groupings")
     member.add_argument("member", help="ISO 3166 alpha-2 code")
     member.add_argument("field", nargs="?", choices=("type", "geo", "income", "region"))
@@ -197,6 +211,8 @@ def _admin(args: argparse.Namespace, settings: Settings) -> int:
             return _report(args, store)
         elif args.command == "member":
             return _member(args, store)
+        elif args.command == "publish":
+            return _publish(args, store)
         elif args.command == "ncps":
             for ncp in store.users(role=Role.NCP, member=args.member.upper() if args.member else None):
                 state = "active" if ncp.active else "inactive (blocked the bot)"
@@ -339,12 +355,63 @@ def _report(args: argparse.Namespace, store: Store) -> int:
     files = jobs.report_files(
         store.path, cycle.id, args.language, 0.05 if args.margin == 5 else 0.10, args.started, date.today()
     )
-    args.output.mkdir(parents=True, exist_ok=True)
+    make_private_dir(args.output)
     for name, data in files.files:
         target = args.output / ("report.html" if name.endswith(".html") else "report.xlsx")
         write_private(target, data)
         print(f"wrote {target} ({len(data)} bytes)")
     store.log_action(None, "report", str(cycle.year))
+    return 0
+
+
+def _publish(args: argparse.Namespace, store: Store) -> int:
+    """Lists the figures under review, publishes, writes the files, announces to the NCPs (for all
+    NCPs: through the outbox, which the running bot sends)."""
+    from conversations.benchmark.announce import announcement
+    from pmm_core.domain.analysis import Basis
+    from pmm_core.publishing import DEFAULT_DECISION, Decision, PopulationRefused, PubAudience, Stage, publish
+    from pmm_core.publishing.gate import gate_items
+
+    cycle = _cycle_for(store, args.year)
+    audience = PubAudience(args.audience)
+    is_open = cycle.state is CycleState.OPEN
+    stage = Stage(args.stage) if args.stage else (Stage.PROVISIONAL if is_open else Stage.FINAL)
+    if is_open and stage is Stage.FINAL:
+        print(f"pmm-bot: the {cycle.year} cycle is still open: only a provisional publication", file=sys.stderr)
+        return 1
+    catalog = load_catalog()
+    items = gate_items(catalog, store.cycle_data(cycle.id))
+    decision = Decision(args.gate) if args.gate else DEFAULT_DECISION[audience]
+    print(f"{len(items)} figure(s) under review; {decision.value}:")
+    for item in items:
+        print(f"  {item.member}\t{','.join(item.kpis)}\t{item.kind.value}\t{item.detail}")
+    try:
+        pub_id, built = publish(
+            store,
+            catalog,
+            cycle.id,
+            audience,
+            stage,
+            date.today(),
+            decision,
+            basis=Basis.STARTED if args.started else Basis.SUBMITTED,
+        )
+    except PopulationRefused:
+        print("pmm-bot: --started is for the Secretariat's own publications only", file=sys.stderr)
+        return 1
+    args.output.mkdir(parents=True, exist_ok=True)
+    for named in built.files.values():
+        for name, data in named:
+            write_private(args.output / name, data)
+            print(f"wrote {args.output / name} ({len(data)} bytes)")
+    cells: dict[str, int] = {}
+    for cell in built.publication.cells:
+        cells[cell.status.value] = cells.get(cell.status.value, 0) + 1
+    print(f"publication {pub_id}: {audience.value} {stage.value}, {len(built.publication.population)} Members; {cells}")
+    if audience is PubAudience.WCO:
+        ncps = [u for u in store.users(role=Role.NCP) if u.active and u.member]
+        store.enqueue([announcement(store, pub_id, u.telegram_id, u.language) for u in ncps])
+        print(f"announced to {len(ncps)} NCP(s) through the outbox")
     return 0
 
 

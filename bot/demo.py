@@ -16,12 +16,17 @@ import re
 from datetime import date, timedelta
 from pathlib import Path
 
+from telegram.ext import BaseUpdateProcessor
+
 from bot.app import build_application
+from bot.delivery import OrderedUpdateProcessor
 from bot.emulator import FakeBotApi, Sent
+from bot.ratelimit import RepliesFirstRateLimiter
 from bot.settings import Settings
 from pmm_core.catalog.loader import load_catalog
 from pmm_core.catalog.members import read_members
 from pmm_core.samples.synthetic import synthetic_cycles
+from pmm_core.storage.db import make_private_dir, write_private
 from pmm_core.storage.store import Store
 
 DEMO_USER = 424242
@@ -40,9 +45,9 @@ def render(message: Sent, numbering_from: int) -> tuple[str, list[str]]:
     text = html.unescape(_TAG.sub("", message.text))
     attachment = message.params.get("document") or message.params.get("photo")
     if isinstance(attachment, dict):
-        FILES.mkdir(exist_ok=True)
+        make_private_dir(FILES)
         path = FILES / attachment["filename"]
-        path.write_bytes(attachment["data"])
+        write_private(path, attachment["data"])
         text = f"📎 {path}" + (f"\n{text}" if text else "")
     data: list[str] = []
     lines = [text]
@@ -93,7 +98,8 @@ async def _demo(db_path: Path, language: str, sample: bool) -> int:
         secretariat_ids=frozenset({DEMO_USER}),
         _env_file=None,
     )
-    app = build_application(settings, load_catalog(), store=store)
+    # a local emulator, not Telegram: no per-chat pace, so the terminal shows each reply at once
+    app = build_application(settings, load_catalog(), store=store, rate_limiter=RepliesFirstRateLimiter(chat_rate=0))
     print(f"pmm-bot demo — the real bot, a local Bot API emulator at {base}, database {db_path}.")
     print("You are the National Contact Point of Belgium, and a Secretariat user (try /status, /broadcast, /export).")
     print("Type b<N> to press button N; anything else is sent as a message; q quits.\n")
@@ -104,7 +110,7 @@ async def _demo(db_path: Path, language: str, sample: bool) -> int:
             await app.start()
             assert app.updater is not None
             await app.updater.start_polling(poll_interval=0.0, timeout=1)
-            await _converse(api, first, language)
+            await _converse(api, first, language, app.update_processor)
             await app.updater.stop()
             await app.stop()
             await app.post_stop(app)
@@ -120,12 +126,21 @@ def _preparing(messages: list[Sent]) -> bool:
     return bool(messages) and messages[-1].method == "sendMessage" and messages[-1].text.endswith("…")
 
 
-async def _converse(api: FakeBotApi, first: str, language: str) -> None:
+async def _settled(api: FakeBotApi, processor: BaseUpdateProcessor) -> None:
+    """Waits until the bot went quiet and no update is being handled (a command may wait
+    for the worker process without a word, e.g. /status)."""
+    await asyncio.to_thread(api.wait_quiet, DEMO_USER)
+    while isinstance(processor, OrderedUpdateProcessor) and processor.busy:
+        await asyncio.sleep(0.05)
+        await asyncio.to_thread(api.wait_quiet, DEMO_USER, 0.1)
+
+
+async def _converse(api: FakeBotApi, first: str, language: str, processor: BaseUpdateProcessor) -> None:
     shown = 0
     choices: list[str] = []
     api.message(DEMO_USER, first, language_code=language, first_name="Demo")
     while True:
-        await asyncio.to_thread(api.wait_quiet, DEMO_USER)
+        await _settled(api, processor)
         while _preparing(api.messages_to(DEMO_USER)):  # a report is being built in the worker
             await asyncio.to_thread(api.wait_quiet, DEMO_USER, 1.0, 120.0)
         messages = api.messages_to(DEMO_USER)

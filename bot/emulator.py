@@ -11,7 +11,10 @@ again); update ids can restart (:meth:`FakeBotApi.restart_update_ids`, as after 
 without updates or on a new Bot API server); a text over 4,096 or a caption over 1,024
 UTF-16 code units (counted after HTML parsing, as Telegram does: 📨 is two), callback data over 64 bytes and HTML with
 unknown, unbalanced or bare ``<``/``&`` are refused with Telegram's 400 errors. Failures
-(429 with ``retry_after``, 403 blocked, 5xx) can be injected per method.
+(429 with ``retry_after``, 403 blocked, 5xx) can be injected per method, and so can the
+network's ambiguous ones: a request accepted whose answer is lost (:meth:`FakeBotApi.lose_answer`),
+an answer slower than the client waits (:meth:`FakeBotApi.slow`), a connection refused
+(:meth:`FakeBotApi.refuse`); ``after=n`` lets the first n matching calls through (page 2 fails).
 """
 
 from __future__ import annotations
@@ -21,9 +24,11 @@ import contextlib
 import html
 import json
 import re
+import socket
 import threading
 import time
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field, replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl
@@ -78,6 +83,9 @@ class Failure:
     description: str
     retry_after: int | None = None
     chat_id: int | None = None  # only calls for this chat fail
+    kind: str = "error"  # error: answer `status`; lose: accept, drop the answer; slow; refuse
+    delay: float = 0.0  # seconds before a slow answer
+    after: int = 0  # matching calls let through before this one fails
 
 
 class FakeBotApi:
@@ -99,6 +107,8 @@ class FakeBotApi:
         self.confirmed_offset = 0
         self._cond = threading.Condition()
         self._server: ThreadingHTTPServer | None = None
+        self._held: list[dict[str, Any]] | None = None  # updates of a batch being put together
+        self.on_message: Callable[[Sent], None] | None = None  # called with each message recorded
 
     # ---- feeding updates ----------------------------------------------------------
     def _user(self, user_id: int, language_code: str | None, first_name: str) -> dict[str, Any]:
@@ -109,13 +119,35 @@ class FakeBotApi:
 
     def _push(self, payload: dict[str, Any]) -> dict[str, Any]:
         with self._cond:
-            chat = (payload.get("message") or payload.get("callback_query", {}).get("message") or {}).get("chat", {})
-            self.pushed.append((time.monotonic(), int(chat.get("id", 0))))
-            update = {"update_id": self._next_update_id, **payload}
-            self._next_update_id += 1
-            self._updates.append(update)
+            if self._held is not None:
+                self._held.append(payload)
+                return payload  # its update id is set when the batch is released
+            self._queue(payload)
             self._cond.notify_all()
-            return update
+            return payload
+
+    def _queue(self, payload: dict[str, Any]) -> None:
+        chat = (payload.get("message") or payload.get("callback_query", {}).get("message") or {}).get("chat", {})
+        self.pushed.append((time.monotonic(), int(chat.get("id", 0))))
+        payload["update_id"] = self._next_update_id
+        self._next_update_id += 1
+        self._updates.append(payload)
+
+    @contextlib.contextmanager
+    def together(self, reverse: bool = False) -> Iterator[None]:
+        """The updates pushed inside are delivered in one batch — in the reverse of the
+        order they were written with `reverse`, as Telegram may deliver them (webhook
+        connections in parallel, a redelivery after a crash)."""
+        with self._cond:
+            self._held = []
+        try:
+            yield
+        finally:
+            with self._cond:
+                held, self._held = self._held or [], None
+                for payload in reversed(held) if reverse else held:
+                    self._queue(payload)
+                self._cond.notify_all()
 
     def message(
         self,
@@ -234,8 +266,30 @@ class FakeBotApi:
         chat_id: int | None = None,
     ) -> None:
         """The next `times` calls of `method` (to `chat_id`, if given) answer with this error."""
+        self._inject(method, times, Failure(status, description, retry_after, chat_id))
+
+    def lose_answer(self, method: str, times: int = 1, chat_id: int | None = None, after: int = 0) -> None:
+        """The next `times` calls are carried out (a message is delivered) but the connection
+        drops before the answer reaches the bot, as when a network fails mid-request."""
+        self._inject(method, times, Failure(0, "", chat_id=chat_id, kind="lose", after=after))
+
+    def slow(self, method: str, seconds: float, times: int = 1, chat_id: int | None = None, after: int = 0) -> None:
+        """The next `times` calls are carried out at once and answered `seconds` later (over
+        HTTP only: the in-process transport cannot time out)."""
+        self._inject(method, times, Failure(0, "", chat_id=chat_id, kind="slow", delay=seconds, after=after))
+
+    def refuse(self, method: str, times: int = 1, chat_id: int | None = None, after: int = 0) -> None:
+        """The next `times` calls never reach the server: connection refused (in process),
+        or closed before the request is read (over HTTP). Nothing is carried out."""
+        self._inject(method, times, Failure(0, "", chat_id=chat_id, kind="refuse", after=after))
+
+    def fail_after(self, method: str, after: int, status: int, description: str, chat_id: int | None = None) -> None:
+        """Lets `after` matching calls through, then fails the next one with `status`."""
+        self._inject(method, 1, Failure(status, description, chat_id=chat_id, after=after))
+
+    def _inject(self, method: str, times: int, failure: Failure) -> None:
         with self._cond:
-            self._failures.setdefault(method, []).extend([Failure(status, description, retry_after, chat_id)] * times)
+            self._failures.setdefault(method, []).extend(replace(failure) for _ in range(times))
 
     # ---- reading what the bot did -------------------------------------------------
     def reply_latencies(
@@ -267,17 +321,37 @@ class FakeBotApi:
     # ---- the Bot API --------------------------------------------------------------
     def handle(self, method: str, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
         """Answers one Bot API call: (HTTP status, JSON body)."""
+        status, body, _ = self.handle_with_fault(method, params)
+        return status, body
+
+    def handle_with_fault(self, method: str, params: dict[str, Any]) -> tuple[int, dict[str, Any], Failure | None]:
+        """Answers one Bot API call: (HTTP status, JSON body, the network fault to play on
+        the way back: lose, slow or refuse, else None)."""
         with self._cond:
             self.calls.append((method, params))
             failures = self._failures.get(method, [])
             chat = str(params.get("chat_id", ""))
             failure = next((f for f in failures if f.chat_id is None or str(f.chat_id) == chat), None)
+            if failure is not None and failure.after > 0:
+                failure.after -= 1
+                failure = None
             if failure is not None:
                 failures.remove(failure)
-                body: dict[str, Any] = {"ok": False, "error_code": failure.status, "description": failure.description}
-                if failure.retry_after is not None:
-                    body["parameters"] = {"retry_after": failure.retry_after}
-                return failure.status, body
+                if failure.kind == "refuse":
+                    return 0, {}, failure
+                if failure.kind == "error":
+                    body: dict[str, Any] = {
+                        "ok": False,
+                        "error_code": failure.status,
+                        "description": failure.description,
+                    }
+                    if failure.retry_after is not None:
+                        body["parameters"] = {"retry_after": failure.retry_after}
+                    return failure.status, body, None
+        status, body = self._carry_out(method, params)
+        return status, body, failure
+
+    def _carry_out(self, method: str, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
         if method == "getUpdates":
             return 200, {"ok": True, "result": self._get_updates(params)}
         error = self.html_error(params) or self.buttons_error(params)
@@ -389,8 +463,11 @@ class FakeBotApi:
                 message_id = self._next_message_id
                 self._next_message_id += 1
             text = str(params.get("text") or params.get("caption") or "")
-            self.sent.append(Sent(method, chat_id, message_id, text, buttons, params))
+            sent = Sent(method, chat_id, message_id, text, buttons, params)
+            self.sent.append(sent)
             self.received_at.append(time.monotonic())
+        if self.on_message is not None:
+            self.on_message(sent)
         message: dict[str, Any] = {
             "message_id": message_id,
             "date": int(time.time()),
@@ -418,7 +495,14 @@ class FakeBotApi:
                 found = self.file_bytes(request.url.path)
                 return httpx.Response(200, content=found) if found is not None else httpx.Response(404)
             method = request.url.path.rsplit("/", 1)[-1]
-            status, body = self.handle(method, _params(request.headers.get("content-type", ""), request.read()))
+            params = _params(request.headers.get("content-type", ""), request.read())
+            status, body, fault = self.handle_with_fault(method, params)
+            if fault is not None and fault.kind == "refuse":
+                raise httpx.ConnectError("[Errno 111] Connection refused", request=request)
+            if fault is not None and fault.kind == "lose":
+                raise httpx.RemoteProtocolError("Server disconnected without sending a response.", request=request)
+            if fault is not None and fault.kind == "slow":
+                raise httpx.ReadTimeout("timed out", request=request)  # no clock in process: the wait ran out
             return httpx.Response(status, json=body)
 
         return httpx.MockTransport(handler)
@@ -432,7 +516,16 @@ class FakeBotApi:
                 length = int(self.headers.get("content-length") or 0)
                 body = self.rfile.read(length)
                 method = self.path.rsplit("/", 1)[-1]
-                status, reply = api.handle(method, _params(self.headers.get("content-type", ""), body))
+                status, reply, fault = api.handle_with_fault(
+                    method, _params(self.headers.get("content-type", ""), body)
+                )
+                if fault is not None and fault.kind in ("refuse", "lose"):
+                    self.close_connection = True  # no answer: the client sees the connection drop
+                    with contextlib.suppress(OSError):
+                        self.connection.shutdown(socket.SHUT_RDWR)
+                    return
+                if fault is not None and fault.kind == "slow":
+                    time.sleep(fault.delay)
                 data = json.dumps(reply).encode()
                 self.send_response(status)
                 self.send_header("content-type", "application/json")
@@ -453,7 +546,10 @@ class FakeBotApi:
             def log_message(self, *args: Any) -> None:
                 pass
 
-        self._server = ThreadingHTTPServer((host, port), Handler)
+        class Server(ThreadingHTTPServer):
+            request_queue_size = 1024  # a bot opens many connections at once; 5 would reset some
+
+        self._server = Server((host, port), Handler)
         self._server.daemon_threads = True
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
         return f"http://{host}:{self._server.server_address[1]}"

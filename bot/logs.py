@@ -1,8 +1,13 @@
-"""Logging that never shows the bot token.
+"""Logging that never shows the bot token nor an invite code.
 
 PTB and httpx log request URLs, which carry the token (``/bot123:ABC/getUpdates``), at
-DEBUG, and exceptions may quote them at any level. Every record is redacted after
-formatting, exception text included: the token itself and anything shaped like a token.
+DEBUG, and exceptions may quote them at any level. At DEBUG, PTB also logs every update
+and every request's parameters: a ``/start <code>`` message, an invitation link
+(``?start=<code>``), the figures NCPs type. Every record is redacted after formatting,
+exception text included: the token itself and anything shaped like a token; an invite
+code after ``/start`` or ``start=``, and anything shaped like one wherever it is: a run of
+exactly 16 URL-safe base64 characters (a rare 16-letter word goes too). Typed figures appear
+only at DEBUG (PTB's own lines), never at INFO or above.
 """
 
 from __future__ import annotations
@@ -11,6 +16,10 @@ import logging
 import re
 
 _TOKEN_SHAPE = re.compile(r"\d{5,}:[A-Za-z0-9_-]{20,}|bot\d+:[A-Za-z0-9_-]+")
+# an invite code after /start (a message, possibly /start@bot) or start= (a t.me link)
+_AFTER_START = re.compile(r"(/start(?:@\w+)?(?:\s|\\n|%20|\+)+|[?&]start=)[^\s'\"\\,;}&<>]+")
+# a code on its own: secrets.token_urlsafe(12) is 16 URL-safe characters
+_CODE_SHAPE = re.compile(r"(?<![A-Za-z0-9_-])[A-Za-z0-9_-]{16}(?![A-Za-z0-9_-])")
 
 
 class RedactingFormatter(logging.Formatter):
@@ -25,7 +34,9 @@ class RedactingFormatter(logging.Formatter):
 def redact(text: str, secrets: tuple[str, ...] = ()) -> str:
     for secret in secrets:
         text = text.replace(secret, "<token>")
-    return _TOKEN_SHAPE.sub("<token>", text)
+    text = _TOKEN_SHAPE.sub("<token>", text)
+    text = _AFTER_START.sub(lambda m: m.group(1) + "<invite>", text)
+    return _CODE_SHAPE.sub("<invite>", text)
 
 
 def setup_logging(level: str, secrets: tuple[str, ...] = ()) -> None:

@@ -3,14 +3,21 @@ the background at a pace under Telegram's limits, after the replies (``bot.ratel
 
 - Pace: at most ``rate`` messages per second (default 20, under Telegram's ~30), and at
   most one message per chat per pass of about a second; every send is marked bulk, so the
-  rate limiter lets replies to users go first.
-- 429: the limiter waits ``retry_after`` and retries; if it still fails the row is retried
-  later, never dropped or duplicated.
-- 403 (the user blocked the bot): the row and the chat's other pending rows are marked
-  blocked and the user inactive.
-- A crash mid-broadcast leaves the unsent rows pending; they go out after restart. A row
-  is marked sent right after Telegram accepts it, so only a crash between those two steps
-  could repeat one message (at-least-once, like Telegram's own delivery).
+  rate limiter lets replies to users go first, and a 429 on bulk pauses bulk only.
+- Once per person and page. A long message goes out in pages; each page Telegram accepts
+  is counted in the row (``pages_sent``), so a failure on page 2 resends page 2 only.
+- A failure whose request never reached Telegram (connection refused, 429, 5xx) is retried
+  later; 403 (the user blocked the bot) marks the row and the chat's other pending rows
+  blocked and the user inactive; 400 fails the row.
+- An ambiguous failure — the request left and no answer came (a timeout while waiting for
+  the reply, the connection dropped after sending) — may mean Telegram delivered the page.
+  Bulk sends wait up to ``BULK_READ_TIMEOUT`` (30 s, not the 5 s of replies) for the
+  answer; if none comes, the page is marked **uncertain** and never sent again: a
+  duplicate broadcast is worse than a missing one that the sender can see. The sender's
+  delivery report counts them ("may not have arrived"), and pages after it are not sent.
+- A crash mid-broadcast leaves the unsent rows pending; they go out after restart. Only a
+  crash between Telegram's answer and the store's write of it (a millisecond) can repeat
+  one page.
 """
 
 from __future__ import annotations
@@ -23,9 +30,10 @@ from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
 
+import httpx
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.constants import ParseMode
-from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
 from telegram.ext import ExtBot
 
 from bot.ratelimit import retry_seconds
@@ -38,6 +46,21 @@ log = logging.getLogger(__name__)
 ReportSender = Callable[[int, dict[str, int]], Awaitable[None]]
 PER_CHAT_GAP = 1.0  # seconds between two messages to one chat
 BULK = {"bulk": True}
+BULK_READ_TIMEOUT = 30.0  # seconds a bulk send waits for Telegram's answer (replies: PTB's 5 s)
+# httpx errors raised before the request was complete: Telegram cannot have acted on it
+_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.WriteError, httpx.WriteTimeout)
+
+
+def may_have_arrived(exc: TelegramError) -> bool:
+    """True if a request failed after it left in full, with no answer: Telegram may have
+    acted on it (a read timeout, a connection dropped while waiting for the reply)."""
+    if not isinstance(exc, NetworkError) or isinstance(exc, RetryAfter):
+        return False
+    cause = exc.__cause__
+    if isinstance(exc, TimedOut):
+        return not isinstance(cause, _NOT_SENT)
+    # NetworkError: from an httpx transport error, or an HTTP status (5xx: Telegram answered)
+    return isinstance(cause, httpx.TransportError) and not isinstance(cause, _NOT_SENT)
 
 
 def _markup(row: OutboxRow) -> InlineKeyboardMarkup | None:
@@ -58,12 +81,14 @@ class OutboxSender:
         rate: float,
         on_report: ReportSender | None = None,
         per_chat_gap: float = PER_CHAT_GAP,
+        read_timeout: float = BULK_READ_TIMEOUT,
     ) -> None:
         self.bot = bot
         self.store = store
         self.interval = 1.0 / rate
         self.per_chat_gap = per_chat_gap
         self.on_report = on_report
+        self.read_timeout = read_timeout
         self._last_by_chat: dict[int, float] = {}
         self._wake = asyncio.Event()
 
@@ -101,19 +126,30 @@ class OutboxSender:
                 await asyncio.sleep(delay)
             next_slot = max(next_slot, time.monotonic()) + self.interval
             self._last_by_chat[row.chat_id] = time.monotonic()
-            if await _send(self.bot, self.store, row):
+            if await _send(self.bot, self.store, row, self.read_timeout):
                 sent += 1
         return sent
 
 
-async def _send(bot: ExtBot[Any], store: Store, row: OutboxRow) -> bool:
+async def _send(bot: ExtBot[Any], store: Store, row: OutboxRow, read_timeout: float = BULK_READ_TIMEOUT) -> bool:
+    """Sends the row's pages not yet accepted; records each accepted page, and the row's
+    fate. True if the row is now sent in full."""
     pages = split_html(row.text)
+    done = min(row.pages_sent, len(pages))
     try:
-        for i, page in enumerate(pages):
+        for i in range(done, len(pages)):
             markup = _markup(row) if i == len(pages) - 1 else None
             await bot.send_message(
-                row.chat_id, page, parse_mode=ParseMode.HTML, reply_markup=markup, rate_limit_args=BULK
+                row.chat_id,
+                pages[i],
+                parse_mode=ParseMode.HTML,
+                reply_markup=markup,
+                read_timeout=read_timeout,
+                rate_limit_args=BULK,
             )
+            done = i + 1
+            if done < len(pages):
+                store.mark_page_sent(row.id, done)
     except RetryAfter as exc:
         store.mark_retry(row.id, timedelta(seconds=retry_seconds(exc)), "429 retry after", max_attempts=50)
         return False
@@ -124,7 +160,13 @@ async def _send(bot: ExtBot[Any], store: Store, row: OutboxRow) -> bool:
         store.mark_retry(row.id, timedelta(0), f"400 {exc.message}", max_attempts=1)
         return False
     except TelegramError as exc:
-        store.mark_retry(row.id, timedelta(seconds=30 * (row.attempts + 1)), str(exc))
+        if may_have_arrived(exc):
+            log.warning(
+                "outbox %s: page %s of %s may have arrived (no answer): not sent again", row.id, done + 1, len(pages)
+            )
+            store.mark_uncertain(row.id, done, f"no answer: {exc}")
+        else:
+            store.mark_retry(row.id, timedelta(seconds=30 * (row.attempts + 1)), str(exc))
         return False
     store.mark_sent(row.id)
     return True

@@ -11,6 +11,9 @@
 - Every few minutes, the questions on figures: thread messages a crash left undelivered, the
   Secretariat's notices, and the daily digest once its hour has come (kept as data in the
   store, so a digest missed while the bot was down goes out at the first pass after).
+
+Nothing here reads a whole cycle on the event loop: the reminders' texts are built in the
+worker process, the prune and the backup run in a thread on their own connection.
 """
 
 from __future__ import annotations
@@ -25,9 +28,10 @@ from telegram.ext import Application
 
 from conversations.kit.context import BotData, Context
 from conversations.questions import deliver, notify
-from conversations.reminders.messages import reminder_messages, reminder_slots
+from conversations.reminders.messages import build_reminders, reminder_slots
 from pmm_core.domain.records import Cycle
-from pmm_core.storage.db import backup
+from pmm_core.storage.base import KEEP_KEYS
+from pmm_core.storage.db import backup, make_private_dir, prune
 
 log = logging.getLogger(__name__)
 JOB_PREFIX = "reminder:"
@@ -41,10 +45,12 @@ def _data(app: App) -> BotData:
     return data
 
 
-def queue_reminders(app: App, cycle: Cycle, days: int) -> int:
+async def queue_reminders(app: App, cycle: Cycle, days: int) -> int:
     """Queues the reminders of one offset (idempotent) and wakes the outbox."""
     data = _data(app)
-    queued = data.store.enqueue(reminder_messages(data.store, data.catalog, cycle, days))
+    today = data.store.clock().date()
+    messages = await data.worker.run(build_reminders, data.store.path, cycle.id, days, today)
+    queued = data.store.enqueue(messages)
     data.outbox.wake()
     log.info("reminders %s days before the %s deadline: %s queued", days, cycle.year, queued)
     return queued
@@ -55,7 +61,7 @@ async def _reminder_job(context: Context) -> None:
     cycle_id, deadline, days = context.job.data
     cycle = _data(context.application).store.current_cycle()
     if cycle is not None and cycle.id == cycle_id and cycle.deadline.isoformat() == deadline:
-        queue_reminders(context.application, cycle, days)
+        await queue_reminders(context.application, cycle, days)
 
 
 async def schedule_reminders(app: App) -> int:
@@ -78,7 +84,7 @@ async def schedule_reminders(app: App) -> int:
     missed = [s for s in slots if opened <= s.due <= now < deadline_end]
     latest = min(missed, key=lambda s: s.days) if missed else None
     # only if it never went out: building the messages reads the whole cycle
-    queued = queue_reminders(app, cycle, latest.days) if latest is not None and latest.sent == 0 else 0
+    queued = await queue_reminders(app, cycle, latest.days) if latest is not None and latest.sent == 0 else 0
     if queue is not None:
         for slot in slots:
             if slot.due > now and slot.sent == 0:
@@ -98,11 +104,17 @@ async def _refresh_job(context: Context) -> None:
 
 
 async def _daily_job(context: Context) -> None:
-    data = _data(context.application)
-    data.store.prune()
     folder = context.job.data if context.job else None
-    if isinstance(folder, tuple):
-        path, keep = folder
+    await daily(context.application, folder if isinstance(folder, tuple) else None)
+
+
+async def daily(app: App, backups: tuple[str, int] | None = None) -> None:
+    """Forgets old handled updates and idempotency keys, and takes the day's backup (into
+    `backups`: folder, how many to keep) — both in a thread, on connections of their own."""
+    data = _data(app)
+    await asyncio.to_thread(prune, data.store.path, data.store.clock() - KEEP_KEYS)
+    if backups is not None:
+        path, keep = backups
         await asyncio.to_thread(take_backup, data.store.path, Path(path), keep)
 
 
@@ -116,7 +128,7 @@ async def questions_job(context: Context) -> None:
 
 def take_backup(db_path: Path, folder: Path, keep: int, now: datetime | None = None) -> Path:
     """A consistent copy of the database in `folder` (0600), keeping the newest `keep`."""
-    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    make_private_dir(folder)
     stamp = (now or datetime.now(UTC)).strftime("%Y%m%d-%H%M%S")
     target = folder / f"pmm-{stamp}.sqlite3"
     backup(db_path, target)

@@ -3,28 +3,68 @@ read-only, builds what was asked and returns it (bytes, or what to write).
 
 The bot runs these through ``bot.worker`` so that its event loop keeps answering NCPs;
 the CLI calls them directly. The heavy libraries (openpyxl, matplotlib) are imported inside
-the functions: the bot imports this module at start-up, the worker does the rest."""
+the functions: the bot imports this module at start-up, the worker does the rest.
+
+Each job names its :class:`Lane` (``@runs_in``): the worker gives every lane its own
+process and limits, so that a template never waits behind a file or an export."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from enum import StrEnum
 from html import escape
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from pmm_core.catalog.loader import load_catalog
+from pmm_core.domain.analytics import Friction, MemberStatus, NcpCoverage, friction, member_statuses, ncp_coverage
 from pmm_core.domain.checks import current_figure, find_issues
 from pmm_core.domain.flag_lifecycle import reconcile
-from pmm_core.domain.records import CycleData
+from pmm_core.domain.records import CycleData, MemberState
 from pmm_core.outputs import utf16
-from pmm_core.outputs.i18n import lang
+from pmm_core.outputs.i18n import Lang, lang
 from pmm_core.storage.store import Store
 
 if TYPE_CHECKING:
     from pmm_core.domain.flag_lifecycle import Reconciliation
     from pmm_core.outputs.export import Question, ReviewRow
+    from pmm_core.publishing import Built, GateItem
+
+F = TypeVar("F", bound=Callable[..., Any])
+READ_SECONDS = 60.0  # the spreadsheet reader's own time limit for one file (the worker's is longer)
+
+
+class Lane(StrEnum):
+    """Which worker process runs a job."""
+
+    QUICK = "quick"  # an NCP waits: a template, a receipt (the Member's own data)
+    FILES = "files"  # a file someone sent: untrusted, bounded by the reader and by the OS
+    REPORTS = "reports"  # the Secretariat's exports, reports, statistics, checks: long
+
+
+class JobFailed(RuntimeError):
+    """The worker stopped a job: past its time ("time") or CPU ("cpu") limit, out of memory
+    ("memory"), or its process died ("died")."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def runs_in(lane: Lane) -> Callable[[F], F]:
+    def mark(fn: F) -> F:
+        fn.lane = lane  # type: ignore[attr-defined]
+        return fn
+
+    return mark
+
+
+def lane_of(fn: Callable[..., Any]) -> Lane:
+    """The job's lane; a function without one runs with the reports."""
+    return Lane(getattr(fn, "lane", Lane.REPORTS))
 
 
 def check_cycle(db_path: Path, cycle_id: int) -> Reconciliation:
@@ -72,6 +112,7 @@ class UploadRead:
     pending: Pending | None  # None: nothing to apply
 
 
+@runs_in(Lane.QUICK)
 def template_file(db_path: Path, cycle_id: int, member: str, language: str) -> bytes:
     """The spreadsheet to fill offline, for the Member and the cycle, in `language`."""
     from pmm_core.outputs.spreadsheet import build_template
@@ -87,6 +128,7 @@ def template_file(db_path: Path, cycle_id: int, member: str, language: str) -> b
         store.close()
 
 
+@runs_in(Lane.FILES)
 def read_file(db_path: Path, cycle_id: int, member: str, data: bytes, language: str) -> UploadRead:
     """A file sent in chat, read as the Member's figures for the cycle: its summary, and
     what Apply would write (nothing is written here)."""
@@ -108,6 +150,7 @@ def read_file(db_path: Path, cycle_id: int, member: str, data: bytes, language: 
                 current_values={dp: a.value for dp, a in current.answers.items()},
                 current_states=current.states,
                 lang=language,
+                seconds=READ_SECONDS,
             )
         except BadFile as bad:
             return UploadRead(render_bad_file(bad, L), None)
@@ -120,6 +163,14 @@ def read_file(db_path: Path, cycle_id: int, member: str, data: bytes, language: 
         store.close()
 
 
+def too_heavy(L: Lang) -> str:
+    """Why a file the worker had to stop is refused, in L's language."""
+    from pmm_core.outputs.spreadsheet import BadFile, FileProblem, render_bad_file
+
+    return render_bad_file(BadFile(FileProblem.TOO_HEAVY), L)
+
+
+@runs_in(Lane.QUICK)
 def receipt_file(db_path: Path, cycle_id: int, member: str, language: str) -> tuple[bytes, str]:
     """The read-only receipt of a submission, and the digest of the submitted data."""
     from pmm_core.outputs.spreadsheet import build_receipt, submission_digest
@@ -147,6 +198,44 @@ class Files:
     text: str
     files: tuple[tuple[str, bytes], ...] = ()
     captions: dict[str, str] = field(default_factory=dict)  # file name → caption (HTML-safe, ≤ 1,024 characters)
+
+
+@dataclass(frozen=True)
+class CycleStatus:
+    """/status: where each Member stands, and which have no NCP."""
+
+    rows: list[MemberStatus]
+    coverage: NcpCoverage
+    amended: frozenset[str]  # Members whose submitted answers were amended since
+
+
+def member_status(
+    db_path: Path, cycle_id: int, region: str | None, state: MemberState | None, now: datetime
+) -> CycleStatus:
+    """Every participating Member's progress (filtered), and the Members without an NCP:
+    it reads the whole cycle, so it runs in the worker."""
+    store = Store.open_readonly(db_path, clock=lambda: now)
+    try:
+        data = store.cycle_data(cycle_id)
+        last_seen: dict[str, str] = {}
+        for user in store.users():
+            if user.member and user.last_seen > last_seen.get(user.member, ""):
+                last_seen[user.member] = user.last_seen
+        rows = member_statuses(load_catalog(), data, region=region, state=state, last_seen=last_seen)
+        amended = frozenset(m for m, sub in data.submissions.items() if sub.locked and sub.amended_at)
+        return CycleStatus(rows, ncp_coverage(data, store.open_invites()), amended)
+    finally:
+        store.close()
+
+
+def friction_rows(db_path: Path, cycle_id: int) -> list[Friction]:
+    """/friction: the KPIs NCPs struggle with, highest first (reads the cycle's audit log)."""
+    store = Store.open_readonly(db_path)
+    try:
+        data = store.cycle_data(cycle_id)
+        return friction(load_catalog(), data, store.event_counts("explain"), store.audit_log(cycle_id))
+    finally:
+        store.close()
 
 
 def _cycle_and_previous(store: Store, cycle_id: int) -> tuple[CycleData, CycleData | None]:
@@ -344,5 +433,68 @@ def stats(db_path: Path, cycle_id: int, language: str, group: tuple[str, str] | 
             tuple((name, png) for name, _, png in charts_made),
             {name: escape(utf16.cut(f"{title}\n{scope}", 1024)) for name, title, _ in charts_made},
         )
+    finally:
+        store.close()
+
+
+# ---- publications (pmm_core.publishing) ----------------------------------------------------
+
+
+def publication_gate(db_path: Path, cycle_id: int) -> list[GateItem]:
+    """The figures under review in a cycle, to list before publishing."""
+    from pmm_core.publishing.gate import gate_items
+
+    store = Store.open_readonly(db_path)
+    try:
+        return gate_items(load_catalog(), store.cycle_data(cycle_id))
+    finally:
+        store.close()
+
+
+def publication_build(
+    db_path: Path,
+    cycle_id: int,
+    audience: str,
+    stage: str,
+    decision: str,
+    today: date,
+    started: bool,
+    languages: tuple[str, ...] = ("en", "fr", "es"),
+) -> Built:
+    """A publication built against what is stored (saved by the caller, in one transaction)."""
+    from pmm_core.domain.analysis import Basis
+    from pmm_core.publishing import Decision, PubAudience, Stage, build
+
+    store = Store.open_readonly(db_path)
+    try:
+        return build(
+            store,
+            load_catalog(),
+            cycle_id,
+            PubAudience(audience),
+            Stage(stage),
+            Decision(decision),
+            today,
+            Basis.STARTED if started else Basis.SUBMITTED,
+            languages,
+        )
+    finally:
+        store.close()
+
+
+def member_report(db_path: Path, member: str, language: str, publication: int | None) -> Files:
+    """The report for a Member's administration (HTML and XLSX) from a publication for all NCPs."""
+    from pmm_core.publishing.benchmark import benchmark
+    from pmm_core.publishing.member_report import build_member_report
+
+    store = Store.open_readonly(db_path)
+    try:
+        catalog = load_catalog()
+        bench = benchmark(store, catalog, member, publication=publication)
+        if bench is None:
+            return Files("")
+        html, xlsx = build_member_report(catalog, bench, lang(language))
+        stem = f"pmm-{bench.year}-{member}-benchmarks-{language}"
+        return Files("", ((f"{stem}.html", html), (f"{stem}.xlsx", xlsx)))
     finally:
         store.close()

@@ -103,3 +103,54 @@ def sheet_part(data: bytes, title: str) -> str:
     )
     assert target
     return "xl/" + target.group(1).removeprefix("/xl/")
+
+
+MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+_SST_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"
+_SST_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/sharedStrings"
+
+
+def with_shared_strings(data: bytes, strings: int, declared: bool = True, head: str = "") -> bytes:
+    """The workbook with a shared-string table (the template writes its text inline): `head`
+    (``<si>`` elements) then `strings` empty strings (``<si/>``, 5 bytes each, deflated about
+    1,000:1), declared in the content types and the workbook's relationships; with `declared`
+    False the table does not say how many strings it holds."""
+    source = zipfile.ZipFile(io.BytesIO(data))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            content = source.read(info.filename)
+            if info.filename == "[Content_Types].xml":
+                override = f'<Override PartName="/xl/sharedStrings.xml" ContentType="{_SST_TYPE}"/>'
+                content = content.replace(b"</Types>", override.encode() + b"</Types>")
+            elif info.filename == "xl/_rels/workbook.xml.rels":
+                rel = f'<Relationship Id="rIdStrings" Target="sharedStrings.xml" Type="{_SST_REL}"/>'
+                content = content.replace(b"</Relationships>", rel.encode() + b"</Relationships>")
+            target.writestr(info, content)
+        part = zipfile.ZipInfo("xl/sharedStrings.xml", (2025, 1, 1, 0, 0, 0))
+        part.compress_type = zipfile.ZIP_DEFLATED
+        with target.open(part, "w", force_zip64=True) as stream:
+            total = head.count("<si") + strings
+            counts = f' count="{total}" uniqueCount="{total}"' if declared else ""
+            stream.write(f'<sst xmlns="{MAIN_NS}"{counts}>{head}'.encode())
+            chunk = b"<si/>" * 4096
+            for _ in range(strings // 4096):
+                stream.write(chunk)
+            stream.write(b"<si/>" * (strings % 4096) + b"</sst>")
+    return out.getvalue()
+
+
+def replace_part(data: bytes, part: str, content: bytes) -> bytes:
+    """The XLSX with one part's bytes replaced (or added)."""
+    source = zipfile.ZipFile(io.BytesIO(data))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            if info.filename != part:
+                target.writestr(info, source.read(info.filename))
+        target.writestr(part, content)
+    return out.getvalue()
+
+
+def part_text(data: bytes, part: str) -> str:
+    return zipfile.ZipFile(io.BytesIO(data)).read(part).decode()

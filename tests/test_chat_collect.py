@@ -50,9 +50,10 @@ def go(kpi):
 
 async def test_ratio_kpi_from_card_to_confirm(chat):
     sent = await chat.press(NCP, go("TF-03"))
+    assert len(sent) == 1  # the card and the first question: one message
     assert "AEO involvement in trade" in sent[0].text
     assert "2 figures to give for 2025" in sent[0].text
-    assert "Question 1 of 2" in sent[1].text and "Year: 2025" in sent[1].text
+    assert "Question 1 of 2" in sent[0].text and "Year: 2025" in sent[0].text
     assert {"Explain", "Blank", "Back", "Skip"} <= set(kinds(sent))
     await chat.say(NCP, "250,000,000")
     sent = await chat.say(NCP, "1,000,000,000")
@@ -94,7 +95,7 @@ async def test_shared_figure_is_not_asked_twice(chat):
     await chat.tap(NCP, Confirm, kpi="ES-03")
     sent = await chat.press(NCP, go("ES-05"))
     assert "You told us earlier" in sent[0].text and "<b>40</b>" in sent[0].text
-    assert "Question 2 of 2" in sent[1].text  # goes straight to the inspections
+    assert len(sent) == 1 and "Question 2 of 2" in sent[0].text  # goes straight to the inspections
     sent = await chat.say(NCP, "400")
     # 40 seizures / 400 physical inspections * 100 = 10 %
     assert "10%" in texts(sent)
@@ -291,12 +292,13 @@ async def test_tools_scale_questions_use_buttons(chat):
     assert "1,00" in texts(sent)  # aware of every tool: mean awareness score 1 (seed 001 scores 1/0 per tool)
 
 
-async def test_a_telegram_failure_on_the_reply_loses_no_answer(chat):
+async def test_a_telegram_failure_on_the_reply_loses_no_answer(chat, monkeypatch):
+    monkeypatch.setattr("conversations.kit.replies.RETRY_DELAYS", (0.0, 0.0, 0.0))
     await chat.press(NCP, go("TF-02"))
-    chat.api.fail("sendMessage", 502, "Bad Gateway", chat_id=NCP)  # the "Saved" reply fails
+    chat.api.fail("sendMessage", 502, "Bad Gateway", chat_id=NCP)  # the "Saved" reply fails once
     sent = await chat.say(NCP, "1300")
     assert await answers(chat) == {"tf_aeo_valid": "1300"}  # stored before replying
-    assert "something went wrong" in texts(sent)  # the user is told, politely
+    assert "Saved" in texts(sent) and "something went wrong" not in texts(sent)  # said on the retry
     sent = await chat.say(NCP, "/next")
     assert "Question 2 of 2" in texts(sent)  # and continues where they stand
 

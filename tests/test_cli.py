@@ -115,3 +115,16 @@ def test_cycle_open_close_reopen_tell_the_ncps_and_close_asks_first(db, capsys):
     assert main(["cycle", "close", "--yes"]) == 0
     assert main(["cycle", "reopen", "--year", "2025", "--deadline", "2020-01-01", "--yes"]) == 1
     assert "has passed" in capsys.readouterr().err
+
+
+def test_publish_refuses_a_final_publication_of_an_open_cycle_and_started_for_others(db, capsys, tmp_path):
+    assert main(["members", "import"]) == 0
+    assert main(["cycle", "open", "--year", "2025", "--deadline", "2026-03-31", "--opens", "2026-01-01"]) == 0
+    assert main(["publish", "--audience", "public", "--stage", "final"]) == 1
+    assert "still open" in capsys.readouterr().err
+    assert main(["publish", "--audience", "public", "--started", "--output", str(tmp_path)]) == 1
+    assert "Secretariat's own publications" in capsys.readouterr().err
+    assert main(["publish", "--audience", "secretariat", "--started", "--output", str(tmp_path / "out")]) == 0
+    out = capsys.readouterr().out
+    assert "0 figure(s) under review" in out and "publication 1: secretariat provisional" in out
+    assert sorted(p.suffix for p in (tmp_path / "out").iterdir()) == [".html"] * 3 + [".xlsx"] * 3

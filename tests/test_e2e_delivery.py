@@ -31,8 +31,9 @@ def api():
 
 
 def settle(api: FakeBotApi, limit: float = 30.0) -> None:
-    """Waits until every update was fetched and confirmed and the bot went quiet."""
-    api.wait_quiet(NCP, quiet=0.5, limit=limit)
+    """Waits until every update was fetched and confirmed and the bot went quiet (longer than
+    the per-chat pace of one message a second, which spaces the replies to a replay)."""
+    api.wait_quiet(NCP, quiet=1.2, limit=limit)
 
 
 def stored_values(db_path) -> list[str]:

@@ -181,5 +181,12 @@ async def send_delivery_report(bot: Bot, data: BotData, user_id: int, counts: di
     text = L._("Broadcast delivered: {sent} sent, {failed} failed, {blocked} blocked the bot.").format(
         sent=counts.get("sent", 0), failed=counts.get("failed", 0), blocked=counts.get("blocked", 0)
     )
+    uncertain = counts.get("uncertain", 0)
+    if uncertain:
+        text += "\n" + L.ngettext(
+            "{n} may not have arrived: Telegram did not confirm it, and it was not sent again, so that nobody gets it twice.",
+            "{n} may not have arrived: Telegram did not confirm them, and they were not sent again, so that nobody gets them twice.",
+            uncertain,
+        ).format(n=uncertain)
     with contextlib.suppress(TelegramError):  # the counts stay in the store
         await bot.send_message(user_id, text, parse_mode=ParseMode.HTML)

@@ -10,6 +10,7 @@ the same screen. Buttons that change data are bound to the screen they were show
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from decimal import Decimal
 
 from telegram import Update
@@ -74,8 +75,10 @@ async def ask(s: Session, kpi: Kpi, dp: DataPoint, prefix: str = "") -> None:
     await show(s, prefix)
 
 
-async def show(s: Session, prefix: str = "") -> None:
-    """Sends the screen of the state the user is in."""
+async def show(s: Session, prefix: str = "", more: Sequence[Row] = ()) -> None:
+    """Sends the screen of the state the user is in, after `prefix` (what the action did, a
+    KPI's card: one message per action); `more` are buttons for the prefix, after the
+    screen's own (given to a question or a result, the screens that follow a card)."""
     step = s.state.step
     kpi = s.catalog.kpi_by_id.get(getattr(step, "kpi", ""))
     if kpi is None:
@@ -90,9 +93,9 @@ async def show(s: Session, prefix: str = "") -> None:
         if isinstance(step, ResolvingNumber):
             await _show_number_choice(s, kpi, dp, step, prefix)
         else:
-            await _show_question(s, kpi, dp, snap, prefix)
+            await _show_question(s, kpi, dp, snap, prefix, more)
     elif isinstance(step, ShowingResult):
-        await _show_result(s, kpi, snap, prefix)
+        await _show_result(s, kpi, snap, prefix, more)
     elif isinstance(step, ChoosingReason):
         await _show_reasons(s, kpi, prefix)
     elif isinstance(step, AwaitingComment):
@@ -113,7 +116,9 @@ async def _move_on(s: Session, prefix: str) -> None:
     await continue_next(s, prefix)
 
 
-async def _show_question(s: Session, kpi: Kpi, dp: DataPoint, snap: Snapshot, prefix: str) -> None:
+async def _show_question(
+    s: Session, kpi: Kpi, dp: DataPoint, snap: Snapshot, prefix: str, more: Sequence[Row] = ()
+) -> None:
     assert s.cycle is not None
     L = s.lang
     i = figure_index(s, kpi, dp)
@@ -142,7 +147,7 @@ async def _show_question(s: Session, kpi: Kpi, dp: DataPoint, snap: Snapshot, pr
     else:
         rows.append([(L._("Back"), btn.Back(kpi.id, i)), (L._("Skip this figure"), btn.Skip(kpi.id, i))])
         rows.append([(L._("Stop the breakdown"), btn.NextKpi(kpi.id))])
-    await send(s, prefix + text, rows)
+    await send(s, prefix + text, [*rows, *more])
 
 
 async def _show_number_choice(s: Session, kpi: Kpi, dp: DataPoint, step: ResolvingNumber, prefix: str) -> None:
@@ -173,7 +178,7 @@ def warnings(s: Session, kpi: Kpi, snap: Snapshot) -> list[Problem]:
     return entry_warnings(s.catalog, kpi, snap.values, previous)
 
 
-async def _show_result(s: Session, kpi: Kpi, snap: Snapshot, prefix: str) -> None:
+async def _show_result(s: Session, kpi: Kpi, snap: Snapshot, prefix: str, more: Sequence[Row] = ()) -> None:
     L = s.lang
     result = compute(s.catalog, kpi, snap.values)
     text = result_text(L, s.catalog, kpi, snap, result)
@@ -203,7 +208,7 @@ async def _show_result(s: Session, kpi: Kpi, snap: Snapshot, prefix: str) -> Non
         rows.append(
             [(L._("Change a figure"), btn.ChangeList(kpi.id)), (L._("Leave this KPI blank"), btn.Blank(kpi.id))]
         )
-    await send(s, prefix + text, rows)
+    await send(s, prefix + text, [*rows, *more])
 
 
 async def _show_reasons(s: Session, kpi: Kpi, prefix: str) -> None:
@@ -300,7 +305,7 @@ def onward(s: Session, state: ConversationState, snap: Snapshot) -> tuple[Conver
 
 
 async def start_kpi(s: Session, kpi: Kpi, prefix: str = "") -> None:
-    """Shows the KPI card, then its first open figure, or its result."""
+    """Shows the KPI card with its first open figure, or its result, in one message."""
     snap = s.snapshot()
     s.go(_started(s, s.state, kpi, snap))
     await present(s, kpi, prefix)
@@ -340,8 +345,7 @@ async def present(s: Session, card: Kpi | None, prefix: str = "") -> None:
                 ]
                 for d in known
             ]
-        await send(s, prefix + kpi_card(s.lang, s.catalog, card, snap, s.cycle.year), rows)
-        await show(s)
+        await show(s, prefix + kpi_card(s.lang, s.catalog, card, snap, s.cycle.year) + "\n\n", rows)
     elif isinstance(s.state.step, Idle) and s.member_data().locked:
         from conversations.questions import change  # it uses this module
 
@@ -788,9 +792,9 @@ async def _figure_after_submission(s: Session, text: str) -> bool:
 
 
 @router.screen(when=lambda s: s.user.is_ncp and s.cycle is not None)
-async def where_you_are(s: Session) -> None:
-    """The NCP's pending screen, else the next KPI that needs them."""
-    await continue_next(s)
+async def where_you_are(s: Session, prefix: str = "") -> None:
+    """The NCP's pending screen, else the next KPI that needs them, after `prefix`."""
+    await continue_next(s, prefix)
 
 
 @router.command("next")

@@ -41,6 +41,7 @@ B = TypeVar("B", bound=Button)
 S = TypeVar("S", bound=Step)
 S2 = TypeVar("S2", bound=Step)
 Screen = Callable[[Session], Awaitable[None]]
+Where = Callable[[Session, str], Awaitable[None]]  # where the user is, after a note: one message
 Command = Callable[[Update, Context], Coroutine[Any, Any, None]]
 Fallback = Callable[[Session, str], Awaitable[bool]]
 Condition = Callable[[Session, str], bool]
@@ -104,7 +105,7 @@ class Router:
     presses: dict[type[Button], _Press] = field(default_factory=dict)
     texts: dict[type[Step], list[_Text]] = field(default_factory=dict)
     fallbacks: list[Fallback] = field(default_factory=list)
-    screens: list[tuple[Callable[[Session], bool], Screen]] = field(default_factory=list)
+    screens: list[tuple[Callable[[Session], bool], Where]] = field(default_factory=list)
 
     def command(self, name: str) -> Callable[[Command], Command]:
         """``/name``: the handler takes (update, context) and checks who calls it itself."""
@@ -190,10 +191,10 @@ class Router:
         self.fallbacks.append(handler)
         return handler
 
-    def screen(self, when: Callable[[Session], bool]) -> Callable[[Screen], Screen]:
+    def screen(self, when: Callable[[Session], bool]) -> Callable[[Where], Where]:
         """Shows where the user is (after a refused press or a replayed update), when `when`."""
 
-        def register(handler: Screen) -> Screen:
+        def register(handler: Where) -> Where:
             self.screens.append((when, handler))
             return handler
 
@@ -208,7 +209,7 @@ class Dispatcher:
         self.presses: dict[type[Button], _Press] = {}
         self.texts: dict[type[Step], list[_Text]] = {}
         self.fallbacks: list[Fallback] = []
-        self.screens: list[tuple[Callable[[Session], bool], Screen]] = []
+        self.screens: list[tuple[Callable[[Session], bool], Where]] = []
         for router in routers:
             for name in router.commands.keys() & self.commands.keys():
                 raise ValueError(f"/{name} is declared twice")
@@ -297,14 +298,18 @@ class Dispatcher:
 
     async def stale(self, s: Session, again: Screen | None = None) -> None:
         """The one reply to a press from another screen than the current one: nothing changed,
-        and here is where the user is."""
+        and here is where the user is (one message, where the flow's screen takes the note)."""
         L = s.lang
-        screen = again or self._where(s)
-        if screen is None:
+        note = L._("That button belongs to an earlier screen, so nothing was changed. Here is where you are:")
+        if again is not None:
+            await send(s, note)
+            await again(s)
+            return
+        where = self._where(s)
+        if where is None:
             await send(s, L._("That button belongs to an earlier screen, so nothing was changed."))
             return
-        await send(s, L._("That button belongs to an earlier screen, so nothing was changed. Here is where you are:"))
-        await screen(s)
+        await where(s, note + "\n\n")
 
     async def refused(self, s: Session, outcome: Outcome) -> None:
         """Tells the user why nothing was saved, then, where it helps, shows where they stand."""
@@ -317,17 +322,17 @@ class Dispatcher:
             await send(s, L._("The collection cycle is closed: nothing was changed."))
         elif outcome is Outcome.NOT_ALLOWED:
             await require_ncp(s)
+        elif (where := self._where(s)) is not None:
+            await where(s, L._("This was already saved.") + "\n\n")
         else:
             await send(s, L._("This was already saved."))
-            if (screen := self._where(s)) is not None:
-                await screen(s)
 
     async def show_where(self, s: Session) -> bool:
         """Shows where the user is, if a flow has a screen for them (False if none has)."""
-        screen = self._where(s)
-        if screen is not None:
-            await screen(s)
-        return screen is not None
+        where = self._where(s)
+        if where is not None:
+            await where(s, "")
+        return where is not None
 
-    def _where(self, s: Session) -> Screen | None:
+    def _where(self, s: Session) -> Where | None:
         return next((screen for when, screen in self.screens if when(s)), None)

@@ -13,6 +13,7 @@ from telegram.constants import ParseMode
 from telegram.error import Forbidden, TelegramError
 
 from conversations.kit.buttons import Button, Stamp, pack
+from conversations.kit.replies import Undelivered, deliver
 from conversations.kit.session import Session
 from conversations.kit.text import split_html
 from pmm_core.domain.records import Buttons
@@ -43,18 +44,23 @@ def packed(rows: Sequence[Row], stamp: Stamp | None = None) -> Buttons:
 
 async def send(s: Session, text: str, rows: Sequence[Row] = ()) -> Message | None:
     """Sends an HTML message to the caller, split to fit Telegram's limit (buttons on the
-    last part); a user who blocked the bot is logged, not raised."""
+    last part). Transient failures are retried; a reply that still cannot be sent is kept
+    and said with the user's next message (``conversations.kit.replies``). A user who
+    blocked the bot is logged, not raised."""
     chat = s.update.effective_chat
     assert chat is not None
     pages = split_html(text)
     message = None
-    try:
-        for i, page in enumerate(pages):
-            keyboard = markup(rows, s.stamp) if i == len(pages) - 1 else None
-            message = await chat.send_message(page, parse_mode=ParseMode.HTML, reply_markup=keyboard)
-    except Forbidden:
-        log.info("chat %s blocked the bot; message not delivered", chat.id)
-        return None
+    for i, page in enumerate(pages):
+        keyboard = markup(rows, s.stamp) if i == len(pages) - 1 else None
+        try:
+            message = await deliver(chat, page, keyboard)
+        except Forbidden:
+            log.info("chat %s blocked the bot; message not delivered", chat.id)
+            return None
+        except Undelivered:
+            s.store.owe_reply(s.user.telegram_id, chat.id, "\n\n".join(pages[i:]), packed(rows, s.stamp))
+            return None
     return message
 
 

@@ -786,8 +786,10 @@ def _reviewing(s: Session) -> bool:
 
 
 @router.screen(when=_reviewing)
-async def where_reviewing(s: Session) -> None:
+async def where_reviewing(s: Session, prefix: str = "") -> None:
     """Where a reviewer stands (after a stale press): the KPI on screen, or the conclusion."""
+    if prefix:
+        await send(s, prefix)
     step = s.state.step
     assert isinstance(step, (ReviewingKpi, WritingReview, Concluding))
     review = my_review(s, step.review)

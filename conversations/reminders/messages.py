@@ -9,7 +9,8 @@ progress, in their language, with a button that resumes at their next open KPI.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
 
 from conversations.collect.buttons import Next
 from conversations.kit.render import progress_text
@@ -49,11 +50,27 @@ def reminder_slots(store: Store, cycle: Cycle, hour: int) -> list[Slot]:
     return out
 
 
-def reminder_messages(store: Store, catalog: Catalog, cycle: Cycle, days: int) -> list[OutMessage]:
+def build_reminders(db_path: Path, cycle_id: int, days: int, today: date) -> list[OutMessage]:
+    """:func:`reminder_messages` in the worker process: it reads the whole cycle, which must
+    not stall the event loop."""
+    from pmm_core.catalog.loader import load_catalog
+
+    store = Store.open_readonly(db_path)
+    try:
+        cycle = store.cycle(cycle_id)
+        assert cycle is not None
+        return reminder_messages(store, load_catalog(), cycle, days, today)
+    finally:
+        store.close()
+
+
+def reminder_messages(
+    store: Store, catalog: Catalog, cycle: Cycle, days: int, today: date | None = None
+) -> list[OutMessage]:
     """The reminders of offset `days` for every active NCP of a Member not yet submitted."""
     # The text gives the real days left: a reminder sent late (after downtime) must not
     # announce the offset it was scheduled for.
-    days_left = max((cycle.deadline - store.clock().date()).days, 0)
+    days_left = max((cycle.deadline - (today or store.clock().date())).days, 0)
     data = store.cycle_data(cycle.id)
     messages = []
     for user in store.users(role=Role.NCP):

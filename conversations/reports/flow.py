@@ -25,7 +25,6 @@ from conversations.staff.tools import find_member, region_name
 from pmm_core import jobs
 from pmm_core.catalog.members import REGIONS
 from pmm_core.catalog.members.groupings import GROUPING_NAMES, GROUPS, Grouping, group_label
-from pmm_core.domain.analytics import friction
 from pmm_core.domain.records import Cycle, MemberState
 from pmm_core.outputs.i18n import Lang
 from pmm_core.outputs.labels import MEMBER_STATE_NAMES, labelled
@@ -160,13 +159,7 @@ async def on_friction(update: Update, context: Context) -> None:
         return
     cycle, _ = found
     L = s.lang
-    rows = [
-        r
-        for r in friction(
-            s.catalog, s.store.cycle_data(cycle.id), s.store.event_counts("explain"), s.store.audit_log(cycle.id)
-        )
-        if r.total
-    ]
+    rows = [r for r in await s.bot.worker.run(jobs.friction_rows, s.store.path, cycle.id) if r.total]
     if not rows:
         await send(s, L._("No friction recorded yet."))
         return

@@ -20,8 +20,9 @@ from conversations.peer_review.flow import status_lines as peer_review_status
 from conversations.questions.listing import status_line
 from conversations.reports.buttons import StatusPage
 from conversations.staff.tools import region_name
+from pmm_core import jobs
 from pmm_core.catalog.members import REGIONS, Member
-from pmm_core.domain.analytics import MemberStatus, member_statuses, ncp_coverage, region_order
+from pmm_core.domain.analytics import MemberStatus, region_order
 from pmm_core.domain.records import Cycle, MemberState
 from pmm_core.domain.search import fold
 from pmm_core.outputs.i18n import Lang
@@ -55,13 +56,9 @@ async def show_status(s: Session, cycle: Cycle, region: str | None, state: Membe
     """Sends one page of the cycle's status (the counts on every page, the Members without
     an NCP after the last Member)."""
     L = s.lang
-    data = s.store.cycle_data(cycle.id)
-    last_seen: dict[str, str] = {}
-    for user in s.store.users():
-        if user.member and user.last_seen > last_seen.get(user.member, ""):
-            last_seen[user.member] = user.last_seen
-    rows = _by_name(L, member_statuses(s.catalog, data, region=region, state=state, last_seen=last_seen))
-    coverage = ncp_coverage(data, s.store.open_invites())
+    # reads the whole cycle: in the worker, never on the event loop
+    found = await s.bot.worker.run(jobs.member_status, s.store.path, cycle.id, region, state, s.store.clock())
+    rows, coverage = _by_name(L, found.rows), found.coverage
     counts = {st: sum(1 for r in rows if r.state is st) for st in MemberState}
     pages = max(1, -(-len(rows) // PAGE_ROWS))
     page = min(max(page, 0), pages - 1)
@@ -90,8 +87,7 @@ async def show_status(s: Session, cycle: Cycle, region: str | None, state: Membe
         if row.member.region != current_region:
             current_region = row.member.region
             lines.append("\n<i>" + esc(region_name(L, current_region)) + "</i>")
-        submission = data.submissions.get(row.member.iso2)
-        lines.append(_row(L, row, bool(submission and submission.locked and submission.amended_at)))
+        lines.append(_row(L, row, row.member.iso2 in found.amended))
     shown = [m for m in coverage.without_ncp if region is None or m.region == region]
     if shown and state is None and page == pages - 1:
         invited = {m.iso2 for m in coverage.invited}

@@ -17,6 +17,7 @@ COMMANDS: tuple[tuple[str, str], ...] = (
     ("stats", N_("Response and blank rates per KPI")),
     ("checks", N_("Review suspicious figures")),
     ("report", N_("The cycle report (HTML and XLSX)")),
+    ("publish", N_("Publish a cycle's results for an audience")),
     ("broadcast", N_("Send a message to NCPs")),
     ("reminders", N_("Reminders before the deadline")),
     ("export", N_("Download the data (XLSX or CSV)")),

@@ -114,7 +114,11 @@ async def on_document(update: Update, context: Context) -> None:
     except TelegramError:
         await send(s, s.lang._("I could not download the file from Telegram; please send it again."))
         return
-    read = await s.bot.worker.run(jobs.read_file, s.store.path, s.cycle.id, member, data, s.lang.tag)
+    try:
+        read = await s.bot.worker.run(jobs.read_file, s.store.path, s.cycle.id, member, data, s.lang.tag)
+    except jobs.JobFailed:  # the worker stopped it: past its memory or time
+        await send(s, esc(jobs.too_heavy(s.lang)))
+        return
     if read.pending is None:
         await send(s, esc(read.text))
         return
@@ -248,3 +252,6 @@ async def send_receipt(s: Session) -> None:
         s.lang._("Your submission, read-only. SHA-256 of the submitted data: {digest}").format(digest=digest),
         peer_review.request_row(s),  # a peer review, at the Member's request
     )
+    from conversations.benchmark.ncp import offer_benchmarks  # its own flow; imported late (it imports much)
+
+    await offer_benchmarks(s)

@@ -135,6 +135,7 @@ class GroupStat:
     minimum: Decimal | None = None  # None when the audience may not see them
     maximum: Decimal | None = None
     complement: bool = False  # hidden only so that a hidden figure cannot be worked out (rule 4)
+    kept: str = ""  # the date of the earlier publication whose figure (value, n) is shown unchanged
 
     @property
     def shown(self) -> bool:
@@ -148,6 +149,7 @@ class PointStat:
     data_point: DataPoint
     n: int
     value: Decimal | None  # average (median for yes/no or scale data points); None when not shown
+    kept: str = ""  # the date of the earlier publication whose figure is shown unchanged
 
 
 @dataclass(frozen=True)
@@ -214,6 +216,17 @@ def _cells(members: Sequence[Member], results: Mapping[str, Decimal]) -> dict[Ce
         for code in sorted(by_code, key=lambda c: (group_order(grouping, c), c)):
             cells[grouping, code] = by_code[code]
     return cells
+
+
+def group_cells(members: Sequence[Member], results: Mapping[str, Decimal]) -> dict[Cell, dict[str, Decimal]]:
+    """Each statistic's Members with their results (:data:`ALL`, then every group of each grouping)."""
+    return _cells(members, results)
+
+
+def statistic_decimals(kpi: Kpi, measure: Measure) -> int:
+    """Decimals of a KPI's statistic: an average keeps two even when results are whole numbers
+    (TF-08: 7.65 commitments, not 8)."""
+    return max(kpi.result.decimals, 2) if measure is Measure.MEAN else kpi.result.decimals
 
 
 def gives_sum(measure: Measure, members: Collection[str]) -> bool:
@@ -480,10 +493,12 @@ class YearOnYear:
     previous: Decimal | None  # the measure over those Members; None when the audience may not see it
     current: Decimal | None
     complement: bool = False  # hidden only so that a hidden figure cannot be worked out (rule 4)
+    kept: str = ""  # the date of the earlier publication whose figures are shown unchanged
+    kept_n: int = 0  # the Members of those figures
 
     @property
     def n(self) -> int:
-        return len(self.changes)
+        return self.kept_n or len(self.changes)
 
 
 def _discloses_next_to(

@@ -134,6 +134,7 @@ class Flag:
     state: FlagState
     note: str = ""  # the latest note: the Secretariat's when explained, else the NCP's justification
     justification: str = ""  # the NCP's line on why they kept the figure, kept apart
+    updated_by: int | None = None  # who last changed it (an open flag's: the NCP who kept the figure)
 
 
 @dataclass(frozen=True)
@@ -172,6 +173,7 @@ class OutboxRow:
     buttons: Buttons
     state: str
     attempts: int
+    pages_sent: int = 0  # pages Telegram accepted: a retry sends only the ones after them
 
 
 @dataclass(frozen=True)

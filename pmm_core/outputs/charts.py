@@ -486,7 +486,8 @@ def _kpi_label(L: Lang, kpi: Kpi, width: int) -> str:
 def _value(L: Lang, kpi: Kpi, value: Decimal | None) -> str:
     if value is None:
         return "—"
-    return L.result(Computed(value, kpi.result.unit, min(kpi.result.decimals, 1)))
+    decimals = 2 if kpi.result.decimals == 0 else min(kpi.result.decimals, 1)  # an average of counts: 7.65
+    return L.result(Computed(value, kpi.result.unit, decimals))
 
 
 def _unit_axis(L: Lang, kpi: Kpi) -> str:

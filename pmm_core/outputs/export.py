@@ -14,6 +14,7 @@ injection (:mod:`pmm_core.outputs.sheets`).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -125,7 +126,7 @@ class _Context:
         return member.name(self.L.code)
 
     def group(self, member: Member, grouping: Grouping) -> str:
-        return self.L._(group_label(grouping, member.group(grouping)))
+        return _group_text(self.L, grouping, member.group(grouping))
 
     def groups(self, member: Member) -> list[Cell]:
         return [self.group(member, g) for g in Grouping]
@@ -213,6 +214,11 @@ def _members(ctx: _Context) -> Sheet:
     return Sheet(L._("Members"), header, rows, {len(header) - 1: PERCENT})
 
 
+@functools.cache
+def _group_text(L: Lang, grouping: Grouping, code: str) -> str:
+    return L._(group_label(grouping, code))
+
+
 def _data_points(ctx: _Context) -> Sheet:
     L, data, catalog = ctx.L, ctx.data, ctx.catalog
     header = [
@@ -233,26 +239,40 @@ def _data_points(ctx: _Context) -> Sheet:
     ]
     kpis_of = _kpis_of_data_points(catalog)
     position = {dp_id: i for i, dp_id in enumerate(kpis_of)}
+    yes, no = L._("Yes"), L._("No, not confirmed")
+    per_point: dict[str, tuple[DataPoint | None, list[Kpi], str, str, str | None, Cell]] = {}
     rows: list[list[Cell]] = []
     for member in ctx.members:
         mine = data.answers.get(member.iso2, {})
         states = data.states.get(member.iso2, {})
+        name, region = ctx.name(member), ctx.group(member, Grouping.REGION)
         for dp_id in sorted(mine, key=lambda i: (position.get(i, len(position)), i)):
-            dp, answer = catalog.data_points.get(dp_id), mine[dp_id]
-            kpis = kpis_of.get(dp_id, [])
+            known = per_point.get(dp_id)
+            if known is None:  # what does not depend on the Member, once per data point
+                dp, kpis = catalog.data_points.get(dp_id), kpis_of.get(dp_id, [])
+                known = per_point[dp_id] = (
+                    dp,
+                    kpis,
+                    ", ".join(k.id for k in kpis),
+                    "; ".join(k.name.get(L.code) for k in kpis),
+                    dp.label.get(L.code) if dp else None,
+                    data_point_unit(dp, L),
+                )
+            dp, kpis, kpi_ids, kpi_names, label, unit = known
+            answer = mine[dp_id]
             confirmed = any((s := states.get(k.id)) and s.status is KpiState.CONFIRMED for k in kpis)
             rows.append(
                 [
                     member.iso2,
-                    ctx.name(member),
-                    ctx.group(member, Grouping.REGION),
-                    ", ".join(k.id for k in kpis),
-                    "; ".join(k.name.get(L.code) for k in kpis),
+                    name,
+                    region,
+                    kpi_ids,
+                    kpi_names,
                     dp_id,
-                    dp.label.get(L.code) if dp else None,
+                    label,
                     _cell_value(dp, answer.value, L),
-                    data_point_unit(dp, L),
-                    L._("Yes") if confirmed else L._("No, not confirmed"),
+                    unit,
+                    yes if confirmed else no,
                     ctx.flag_text(ctx.flags_by_point.get((member.iso2, dp_id), ())),
                     ctx.person(answer.by_user),
                     utc_time(answer.at),

@@ -18,8 +18,8 @@ values as numbers (rates as fractions formatted as percentages).
 from __future__ import annotations
 
 import base64
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
 from html import escape
@@ -31,7 +31,9 @@ from pmm_core.domain.analysis import (
     BreakdownAnalysis,
     GroupStat,
     KpiAnalysis,
+    Measure,
     Options,
+    PointStat,
     YearOnYear,
     analyse,
     blanks_by_region,
@@ -41,10 +43,11 @@ from pmm_core.domain.analysis import (
     percent,
     required_responses,
     response_rates,
+    statistic_decimals,
     year_on_year,
 )
 from pmm_core.domain.analytics import KpiStats, reasons_by_region
-from pmm_core.domain.disclosure import LEVEL_NAMES, AudienceKind
+from pmm_core.domain.disclosure import LEVEL_NAMES
 from pmm_core.domain.records import CycleData
 from pmm_core.domain.results import Computed, rounded
 from pmm_core.domain.text import N_
@@ -53,13 +56,31 @@ from pmm_core.outputs.i18n import Lang
 from pmm_core.outputs.labels import UNIT_NAMES, count_of
 from pmm_core.outputs.sheets import PERCENT, Cell, Sheet, workbook_bytes
 
-AUDIENCE_NAMES = {
-    AudienceKind.PUBLIC: N_("the public"),
-    AudienceKind.WCO: N_("the NCPs of all WCO Members"),
-    AudienceKind.NCP: N_("the NCPs of one Member"),
-    AudienceKind.REVIEWER: N_("the peer reviewers of one Member"),
-    AudienceKind.SECRETARIAT: N_("the WCO Secretariat"),
-}
+
+@dataclass(frozen=True)
+class Stamp:
+    """What a publication is, on every page and sheet: for whom, provisional or final, when, over
+    which Members."""
+
+    audience: str  # "public", "wco" or "secretariat" (pmm_core.publishing.PubAudience)
+    provisional: bool
+    published: date
+    population: int  # Members in the population
+    basis: str  # "submitted" or "started"
+    number: int = 0  # the publication's number in the store (0: not stored)
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """The statistics of a publication, computed and suppressed beforehand
+    (:mod:`pmm_core.publishing`), and what its quality gate did."""
+
+    analyses: Sequence[KpiAnalysis]
+    changes: Sequence[YearOnYear]
+    stamp: Stamp
+    excluded: Mapping[str, int] = field(default_factory=dict)  # gate kind → figures excluded
+    marked: Mapping[str, int] = field(default_factory=dict)  # KPI → figures under review left in, marked
+    annex: Sequence[tuple[Kpi, int, Decimal]] = ()  # Members only: (KPI, results, skewness)
 
 
 @dataclass(frozen=True)
@@ -68,6 +89,7 @@ class ReportOptions:
     chart_format: charts.Format = "svg"
     as_of: date | None = None  # the date the data are reported as of
     ranked: int = 10  # KPIs listed as most and least answered
+    prepared: Prepared | None = None  # a publication's statistics (else computed here, unsuppressed)
 
 
 @dataclass(frozen=True)
@@ -98,19 +120,25 @@ class _Model:
         self.stats = response_rates(catalog, data, basis)
         self.dimensions = dimension_rates(catalog, data, basis)
         self.dimensions_by_region = dimension_rates(catalog, data, basis, Grouping.REGION)
-        self.analyses = analyse(catalog, data, options.analysis)
+        prepared = options.prepared
+        self.analyses = list(prepared.analyses) if prepared else analyse(catalog, data, options.analysis)
         self.region_blanks = blanks_by_region(catalog, data, basis)
         self.reasons = reasons_by_region(catalog, self.members, data.states)
-        self.changes = year_on_year(catalog, data, previous, options.analysis) if previous else []
+        if prepared is not None:
+            self.changes = list(prepared.changes)
+        else:
+            self.changes = year_on_year(catalog, data, previous, options.analysis) if previous else []
         self.most, self.least = most_and_least_answered(self.stats, options.ranked)
 
     def kpi_name(self, kpi: Kpi) -> str:
         return kpi.name.get(self.L.code)
 
-    def value(self, kpi: Kpi, value: Decimal | None) -> str:
+    def value(self, kpi: Kpi, value: Decimal | None, measure: Measure | None = None) -> str:
+        """A figure of `kpi`; a statistic (`measure` given) with the decimals an average keeps."""
         if value is None:
             return "—"
-        return self.L.result(Computed(value, kpi.result.unit, kpi.result.decimals))
+        decimals = statistic_decimals(kpi, measure) if measure else kpi.result.decimals
+        return self.L.result(Computed(value, kpi.result.unit, decimals))
 
     def chart(self, data: bytes) -> str:
         kind = "svg+xml" if self.options.chart_format == "svg" else "png"
@@ -142,7 +170,10 @@ figcaption { color: var(--muted); font-size: 13px; }
 .note { color: var(--muted); font-size: 13px; }
 nav ol { columns: 2; }
 section.kpi { border-top: 1px solid var(--line); }
-@page { size: A4; margin: 14mm; }
+.stamp { background: #eef3f8; border-left: 4px solid var(--accent); padding: 6px 10px; font-size: 13px; margin: 8px 0; }
+.provisional { background: #fff4d6; border-left: 4px solid #b7791f; padding: 6px 10px; font-weight: bold; }
+.kept { color: #8a5a00; }
+@page { size: A4; margin: 14mm 14mm 20mm; }
 @media print {
   body { max-width: none; padding: 0; font-size: 11px; }
   h2 { break-before: page; }
@@ -150,6 +181,7 @@ section.kpi { border-top: 1px solid var(--line); }
   figure, table, tr { break-inside: avoid; }
   nav { break-after: page; }
   a { color: inherit; text-decoration: none; }
+  .stamp { position: fixed; bottom: -12mm; left: 0; right: 0; margin: 0; font-size: 8px; }
 }
 """
 
@@ -188,18 +220,13 @@ def _html(m: _Model) -> str:
     page = _Page()
     title = L._("Report on the PMM {year} cycle").format(year=m.year)
     page.text("h1", title)
+    stamp = stamp_text(m.L, m.options, m.year)
+    page.add(f'<p class="stamp" role="note">{escape(stamp)}</p>')
+    prepared = m.options.prepared
+    if prepared is not None and prepared.stamp.provisional:
+        page.text("p", provisional_text(L), "provisional")
     as_of = L._("Data as of {date}.").format(date=L.date(m.options.as_of)) if m.options.as_of else ""
-    page.text(
-        "p",
-        " ".join(
-            [
-                L._("Reference year {year}.").format(year=m.year),
-                as_of,
-                L._("Prepared for {audience}.").format(audience=L._(AUDIENCE_NAMES[m.options.analysis.audience.kind])),
-            ]
-        ),
-        "lead",
-    )
+    page.text("p", " ".join([L._("Reference year {year}.").format(year=m.year), as_of]), "lead")
     _key_facts(m, page)
     sections = [
         ("method", L._("How the results are computed"), _method),
@@ -211,6 +238,8 @@ def _html(m: _Model) -> str:
     if m.previous is not None:
         sections.append(("year-on-year", L._("Year on year"), _year_on_year))
     sections.append(("kpis", L._("The KPIs one by one"), _kpis))
+    if m.options.prepared is not None and m.options.prepared.annex:
+        sections.append(("annex", L._("Annex I. How the results are spread (Members only)"), _annex))
     page.add("<nav><h2>" + escape(L._("Contents")) + "</h2><ol>")
     for anchor, heading, _ in sections:
         page.add(f'<li><a href="#{anchor}">{escape(heading)}</a></li>')
@@ -224,6 +253,50 @@ def _html(m: _Model) -> str:
         f'<meta name="viewport" content="width=device-width, initial-scale=1">\n'
         f"<title>{escape(title)}</title>\n<style>{CSS}</style>\n</head>\n<body>\n{body}\n</body>\n</html>\n"
     )
+
+
+PUBLICATION_AUDIENCES = {
+    "public": N_("For the public"),
+    "wco": N_("For the NCPs and peer reviewers of all WCO Members (Members only)"),
+    "secretariat": N_("For the WCO Secretariat only (internal)"),
+}
+
+
+def provisional_text(L: Lang) -> str:
+    return L._("Provisional: the cycle is still open and these figures may change before the final publication.")
+
+
+def stamp_text(L: Lang, options: ReportOptions, year: int) -> str:
+    """The publication's stamp (audience, provisional or final, date, population), in words; a
+    report that is not a stored publication says it is an internal working document."""
+    prepared = options.prepared
+    if prepared is None:
+        return L._("PMM {year} · Internal working document of the WCO Secretariat, not a publication · {when}").format(
+            year=year, when=L.date(options.as_of) if options.as_of else "—"
+        )
+    stamp = prepared.stamp
+    if stamp.basis == "started":
+        population = L.ngettext(
+            "the {n} Member with data, submitted or not",
+            "the {n} Members with data, submitted or not",
+            stamp.population,
+        ).format(n=L.number(stamp.population))
+    else:
+        population = L.ngettext(
+            "the {n} Member that submitted by {date}",
+            "the {n} Members that submitted by {date}",
+            stamp.population,
+        ).format(n=L.number(stamp.population), date=L.date(stamp.published))
+    parts = [
+        L._("PMM {year}").format(year=year),
+        L._("Provisional") if stamp.provisional else L._("Final"),
+        L._(PUBLICATION_AUDIENCES[stamp.audience]),
+        L._("Published on {date}").format(date=L.date(stamp.published)),
+        L._("Population: {population}").format(population=population),
+    ]
+    if stamp.number:
+        parts.append(L._("Publication no. {n}").format(n=stamp.number))
+    return " · ".join(parts)
 
 
 def _key_facts(m: _Model, page: _Page) -> None:
@@ -288,6 +361,34 @@ def _method(m: _Model, page: _Page) -> None:
         ),
     ]
     page.add("<ul>" + "".join(f"<li>{escape(r)}</li>" for r in rules) + "</ul>")
+    prepared = m.options.prepared
+    if prepared is not None:
+        page.text("h3", L._("Before publication"))
+        page.text("p", gate_text(L, prepared.excluded))
+
+
+GATE_NAMES = {
+    "unresolved": N_("a flag the Secretariat has not resolved"),
+    "kept": N_("a warning the NCP kept without a justification"),
+    "question": N_("a figure under an open question to the NCP"),
+}
+
+
+def gate_text(L: Lang, excluded: Mapping[str, int]) -> str:
+    """How many figures the quality gate excluded, and why, in one sentence."""
+    total = sum(excluded.values())
+    if not total:
+        return L._("No figure was excluded: none was under review when this was published.")
+    reasons = "; ".join(
+        L.ngettext("{n} for {reason}", "{n} for {reason}", n).format(n=L.number(n), reason=L._(GATE_NAMES[kind]))
+        for kind, n in excluded.items()
+        if n
+    )
+    return L.ngettext(
+        "{n} figure was excluded from these statistics before publication: {reasons}.",
+        "{n} figures were excluded from these statistics before publication: {reasons}.",
+        total,
+    ).format(n=L.number(total), reasons=reasons)
 
 
 def _participation(m: _Model, page: _Page) -> None:
@@ -404,7 +505,7 @@ def _results(m: _Model, page: _Page) -> None:
                 m.kpi_name(a.kpi),
                 L._(MEASURE_NAMES[a.measure]),
                 count_of(L, a.n, a.participants),
-                m.value(a.kpi, a.overall.value),
+                m.value(a.kpi, a.overall.value, a.measure) + _kept_mark(a.overall),
                 m.value(a.kpi, a.overall.minimum),
                 m.value(a.kpi, a.overall.maximum),
                 L._(LEVEL_NAMES[a.level]),
@@ -485,8 +586,8 @@ def _year_on_year(m: _Model, page: _Page) -> None:
                 m.kpi_name(y.kpi),
                 L._(MEASURE_NAMES[y.measure]),
                 L.number(y.n),
-                m.value(y.kpi, y.previous),
-                m.value(y.kpi, y.current),
+                m.value(y.kpi, y.previous, y.measure) + _kept_mark(y),
+                m.value(y.kpi, y.current, y.measure) + _kept_mark(y),
                 _change(m, y),
             ]
             for y in m.changes
@@ -504,7 +605,7 @@ def _year_on_year(m: _Model, page: _Page) -> None:
 def _change(m: _Model, item: YearOnYear) -> str:
     if item.previous is None or item.current is None:
         return "—"
-    decimals = item.kpi.result.decimals
+    decimals = statistic_decimals(item.kpi, item.measure)
     difference = rounded(item.current - item.previous, decimals) + 0  # + 0: no "-0"
     return ("+" if difference > 0 else "") + m.L.number(difference, decimals)
 
@@ -525,7 +626,10 @@ def _kpi(m: _Model, page: _Page, a: KpiAnalysis) -> None:
     page.text("p", kpi.summary.get(L.code))
     facts = [
         L._("Responses: {count}").format(count=count_of(L, a.n, a.participants)),
-        L._("{measure}: {value}").format(measure=L._(MEASURE_NAMES[a.measure]), value=m.value(kpi, a.overall.value)),
+        L._("{measure}: {value}").format(
+            measure=L._(MEASURE_NAMES[a.measure]),
+            value=m.value(kpi, a.overall.value, a.measure) + _kept_mark(a.overall),
+        ),
         L._("Unit: {unit}").format(unit=L._(UNIT_NAMES[kpi.result.unit])),
         L._("Disclosure: {level}").format(level=L._(LEVEL_NAMES[a.level])),
     ]
@@ -538,7 +642,9 @@ def _kpi(m: _Model, page: _Page, a: KpiAnalysis) -> None:
         m.chart(charts.kpi_chart(a, m.year, L, m.options.chart_format)),
         L._("{kpi} by group").format(kpi=m.kpi_name(kpi)),
     )
-    rows = [[L._(GROUPING_NAMES[g]), *_group_cells(m, kpi, s)] for g in Grouping for s in a.groups.get(g, ())]
+    rows = [
+        [L._(GROUPING_NAMES[g]), *_group_cells(m, kpi, s, a.measure)] for g in Grouping for s in a.groups.get(g, ())
+    ]
     page.table(
         [L._("Grouping"), L._("Group"), L._("Members"), L._(MEASURE_NAMES[a.measure]), L._("Lowest"), L._("Highest")],
         rows,
@@ -549,16 +655,45 @@ def _kpi(m: _Model, page: _Page, a: KpiAnalysis) -> None:
         page.text("p", _hidden_note(m, a.level), "note")
     if any(s.complement for s in groups):
         page.text("p", _complement_note(m), "note")
+    kept = sorted({s.kept for s in (a.overall, *groups) if s.kept})
+    if kept:
+        page.text("p", _kept_note(m, kept[-1]), "note kept")
+    prepared = m.options.prepared
+    if prepared is not None and prepared.marked.get(kpi.id):
+        count = prepared.marked[kpi.id]
+        page.text(
+            "p",
+            L.ngettext(
+                "Includes {n} figure still under review by the Secretariat.",
+                "Includes {n} figures still under review by the Secretariat.",
+                count,
+            ).format(n=count),
+            "note provisional",
+        )
     for breakdown in a.breakdowns:
         _breakdown(m, page, kpi, breakdown)
     page.add("</section>")
 
 
-def _group_cells(m: _Model, kpi: Kpi, s: GroupStat) -> list[str]:
+def _group_cells(m: _Model, kpi: Kpi, s: GroupStat, measure: Measure) -> list[str]:
     L = m.L
     label = L._(group_label(s.grouping, s.code)) if s.grouping else L._("All Members")
-    shown = m.value(kpi, s.value) if s.shown else L._("not shown")
+    shown = m.value(kpi, s.value, measure) + _kept_mark(s) if s.shown else L._("not shown")
     return [label, L.number(s.n), shown, m.value(kpi, s.minimum), m.value(kpi, s.maximum)]
+
+
+KEPT_MARK = " †"
+
+
+def _kept_mark(stat: GroupStat | YearOnYear | PointStat) -> str:
+    return KEPT_MARK if stat.kept else ""
+
+
+def _kept_note(m: _Model, when: str) -> str:
+    return m.L._(
+        "†: as published on {date}, not updated, so that no Member's figure can be worked out from this "
+        "publication and the earlier one."
+    ).format(date=m.L.date(date.fromisoformat(when)))
 
 
 def _hidden_note(m: _Model, level: Disclosure) -> str:
@@ -596,7 +731,7 @@ def _breakdown(m: _Model, page: _Page, kpi: Kpi, b: BreakdownAnalysis) -> None:
             [
                 p.data_point.label.get(L.code),
                 L.number(p.n),
-                L.number(rounded(p.value, 2)) if p.value is not None else "—",
+                L.number(rounded(p.value, 2)) + _kept_mark(p) if p.value is not None else "—",
             ]
             for p in b.points
         ],
@@ -607,8 +742,9 @@ def _breakdown(m: _Model, page: _Page, kpi: Kpi, b: BreakdownAnalysis) -> None:
 # ---- workbook ------------------------------------------------------------------------------
 
 
-def _number(kpi: Kpi, value: Decimal | None) -> float | None:
-    return None if value is None else float(rounded(value, kpi.result.decimals))
+def _number(kpi: Kpi, value: Decimal | None, measure: Measure | None = None) -> float | None:
+    decimals = statistic_decimals(kpi, measure) if measure else kpi.result.decimals
+    return None if value is None else float(rounded(value, decimals))
 
 
 def _tables(m: _Model) -> list[Sheet]:
@@ -694,7 +830,7 @@ def _tables(m: _Model) -> list[Sheet]:
                     L._(GROUPING_NAMES[s.grouping]) if s.grouping else L._("All Members"),
                     L._(group_label(s.grouping, s.code)) if s.grouping else L._("All Members"),
                     s.n,
-                    _number(a.kpi, s.value),
+                    _number(a.kpi, s.value, a.measure),
                     _number(a.kpi, s.minimum),
                     _number(a.kpi, s.maximum),
                     unit[a.kpi.id],
@@ -779,15 +915,68 @@ def _tables(m: _Model) -> list[Sheet]:
                         m.kpi_name(y.kpi),
                         L._(MEASURE_NAMES[y.measure]),
                         y.n,
-                        _number(y.kpi, y.previous),
-                        _number(y.kpi, y.current),
+                        _number(y.kpi, y.previous, y.measure),
+                        _number(y.kpi, y.current, y.measure),
                         unit[y.kpi.id],
                     ]
                     for y in m.changes
                 ],
             )
         )
-    return sheets
+    prepared = m.options.prepared
+    if prepared is not None:
+        about = Sheet(
+            L._("Publication"),
+            [L._("Item"), L._("Value")],
+            [
+                [L._("Publication"), stamp_text(L, m.options, m.year)],
+                [L._("Before publication"), gate_text(L, prepared.excluded)],
+                *([[L._("Status"), provisional_text(L)]] if prepared.stamp.provisional else []),
+            ],
+        )
+        sheets.insert(0, about)
+        if prepared.annex:
+            sheets.append(
+                Sheet(
+                    L._("Annex I (Members only)"),
+                    [L._("KPI"), L._("KPI name"), L._("Members"), L._("Skewness"), L._("Distribution")],
+                    [[k.id, m.kpi_name(k), n, float(round(v, 2)), _skew_words(L, v)] for k, n, v in prepared.annex],
+                )
+            )
+    stamp = stamp_text(L, m.options, m.year)
+    if prepared is None:  # a working document: the stamp printed on every page only
+        return [replace(sheet, print_header=stamp) for sheet in sheets]
+    return [replace(sheet, stamp=stamp) for sheet in sheets]
+
+
+def _skew_words(L: Lang, skewness: Decimal) -> str:
+    if skewness > Decimal("0.5"):
+        return L._("Skewed: most results low, a few much higher")
+    if skewness < Decimal("-0.5"):
+        return L._("Skewed: most results high, a few much lower")
+    return L._("Roughly symmetric")
+
+
+def _annex(m: _Model, page: _Page) -> None:
+    L = m.L
+    assert m.options.prepared is not None
+    page.text(
+        "p",
+        L._(
+            "For the Members only (report on the first PMM cycle, Annex I): how the results of each KPI are "
+            "spread, by their skewness. A KPI whose results should be as high as possible but are skewed towards low values "
+            "points to an area for capacity building. Only KPIs whose disclosure policy lets every NCP see "
+            "the Members' results are listed."
+        ),
+    )
+    page.table(
+        [L._("KPI"), L._("Members"), L._("Skewness"), L._("Distribution")],
+        [
+            [m.kpi_name(k), L.number(n), L.number(rounded(v, 2), 2), _skew_words(L, v)]
+            for k, n, v in m.options.prepared.annex
+        ],
+        numeric=(1, 2),
+    )
 
 
 def _rate_row(m: _Model, s: KpiStats) -> list[Cell]:

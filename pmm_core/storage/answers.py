@@ -91,7 +91,7 @@ class AnswersStore(StoreBase):
         screen: int | None = None
         try:
             with self._db.tx() as conn:
-                seen = self._fresh().version  # what the cache holds, checked under the write lock
+                seen = self._check().version  # what the cache holds, checked under the write lock
                 if key is not None and not _claim(conn, key, now):
                     return Outcome.DUPLICATE
                 stale = (
@@ -119,8 +119,8 @@ class AnswersStore(StoreBase):
                     screen = _write_conversation(conn, conversation[0], conversation[1], now)
         except _Refused as refused:
             return refused.outcome
-        cache = self._fresh()
-        if cache.version != seen:  # another process committed right after us: read it all again
+        cache = self._cache  # a commit by another process after ours is seen at the next check
+        if cache.version != seen:
             return Outcome.APPLIED
         if changes is not None and new_data is not None:
             cache.member_data[(changes.cycle_id, changes.member)] = new_data

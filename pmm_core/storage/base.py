@@ -3,8 +3,10 @@ part of the store, and the steps a transaction is made of."""
 
 from __future__ import annotations
 
+import contextlib
 import json
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import UTC, date, timedelta
 from enum import StrEnum
@@ -28,6 +30,7 @@ from pmm_core.domain.records import (
 )
 from pmm_core.storage.db import Database, sha256_hex
 
+_CHECKED: ContextVar[StoreBase | None] = ContextVar("pmm_store_checked", default=None)
 KEEP_KEYS = timedelta(days=7)  # how long idempotency keys and handled updates are kept
 
 
@@ -116,11 +119,30 @@ class StoreBase:
         return self.clock().astimezone(UTC).isoformat(timespec="seconds")
 
     def _fresh(self) -> _Cache:
-        """The cache, emptied first if another process committed since it was filled."""
+        """The cache, emptied first if another process committed since it was filled —
+        checked at every read, except within :meth:`one_check`."""
+        if _CHECKED.get() is self:
+            return self._cache
+        return self._check()
+
+    def _check(self) -> _Cache:
         version = self._db.data_version()
         if version != self._cache.version:
             self._cache = _Cache(version=version)
         return self._cache
+
+    @contextlib.contextmanager
+    def one_check(self) -> Iterator[None]:
+        """One update's handling: whether another process committed is asked once, here
+        (``PRAGMA data_version``), and not again at each read; a write transaction still
+        asks, under the write lock, before it updates the cache. Scoped to the current
+        task (a context variable), so other tasks keep checking."""
+        self._check()
+        token = _CHECKED.set(self)
+        try:
+            yield
+        finally:
+            _CHECKED.reset(token)
 
 
 class _Refused(Exception):
@@ -223,13 +245,22 @@ def _flag(row: Any) -> Flag:
         state=FlagState(row["state"]),
         note=row["note"],
         justification=row["justification"],
+        updated_by=row["updated_by"],
     )
 
 
 def _outbox(row: Any) -> OutboxRow:
     buttons: Buttons = tuple(tuple((label, data) for label, data in line) for line in json.loads(row["buttons"]))
     return OutboxRow(
-        row["id"], row["key"], row["broadcast_id"], row["chat_id"], row["text"], buttons, row["state"], row["attempts"]
+        row["id"],
+        row["key"],
+        row["broadcast_id"],
+        row["chat_id"],
+        row["text"],
+        buttons,
+        row["state"],
+        row["attempts"],
+        row["pages_sent"],
     )
 
 

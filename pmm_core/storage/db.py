@@ -24,7 +24,9 @@ import hashlib
 import os
 import sqlite3
 import threading
+import time
 from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 from pmm_core.storage.migrations import MIGRATIONS
@@ -52,6 +54,25 @@ def make_private(path: Path) -> None:
     for suffix in ("", "-wal", "-shm"):
         with contextlib.suppress(FileNotFoundError):
             os.chmod(f"{path}{suffix}", PRIVATE)
+
+
+PRIVATE_DIR = 0o700
+
+
+def make_private_dir(path: Path) -> None:
+    """Creates the folder `path` and any missing parent, each readable by its owner only
+    (0700); folders that already exist are left as they are."""
+    missing = []
+    current = Path(path)
+    while not current.exists():
+        missing.append(current)
+        if current.parent == current:
+            break
+        current = current.parent
+    for folder in reversed(missing):
+        with contextlib.suppress(FileExistsError):
+            os.mkdir(folder, PRIVATE_DIR)
+            os.chmod(folder, PRIVATE_DIR)  # whatever the umask
 
 
 def write_private(path: Path, data: bytes) -> None:
@@ -170,6 +191,34 @@ def backup(source: Path, target: Path) -> None:
     finally:
         dest.close()
     os.chmod(target, PRIVATE)
+
+
+def prune(path: Path, cutoff: datetime, chunk: int = 500, pause: float = 0.005) -> int:
+    """Forgets handled updates and idempotency keys older than `cutoff`, on a connection of
+    its own (run it in a thread): a few thousand rows per short transaction, with a pause
+    between them, so that the bot's own writes never wait long for the lock. Returns how
+    many rows went."""
+    at = cutoff.astimezone(UTC).isoformat(timespec="seconds")
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("PRAGMA busy_timeout = 5000")
+    conn.execute("PRAGMA synchronous = NORMAL")  # as the bot's connection: no sync while holding the lock
+    conn.execute("PRAGMA wal_autocheckpoint = 0")  # the Checkpointer's job
+    removed = 0
+    try:
+        for sql in (
+            "DELETE FROM inbox WHERE rowid IN "
+            "(SELECT rowid FROM inbox WHERE done_at IS NOT NULL AND done_at < ? LIMIT ?)",
+            "DELETE FROM claims WHERE key IN (SELECT key FROM claims WHERE at < ? LIMIT ?)",
+        ):
+            while True:
+                count = conn.execute(sql, (at, chunk)).rowcount
+                removed += count
+                if count < chunk:
+                    break
+                time.sleep(pause)
+    finally:
+        conn.close()
+    return removed
 
 
 def statements(script: str) -> list[str]:

@@ -300,7 +300,82 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE users ADD COLUMN number_format TEXT;
     """,
-    # version 6: the peer review stage (issue 19)
+    # version 6: a broadcast goes out once per person and page — the outbox counts the pages
+    # Telegram accepted, and a page whose fate is unknown (the request left, no answer came)
+    # is 'uncertain', never sent blindly again; replies that could not be delivered, to be
+    # said with the user's next message.
+    """
+    CREATE TABLE outbox_v4 (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        key TEXT NOT NULL UNIQUE,
+        broadcast_id INTEGER REFERENCES broadcasts(id),
+        chat_id INTEGER NOT NULL,
+        text TEXT NOT NULL,
+        buttons TEXT NOT NULL DEFAULT '[]',
+        state TEXT NOT NULL CHECK (state IN ('pending', 'sent', 'failed', 'blocked', 'uncertain')),
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_at TEXT NOT NULL,
+        sent_at TEXT,
+        error TEXT,
+        pages_sent INTEGER NOT NULL DEFAULT 0
+    );
+    INSERT INTO outbox_v4 (id, key, broadcast_id, chat_id, text, buttons, state, attempts, next_at, sent_at, error)
+        SELECT id, key, broadcast_id, chat_id, text, buttons, state, attempts, next_at, sent_at, error FROM outbox;
+    DROP TABLE outbox;
+    ALTER TABLE outbox_v4 RENAME TO outbox;
+    CREATE INDEX outbox_pending ON outbox (state, next_at);
+    CREATE TABLE undelivered (
+        user_id INTEGER PRIMARY KEY,
+        chat_id INTEGER NOT NULL,
+        text TEXT NOT NULL,
+        buttons TEXT NOT NULL DEFAULT '[]',
+        at TEXT NOT NULL
+    );
+    """,
+    # version 7: publications as records (issue 22): what was published, to whom, over whom; the statistics
+    # with the Members they were taken over (for the next publication's checks, never shown), each
+    # Member's result as counted (for its own benchmarks), and the files as sent.
+    """
+    CREATE TABLE publications (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        cycle_id INTEGER NOT NULL REFERENCES cycles(id),
+        audience TEXT NOT NULL CHECK (audience IN ('public', 'wco', 'secretariat')),
+        stage TEXT NOT NULL CHECK (stage IN ('provisional', 'final')),
+        basis TEXT NOT NULL CHECK (basis IN ('submitted', 'started')),
+        population TEXT NOT NULL,
+        published_on TEXT NOT NULL,
+        published_at TEXT NOT NULL,
+        published_by INTEGER,
+        summary TEXT NOT NULL
+    );
+    CREATE INDEX publications_cycle ON publications (cycle_id, audience);
+    CREATE TABLE publication_cells (
+        publication_id INTEGER NOT NULL REFERENCES publications(id),
+        key TEXT NOT NULL,
+        equations TEXT NOT NULL,
+        members TEXT NOT NULL,
+        n INTEGER NOT NULL,
+        value TEXT,
+        value2 TEXT,
+        status TEXT NOT NULL CHECK (status IN ('shown', 'hidden', 'suppressed', 'kept')),
+        PRIMARY KEY (publication_id, key)
+    );
+    CREATE TABLE publication_results (
+        publication_id INTEGER NOT NULL REFERENCES publications(id),
+        kpi TEXT NOT NULL,
+        member TEXT NOT NULL,
+        value TEXT NOT NULL,
+        PRIMARY KEY (publication_id, kpi, member)
+    );
+    CREATE TABLE publication_files (
+        publication_id INTEGER NOT NULL REFERENCES publications(id),
+        language TEXT NOT NULL,
+        name TEXT NOT NULL,
+        data BLOB NOT NULL,
+        PRIMARY KEY (publication_id, language, name)
+    );
+    """,
+    # version 8: the peer review stage (issue 19)
     """
     CREATE TABLE peer_reviews (
         id INTEGER PRIMARY KEY AUTOINCREMENT,

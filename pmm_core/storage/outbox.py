@@ -69,6 +69,20 @@ class OutboxStore(StoreBase):
                 "UPDATE outbox SET state = 'sent', sent_at = ?, error = NULL WHERE id = ?", (self.now(), outbox_id)
             )
 
+    def mark_page_sent(self, outbox_id: int, pages: int) -> None:
+        """Telegram accepted the first `pages` pages of a message (more are to go)."""
+        with self._db.tx() as conn:
+            conn.execute("UPDATE outbox SET pages_sent = ? WHERE id = ?", (pages, outbox_id))
+
+    def mark_uncertain(self, outbox_id: int, pages: int, error: str) -> None:
+        """A page left for Telegram and no answer came: it may have arrived. The message is
+        not sent again (see ``bot.outbox``); `pages` pages were surely accepted before it."""
+        with self._db.tx() as conn:
+            conn.execute(
+                "UPDATE outbox SET state = 'uncertain', pages_sent = ?, attempts = attempts + 1, error = ? WHERE id = ?",
+                (pages, error[:300], outbox_id),
+            )
+
     def mark_retry(self, outbox_id: int, delay: timedelta, error: str, max_attempts: int = 5) -> None:
         next_at = (self.clock() + delay).astimezone(UTC).isoformat(timespec="seconds")
         with self._db.tx() as conn:

@@ -36,6 +36,7 @@ from pmm_core.storage.inbox import InboxStore
 from pmm_core.storage.members import MembersStore
 from pmm_core.storage.outbox import OutboxStore
 from pmm_core.storage.peer_reviews import PeerReviewsStore
+from pmm_core.storage.undelivered import UndeliveredStore
 from pmm_core.storage.uploads import UploadsStore
 from pmm_core.storage.users import UsersStore
 
@@ -51,6 +52,7 @@ class Store(
     AuditStore,
     OutboxStore,
     FlagsStore,
+    UndeliveredStore,
     PeerReviewsStore,
 ):
     """All reads and writes of pmm-bot's data. Open with :meth:`open`."""
@@ -59,6 +61,8 @@ class Store(
         self._db = db
         self.clock = clock
         self._cache = _Cache()
+        self._owed: set[int] | None = None
+        self._handled: set[str] = set()
 
     @classmethod
     def open(cls, path: str | Path, clock: Clock = utcnow) -> Store:
@@ -73,6 +77,11 @@ class Store(
     @property
     def path(self) -> Path:
         return self._db.path
+
+    @property
+    def database(self) -> Database:
+        """For the modules that keep their own tables (``pmm_core.publishing.storage``)."""
+        return self._db
 
     def close(self) -> None:
         self._db.close()

@@ -30,7 +30,7 @@ class UploadsStore(StoreBase):
         new state, given the upload's id), where the user then stands, in the same transaction."""
         now = self.now()
         with self._db.tx() as conn:
-            seen = self._fresh().version
+            seen = self._check().version
             cur = conn.execute(
                 "INSERT INTO uploads (user_id, cycle_id, member, filename, sha256, changes, created_at, state) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?, 'pending')",

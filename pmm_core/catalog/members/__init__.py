@@ -9,6 +9,8 @@ sources of the shipped list.
 from __future__ import annotations
 
 import csv
+import functools
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,7 +40,12 @@ class Member:
 
     def name(self, lang: str) -> str:
         """The Member's name in `lang`, from Babel's territory names."""
-        return Locale.parse(lang).territories.get(self.iso2, self.iso2)
+        return _territories(lang).get(self.iso2, self.iso2)
+
+
+@functools.cache
+def _territories(lang: str) -> Mapping[str, str]:
+    return Locale.parse(lang).territories
 
 
 def read_members(path: Path = DEFAULT_CSV) -> list[Member]:

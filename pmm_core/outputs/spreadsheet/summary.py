@@ -5,7 +5,10 @@ Plain text (the chat layer escapes it for its parse mode and pages it if long).
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal, localcontext
+
+from babel.dates import format_date
 
 from pmm_core.catalog.members import Member
 from pmm_core.catalog.models import Catalog
@@ -13,9 +16,19 @@ from pmm_core.domain.answers import MESSAGES, NUMBER_PARAMS, ErrorCode
 from pmm_core.domain.results import Computed
 from pmm_core.outputs.i18n import Lang
 from pmm_core.outputs.spreadsheet import texts
-from pmm_core.outputs.spreadsheet.upload import BadFile, CellCode, CellProblem, FigureChange, UploadSummary
+from pmm_core.outputs.spreadsheet.upload import (
+    BadFile,
+    CellCode,
+    CellProblem,
+    FigureChange,
+    ListRefusal,
+    RowProblems,
+    TimeCell,
+    UploadSummary,
+)
 
 EXAMPLE = Decimal("1234.5")
+TIMES_SHOWN = 10  # time cells listed, then "… and n more"
 
 
 def render_summary(summary: UploadSummary, catalog: Catalog, L: Lang, limit: int = 40) -> str:
@@ -24,13 +37,16 @@ def render_summary(summary: UploadSummary, catalog: Catalog, L: Lang, limit: int
     lines = [L._(texts.SUMMARY_TITLE).format(member=member, year=summary.cycle_year)]
     if not summary.has_changes and not summary.errors:
         lines.append(L._(texts.NOTHING))
+    in_lists = {id(p) for refusal in summary.refused_lists for p in refusal.problems}
+    errors = [p for p in summary.errors if id(p) not in in_lists]
     sections: list[tuple[str, list[str]]] = [
         (_plural(L, texts.NEW, len(summary.new)), [_figure(c, catalog, L) for c in summary.new]),
         (_plural(L, texts.CHANGED, len(summary.changed)), [_figure(c, catalog, L) for c in summary.changed]),
         (L._(texts.LIST_CHANGES), [_list(c.item_list, c.rows, catalog, L) for c in summary.lists]),
         (_plural(L, texts.BLANKS, len(summary.blanks)), [_blank(b.kpi, b.reason, catalog, L) for b in summary.blanks]),
         (L._(texts.REOPENED), [_kpi(k, catalog, L) for k in summary.reopened]),
-        (_plural(L, texts.ERRORS, len(summary.errors)), [render_problem(p, catalog, L) for p in summary.errors]),
+        (_plural(L, texts.ERRORS, len(errors)), [render_problem(p, catalog, L) for p in errors]),
+        *((_refused(r, catalog, L), _refused_rows(r, catalog, L)) for r in summary.refused_lists),
         (L._(texts.COMPUTABLE), [_result(k, r, catalog, L) for k, r in summary.computable]),
         (L._(texts.RECOMPUTED), [_change(k, b, a, catalog, L) for k, b, a in summary.recomputed]),
     ]
@@ -44,15 +60,61 @@ def render_summary(summary: UploadSummary, catalog: Catalog, L: Lang, limit: int
     if summary.formulas:
         cells = ", ".join(str(w) for w in summary.formulas[:limit])
         lines += ["", L._(texts.FORMULAS).format(cells=cells)]
+    if summary.times:
+        shown = TIMES_SHOWN
+        cells = ", ".join(_time(t, L) for t in summary.times[:shown])
+        more = len(summary.times) - shown
+        lines += ["", L._(texts.TIMES).format(cells=cells) + (" " + L._(texts.MORE).format(n=more) if more > 0 else "")]
     return "\n".join(lines)
 
 
 def render_problem(problem: CellProblem, catalog: Catalog, L: Lang) -> str:
     """One line: ``TF!H7 · TF-02: -5 — a count cannot be negative``."""
     subject = _subject(problem.subject, catalog)
-    content = _number(L, problem.content) if isinstance(problem.content, Decimal) else problem.content
+    content = _content(problem, L)
     head = f"{problem.where} · {subject}" + (f": {content}" if content != "" else "")
     return f"{head} — {_reason(problem, catalog, L)}"
+
+
+def _content(problem: CellProblem, L: Lang) -> str:
+    return _number(L, problem.content) if isinstance(problem.content, Decimal) else problem.content
+
+
+def _refused(refusal: ListRefusal, catalog: Catalog, L: Lang) -> str:
+    item_list = next(lst for lst in catalog.item_lists if lst.id == refusal.item_list)
+    rows = _plural(L, texts.LIST_ROWS, refusal.rows)
+    return L._(texts.LIST_REFUSED).format(list=item_list.name.get(L.code), sheet=refusal.sheet, rows=rows)
+
+
+def _refused_rows(refusal: ListRefusal, catalog: Catalog, L: Lang) -> list[str]:
+    """Row by row: ``row 9 (D7): B9: -5 — a time cannot be negative; C9 — …``; then the totals."""
+    lines = [_row(row, catalog, L) for row in refusal.bad_rows]
+    return lines + [render_problem(p, catalog, L) for p in refusal.totals]
+
+
+def _row(row: RowProblems, catalog: Catalog, L: Lang) -> str:
+    parts = []
+    for problem in row.problems:
+        content = _content(problem, L)
+        parts.append(
+            f"{problem.where.cell}" + (f": {content}" if content != "" else "") + f" — {_reason(problem, catalog, L)}"
+        )
+    problems = "; ".join(parts)
+    if row.item:
+        return L._(texts.ROW).format(row=row.number, item=row.item, problems=problems)
+    return L._(texts.ROW_NO_ITEM).format(row=row.number, problems=problems)
+
+
+def _date(iso: str, L: Lang) -> str:
+    """A date as the reader writes dates (a text that is no date, as it is)."""
+    try:
+        return format_date(date.fromisoformat(iso), "medium", locale=L.numbers.locale_id)
+    except ValueError:
+        return iso
+
+
+def _time(cell: TimeCell, L: Lang) -> str:
+    return f"{cell.where} {cell.shown} → " + L._("{n} min").format(n=L.number(Decimal(cell.minutes)))
 
 
 def render_bad_file(error: BadFile, L: Lang) -> str:
@@ -69,10 +131,19 @@ def _reason(problem: CellProblem, catalog: Catalog, L: Lang) -> str:
     example = L.number(EXAMPLE)
     if problem.code == ErrorCode.NEGATIVE and problem.data_type in texts.NEGATIVE:
         return L._(texts.NEGATIVE[problem.data_type])
-    if problem.code == CellCode.LIST_INCOMPLETE:
+    if problem.code in (CellCode.LIST_INCOMPLETE, CellCode.OVER_COLUMN):
         item_list = next((lst for lst in catalog.item_lists if lst.id == problem.subject), None)
-        if item_list is not None:
-            params["column"] = item_list.column(params["column"]).label.get(L.code)
+        for key in ("column", "other"):
+            column = next((c for c in item_list.columns if c.id == params.get(key)), None) if item_list else None
+            if column is not None:
+                params[key] = column.label.get(L.code)
+    if problem.code == CellCode.DATE_TIME and params.get("date"):
+        return L._(texts.DATE_SHOWN).format(date=_date(params["date"], L))
+    if problem.code == CellCode.DATE_TIME and params.get("time"):
+        return L._(texts.TIME_SHOWN).format(time=params["time"])
+    for key in ("days", "limit"):
+        if key in params and problem.code in (CellCode.TIME_OVER_A_DAY, CellCode.OVER_COLUMN):
+            params[key] = _number(L, Decimal(params[key]))
     if problem.code == CellCode.TOTAL_DIFFERS:
         params["value"] = _number(L, Decimal(params["value"]))
     for key in ("limit", "value"):

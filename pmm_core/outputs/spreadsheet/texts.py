@@ -105,6 +105,10 @@ CELL = {
         "a formula without a saved result: type the figure, or open and save the file in your spreadsheet program"
     ),
     "date_time": N_("a date or a time, not a number: type the figure as a number"),
+    "time_over_a_day": N_(
+        "in a cell formatted as a time, a spreadsheet reads {days} as {days} days: type the minutes in a cell formatted as a number, or the time as 2:30"
+    ),
+    "over_column": N_("more than “{other}” in the same row ({limit})"),
     "cell_error": N_("the cell shows an error"),
     "duplicate": N_("this key appears on more than one row (also {other}): keep one row"),
     "unknown_reason": N_("not one of the five reasons of the list"),
@@ -112,6 +116,8 @@ CELL = {
     "total_differs": N_("the list on the sheet {sheet} gives {value}"),
     "unreadable": N_("could not be read"),
 }
+DATE_SHOWN = N_("a date ({date}), not a number: type the figure as a number")
+TIME_SHOWN = N_("a time ({time}), not a number: type the figure as a number")
 NEGATIVE = {
     DataType.COUNT: N_("a count cannot be negative"),
     DataType.AMOUNT: N_("an amount cannot be negative"),
@@ -147,6 +153,21 @@ FILE = {
         "This template is for the reference year {file_year}, not {year}. Please download the template of the open cycle with /template."
     ),
     "too_many_rows": N_("The file has more than {limit} rows. Please send at most {limit} rows."),
+    "too_many_cells": N_(
+        "The file has more than {limit} cells, far more than a filled template, so it was not read. Please send the template with your figures only."
+    ),
+    "too_many_texts": N_(
+        "The file holds more than {limit} different texts, far more than a filled template, so it was not read. Please send the template with your figures only."
+    ),
+    "too_much_text": N_(
+        "The file holds more than {limit} characters of text, or a text too long for a cell, so it was not read. Please send the template with your figures only."
+    ),
+    "too_slow": N_(
+        "Reading the file took more than {limit} seconds, so it was stopped and nothing was changed. Please send the template with your figures only."
+    ),
+    "too_heavy": N_(
+        "The file needed more memory or time than the bot allows for one file, so it was stopped and nothing was changed. Please send the template with your figures only."
+    ),
     "merged_cells": N_("The sheet {sheet} has merged cells ({cells}). Please unmerge them and send the file again."),
     "unknown_ids": N_(
         "Some rows have a key that is not a PMM figure ({cells}). Please do not edit the hidden first row and the hidden column of keys, or download a new template with /template."
@@ -169,4 +190,10 @@ ERRORS = (N_("{n} error (not saved):"), N_("{n} errors (not saved):"))
 COMPUTABLE = N_("KPIs that become computable:")
 RECOMPUTED = N_("Results that change:")
 MORE = N_("… and {n} more.")
+LIST_REFUSED = N_(
+    "The list “{list}” (sheet {sheet}, {rows}) is not applied: none of its rows counts until these are fixed:"
+)
+ROW = N_("row {row} ({item}): {problems}")
+ROW_NO_ITEM = N_("row {row}: {problems}")
+TIMES = N_("Minutes read from cells formatted as times: {cells}")
 FROM_LIST = N_("from the list")

@@ -1,0 +1,1 @@
+"""Publications and benchmarks: /publish (Secretariat), /benchmark and /myreport (NCPs)."""
