@@ -44,6 +44,7 @@ from conversations.kit.context import CONTEXT_TYPES, BotData, ChatSettings, Cont
 from conversations.kit.dispatch import Dispatcher
 from conversations.kit.send import lang_of
 from conversations.onboarding import flow as onboarding
+from conversations.peer_review import flow as peer_review
 from conversations.questions import flow as questions
 from conversations.reports.flow import router as reports
 from conversations.review.flow import router as review
@@ -159,6 +160,7 @@ def _attach(app: PTBApp, store: Store) -> None:
 ROUTERS = (
     onboarding.router,
     questions.router,
+    peer_review.router,
     collect,
     collect_shortcuts,
     review,
@@ -191,6 +193,7 @@ def _add_handlers(app: PTBApp) -> None:
     )
     # after every update: questions to their readers, the Secretariat's notices (a group of its own)
     app.add_handler(TypeHandler(Update, questions.after_update), group=1)
+    app.add_handler(TypeHandler(Update, peer_review.after_update), group=2)  # KPIs back to review
 
 
 async def _post_init(application: Application[Any, Any, Any, Any, Any, Any]) -> None:

@@ -30,7 +30,7 @@ from pmm_core.storage.store import Store
 
 if TYPE_CHECKING:
     from pmm_core.domain.flag_lifecycle import Reconciliation
-    from pmm_core.outputs.export import Question
+    from pmm_core.outputs.export import Question, ReviewRow
     from pmm_core.publishing import Built, GateItem
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -258,6 +258,23 @@ def _questions(store: Store, cycle_id: int) -> list[Question]:
     return [Question(t, messages.get(t.id, []), changes.get(t.id)) for t in threads.threads(cycle_id)]
 
 
+def _peer_reviews(store: Store, cycle_id: int) -> list[ReviewRow]:
+    from pmm_core.outputs.export import ReviewRow
+    from pmm_core.storage.thread_store import ThreadStore
+
+    kpis = [k.id for k in load_catalog().kpis]
+    out = []
+    for review in store.peer_reviews(cycle_id):
+        states = store.member_review_states(review.id, kpis)
+        threads = ThreadStore(store).threads(cycle_id, member=review.member, review_id=review.id)
+        comments = store.review_comments(review.id)
+        for kpi in kpis:
+            issues = sum(1 for t in threads if t.kpi == kpi)
+            noted = sum(1 for c in comments if c.kpi == kpi)
+            out.append(ReviewRow(review, kpi, states[kpi], issues, noted))
+    return out
+
+
 def export_xlsx(db_path: Path, cycle_id: int, language: str, now: datetime) -> bytes:
     """The cycle's workbook for the Secretariat (labels in `language`, year on year, audit)."""
     from pmm_core.outputs.export import build_workbook
@@ -278,6 +295,7 @@ def export_xlsx(db_path: Path, cycle_id: int, language: str, now: datetime) -> b
             people=people,
             exported_at=now,
             questions=_questions(store, cycle_id),
+            peer_reviews=_peer_reviews(store, cycle_id),
         )
     finally:
         store.close()

@@ -177,6 +177,14 @@ async def on_reopen(update: Update, context: Context) -> None:
     if member is None or s.cycle is None:
         await send(s, esc(L._("Usage: /reopen <ISO code or Member name>, while a cycle is open.")))
         return
+    if s.store.live_review(s.cycle.id, member.iso2) is not None:  # its reviewers would review moving data
+        await send(
+            s,
+            L._(
+                "{member} is under peer review: decline or close the review first (/peerreviews), or ask its NCP to ask to change a KPI."
+            ).format(member=esc(member.name(L.code))),
+        )
+        return
     told = [
         OutMessage(
             f"reopen:{s.key}:{ncp.telegram_id}",

@@ -81,12 +81,18 @@ def lang_of(update: Update, default: str = "en") -> Lang:
     return lang(pick_language(user.language_code if user else None, default))
 
 
-async def send_document(s: Session, data: bytes, filename: str, caption: str = "") -> None:
-    """Sends a file (a chart, a workbook, a report); a failure is reported, not raised."""
+async def send_document(s: Session, data: bytes, filename: str, caption: str = "", rows: Sequence[Row] = ()) -> None:
+    """Sends a file (a chart, a workbook, a report), with buttons if given; a failure is
+    reported, not raised."""
     chat = s.update.effective_chat
     assert chat is not None
     try:
-        await chat.send_document(document=io.BytesIO(data), filename=filename, caption=utf16.cut(caption, 1024) or None)
+        await chat.send_document(
+            document=io.BytesIO(data),
+            filename=filename,
+            caption=utf16.cut(caption, 1024) or None,
+            reply_markup=markup(rows, s.stamp),
+        )
     except TelegramError:
         with contextlib.suppress(TelegramError):
             await send(s, s.lang._("The file could not be sent; please try again."))

@@ -21,6 +21,7 @@ from conversations.kit.words import is_greeting, is_help
 from conversations.onboarding import buttons as btn
 from conversations.onboarding import number_style
 from conversations.onboarding.steps import ConfirmingMove, SettingProfile
+from conversations.peer_review import flow as peer_review
 from conversations.staff.menu import COMMANDS as SECRETARIAT_COMMANDS
 from pmm_core.catalog.members.groupings import GROUPS, Grouping, group_label
 from pmm_core.domain.records import InviteProblem, OutMessage, Role
@@ -91,7 +92,8 @@ async def on_start(update: Update, context: Context) -> None:
     s = session(update, context)
     code = (context.args or [""])[0].strip()[:64]
     if code:
-        await redeem(s, code)
+        if not await peer_review.redeem(s, code):  # a reviewer's invitation, else an NCP's
+            await redeem(s, code)
         return
     L = s.lang
     if s.user.is_contributor:

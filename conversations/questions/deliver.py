@@ -18,7 +18,7 @@ import contextlib
 
 from conversations.collect.buttons import Go
 from conversations.kit.context import BotData
-from conversations.kit.send import packed
+from conversations.kit.send import Row, packed
 from conversations.kit.text import esc
 from conversations.questions import texts
 from pmm_core.catalog.models import Catalog
@@ -46,7 +46,12 @@ def secretariat_users(bot: BotData) -> list[User]:
 
 
 def askers(bot: BotData, thread: Thread, messages: list[ThreadMessage]) -> list[User]:
-    """The Secretariat users to tell about the NCP side's message on `thread`."""
+    """The Secretariat users to tell about the NCP side's message on `thread` (on a peer
+    reviewer's thread: the reviewer who raised it, while they still review)."""
+    if thread.opened_role is AuthorRole.REVIEWER:
+        reviewer = bot.store.reviewer(thread.review_id or 0, thread.opened_by)
+        user = bot.store.user(thread.opened_by)
+        return [user] if reviewer is not None and reviewer.active and user is not None and user.active else []
     staff = {u.telegram_id: u for u in secretariat_users(bot)}
     took_part = [thread.opened_by] + [m.author for m in messages if m.role is AuthorRole.SECRETARIAT and m.author]
     chosen = [staff[uid] for uid in dict.fromkeys(took_part) if uid in staff]
@@ -70,7 +75,12 @@ def render_for_ncp(L: Lang, catalog: Catalog, store: Store, thread: Thread, msg:
     """The message as the Member's NCPs read it: their own figure, the Secretariat's words."""
     head = texts.subject(L, catalog, thread)
     if msg.kind is MessageKind.QUESTION:
-        lines = ["❓ <b>" + esc(L._("The WCO Secretariat has a question about a figure of yours")) + "</b>", head]
+        asker = (
+            L._("A peer reviewer has raised an issue about a figure of yours")
+            if thread.opened_role is AuthorRole.REVIEWER
+            else L._("The WCO Secretariat has a question about a figure of yours")
+        )
+        lines = ["❓ <b>" + esc(asker) + "</b>", head]
         lines.append(texts.figure_line(L, catalog, thread, msg.figure))
         flag = store.flag(thread.flag_id) if thread.flag_id is not None else None
         if flag is not None:
@@ -144,13 +154,21 @@ def messages_for(bot: BotData, thread: Thread, msg: ThreadMessage) -> list[OutMe
         return out
     messages = threads.messages(thread.id)
     people = names(store, {m.author for m in messages if m.author})
-    for officer in askers(bot, thread, messages):
+    readers = askers(bot, thread, messages)
+    reviewer_thread = thread.opened_role is AuthorRole.REVIEWER
+    if reviewer_thread and msg.kind is MessageKind.CHANGE_REQUESTED:  # the Secretariat decides
+        readers += [u for u in secretariat_users(bot) if u.telegram_id not in {r.telegram_id for r in readers}]
+    for officer in readers:
         if officer.telegram_id == msg.author:
             continue
         L = user_lang(officer)
         text = render_for_asker(L, catalog, store, current, msg, people)
-        rows = texts.secretariat_rows(L, current, change)
-        out.append(OutMessage(f"thr:{msg.id}:{officer.telegram_id}", officer.telegram_id, text, packed(rows)))
+        actions: list[Row] = []
+        if reviewer_thread and officer.telegram_id == thread.opened_by:
+            text += "\n\n" + esc(L._("Open the review to answer or accept: /peer"))
+        else:
+            actions = texts.secretariat_rows(L, current, change)
+        out.append(OutMessage(f"thr:{msg.id}:{officer.telegram_id}", officer.telegram_id, text, packed(actions)))
     return out
 
 

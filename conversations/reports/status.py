@@ -16,6 +16,7 @@ from conversations.kit.dispatch import Invalid
 from conversations.kit.send import Row, send
 from conversations.kit.session import Session
 from conversations.kit.text import esc
+from conversations.peer_review.flow import status_lines as peer_review_status
 from conversations.questions.listing import status_line
 from conversations.reports.buttons import StatusPage
 from conversations.staff.tools import region_name
@@ -78,6 +79,7 @@ async def show_status(s: Session, cycle: Cycle, region: str | None, state: Membe
     ]
     if questions := status_line(s, cycle):
         lines.append(esc(questions))
+    lines += peer_review_status(s, cycle.id)
     if pages > 1:
         lines.append(L._("Page {page} of {pages}").format(page=page + 1, pages=pages))
     current_region = None

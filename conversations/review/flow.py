@@ -17,6 +17,7 @@ from conversations.kit.session import Session, session
 from conversations.kit.state import Idle
 from conversations.kit.text import esc, short
 from conversations.onboarding.buttons import AskProfile
+from conversations.peer_review import flow as peer_review
 from conversations.questions.buttons import AskChange
 from conversations.review import buttons as btn
 from conversations.review.steps import ConfirmingSubmit
@@ -61,6 +62,8 @@ async def send_dimension(s: Session, dim_id: str) -> None:
 async def on_progress(update: Update, context: Context) -> None:
     """/progress: a bar and the counts, per dimension on request."""
     s = session(update, context)
+    if await peer_review.reviewer_progress(s) and not s.user.is_ncp and not s.user.is_contributor:
+        return
     if not await require_ncp(s, editing=False, contributor=True):
         return
     snap = s.snapshot()

@@ -21,6 +21,7 @@ from conversations.kit.send import send, send_document
 from conversations.kit.session import Session, session
 from conversations.kit.state import ConversationState, Idle
 from conversations.kit.text import esc
+from conversations.peer_review import flow as peer_review
 from conversations.staff.tools import find_member
 from conversations.upload import buttons as btn
 from conversations.upload.steps import AwaitingUpload, ReviewingUpload
@@ -249,6 +250,7 @@ async def send_receipt(s: Session) -> None:
         workbook,
         f"pmm-{s.cycle.year}-{s.user.member}-submitted.xlsx",
         s.lang._("Your submission, read-only. SHA-256 of the submitted data: {digest}").format(digest=digest),
+        peer_review.request_row(s),  # a peer review, at the Member's request
     )
     from conversations.benchmark.ncp import offer_benchmarks  # its own flow; imported late (it imports much)
 

@@ -48,13 +48,14 @@ class AudienceKind(StrEnum):
     SECRETARIAT = "secretariat"  # WCO Secretariat staff
     WCO = "wco"  # the NCPs and peer reviewers of all Members (e.g. a report sent to every NCP)
     NCP = "ncp"  # the NCPs of one Member
+    REVIEWER = "reviewer"  # the peer reviewers of one Member (issue 19)
     PUBLIC = "public"  # anyone (the public site, a published report)
 
 
 @dataclass(frozen=True)
 class Audience:
     kind: AudienceKind
-    member: str | None = None  # the NCP's Member
+    member: str | None = None  # the NCP's Member (a reviewer's: the Member reviewed)
     union: frozenset[str] = field(default_factory=frozenset)  # Members of the NCP's Member's union(s)
 
     @classmethod
@@ -73,8 +74,14 @@ class Audience:
     def ncp(cls, member: str, union: Collection[str] = ()) -> Audience:
         return cls(AudienceKind.NCP, member, frozenset(union))
 
+    @classmethod
+    def reviewer(cls, member: str, union: Collection[str] = ()) -> Audience:
+        """The peer reviewers of `member`; `union`: the Members of its union(s)."""
+        return cls(AudienceKind.REVIEWER, member, frozenset(union))
+
     def own(self, member: str) -> bool:
-        return self.kind is AudienceKind.NCP and member == self.member
+        """The NCPs of `member`, or its peer reviewers (Country level names both)."""
+        return self.kind in (AudienceKind.NCP, AudienceKind.REVIEWER) and member == self.member
 
 
 def kpi_level(kpi: Kpi, breakdown: bool = False) -> Disclosure:
@@ -94,9 +101,9 @@ def may_see_unnamed(level: Disclosure, audience: Audience, member: str) -> bool:
     if audience.kind is AudienceKind.SECRETARIAT or audience.own(member) or level is Disclosure.PUBLIC:
         return True
     if level is Disclosure.WCO:
-        return audience.kind in (AudienceKind.WCO, AudienceKind.NCP)
+        return audience.kind in (AudienceKind.WCO, AudienceKind.NCP, AudienceKind.REVIEWER)
     if level is Disclosure.UNION:
-        return audience.kind is AudienceKind.NCP and member in audience.union
+        return audience.kind in (AudienceKind.NCP, AudienceKind.REVIEWER) and member in audience.union
     return False
 
 

@@ -26,6 +26,7 @@ from pmm_core.catalog.models import Catalog, DataPoint, DataType, Kpi
 from pmm_core.domain.analysis import year_on_year
 from pmm_core.domain.analytics import member_state, participating_members
 from pmm_core.domain.disclosure import LEVEL_NAMES, kpi_level
+from pmm_core.domain.peer_review import KPI_REVIEW_NAMES, REVIEW_STATE_NAMES, KpiReview, PeerReview
 from pmm_core.domain.progress import Snapshot, Status
 from pmm_core.domain.records import AuditRow, CycleData, CycleState, Flag, FlagState, KpiState, MemberState
 from pmm_core.domain.results import Computed, NotComputable, compute
@@ -64,6 +65,7 @@ def build_workbook(
     people: Mapping[int, str] | None = None,
     exported_at: datetime | None = None,
     questions: Sequence[Question] | None = None,
+    peer_reviews: Sequence[ReviewRow] | None = None,
 ) -> bytes:
     """The cycle as XLSX bytes: overview, Members, data points, KPI results, blank reasons, flags,
     and, when given, the questions on figures, year on year against `previous` and the audit log.
@@ -81,6 +83,8 @@ def build_workbook(
     ]
     if questions is not None:
         sheets.append(_questions(ctx, questions))
+    if peer_reviews:
+        sheets.append(_peer_reviews(ctx, peer_reviews))
     if previous is not None:
         sheets.append(_year_on_year(ctx, previous))
     if audit:
@@ -495,6 +499,37 @@ def _questions(ctx: _Context, questions: Sequence[Question]) -> Sheet:
             ]
         )
     return Sheet(L._("Questions"), header, rows)
+
+
+@dataclass(frozen=True)
+class ReviewRow:
+    """One KPI of one Member's peer review, for the export."""
+
+    review: PeerReview
+    kpi: str
+    state: KpiReview
+    issues: int
+    comments: int
+
+
+def _peer_reviews(ctx: _Context, rows: Sequence[ReviewRow]) -> Sheet:
+    L = ctx.L
+    header = [L._("ISO code"), L._("Member"), L._("Peer review"), L._("KPI"), L._("KPI name"), L._("State")]
+    header += [L._("Issues"), L._("Comments")]
+    out: list[list[Cell]] = [
+        [
+            r.review.member,
+            ctx.name(ctx.member(r.review.member)),
+            L._(REVIEW_STATE_NAMES[r.review.state]),
+            r.kpi,
+            ctx.kpi_name(r.kpi),
+            L._(KPI_REVIEW_NAMES[r.state]),
+            r.issues,
+            r.comments,
+        ]
+        for r in rows
+    ]
+    return Sheet(L._("Peer review"), header, out)
 
 
 def _figure_now(ctx: _Context, thread: Thread) -> str:

@@ -30,6 +30,7 @@ from pmm_core.storage.base import (
 )
 from pmm_core.storage.flags import _upsert_flag
 from pmm_core.storage.outbox import _enqueue
+from pmm_core.storage.peer_reviews import back_to_review
 from pmm_core.storage.thread_sql import amending_kpis, amendment_allows, record_figure_changes, touch_of
 
 
@@ -196,6 +197,7 @@ def _write_edit(conn: Any, edit: ChangeSet, now: str, before: MemberData) -> Mem
                 (c, m, kpi, who, now),
             )
             states[kpi] = KpiStatus(KpiState.IN_PROGRESS, None, None, who, now)
+    moved: list[str] = []
     for kpi, change in edit.kpis.items():
         old_state = states.get(kpi)
         old_text = _state_text(old_state.status, old_state.reason) if old_state else None
@@ -215,6 +217,8 @@ def _write_edit(conn: Any, edit: ChangeSet, now: str, before: MemberData) -> Mem
             new_text = _state_text(change.status, change.reason)
         if old_text != new_text:
             _audit(conn, now, who, c, m, "kpi", kpi, old_text, new_text, edit.source)
+            moved.append(kpi)
+    back_to_review(conn, _audit, now, c, m, moved, who)  # a peer review's verdicts on those KPIs
     if edit.comment is not None:
         kpi, comment = edit.comment
         cur = conn.execute(

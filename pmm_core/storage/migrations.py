@@ -416,4 +416,63 @@ MIGRATIONS: tuple[str, ...] = (
         used_at TEXT
     );
     """,
+    # version 9: the peer review stage (issue 19)
+    """
+    CREATE TABLE peer_reviews (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        cycle_id INTEGER NOT NULL REFERENCES cycles(id),
+        member TEXT NOT NULL REFERENCES members(iso2),
+        state TEXT NOT NULL CHECK (state IN ('requested', 'active', 'closed', 'declined')),
+        requested_by INTEGER NOT NULL,
+        requested_at TEXT NOT NULL,
+        decided_by INTEGER,
+        decided_at TEXT,
+        closed_at TEXT,
+        deadline TEXT
+    );
+    CREATE UNIQUE INDEX peer_reviews_one_live ON peer_reviews (cycle_id, member)
+        WHERE state IN ('requested', 'active');
+    CREATE TABLE peer_reviewers (
+        review_id INTEGER NOT NULL REFERENCES peer_reviews(id),
+        user_id INTEGER NOT NULL,
+        joined_at TEXT NOT NULL,
+        active INTEGER NOT NULL DEFAULT 1,
+        conclusion TEXT,
+        concluded_at TEXT,
+        PRIMARY KEY (review_id, user_id)
+    );
+    CREATE INDEX peer_reviewers_user ON peer_reviewers (user_id);
+    CREATE TABLE reviewer_invites (
+        code_hash TEXT PRIMARY KEY,
+        review_id INTEGER NOT NULL REFERENCES peer_reviews(id),
+        created_by INTEGER,
+        created_at TEXT NOT NULL,
+        expires_at TEXT NOT NULL,
+        used_by INTEGER,
+        used_at TEXT
+    );
+    CREATE TABLE peer_review_kpis (
+        review_id INTEGER NOT NULL REFERENCES peer_reviews(id),
+        user_id INTEGER NOT NULL,
+        kpi TEXT NOT NULL,
+        state TEXT NOT NULL CHECK (state IN ('to_review', 'has_issues', 'accepted')),
+        at TEXT NOT NULL,
+        PRIMARY KEY (review_id, user_id, kpi)
+    );
+    CREATE TABLE peer_review_comments (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        review_id INTEGER NOT NULL REFERENCES peer_reviews(id),
+        user_id INTEGER NOT NULL,
+        kpi TEXT NOT NULL,
+        at TEXT NOT NULL,
+        text TEXT NOT NULL
+    );
+    CREATE TABLE peer_review_notices (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        review_id INTEGER NOT NULL REFERENCES peer_reviews(id),
+        kpi TEXT NOT NULL,
+        at TEXT NOT NULL,
+        delivered INTEGER NOT NULL DEFAULT 0
+    );
+    """,
 )

@@ -37,6 +37,7 @@ from pmm_core.storage.flags import FlagsStore
 from pmm_core.storage.inbox import InboxStore
 from pmm_core.storage.members import MembersStore
 from pmm_core.storage.outbox import OutboxStore
+from pmm_core.storage.peer_reviews import PeerReviewsStore
 from pmm_core.storage.undelivered import UndeliveredStore
 from pmm_core.storage.uploads import UploadsStore
 from pmm_core.storage.users import UsersStore
@@ -55,6 +56,7 @@ class Store(
     FlagsStore,
     UndeliveredStore,
     DelegationStore,
+    PeerReviewsStore,
 ):
     """All reads and writes of pmm-bot's data. Open with :meth:`open`."""
 

@@ -1,0 +1,188 @@
+"""The peer review report (issue 19 §4): per KPI its state, the issues raised with their
+dialogue, the figures changed (before → after, who, when) and the comments; the reviewers, the
+dates and their conclusions. HTML (printable) and XLSX, in one language (the Member's, and
+English). Built from records the caller reads; it reads nothing itself."""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+from pmm_core.catalog.models import Catalog
+from pmm_core.domain.peer_review import KPI_REVIEW_NAMES, KpiReview, PeerReview
+from pmm_core.domain.threads import MessageKind, Thread, ThreadMessage
+from pmm_core.outputs.i18n import Lang
+from pmm_core.outputs.sheets import Sheet, workbook_bytes
+
+
+@dataclass(frozen=True)
+class ReviewerLine:
+    name: str
+    joined_at: str
+    conclusion: str
+    concluded_at: str
+
+
+@dataclass(frozen=True)
+class FigureChange:
+    kpi: str
+    data_point: str
+    old: str
+    new: str
+    who: str
+    at: str
+
+
+@dataclass(frozen=True)
+class Comment:
+    kpi: str
+    who: str
+    at: str
+    text: str
+
+
+@dataclass(frozen=True)
+class ReviewRecord:
+    review: PeerReview
+    member_name: str
+    year: int
+    reviewers: Sequence[ReviewerLine]
+    states: Mapping[str, KpiReview]  # the Member's state per KPI
+    threads: Sequence[tuple[Thread, Sequence[ThreadMessage]]]
+    changes: Sequence[FigureChange]
+    comments: Sequence[Comment]
+    people: Mapping[int, str] = field(default_factory=dict)
+
+
+def _who(L: Lang, msg: ThreadMessage, rec: ReviewRecord) -> str:
+    name = rec.people.get(msg.author or 0, "")
+    role = {
+        "reviewer": L._("Peer reviewer"),
+        "secretariat": L._("WCO Secretariat"),
+        "ncp": L._("NCP of {member}").format(member=rec.member_name),
+    }.get(msg.role.value, "pmm-bot")
+    return f"{role} · {name}" if name else role
+
+
+def _said(L: Lang, catalog: Catalog, msg: ThreadMessage) -> str:
+    if msg.kind is MessageKind.FIGURE:
+        dp = catalog.data_points.get(msg.data_point)
+        return L._("changed {figure} from {old} to {new}").format(
+            figure=dp.label.get(L.code) if dp else msg.data_point, old=msg.old_value or "—", new=msg.new_value or "—"
+        )
+    said = {
+        MessageKind.RESOLVED: L._("resolved"),
+        MessageKind.CORRECT: L._("The figure is correct:"),
+        MessageKind.CHANGE_REQUESTED: L._("Asks to change this KPI:"),
+        MessageKind.CHANGE_APPROVED: L._("Change approved."),
+        MessageKind.CHANGE_DECLINED: L._("Change declined."),
+        MessageKind.AMENDED: L._("KPI confirmed again."),
+        MessageKind.REOPENED: L._("reopened"),
+    }.get(msg.kind, "")
+    if msg.kind is MessageKind.AMENDED:
+        return said
+    return f"{said} {msg.text}".strip()
+
+
+def _head(cells: Sequence[str]) -> str:
+    return "<tr>" + "".join(f"<th>{html.escape(c)}</th>" for c in cells) + "</tr>"
+
+
+def _day(at: str) -> str:
+    return at[:16].replace("T", " ")
+
+
+def html_report(L: Lang, catalog: Catalog, rec: ReviewRecord) -> str:
+    e = html.escape
+    title = L._("Peer review of {member} — PMM {year}").format(member=rec.member_name, year=rec.year)
+    out = [
+        "<!doctype html>",
+        f'<html lang="{L.code}"><head><meta charset="utf-8"><title>{e(title)}</title><style>',
+        "body{font-family:system-ui,sans-serif;margin:2em;max-width:60em;color:#222}"
+        "h1{font-size:1.5em;border-bottom:2px solid #1d4e89}h2{font-size:1.15em;color:#1d4e89;margin-top:1.5em}"
+        "table{border-collapse:collapse;width:100%;margin:.5em 0}td,th{border:1px solid #bbb;padding:.3em .5em;"
+        "text-align:left;vertical-align:top;font-size:.9em}th{background:#e8eef6}.accepted{color:#17663a}"
+        ".has_issues{color:#a33}.to_review{color:#666}@media print{body{margin:0}h2{page-break-after:avoid}"
+        "tr{page-break-inside:avoid}}",
+        "</style></head><body>",
+        f"<h1>{e(title)}</h1>",
+        "<p>"
+        + e(L._("Requested {requested}; accepted {accepted}; closed {closed}.")).format(
+            requested=e(_day(rec.review.requested_at)),
+            accepted=e(_day(rec.review.decided_at or "")) or "—",
+            closed=e(_day(rec.review.closed_at or "")) or "—",
+        )
+        + "</p>",
+        "<h2>" + e(L._("Reviewers and conclusions")) + "</h2><table>",
+        _head([L._("Reviewer"), L._("Joined"), L._("Conclusion"), L._("Concluded")]),
+    ]
+    for r in rec.reviewers:
+        out.append(
+            f"<tr><td>{e(r.name)}</td><td>{e(_day(r.joined_at))}</td><td>{e(r.conclusion)}</td>"
+            f"<td>{e(_day(r.concluded_at))}</td></tr>"
+        )
+    out.append("</table>")
+    counts = {s: sum(1 for k in catalog.kpis if rec.states.get(k.id, KpiReview.TO_REVIEW) is s) for s in KpiReview}
+    out.append("<p>" + " · ".join(f"{e(L._(KPI_REVIEW_NAMES[s]))}: {n}" for s, n in counts.items()) + "</p>")
+    out.append(
+        "<h2>"
+        + e(L._("KPI by KPI"))
+        + "</h2><table>"
+        + _head(["KPI", L._("State"), L._("Issues and dialogue"), L._("Figures changed"), L._("Comments")])
+    )
+    for kpi in catalog.kpis:
+        state = rec.states.get(kpi.id, KpiReview.TO_REVIEW)
+        dialogue = []
+        for thread, messages in rec.threads:
+            if thread.kpi == kpi.id:
+                dialogue.append(
+                    "<br>".join(
+                        f"<b>{e(_who(L, m, rec))}</b> ({e(_day(m.at))}): {e(_said(L, catalog, m))}" for m in messages
+                    )
+                )
+        changes = [
+            f"{e(catalog.data_points[c.data_point].label.get(L.code) if c.data_point in catalog.data_points else c.data_point)}: "
+            f"{e(c.old)} → <b>{e(c.new)}</b> ({e(c.who)}, {e(_day(c.at))})"
+            for c in rec.changes
+            if c.kpi == kpi.id
+        ]
+        notes = [f"{e(c.who)} ({e(_day(c.at))}): {e(c.text)}" for c in rec.comments if c.kpi == kpi.id]
+        out.append(
+            f"<tr><td><b>{e(kpi.id)}</b> {e(kpi.name.get(L.code))}</td>"
+            f'<td class="{state.value}">{e(L._(KPI_REVIEW_NAMES[state]))}</td>'
+            f"<td>{'<hr>'.join(dialogue)}</td><td>{'<br>'.join(changes)}</td><td>{'<br>'.join(notes)}</td></tr>"
+        )
+    out.append("</table></body></html>")
+    return "\n".join(out)
+
+
+def xlsx_report(L: Lang, catalog: Catalog, rec: ReviewRecord) -> bytes:
+    kpis = Sheet(
+        L._("Peer review"),
+        ["KPI", L._("Name"), L._("State"), L._("Issues and dialogue"), L._("Figures changed"), L._("Comments")],
+        [
+            [
+                kpi.id,
+                kpi.name.get(L.code),
+                L._(KPI_REVIEW_NAMES[rec.states.get(kpi.id, KpiReview.TO_REVIEW)]),
+                "\n".join(
+                    f"{_who(L, m, rec)} ({_day(m.at)}): {_said(L, catalog, m)}"
+                    for thread, messages in rec.threads
+                    if thread.kpi == kpi.id
+                    for m in messages
+                ),
+                "\n".join(
+                    f"{c.data_point}: {c.old} → {c.new} ({c.who}, {_day(c.at)})" for c in rec.changes if c.kpi == kpi.id
+                ),
+                "\n".join(f"{c.who} ({_day(c.at)}): {c.text}" for c in rec.comments if c.kpi == kpi.id),
+            ]
+            for kpi in catalog.kpis
+        ],
+    )
+    reviewers = Sheet(
+        L._("Reviewers"),
+        [L._("Reviewer"), L._("Joined"), L._("Conclusion"), L._("Concluded")],
+        [[r.name, _day(r.joined_at), r.conclusion, _day(r.concluded_at)] for r in rec.reviewers],
+    )
+    return workbook_bytes([kpis, reviewers])
