@@ -113,7 +113,7 @@ def build_application(
         .context_types(CONTEXT_TYPES)
         .update_queue(queue)
         .concurrent_updates(processor)
-        .rate_limiter(rate_limiter or RepliesFirstRateLimiter())
+        .rate_limiter(rate_limiter or RepliesFirstRateLimiter(chat_rate=settings.chat_rate))
         .post_init(_post_init)
         .post_stop(_post_stop)
         .post_shutdown(_post_shutdown)

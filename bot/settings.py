@@ -36,6 +36,9 @@ class Settings(BaseSettings):
     reminder_days: Annotated[tuple[int, ...], NoDecode] = (14, 7, 3, 1)
     reminder_hour: int = Field(default=9, ge=0, le=23)
     send_rate: float = Field(default=20.0, gt=0, le=30)
+    # Replies to one chat: about one a second after a burst of three, as Telegram allows;
+    # 0 lifts it (a local Bot API server or emulator has no such limit).
+    chat_rate: float = Field(default=1.0, ge=0, le=30)
     webhook_url: str | None = None
     webhook_listen: str = "127.0.0.1"
     webhook_port: int = Field(default=8443, gt=0, lt=65536)

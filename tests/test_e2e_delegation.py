@@ -93,7 +93,7 @@ class People:
 
 # One person answering a whole dimension as fast as the test can press goes past the flood
 # guard (20 updates in 10 s by default), which is not what this test is about.
-QUICK = {"PMM_FLOOD_MESSAGES": "1000"}
+QUICK = {"PMM_FLOOD_MESSAGES": "1000", "PMM_CHAT_RATE": "0"}  # a whole dimension at test speed
 NAMES = {NCP: "Nadia Peeters", ANA: "Ana Dupont", BEN: "Benito Ruiz", FR_NCP: "Fanny Roux"}
 
 

@@ -128,7 +128,9 @@ def test_a_row_past_the_declared_dimension_counts(catalog, template):
     assert declared is not None and int(declared.group(1)) < 500
     assert '<row r="500"' in part_text(data, part)
     summary = read(catalog, data)
-    assert [(c.data_point, c.new, c.where.cell) for c in summary.new] == [("tf_aeo_valid", "1300", "H500")]
+    assert [(c.data_point, c.new, c.where.cell) for c in summary.new] == [
+        ("tf_aeo_valid", "1300", "I500")
+    ]  # column I: the value, after last cycle's
 
 
 def _list_rows(first: int, count: int) -> str:
