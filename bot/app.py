@@ -36,6 +36,7 @@ from conversations.broadcast.flow import router as broadcast
 from conversations.broadcast.flow import send_delivery_report
 from conversations.collect.flow import router as collect
 from conversations.collect.shortcuts import router as collect_shortcuts
+from conversations.delegation.flow import router as delegation
 from conversations.explain.flow import router as explain
 from conversations.flags.flow import router as flags
 from conversations.kit import replies
@@ -161,6 +162,7 @@ ROUTERS = (
     collect,
     collect_shortcuts,
     review,
+    delegation,
     upload.router,
     flags,
     broadcast,

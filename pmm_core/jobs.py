@@ -266,6 +266,9 @@ def export_xlsx(db_path: Path, cycle_id: int, language: str, now: datetime) -> b
     try:
         data, previous = _cycle_and_previous(store, cycle_id)
         people = {u.telegram_id: u.name for u in store.users()}
+        label = lang(language)
+        for user in store.contributor_ids():  # what a contributor gave says so (NCPs are named alone)
+            people[user] = label._("{name} (contributor)").format(name=people.get(user, user))
         return build_workbook(
             load_catalog(),
             data,

@@ -104,3 +104,28 @@ async def test_reopen_is_one_transaction_after_the_commands_audit_row(chat: Chat
     # with its audit row and the NCP's message
     assert await commits(store, lambda: chat.say(SECRETARIAT, "/reopen BE")) == 2
     assert chat.cycle is not None and not store.member_data(chat.cycle.id, "BE").locked
+
+
+async def test_delegation_actions_are_one_transaction_each(chat: Chat, store: Store) -> None:
+    """Creating an invitation, a contributor's figure, a new scope, a revocation (with the
+    contributor's message): one transaction each."""
+    import re
+
+    from conversations.delegation.buttons import ChangeScope, Revoke, RevokeYes, ScopeDimension, ScopeDone
+
+    contributor = 3001
+    await chat.say(NCP, "/delegate")
+    await chat.tap(NCP, ScopeDimension, dimension="OD")
+    assert await commits(store, lambda: chat.tap(NCP, ScopeDone)) == 1
+    found = re.search(r"\?start=([\w-]+)", chat.api.messages_to(NCP)[-1].text)
+    assert found is not None
+    await chat.say(contributor, f"/start {found.group(1)}")
+    await chat.press(contributor, pack(Go("OD-04")))
+    assert await commits(store, lambda: chat.say(contributor, "120")) == 1  # a contributor's figure
+    await chat.say(NCP, "/contributors")
+    await chat.tap(NCP, ChangeScope, user=contributor)
+    await chat.tap(NCP, ScopeDimension, dimension="RC")
+    assert await commits(store, lambda: chat.tap(NCP, ScopeDone)) == 1  # the scope, the step, the message
+    await chat.tap(NCP, Revoke, user=contributor)
+    assert await commits(store, lambda: chat.tap(NCP, RevokeYes, user=contributor)) == 1
+    assert store.delegation(contributor) is None

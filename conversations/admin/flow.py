@@ -229,7 +229,8 @@ async def on_ncps(update: Update, context: Context) -> None:
     L = s.lang
     member = find_member(s.store.members(), " ".join(context.args)) if context.args else None
     ncps = s.store.users(role=Role.NCP, member=member.iso2 if member else None)
-    if not ncps:
+    contributors = s.store.contributors(member.iso2 if member else None)
+    if not ncps and not contributors:
         await send(s, L._("No NCP yet."))
         return
     lines = [
@@ -238,7 +239,16 @@ async def on_ncps(update: Update, context: Context) -> None:
         + L._("last seen {when}").format(when=n.last_seen[:16].replace("T", " "))
         for n in ncps
     ]
-    await send(s, "\n".join(lines) + "\n\n" + esc(L._("Revoke an NCP with /unbind <id>.")))
+    if contributors:
+        lines += ["", "<b>" + esc(L._("Contributors (colleagues who answer KPIs for an NCP)")) + "</b>"]
+        lines += [
+            f"{'' if u.active else '⛔ '}<code>{u.telegram_id}</code> {esc(u.name)} · {d.member} · "
+            + L.ngettext("{n} KPI", "{n} KPIs", len(d.kpis)).format(n=len(d.kpis))
+            + " · "
+            + L._("last seen {when}").format(when=u.last_seen[:16].replace("T", " "))
+            for u, d in contributors
+        ]
+    await send(s, "\n".join(lines) + "\n\n" + esc(L._("Revoke an NCP or a contributor with /unbind <id>.")))
 
 
 @router.command("unbind")
@@ -248,6 +258,15 @@ async def on_unbind(update: Update, context: Context) -> None:
         return
     target = _user_id(context)
     member = s.store.unbind_ncp(target, by=s.user.telegram_id) if target else None
+    delegation = s.store.delegation(target) if target and member is None else None
+    if target and delegation is not None and s.store.revoke_contributor(target, delegation.member, s.user.telegram_id):
+        await send(
+            s,
+            s.lang._("Contributor {id} no longer has access to the data of {member}; what they gave is kept.").format(
+                id=target, member=delegation.member
+            ),
+        )
+        return
     if member is None:
         await send(s, esc(s.lang._("Usage: /unbind <Telegram id of an NCP> (see /ncps).")))
         return

@@ -105,7 +105,7 @@ async def _more(s: Session, b: btn.More) -> None:
 
 async def _resume(s: Session) -> None:
     """After an explanation, a pending figure is asked again, as after a typed question."""
-    if isinstance(s.state.step, Asking | ResolvingNumber) and s.user.is_ncp:
+    if isinstance(s.state.step, Asking | ResolvingNumber) and s.user.collects:
         await s.bot.screens.show_where(s)
 
 

@@ -252,7 +252,11 @@ def questions_for(s: Session) -> tuple[str, list[Row]] | None:
     """The Secretariat's open questions to the caller's Member, for /next to offer first."""
     assert s.cycle is not None and s.user.member is not None
     threads = ask.asked_flags(s)  # those are in the NCP's questions (conversations.questions)
-    asked = [f for f in s.store.flags(s.cycle.id, state=FlagState.ASKED, member=s.user.member) if f.id not in threads]
+    asked = [
+        f
+        for f in s.store.flags(s.cycle.id, state=FlagState.ASKED, member=s.user.member)
+        if f.id not in threads and s.in_scope(f.kpi)  # a contributor: their KPIs only
+    ]
     if not asked:
         return None
     L = s.lang

@@ -94,6 +94,8 @@ class _Text:
             return False
         if self.who in (Who.NCP, Who.NCP_READING) and not s.user.is_ncp:
             return False
+        if self.who in (Who.COLLECTOR, Who.COLLECTOR_READING) and not s.user.collects:
+            return False
         return self.when is None or self.when(s, text)
 
 

@@ -4,6 +4,8 @@ explanation. HTML parse mode; every catalog or user text is escaped."""
 from __future__ import annotations
 
 import re
+from collections.abc import Collection, Mapping
+from datetime import date
 from decimal import Decimal
 
 from conversations.kit.text import esc
@@ -253,8 +255,9 @@ def progress_bar(done: int, total: int, width: int = 10) -> str:
 
 
 def progress_text(L: Lang, catalog: Catalog, snap: Snapshot, per_dimension: bool = False) -> str:
+    """The Member's progress, or a contributor's over their scope (`snap.scope`)."""
     counts = snap.counts()
-    total = len(catalog.kpis)
+    total = len(snap.kpis)
     finished = counts[Status.DONE] + counts[Status.BLANK]
     open_count = counts[Status.OPEN] + counts[Status.IN_PROGRESS]
     summary = L.ngettext("{done} of {total} KPI", "{done} of {total} KPIs", total).format(
@@ -266,7 +269,9 @@ def progress_text(L: Lang, catalog: Catalog, snap: Snapshot, per_dimension: bool
     if per_dimension:
         lines.append("")
         for dim in catalog.dimensions:
-            kpis = catalog.kpis_of(dim.id)
+            kpis = [k for k in catalog.kpis_of(dim.id) if snap.in_scope(k.id)]
+            if not kpis:
+                continue
             c = snap.counts(kpis)
             lines.append(
                 labelled(L, esc(dim.short.get(L.code)), progress_bar(c[Status.DONE] + c[Status.BLANK], len(kpis), 5))
@@ -391,4 +396,22 @@ def kpi_line(L: Lang, catalog: Catalog, snap: Snapshot, kpi: Kpi, detailed: bool
             line += f"\n{esc(state.comment)}"
     elif status is Status.IN_PROGRESS:
         line += f" — {status_label(L, status)}"
+    return line
+
+
+def answered_by(
+    L: Lang, catalog: Catalog, snap: Snapshot, kpi: Kpi, names: Mapping[int, str], contributors: Collection[int]
+) -> str:
+    """Who gave the KPI's figures and when (the latest), for the NCP's /review; figures a
+    contributor gave are "to check" until the KPI is confirmed or left blank."""
+    given = [snap.answers[dp.id] for dp in catalog.asked_data_points(kpi) if dp.id in snap.answers]
+    if not given:
+        return ""
+    people = sorted({names.get(a.by_user, "?") for a in given})
+    latest = max(a.at for a in given)
+    when = L.date(date.fromisoformat(latest[:10])) if latest else ""
+    line = "   ✍️ " + esc(", ".join(people)) + (f" · {when}" if when else "")
+    from_contributor = any(a.by_user in contributors for a in given)
+    if from_contributor and snap.status(kpi) not in (Status.DONE, Status.BLANK):
+        line += " · ⚠️ " + L._("to check")
     return line

@@ -22,13 +22,24 @@ class Who(Enum):
     ANYONE = auto()
     NCP_READING = auto()  # an NCP with an open cycle, looking at their data (locked or not)
     NCP = auto()  # an NCP who may change their Member's data now (cycle open, not submitted)
+    # An NCP, or a contributor for a KPI of their scope (a button naming a `kpi` outside it is refused).
+    COLLECTOR_READING = auto()
+    COLLECTOR = auto()
     SECRETARIAT = auto()
 
 
 async def admits(s: Session, who: Who, what: str, kpi: str | None = None) -> bool:
     """True if the caller is `who`; otherwise says why. `what` is audited for the Secretariat;
-    `kpi` is the KPI the press acts on (of a submitted Member, one opened for change may be)."""
+    `kpi` is the KPI the press acts on (of a submitted Member, one opened for change may be;
+    for a contributor, it must be in their scope)."""
     if who is Who.ANYONE:
+        return True
+    if who in (Who.COLLECTOR, Who.COLLECTOR_READING):
+        if not await require_ncp(s, editing=who is Who.COLLECTOR, kpi=kpi, contributor=True):
+            return False
+        if kpi is not None and not s.in_scope(kpi):
+            await send(s, out_of_scope_text(s))
+            return False
         return True
     if who is Who.SECRETARIAT:
         if not await require_secretariat(s):
@@ -39,12 +50,15 @@ async def admits(s: Session, who: Who, what: str, kpi: str | None = None) -> boo
     return await require_ncp(s, editing=who is Who.NCP, kpi=kpi)
 
 
-async def require_ncp(s: Session, *, editing: bool = True, kpi: str | None = None) -> bool:
+async def require_ncp(s: Session, *, editing: bool = True, kpi: str | None = None, contributor: bool = False) -> bool:
     """True if the caller may collect now (or, with editing=False, look at their data; with
     `kpi`, change that KPI of a submitted Member, if a request opened it); otherwise says
-    why, politely."""
+    why, politely. With `contributor`, a contributor may (within their scope)."""
     L = s.lang
-    if not s.user.is_ncp:
+    if s.user.is_contributor and not contributor:
+        await send(s, L._("Only your administration's National Contact Point can do this."))
+        return False
+    if not s.user.collects:
         await send(
             s,
             L._(
@@ -63,6 +77,12 @@ async def require_ncp(s: Session, *, editing: bool = True, kpi: str | None = Non
         await send(s, locked_text(s))
         return False
     return True
+
+
+def out_of_scope_text(s: Session) -> str:
+    return s.lang._(
+        "This KPI is not among those your National Contact Point asked you to answer, so nothing was changed."
+    )
 
 
 def locked_text(s: Session) -> str:

@@ -14,7 +14,7 @@ from conversations.kit.state import ConversationState, parse_state
 from pmm_core.catalog.models import Catalog
 from pmm_core.domain.actions import ChangeSet
 from pmm_core.domain.progress import Snapshot
-from pmm_core.domain.records import Cycle, OutMessage, Role, User
+from pmm_core.domain.records import Cycle, Delegation, OutMessage, Role, User
 from pmm_core.outputs.i18n import Lang, pick_language, user_lang
 from pmm_core.storage.base import MemberData, Outcome
 from pmm_core.storage.store import Store
@@ -45,6 +45,24 @@ class Session:
     state: ConversationState
     screen: int
     key: str
+    delegation: Delegation | None = None  # a contributor's scope (None for everyone else)
+
+    @property
+    def scope(self) -> frozenset[str] | None:
+        """The KPIs the user answers: None for an NCP (every KPI); a contributor's scope; for
+        anyone else, none."""
+        if self.user.is_ncp:
+            return None
+        return self.delegation.kpis if self.delegation is not None else frozenset()
+
+    def in_scope(self, kpi_id: str) -> bool:
+        scope = self.scope
+        return scope is None or kpi_id in scope
+
+    @property
+    def can_confirm(self) -> bool:
+        """Whether the user confirms KPI results (a contributor only if the NCP let them)."""
+        return self.user.is_ncp or (self.delegation is not None and self.delegation.can_confirm)
 
     @property
     def store(self) -> Store:
@@ -72,7 +90,7 @@ class Session:
 
     def snapshot(self) -> Snapshot:
         data = self.member_data()
-        return Snapshot(self.catalog, data.answers, data.states)
+        return Snapshot(self.catalog, data.answers, data.states, self.scope, self.can_confirm)
 
     def go(self, state: ConversationState) -> Outcome:
         """Saves where the user now stands (navigation, no data): a new screen."""
@@ -110,7 +128,8 @@ class Session:
     def reload(self) -> None:
         """Reads where the user stands again, after a write that moved it."""
         stored = self.store.conversation(self.user.telegram_id)
-        self.state = _current(parse_state(stored.state if stored else None), self.cycle)
+        state = _current(parse_state(stored.state if stored else None), self.cycle)
+        self.state = _scoped(state, self.delegation.kpis) if self.delegation is not None else state
         self.screen = stored.screen if stored else 0
 
 
@@ -119,6 +138,14 @@ def _current(state: ConversationState, cycle: Cycle | None) -> ConversationState
     figures and pending step belonged to that cycle)."""
     if state.cycle is not None and (cycle is None or state.cycle != cycle.id):
         return ConversationState(cycle=cycle.id if cycle else None)
+    return state
+
+
+def _scoped(state: ConversationState, scope: frozenset[str] | None) -> ConversationState:
+    """A contributor's step on a KPI outside their scope (it changed meanwhile) counts for nothing."""
+    kpi = getattr(state.step, "kpi", None)
+    if scope is not None and isinstance(kpi, str) and kpi not in scope:
+        return ConversationState(cycle=state.cycle)
     return state
 
 
@@ -133,6 +160,9 @@ def session(update: Update, context: Context) -> Session:
     cycle = store.current_cycle()
     stored = store.conversation(user.telegram_id)
     state = _current(parse_state(stored.state if stored else None), cycle)
+    delegation = store.delegation(user.telegram_id) if user.role is Role.CONTRIBUTOR else None
+    if delegation is not None:
+        state = _scoped(state, delegation.kpis)
     return Session(
         bot=bot,
         update=update,
@@ -142,4 +172,5 @@ def session(update: Update, context: Context) -> Session:
         state=state,
         screen=stored.screen if stored else 0,
         key=update_key(update),
+        delegation=delegation,
     )

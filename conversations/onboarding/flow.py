@@ -12,6 +12,7 @@ from telegram.ext import ApplicationHandlerStop
 from conversations.collect.buttons import Next
 from conversations.kit.context import Context
 from conversations.kit.dispatch import Invalid, Router, Stale
+from conversations.kit.render import kpi_line
 from conversations.kit.send import Row, lang_of, send
 from conversations.kit.session import Session, session
 from conversations.kit.state import ConversationState, Idle
@@ -40,6 +41,8 @@ COMMANDS: tuple[tuple[str, str], ...] = (
     ("template", N_("Get a spreadsheet to fill in offline")),
     ("benchmark", N_("Compare your results with the other Members")),
     ("myreport", N_("A report for your administration")),
+    ("delegate", N_("Hand KPIs to a colleague who holds the data")),
+    ("contributors", N_("Colleagues who answer KPIs for you")),
     ("questions", N_("Questions on figures, with the WCO Secretariat")),
     ("explain", N_("What does a KPI mean?")),
     ("language", N_("Change the language")),
@@ -60,6 +63,10 @@ async def private_only(update: Update, context: Context) -> None:
     raise ApplicationHandlerStop
 
 
+# What a contributor may use: their KPIs, nothing of the Member's as a whole.
+CONTRIBUTOR_COMMANDS = frozenset({"next", "kpis", "progress", "review", "explain", "language", "help", "cancel"})
+
+
 def help_text(s: Session) -> str:
     L = s.lang
     lines = [
@@ -69,7 +76,8 @@ def help_text(s: Session) -> str:
         ),
         "",
     ]
-    lines += [f"/{name} — {esc(L._(description))}" for name, description in COMMANDS]
+    commands = [c for c in COMMANDS if c[0] in CONTRIBUTOR_COMMANDS] if s.user.is_contributor else COMMANDS
+    lines += [f"/{name} — {esc(L._(description))}" for name, description in commands]
     if s.is_secretariat:
         lines += ["", "<b>" + esc(L._("For the WCO Secretariat")) + "</b>"]
         lines += [f"/{name} — {esc(L._(description))}" for name, description in SECRETARIAT_COMMANDS]
@@ -86,6 +94,9 @@ async def on_start(update: Update, context: Context) -> None:
         await redeem(s, code)
         return
     L = s.lang
+    if s.user.is_contributor:
+        await send(s, L._("Welcome back!") + "\n\n" + contributor_intro(s), [[(L._("Continue ▸"), Next())]])
+        return
     if s.user.is_ncp:
         await send(s, L._("Welcome back!") + "\n\n" + help_text(s), [[(L._("Continue ▸"), Next())]])
         return
@@ -99,9 +110,45 @@ async def on_start(update: Update, context: Context) -> None:
     )
 
 
+def contributor_intro(s: Session) -> str:
+    """What a contributor is told at /start: whose questionnaire, their KPIs with where each
+    stands, who checks and submits, and the commands they have."""
+    L = s.lang
+    assert s.delegation is not None
+    member = s.store.member(s.delegation.member)
+    ncps = [u.name for u in s.store.users(role=Role.NCP, member=s.delegation.member) if u.active]
+    kpis = [k for k in s.catalog.kpis if k.id in s.delegation.kpis]
+    text = L.ngettext(
+        "You answer {n} KPI of the PMM questionnaire for {member}, for your National Contact Point ({ncp}):",
+        "You answer {n} KPIs of the PMM questionnaire for {member}, for your National Contact Point ({ncp}):",
+        len(kpis),
+    ).format(
+        n=len(kpis),
+        member=f"<b>{esc(member.name(L.code) if member else s.delegation.member)}</b>",
+        ncp=esc(", ".join(ncps) or "—"),
+    )
+    if s.cycle is not None:
+        snap = s.snapshot()
+        text += "\n" + "\n".join(kpi_line(L, s.catalog, snap, k) for k in kpis)
+        text += "\n\n" + L._("The {year} data collection is open until {deadline}.").format(
+            year=s.cycle.year, deadline=L.date(s.cycle.deadline)
+        )
+    else:
+        text += "\n" + "\n".join(f"• {k.id} {esc(k.name.get(L.code))}" for k in kpis)
+    text += "\n" + (
+        L._("You confirm the results of these KPIs; your National Contact Point submits.")
+        if s.delegation.can_confirm
+        else L._("Your National Contact Point checks your figures, confirms the results and submits.")
+    )
+    return text + "\n\n" + help_text(s)
+
+
 async def redeem(s: Session, code: str, *, move: bool = False) -> None:
     """Binds the caller with an invite code; an NCP of another Member is asked first."""
     L = s.lang
+    if len(code) < 64 and s.store.is_contributor_invite(code):
+        await _join_as_contributor(s, code)
+        return
     outcome = s.store.redeem_invite(code, s.user.telegram_id, move=move) if len(code) < 64 else InviteProblem.UNKNOWN
     if isinstance(outcome, MoveNeeded):
         members = s.store.members()
@@ -136,6 +183,59 @@ async def redeem(s: Session, code: str, *, move: bool = False) -> None:
         await send(s, messages[outcome])
         return
     await _welcome(s, outcome)
+
+
+async def _join_as_contributor(s: Session, code: str) -> None:
+    """A colleague's invitation from an NCP: they become a contributor for its scope."""
+    L = s.lang
+    outcome = s.store.redeem_contributor_invite(code, s.user.telegram_id)
+    if isinstance(outcome, InviteProblem):
+        messages = {
+            InviteProblem.UNKNOWN: L._("This invitation code is not valid."),
+            InviteProblem.USED: L._(
+                "This invitation has already been used. Each invitation works once; ask your National Contact Point for a new one."
+            ),
+            InviteProblem.EXPIRED: L._(
+                "This invitation has expired. Please ask your National Contact Point for a new one."
+            ),
+            InviteProblem.IS_NCP: L._(
+                "You are a National Contact Point or on the WCO Secretariat, so you already have access; this invitation is for a colleague."
+            ),
+        }
+        await send(s, messages[outcome])
+        return
+    s.user = s.store.user(s.user.telegram_id) or s.user
+    s.delegation = outcome
+    s.reload()
+    member = s.store.member(outcome.member)
+    text = L._("Welcome! You now help {member} answer the PMM questionnaire.").format(
+        member=f"<b>{esc(member.name(L.code) if member else outcome.member)}</b>"
+    )
+    rows: list[Row] = [[(LANGUAGE_NAMES[c], btn.Language(c)) for c in LANGUAGES]]
+    rows.append([(L._("Start ▸"), Next())])
+    await send(
+        s,
+        text + "\n\n" + contributor_intro(s) + "\n\n" + L._("Your language can be changed here or with /language:"),
+        rows,
+    )
+    _tell_ncps(s, outcome.member)
+
+
+def _tell_ncps(s: Session, member: str) -> None:
+    """The Member's NCPs hear that a colleague joined with their invitation."""
+    messages = [
+        OutMessage(
+            f"dl:joined:{s.key}:{u.telegram_id}",
+            u.telegram_id,
+            lang(u.language)
+            ._("{name} joined as a contributor with your invitation. See /contributors.")
+            .format(name=esc(s.user.name)),
+        )
+        for u in s.store.users(role=Role.NCP, member=member)
+        if u.active
+    ]
+    s.store.enqueue(messages)
+    s.bot.outbox.wake()
 
 
 async def _welcome(s: Session, member_code: str) -> None:
@@ -282,7 +382,7 @@ async def _language(s: Session, b: btn.Language) -> None:
     s.user = s.store.set_language(s.user.telegram_id, b.code)
     s.lang = user_lang(s.user, s.bot.settings.default_language)
     await send(s, s.lang._("Language set to English."))
-    if s.user.is_ncp and s.cycle is not None and not isinstance(s.state.step, Idle):
+    if s.user.collects and s.cycle is not None and not isinstance(s.state.step, Idle):
         await s.bot.screens.show_where(s)
 
 

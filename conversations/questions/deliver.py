@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 
+from conversations.collect.buttons import Go
 from conversations.kit.context import BotData
 from conversations.kit.send import packed
 from conversations.kit.text import esc
@@ -138,6 +139,8 @@ def messages_for(bot: BotData, thread: Thread, msg: ThreadMessage) -> list[OutMe
             text = render_for_ncp(L, catalog, store, current, msg)
             rows = texts.ncp_rows(L, current, locked=locked, change=change)
             out.append(OutMessage(f"thr:{msg.id}:{ncp.telegram_id}", ncp.telegram_id, text, packed(rows)))
+        if msg.kind is MessageKind.QUESTION:
+            out += _to_givers(bot, current, msg)
         return out
     messages = threads.messages(thread.id)
     people = names(store, {m.author for m in messages if m.author})
@@ -148,4 +151,39 @@ def messages_for(bot: BotData, thread: Thread, msg: ThreadMessage) -> list[OutMe
         text = render_for_asker(L, catalog, store, current, msg, people)
         rows = texts.secretariat_rows(L, current, change)
         out.append(OutMessage(f"thr:{msg.id}:{officer.telegram_id}", officer.telegram_id, text, packed(rows)))
+    return out
+
+
+def givers(store: Store, catalog: Catalog, thread: Thread) -> list[User]:
+    """The Member's contributors who gave the asked figure (or, for a question on the KPI, one
+    of its figures) and still answer that KPI."""
+    kpi = catalog.kpi_by_id.get(thread.kpi)
+    if kpi is None:
+        return []
+    figures = {thread.data_point} if thread.data_point else {d.id for d in catalog.asked_data_points(kpi)}
+    answers = store.answers(thread.cycle_id, thread.member)
+    gave = {a.by_user for dp, a in answers.items() if dp in figures}
+    return [
+        u for u, d in store.contributors(thread.member) if u.telegram_id in gave and thread.kpi in d.kpis and u.active
+    ]
+
+
+def _to_givers(bot: BotData, thread: Thread, msg: ThreadMessage) -> list[OutMessage]:
+    """A question about a figure also goes to the contributor who gave it, in their language,
+    with a button to the KPI (the reply stays the NCPs')."""
+    out = []
+    for user in givers(bot.store, bot.catalog, thread):
+        L = user_lang(user)
+        question = render_for_ncp(L, bot.catalog, bot.store, thread, msg).rsplit("\n", 1)[0]
+        text = (
+            question
+            + "\n"
+            + esc(
+                L._(
+                    "You gave this figure: if it is wrong, correct it here; your National Contact Point answers the Secretariat."
+                )
+            )
+        )
+        rows = [[(L._("Open the figure"), Go(thread.kpi))]]
+        out.append(OutMessage(f"thr:{msg.id}:{user.telegram_id}", user.telegram_id, text, packed(rows)))
     return out

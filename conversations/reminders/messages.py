@@ -3,7 +3,8 @@
 A reminder is identified by the cycle, the deadline it announces and its offset (days
 before): moving the deadline re-arms every reminder, since one sent for the old date says
 nothing about the new one. Each NCP of a Member that has not submitted gets their own
-progress, in their language, with a button that resumes at their next open KPI.
+progress, in their language, with a button that resumes at their next open KPI; each
+contributor gets the count of their own KPIs still open.
 """
 
 from __future__ import annotations
@@ -87,6 +88,35 @@ def reminder_messages(
             ).format(year=cycle.year, n=days_left, deadline=esc(L.date(cycle.deadline)))
             + "\n\n"
             + progress_text(L, catalog, snap)
+        )
+        buttons = packed([[(L._("Continue ▸"), Next())]])
+        messages.append(OutMessage(key_prefix(cycle, days) + str(user.telegram_id), user.telegram_id, text, buttons))
+    for user, delegation in store.contributors():
+        if not user.active or data.submitted(delegation.member):
+            continue
+        L = user_lang(user)
+        snap = Snapshot(
+            catalog,
+            data.answers.get(delegation.member, {}),
+            data.states.get(delegation.member, {}),
+            delegation.kpis,
+            delegation.can_confirm,
+        )
+        still_open = len(snap.still_open())
+        if not still_open:  # their part is done: nothing to remind them of
+            continue
+        total = len(snap.kpis)
+        text = (
+            "⏰ "
+            + L.ngettext(
+                "Reminder: the PMM {year} data collection closes in {n} day, on {deadline}.",
+                "Reminder: the PMM {year} data collection closes in {n} days, on {deadline}.",
+                days_left,
+            ).format(year=cycle.year, n=days_left, deadline=esc(L.date(cycle.deadline)))
+            + "\n\n"
+            + L.ngettext(
+                "{open} of your {total} KPIs is still open.", "{open} of your {total} KPIs are still open.", still_open
+            ).format(open=still_open, total=total)
         )
         buttons = packed([[(L._("Continue ▸"), Next())]])
         messages.append(OutMessage(key_prefix(cycle, days) + str(user.telegram_id), user.telegram_id, text, buttons))

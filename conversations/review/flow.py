@@ -10,7 +10,7 @@ from conversations.collect.flow import open_kpi
 from conversations.explain.flow import send_explanation
 from conversations.kit.context import Context
 from conversations.kit.dispatch import Invalid, Refused, Router
-from conversations.kit.render import STATUS_ICON, kpi_line, progress_text
+from conversations.kit.render import STATUS_ICON, answered_by, kpi_line, progress_text
 from conversations.kit.roles import Who, locked_text, require_ncp
 from conversations.kit.send import Row, send
 from conversations.kit.session import Session, session
@@ -32,10 +32,11 @@ router = Router()
 async def on_kpis(update: Update, context: Context) -> None:
     """/kpis: the dimensions, then each KPI with its status."""
     s = session(update, context)
+    dimensions = [d for d in s.catalog.dimensions if any(s.in_scope(k.id) for k in s.catalog.kpis_of(d.id))]
     await send(
         s,
         s.lang._("Choose a dimension:"),
-        [[(short(d.name.get(s.lang.code)), btn.Dimension(d.id))] for d in s.catalog.dimensions],
+        [[(short(d.name.get(s.lang.code)), btn.Dimension(d.id))] for d in dimensions or s.catalog.dimensions],
     )
 
 
@@ -43,7 +44,9 @@ async def send_dimension(s: Session, dim_id: str) -> None:
     L = s.lang
     dimension = s.catalog.dimension_by_id[dim_id]
     kpis = s.catalog.kpis_of(dim_id)
-    snap = s.snapshot() if s.user.is_ncp and s.cycle is not None else None
+    if s.user.is_contributor:  # a contributor's list: their KPIs only
+        kpis = tuple(k for k in kpis if s.in_scope(k.id))
+    snap = s.snapshot() if s.user.collects and s.cycle is not None else None
     lines = [f"<b>{esc(dimension.name.get(L.code))}</b>"]
     current_outcome = None
     for kpi in kpis:
@@ -58,9 +61,15 @@ async def send_dimension(s: Session, dim_id: str) -> None:
 async def on_progress(update: Update, context: Context) -> None:
     """/progress: a bar and the counts, per dimension on request."""
     s = session(update, context)
-    if not await require_ncp(s, editing=False):
+    if not await require_ncp(s, editing=False, contributor=True):
         return
-    text = progress_text(s.lang, s.catalog, s.snapshot())
+    snap = s.snapshot()
+    text = progress_text(s.lang, s.catalog, snap)
+    if s.user.is_contributor:  # what is left for them (their figures may wait for the NCP's check)
+        total, still_open = len(snap.kpis), len(snap.still_open())
+        text += "\n" + s.lang.ngettext(
+            "{open} of your {total} KPIs is still open.", "{open} of your {total} KPIs are still open.", still_open
+        ).format(open=still_open, total=total)
     if s.member_data().locked:
         text = "🔒 " + locked_text(s) + "\n\n" + text
     await send(s, text, [[(s.lang._("By dimension"), btn.ProgressByDimension())]])
@@ -70,18 +79,28 @@ async def on_progress(update: Update, context: Context) -> None:
 async def on_review(update: Update, context: Context) -> None:
     """/review: every KPI with its status and result or reason, grouped by dimension."""
     s = session(update, context)
-    if not await require_ncp(s, editing=False):
+    if not await require_ncp(s, editing=False, contributor=True):
         return
+    assert s.user.member is not None
     snap = s.snapshot()
     header = progress_text(s.lang, s.catalog, snap, per_dimension=True)
     if s.member_data().locked:
         header = "🔒 " + locked_text(s) + "\n\n" + header
     await send(s, header)
+    contributors = s.store.contributor_ids(s.user.member)
+    names = {u.telegram_id: u.name for u in s.store.users(member=s.user.member)}
+    for c in contributors - names.keys():  # who left keeps their name on what they gave
+        names[c] = user.name if (user := s.store.user(c)) is not None else "?"
     for dimension in s.catalog.dimensions:
-        kpis = s.catalog.kpis_of(dimension.id)
-        lines = [f"<b>{esc(dimension.name.get(s.lang.code))}</b>"] + [
-            kpi_line(s.lang, s.catalog, snap, k) for k in kpis
-        ]
+        kpis = [k for k in s.catalog.kpis_of(dimension.id) if snap.in_scope(k.id)]
+        if not kpis:
+            continue
+        lines = [f"<b>{esc(dimension.name.get(s.lang.code))}</b>"]
+        for k in kpis:
+            lines.append(kpi_line(s.lang, s.catalog, snap, k))
+            if contributors:  # who gave the figures matters once someone else than the NCPs does
+                lines.append(answered_by(s.lang, s.catalog, snap, k, names, contributors))
+        lines = [line for line in lines if line]
         rows: list[Row] = [
             [(f"{STATUS_ICON[snap.status(k)]} {k.id}", btn.OpenKpi(k.id)) for k in kpis[i : i + 4]]
             for i in range(0, len(kpis), 4)
@@ -136,16 +155,19 @@ async def _open_kpi(s: Session, b: btn.OpenKpi) -> None:
     if b.kpi not in s.catalog.kpi_by_id:
         raise Invalid
     kpi = s.catalog.kpi(b.kpi)
-    if s.user.is_ncp and s.cycle is not None and s.member_data().editable(kpi.id):
+    mine = s.user.collects and s.in_scope(kpi.id)
+    if mine and s.cycle is not None and s.member_data().editable(kpi.id):
         await open_kpi(s, kpi)
     elif s.user.is_ncp and s.cycle is not None:  # submitted: to read, or to ask to change (conversations.questions)
         change = [[(short(s.lang._("Ask to change this KPI")), AskChange(kpi.id, 0))]]
         await send(s, kpi_line(s.lang, s.catalog, s.snapshot(), kpi, detailed=True), change)
+    elif mine and s.cycle is not None:  # a contributor, once submitted: to read
+        await send(s, kpi_line(s.lang, s.catalog, s.snapshot(), kpi, detailed=True))
     else:
         await send_explanation(s, kpi)
 
 
-@router.press(btn.ProgressByDimension, who=Who.NCP_READING)
+@router.press(btn.ProgressByDimension, who=Who.COLLECTOR_READING)
 async def _by_dimension(s: Session, b: btn.ProgressByDimension) -> None:
     await send(s, progress_text(s.lang, s.catalog, s.snapshot(), per_dimension=True))
 

@@ -148,4 +148,4 @@ def after(snap: Snapshot, changes: ChangeSet, at: str = "") -> Snapshot:
             states.pop(kpi, None)
         else:
             states[kpi] = KpiStatus(change.status, change.reason, change.comment, changes.user_id, at)
-    return Snapshot(snap.catalog, answers, states)
+    return replace(snap, answers=answers, states=states)

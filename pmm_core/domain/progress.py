@@ -32,6 +32,20 @@ class Snapshot:
     catalog: Catalog
     answers: Mapping[str, Answer]
     states: Mapping[str, KpiStatus]
+    # A contributor's view: only the KPIs of their scope (None: every KPI, an NCP), and whether
+    # they confirm results (else a KPI with every figure given waits for the NCP, not for them).
+    scope: frozenset[str] | None = None
+    can_confirm: bool = True
+
+    @property
+    def kpis(self) -> list[Kpi]:
+        """The KPIs this view is about, in catalog order."""
+        if self.scope is None:
+            return list(self.catalog.kpis)
+        return [k for k in self.catalog.kpis if k.id in self.scope]
+
+    def in_scope(self, kpi_id: str) -> bool:
+        return self.scope is None or kpi_id in self.scope
 
     @property
     def values(self) -> dict[str, str]:
@@ -62,18 +76,29 @@ class Snapshot:
         if self.status(kpi) in (Status.DONE, Status.BLANK) or kpi.id in skipped:
             return False
         unanswered = self.unanswered(kpi)
-        return not unanswered or any(dp.id not in skipped for dp in unanswered)
+        if not unanswered:
+            return self.can_confirm
+        return any(dp.id not in skipped for dp in unanswered)
 
     def next_kpi(self, skipped: Collection[str] = ()) -> Kpi | None:
         """The KPI to continue with: the first pending one in progress, else the first open."""
         for wanted in (Status.IN_PROGRESS, Status.OPEN):
-            for kpi in self.catalog.kpis:
+            for kpi in self.kpis:
                 if self.status(kpi) is wanted and self.pending(kpi, skipped):
                     return kpi
         return None
 
+    def still_open(self) -> list[Kpi]:
+        """The KPIs of this view that still need its user: not confirmed nor left blank and,
+        for a contributor who does not confirm, with a figure still to give."""
+        return [
+            k
+            for k in self.kpis
+            if self.status(k) not in (Status.DONE, Status.BLANK) and (self.can_confirm or self.unanswered(k))
+        ]
+
     def counts(self, kpis: Collection[Kpi] | None = None) -> dict[Status, int]:
-        kpis = self.catalog.kpis if kpis is None else kpis
+        kpis = self.kpis if kpis is None else kpis
         out = dict.fromkeys(Status, 0)
         for kpi in kpis:
             out[self.status(kpi)] += 1

@@ -17,6 +17,7 @@ from pmm_core.catalog.members import Member
 class Role(StrEnum):
     NCP = "ncp"
     SECRETARIAT = "secretariat"
+    CONTRIBUTOR = "contributor"  # a colleague of an NCP who answers the KPIs of a scope
 
 
 class CycleState(StrEnum):
@@ -65,6 +66,7 @@ class InviteProblem(StrEnum):
     UNKNOWN = "unknown"
     USED = "used"
     EXPIRED = "expired"
+    IS_NCP = "is_ncp"  # a contributor invitation opened by an NCP: an NCP answers everything already
 
 
 @dataclass(frozen=True)
@@ -81,6 +83,27 @@ class User:
     @property
     def is_ncp(self) -> bool:
         return self.role is Role.NCP and self.member is not None and self.active
+
+    @property
+    def is_contributor(self) -> bool:
+        return self.role is Role.CONTRIBUTOR and self.member is not None and self.active
+
+    @property
+    def collects(self) -> bool:
+        """An NCP, or a contributor (who answers within their scope)."""
+        return self.is_ncp or self.is_contributor
+
+
+@dataclass(frozen=True)
+class Delegation:
+    """A contributor's part of their Member's questionnaire: the KPIs they answer, and
+    whether the NCP lets them confirm those KPIs' results (else the NCP checks them)."""
+
+    member: str
+    kpis: frozenset[str]
+    can_confirm: bool
+    invited_by: int | None
+    since: str = ""
 
 
 @dataclass(frozen=True)

@@ -137,19 +137,36 @@ def _edit_problem(conn: Any, edit: ChangeSet) -> Outcome | None:
     row = conn.execute(
         "SELECT (SELECT state FROM cycles WHERE id = ?), "
         "(SELECT role = 'ncp' AND member = ? AND active FROM users WHERE telegram_id = ?), "
-        "(SELECT submitted_at IS NOT NULL FROM submissions WHERE cycle_id = ? AND member = ?)",
-        (edit.cycle_id, edit.member, edit.user_id, edit.cycle_id, edit.member),
+        "(SELECT submitted_at IS NOT NULL FROM submissions WHERE cycle_id = ? AND member = ?), "
+        "(SELECT c.kpis || ';' || c.can_confirm FROM contributors c JOIN users u ON u.telegram_id = c.telegram_id "
+        "AND u.member = c.member AND u.role = 'contributor' AND u.active "
+        "WHERE c.telegram_id = ? AND c.member = ? AND c.revoked_at IS NULL)",
+        (edit.cycle_id, edit.member, edit.user_id, edit.cycle_id, edit.member, edit.user_id, edit.member),
     ).fetchone()
-    cycle_state, bound_ncp, locked = row
+    cycle_state, bound_ncp, locked, scope = row
     if cycle_state != CycleState.OPEN.value:
         return Outcome.CLOSED
-    if not edit.by_secretariat and not bound_ncp:
+    if not edit.by_secretariat and not bound_ncp and (scope is None or not _within(edit, scope)):
         return Outcome.NOT_ALLOWED
     if edit.reopen:  # only a submitted Member's answers can be reopened
         return None if locked else Outcome.STALE
     if locked and not amendment_allows(conn, edit.cycle_id, edit.member, touch_of(edit)):
         return Outcome.LOCKED  # (a KPI opened by an approved request to change it may change)
     return None
+
+
+def _within(edit: ChangeSet, scope: str) -> bool:
+    """True if a contributor with `scope` ("KPI,KPI;can_confirm") may write the edit: no
+    submission, no reopening; a confirmation or a blank only for their KPIs and only if the
+    NCP let them confirm (a KPI a changed figure reopens may be anyone's)."""
+    kpis_text, _, can_confirm = scope.rpartition(";")
+    kpis = set(kpis_text.split(","))
+    if edit.submit or edit.reopen or (edit.flags and can_confirm != "1"):
+        return False
+    if not set(edit.started) <= kpis or (edit.comment is not None and edit.comment[0] not in kpis):
+        return False
+    decided = {k for k, c in edit.kpis.items() if c.status in (KpiState.CONFIRMED, KpiState.BLANK)}
+    return not decided or (can_confirm == "1" and decided <= kpis)
 
 
 def _write_edit(conn: Any, edit: ChangeSet, now: str, before: MemberData) -> MemberData:

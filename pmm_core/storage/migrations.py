@@ -375,4 +375,45 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (publication_id, language, name)
     );
     """,
+    # version 8: delegation. Contributors answer the KPIs of a scope for their Member; their
+    # invitations are kept as hashes like the NCPs'; a contributor's row stays after they
+    # leave (revoked_at), so the role of whoever gave a figure is known for good.
+    """
+    CREATE TABLE users_v6 (
+        telegram_id INTEGER PRIMARY KEY,
+        role TEXT CHECK (role IN ('ncp', 'secretariat', 'contributor')),
+        member TEXT REFERENCES members(iso2),
+        language TEXT,
+        name TEXT NOT NULL DEFAULT '',
+        active INTEGER NOT NULL DEFAULT 1,
+        created_at TEXT NOT NULL,
+        last_seen TEXT NOT NULL,
+        number_format TEXT
+    );
+    INSERT INTO users_v6 (telegram_id, role, member, language, name, active, created_at, last_seen, number_format)
+        SELECT telegram_id, role, member, language, name, active, created_at, last_seen, number_format FROM users;
+    DROP TABLE users;
+    ALTER TABLE users_v6 RENAME TO users;
+    CREATE TABLE contributors (
+        telegram_id INTEGER NOT NULL,
+        member TEXT NOT NULL REFERENCES members(iso2),
+        kpis TEXT NOT NULL,
+        can_confirm INTEGER NOT NULL DEFAULT 0,
+        invited_by INTEGER,
+        since TEXT NOT NULL,
+        revoked_at TEXT,
+        PRIMARY KEY (telegram_id, member)
+    );
+    CREATE TABLE contributor_invites (
+        code_hash TEXT PRIMARY KEY,
+        member TEXT NOT NULL REFERENCES members(iso2),
+        kpis TEXT NOT NULL,
+        can_confirm INTEGER NOT NULL DEFAULT 0,
+        created_by INTEGER,
+        created_at TEXT NOT NULL,
+        expires_at TEXT NOT NULL,
+        used_by INTEGER,
+        used_at TEXT
+    );
+    """,
 )

@@ -32,6 +32,7 @@ from pmm_core.storage.base import _audit, _Cache, _days_text, _kpi_status, _subm
 from pmm_core.storage.conversations import ConversationsStore
 from pmm_core.storage.cycles import CyclesStore
 from pmm_core.storage.db import Database
+from pmm_core.storage.delegation import DelegationStore
 from pmm_core.storage.flags import FlagsStore
 from pmm_core.storage.inbox import InboxStore
 from pmm_core.storage.members import MembersStore
@@ -53,6 +54,7 @@ class Store(
     OutboxStore,
     FlagsStore,
     UndeliveredStore,
+    DelegationStore,
 ):
     """All reads and writes of pmm-bot's data. Open with :meth:`open`."""
 

@@ -1,0 +1,1 @@
+"""Delegation: an NCP hands KPIs to colleagues who hold the data (/delegate, /contributors)."""
