@@ -116,7 +116,9 @@ def test_a_peer_review_through_the_real_process(api, tmp_path):
     store.apply(ChangeSet(BE_NCP, cycle.id, "BE", answers=answers))
     store.close()
     # a reviewer presses faster than a typing NCP: the flood guard is widened, not the test slowed
-    bot = start_bot(api.serve(), db, tmp_path, PMM_SECRETARIAT_IDS=str(SEC), PMM_FLOOD_MESSAGES="1000")
+    bot = start_bot(
+        api.serve(), db, tmp_path, PMM_SECRETARIAT_IDS=str(SEC), PMM_FLOOD_MESSAGES="1000", PMM_CHAT_RATE="0"
+    )
     try:
         act(api, BE_NCP, "Submit now?", text="/submit")
         before = len(api.messages_to(BE_NCP))
