@@ -6,9 +6,11 @@ Each typed figure is a distinct value, so its fate can be read back: an input is
 it has neither an effect (an audit row with its value) nor a reply quoting it; a *false
 confirmation* is a "Saved: … = value" reply for a value the store never took."""
 
+import contextlib
 import random
 import re
 import signal
+import sqlite3
 import time
 
 import pytest
@@ -34,6 +36,18 @@ def settle(api: FakeBotApi, limit: float = 30.0) -> None:
     """Waits until every update was fetched and confirmed and the bot went quiet (longer than
     the per-chat pace of one message a second, which spaces the replies to a replay)."""
     api.wait_quiet(NCP, quiet=1.2, limit=limit)
+
+
+def drain(api: FakeBotApi, db_path, limit: float = 30.0) -> None:
+    """Waits until the bot has handled every update in its inbox (a restart slowed by load can
+    outlast a quiet second with updates still waiting there), then until it is quiet again."""
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        with contextlib.closing(sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)) as conn:
+            if conn.execute("SELECT COUNT(*) FROM inbox WHERE done_at IS NULL").fetchone()[0] == 0:
+                break
+        time.sleep(0.1)
+    settle(api)
 
 
 def stored_values(db_path) -> list[str]:
@@ -81,6 +95,7 @@ def test_kills_between_fetch_and_handling_lose_nothing_and_confirm_nothing_false
             bot.wait(timeout=10)
             bot = start_bot(base, db, tmp_path)
             settle(api)
+        drain(api, db)
         values, replies = stored_values(db), confirmed_in_replies(api)
         lost = [v for v in typed if v not in values and v not in replies]
         false = [v for v in replies if v not in values]
