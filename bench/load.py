@@ -54,6 +54,7 @@ from pmm_core.samples.synthetic import synthetic_cycles
 from pmm_core.storage.store import Store
 
 SECRETARIAT = 999_999
+WHY = "--why" in sys.argv  # print the slowest replies and the loop's stalls too
 FIRST_NCP = 10_000
 
 
@@ -213,6 +214,8 @@ class Walkers:
         self.last: dict[int, Sent] = {}
         self.pending: dict[int, float] = {}  # chat → when its action was pushed
         self.latencies: list[tuple[float, float]] = []  # (when, seconds)
+        self.doing: dict[int, str] = {}  # chat → what its pending action is
+        self.slowest: list[tuple[float, str]] = []  # (seconds, what) of the slowest replies
         self.unanswered = 0
         self.actions = 0
         now = time.monotonic()
@@ -230,6 +233,9 @@ class Walkers:
             if pushed is not None:
                 now = time.monotonic()
                 self.latencies.append((pushed, now - pushed))
+                heapq.heappush(self.slowest, (now - pushed, self.doing.get(sent.chat_id, "")))
+                if len(self.slowest) > 10:
+                    heapq.heappop(self.slowest)
                 heapq.heappush(self.heap, (now + self.rng.expovariate(1 / self.think), sent.chat_id))
                 self.cond.notify()
 
@@ -249,6 +255,9 @@ class Walkers:
                 message = self.last.get(user)
                 action = next_action(message, self.rng)
                 self.pending[user] = time.monotonic()
+                self.doing[user] = (
+                    f"{action.kind} {action.value[:24]!r} after {message.text[:40]!r}" if message else "/next"
+                )
                 self.actions += 1
             if action.kind == "press" and message is not None:
                 self.api.press(user, action.value, message_id=message.message_id)
@@ -300,8 +309,9 @@ def start_module(module: str, api: FakeBotApi, folder: Path, env: dict[str, str]
 def _walk_once(folder: Path, which: str, ncps: int, start_within: float, seconds: float) -> dict[str, float]:
     api, db = FakeBotApi(), folder / f"{which}-{start_within}.sqlite3"
     users = seed_idle(db, ncps)
+    stalls = folder / f"{which}-{start_within}-stalls.json"
     if which == "pmm-bot":
-        env = {"PMM_BOT_TOKEN": "123456:LOAD", "PMM_DB_PATH": str(db)}
+        env = {"PMM_BOT_TOKEN": "123456:LOAD", "PMM_DB_PATH": str(db), "PMM_BENCH_STALLS": str(stalls)}
         bot = start_module("bench.monitored", api, folder, env)
     else:
         bot = start_module("bench.echo_bot", api, folder, {})
@@ -311,6 +321,9 @@ def _walk_once(folder: Path, which: str, ncps: int, start_within: float, seconds
         walkers.run(seconds)
         time.sleep(2.0)
         ms = [v * 1000 for _, v in walkers.latencies]
+        if WHY:
+            for seconds_, what in sorted(walkers.slowest, reverse=True):
+                print(f"  [{which}] {seconds_ * 1000:.0f} ms  {what}")
         return {
             "actions": walkers.actions,
             "answered": len(ms),
@@ -324,6 +337,13 @@ def _walk_once(folder: Path, which: str, ncps: int, start_within: float, seconds
         bot.terminate()
         bot.wait(timeout=30)
         api.shutdown()
+        if WHY and stalls.exists():
+            found = json.loads(stalls.read_text())
+            print(
+                f"  [{which}] loop: worst callback {found['worst'] * 1000:.1f} ms of CPU, {len(found['stalls'])} over 25 ms"
+            )
+            for spent, what in sorted(found["stalls"], reverse=True)[:5]:
+                print(f"    {spent * 1000:.1f} ms  {what[:200]}")
 
 
 def walking(folder: Path, ncps: int, burst: bool) -> None:
@@ -372,7 +392,15 @@ def stall(folder: Path) -> None:
         f"the longest {found['worst'] * 1000:.1f} ms of CPU; {len(found['stalls'])} over 25 ms"
     )
     for spent, what in sorted(found["stalls"], reverse=True)[:5]:
-        print(f"  {spent * 1000:.1f} ms  {what[:160]}")
+        print(f"  {spent * 1000:.1f} ms  {what[:700]}")
+    gcs = found.get("collections", [])
+    if gcs:
+        print(
+            f"  Python's cyclic collector: {len(gcs)} passes over 10 ms, the longest {max(g[0] for g in gcs) * 1000:.1f} ms"
+            f" (generation {max(gcs)[1]})"
+        )
+    if WHY:
+        print(f"  objects the collector tracks at the end: {found.get('tracked')}")
     print(f"  NCPs meanwhile: p50 {pct(ms, 0.5):.1f} ms · p99 {pct(ms, 0.99):.1f} ms ({len(ms)} replies)")
 
 
@@ -382,6 +410,7 @@ def main() -> None:
         "--scenario", default="all", choices=("walk", "burst", "stall", "steady", "flood", "long", "export", "all")
     )
     parser.add_argument("--ncps", type=int, default=200)
+    parser.add_argument("--why", action="store_true", help="print the slowest replies and the loop's stalls")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)

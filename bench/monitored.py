@@ -9,28 +9,74 @@ to the file named by PMM_BENCH_STALLS when the bot stops.
 from __future__ import annotations
 
 import atexit
+import gc
 import json
 import os
 import sys
+import threading
 import time
+import traceback
 from asyncio import events
+from collections import Counter
 from typing import Any
 
 STALL = 0.025
 _stalls: list[tuple[float, str]] = []
 _worst = [0.0, 0]  # seconds, callbacks run
 _run = events.Handle._run
+_began = time.monotonic()
+
+
+_running: list[float] = [0.0]  # when the callback now running began (monotonic), 0 if none
+_samples: list[str] = []  # where the loop's thread was, sampled during a long callback
 
 
 def _timed(self: events.Handle) -> None:
     started = time.thread_time()
+    _samples.clear()
+    _running[0] = time.monotonic()
     _run(self)
+    _running[0] = 0.0
     spent = time.thread_time() - started
     _worst[1] += 1
     if spent > _worst[0]:
         _worst[0] = spent
     if spent > STALL:
-        _stalls.append((spent, _what(self)))
+        where = Counter(_samples).most_common(2)
+        seen = " | ".join(f"{n}× {w}" for w, n in where)
+        _stalls.append((spent, f"at {time.monotonic() - _began:.1f} s: {_what(self)} — sampled: {seen}"))
+
+
+_gc_began = [0.0]
+_loop_thread = [0]
+_collections: list[tuple[float, int, int]] = []  # (seconds, generation, objects collected) over 10 ms
+
+
+def _gc_timed(phase: str, info: dict[str, int]) -> None:
+    """Python's cyclic collector runs inside whatever callback allocated last: its long
+    passes on the loop's thread are timed apart, or they look like the bot's own code."""
+    if phase == "start":
+        _gc_began[0] = time.thread_time()
+    elif (spent := time.thread_time() - _gc_began[0]) > 0.010 and threading.get_ident() == _loop_thread[0]:
+        _collections.append((spent, info["generation"], info["collected"]))
+
+
+def _sampler(loop_thread: int) -> None:
+    """Every 5 ms, where the loop's thread is, if one callback has run for over 10 ms: a
+    finished callback's task has no stack left to tell what took the time."""
+    while True:
+        time.sleep(0.005)
+        began = _running[0]
+        if began and time.monotonic() - began > 0.010:
+            frame = sys._current_frames().get(loop_thread)
+            stack = traceback.extract_stack(frame) if frame is not None else []
+            ours = [
+                f"{f.filename.rsplit('/', 1)[-1]}:{f.lineno} {f.name}"
+                for f in stack
+                if any(f"/{part}/" in f.filename for part in ("conversations", "bot", "pmm_core"))
+            ]
+            last = f"{stack[-1].filename.rsplit('/', 1)[-1]}:{stack[-1].lineno} {stack[-1].name}" if stack else ""
+            _samples.append(" > ".join(ours[-4:]) + f" >> {last}")
 
 
 def _what(handle: events.Handle) -> str:
@@ -49,13 +95,22 @@ def _what(handle: events.Handle) -> str:
 def _dump() -> None:
     path = os.environ.get("PMM_BENCH_STALLS")
     if path:
-        report: dict[str, Any] = {"worst": _worst[0], "callbacks": _worst[1], "stalls": _stalls}
+        report: dict[str, Any] = {
+            "worst": _worst[0],
+            "callbacks": _worst[1],
+            "stalls": _stalls,
+            "collections": _collections,
+            "tracked": Counter(type(o).__name__ for o in gc.get_objects()).most_common(12),
+        }
         with open(path, "w", encoding="utf-8") as handle:
             json.dump(report, handle)
 
 
 def main() -> int:
     events.Handle._run = _timed  # type: ignore[method-assign]
+    _loop_thread[0] = threading.get_ident()
+    gc.callbacks.append(_gc_timed)
+    threading.Thread(target=_sampler, args=(threading.get_ident(),), daemon=True).start()
     atexit.register(_dump)
     from bot.cli import main as cli
 

@@ -144,6 +144,8 @@ class PmmBench:
         cycle = self.store.open_cycle(2025, deadline=date(2026, 3, 31), opens=date(2026, 1, 1))
         self.store.touch_user(NCP, "Bench", "en")
         self.store.redeem_invite(self.store.create_invite("BE", timedelta(days=1)), NCP)
+        # Belgian English reads 1,400 as 1.4 (a count refused): this NCP writes 1,400 as 1400
+        self.store.set_number_format(NCP, "comma_dot")
         self.store.apply(ChangeSet(NCP, cycle.id, "BE", answers={"es_alcohol_seizures": "40"}, started=("ES-05",)))
         self.asking = ConversationState(
             step=Asking(kpi="ES-05", dp="es_physical_inspections"), cycle=cycle.id
@@ -193,6 +195,8 @@ async def main(n: int, rounds: int) -> None:
             await pmm.app.start()
             await pmm.run(3, 0)
             reply = pmm.api.sent[-1]
+            if "Saved" not in reply.text:  # the bench times a stored answer, never an error reply
+                raise SystemExit(f"pmm-bot did not store the figure: {reply.text[:200]}")
             text, markup = reply.text, InlineKeyboardMarkup.de_json(json.loads(reply.params["reply_markup"]), None)
             sent_before = len(pmm.api.sent)
             await pmm.run(20, 100)

@@ -116,7 +116,7 @@ class Cycle:
     reminder_days: tuple[int, ...] = (14, 7, 3, 1)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Answer:
     value: str  # canonical stored form (see pmm_core.domain.answers)
     by_user: int
@@ -124,7 +124,7 @@ class Answer:
     source: str = "chat"  # "chat", or "file:<name>" for a spreadsheet upload
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class KpiStatus:
     status: KpiState
     reason: str | None
