@@ -7,14 +7,16 @@ The text is parsed once, at catalog load, with :func:`ast.parse` in ``eval`` mod
 checked against a whitelist: numbers, names, ``+ - * /``, unary minus, parentheses and
 the functions ``sum(...)`` and ``mean(...)``. Anything else (attributes, calls to other
 names, comparisons, subscripts, ``**``) is rejected with the reason, so nothing is ever
-``eval``-ed. Evaluation walks the tree with :class:`decimal.Decimal`; a division by zero
-raises :class:`DivisionByZero` naming the zero divisor so the caller can report it.
+``eval``-ed. Evaluation runs the checked tree, turned once into nested Python functions
+(an export computes 100,000 results: walking the tree node by node took half their time),
+with :class:`decimal.Decimal`; a division by zero raises :class:`DivisionByZero` naming the
+zero divisor so the caller can report it.
 """
 
 from __future__ import annotations
 
 import ast
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal, localcontext
 
@@ -44,9 +46,17 @@ class Formula:
 
     def evaluate(self, values: Mapping[str, Decimal]) -> Decimal:
         """The value with exact decimal arithmetic (28+ significant digits)."""
+        run = _COMPILED.get(self.text)
+        if run is None:
+            run = _COMPILED[self.text] = _compile(self.tree.body)
         with localcontext() as ctx:
             ctx.prec = PRECISION
-            return _eval(self.tree.body, values)
+            return run(values)
+
+
+Evaluator = Callable[[Mapping[str, Decimal]], Decimal]
+# per process and formula text (a function cannot travel to the worker with the catalog)
+_COMPILED: dict[str, Evaluator] = {}
 
 
 def parse(text: str) -> Formula:
@@ -83,30 +93,44 @@ def _check(node: ast.AST, names: list[str]) -> None:
         raise FormulaError(f"not allowed in a formula: {ast.unparse(node)!r}")
 
 
-def _eval(node: ast.AST, values: Mapping[str, Decimal]) -> Decimal:
+def _compile(node: ast.AST) -> Evaluator:
+    """The checked tree as a function of the values: each node's kind is decided once here,
+    not at every evaluation. Operands are evaluated left then right, as written."""
     if isinstance(node, ast.BinOp):
-        left = _eval(node.left, values)
-        right = _eval(node.right, values)
+        left, right = _compile(node.left), _compile(node.right)
         if isinstance(node.op, ast.Add):
-            return left + right
+            return lambda v: left(v) + right(v)
         if isinstance(node.op, ast.Sub):
-            return left - right
+            return lambda v: left(v) - right(v)
         if isinstance(node.op, ast.Mult):
-            return left * right
-        if right == 0:
-            raise DivisionByZero(_names(node.right))
-        return left / right
+            return lambda v: left(v) * right(v)
+        divisor = _names(node.right)
+
+        def divide(v: Mapping[str, Decimal]) -> Decimal:
+            a, b = left(v), right(v)
+            if b == 0:
+                raise DivisionByZero(divisor)
+            return a / b
+
+        return divide
     if isinstance(node, ast.UnaryOp):
-        value = _eval(node.operand, values)
-        return -value if isinstance(node.op, ast.USub) else value
+        operand = _compile(node.operand)
+        return (lambda v: -operand(v)) if isinstance(node.op, ast.USub) else operand
     if isinstance(node, ast.Constant):
-        return Decimal(str(node.value))
+        constant = Decimal(str(node.value))
+        return lambda _v: constant
     if isinstance(node, ast.Name):
-        return values[node.id]
+        name = node.id
+        return lambda v: v[name]
     assert isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
-    args = [_eval(arg, values) for arg in node.args]
-    total = sum(args, Decimal(0))
-    return total if node.func.id == "sum" else total / len(args)
+    args = [_compile(arg) for arg in node.args]
+    mean = node.func.id == "mean"
+
+    def total(v: Mapping[str, Decimal]) -> Decimal:
+        summed = sum((arg(v) for arg in args), Decimal(0))
+        return summed / len(args) if mean else summed
+
+    return total
 
 
 def _names(node: ast.AST) -> tuple[str, ...]:

@@ -57,8 +57,16 @@ class Lang:
         jobs: ``lang(tag)`` gives this Lang back."""
         return self.numbers.tag
 
+    @cached_property
+    def _translated(self) -> dict[str, str]:
+        return {}
+
     def _(self, message: str) -> str:
-        return self.translations.gettext(message)
+        # an export asks for the same few labels 200,000 times: a dict, not gettext's chain
+        text = self._translated.get(message)
+        if text is None:
+            text = self._translated[message] = self.translations.gettext(message)
+        return text
 
     def ngettext(self, singular: str, plural: str, n: int) -> str:
         return self.translations.ngettext(singular, plural, n)

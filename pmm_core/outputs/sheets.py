@@ -208,6 +208,7 @@ def _sheet_xml(sheet: Sheet, styles: _Styles) -> str:
         "</row>",
     ]
     plain = [f' s="{formats[i]}"' if i in formats else "" for i in range(columns)]
+    texts: dict[str, str] = {}  # a text → its cell's content: names, ids and labels repeat on every row
     for r, row in enumerate(sheet.rows, start=first):
         cells = [f'<row r="{r}">']
         for i, value in enumerate(row):
@@ -215,9 +216,12 @@ def _sheet_xml(sheet: Sheet, styles: _Styles) -> str:
                 continue
             kind = type(value)
             if kind is str:  # most cells: inline text, neutralised
-                text = neutralise(value)  # type: ignore[arg-type]
-                space = ' xml:space="preserve"' if text[:1].isspace() or text[-1:].isspace() else ""
-                cells.append(f'<c r="{letters[i]}{r}" t="inlineStr"{plain[i]}><is><t{space}>{_esc(text)}</t></is></c>')
+                inner = texts.get(value)  # type: ignore[call-overload]
+                if inner is None:
+                    text = neutralise(value)  # type: ignore[arg-type]
+                    space = ' xml:space="preserve"' if text[:1].isspace() or text[-1:].isspace() else ""
+                    inner = texts[value] = f"<is><t{space}>{_esc(text)}</t></is></c>"  # type: ignore[index]
+                cells.append(f'<c r="{letters[i]}{r}" t="inlineStr"{plain[i]}>{inner}')
             elif kind is int or kind is float:
                 cells.append(f'<c r="{letters[i]}{r}"{plain[i]}><v>{value!r}</v></c>')
             else:
