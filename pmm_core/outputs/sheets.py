@@ -216,7 +216,7 @@ def _sheet_xml(sheet: Sheet, styles: _Styles) -> str:
                 continue
             kind = type(value)
             if kind is str:  # most cells: inline text, neutralised
-                inner = texts.get(value)  # type: ignore[call-overload]
+                inner = texts.get(value)  # type: ignore[arg-type]
                 if inner is None:
                     text = neutralise(value)  # type: ignore[arg-type]
                     space = ' xml:space="preserve"' if text[:1].isspace() or text[-1:].isspace() else ""
