@@ -105,12 +105,6 @@ def _tell(bot: BotData, users: list[int] | list[User], key: str, text_for: Calla
     return out
 
 
-def _queue(bot: BotData, messages: list[OutMessage]) -> None:
-    if messages:
-        bot.store.enqueue(messages)
-        bot.outbox.wake()
-
-
 # ---- the NCP: request -------------------------------------------------------------------------
 @router.command("peerreview")
 async def on_peerreview(update: Update, context: Context) -> None:
@@ -128,7 +122,19 @@ async def request(s: Session) -> None:
     if not s.user.is_ncp or s.cycle is None or s.user.member is None:
         await send(s, L._("Only the National Contact Point of a Member that has submitted can request a peer review."))
         return
-    found = s.store.request_review(s.cycle.id, s.user.member, s.user.telegram_id, key=s.key)
+    staff = deliver.secretariat_users(s.bot)
+
+    def tell(review: PeerReview) -> list[OutMessage]:
+        return _tell(
+            s.bot,
+            staff,
+            f"pr:req:{review.id}",
+            lambda L2: L2._("{member} requests a peer review of its submitted data: /peerreviews").format(
+                member=esc(member_name(s, s.bot, review.member, L2))
+            ),
+        )
+
+    found = s.store.request_review(s.cycle.id, s.user.member, s.user.telegram_id, key=s.key, tell=tell)
     if found is ReviewProblem.NOT_SUBMITTED:
         await send(s, L._("Submit your answers first (/submit); then you can request a peer review."))
         return
@@ -143,18 +149,7 @@ async def request(s: Session) -> None:
             "Your request for a peer review is recorded. The WCO Secretariat will accept it and invite the peer reviewers; we will tell you who they are."
         ),
     )
-    staff = deliver.secretariat_users(s.bot)
-    _queue(
-        s.bot,
-        _tell(
-            s.bot,
-            staff,
-            f"pr:req:{found.id}",
-            lambda L2: L2._("{member} requests a peer review of its submitted data: /peerreviews").format(
-                member=esc(member_name(s, s.bot, found.member, L2))
-            ),
-        ),
-    )
+    s.bot.outbox.wake()  # the Secretariat's messages were queued with the request
 
 
 def request_row(s: Session) -> list[Row]:
@@ -224,7 +219,21 @@ async def _decline_request(s: Session, b: pb.DeclineRequest) -> None:
 
 async def _decide(s: Session, review_id: int, accept: bool) -> None:
     review = await _secretariat_review(s, review_id)
-    outcome = s.store.decide_review(review.id, accept, s.user.telegram_id, key=s.key)
+    ncps = [u.telegram_id for u in deliver.ncps(s.store, review.member)]
+
+    def tell(decided: PeerReview) -> list[OutMessage]:
+        return _tell(
+            s.bot,
+            ncps,
+            f"pr:dec:{decided.id}",
+            lambda L2: (
+                L2._("The WCO Secretariat accepted your request for a peer review; the reviewers will be invited.")
+                if accept
+                else L2._("The WCO Secretariat declined your request for a peer review.")
+            ),
+        )
+
+    outcome = s.store.decide_review(review.id, accept, s.user.telegram_id, key=s.key, tell=tell)
     if outcome is not Outcome.APPLIED:
         await send(s, s.lang._("This request was already decided; nothing was changed."))
         return
@@ -239,20 +248,7 @@ async def _decide(s: Session, review_id: int, accept: bool) -> None:
         )
     else:
         await send(s, L._("Peer review of {member} declined.").format(member=esc(name)))
-    ncps = [u.telegram_id for u in deliver.ncps(s.store, review.member)]
-    _queue(
-        s.bot,
-        _tell(
-            s.bot,
-            ncps,
-            f"pr:dec:{review.id}",
-            lambda L2: (
-                L2._("The WCO Secretariat accepted your request for a peer review; the reviewers will be invited.")
-                if accept
-                else L2._("The WCO Secretariat declined your request for a peer review.")
-            ),
-        ),
-    )
+    s.bot.outbox.wake()  # the NCPs' messages were queued with the decision
 
 
 @router.command("invite_reviewer")
@@ -293,47 +289,49 @@ async def on_invite_reviewer(update: Update, context: Context) -> None:
 @router.press(pb.RemoveReviewer, who=Who.SECRETARIAT)
 async def _remove(s: Session, b: pb.RemoveReviewer) -> None:
     review = await _secretariat_review(s, b.review)
-    if s.store.remove_reviewer(review.id, b.user, s.user.telegram_id) is not Outcome.APPLIED:
+
+    def tell(found: PeerReview) -> list[OutMessage]:
+        return _tell(
+            s.bot,
+            [b.user],
+            f"pr:rm:{found.id}",
+            lambda L2: L2._("The WCO Secretariat removed you from the peer review of {member}.").format(
+                member=esc(member_name(s, s.bot, found.member, L2))
+            ),
+        )
+
+    if s.store.remove_reviewer(review.id, b.user, s.user.telegram_id, tell=tell) is not Outcome.APPLIED:
         await send(s, s.lang._("This reviewer was already removed; nothing was changed."))
         return
     await send(s, s.lang._("The reviewer was removed from the review."))
-    _queue(
-        s.bot,
-        _tell(
-            s.bot,
-            [b.user],
-            f"pr:rm:{review.id}",
-            lambda L2: L2._("The WCO Secretariat removed you from the peer review of {member}.").format(
-                member=esc(member_name(s, s.bot, review.member, L2))
-            ),
-        ),
-    )
+    s.bot.outbox.wake()
 
 
 @router.press(pb.CloseReview, who=Who.SECRETARIAT)
 async def _close(s: Session, b: pb.CloseReview) -> None:
     review = await _secretariat_review(s, b.review)
-    if s.store.close_review(review.id, s.user.telegram_id, key=s.key) is not Outcome.APPLIED:
+    readers = [u.telegram_id for u in deliver.ncps(s.store, review.member)]
+    readers += [r.user_id for r in s.store.reviewers(review.id)]
+
+    def tell(closed: PeerReview) -> list[OutMessage]:
+        return _tell(
+            s.bot,
+            readers,
+            f"pr:close:{closed.id}",
+            lambda L2: (
+                L2._("The WCO Secretariat closed the peer review of {member}.").format(
+                    member=esc(member_name(s, s.bot, closed.member, L2))
+                )
+                + "\n"
+                + L2._("The peer review report: /peerreport {member}").format(member=closed.member)
+            ),
+        )
+
+    if s.store.close_review(review.id, s.user.telegram_id, key=s.key, tell=tell) is not Outcome.APPLIED:
         await send(s, s.lang._("This review is already closed; nothing was changed."))
         return
     await send(s, s.lang._("The peer review of {member} is closed.").format(member=esc(review.member)))
-    readers = [u.telegram_id for u in deliver.ncps(s.store, review.member)]
-    readers += [r.user_id for r in s.store.reviewers(review.id)]
-    _queue(
-        s.bot,
-        _tell(
-            s.bot,
-            readers,
-            f"pr:close:{review.id}",
-            lambda L2: (
-                L2._("The WCO Secretariat closed the peer review of {member}.").format(
-                    member=esc(member_name(s, s.bot, review.member, L2))
-                )
-                + "\n"
-                + L2._("The peer review report: /peerreport {member}").format(member=review.member)
-            ),
-        ),
-    )
+    s.bot.outbox.wake()
     closed = s.store.peer_review(review.id)
     assert closed is not None
     await send_report(s, closed)
@@ -343,7 +341,25 @@ async def _close(s: Session, b: pb.CloseReview) -> None:
 async def redeem(s: Session, code: str) -> bool:
     """/start CODE for a reviewer invitation: True if the code was one (answered here)."""
     L = s.lang
-    found = s.store.redeem_reviewer_invite(code, s.user.telegram_id)
+    me = s.user.telegram_id
+
+    def tell(joined: PeerReview) -> list[OutMessage]:
+        readers = [u.telegram_id for u in deliver.ncps(s.store, joined.member)]
+        readers += [r.user_id for r in s.store.reviewers(joined.id) if r.user_id != me]
+        return _tell(
+            s.bot,
+            readers,
+            f"pr:join:{joined.id}:{me}",
+            lambda L2: (
+                L2._("A peer reviewer joined the review of {member}. Reviewers:").format(
+                    member=esc(member_name(s, s.bot, joined.member, L2))
+                )
+                + "\n"
+                + _people(s.bot, joined, L2)
+            ),
+        )
+
+    found = s.store.redeem_reviewer_invite(code, me, tell=tell)
     if found is ReviewProblem.UNKNOWN:
         return False
     if isinstance(found, ReviewProblem):
@@ -363,23 +379,7 @@ async def redeem(s: Session, code: str) -> bool:
     if s.user.is_ncp:
         text += "\n\n" + L._("You are also an NCP: /roles switches between your two roles.")
     await send(s, text, [[(L._("Start the review ▸"), pb.OpenReview(found.id))]])
-    readers = [u.telegram_id for u in deliver.ncps(s.store, found.member)]
-    readers += [r.user_id for r in s.store.reviewers(found.id) if r.user_id != s.user.telegram_id]
-    _queue(
-        s.bot,
-        _tell(
-            s.bot,
-            readers,
-            f"pr:join:{found.id}:{s.user.telegram_id}",
-            lambda L2: (
-                L2._("A peer reviewer joined the review of {member}. Reviewers:").format(
-                    member=esc(member_name(s, s.bot, found.member, L2))
-                )
-                + "\n"
-                + _people(s.bot, found, L2)
-            ),
-        ),
-    )
+    s.bot.outbox.wake()  # the NCPs' and the other reviewers' messages were queued with the join
     return True
 
 
@@ -438,13 +438,34 @@ async def _open(s: Session, b: pb.OpenReview) -> None:
 # ---- the reviewer: KPI by KPI -----------------------------------------------------------------
 async def open_next(s: Session, review: PeerReview, skipped: tuple[str, ...], after: str | None = None) -> None:
     states = effective_states(s.bot, review, s.user.telegram_id)
-    ids = pr.after(order(s), after) if after else order(s)
-    kpi = pr.next_kpi(ids, states, skipped)
-    if kpi is None:
+    nxt = next_step(s, review, states, skipped, after)
+    if isinstance(nxt.step, Concluding):
         await show_conclude(s, review)
         return
-    s.go(s.state.but(ReviewingKpi(review=review.id, kpi=kpi, skipped=skipped), cycle=review.cycle_id))
-    await show_kpi(s, review, s.catalog.kpi(kpi), states)
+    s.go(nxt)
+    await show_step(s, review)
+
+
+def next_step(
+    s: Session, review: PeerReview, states: dict[str, KpiReview], skipped: tuple[str, ...], after: str | None = None
+) -> ConversationState:
+    """Where the reviewer goes with these states: the next KPI to review after `after` (in
+    catalog order, skipped ones last), else the conclusion — computed before a write, so that
+    the verdict and the next screen commit together."""
+    ids = pr.after(order(s), after) if after else order(s)
+    kpi = pr.next_kpi(ids, states, skipped)
+    step = Concluding(review=review.id) if kpi is None else ReviewingKpi(review=review.id, kpi=kpi, skipped=skipped)
+    return s.state.but(step, cycle=review.cycle_id)
+
+
+async def show_step(s: Session, review: PeerReview) -> None:
+    """The screen of the step the reviewer stands on (written already)."""
+    step = s.state.step
+    if isinstance(step, Concluding):
+        await send(s, conclude_text(s, review))
+        return
+    assert isinstance(step, (ReviewingKpi, WritingReview))
+    await show_kpi(s, review, s.catalog.kpi(step.kpi), effective_states(s.bot, review, s.user.telegram_id))
 
 
 async def show_kpi(s: Session, review: PeerReview, kpi: Kpi, states: dict[str, KpiReview]) -> None:
@@ -525,31 +546,30 @@ def _checked(s: Session, review_id: int) -> PeerReview:
 async def _accept_kpi(s: Session, b: pb.AcceptKpi, step: ReviewingKpi) -> None:
     review = _checked(s, b.review)
     skipped = tuple(k for k in step.skipped if k != b.kpi)
-    nxt = ConversationState(step=ReviewingKpi(review=review.id, kpi=b.kpi, skipped=skipped), cycle=review.cycle_id)
-    outcome = s.store.review_step(
-        review.id,
+    states = effective_states(s.bot, review, s.user.telegram_id) | {b.kpi: KpiReview.ACCEPTED}
+    nxt = next_step(s, review, states, skipped, after=b.kpi)
+    # the verdict, the reviewer's issues on the KPI resolved (the NCPs told) and the next
+    # screen: one transaction
+    result = ThreadStore(s.store).review_verdict(_act(s, nxt), review.id, b.kpi, KpiReview.ACCEPTED)
+    if not result.applied:
+        raise Refused(result.outcome)
+    s.reload()
+    s.bot.outbox.wake()
+    await send(s, "✅ " + s.lang._("{kpi} accepted.").format(kpi=b.kpi))
+    await show_step(s, review)
+
+
+def _act(s: Session, nxt: ConversationState) -> Act:
+    """The reviewer's action on this update, moving them to `nxt` if still on their screen."""
+    return Act(
         s.user.telegram_id,
-        b.kpi,
-        state=KpiReview.ACCEPTED,
+        AuthorRole.REVIEWER,
+        s.lang.code,
         key=s.key,
         conversation=nxt.to_json(),
         expect_screen=s.screen,
+        render=deliver.renderer(s.bot),
     )
-    if outcome is not Outcome.APPLIED:
-        raise Refused(outcome)
-    s.reload()
-    # the reviewer's issues on the KPI are settled by accepting it
-    threads = ThreadStore(s.store)
-    for thread in threads.threads(review.cycle_id, member=review.member, kpi=b.kpi, review_id=review.id):
-        if thread.opened_by == s.user.telegram_id and thread.state is not ThreadState.RESOLVED:
-            threads.post(
-                Act(s.user.telegram_id, AuthorRole.REVIEWER, s.lang.code, render=deliver.renderer(s.bot)),
-                thread.id,
-                MessageKind.RESOLVED,
-            )
-    s.bot.outbox.wake()
-    await send(s, "✅ " + s.lang._("{kpi} accepted.").format(kpi=b.kpi))
-    await open_next(s, review, skipped, after=b.kpi)
 
 
 @router.press(pb.SkipKpi, step=ReviewingKpi, same=("review", "kpi"))
@@ -631,41 +651,34 @@ async def _written(s: Session, text: str, step: WritingReview) -> None:
         kpi = s.catalog.kpi(step.kpi)  # still on the KPI: a comment is no verdict
         await show_kpi(s, review, kpi, effective_states(s.bot, review, s.user.telegram_id))
         return
-    else:
-        act = Act(
-            s.user.telegram_id,
-            AuthorRole.REVIEWER,
-            L.code,
-            key=s.key,
-            conversation=back.to_json(),
-            expect_screen=s.screen,
-            render=deliver.renderer(s.bot),
+    threads = ThreadStore(s.store)
+    states = effective_states(s.bot, review, s.user.telegram_id)
+    if step.purpose == "issue" or states.get(step.kpi) is not KpiReview.ACCEPTED:  # waiting for the NCPs
+        states[step.kpi] = KpiReview.HAS_ISSUES
+    act = _act(s, next_step(s, review, states, step.skipped, after=step.kpi))
+    if step.purpose == "issue":  # the thread and the verdict, in one transaction
+        kpi = s.catalog.kpi(step.kpi)
+        data = s.store.member_data(review.cycle_id, review.member)
+        result = threads.open_thread(
+            act,
+            cycle_id=review.cycle_id,
+            member=review.member,
+            kpi=kpi.id,
+            data_point="",
+            points=covered_points(s.catalog, kpi, ""),
+            text=kept,
+            figure=qtexts.current_figure(s.catalog, data.answers, kpi, ""),
+            review_id=review.id,
+            verdict=KpiReview.HAS_ISSUES,
         )
-        threads = ThreadStore(s.store)
-        if step.purpose == "issue":
-            kpi = s.catalog.kpi(step.kpi)
-            data = s.store.member_data(review.cycle_id, review.member)
-            result = threads.open_thread(
-                act,
-                cycle_id=review.cycle_id,
-                member=review.member,
-                kpi=kpi.id,
-                data_point="",
-                points=covered_points(s.catalog, kpi, ""),
-                text=kept,
-                figure=qtexts.current_figure(s.catalog, data.answers, kpi, ""),
-                review_id=review.id,
-            )
-        else:
-            result = threads.post(act, step.thread, MessageKind.REPLY, kept)
-        if not result.applied:
-            raise Refused(result.outcome)
-        s.reload()
-        if step.purpose == "issue":  # the verdict, after the thread (a crash between: the thread says it)
-            s.store.review_step(review.id, s.user.telegram_id, step.kpi, state=KpiReview.HAS_ISSUES)
-        s.bot.outbox.wake()
-        await send(s, "❓ " + L._("Sent to the NCPs. You will read their answer here."))
-    await open_next(s, review, step.skipped, after=step.kpi)
+    else:
+        result = threads.post(act, step.thread, MessageKind.REPLY, kept)
+    if not result.applied:
+        raise Refused(result.outcome)
+    s.reload()
+    s.bot.outbox.wake()
+    await send(s, "❓ " + L._("Sent to the NCPs. You will read their answer here."))
+    await show_step(s, review)
 
 
 # ---- progress and conclusion ------------------------------------------------------------------
@@ -692,11 +705,14 @@ async def show_conclude(s: Session, review: PeerReview) -> None:
         await send(s, L._("You concluded this review. Thank you."))
         return
     s.go(s.state.but(Concluding(review=review.id), cycle=review.cycle_id))
-    await send(
-        s,
+    await send(s, conclude_text(s, review))
+
+
+def conclude_text(s: Session, review: PeerReview) -> str:
+    return (
         "\n".join(progress_lines(s, review, s.user.telegram_id))
         + "\n\n"
-        + L._("Every KPI is accepted. Type your conclusion: a short summary for the review report."),
+        + s.lang._("Every KPI is accepted. Type your conclusion: a short summary for the review report.")
     )
 
 
@@ -710,6 +726,21 @@ async def _conclusion(s: Session, text: str, step: Concluding) -> None:
     kept, _cut = clean_text(text, pr.MAX_SUMMARY)
     if not kept:
         return
+    staff = deliver.secretariat_users(s.bot)
+
+    def tell(concluded: PeerReview) -> list[OutMessage]:
+        """The last conclusion tells the Secretariat (read inside the write: this one counts)."""
+        if not all(r.concluded for r in s.store.reviewers(concluded.id)):
+            return []
+        return _tell(
+            s.bot,
+            staff,
+            f"pr:concluded:{concluded.id}",
+            lambda L2: L2._("Every reviewer of {member} concluded: close the review in /peerreviews.").format(
+                member=esc(member_name(s, s.bot, concluded.member, L2))
+            ),
+        )
+
     outcome = s.store.review_step(
         review.id,
         s.user.telegram_id,
@@ -718,24 +749,13 @@ async def _conclusion(s: Session, text: str, step: Concluding) -> None:
         key=s.key,
         conversation=ConversationState(step=Idle(), cycle=review.cycle_id).to_json(),
         expect_screen=s.screen,
+        tell=tell,
     )
     if outcome is not Outcome.APPLIED:
         raise Refused(outcome)
     s.reload()
+    s.bot.outbox.wake()
     await send(s, "✔ " + s.lang._("Your conclusion is recorded. The WCO Secretariat will close the review."))
-    if all(r.concluded for r in s.store.reviewers(review.id)):
-        staff = deliver.secretariat_users(s.bot)
-        _queue(
-            s.bot,
-            _tell(
-                s.bot,
-                staff,
-                f"pr:concluded:{review.id}",
-                lambda L2: L2._("Every reviewer of {member} concluded: close the review in /peerreviews.").format(
-                    member=esc(member_name(s, s.bot, review.member, L2))
-                ),
-            ),
-        )
 
 
 async def reviewer_progress(s: Session) -> bool:
