@@ -158,7 +158,8 @@ async def test_each_peer_review_action_is_one_transaction(chat: Chat, store: Sto
         code = code_in(texts(await chat.say(SECRETARIAT, "/invite_reviewer BE")))
         await chat.say(reviewer, "/help")
         # the reviewer joins; the NCPs and the other reviewers are told
-        assert await commits(store, lambda code=code, r=reviewer: chat.say(r, f"/start {code}")) == 1
+        link = f"/start {code}"
+        assert await commits(store, lambda: chat.say(reviewer, link)) == 1  # noqa: B023 (awaited at once)
     await chat.tap(FR_NCP, pb.OpenReview, review=review.id)
     first = on_screen(chat, FR_NCP)
     # Skip writes nothing of the review, but the reviewer's next step (the next KPI, the skipped
