@@ -591,7 +591,8 @@ def _insert_thread(
             flag_id,
             review_id,
             act.user_id,
-            act.role.value,
+            # a contributor's request opens a thread of the NCP side (threads.opened_role has no 'contributor')
+            (AuthorRole.NCP if act.role is AuthorRole.CONTRIBUTOR else act.role).value,
             ThreadState.OPEN.value,
             figure,
             now,
