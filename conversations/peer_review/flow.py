@@ -40,7 +40,7 @@ from pmm_core.catalog.models import Kpi
 from pmm_core.domain import peer_review as pr
 from pmm_core.domain.peer_review import KpiReview, PeerReview, ReviewProblem, ReviewState
 from pmm_core.domain.progress import Snapshot
-from pmm_core.domain.records import OutMessage, User
+from pmm_core.domain.records import OutMessage, Role, User
 from pmm_core.domain.results import compute
 from pmm_core.domain.threads import AuthorRole, MessageKind, ThreadState, clean_text, covered_points
 from pmm_core.outputs.i18n import Lang, lang
@@ -82,14 +82,19 @@ def my_review(s: Session, review_id: int) -> PeerReview | None:
     return review
 
 
+def person(bot: BotData, user_id: int, L: Lang) -> str:
+    """A reviewer as people read them: their name as Telegram gives it (kept at each visit),
+    with their Member for an NCP — "Marie Dupont (France)"; never a number."""
+    user = bot.store.user(user_id)
+    name = user.name.strip() if user is not None else ""
+    if user is not None and user.is_ncp and user.member:
+        member = member_name(None, bot, user.member, L)
+        return f"{name} ({member})" if name else L._("NCP of {member}").format(member=member)
+    return name or L._("Peer reviewer")
+
+
 def _people(bot: BotData, review: PeerReview, L: Lang) -> str:
-    lines = []
-    for r in bot.store.reviewers(review.id):
-        user = bot.store.user(r.user_id)
-        name = user.name if user and user.name else str(r.user_id)
-        if user is not None and user.is_ncp and user.member:
-            name += " · " + L._("NCP of {member}").format(member=member_name(None, bot, user.member, L))
-        lines.append("• " + esc(name))
+    lines = ["• " + esc(person(bot, r.user_id, L)) for r in bot.store.reviewers(review.id)]
     return "\n".join(lines) or "—"
 
 
@@ -186,8 +191,7 @@ async def show_reviews(s: Session) -> None:
             ids = order(s)
             reviewers = s.store.reviewers(review.id)
             for r in reviewers:
-                user = s.store.user(r.user_id)
-                who = user.name if user and user.name else str(r.user_id)
+                who = person(s.bot, r.user_id, L)
                 done = pr.counts(ids, effective_states(s.bot, review, r.user_id))[KpiReview.ACCEPTED]
                 mark = " ✔ " + L._("concluded") if r.concluded else ""
                 counted = L._("{done} of {n} KPIs accepted").format(done=done, n=len(ids))
@@ -852,12 +856,14 @@ def build_record(bot: BotData, review: PeerReview, L: Lang) -> ReviewRecord:
     store = bot.store
     catalog = bot.catalog
     reviewers = store.reviewers(review.id, active_only=False)
-    people = deliver.names(store, {r.user_id for r in reviewers} | {review.requested_by})
+    people = deliver.names(store, {review.requested_by})
     threads = ThreadStore(store)
     mine = [t for t in threads.threads(review.cycle_id, member=review.member, review_id=review.id)]
     mine.sort(key=lambda t: t.id)
     dialogue = [(t, threads.messages(t.id)) for t in mine]
     people |= deliver.names(store, {m.author for _, ms in dialogue for m in ms if m.author})
+    people |= {r.user_id: person(bot, r.user_id, L) for r in reviewers}
+    ncp_of = L._("NCP of {member}").format(member=member_name(None, bot, review.member, L))
     per_reviewer = [effective_states(bot, review, r.user_id) for r in reviewers if r.active]
     states = {k.id: pr.member_state(per_reviewer, k.id) for k in catalog.kpis}
     changes = []
@@ -871,9 +877,9 @@ def build_record(bot: BotData, review: PeerReview, L: Lang) -> ReviewRecord:
                 rpt.FigureChange(
                     kpi.id,
                     row["subject"],
-                    _shown(L, bot, row["subject"], row["old_value"]),
-                    _shown(L, bot, row["subject"], row["new_value"]),
-                    people.get(row["user_id"], "") or L._("NCP of {member}").format(member=review.member),
+                    rpt.shown_value(L, catalog, row["subject"], row["old_value"]),
+                    rpt.shown_value(L, catalog, row["subject"], row["new_value"]),
+                    _changed_by(bot, row["user_id"], people, ncp_of, L),
                     row["at"],
                 )
             )
@@ -899,14 +905,15 @@ def build_record(bot: BotData, review: PeerReview, L: Lang) -> ReviewRecord:
     )
 
 
-def _shown(L: Lang, bot: BotData, dp_id: str, value: str | None) -> str:
-    dp = bot.catalog.data_points.get(dp_id)
-    if not value or dp is None:
-        return value or "—"
-    try:
-        return L.value(dp, value)
-    except ValueError:
-        return value
+def _changed_by(bot: BotData, user_id: int | None, people: dict[int, str], ncp_of: str, L: Lang) -> str:
+    """Who changed a figure: "NCP of Belgium · Nadia Peeters", a contributor, or the Secretariat."""
+    user = bot.store.user(user_id) if user_id else None
+    name = people.get(user_id or 0) or (user.name if user else "")
+    if user is not None and user.is_contributor:
+        return ncp_of + " · " + L._("{name} (contributor)").format(name=name or L._("a colleague"))
+    if user_id in bot.settings.secretariat_ids or (user is not None and user.role is Role.SECRETARIAT):
+        return L._("WCO Secretariat")  # a file applied on the Member's behalf
+    return f"{ncp_of} · {name}" if name else ncp_of
 
 
 def may_read_report(s: Session, review: PeerReview) -> bool:
