@@ -44,6 +44,7 @@ from pmm_core.domain.records import OutMessage, Role, User
 from pmm_core.domain.results import compute
 from pmm_core.domain.threads import AuthorRole, MessageKind, ThreadState, clean_text, covered_points
 from pmm_core.outputs.i18n import Lang, lang
+from pmm_core.outputs.labels import labelled
 from pmm_core.storage.base import Outcome
 from pmm_core.storage.thread_store import Act, ThreadStore
 
@@ -195,7 +196,7 @@ async def show_reviews(s: Session) -> None:
                 done = pr.counts(ids, effective_states(s.bot, review, r.user_id))[KpiReview.ACCEPTED]
                 mark = " ✔ " + L._("concluded") if r.concluded else ""
                 counted = L._("{done} of {n} KPIs accepted").format(done=done, n=len(ids))
-                lines.append(f"• {esc(who)}: {esc(counted)}{mark}")
+                lines.append("• " + labelled(L, esc(who), esc(counted)) + mark)
                 rows.append([(short(L._("Remove {name}").format(name=who)), pb.RemoveReviewer(review.id, r.user_id))])
             if not reviewers:
                 lines.append(esc(L._("No reviewer yet: /invite_reviewer {member}").format(member=review.member)))
@@ -495,7 +496,10 @@ async def show_kpi(s: Session, review: PeerReview, kpi: Kpi, states: dict[str, K
     if parts:
         lines += ["", "<i>" + esc(L._("Breakdowns")) + "</i>"]
         lines += [
-            f"• {qtexts.figure_name(L, catalog, kpi, dp.id)}: <b>{esc(L.value(dp, data.answers[dp.id].value))}</b>"
+            "• "
+            + labelled(
+                L, qtexts.figure_name(L, catalog, kpi, dp.id), f"<b>{esc(L.value(dp, data.answers[dp.id].value))}</b>"
+            )
             for dp in parts
         ]
     reason = snap.blank_reason(kpi)
@@ -527,7 +531,7 @@ async def show_kpi(s: Session, review: PeerReview, kpi: Kpi, states: dict[str, K
             lines += ["", "💬 " + L._("Resolved question of the WCO Secretariat: {text}").format(text=dialogue)]
     for c in s.store.review_comments(review.id):
         if c.kpi == kpi.id and c.user_id == s.user.telegram_id:
-            lines.append("📝 " + esc(L._("Your comment")) + f": «{esc(c.text)}»")
+            lines.append("📝 " + labelled(L, esc(L._("Your comment")), f"«{esc(c.text)}»"))
     rows: list[Row] = [
         [(L._("Accept"), pb.AcceptKpi(review.id, kpi.id)), (L._("Raise an issue"), pb.RaiseIssue(review.id, kpi.id))],
         [(L._("Comment"), pb.CommentKpi(review.id, kpi.id)), (L._("Skip for now"), pb.SkipKpi(review.id, kpi.id))],
@@ -693,7 +697,10 @@ def progress_lines(s: Session, review: PeerReview, user_id: int) -> list[str]:
     n = pr.counts(ids, states)
     lines = [
         L._("Peer review of {member}").format(member=f"<b>{esc(member_name(s, s.bot, review.member, L))}</b>"),
-        " · ".join(f"{pr.KPI_REVIEW_ICON[k]} {esc(L._(pr.KPI_REVIEW_NAMES[k]))}: {n[k]}" for k in KpiReview),
+        " · ".join(
+            f"{pr.KPI_REVIEW_ICON[k]} " + labelled(L, esc(L._(pr.KPI_REVIEW_NAMES[k])), L.number(n[k]))
+            for k in KpiReview
+        ),
     ]
     lines += [
         " ".join(f"{pr.KPI_REVIEW_ICON[pr.state_of(states, k)]}{k}" for k in ids[i : i + 5])

@@ -164,7 +164,8 @@ def html_report(L: Lang, catalog: Catalog, rec: ReviewRecord) -> str:
             if thread.kpi == kpi.id:
                 dialogue.append(
                     "<br>".join(
-                        f"<b>{e(_who(L, m, rec))}</b> ({e(_day(m.at))}): {e(_said(L, catalog, m))}" for m in messages
+                        labelled(L, f"<b>{e(_who(L, m, rec))}</b> ({e(_day(m.at))})", e(_said(L, catalog, m)))
+                        for m in messages
                     )
                 )
         changes = [
@@ -173,7 +174,7 @@ def html_report(L: Lang, catalog: Catalog, rec: ReviewRecord) -> str:
             for c in rec.changes
             if c.kpi == kpi.id
         ]
-        notes = [f"{e(c.who)} ({e(_day(c.at))}): {e(c.text)}" for c in rec.comments if c.kpi == kpi.id]
+        notes = [labelled(L, f"{e(c.who)} ({e(_day(c.at))})", e(c.text)) for c in rec.comments if c.kpi == kpi.id]
         out.append(
             f"<tr><td><b>{e(kpi.id)}</b> {e(kpi.name.get(L.code))}</td>"
             f'<td class="{state.value}">{e(L._(KPI_REVIEW_NAMES[state]))}</td>'
@@ -193,7 +194,7 @@ def xlsx_report(L: Lang, catalog: Catalog, rec: ReviewRecord) -> bytes:
                 kpi.name.get(L.code),
                 L._(KPI_REVIEW_NAMES[rec.states.get(kpi.id, KpiReview.TO_REVIEW)]),
                 "\n".join(
-                    f"{_who(L, m, rec)} ({_day(m.at)}): {_said(L, catalog, m)}"
+                    labelled(L, f"{_who(L, m, rec)} ({_day(m.at)})", _said(L, catalog, m))
                     for thread, messages in rec.threads
                     if thread.kpi == kpi.id
                     for m in messages
@@ -204,7 +205,7 @@ def xlsx_report(L: Lang, catalog: Catalog, rec: ReviewRecord) -> bytes:
                     for c in rec.changes
                     if c.kpi == kpi.id
                 ),
-                "\n".join(f"{c.who} ({_day(c.at)}): {c.text}" for c in rec.comments if c.kpi == kpi.id),
+                "\n".join(labelled(L, f"{c.who} ({_day(c.at)})", c.text) for c in rec.comments if c.kpi == kpi.id),
             ]
             for kpi in catalog.kpis
         ],
