@@ -58,7 +58,7 @@ PIECES = [
 ]
 TEXTS = st.one_of(
     st.lists(st.sampled_from(PIECES), min_size=1, max_size=4).map("".join),
-    st.text(st.characters(exclude_categories=("Cs",)), min_size=1, max_size=300),
+    st.text(st.characters(exclude_categories=["Cs"]), min_size=1, max_size=300),
     st.tuples(st.sampled_from(PIECES), st.text(min_size=0, max_size=40)).map("".join),
 )
 PURPOSES = st.sampled_from(["comment", "issue", "reply"])
