@@ -232,8 +232,8 @@ def test_a_peer_review_through_the_real_process(api, tmp_path):
         assert expert_again == 2  # TF-04 and TF-10, sent back by the changes
         for reviewer in (FR_NCP, EXPERT):
             assert set(store.review_states(review.id, reviewer).values()) == {KpiReview.ACCEPTED}
-        answers = store.answers(cycle.id, "BE")
-        assert (answers["tf_import_release_minutes"].value, answers["tf_declarations_electronic"].value) == (
+        stored = store.answers(cycle.id, "BE")
+        assert (stored["tf_import_release_minutes"].value, stored["tf_declarations_electronic"].value) == (
             "4000",
             "950",
         )
