@@ -399,3 +399,47 @@ async def test_status_export_and_reopen_know_the_review(chat, store, tmp_path):
     assert rows[0][:6] == ("ISO code", "Member", "Peer review", "KPI", "KPI name", "State")
     assert len(rows) == 1 + len(chat.catalog.kpis)
     assert rows[1][0] == "BE" and rows[1][2] == "under review"
+
+
+async def test_a_verdict_and_its_thread_writes_fail_together(chat, store, monkeypatch):
+    """A crash inside Raise an issue or Accept (here: the second of their writes) leaves no
+    half state: no thread without its verdict, no verdict with the issue still open."""
+    import pmm_core.storage.thread_store as thread_store
+
+    review = await started_review(chat)
+    await chat.tap(FR_NCP, pb.OpenReview, review=review)
+    kpi = on_screen(chat, FR_NCP)
+    await chat.tap(FR_NCP, pb.RaiseIssue, kpi=kpi)
+
+    def crash(*args, **kwargs):
+        raise RuntimeError("killed between the writes")
+
+    with monkeypatch.context() as m:  # killed once the verdict and the thread are written
+        m.setattr(thread_store, "_insert_thread", _and_then(thread_store._insert_thread, crash))
+        await chat.say(FR_NCP, "Please check.")
+    assert ThreadStore(store).threads(chat.cycle.id, review_id=review) == []
+    assert kpi not in states(chat, review, FR_NCP)
+    await chat.say(FR_NCP, "Please check.")  # the same step, typed again: now it goes through
+    [thread] = ThreadStore(store).threads(chat.cycle.id, review_id=review)
+    assert states(chat, review, FR_NCP)[kpi] is KpiReview.HAS_ISSUES
+    await chat.say(FR_NCP, "/peer")
+    assert on_screen(chat, FR_NCP) == kpi
+    with monkeypatch.context() as m:  # the issue's resolution fails after the verdict was written
+        m.setattr(thread_store.ThreadStore, "_step", lambda *a, **k: crash())
+        await chat.tap(FR_NCP, pb.AcceptKpi, kpi=kpi)
+    assert states(chat, review, FR_NCP)[kpi] is KpiReview.HAS_ISSUES
+    assert ThreadStore(store).thread(thread.id).state is ThreadState.OPEN  # type: ignore[union-attr]
+    await chat.tap(FR_NCP, pb.AcceptKpi, kpi=kpi)
+    assert states(chat, review, FR_NCP)[kpi] is KpiReview.ACCEPTED
+    assert ThreadStore(store).thread(thread.id).state is ThreadState.RESOLVED  # type: ignore[union-attr]
+
+
+def _and_then(first, then):
+    """`first`, then `then` (a crash after a write, inside the same transaction)."""
+
+    def both(*args, **kwargs):
+        out = first(*args, **kwargs)
+        then()
+        return out
+
+    return both
