@@ -109,10 +109,18 @@ class FakeBotApi:
         self._server: ThreadingHTTPServer | None = None
         self._held: list[dict[str, Any]] | None = None  # updates of a batch being put together
         self.on_message: Callable[[Sent], None] | None = None  # called with each message recorded
+        self._profiles: dict[int, tuple[str, str]] = {}  # user id → (first name, last name)
 
     # ---- feeding updates ----------------------------------------------------------
-    def _user(self, user_id: int, language_code: str | None, first_name: str) -> dict[str, Any]:
-        user: dict[str, Any] = {"id": user_id, "is_bot": False, "first_name": first_name}
+    def profile(self, user_id: int, first_name: str, last_name: str = "") -> None:
+        """The name Telegram sends for the user from now on (as a person's account has one)."""
+        self._profiles[user_id] = (first_name, last_name)
+
+    def _user(self, user_id: int, language_code: str | None, first_name: str | None) -> dict[str, Any]:
+        first, last = self._profiles.get(user_id, ("NCP", ""))
+        user: dict[str, Any] = {"id": user_id, "is_bot": False, "first_name": first_name or first}
+        if last and not first_name:
+            user["last_name"] = last
         if language_code:
             user["language_code"] = language_code
         return user
@@ -156,7 +164,7 @@ class FakeBotApi:
         language_code: str | None = "en",
         chat_type: str = "private",
         chat_id: int | None = None,
-        first_name: str = "NCP",
+        first_name: str | None = None,
     ) -> dict[str, Any]:
         """Queues a text message from a user and returns the update (as JSON)."""
         with self._cond:
@@ -168,7 +176,7 @@ class FakeBotApi:
             "chat": {
                 "id": chat_id or user_id,
                 "type": chat_type,
-                **({"first_name": first_name} if chat_type == "private" else {"title": "Group"}),
+                **({"first_name": first_name or "NCP"} if chat_type == "private" else {"title": "Group"}),
             },
             "from": self._user(user_id, language_code, first_name),
             "text": text,
@@ -184,7 +192,7 @@ class FakeBotApi:
         data: str,
         message_id: int | None = None,
         language_code: str | None = "en",
-        first_name: str = "NCP",
+        first_name: str | None = None,
     ) -> dict[str, Any]:
         """Queues a press on an inline button with `data`."""
         with self._cond:
@@ -194,7 +202,7 @@ class FakeBotApi:
         message = {
             "message_id": message_id or 1,
             "date": int(time.time()),
-            "chat": {"id": user_id, "type": "private", "first_name": first_name},
+            "chat": {"id": user_id, "type": "private", "first_name": first_name or "NCP"},
             "from": {"id": BOT_ID, "is_bot": True, "first_name": "PMM"},
             "text": "…",
         }

@@ -299,5 +299,7 @@ async def test_a_secretariat_question_goes_to_who_gave_the_figure_and_to_the_ncp
     assert len(chat.api.messages_to(BEN)) == counts[BEN] + 1 and "TF-10" in to_ben, to_ben
     assert "Usted aportó esta cifra" in to_ben  # in Ben's language, with what to do
     assert len(chat.api.messages_to(ANA)) == counts[ANA]  # not Ana: she gave nothing of TF-10
-    sent = await chat.tap(BEN, Go, "es", kpi="TF-10")
+    from conversations.questions.buttons import OpenFigure
+
+    sent = await chat.tap(BEN, OpenFigure, "es")  # the figure asked about, to correct it
     assert "TF-10" in texts(sent)

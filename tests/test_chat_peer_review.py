@@ -30,7 +30,13 @@ from tests.chat import Chat, texts
 
 BE_NCP, FR_NCP, EXPERT, SEC = 1001, 2001, 3001, 9001
 CRASH = "something went wrong"
-FR_FIGURE = "987654"  # France's own TF-02 figure: no message to a reviewer of Belgium names it
+FR_FIGURE = "987654"
+NAMES = {
+    BE_NCP: ("Nadia", "Peeters"),
+    FR_NCP: ("Marie", "Dupont"),
+    EXPERT: ("Jan", "Novak"),
+    SEC: ("Olga", "Officer"),
+}  # France's own TF-02 figure: no message to a reviewer of Belgium names it
 
 
 async def bind(chat: Chat, user: int, member: str, language: str = "en") -> None:
@@ -67,7 +73,10 @@ def code_in(text: str) -> str:
 
 async def started_review(chat: Chat, language: str = "en") -> int:
     """BE submitted and requested a review on its receipt; the Secretariat accepted it and
-    invited the NCP of France and an expert. The review's id."""
+    invited the NCP of France and an expert. The review's id. Each person has their Telegram
+    name; the reviewers are named by it (the NCP of France with her Member)."""
+    for user, (first, last) in NAMES.items():
+        chat.api.profile(user, first, last)
     await bind(chat, BE_NCP, "BE", language)
     await bind(chat, FR_NCP, "FR")
     seed(chat, "BE", BE_NCP)
@@ -90,10 +99,12 @@ async def started_review(chat: Chat, language: str = "en") -> int:
         code = code_in(texts(sent))
         sent = await chat.say(reviewer, f"/start {code}")
         assert "You are now a peer reviewer of <b>Belgium</b>" in texts(sent)
+    assert "• Marie Dupont (France)" in texts(sent)  # the reviewers, by their names
     await chat.drain()
     told = "\n".join(m.text for m in chat.api.messages_to(BE_NCP))
     joined = lang(language)._("A peer reviewer joined the review of {member}. Reviewers:")
     assert joined.split("{member}")[0] in told  # the NCP is told who reviews
+    assert "• Marie Dupont (" in told and "• Jan Novak" in told
     return review.id
 
 
@@ -201,6 +212,8 @@ async def test_a_review_from_request_to_close(chat, store, catalog):
     await chat.drain()
     assert "Every reviewer of Belgium concluded" in chat.api.messages_to(SEC)[-1].text
     sent = await chat.say(SEC, "/peerreviews")
+    assert "• Marie Dupont (France): " in texts(sent) and "• Jan Novak: " in texts(sent)
+    assert "Remove Marie Dupont (France)" in sent[-1].button_labels()
     await chat.tap(SEC, pb.CloseReview, review=review)
     assert store.peer_review(review).state is ReviewState.CLOSED
     actions = {r.action for r in store.audit_log(chat.cycle.id, "BE")}
@@ -235,6 +248,28 @@ async def test_a_review_from_request_to_close(chat, store, catalog):
     assert "Renewals are counted" in page and "240000 min → <b>4000 min</b>" in plain(page)  # before → after
     assert "No issue found." in page and "Sound data; two points clarified." in page
     assert "Explained by the NCP; worth a footnote." in page and "accepté" in page
+    # figures in the reader's format and the data point's unit; names of people, not "NCP"
+    fr = lang_of("fr")
+    old, new = fr._("{n} min").format(n=fr.number(240000)), fr._("{n} min").format(n=fr.number(4000))
+    assert f"{old} → <b>{new}</b>" in page and f"de {old} à {new}" in page  # the change, the dialogue
+    assert "240000" not in page and "tf_import_release_minutes" not in page
+    assert "<td>Marie Dupont (France)</td>" in page and "<td>Jan Novak</td>" in page
+    assert "Examinateur pair · Marie Dupont (France)" in page and "PCN (Belgique) · Nadia Peeters" in page
+    assert "Olga" not in page and "· NCP<" not in page  # no staff name; nobody called "NCP"
+    assert "à examiner\u202f: 0" in page
+    import io
+
+    import openpyxl
+
+    from pmm_core.outputs.peer_review_report import xlsx_report
+
+    book = openpyxl.load_workbook(io.BytesIO(xlsx_report(fr, catalog, build_record(chat.app.bot_data, closed, fr))))
+    rows = {r[0]: r for r in book.worksheets[0].iter_rows(values_only=True)}
+    label = catalog.data_points["tf_import_release_minutes"].label.get("fr")
+    assert rows["TF-04"][4].startswith(f"{label}\u202f: {old} → {new} (PCN (Belgique) · Nadia Peeters, ")
+    assert f"de {old} à {new}" in rows["TF-04"][3]
+    reviewers = [r[0] for r in book.worksheets[1].iter_rows(values_only=True)][1:]
+    assert reviewers == ["Marie Dupont (France)", "Jan Novak"]
     kinds = [m.kind for m in ThreadStore(store).messages(thread.id)]
     assert kinds == [MessageKind.QUESTION, MessageKind.CORRECT, MessageKind.RESOLVED]
     everything = "\n".join(m.text for u in (FR_NCP, EXPERT) for m in chat.api.messages_to(u))
@@ -364,3 +399,47 @@ async def test_status_export_and_reopen_know_the_review(chat, store, tmp_path):
     assert rows[0][:6] == ("ISO code", "Member", "Peer review", "KPI", "KPI name", "State")
     assert len(rows) == 1 + len(chat.catalog.kpis)
     assert rows[1][0] == "BE" and rows[1][2] == "under review"
+
+
+async def test_a_verdict_and_its_thread_writes_fail_together(chat, store, monkeypatch):
+    """A crash inside Raise an issue or Accept (here: the second of their writes) leaves no
+    half state: no thread without its verdict, no verdict with the issue still open."""
+    import pmm_core.storage.thread_store as thread_store
+
+    review = await started_review(chat)
+    await chat.tap(FR_NCP, pb.OpenReview, review=review)
+    kpi = on_screen(chat, FR_NCP)
+    await chat.tap(FR_NCP, pb.RaiseIssue, kpi=kpi)
+
+    def crash(*args, **kwargs):
+        raise RuntimeError("killed between the writes")
+
+    with monkeypatch.context() as m:  # killed once the verdict and the thread are written
+        m.setattr(thread_store, "_insert_thread", _and_then(thread_store._insert_thread, crash))
+        await chat.say(FR_NCP, "Please check.")
+    assert ThreadStore(store).threads(chat.cycle.id, review_id=review) == []
+    assert kpi not in states(chat, review, FR_NCP)
+    await chat.say(FR_NCP, "Please check.")  # the same step, typed again: now it goes through
+    [thread] = ThreadStore(store).threads(chat.cycle.id, review_id=review)
+    assert states(chat, review, FR_NCP)[kpi] is KpiReview.HAS_ISSUES
+    await chat.say(FR_NCP, "/peer")
+    assert on_screen(chat, FR_NCP) == kpi
+    with monkeypatch.context() as m:  # the issue's resolution fails after the verdict was written
+        m.setattr(thread_store.ThreadStore, "_step", lambda *a, **k: crash())
+        await chat.tap(FR_NCP, pb.AcceptKpi, kpi=kpi)
+    assert states(chat, review, FR_NCP)[kpi] is KpiReview.HAS_ISSUES
+    assert ThreadStore(store).thread(thread.id).state is ThreadState.OPEN  # type: ignore[union-attr]
+    await chat.tap(FR_NCP, pb.AcceptKpi, kpi=kpi)
+    assert states(chat, review, FR_NCP)[kpi] is KpiReview.ACCEPTED
+    assert ThreadStore(store).thread(thread.id).state is ThreadState.RESOLVED  # type: ignore[union-attr]
+
+
+def _and_then(first, then):
+    """`first`, then `then` (a crash after a write, inside the same transaction)."""
+
+    def both(*args, **kwargs):
+        out = first(*args, **kwargs)
+        then()
+        return out
+
+    return both

@@ -1,12 +1,16 @@
 """The peer review through the real `pmm-bot run` process and the loopback Bot API: Belgium
 submits and requests a review from its receipt, the Secretariat accepts it and invites two
-reviewers (the NCP of France and an expert); the reviewers accept most KPIs and raise issues,
-one answered by an explanation, one by a figure changed after an approved request (the KPI goes
-back to review, the reviewer accepts it again); both conclude and the Secretariat closes."""
+reviewers (the NCP of France and an expert); the reviewers accept most KPIs and raise three
+issues: one answered by an explanation, one by a figure changed after an approved request, and
+one by "ask to change" alone — the Secretariat approves, only that KPI reopens, the NCP changes
+it, the KPI goes back to *to review* for both reviewers (they are told) and is accepted again;
+both conclude, the Secretariat closes, and the report lists each change before → after, who and
+when."""
 
 from __future__ import annotations
 
 import re
+import sqlite3
 import time
 from datetime import timedelta
 
@@ -26,6 +30,17 @@ from pmm_core.storage.store import Store
 from tests.bot_process import seed, start_bot, stop
 
 BE_NCP, FR_NCP, EXPERT, SEC = 5005, 6006, 7007, 9009
+NAMES = {BE_NCP: ("Nadia", "Peeters"), FR_NCP: ("Claire", "Martin"), EXPERT: ("Jan", "Novak"), SEC: ("Olga", "Officer")}
+WHEN = r"\d{4}-\d\d-\d\d \d\d:\d\d"
+
+
+def statuses(db) -> dict[str, str]:
+    """Belgium's KPI states, read beside the running bot (WAL: a reader never blocks it)."""
+    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    try:
+        return dict(conn.execute("SELECT kpi, status FROM kpi_status WHERE member = 'BE'").fetchall())
+    finally:
+        conn.close()
 
 
 @pytest.fixture
@@ -112,9 +127,13 @@ def test_a_peer_review_through_the_real_process(api, tmp_path):
         "tf_aeo_applications": "1000",
         "tf_import_release_minutes": "240000",
         "tf_import_release_declarations": "1000",
+        "tf_declarations_electronic": "900",
+        "tf_declarations": "1000",
     }
     store.apply(ChangeSet(BE_NCP, cycle.id, "BE", answers=answers))
     store.close()
+    for user, (first, last) in NAMES.items():  # each person's Telegram name
+        api.profile(user, first, last)
     # a reviewer presses faster than a typing NCP: the flood guard is widened, not the test slowed
     bot = start_bot(
         api.serve(), db, tmp_path, PMM_SECRETARIAT_IDS=str(SEC), PMM_FLOOD_MESSAGES="1000", PMM_CHAT_RATE="0"
@@ -134,6 +153,9 @@ def test_a_peer_review_through_the_real_process(api, tmp_path):
             assert code is not None
             act(api, reviewer, "peer reviewer of", text=f"/start {code.group(1)}")
         wait_for(api, BE_NCP, "A peer reviewer joined")
+        # the expert accepts every KPI (one press each) and will be told of the changes
+        act(api, EXPERT, "KPI 1 of", data=button(api, EXPERT, pb.OpenReview))
+        expert_presses = accept_to(api, EXPERT, None)
         # the NCP of France reviews: accepts up to TF-02, raises an issue there
         act(api, FR_NCP, "KPI 1 of", data=button(api, FR_NCP, pb.OpenReview))
         presses = accept_to(api, FR_NCP, "TF-02")
@@ -157,12 +179,32 @@ def test_a_peer_review_through_the_real_process(api, tmp_path):
         act(api, BE_NCP, "", text="4000")
         act(api, BE_NCP, "confirmed again", data=button(api, BE_NCP, Confirm, kpi="TF-04"))
         wait_for(api, FR_NCP, "Belgium changed TF-04: it is back to review.")
-        # back to the review: TF-02 and TF-04 come again, accepted; then everything else
+        wait_for(api, EXPERT, "Belgium changed TF-04: it is back to review.")
+        # TF-10, the third issue: answered by "ask to change" alone
+        act(api, FR_NCP, "Peer review of", text="/peer")
+        presses += accept_to(api, FR_NCP, "TF-10")
+        act(api, FR_NCP, "Type the issue", data=button(api, FR_NCP, pb.RaiseIssue, kpi="TF-10"))
+        act(api, FR_NCP, "Sent to the NCPs", text="Only 900 of 1,000 declarations electronic?")
+        wait_for(api, BE_NCP, "Only 900 of 1,000")
+        before_change = statuses(db)
+        act(api, BE_NCP, "", data=button(api, BE_NCP, qb.AskChange, kpi="TF-10"))
+        act(api, BE_NCP, "Sent to the WCO Secretariat", text="Counted before the new system: 950 were electronic.")
+        wait_for(api, SEC, "Counted before the new system")
+        act(api, SEC, "Approved", data=button(api, SEC, qb.Approve))
+        wait_for(api, BE_NCP, "approved the change")
+        opened = {k: v for k, v in statuses(db).items() if before_change.get(k) != v}
+        assert opened == {"TF-10": "in_progress"}  # only that KPI reopens; the submission stays
+        act(api, BE_NCP, "Question 1", data=pack(EditFigure("TF-10", 0)))
+        act(api, BE_NCP, "", text="950")
+        act(api, BE_NCP, "confirmed again", data=button(api, BE_NCP, Confirm, kpi="TF-10"))
+        for reviewer in (FR_NCP, EXPERT):  # back to *to review*: both are told
+            wait_for(api, reviewer, "Belgium changed TF-10: it is back to review.")
+        # back to the review: TF-02, TF-04 and TF-10 come again, accepted; then everything else
         act(api, FR_NCP, "Peer review of", text="/peer")
         presses += accept_to(api, FR_NCP, None)
-        act(api, FR_NCP, "Your conclusion is recorded", text="Sound data; two points clarified.")
-        act(api, EXPERT, "KPI 1 of", text="/peer")
-        expert_presses = accept_to(api, EXPERT, None)
+        act(api, FR_NCP, "Your conclusion is recorded", text="Sound data; three points clarified.")
+        act(api, EXPERT, "Peer review of", text="/peer")
+        expert_again = accept_to(api, EXPERT, None)  # the two KPIs sent back, and nothing else
         act(api, EXPERT, "Your conclusion is recorded", text="No issue found.")
         wait_for(api, SEC, "Every reviewer of Belgium concluded")
         act(api, SEC, "Belgium", text="/peerreviews")
@@ -170,6 +212,11 @@ def test_a_peer_review_through_the_real_process(api, tmp_path):
         api.press(SEC, button(api, SEC, pb.CloseReview))
         wait_for(api, SEC, "is closed", before)
         wait_for(api, BE_NCP, "closed the peer review")
+        deadline = time.monotonic() + 20
+        while not (docs := [m for m in api.messages_to(SEC)[before:] if m.method == "sendDocument"][:1]):
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        page = docs[0].params["document"]["data"].decode()
     finally:
         bot.send_signal(2)
         try:
@@ -182,11 +229,33 @@ def test_a_peer_review_through_the_real_process(api, tmp_path):
         assert review.state is ReviewState.CLOSED
         kpis = len(store.review_states(review.id, EXPERT))
         assert expert_presses == kpis  # one press per KPI for a reviewer with no issue
-        states = store.review_states(review.id, FR_NCP)
-        assert set(states.values()) == {KpiReview.ACCEPTED}
-        assert store.answers(cycle.id, "BE")["tf_import_release_minutes"].value == "4000"
-        actions = [r.action for r in store.audit_log(cycle.id, "BE")]
-        assert actions.count("review.conclude") == 2 and "review.kpi_back" in actions
-        print(f"presses: FR reviewer {presses}, expert {expert_presses} for {kpis} KPIs")
+        assert expert_again == 2  # TF-04 and TF-10, sent back by the changes
+        for reviewer in (FR_NCP, EXPERT):
+            assert set(store.review_states(review.id, reviewer).values()) == {KpiReview.ACCEPTED}
+        stored = store.answers(cycle.id, "BE")
+        assert (stored["tf_import_release_minutes"].value, stored["tf_declarations_electronic"].value) == (
+            "4000",
+            "950",
+        )
+        log = store.audit_log(cycle.id, "BE")
+        actions = [r.action for r in log]
+        assert actions.count("review.conclude") == 2
+        assert sorted(r.subject for r in log if r.action == "review.kpi_back") == [
+            "TF-04",
+            "TF-10",
+        ]  # one row per KPI sent back
+        assert store.submission(cycle.id, "BE").locked  # type: ignore[union-attr]
+        print(f"presses: FR reviewer {presses}, expert {expert_presses} + {expert_again} for {kpis} KPIs")
     finally:
         store.close()
+    # the report the Secretariat received at close: each change before → after, who, when
+    rows = {m.group(1): m.group(0) for m in re.finditer(r"<tr><td><b>([A-Z]{2}-\d\d)</b>.*?</tr>", page, re.S)}
+    tf10 = rows["TF-10"]
+    assert re.search(
+        rf"Declarations submitted electronically: 900 → <b>950</b> \(NCP of Belgium · Nadia Peeters, {WHEN}\)", tf10
+    ), tf10
+    assert "Asks to change this KPI: Counted before the new system" in tf10 and "Change approved." in tf10
+    assert "changed Declarations submitted electronically from 900 to 950" in tf10
+    assert 'class="accepted"' in tf10
+    assert re.search(rf"240,000 min → <b>4,000 min</b> \(NCP of Belgium · Nadia Peeters, {WHEN}\)", rows["TF-04"])
+    assert "Claire Martin" in page and "Jan Novak" in page and "Olga" not in page

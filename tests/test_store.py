@@ -8,6 +8,7 @@ import subprocess
 import sys
 import threading
 from datetime import date, timedelta
+from typing import Any
 
 import pytest
 
@@ -298,3 +299,50 @@ def test_a_backup_taken_during_writes_is_consistent(store, tmp_path):
         with sqlite3.connect(target) as copy:
             assert copy.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
             assert copy.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+
+
+def test_schema_10_lets_a_contributor_write_in_a_thread_and_keeps_the_messages(tmp_path: Any) -> None:
+    """A store at version 9: its thread messages (ids, undelivered marks) survive the rebuild
+    of thread_messages, whose role may now be 'contributor' (and still nothing else)."""
+    from pmm_core.storage.db import statements
+    from pmm_core.storage.migrations import MIGRATIONS
+
+    path = tmp_path / "v9.sqlite3"
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.create_function("sha256", 1, sha256_hex)
+    for script in MIGRATIONS[:9]:
+        for statement in statements(script):
+            conn.execute(statement)
+    conn.execute("PRAGMA user_version = 9")
+    conn.execute("INSERT INTO members (iso2, region) VALUES ('BE', 'eur')")
+    conn.execute("INSERT INTO cycles (year, opens, deadline, state) VALUES (2025, '2026-01-01', '2026-03-31', 'open')")
+    conn.execute(
+        "INSERT INTO threads (cycle_id, member, kpi, opened_by, opened_role, state, created_at, updated_at) "
+        "VALUES (1, 'BE', 'TF-04', 9, 'secretariat', 'open', 'a', 'a')"
+    )
+    conn.execute(
+        "INSERT INTO thread_messages (id, thread_id, at, author, role, kind, text) VALUES (5, 1, 'a', 9, 'secretariat', 'question', 'Why?')"
+    )
+    conn.execute(
+        "INSERT INTO thread_messages (id, thread_id, at, author, role, kind, delivered) VALUES (6, 1, 'b', NULL, 'bot', 'figure', 1)"
+    )
+    with pytest.raises(sqlite3.IntegrityError):
+        conn.execute("INSERT INTO thread_messages (thread_id, at, role, kind) VALUES (1, 'c', 'contributor', 'reply')")
+    conn.close()
+    store = Store.open(path)
+    assert store.schema_version() == 10
+    with sqlite3.connect(path) as conn:
+        kept = conn.execute("SELECT id, role, text, delivered FROM thread_messages ORDER BY id").fetchall()
+        assert kept == [(5, "secretariat", "Why?", 0), (6, "bot", "", 1)]
+        conn.execute("INSERT INTO thread_messages (thread_id, at, role, kind) VALUES (1, 'c', 'contributor', 'reply')")
+        with pytest.raises(sqlite3.IntegrityError):
+            conn.execute("INSERT INTO thread_messages (thread_id, at, role, kind) VALUES (1, 'd', 'someone', 'reply')")
+        assert conn.execute("SELECT MAX(id) FROM thread_messages").fetchone()[0] == 7  # ids go on
+        indexes = {
+            r[0]
+            for r in conn.execute(
+                "SELECT name FROM sqlite_master WHERE tbl_name = 'thread_messages' AND type = 'index'"
+            )
+        }
+        assert {"thread_messages_thread", "thread_messages_undelivered"} <= indexes
+    store.close()

@@ -129,3 +129,66 @@ async def test_delegation_actions_are_one_transaction_each(chat: Chat, store: St
     await chat.tap(NCP, Revoke, user=contributor)
     assert await commits(store, lambda: chat.tap(NCP, RevokeYes, user=contributor)) == 1
     assert store.delegation(contributor) is None
+
+
+async def test_each_peer_review_action_is_one_transaction(chat: Chat, store: Store) -> None:
+    """Every step of the peer review (issue 19): the NCP's request, the Secretariat's decision,
+    a reviewer's redeemed invitation, Accept (with the reviewer's open issues resolved), Raise
+    an issue (the thread and the verdict), Comment, Reply, Conclude, Close — each with its
+    audit rows, its messages to others and the user's next step in one transaction."""
+    from conversations.peer_review import buttons as pb
+    from pmm_core.domain.peer_review import KpiReview
+    from pmm_core.domain.threads import ThreadState
+    from pmm_core.storage.thread_store import ThreadStore
+    from tests.test_chat_peer_review import EXPERT, FR_NCP, accept_rest, bind, code_in, on_screen, seed, submit
+
+    assert chat.cycle is not None
+    cycle = chat.cycle.id
+    await bind(chat, FR_NCP, "FR")
+    seed(chat, "BE", NCP)
+    await submit(chat, NCP)
+    await chat.say(SECRETARIAT, "/help")  # first contact writes the user
+    assert await commits(store, lambda: chat.tap(NCP, pb.RequestReview)) == 1  # the request, the staff's message
+    [review] = store.peer_reviews(cycle)
+    await chat.say(SECRETARIAT, "/peerreviews")
+    # a Secretariat press: the dispatcher audits it first (kit.roles.admits, so that a refused or
+    # failed press leaves its trace too), then the decision commits with the NCPs' message
+    assert await commits(store, lambda: chat.tap(SECRETARIAT, pb.AcceptRequest, review=review.id)) == 2
+    for reviewer in (FR_NCP, EXPERT):
+        code = code_in(texts(await chat.say(SECRETARIAT, "/invite_reviewer BE")))
+        await chat.say(reviewer, "/help")
+        # the reviewer joins; the NCPs and the other reviewers are told
+        link = f"/start {code}"
+        assert await commits(store, lambda: chat.say(reviewer, link)) == 1  # noqa: B023 (awaited at once)
+    await chat.tap(FR_NCP, pb.OpenReview, review=review.id)
+    first = on_screen(chat, FR_NCP)
+    # Skip writes nothing of the review, but the reviewer's next step (the next KPI, the skipped
+    # list) and its new screen number, which the next screen's buttons are stamped with
+    assert await commits(store, lambda: chat.tap(FR_NCP, pb.SkipKpi, kpi=first)) == 1
+    second = on_screen(chat, FR_NCP)
+    await chat.tap(FR_NCP, pb.RaiseIssue, kpi=second)
+    assert await commits(store, lambda: chat.say(FR_NCP, "Please check this figure.")) == 1  # thread + verdict
+    assert store.review_states(review.id, FR_NCP)[second] is KpiReview.HAS_ISSUES
+    [thread] = ThreadStore(store).threads(cycle, member="BE", review_id=review.id)
+    await chat.say(FR_NCP, "/peer")  # back to the first KPI (skipped), then to the one with the issue
+    await chat.tap(FR_NCP, pb.SkipKpi, kpi=first)
+    assert on_screen(chat, FR_NCP) == second
+    await chat.tap(FR_NCP, pb.CommentKpi, kpi=second)
+    assert await commits(store, lambda: chat.say(FR_NCP, "Worth a footnote.")) == 1  # stays on the KPI
+    await chat.tap(FR_NCP, pb.ReplyIssue, kpi=second, thread=thread.id)
+    assert await commits(store, lambda: chat.say(FR_NCP, "Any news?")) == 1  # the reply, its messages, next KPI
+    assert on_screen(chat, FR_NCP) not in (first, second)
+    await chat.say(FR_NCP, "/peer")
+    await chat.tap(FR_NCP, pb.SkipKpi, kpi=first)
+    # Accept: the verdict and the reviewer's open issue resolved (with the NCPs' message)
+    assert await commits(store, lambda: chat.tap(FR_NCP, pb.AcceptKpi, kpi=second)) == 1
+    assert ThreadStore(store).thread(thread.id).state is ThreadState.RESOLVED  # type: ignore[union-attr]
+    await accept_rest(chat, FR_NCP)
+    assert await commits(store, lambda: chat.say(FR_NCP, "Sound data.")) == 1  # the conclusion
+    await chat.say(EXPERT, "/peer")
+    await accept_rest(chat, EXPERT)
+    # the last conclusion, with the Secretariat's message
+    assert await commits(store, lambda: chat.say(EXPERT, "No issue found.")) == 1
+    await chat.say(SECRETARIAT, "/peerreviews")
+    # a Secretariat press: its audit row, then the close with the readers' messages
+    assert await commits(store, lambda: chat.tap(SECRETARIAT, pb.CloseReview, review=review.id)) == 2

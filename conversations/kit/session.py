@@ -144,7 +144,7 @@ def _current(state: ConversationState, cycle: Cycle | None) -> ConversationState
 def _scoped(state: ConversationState, scope: frozenset[str] | None) -> ConversationState:
     """A contributor's step on a KPI outside their scope (it changed meanwhile) counts for nothing."""
     kpi = getattr(state.step, "kpi", None)
-    if scope is not None and isinstance(kpi, str) and kpi not in scope:
+    if scope is not None and isinstance(kpi, str) and kpi and kpi not in scope:  # "": about no KPI
         return ConversationState(cycle=state.cycle)
     return state
 

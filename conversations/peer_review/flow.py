@@ -40,10 +40,11 @@ from pmm_core.catalog.models import Kpi
 from pmm_core.domain import peer_review as pr
 from pmm_core.domain.peer_review import KpiReview, PeerReview, ReviewProblem, ReviewState
 from pmm_core.domain.progress import Snapshot
-from pmm_core.domain.records import OutMessage, User
+from pmm_core.domain.records import OutMessage, Role, User
 from pmm_core.domain.results import compute
 from pmm_core.domain.threads import AuthorRole, MessageKind, ThreadState, clean_text, covered_points
 from pmm_core.outputs.i18n import Lang, lang
+from pmm_core.outputs.labels import labelled
 from pmm_core.storage.base import Outcome
 from pmm_core.storage.thread_store import Act, ThreadStore
 
@@ -82,14 +83,19 @@ def my_review(s: Session, review_id: int) -> PeerReview | None:
     return review
 
 
+def person(bot: BotData, user_id: int, L: Lang) -> str:
+    """A reviewer as people read them: their name as Telegram gives it (kept at each visit),
+    with their Member for an NCP — "Marie Dupont (France)"; never a number."""
+    user = bot.store.user(user_id)
+    name = user.name.strip() if user is not None else ""
+    if user is not None and user.is_ncp and user.member:
+        member = member_name(None, bot, user.member, L)
+        return f"{name} ({member})" if name else L._("NCP of {member}").format(member=member)
+    return name or L._("Peer reviewer")
+
+
 def _people(bot: BotData, review: PeerReview, L: Lang) -> str:
-    lines = []
-    for r in bot.store.reviewers(review.id):
-        user = bot.store.user(r.user_id)
-        name = user.name if user and user.name else str(r.user_id)
-        if user is not None and user.is_ncp and user.member:
-            name += " · " + L._("NCP of {member}").format(member=member_name(None, bot, user.member, L))
-        lines.append("• " + esc(name))
+    lines = ["• " + esc(person(bot, r.user_id, L)) for r in bot.store.reviewers(review.id)]
     return "\n".join(lines) or "—"
 
 
@@ -103,12 +109,6 @@ def _tell(bot: BotData, users: list[int] | list[User], key: str, text_for: Calla
         seen.add(user.telegram_id)
         out.append(OutMessage(f"{key}:{user.telegram_id}", user.telegram_id, text_for(lang(user.language)), ()))
     return out
-
-
-def _queue(bot: BotData, messages: list[OutMessage]) -> None:
-    if messages:
-        bot.store.enqueue(messages)
-        bot.outbox.wake()
 
 
 # ---- the NCP: request -------------------------------------------------------------------------
@@ -128,7 +128,19 @@ async def request(s: Session) -> None:
     if not s.user.is_ncp or s.cycle is None or s.user.member is None:
         await send(s, L._("Only the National Contact Point of a Member that has submitted can request a peer review."))
         return
-    found = s.store.request_review(s.cycle.id, s.user.member, s.user.telegram_id, key=s.key)
+    staff = deliver.secretariat_users(s.bot)
+
+    def tell(review: PeerReview) -> list[OutMessage]:
+        return _tell(
+            s.bot,
+            staff,
+            f"pr:req:{review.id}",
+            lambda L2: L2._("{member} requests a peer review of its submitted data: /peerreviews").format(
+                member=esc(member_name(s, s.bot, review.member, L2))
+            ),
+        )
+
+    found = s.store.request_review(s.cycle.id, s.user.member, s.user.telegram_id, key=s.key, tell=tell)
     if found is ReviewProblem.NOT_SUBMITTED:
         await send(s, L._("Submit your answers first (/submit); then you can request a peer review."))
         return
@@ -143,18 +155,7 @@ async def request(s: Session) -> None:
             "Your request for a peer review is recorded. The WCO Secretariat will accept it and invite the peer reviewers; we will tell you who they are."
         ),
     )
-    staff = deliver.secretariat_users(s.bot)
-    _queue(
-        s.bot,
-        _tell(
-            s.bot,
-            staff,
-            f"pr:req:{found.id}",
-            lambda L2: L2._("{member} requests a peer review of its submitted data: /peerreviews").format(
-                member=esc(member_name(s, s.bot, found.member, L2))
-            ),
-        ),
-    )
+    s.bot.outbox.wake()  # the Secretariat's messages were queued with the request
 
 
 def request_row(s: Session) -> list[Row]:
@@ -191,12 +192,11 @@ async def show_reviews(s: Session) -> None:
             ids = order(s)
             reviewers = s.store.reviewers(review.id)
             for r in reviewers:
-                user = s.store.user(r.user_id)
-                who = user.name if user and user.name else str(r.user_id)
+                who = person(s.bot, r.user_id, L)
                 done = pr.counts(ids, effective_states(s.bot, review, r.user_id))[KpiReview.ACCEPTED]
                 mark = " ✔ " + L._("concluded") if r.concluded else ""
                 counted = L._("{done} of {n} KPIs accepted").format(done=done, n=len(ids))
-                lines.append(f"• {esc(who)}: {esc(counted)}{mark}")
+                lines.append("• " + labelled(L, esc(who), esc(counted)) + mark)
                 rows.append([(short(L._("Remove {name}").format(name=who)), pb.RemoveReviewer(review.id, r.user_id))])
             if not reviewers:
                 lines.append(esc(L._("No reviewer yet: /invite_reviewer {member}").format(member=review.member)))
@@ -224,7 +224,21 @@ async def _decline_request(s: Session, b: pb.DeclineRequest) -> None:
 
 async def _decide(s: Session, review_id: int, accept: bool) -> None:
     review = await _secretariat_review(s, review_id)
-    outcome = s.store.decide_review(review.id, accept, s.user.telegram_id, key=s.key)
+    ncps = [u.telegram_id for u in deliver.ncps(s.store, review.member)]
+
+    def tell(decided: PeerReview) -> list[OutMessage]:
+        return _tell(
+            s.bot,
+            ncps,
+            f"pr:dec:{decided.id}",
+            lambda L2: (
+                L2._("The WCO Secretariat accepted your request for a peer review; the reviewers will be invited.")
+                if accept
+                else L2._("The WCO Secretariat declined your request for a peer review.")
+            ),
+        )
+
+    outcome = s.store.decide_review(review.id, accept, s.user.telegram_id, key=s.key, tell=tell)
     if outcome is not Outcome.APPLIED:
         await send(s, s.lang._("This request was already decided; nothing was changed."))
         return
@@ -239,20 +253,7 @@ async def _decide(s: Session, review_id: int, accept: bool) -> None:
         )
     else:
         await send(s, L._("Peer review of {member} declined.").format(member=esc(name)))
-    ncps = [u.telegram_id for u in deliver.ncps(s.store, review.member)]
-    _queue(
-        s.bot,
-        _tell(
-            s.bot,
-            ncps,
-            f"pr:dec:{review.id}",
-            lambda L2: (
-                L2._("The WCO Secretariat accepted your request for a peer review; the reviewers will be invited.")
-                if accept
-                else L2._("The WCO Secretariat declined your request for a peer review.")
-            ),
-        ),
-    )
+    s.bot.outbox.wake()  # the NCPs' messages were queued with the decision
 
 
 @router.command("invite_reviewer")
@@ -293,47 +294,49 @@ async def on_invite_reviewer(update: Update, context: Context) -> None:
 @router.press(pb.RemoveReviewer, who=Who.SECRETARIAT)
 async def _remove(s: Session, b: pb.RemoveReviewer) -> None:
     review = await _secretariat_review(s, b.review)
-    if s.store.remove_reviewer(review.id, b.user, s.user.telegram_id) is not Outcome.APPLIED:
+
+    def tell(found: PeerReview) -> list[OutMessage]:
+        return _tell(
+            s.bot,
+            [b.user],
+            f"pr:rm:{found.id}",
+            lambda L2: L2._("The WCO Secretariat removed you from the peer review of {member}.").format(
+                member=esc(member_name(s, s.bot, found.member, L2))
+            ),
+        )
+
+    if s.store.remove_reviewer(review.id, b.user, s.user.telegram_id, tell=tell) is not Outcome.APPLIED:
         await send(s, s.lang._("This reviewer was already removed; nothing was changed."))
         return
     await send(s, s.lang._("The reviewer was removed from the review."))
-    _queue(
-        s.bot,
-        _tell(
-            s.bot,
-            [b.user],
-            f"pr:rm:{review.id}",
-            lambda L2: L2._("The WCO Secretariat removed you from the peer review of {member}.").format(
-                member=esc(member_name(s, s.bot, review.member, L2))
-            ),
-        ),
-    )
+    s.bot.outbox.wake()
 
 
 @router.press(pb.CloseReview, who=Who.SECRETARIAT)
 async def _close(s: Session, b: pb.CloseReview) -> None:
     review = await _secretariat_review(s, b.review)
-    if s.store.close_review(review.id, s.user.telegram_id, key=s.key) is not Outcome.APPLIED:
+    readers = [u.telegram_id for u in deliver.ncps(s.store, review.member)]
+    readers += [r.user_id for r in s.store.reviewers(review.id)]
+
+    def tell(closed: PeerReview) -> list[OutMessage]:
+        return _tell(
+            s.bot,
+            readers,
+            f"pr:close:{closed.id}",
+            lambda L2: (
+                L2._("The WCO Secretariat closed the peer review of {member}.").format(
+                    member=esc(member_name(s, s.bot, closed.member, L2))
+                )
+                + "\n"
+                + L2._("The peer review report: /peerreport {member}").format(member=closed.member)
+            ),
+        )
+
+    if s.store.close_review(review.id, s.user.telegram_id, key=s.key, tell=tell) is not Outcome.APPLIED:
         await send(s, s.lang._("This review is already closed; nothing was changed."))
         return
     await send(s, s.lang._("The peer review of {member} is closed.").format(member=esc(review.member)))
-    readers = [u.telegram_id for u in deliver.ncps(s.store, review.member)]
-    readers += [r.user_id for r in s.store.reviewers(review.id)]
-    _queue(
-        s.bot,
-        _tell(
-            s.bot,
-            readers,
-            f"pr:close:{review.id}",
-            lambda L2: (
-                L2._("The WCO Secretariat closed the peer review of {member}.").format(
-                    member=esc(member_name(s, s.bot, review.member, L2))
-                )
-                + "\n"
-                + L2._("The peer review report: /peerreport {member}").format(member=review.member)
-            ),
-        ),
-    )
+    s.bot.outbox.wake()
     closed = s.store.peer_review(review.id)
     assert closed is not None
     await send_report(s, closed)
@@ -343,7 +346,25 @@ async def _close(s: Session, b: pb.CloseReview) -> None:
 async def redeem(s: Session, code: str) -> bool:
     """/start CODE for a reviewer invitation: True if the code was one (answered here)."""
     L = s.lang
-    found = s.store.redeem_reviewer_invite(code, s.user.telegram_id)
+    me = s.user.telegram_id
+
+    def tell(joined: PeerReview) -> list[OutMessage]:
+        readers = [u.telegram_id for u in deliver.ncps(s.store, joined.member)]
+        readers += [r.user_id for r in s.store.reviewers(joined.id) if r.user_id != me]
+        return _tell(
+            s.bot,
+            readers,
+            f"pr:join:{joined.id}:{me}",
+            lambda L2: (
+                L2._("A peer reviewer joined the review of {member}. Reviewers:").format(
+                    member=esc(member_name(s, s.bot, joined.member, L2))
+                )
+                + "\n"
+                + _people(s.bot, joined, L2)
+            ),
+        )
+
+    found = s.store.redeem_reviewer_invite(code, me, tell=tell)
     if found is ReviewProblem.UNKNOWN:
         return False
     if isinstance(found, ReviewProblem):
@@ -363,23 +384,7 @@ async def redeem(s: Session, code: str) -> bool:
     if s.user.is_ncp:
         text += "\n\n" + L._("You are also an NCP: /roles switches between your two roles.")
     await send(s, text, [[(L._("Start the review ▸"), pb.OpenReview(found.id))]])
-    readers = [u.telegram_id for u in deliver.ncps(s.store, found.member)]
-    readers += [r.user_id for r in s.store.reviewers(found.id) if r.user_id != s.user.telegram_id]
-    _queue(
-        s.bot,
-        _tell(
-            s.bot,
-            readers,
-            f"pr:join:{found.id}:{s.user.telegram_id}",
-            lambda L2: (
-                L2._("A peer reviewer joined the review of {member}. Reviewers:").format(
-                    member=esc(member_name(s, s.bot, found.member, L2))
-                )
-                + "\n"
-                + _people(s.bot, found, L2)
-            ),
-        ),
-    )
+    s.bot.outbox.wake()  # the NCPs' and the other reviewers' messages were queued with the join
     return True
 
 
@@ -438,13 +443,34 @@ async def _open(s: Session, b: pb.OpenReview) -> None:
 # ---- the reviewer: KPI by KPI -----------------------------------------------------------------
 async def open_next(s: Session, review: PeerReview, skipped: tuple[str, ...], after: str | None = None) -> None:
     states = effective_states(s.bot, review, s.user.telegram_id)
-    ids = pr.after(order(s), after) if after else order(s)
-    kpi = pr.next_kpi(ids, states, skipped)
-    if kpi is None:
+    nxt = next_step(s, review, states, skipped, after)
+    if isinstance(nxt.step, Concluding):
         await show_conclude(s, review)
         return
-    s.go(s.state.but(ReviewingKpi(review=review.id, kpi=kpi, skipped=skipped), cycle=review.cycle_id))
-    await show_kpi(s, review, s.catalog.kpi(kpi), states)
+    s.go(nxt)
+    await show_step(s, review)
+
+
+def next_step(
+    s: Session, review: PeerReview, states: dict[str, KpiReview], skipped: tuple[str, ...], after: str | None = None
+) -> ConversationState:
+    """Where the reviewer goes with these states: the next KPI to review after `after` (in
+    catalog order, skipped ones last), else the conclusion — computed before a write, so that
+    the verdict and the next screen commit together."""
+    ids = pr.after(order(s), after) if after else order(s)
+    kpi = pr.next_kpi(ids, states, skipped)
+    step = Concluding(review=review.id) if kpi is None else ReviewingKpi(review=review.id, kpi=kpi, skipped=skipped)
+    return s.state.but(step, cycle=review.cycle_id)
+
+
+async def show_step(s: Session, review: PeerReview) -> None:
+    """The screen of the step the reviewer stands on (written already)."""
+    step = s.state.step
+    if isinstance(step, Concluding):
+        await send(s, conclude_text(s, review))
+        return
+    assert isinstance(step, (ReviewingKpi, WritingReview))
+    await show_kpi(s, review, s.catalog.kpi(step.kpi), effective_states(s.bot, review, s.user.telegram_id))
 
 
 async def show_kpi(s: Session, review: PeerReview, kpi: Kpi, states: dict[str, KpiReview]) -> None:
@@ -470,7 +496,10 @@ async def show_kpi(s: Session, review: PeerReview, kpi: Kpi, states: dict[str, K
     if parts:
         lines += ["", "<i>" + esc(L._("Breakdowns")) + "</i>"]
         lines += [
-            f"• {qtexts.figure_name(L, catalog, kpi, dp.id)}: <b>{esc(L.value(dp, data.answers[dp.id].value))}</b>"
+            "• "
+            + labelled(
+                L, qtexts.figure_name(L, catalog, kpi, dp.id), f"<b>{esc(L.value(dp, data.answers[dp.id].value))}</b>"
+            )
             for dp in parts
         ]
     reason = snap.blank_reason(kpi)
@@ -502,7 +531,7 @@ async def show_kpi(s: Session, review: PeerReview, kpi: Kpi, states: dict[str, K
             lines += ["", "💬 " + L._("Resolved question of the WCO Secretariat: {text}").format(text=dialogue)]
     for c in s.store.review_comments(review.id):
         if c.kpi == kpi.id and c.user_id == s.user.telegram_id:
-            lines.append("📝 " + esc(L._("Your comment")) + f": «{esc(c.text)}»")
+            lines.append("📝 " + labelled(L, esc(L._("Your comment")), f"«{esc(c.text)}»"))
     rows: list[Row] = [
         [(L._("Accept"), pb.AcceptKpi(review.id, kpi.id)), (L._("Raise an issue"), pb.RaiseIssue(review.id, kpi.id))],
         [(L._("Comment"), pb.CommentKpi(review.id, kpi.id)), (L._("Skip for now"), pb.SkipKpi(review.id, kpi.id))],
@@ -525,31 +554,30 @@ def _checked(s: Session, review_id: int) -> PeerReview:
 async def _accept_kpi(s: Session, b: pb.AcceptKpi, step: ReviewingKpi) -> None:
     review = _checked(s, b.review)
     skipped = tuple(k for k in step.skipped if k != b.kpi)
-    nxt = ConversationState(step=ReviewingKpi(review=review.id, kpi=b.kpi, skipped=skipped), cycle=review.cycle_id)
-    outcome = s.store.review_step(
-        review.id,
+    states = effective_states(s.bot, review, s.user.telegram_id) | {b.kpi: KpiReview.ACCEPTED}
+    nxt = next_step(s, review, states, skipped, after=b.kpi)
+    # the verdict, the reviewer's issues on the KPI resolved (the NCPs told) and the next
+    # screen: one transaction
+    result = ThreadStore(s.store).review_verdict(_act(s, nxt), review.id, b.kpi, KpiReview.ACCEPTED)
+    if not result.applied:
+        raise Refused(result.outcome)
+    s.reload()
+    s.bot.outbox.wake()
+    await send(s, "✅ " + s.lang._("{kpi} accepted.").format(kpi=b.kpi))
+    await show_step(s, review)
+
+
+def _act(s: Session, nxt: ConversationState) -> Act:
+    """The reviewer's action on this update, moving them to `nxt` if still on their screen."""
+    return Act(
         s.user.telegram_id,
-        b.kpi,
-        state=KpiReview.ACCEPTED,
+        AuthorRole.REVIEWER,
+        s.lang.code,
         key=s.key,
         conversation=nxt.to_json(),
         expect_screen=s.screen,
+        render=deliver.renderer(s.bot),
     )
-    if outcome is not Outcome.APPLIED:
-        raise Refused(outcome)
-    s.reload()
-    # the reviewer's issues on the KPI are settled by accepting it
-    threads = ThreadStore(s.store)
-    for thread in threads.threads(review.cycle_id, member=review.member, kpi=b.kpi, review_id=review.id):
-        if thread.opened_by == s.user.telegram_id and thread.state is not ThreadState.RESOLVED:
-            threads.post(
-                Act(s.user.telegram_id, AuthorRole.REVIEWER, s.lang.code, render=deliver.renderer(s.bot)),
-                thread.id,
-                MessageKind.RESOLVED,
-            )
-    s.bot.outbox.wake()
-    await send(s, "✅ " + s.lang._("{kpi} accepted.").format(kpi=b.kpi))
-    await open_next(s, review, skipped, after=b.kpi)
 
 
 @router.press(pb.SkipKpi, step=ReviewingKpi, same=("review", "kpi"))
@@ -631,41 +659,34 @@ async def _written(s: Session, text: str, step: WritingReview) -> None:
         kpi = s.catalog.kpi(step.kpi)  # still on the KPI: a comment is no verdict
         await show_kpi(s, review, kpi, effective_states(s.bot, review, s.user.telegram_id))
         return
-    else:
-        act = Act(
-            s.user.telegram_id,
-            AuthorRole.REVIEWER,
-            L.code,
-            key=s.key,
-            conversation=back.to_json(),
-            expect_screen=s.screen,
-            render=deliver.renderer(s.bot),
+    threads = ThreadStore(s.store)
+    states = effective_states(s.bot, review, s.user.telegram_id)
+    if step.purpose == "issue" or states.get(step.kpi) is not KpiReview.ACCEPTED:  # waiting for the NCPs
+        states[step.kpi] = KpiReview.HAS_ISSUES
+    act = _act(s, next_step(s, review, states, step.skipped, after=step.kpi))
+    if step.purpose == "issue":  # the thread and the verdict, in one transaction
+        kpi = s.catalog.kpi(step.kpi)
+        data = s.store.member_data(review.cycle_id, review.member)
+        result = threads.open_thread(
+            act,
+            cycle_id=review.cycle_id,
+            member=review.member,
+            kpi=kpi.id,
+            data_point="",
+            points=covered_points(s.catalog, kpi, ""),
+            text=kept,
+            figure=qtexts.current_figure(s.catalog, data.answers, kpi, ""),
+            review_id=review.id,
+            verdict=KpiReview.HAS_ISSUES,
         )
-        threads = ThreadStore(s.store)
-        if step.purpose == "issue":
-            kpi = s.catalog.kpi(step.kpi)
-            data = s.store.member_data(review.cycle_id, review.member)
-            result = threads.open_thread(
-                act,
-                cycle_id=review.cycle_id,
-                member=review.member,
-                kpi=kpi.id,
-                data_point="",
-                points=covered_points(s.catalog, kpi, ""),
-                text=kept,
-                figure=qtexts.current_figure(s.catalog, data.answers, kpi, ""),
-                review_id=review.id,
-            )
-        else:
-            result = threads.post(act, step.thread, MessageKind.REPLY, kept)
-        if not result.applied:
-            raise Refused(result.outcome)
-        s.reload()
-        if step.purpose == "issue":  # the verdict, after the thread (a crash between: the thread says it)
-            s.store.review_step(review.id, s.user.telegram_id, step.kpi, state=KpiReview.HAS_ISSUES)
-        s.bot.outbox.wake()
-        await send(s, "❓ " + L._("Sent to the NCPs. You will read their answer here."))
-    await open_next(s, review, step.skipped, after=step.kpi)
+    else:
+        result = threads.post(act, step.thread, MessageKind.REPLY, kept)
+    if not result.applied:
+        raise Refused(result.outcome)
+    s.reload()
+    s.bot.outbox.wake()
+    await send(s, "❓ " + L._("Sent to the NCPs. You will read their answer here."))
+    await show_step(s, review)
 
 
 # ---- progress and conclusion ------------------------------------------------------------------
@@ -676,7 +697,10 @@ def progress_lines(s: Session, review: PeerReview, user_id: int) -> list[str]:
     n = pr.counts(ids, states)
     lines = [
         L._("Peer review of {member}").format(member=f"<b>{esc(member_name(s, s.bot, review.member, L))}</b>"),
-        " · ".join(f"{pr.KPI_REVIEW_ICON[k]} {esc(L._(pr.KPI_REVIEW_NAMES[k]))}: {n[k]}" for k in KpiReview),
+        " · ".join(
+            f"{pr.KPI_REVIEW_ICON[k]} " + labelled(L, esc(L._(pr.KPI_REVIEW_NAMES[k])), L.number(n[k]))
+            for k in KpiReview
+        ),
     ]
     lines += [
         " ".join(f"{pr.KPI_REVIEW_ICON[pr.state_of(states, k)]}{k}" for k in ids[i : i + 5])
@@ -692,11 +716,14 @@ async def show_conclude(s: Session, review: PeerReview) -> None:
         await send(s, L._("You concluded this review. Thank you."))
         return
     s.go(s.state.but(Concluding(review=review.id), cycle=review.cycle_id))
-    await send(
-        s,
+    await send(s, conclude_text(s, review))
+
+
+def conclude_text(s: Session, review: PeerReview) -> str:
+    return (
         "\n".join(progress_lines(s, review, s.user.telegram_id))
         + "\n\n"
-        + L._("Every KPI is accepted. Type your conclusion: a short summary for the review report."),
+        + s.lang._("Every KPI is accepted. Type your conclusion: a short summary for the review report.")
     )
 
 
@@ -710,6 +737,21 @@ async def _conclusion(s: Session, text: str, step: Concluding) -> None:
     kept, _cut = clean_text(text, pr.MAX_SUMMARY)
     if not kept:
         return
+    staff = deliver.secretariat_users(s.bot)
+
+    def tell(concluded: PeerReview) -> list[OutMessage]:
+        """The last conclusion tells the Secretariat (read inside the write: this one counts)."""
+        if not all(r.concluded for r in s.store.reviewers(concluded.id)):
+            return []
+        return _tell(
+            s.bot,
+            staff,
+            f"pr:concluded:{concluded.id}",
+            lambda L2: L2._("Every reviewer of {member} concluded: close the review in /peerreviews.").format(
+                member=esc(member_name(s, s.bot, concluded.member, L2))
+            ),
+        )
+
     outcome = s.store.review_step(
         review.id,
         s.user.telegram_id,
@@ -718,24 +760,13 @@ async def _conclusion(s: Session, text: str, step: Concluding) -> None:
         key=s.key,
         conversation=ConversationState(step=Idle(), cycle=review.cycle_id).to_json(),
         expect_screen=s.screen,
+        tell=tell,
     )
     if outcome is not Outcome.APPLIED:
         raise Refused(outcome)
     s.reload()
+    s.bot.outbox.wake()
     await send(s, "✔ " + s.lang._("Your conclusion is recorded. The WCO Secretariat will close the review."))
-    if all(r.concluded for r in s.store.reviewers(review.id)):
-        staff = deliver.secretariat_users(s.bot)
-        _queue(
-            s.bot,
-            _tell(
-                s.bot,
-                staff,
-                f"pr:concluded:{review.id}",
-                lambda L2: L2._("Every reviewer of {member} concluded: close the review in /peerreviews.").format(
-                    member=esc(member_name(s, s.bot, review.member, L2))
-                ),
-            ),
-        )
 
 
 async def reviewer_progress(s: Session) -> bool:
@@ -832,12 +863,14 @@ def build_record(bot: BotData, review: PeerReview, L: Lang) -> ReviewRecord:
     store = bot.store
     catalog = bot.catalog
     reviewers = store.reviewers(review.id, active_only=False)
-    people = deliver.names(store, {r.user_id for r in reviewers} | {review.requested_by})
+    people = deliver.names(store, {review.requested_by})
     threads = ThreadStore(store)
     mine = [t for t in threads.threads(review.cycle_id, member=review.member, review_id=review.id)]
     mine.sort(key=lambda t: t.id)
     dialogue = [(t, threads.messages(t.id)) for t in mine]
     people |= deliver.names(store, {m.author for _, ms in dialogue for m in ms if m.author})
+    people |= {r.user_id: person(bot, r.user_id, L) for r in reviewers}
+    ncp_of = L._("NCP of {member}").format(member=member_name(None, bot, review.member, L))
     per_reviewer = [effective_states(bot, review, r.user_id) for r in reviewers if r.active]
     states = {k.id: pr.member_state(per_reviewer, k.id) for k in catalog.kpis}
     changes = []
@@ -851,9 +884,9 @@ def build_record(bot: BotData, review: PeerReview, L: Lang) -> ReviewRecord:
                 rpt.FigureChange(
                     kpi.id,
                     row["subject"],
-                    _shown(L, bot, row["subject"], row["old_value"]),
-                    _shown(L, bot, row["subject"], row["new_value"]),
-                    people.get(row["user_id"], "") or L._("NCP of {member}").format(member=review.member),
+                    rpt.shown_value(L, catalog, row["subject"], row["old_value"]),
+                    rpt.shown_value(L, catalog, row["subject"], row["new_value"]),
+                    _changed_by(bot, row["user_id"], people, ncp_of, L),
                     row["at"],
                 )
             )
@@ -879,14 +912,15 @@ def build_record(bot: BotData, review: PeerReview, L: Lang) -> ReviewRecord:
     )
 
 
-def _shown(L: Lang, bot: BotData, dp_id: str, value: str | None) -> str:
-    dp = bot.catalog.data_points.get(dp_id)
-    if not value or dp is None:
-        return value or "—"
-    try:
-        return L.value(dp, value)
-    except ValueError:
-        return value
+def _changed_by(bot: BotData, user_id: int | None, people: dict[int, str], ncp_of: str, L: Lang) -> str:
+    """Who changed a figure: "NCP of Belgium · Nadia Peeters", a contributor, or the Secretariat."""
+    user = bot.store.user(user_id) if user_id else None
+    name = people.get(user_id or 0) or (user.name if user else "")
+    if user is not None and user.is_contributor:
+        return ncp_of + " · " + L._("{name} (contributor)").format(name=name or L._("a colleague"))
+    if user_id in bot.settings.secretariat_ids or (user is not None and user.role is Role.SECRETARIAT):
+        return L._("WCO Secretariat")  # a file applied on the Member's behalf
+    return f"{ncp_of} · {name}" if name else ncp_of
 
 
 def may_read_report(s: Session, review: PeerReview) -> bool:

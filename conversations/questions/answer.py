@@ -50,20 +50,26 @@ _LETTERS = re.compile(r"[^\W\d_]{3,}")
 
 
 def may(s: Session, thread: Thread | None, side: Side) -> bool:
-    """True if the caller may act on `thread` as `side` (in the open cycle)."""
+    """True if the caller may act on `thread` as `side` (in the open cycle): on the NCP side,
+    an NCP of the thread's Member, or one of its contributors if the KPI is in their scope."""
     if thread is None or s.cycle is None or thread.cycle_id != s.cycle.id:
         return False
     if side is Side.ASKER:
         return s.is_secretariat
-    return s.user.is_ncp and s.user.member == thread.member
+    if s.user.member != thread.member or not s.user.active:
+        return False
+    return s.user.is_ncp or (s.user.is_contributor and s.delegation is not None and s.in_scope(thread.kpi))
 
 
 def side_of(asker: bool) -> Side:
     return Side.ASKER if asker else Side.NCP
 
 
-def role_of(side: Side) -> AuthorRole:
-    return AuthorRole.SECRETARIAT if side is Side.ASKER else AuthorRole.NCP
+def role_of(side: Side, s: Session | None = None) -> AuthorRole:
+    """The author role of a message of `side` written by the caller of `s`."""
+    if side is Side.ASKER:
+        return AuthorRole.SECRETARIAT
+    return AuthorRole.CONTRIBUTOR if s is not None and s.user.is_contributor else AuthorRole.NCP
 
 
 async def refused_press(s: Session) -> None:
@@ -125,7 +131,10 @@ async def on_reply(s: Session, b: qb.Reply) -> None:
         await show_thread(s, thread, side)
         return
     s.go(
-        s.state.but(Writing(purpose="reply", thread=thread.id, version=thread.version, asker=b.asker), cycle=s.cycle_id)
+        s.state.but(
+            Writing(purpose="reply", thread=thread.id, version=thread.version, asker=b.asker, kpi=thread.kpi),
+            cycle=s.cycle_id,
+        )
     )
     prompt = (
         s.lang._("Type your reply to the WCO Secretariat.")
@@ -150,7 +159,11 @@ async def on_correct(s: Session, b: qb.Correct) -> None:
     if thread.version != b.version or not thread.awaits_ncp:
         await moved_on(s, thread, Side.NCP)
         return
-    s.go(s.state.but(Writing(purpose="correct", thread=thread.id, version=thread.version), cycle=s.cycle_id))
+    s.go(
+        s.state.but(
+            Writing(purpose="correct", thread=thread.id, version=thread.version, kpi=thread.kpi), cycle=s.cycle_id
+        )
+    )
     await send(
         s,
         texts.subject(s.lang, s.catalog, thread)
@@ -226,7 +239,7 @@ async def post(
     )
     act = Act(
         s.user.telegram_id,
-        role_of(side),
+        role_of(side, s),
         L.code,
         key=s.key,
         conversation=next_step.to_json() if next_step is not None else None,

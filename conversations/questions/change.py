@@ -20,7 +20,7 @@ from conversations.kit.state import Idle
 from conversations.kit.text import esc
 from conversations.questions import buttons as qb
 from conversations.questions import deliver, texts
-from conversations.questions.answer import may, moved_on, refused_press, rows_for
+from conversations.questions.answer import may, moved_on, refused_press, role_of, rows_for
 from conversations.questions.steps import Writing
 from pmm_core import jobs
 from pmm_core.domain.progress import Status
@@ -50,7 +50,10 @@ async def on_ask_change(s: Session, b: qb.AskChange) -> None:
     """Ask to change this KPI: why, in a line, comes next."""
     L = s.lang
     kpi = s.catalog.kpi_by_id.get(b.kpi)
-    if kpi is None or not await require_ncp(s, editing=False) or s.cycle is None:
+    if kpi is None or not await require_ncp(s, editing=False, contributor=True) or s.cycle is None:
+        return
+    if not s.in_scope(kpi.id):  # a contributor asks only about a KPI of their scope
+        await refused_press(s)
         return
     if b.thread:
         thread = texts.store_of(s).thread(b.thread)
@@ -102,7 +105,13 @@ async def on_reason_text(s: Session, text: str) -> None:
     assert isinstance(step, Writing) and step.purpose == "change"
     L = s.lang
     kpi = s.catalog.kpi_by_id.get(step.kpi)
-    if kpi is None or not await require_ncp(s, editing=False) or s.cycle is None or s.user.member is None:
+    if (
+        kpi is None
+        or not await require_ncp(s, editing=False, contributor=True)
+        or not s.in_scope(kpi.id)
+        or s.cycle is None
+        or s.user.member is None
+    ):
         s.go(s.state.but(Idle()))
         return
     body, cut = clean_text(text)
@@ -112,7 +121,7 @@ async def on_reason_text(s: Session, text: str) -> None:
     figure = texts.current_figure(s.catalog, s.member_data().answers, kpi, "")
     act = Act(
         s.user.telegram_id,
-        AuthorRole.NCP,
+        role_of(Side.NCP, s),
         L.code,
         key=s.key,
         conversation=s.state.but(Idle()).to_json(),

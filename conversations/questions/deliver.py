@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import contextlib
 
-from conversations.collect.buttons import Go
 from conversations.kit.context import BotData
 from conversations.kit.send import Row, packed
 from conversations.kit.text import esc
@@ -24,7 +23,7 @@ from conversations.questions import texts
 from pmm_core.catalog.models import Catalog
 from pmm_core.domain.checks import Finding
 from pmm_core.domain.records import OutMessage, Role, User
-from pmm_core.domain.threads import AuthorRole, MessageKind, Side, Thread, ThreadMessage
+from pmm_core.domain.threads import AuthorRole, ChangeRequest, MessageKind, Side, Thread, ThreadMessage
 from pmm_core.outputs.check_messages import render_finding_for_ncp
 from pmm_core.outputs.i18n import Lang, user_lang
 from pmm_core.storage.store import Store
@@ -71,7 +70,9 @@ def names(store: Store, ids: set[int]) -> dict[int, str]:
     return found
 
 
-def render_for_ncp(L: Lang, catalog: Catalog, store: Store, thread: Thread, msg: ThreadMessage) -> str:
+def render_for_ncp(
+    L: Lang, catalog: Catalog, store: Store, thread: Thread, msg: ThreadMessage, people: dict[int, str] | None = None
+) -> str:
     """The message as the Member's NCPs read it: their own figure, the Secretariat's words."""
     head = texts.subject(L, catalog, thread)
     if msg.kind is MessageKind.QUESTION:
@@ -89,7 +90,7 @@ def render_for_ncp(L: Lang, catalog: Catalog, store: Store, thread: Thread, msg:
         lines += ["", f"«{esc(msg.text)}»"]
         lines += ["", esc(L._("Reply, open the figure to correct it, or say it is correct."))]
         return "\n".join(lines)
-    who = texts.author(L, msg, "", {}, for_ncp=True)
+    who = texts.author(L, msg, "", people or {}, for_ncp=True)  # no Secretariat staff's name for an NCP
     return "\n".join([head, f"<i>{esc(who)}</i> " + texts.message_text(L, catalog, thread, msg)])
 
 
@@ -151,9 +152,16 @@ def messages_for(bot: BotData, thread: Thread, msg: ThreadMessage) -> list[OutMe
             out.append(OutMessage(f"thr:{msg.id}:{ncp.telegram_id}", ncp.telegram_id, text, packed(rows)))
         if msg.kind is MessageKind.QUESTION:
             out += _to_givers(bot, current, msg)
+        else:  # the contributors who answered in the thread read what follows
+            out += _to_contributors(bot, current, msg, locked, change)
         return out
     messages = threads.messages(thread.id)
     people = names(store, {m.author for m in messages if m.author})
+    if msg.role is AuthorRole.CONTRIBUTOR:  # the NCPs read what their colleague answered
+        for ncp in ncps(store, thread.member):
+            L = user_lang(ncp)
+            text = render_for_ncp(L, catalog, store, current, msg, people)
+            out.append(OutMessage(f"thr:{msg.id}:{ncp.telegram_id}", ncp.telegram_id, text, ()))
     readers = askers(bot, thread, messages)
     reviewer_thread = thread.opened_role is AuthorRole.REVIEWER
     if reviewer_thread and msg.kind is MessageKind.CHANGE_REQUESTED:  # the Secretariat decides
@@ -188,8 +196,11 @@ def givers(store: Store, catalog: Catalog, thread: Thread) -> list[User]:
 
 def _to_givers(bot: BotData, thread: Thread, msg: ThreadMessage) -> list[OutMessage]:
     """A question about a figure also goes to the contributor who gave it, in their language,
-    with a button to the KPI (the reply stays the NCPs')."""
+    with the NCP side's buttons: they may reply, explain, correct it or ask to change it (the
+    NCPs read what they write)."""
     out = []
+    locked = bot.store.member_data(thread.cycle_id, thread.member).locked
+    change = ThreadStore(bot.store).request_of_thread(thread.id)
     for user in givers(bot.store, bot.catalog, thread):
         L = user_lang(user)
         question = render_for_ncp(L, bot.catalog, bot.store, thread, msg).rsplit("\n", 1)[0]
@@ -198,10 +209,27 @@ def _to_givers(bot: BotData, thread: Thread, msg: ThreadMessage) -> list[OutMess
             + "\n"
             + esc(
                 L._(
-                    "You gave this figure: if it is wrong, correct it here; your National Contact Point answers the Secretariat."
+                    "You gave this figure: reply, say it is correct, or open it to correct it; your National Contact Points read your answer."
                 )
             )
         )
-        rows = [[(L._("Open the figure"), Go(thread.kpi))]]
+        rows = texts.ncp_rows(L, thread, locked=locked, change=change)
+        out.append(OutMessage(f"thr:{msg.id}:{user.telegram_id}", user.telegram_id, text, packed(rows)))
+    return out
+
+
+def _to_contributors(
+    bot: BotData, thread: Thread, msg: ThreadMessage, locked: bool, change: ChangeRequest | None
+) -> list[OutMessage]:
+    """A message of the asking side after the question goes to the contributors who wrote in
+    the thread and still answer its KPI."""
+    wrote = {m.author for m in ThreadStore(bot.store).messages(thread.id) if m.role is AuthorRole.CONTRIBUTOR}
+    out = []
+    for user, scope in bot.store.contributors(thread.member):
+        if user.telegram_id not in wrote or thread.kpi not in scope.kpis or not user.active:
+            continue
+        L = user_lang(user)
+        text = render_for_ncp(L, bot.catalog, bot.store, thread, msg)
+        rows = texts.ncp_rows(L, thread, locked=locked, change=change)
         out.append(OutMessage(f"thr:{msg.id}:{user.telegram_id}", user.telegram_id, text, packed(rows)))
     return out

@@ -142,7 +142,7 @@ async def _page(s: Session, b: qb.Page) -> None:
     await listing.page(s, b.member, b.kpi, b.state, b.page)
 
 
-@router.press(qb.AskChange, who=Who.NCP_READING)
+@router.press(qb.AskChange, who=Who.COLLECTOR_READING)  # a contributor: a KPI of their scope
 async def _ask_change(s: Session, b: qb.AskChange) -> None:
     await change.on_ask_change(s, b)
 

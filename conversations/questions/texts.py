@@ -169,6 +169,8 @@ def author(L: Lang, msg: ThreadMessage, member_name: str, names: Mapping[int, st
     if msg.role is AuthorRole.BOT:
         return "pmm-bot"
     who = L._("NCP") if for_ncp else L._("NCP of {member}").format(member=member_name)
+    if msg.role is AuthorRole.CONTRIBUTOR:  # a colleague of the NCPs, who gave the figure
+        return who + " · " + L._("{name} (contributor)").format(name=name or L._("a colleague"))
     return who + (f" · {name}" if name else "")
 
 

@@ -46,6 +46,7 @@ class AuthorRole(StrEnum):
     SECRETARIAT = "secretariat"
     REVIEWER = "reviewer"  # a peer reviewer (issue 19)
     NCP = "ncp"
+    CONTRIBUTOR = "contributor"  # a colleague of the NCPs who gave the figure (issue 21): the NCP side
     BOT = "bot"  # what the bot records by itself
 
 
@@ -58,6 +59,7 @@ SIDE_OF = {
     AuthorRole.SECRETARIAT: Side.ASKER,
     AuthorRole.REVIEWER: Side.ASKER,
     AuthorRole.NCP: Side.NCP,
+    AuthorRole.CONTRIBUTOR: Side.NCP,
 }
 
 

@@ -11,8 +11,9 @@ from dataclasses import dataclass, field
 
 from pmm_core.catalog.models import Catalog
 from pmm_core.domain.peer_review import KPI_REVIEW_NAMES, KpiReview, PeerReview
-from pmm_core.domain.threads import MessageKind, Thread, ThreadMessage
+from pmm_core.domain.threads import AuthorRole, MessageKind, Thread, ThreadMessage
 from pmm_core.outputs.i18n import Lang
+from pmm_core.outputs.labels import labelled
 from pmm_core.outputs.sheets import Sheet, workbook_bytes
 
 
@@ -56,20 +57,43 @@ class ReviewRecord:
 
 
 def _who(L: Lang, msg: ThreadMessage, rec: ReviewRecord) -> str:
+    """Who wrote a message, as the report's readers (the Member's NCPs among them) read it:
+    the institution for the Secretariat (no staff names, as in chat), the person otherwise."""
     name = rec.people.get(msg.author or 0, "")
-    role = {
-        "reviewer": L._("Peer reviewer"),
-        "secretariat": L._("WCO Secretariat"),
-        "ncp": L._("NCP of {member}").format(member=rec.member_name),
-    }.get(msg.role.value, "pmm-bot")
+    ncp = L._("NCP of {member}").format(member=rec.member_name)
+    if msg.role is AuthorRole.SECRETARIAT:
+        return L._("WCO Secretariat")
+    if msg.role is AuthorRole.CONTRIBUTOR:
+        return ncp + " · " + L._("{name} (contributor)").format(name=name or L._("a colleague"))
+    role = {AuthorRole.REVIEWER: L._("Peer reviewer"), AuthorRole.NCP: ncp}.get(msg.role, "pmm-bot")
     return f"{role} · {name}" if name else role
+
+
+def figure_label(L: Lang, catalog: Catalog, dp_id: str) -> str:
+    dp = catalog.data_points.get(dp_id)
+    return dp.label.get(L.code) if dp else dp_id
+
+
+def shown_value(L: Lang, catalog: Catalog, dp_id: str, stored: str | None) -> str:
+    """A stored figure as the reader reads it: their number format and the data point's
+    unit (12 400 min, 12.400 EUR); "—" for none."""
+    dp = catalog.data_points.get(dp_id)
+    if not stored:
+        return "—"
+    if dp is None:
+        return stored
+    try:
+        return L.value(dp, stored)
+    except (ArithmeticError, ValueError):
+        return stored
 
 
 def _said(L: Lang, catalog: Catalog, msg: ThreadMessage) -> str:
     if msg.kind is MessageKind.FIGURE:
-        dp = catalog.data_points.get(msg.data_point)
         return L._("changed {figure} from {old} to {new}").format(
-            figure=dp.label.get(L.code) if dp else msg.data_point, old=msg.old_value or "—", new=msg.new_value or "—"
+            figure=figure_label(L, catalog, msg.data_point),
+            old=shown_value(L, catalog, msg.data_point, msg.old_value),
+            new=shown_value(L, catalog, msg.data_point, msg.new_value),
         )
     said = {
         MessageKind.RESOLVED: L._("resolved"),
@@ -124,7 +148,9 @@ def html_report(L: Lang, catalog: Catalog, rec: ReviewRecord) -> str:
         )
     out.append("</table>")
     counts = {s: sum(1 for k in catalog.kpis if rec.states.get(k.id, KpiReview.TO_REVIEW) is s) for s in KpiReview}
-    out.append("<p>" + " · ".join(f"{e(L._(KPI_REVIEW_NAMES[s]))}: {n}" for s, n in counts.items()) + "</p>")
+    out.append(
+        "<p>" + " · ".join(e(labelled(L, L._(KPI_REVIEW_NAMES[s]), L.number(n))) for s, n in counts.items()) + "</p>"
+    )
     out.append(
         "<h2>"
         + e(L._("KPI by KPI"))
@@ -138,16 +164,17 @@ def html_report(L: Lang, catalog: Catalog, rec: ReviewRecord) -> str:
             if thread.kpi == kpi.id:
                 dialogue.append(
                     "<br>".join(
-                        f"<b>{e(_who(L, m, rec))}</b> ({e(_day(m.at))}): {e(_said(L, catalog, m))}" for m in messages
+                        labelled(L, f"<b>{e(_who(L, m, rec))}</b> ({e(_day(m.at))})", e(_said(L, catalog, m)))
+                        for m in messages
                     )
                 )
         changes = [
-            f"{e(catalog.data_points[c.data_point].label.get(L.code) if c.data_point in catalog.data_points else c.data_point)}: "
-            f"{e(c.old)} → <b>{e(c.new)}</b> ({e(c.who)}, {e(_day(c.at))})"
+            labelled(L, e(figure_label(L, catalog, c.data_point)), f"{e(c.old)} → <b>{e(c.new)}</b>")
+            + f" ({e(c.who)}, {e(_day(c.at))})"
             for c in rec.changes
             if c.kpi == kpi.id
         ]
-        notes = [f"{e(c.who)} ({e(_day(c.at))}): {e(c.text)}" for c in rec.comments if c.kpi == kpi.id]
+        notes = [labelled(L, f"{e(c.who)} ({e(_day(c.at))})", e(c.text)) for c in rec.comments if c.kpi == kpi.id]
         out.append(
             f"<tr><td><b>{e(kpi.id)}</b> {e(kpi.name.get(L.code))}</td>"
             f'<td class="{state.value}">{e(L._(KPI_REVIEW_NAMES[state]))}</td>'
@@ -167,15 +194,18 @@ def xlsx_report(L: Lang, catalog: Catalog, rec: ReviewRecord) -> bytes:
                 kpi.name.get(L.code),
                 L._(KPI_REVIEW_NAMES[rec.states.get(kpi.id, KpiReview.TO_REVIEW)]),
                 "\n".join(
-                    f"{_who(L, m, rec)} ({_day(m.at)}): {_said(L, catalog, m)}"
+                    labelled(L, f"{_who(L, m, rec)} ({_day(m.at)})", _said(L, catalog, m))
                     for thread, messages in rec.threads
                     if thread.kpi == kpi.id
                     for m in messages
                 ),
                 "\n".join(
-                    f"{c.data_point}: {c.old} → {c.new} ({c.who}, {_day(c.at)})" for c in rec.changes if c.kpi == kpi.id
+                    labelled(L, figure_label(L, catalog, c.data_point), f"{c.old} → {c.new}")
+                    + f" ({c.who}, {_day(c.at)})"
+                    for c in rec.changes
+                    if c.kpi == kpi.id
                 ),
-                "\n".join(f"{c.who} ({_day(c.at)}): {c.text}" for c in rec.comments if c.kpi == kpi.id),
+                "\n".join(labelled(L, f"{c.who} ({_day(c.at)})", c.text) for c in rec.comments if c.kpi == kpi.id),
             ]
             for kpi in catalog.kpis
         ],

@@ -475,4 +475,32 @@ MIGRATIONS: tuple[str, ...] = (
         delivered INTEGER NOT NULL DEFAULT 0
     );
     """,
+    # version 10: a contributor (issue 21) answers in a thread about a figure they gave: the
+    # role of a thread message may be 'contributor' (SQLite cannot change a CHECK: the table is
+    # rebuilt, as version 8 rebuilt users, with its rows, ids and indexes)
+    """
+    CREATE TABLE thread_messages_v10 (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        thread_id INTEGER NOT NULL REFERENCES threads(id),
+        at TEXT NOT NULL,
+        author INTEGER,
+        role TEXT NOT NULL CHECK (role IN ('secretariat', 'reviewer', 'ncp', 'contributor', 'bot')),
+        kind TEXT NOT NULL,
+        text TEXT NOT NULL DEFAULT '',
+        language TEXT NOT NULL DEFAULT '',
+        figure TEXT NOT NULL DEFAULT '',
+        data_point TEXT NOT NULL DEFAULT '',
+        old_value TEXT,
+        new_value TEXT,
+        delivered INTEGER NOT NULL DEFAULT 0
+    );
+    INSERT INTO thread_messages_v10 (id, thread_id, at, author, role, kind, text, language, figure, data_point,
+        old_value, new_value, delivered)
+        SELECT id, thread_id, at, author, role, kind, text, language, figure, data_point, old_value, new_value,
+            delivered FROM thread_messages;
+    DROP TABLE thread_messages;
+    ALTER TABLE thread_messages_v10 RENAME TO thread_messages;
+    CREATE INDEX thread_messages_thread ON thread_messages (thread_id, id);
+    CREATE INDEX thread_messages_undelivered ON thread_messages (delivered) WHERE delivered = 0;
+    """,
 )

@@ -6,7 +6,7 @@ where a user's screen is involved, and an audit row for every step."""
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, timedelta
 from typing import Any
 
@@ -21,10 +21,23 @@ from pmm_core.domain.peer_review import (
     ReviewState,
     member_state,
 )
-from pmm_core.storage.base import Outcome, StoreBase, _audit, _claim, _screen, _write_conversation
+from pmm_core.domain.records import OutMessage
+from pmm_core.storage.base import Outcome, StoreBase, _audit, _claim, _Refused, _screen, _write_conversation
 from pmm_core.storage.db import sha256_hex
+from pmm_core.storage.outbox import _enqueue
 
 Audit = Any
+Tell = Callable[[PeerReview], Sequence[OutMessage]]
+"""The messages an action sends to others, rendered inside its transaction (reads on the
+store see the action's own writes) and queued with it: the action and its messages commit
+together, or neither does."""
+
+
+def _tell(conn: Any, tell: Tell | None, review_id: int, now: str) -> None:
+    if tell is None:
+        return
+    row = conn.execute("SELECT * FROM peer_reviews WHERE id = ?", (review_id,)).fetchone()
+    _enqueue(conn, list(tell(_review(row))), None, now)
 
 
 class PeerReviewsStore(StoreBase):
@@ -107,8 +120,10 @@ class PeerReviewsStore(StoreBase):
         )
 
     # ---- request and decision ----------------------------------------------------------
-    def request_review(self, cycle_id: int, member: str, by: int, key: str | None = None) -> PeerReview | ReviewProblem:
-        """The NCP asks for a peer review of the submitted Member."""
+    def request_review(
+        self, cycle_id: int, member: str, by: int, key: str | None = None, tell: Tell | None = None
+    ) -> PeerReview | ReviewProblem:
+        """The NCP asks for a peer review of the submitted Member (the Secretariat is told)."""
         now = self.now()
         with self._db.tx() as conn:
             sub = conn.execute(
@@ -130,11 +145,14 @@ class PeerReviewsStore(StoreBase):
             )
             review_id = int(cur.lastrowid or 0)
             _audit(conn, now, by, cycle_id, member, "review.request", str(review_id), None, "requested")
+            _tell(conn, tell, review_id, now)
         review = self.peer_review(review_id)
         assert review is not None
         return review
 
-    def decide_review(self, review_id: int, accept: bool, by: int, key: str | None = None) -> Outcome:
+    def decide_review(
+        self, review_id: int, accept: bool, by: int, key: str | None = None, tell: Tell | None = None
+    ) -> Outcome:
         now = self.now()
         new = ReviewState.ACTIVE if accept else ReviewState.DECLINED
         with self._db.tx() as conn:
@@ -148,6 +166,7 @@ class PeerReviewsStore(StoreBase):
                 (new.value, by, now, review_id),
             )
             _audit(conn, now, by, row["cycle_id"], row["member"], "review.decide", str(review_id), row["state"], new)
+            _tell(conn, tell, review_id, now)
         return Outcome.APPLIED
 
     def set_review_deadline(self, review_id: int, deadline: str, by: int) -> Outcome:
@@ -170,7 +189,7 @@ class PeerReviewsStore(StoreBase):
             )
         return Outcome.APPLIED
 
-    def close_review(self, review_id: int, by: int, key: str | None = None) -> Outcome:
+    def close_review(self, review_id: int, by: int, key: str | None = None, tell: Tell | None = None) -> Outcome:
         now = self.now()
         with self._db.tx() as conn:
             if key is not None and not _claim(conn, key, now):
@@ -180,6 +199,7 @@ class PeerReviewsStore(StoreBase):
                 return Outcome.STALE
             conn.execute("UPDATE peer_reviews SET state = 'closed', closed_at = ? WHERE id = ?", (now, review_id))
             _audit(conn, now, by, row["cycle_id"], row["member"], "review.close", str(review_id), "active", "closed")
+            _tell(conn, tell, review_id, now)
         return Outcome.APPLIED
 
     # ---- reviewers -----------------------------------------------------------------------
@@ -207,8 +227,9 @@ class PeerReviewsStore(StoreBase):
             )
         return code
 
-    def redeem_reviewer_invite(self, code: str, user_id: int) -> PeerReview | ReviewProblem:
-        """Makes the user a reviewer of the invitation's review (their NCP role, if any, stays)."""
+    def redeem_reviewer_invite(self, code: str, user_id: int, tell: Tell | None = None) -> PeerReview | ReviewProblem:
+        """Makes the user a reviewer of the invitation's review (their NCP role, if any, stays);
+        the Member's NCPs and the other reviewers are told (`tell`)."""
         now = self.now()
         with self._db.tx() as conn:
             inv = conn.execute("SELECT * FROM reviewer_invites WHERE code_hash = ?", (sha256_hex(code),)).fetchone()
@@ -242,9 +263,10 @@ class PeerReviewsStore(StoreBase):
             _audit(
                 conn, now, user_id, row["cycle_id"], row["member"], "review.join", str(row["id"]), None, str(user_id)
             )
+            _tell(conn, tell, row["id"], now)
         return _review(row)
 
-    def remove_reviewer(self, review_id: int, user_id: int, by: int) -> Outcome:
+    def remove_reviewer(self, review_id: int, user_id: int, by: int, tell: Tell | None = None) -> Outcome:
         now = self.now()
         with self._db.tx() as conn:
             row = conn.execute("SELECT * FROM peer_reviews WHERE id = ?", (review_id,)).fetchone()
@@ -256,6 +278,7 @@ class PeerReviewsStore(StoreBase):
                 return Outcome.STALE
             _write_conversation(conn, user_id, "", now)  # their review screens are gone
             _audit(conn, now, by, row["cycle_id"], row["member"], "review.remove", str(review_id), str(user_id), None)
+            _tell(conn, tell, review_id, now)
         self._fresh().conversations.pop(user_id, None)
         return Outcome.APPLIED
 
@@ -272,47 +295,25 @@ class PeerReviewsStore(StoreBase):
         key: str | None = None,
         conversation: str | None = None,
         expect_screen: int | None = None,
+        tell: Tell | None = None,
     ) -> Outcome:
         """One step of a reviewer, in one transaction: a KPI's new state, a comment, or the
-        conclusion; only on an active review the user still reviews and has not concluded."""
+        conclusion; only on an active review the user still reviews and has not concluded.
+        (A verdict that also writes to threads — Accept, Raise an issue — goes through
+        ``ThreadStore``, which calls :func:`reviewer_step` inside its own transaction.)"""
         now = self.now()
-        with self._db.tx() as conn:
-            if key is not None and not _claim(conn, key, now):
-                return Outcome.DUPLICATE
-            if conversation is not None and expect_screen is not None and _screen(conn, user_id) != expect_screen:
-                return Outcome.STALE
-            row = conn.execute("SELECT * FROM peer_reviews WHERE id = ?", (review_id,)).fetchone()
-            me = conn.execute(
-                "SELECT * FROM peer_reviewers WHERE review_id = ? AND user_id = ? AND active = 1", (review_id, user_id)
-            ).fetchone()
-            if row is None or me is None or row["state"] != ReviewState.ACTIVE.value or me["concluded_at"]:
-                return Outcome.STALE
-            c, m = row["cycle_id"], row["member"]
-            if state is not None:
-                old = conn.execute(
-                    "SELECT state FROM peer_review_kpis WHERE review_id = ? AND user_id = ? AND kpi = ?",
-                    (review_id, user_id, kpi),
-                ).fetchone()
-                conn.execute(
-                    "INSERT INTO peer_review_kpis (review_id, user_id, kpi, state, at) VALUES (?, ?, ?, ?, ?) "
-                    "ON CONFLICT (review_id, user_id, kpi) DO UPDATE SET state = excluded.state, at = excluded.at",
-                    (review_id, user_id, kpi, state.value, now),
-                )
-                _audit(conn, now, user_id, c, m, "review.kpi", kpi, old["state"] if old else "to_review", state.value)
-            if comment is not None:
-                conn.execute(
-                    "INSERT INTO peer_review_comments (review_id, user_id, kpi, at, text) VALUES (?, ?, ?, ?, ?)",
-                    (review_id, user_id, kpi, now, comment),
-                )
-                _audit(conn, now, user_id, c, m, "review.comment", kpi, None, comment[:300])
-            if conclusion is not None:
-                conn.execute(
-                    "UPDATE peer_reviewers SET conclusion = ?, concluded_at = ? WHERE review_id = ? AND user_id = ?",
-                    (conclusion, now, review_id, user_id),
-                )
-                _audit(conn, now, user_id, c, m, "review.conclude", str(review_id), None, conclusion[:300])
-            if conversation is not None:
-                _write_conversation(conn, user_id, conversation, now)
+        try:
+            with self._db.tx() as conn:
+                if key is not None and not _claim(conn, key, now):
+                    raise _Refused(Outcome.DUPLICATE)
+                if conversation is not None and expect_screen is not None and _screen(conn, user_id) != expect_screen:
+                    raise _Refused(Outcome.STALE)
+                reviewer_step(conn, now, review_id, user_id, kpi, state=state, comment=comment, conclusion=conclusion)
+                _tell(conn, tell, review_id, now)
+                if conversation is not None:
+                    _write_conversation(conn, user_id, conversation, now)
+        except _Refused as refused:
+            return refused.outcome
         self._fresh().conversations.pop(user_id, None)
         return Outcome.APPLIED
 
@@ -331,6 +332,52 @@ class PeerReviewsStore(StoreBase):
         with self._db.tx() as conn:
             _enqueue(conn, outbox, None, self.now())
             conn.executemany("UPDATE peer_review_notices SET delivered = 1 WHERE id = ?", [(i,) for i in ids])
+
+
+def reviewer_step(
+    conn: Any,
+    now: str,
+    review_id: int,
+    user_id: int,
+    kpi: str,
+    *,
+    state: KpiReview | None = None,
+    comment: str | None = None,
+    conclusion: str | None = None,
+) -> None:
+    """Inside a transaction: a reviewer's verdict on a KPI, a comment or the conclusion, with
+    their audit rows; raises ``_Refused(STALE)`` unless the review is active and the user an
+    active reviewer who has not concluded."""
+    row = conn.execute("SELECT * FROM peer_reviews WHERE id = ?", (review_id,)).fetchone()
+    me = conn.execute(
+        "SELECT * FROM peer_reviewers WHERE review_id = ? AND user_id = ? AND active = 1", (review_id, user_id)
+    ).fetchone()
+    if row is None or me is None or row["state"] != ReviewState.ACTIVE.value or me["concluded_at"]:
+        raise _Refused(Outcome.STALE)
+    c, m = row["cycle_id"], row["member"]
+    if state is not None:
+        old = conn.execute(
+            "SELECT state FROM peer_review_kpis WHERE review_id = ? AND user_id = ? AND kpi = ?",
+            (review_id, user_id, kpi),
+        ).fetchone()
+        conn.execute(
+            "INSERT INTO peer_review_kpis (review_id, user_id, kpi, state, at) VALUES (?, ?, ?, ?, ?) "
+            "ON CONFLICT (review_id, user_id, kpi) DO UPDATE SET state = excluded.state, at = excluded.at",
+            (review_id, user_id, kpi, state.value, now),
+        )
+        _audit(conn, now, user_id, c, m, "review.kpi", kpi, old["state"] if old else "to_review", state.value)
+    if comment is not None:
+        conn.execute(
+            "INSERT INTO peer_review_comments (review_id, user_id, kpi, at, text) VALUES (?, ?, ?, ?, ?)",
+            (review_id, user_id, kpi, now, comment),
+        )
+        _audit(conn, now, user_id, c, m, "review.comment", kpi, None, comment[:300])
+    if conclusion is not None:
+        conn.execute(
+            "UPDATE peer_reviewers SET conclusion = ?, concluded_at = ? WHERE review_id = ? AND user_id = ?",
+            (conclusion, now, review_id, user_id),
+        )
+        _audit(conn, now, user_id, c, m, "review.conclude", str(review_id), None, conclusion[:300])
 
 
 def back_to_review(

@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from pmm_core.domain.peer_review import KpiReview
 from pmm_core.domain.records import AuditRow, OutMessage
 from pmm_core.domain.threads import (
     SIDE_OF,
@@ -31,6 +32,7 @@ from pmm_core.domain.threads import (
 )
 from pmm_core.storage.base import Outcome, _audit, _claim, _Refused, _screen, _write_conversation
 from pmm_core.storage.outbox import _enqueue
+from pmm_core.storage.peer_reviews import reviewer_step
 from pmm_core.storage.store import Store
 
 AUDIT_TEXT = 300  # characters of a message kept in its audit row (the message keeps it all)
@@ -178,11 +180,16 @@ class ThreadStore:
         figure: str,
         flag_id: int | None = None,
         review_id: int | None = None,
+        verdict: KpiReview | None = None,
     ) -> Result:
-        """Opens a thread with the asker's question; a flag it is tied to becomes *asked*."""
+        """Opens a thread with the asker's question; a flag it is tied to becomes *asked*; a
+        peer reviewer's issue (`review_id`) records the reviewer's `verdict` on the KPI in the
+        same transaction (refused unless they still review it)."""
         now = self.store.now()
         try:
             with self._action(act, now) as conn:
+                if review_id is not None and act.role is AuthorRole.REVIEWER:
+                    reviewer_step(conn, now, review_id, act.user_id, kpi, state=verdict)
                 thread_id = _insert_thread(
                     conn, now, act, cycle_id, member, kpi, data_point, points, figure, flag_id, review_id
                 )
@@ -231,6 +238,26 @@ class ThreadStore:
             return Result(Outcome.STALE, self.thread(thread_id), said.refusal)
         self._after(act)
         return Result(Outcome.APPLIED, self.thread(thread_id))
+
+    def review_verdict(self, act: Act, review_id: int, kpi: str, state: KpiReview) -> Result:
+        """A peer reviewer's verdict on a KPI; *accepted* also resolves the reviewer's issues
+        on it still open (the NCPs are told) — one transaction, refused unless the reviewer
+        still reviews it (and, with `act.expect_screen`, from the screen they were on)."""
+        now = self.store.now()
+        try:
+            with self._action(act, now) as conn:
+                reviewer_step(conn, now, review_id, act.user_id, kpi, state=state)
+                if state is KpiReview.ACCEPTED:
+                    for row in conn.execute(
+                        "SELECT * FROM threads WHERE review_id = ? AND opened_by = ? AND kpi = ? AND state <> ? "
+                        "ORDER BY id",
+                        (review_id, act.user_id, kpi, ThreadState.RESOLVED.value),
+                    ).fetchall():
+                        self._step(conn, now, act, _thread(row), MessageKind.RESOLVED, "", "")
+        except _Refused as refused:
+            return Result(refused.outcome)
+        self._after(act)
+        return Result(Outcome.APPLIED)
 
     def request_change(
         self,
@@ -564,7 +591,8 @@ def _insert_thread(
             flag_id,
             review_id,
             act.user_id,
-            act.role.value,
+            # a contributor's request opens a thread of the NCP side (threads.opened_role has no 'contributor')
+            (AuthorRole.NCP if act.role is AuthorRole.CONTRIBUTOR else act.role).value,
             ThreadState.OPEN.value,
             figure,
             now,
