@@ -475,4 +475,21 @@ MIGRATIONS: tuple[str, ...] = (
         delivered INTEGER NOT NULL DEFAULT 0
     );
     """,
+    # version 10: reserved for the reviewer-transactions branch (peertx); empty here. At the merge
+    # its migration takes this place (the lead resolves the conflict in its favour).
+    """
+    SELECT 1;
+    """,
+    # version 11: the outbox sends documents too (the peer review report at close, issue 19): a file
+    # is kept once, by key, and each person's row points at it; the row's text is the caption.
+    """
+    CREATE TABLE outbox_files (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        key TEXT NOT NULL UNIQUE,
+        name TEXT NOT NULL,
+        data BLOB NOT NULL,
+        created_at TEXT NOT NULL
+    );
+    ALTER TABLE outbox ADD COLUMN file_id INTEGER REFERENCES outbox_files(id);
+    """,
 )
