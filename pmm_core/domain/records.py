@@ -233,6 +233,7 @@ class CycleData:
     submissions: Mapping[str, Submission] = field(default_factory=dict)
     ncps: Mapping[str, int] = field(default_factory=dict)  # Member → number of bound NCPs
     flags: tuple[Flag, ...] = ()
+    reviewed: frozenset[str] = frozenset()  # Members whose peer review of the cycle is closed (§14)
 
     def values(self, member: str) -> dict[str, str]:
         """The Member's stored values (data point → canonical value)."""
