@@ -180,15 +180,15 @@ def test_the_report_marks_the_peer_reviewed_members(store):
     )
     page = internal.html.decode()
     total = len(participants)
-    assert f"2 of the {total} participating Members were peer-reviewed (review closed)." in page
+    assert f"Peer-reviewed Members (review closed): 2 of {total}." in page
     names = [marked.members[m].name("en") for m in participants[:2]]
     assert all(f"{n} ({m})" in page for n, m in zip(names, participants[:2], strict=True))  # named: internal
     assert "Peer-reviewed Members" in page and "Each KPI also gives its result over the peer-reviewed Members" in page
     plain = build_report(CATALOG, marked, None, L, ReportOptions(as_of=date(2026, 5, 4))).html.decode()
-    assert f"2 of the {total} participating Members were peer-reviewed" in plain
+    assert f"Peer-reviewed Members (review closed): 2 of {total}." in plain
     assert "<th>Peer-reviewed Members</th>" not in plain  # the subset only when asked
     fr = build_report(CATALOG, marked, None, lang("fr"), ReportOptions(Options(reviewed_apart=True))).html.decode()
-    assert "examinés par les pairs (examen clos)" in fr
+    assert "Membres examinés par les pairs (examen clos)\u202f: 2" in fr
     # the workbook carries the subset row too
     book = load_workbook(io.BytesIO(internal.xlsx))
     rows = [[c.value for c in r] for r in book[L._("KPI results")].iter_rows()]

@@ -419,7 +419,8 @@ def _participation(m: _Model, page: _Page) -> None:
             known=L.ngettext("{n} WCO Member", "{n} WCO Members", len(m.data.members)).format(n=len(m.data.members)),
         ),
     )
-    page.text("p", _reviewed_text(m), "reviewed")
+    if m.reviewed or m.reviewed_apart:
+        page.text("p", _reviewed_text(m), "reviewed")
     page.figure(
         m.chart(charts.participation_chart(m.members, m.year, L, m.options.chart_format)),
         L._("Participating Members by group"),
@@ -438,12 +439,9 @@ def _reviewed_text(m: _Model) -> str:
     """How many participating Members were peer-reviewed (their review closed; seed 002 §14), named
     in what stays in the Secretariat."""
     L = m.L
-    n = len(m.reviewed)
-    text = L.ngettext(
-        "{n} of the {total} participating Members was peer-reviewed (review closed).",
-        "{n} of the {total} participating Members were peer-reviewed (review closed).",
-        n,
-    ).format(n=L.number(n), total=L.number(len(m.members)))
+    text = L._("Peer-reviewed Members (review closed): {n} of {total}.").format(
+        n=L.number(len(m.reviewed)), total=L.number(len(m.members))
+    )
     if m.reviewed and m.internal:
         names = ", ".join(f"{member.name(L.code)} ({member.iso2})" for member in m.reviewed)
         text += " " + L._("Peer-reviewed: {members}.").format(members=names)
