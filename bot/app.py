@@ -28,7 +28,7 @@ from telegram.request import BaseRequest, HTTPXRequest
 from bot.delivery import DurableUpdateQueue, InboxRequest, OrderedUpdateProcessor, replay_pending
 from bot.outbox import OutboxSender
 from bot.ratelimit import RepliesFirstRateLimiter
-from bot.scheduler import schedule_reminders, start_background_jobs
+from bot.scheduler import catch_up, start_background_jobs
 from bot.settings import Settings
 from bot.worker import ProcessWorker
 from conversations.admin.flow import router as admin
@@ -215,7 +215,7 @@ async def _post_init(application: Application[Any, Any, Any, Any, Any, Any]) -> 
         app.bot, data.store, settings.send_rate, on_report=lambda user, counts: send_report(app, user, counts)
     )
     data.outbox = sender
-    data.reschedule = lambda: schedule_reminders(app)  # type: ignore[assignment,return-value]
+    data.reschedule = lambda: catch_up(app)  # type: ignore[assignment,return-value]
     replay_pending(data.store, app.bot, services.queue, data.applied_before_restart)
     if services.background:
         services.worker = ProcessWorker()
@@ -227,7 +227,7 @@ async def _post_init(application: Application[Any, Any, Any, Any, Any, Any]) -> 
         services.checkpointer.start()
         services.outbox_task = asyncio.get_running_loop().create_task(sender.run(), name="outbox")
     else:
-        await schedule_reminders(app)
+        await catch_up(app)
     if services.background:
         # What start-up loaded (the catalog, PTB, Babel's data) lives as long as the process:
         # out of the cyclic collector's reach, whose full passes over it took 70 ms of the
@@ -237,7 +237,7 @@ async def _post_init(application: Application[Any, Any, Any, Any, Any, Any]) -> 
 
 async def _schedule_safely(app: PTBApp) -> None:
     try:
-        await schedule_reminders(app)
+        await catch_up(app)
     except Exception:
         log.exception("could not schedule the reminders; the next refresh (15 minutes) tries again")
 

@@ -88,6 +88,11 @@ def _parser() -> argparse.ArgumentParser:
     report.add_argument("--language", default="en", choices=("en", "fr", "es"))
     report.add_argument("--margin", type=int, default=10, choices=(10, 5), help="margin of error for breakdowns, %%")
     report.add_argument("--started", action="store_true", help="count Members that started, not only submitted")
+    report.add_argument(
+        "--reviewed-apart",
+        action="store_true",
+        help="each KPI's result over the peer-reviewed Members too (suppressed where it would give a figure away)",
+    )
     publishing = sub.add_parser("publish", help="publish a cycle's report for one audience, as a record")
     publishing.add_argument("--year", type=int, default=None, help="reference year (default: the open or latest cycle)")
     publishing.add_argument("--audience", required=True, choices=("public", "wco", "secretariat"))
@@ -101,6 +106,11 @@ def _parser() -> argparse.ArgumentParser:
         help="figures under review (default by audience)",
     )
     publishing.add_argument("--started", action="store_true", help="Members that started (Secretariat only)")
+    publishing.add_argument(
+        "--reviewed-apart",
+        action="store_true",
+        help="each KPI's result over the peer-reviewed Members too (suppressed where it would give a figure away)",
+    )
     publishing.add_argument("--output", type=Path, default=Path("."), help="folder to write the files into")
     member = sub.add_parser("member", help="show or set a Member's groupings")
     member.add_argument("member", help="ISO 3166 alpha-2 code")
@@ -383,7 +393,13 @@ def _import(args: argparse.Namespace, store: Store) -> int:
 def _report(args: argparse.Namespace, store: Store) -> int:
     cycle = _cycle_for(store, args.year)
     files = jobs.report_files(
-        store.path, cycle.id, args.language, 0.05 if args.margin == 5 else 0.10, args.started, date.today()
+        store.path,
+        cycle.id,
+        args.language,
+        0.05 if args.margin == 5 else 0.10,
+        args.started,
+        date.today(),
+        args.reviewed_apart,
     )
     make_private_dir(args.output)
     for name, data in files.files:
@@ -425,6 +441,7 @@ def _publish(args: argparse.Namespace, store: Store) -> int:
             date.today(),
             decision,
             basis=Basis.STARTED if args.started else Basis.SUBMITTED,
+            reviewed_apart=args.reviewed_apart,
         )
     except PopulationRefused:
         print("pmm-bot: --started is for the Secretariat's own publications only", file=sys.stderr)

@@ -4,6 +4,8 @@ the background at a pace under Telegram's limits, after the replies (``bot.ratel
 - Pace: at most ``rate`` messages per second (default 20, under Telegram's ~30), and at
   most one message per chat per pass of about a second; every send is marked bulk, so the
   rate limiter lets replies to users go first, and a 429 on bulk pauses bulk only.
+- Documents (``OutMessage.file``): the file is kept once in the store, each person's row
+  points at it and its text is the caption; it is one page, with the same fate rules.
 - Once per person and page. A long message goes out in pages; each page Telegram accepts
   is counted in the row (``pages_sent``), so a failure on page 2 resends page 2 only.
 - A failure whose request never reached Telegram (connection refused, 429, 5xx) is retried
@@ -39,6 +41,7 @@ from telegram.ext import ExtBot
 from bot.ratelimit import retry_seconds
 from conversations.kit.text import split_html
 from pmm_core.domain.records import OutboxRow
+from pmm_core.outputs import utf16
 from pmm_core.storage.store import Store
 
 log = logging.getLogger(__name__)
@@ -132,11 +135,25 @@ class OutboxSender:
 
 
 async def _send(bot: ExtBot[Any], store: Store, row: OutboxRow, read_timeout: float = BULK_READ_TIMEOUT) -> bool:
-    """Sends the row's pages not yet accepted; records each accepted page, and the row's
-    fate. True if the row is now sent in full."""
-    pages = split_html(row.text)
+    """Sends the row's pages not yet accepted (a document: the file with its caption, one
+    page); records each accepted page, and the row's fate. True if the row is now sent in full."""
+    pages = [row.text] if row.file_id is not None else split_html(row.text)
     done = min(row.pages_sent, len(pages))
     try:
+        if row.file_id is not None and done == 0:
+            name, data = store.outbox_file(row.file_id)
+            await bot.send_document(
+                row.chat_id,
+                document=data,
+                filename=name,
+                caption=utf16.cut(row.text, 1024) or None,
+                parse_mode=ParseMode.HTML,
+                reply_markup=_markup(row),
+                read_timeout=read_timeout,
+                write_timeout=read_timeout,
+                rate_limit_args=BULK,
+            )
+            done = 1
         for i in range(done, len(pages)):
             markup = _markup(row) if i == len(pages) - 1 else None
             await bot.send_message(

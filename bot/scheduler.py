@@ -4,6 +4,11 @@
   name. A reminder whose time passed while the bot was down is sent once, right away: only
   the most recent missed one, so an NCP never gets a burst of stale reminders, and never
   twice, since its outbox keys (cycle, deadline, offset, NCP) are already there.
+- Reminders to peer reviewers before their review's deadline: a job per review and offset
+  (``review-reminder:<review>:<days>``), the same catch-up (the most recent missed one, once,
+  only if due after the deadline was set), keys (review, deadline, offset, reviewer).
+- Peer review reports of reviews closed while their files were not queued yet (a crash
+  between the close and the queueing) are queued at start-up and at each refresh.
 - Every 15 minutes the schedule is rebuilt, so that a cycle opened or re-dated with the CLI
   while the bot runs is picked up without a restart.
 - Daily: a backup into PMM_BACKUP_DIR (keeping PMM_BACKUP_KEEP), and old idempotency keys
@@ -27,6 +32,8 @@ from typing import Any
 from telegram.ext import Application
 
 from conversations.kit.context import BotData, Context
+from conversations.peer_review import reminders as review_reminders
+from conversations.peer_review.closing import deliver_closed_reports
 from conversations.questions import deliver, notify
 from conversations.reminders.messages import build_reminders, reminder_slots
 from pmm_core.domain.records import Cycle
@@ -62,6 +69,70 @@ async def _reminder_job(context: Context) -> None:
     cycle = _data(context.application).store.current_cycle()
     if cycle is not None and cycle.id == cycle_id and cycle.deadline.isoformat() == deadline:
         await queue_reminders(context.application, cycle, days)
+
+
+async def catch_up(app: App) -> int:
+    """Everything rebuilt from the store at start-up and on each refresh: the cycle's reminders,
+    the reviewers' reminders, the reports of closed reviews. Returns the messages queued."""
+    queued = await schedule_reminders(app)
+    queued += await schedule_review_reminders(app)
+    queued += await deliver_closed_reports(_data(app))
+    return queued
+
+
+async def queue_review_reminders(app: App, review_id: int, days: int) -> int:
+    data = _data(app)
+    today = data.store.clock().date()
+    messages = await data.worker.run(review_reminders.build_review_reminders, data.store.path, review_id, days, today)
+    queued = data.store.enqueue(messages)
+    data.outbox.wake()
+    log.info("review %s reminders %s days before its deadline: %s queued", review_id, days, queued)
+    return queued
+
+
+async def _review_reminder_job(context: Context) -> None:
+    assert context.job is not None and isinstance(context.job.data, tuple)
+    review_id, deadline, days = context.job.data
+    review = _data(context.application).store.peer_review(review_id)
+    if review is not None and review.live and review.deadline == deadline:
+        await queue_review_reminders(context.application, review_id, days)
+
+
+async def schedule_review_reminders(app: App) -> int:
+    """Rebuilds the reviewers' reminder jobs and sends, per review, the most recent reminder
+    missed since its deadline was set (once). Returns the number queued by the catch-up."""
+    data = _data(app)
+    queue = app.job_queue
+    if queue is not None:
+        for job in queue.jobs():
+            if job.name and job.name.startswith(review_reminders.JOB_PREFIX):
+                job.schedule_removal()
+    cycle = data.store.current_cycle()
+    if cycle is None:
+        return 0
+    now = data.store.clock()
+    queued = 0
+    slots = review_reminders.review_slots(data.store, cycle, data.settings.reminder_hour)
+    for review_id in sorted({s.review for s in slots}):
+        mine = [s for s in slots if s.review == review_id]
+        since = datetime.fromisoformat(data.store.review_deadline_set_at(review_id) or now.isoformat())
+        end = datetime.combine(mine[0].deadline, time(23, 59), tzinfo=UTC)
+        missed = [s for s in mine if since <= s.due <= now < end]
+        latest = min(missed, key=lambda s: s.days) if missed else None
+        if latest is not None and latest.sent == 0:
+            queued += await queue_review_reminders(app, review_id, latest.days)
+        if queue is None:
+            continue
+        for slot in mine:
+            if slot.due > now and slot.sent == 0:
+                queue.run_once(
+                    _review_reminder_job,
+                    when=slot.due,
+                    data=(review_id, slot.deadline.isoformat(), slot.days),
+                    name=slot.job_name,
+                    job_kwargs={"misfire_grace_time": 3600, "replace_existing": True, "id": slot.job_name},
+                )
+    return queued
 
 
 async def schedule_reminders(app: App) -> int:
@@ -100,7 +171,7 @@ async def schedule_reminders(app: App) -> int:
 
 
 async def _refresh_job(context: Context) -> None:
-    await schedule_reminders(context.application)
+    await catch_up(context.application)
 
 
 async def _daily_job(context: Context) -> None:

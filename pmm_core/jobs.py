@@ -313,8 +313,11 @@ def export_csv(db_path: Path, cycle_id: int, language: str) -> bytes:
         store.close()
 
 
-def report_files(db_path: Path, cycle_id: int, language: str, margin: float, started: bool, today: date) -> Files:
-    """The report on the cycle: report.html (self-contained) and report.xlsx."""
+def report_files(
+    db_path: Path, cycle_id: int, language: str, margin: float, started: bool, today: date, reviewed_apart: bool = False
+) -> Files:
+    """The report on the cycle: report.html (self-contained) and report.xlsx; with
+    `reviewed_apart`, each KPI's result over the peer-reviewed Members too."""
     from pmm_core.domain.analysis import Basis, Options
     from pmm_core.outputs.report import ReportOptions, build_report
 
@@ -322,7 +325,8 @@ def report_files(db_path: Path, cycle_id: int, language: str, margin: float, sta
     try:
         data, previous = _cycle_and_previous(store, cycle_id)
         options = ReportOptions(
-            Options(basis=Basis.STARTED if started else Basis.SUBMITTED, margin=margin), as_of=today
+            Options(basis=Basis.STARTED if started else Basis.SUBMITTED, margin=margin, reviewed_apart=reviewed_apart),
+            as_of=today,
         )
         files = build_report(load_catalog(), data, previous, lang(language), options)
         year = data.cycle.year
@@ -466,6 +470,7 @@ def publication_build(
     today: date,
     started: bool,
     languages: tuple[str, ...] = ("en", "fr", "es"),
+    reviewed_apart: bool = False,
 ) -> Built:
     """A publication built against what is stored (saved by the caller, in one transaction)."""
     from pmm_core.domain.analysis import Basis
@@ -483,6 +488,7 @@ def publication_build(
             today,
             Basis.STARTED if started else Basis.SUBMITTED,
             languages,
+            reviewed_apart,
         )
     finally:
         store.close()

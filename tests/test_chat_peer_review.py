@@ -108,6 +108,15 @@ async def started_review(chat: Chat, language: str = "en") -> int:
     return review.id
 
 
+def report_files(chat: Chat, user: int) -> list[str]:
+    """The names of the peer review report files the user received."""
+    return [
+        m.params["document"]["filename"]
+        for m in chat.api.messages_to(user)
+        if m.method == "sendDocument" and "pmm-peer-review" in str(m.params.get("document", {}).get("filename"))
+    ]
+
+
 def states(chat: Chat, review: int, user: int) -> dict[str, KpiReview]:
     return chat.store.review_states(review, user)
 
@@ -226,11 +235,13 @@ async def test_a_review_from_request_to_close(chat, store, catalog):
         "review.comment",
     } <= actions
     assert {"review.conclude", "review.close", "review.kpi_back"} <= actions
-    # the report: to the Secretariat at close, in the Member's language and English; the
-    # Member's NCP and a reviewer fetch it; another Member's NCP gets nothing
-    docs = [m for m in chat.api.messages_to(SEC)[-4:] if m.method == "sendDocument"]
-    assert [m.params["document"][0] if isinstance(m.params.get("document"), tuple) else "" for m in docs] or docs
-    assert len(docs) == 2  # BE's NCP speaks English: one language, HTML and XLSX
+    # the report: at close, through the outbox, to the Member's NCP, its reviewers and the
+    # Secretariat, in the Member's language and English; the Member's NCP and a reviewer fetch it
+    # again; another Member's NCP gets nothing
+    await chat.drain()
+    for user in (SEC, BE_NCP, FR_NCP, EXPERT):
+        # BE's NCP speaks English: one language, HTML and XLSX
+        assert report_files(chat, user) == ["pmm-peer-review-BE-en.html", "pmm-peer-review-BE-en.xlsx"], user
     for user in (BE_NCP, EXPERT):
         sent = await chat.say(user, "/peerreport")
         assert [m.method for m in sent] == ["sendDocument", "sendDocument"]

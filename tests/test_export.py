@@ -99,7 +99,8 @@ def test_members_sheet_with_groupings_and_real_dates(book):
     assert rows["EG"]["State"] == "not started" and rows["JO"]["State"] == "in progress"
     assert rows["FR"]["NCPs"] == 2
     assert ke["Share of KPIs left blank"] == pytest.approx(2 / 51)
-    assert book["Members"]["M2"].number_format == "0.0%"
+    assert ke["Peer-reviewed (review closed)"] is None  # no review closed in this cycle
+    assert book["Members"]["N2"].number_format == "0.0%"
 
 
 def test_kpi_results_only_for_confirmed_kpis(book):

@@ -18,6 +18,7 @@ class PublishGo(Button):
     stage: str
     decision: str
     started: bool
+    reviewed: bool = False  # each KPI's result over the peer-reviewed Members too
 
 
 @button("pbx")

@@ -55,7 +55,7 @@ LANGUAGES = ("en", "fr", "es")  # the report of a publication is built in each (
 
 def usage(s: Session) -> str:
     return esc(
-        s.lang._("Usage: /publish <year> <audience: {audiences}> [provisional|final] [started]").format(
+        s.lang._("Usage: /publish <year> <audience: {audiences}> [provisional|final] [started] [reviewed]").format(
             audiences="public, wco, secretariat"
         )
     )
@@ -74,7 +74,8 @@ async def on_publish(update: Update, context: Context) -> None:
     audiences = [ALIASES[w] for w in words if w in ALIASES]
     stages = [Stage(w) for w in words if w in {st.value for st in Stage}]
     started = "started" in words
-    known = set(years) | set(ALIASES) | {st.value for st in Stage} | {"started"}
+    reviewed = "reviewed" in words  # each KPI over the peer-reviewed Members too (checked like the rest)
+    known = set(years) | set(ALIASES) | {st.value for st in Stage} | {"started", "reviewed"}
     if len(years) != 1 or len(audiences) != 1 or len(stages) > 1 or set(words) - known:
         await send(s, usage(s))
         return
@@ -145,12 +146,14 @@ async def on_publish(update: Update, context: Context) -> None:
         )
         order = [default, *(d for d in Decision if d is not default)]
         rows: list[Row] = [
-            [(L._(DECISION_WORDS[d]), b.PublishGo(cycle.year, audience.value, stage.value, d.value, started))]
+            [(L._(DECISION_WORDS[d]), b.PublishGo(cycle.year, audience.value, stage.value, d.value, started, reviewed))]
             for d in order
         ]
     else:
         lines.append(esc(L._("No figure is under review.")))
-        rows = [[(L._("Publish"), b.PublishGo(cycle.year, audience.value, stage.value, default.value, started))]]
+        rows = [
+            [(L._("Publish"), b.PublishGo(cycle.year, audience.value, stage.value, default.value, started, reviewed))]
+        ]
     rows.append([(L._("Cancel"), b.PublishCancel())])
     s.go(s.state.but(Idle()))  # a new screen: only its buttons publish
     await send(s, "\n".join(lines), rows)
@@ -190,6 +193,7 @@ async def on_go(s: Session, go: b.PublishGo) -> None:
             today,
             go.started,
             LANGUAGES,
+            go.reviewed,
         )
         try:
             pub_id = storage.save(

@@ -19,6 +19,7 @@ every press is checked against the reviewer's review, the open cycle and the scr
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
 from telegram import Update
@@ -185,6 +186,12 @@ async def show_reviews(s: Session) -> None:
     for review in reviews:
         name = member_name(s, s.bot, review.member, L)
         lines = [f"<b>{esc(review.member)} · {esc(name)}</b> — {esc(L._(pr.REVIEW_STATE_NAMES[review.state]))}"]
+        if review.live:
+            lines.append(
+                deadline_line(L, review)
+                if review.deadline
+                else esc(L._("No deadline yet: /reviewdeadline {member} <date>").format(member=review.member))
+            )
         rows: list[Row] = []
         if review.state is ReviewState.REQUESTED:
             rows.append([(L._("Accept"), pb.AcceptRequest(review.id)), (L._("Decline"), pb.DeclineRequest(review.id))])
@@ -339,7 +346,9 @@ async def _close(s: Session, b: pb.CloseReview) -> None:
     s.bot.outbox.wake()
     closed = s.store.peer_review(review.id)
     assert closed is not None
-    await send_report(s, closed)
+    from conversations.peer_review import closing  # the report files, to every reader, durably
+
+    await closing.queue_report(s.bot, closed)
 
 
 # ---- joining and the role menu --------------------------------------------------------------
@@ -702,6 +711,8 @@ def progress_lines(s: Session, review: PeerReview, user_id: int) -> list[str]:
             for k in KpiReview
         ),
     ]
+    if review.deadline:
+        lines.insert(1, deadline_line(L, review))
     lines += [
         " ".join(f"{pr.KPI_REVIEW_ICON[pr.state_of(states, k)]}{k}" for k in ids[i : i + 5])
         for i in range(0, len(ids), 5)
@@ -846,6 +857,8 @@ def status_lines(s: Session, cycle_id: int) -> list[str]:
         if review.state is not ReviewState.REQUESTED:
             n = pr.counts(ids, s.store.member_review_states(review.id, ids))
             line += " · " + " · ".join(f"{pr.KPI_REVIEW_ICON[k]} {n[k]}" for k in KpiReview)
+        if review.live and review.deadline:
+            line += " · " + deadline_line(L, review)
         lines.append(line)
     return lines
 
@@ -961,3 +974,70 @@ async def on_peerreport(update: Update, context: Context) -> None:
         await send(s, L._("There is no peer review report you may read."))
         return
     await send_report(s, allowed[-1])
+
+
+# ---- the review deadline (the Secretariat sets it; reminders follow: peer_review.reminders) --------
+def deadline_line(L: Lang, review: PeerReview) -> str:
+    """⏳ Review deadline: 31 March 2027 (in the reader's date format)."""
+    assert review.deadline is not None
+    return "⏳ " + esc(L._("Review deadline: {date}").format(date=L.date(date.fromisoformat(review.deadline))))
+
+
+@router.command("reviewdeadline")
+async def on_reviewdeadline(update: Update, context: Context) -> None:
+    """/reviewdeadline MEMBER DATE: sets or moves the deadline of the Member's peer review."""
+    s = await secretariat_session(update, context, with_cycle=True)
+    if s is None:
+        return
+    assert s.cycle is not None
+    L = s.lang
+    args = context.args or []
+    member = find_member(s.store.members(), " ".join(args[:-1])) if len(args) >= 2 else None
+    when = L.parse_date(args[-1]) if args else None
+    usage = L._("Usage: /reviewdeadline <ISO code or Member name> <date>, e.g. /reviewdeadline BE {date}").format(
+        date=(s.store.clock().date() + timedelta(days=30)).isoformat()
+    )
+    if member is None or when is None:
+        await send(s, esc(usage))
+        return
+    review = s.store.live_review(s.cycle.id, member.iso2)
+    if review is None:
+        await send(
+            s, L._("{member} has no peer review under way: /peerreviews").format(member=esc(member.name(L.code)))
+        )
+        return
+    if when < s.store.clock().date():
+        await send(s, L._("That date has passed; choose a date from today on."))
+        return
+    old = review.deadline
+    if old == when.isoformat():
+        await send(s, deadline_line(L, review))
+        return
+    if s.store.set_review_deadline(review.id, when.isoformat(), s.user.telegram_id, key=s.key) is not Outcome.APPLIED:
+        await send(s, L._("This peer review is no longer under way."))
+        return
+    await s.bot.reschedule()  # the reviewers' reminders follow the new date
+    name = esc(member.name(L.code))
+    said = (
+        L._("The deadline of the peer review of {member} moved from {old} to {new}.").format(
+            member=name, old=L.date(date.fromisoformat(old)), new=L.date(when)
+        )
+        if old
+        else L._("The deadline of the peer review of {member} is {new}.").format(member=name, new=L.date(when))
+    )
+    await send(s, said + "\n" + L._("The reviewers and the NCPs are told; reminders go to the reviewers before it."))
+    readers = [r.user_id for r in s.store.reviewers(review.id)] + [
+        u.telegram_id for u in deliver.ncps(s.store, member.iso2)
+    ]
+
+    def told(L2: Lang) -> str:
+        name2 = esc(member_name(None, s.bot, member.iso2, L2))
+        if old:
+            return L2._(
+                "The WCO Secretariat moved the deadline of the peer review of {member} from {old} to {new}."
+            ).format(member=name2, old=L2.date(date.fromisoformat(old)), new=L2.date(when))
+        return L2._("The WCO Secretariat set the deadline of the peer review of {member}: {new}.").format(
+            member=name2, new=L2.date(when)
+        )
+
+    _queue(s.bot, _tell(s.bot, readers, f"pr:deadline:{review.id}:{when.isoformat()}", told))

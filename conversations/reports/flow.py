@@ -192,15 +192,16 @@ async def on_export(update: Update, context: Context) -> None:
 
 @router.command("report")
 async def on_report(update: Update, context: Context) -> None:
-    """/report [year] [5%] [started]: the cycle report, report.html and report.xlsx."""
+    """/report [year] [5%] [started] [reviewed]: the cycle report, report.html and report.xlsx
+    (`reviewed`: each KPI's result over the peer-reviewed Members too)."""
     s = await secretariat_session(update, context)
     if s is None or (found := await _cycle_or_say(s, context.args or [])) is None:
         return
     cycle, args = found
     L = s.lang
     words = {a.lower() for a in args}
-    if words - {"5%", "started"}:
-        await send(s, esc(L._("Usage: /report [year] [5%] [started]")))
+    if words - {"5%", "started", "reviewed"}:
+        await send(s, esc(L._("Usage: /report [year] [5%] [started] [reviewed]")))
         return
     await send(s, L._("Preparing the report…"))
     result = await s.bot.worker.run(
@@ -211,6 +212,7 @@ async def on_report(update: Update, context: Context) -> None:
         0.05 if "5%" in words else 0.10,
         "started" in words,
         s.store.clock().date(),
+        "reviewed" in words,
     )
     s.store.log_action(s.user.telegram_id, "report", str(cycle.year))
     for name, data in result.files:

@@ -75,6 +75,7 @@ class Options:
     basis: Basis = Basis.SUBMITTED
     margin: float = 0.10  # margin of error of the disaggregated-data threshold; 0.05 is stricter
     audience: Audience = field(default_factory=Audience.public)
+    reviewed_apart: bool = False  # each KPI's statistic over the peer-reviewed Members too (§14)
 
 
 # ---- participants, measure, threshold ------------------------------------------------------
@@ -176,6 +177,7 @@ class KpiAnalysis:
     overall: GroupStat
     groups: Mapping[Grouping, tuple[GroupStat, ...]]
     breakdowns: tuple[BreakdownAnalysis, ...]
+    reviewed: GroupStat | None = None  # over the peer-reviewed Members, when asked (Options.reviewed_apart)
 
     @property
     def n(self) -> int:
@@ -202,6 +204,7 @@ def confirmed_results(
 
 Cell = tuple[Grouping | None, str]  # where a statistic stands: (grouping, group code)
 ALL: Cell = (None, "")  # all participating Members
+REVIEWED: Cell = (None, "reviewed")  # the participating Members whose peer review is closed
 
 
 def _cells(members: Sequence[Member], results: Mapping[str, Decimal]) -> dict[Cell, dict[str, Decimal]]:
@@ -254,7 +257,9 @@ def shown_cells(
     hidden = {m for members in cells.values() for m in members if not may_see_unnamed(level, audience, m)}
     while hidden:
         groups = [c for c in cells if c != ALL and c in shown and gives_sum(measure, cells[c])]
-        groups.sort(key=lambda c: len(cells[c]))  # stable: in grouping and group order for a tie
+        # stable: in grouping and group order for a tie; the peer-reviewed subset, an extra asked
+        # for, is hidden before any group (all less the reviewed is the sum of the others)
+        groups.sort(key=lambda c: (c != REVIEWED, len(cells[c])))
         overall = [cells[ALL]] if ALL in shown and gives_sum(measure, cells[ALL]) else []
         derived = disclosed_by_sums([*(cells[c] for c in groups), *overall], hidden)
         if not derived:
@@ -283,10 +288,18 @@ def _stat(
 
 
 def _stats(
-    members: Sequence[Member], results: Mapping[str, Decimal], measure: Measure, level: Disclosure, audience: Audience
+    members: Sequence[Member],
+    results: Mapping[str, Decimal],
+    measure: Measure,
+    level: Disclosure,
+    audience: Audience,
+    reviewed: Collection[str] | None = None,
 ) -> dict[Cell, GroupStat]:
-    """The overall and group statistics of one KPI, as `audience` may see them."""
+    """The overall and group statistics of one KPI, as `audience` may see them; with `reviewed`,
+    the statistic over those Members too (:data:`REVIEWED`), under the same rules."""
     cells = _cells(members, results)
+    if reviewed is not None:
+        cells[REVIEWED] = {m: v for m, v in results.items() if m in reviewed}
     shown = shown_cells(cells, measure, level, audience)
     return {cell: _stat(cell, values, measure, level, audience, cell in shown) for cell, values in cells.items()}
 
@@ -334,7 +347,8 @@ def analyse_kpi(
     values = member_values(data, members) if values is None else values
     results = confirmed_results(catalog, data, kpi, members, values)
     measure, level = measure_of(catalog, kpi), kpi_level(kpi)
-    stats = _stats(members, results, measure, level, options.audience)
+    reviewed = data.reviewed if options.reviewed_apart else None
+    stats = _stats(members, results, measure, level, options.audience, reviewed)
     groups: dict[Grouping, tuple[GroupStat, ...]] = {}
     for cell, stat in stats.items():
         if cell[0] is not None:
@@ -348,6 +362,7 @@ def analyse_kpi(
         overall=stats[ALL],
         groups={grouping: groups.get(grouping, ()) for grouping in Grouping},
         breakdowns=tuple(_breakdown(catalog, kpi, d, results, values, options) for d in kpi.disaggregations),
+        reviewed=stats.get(REVIEWED),
     )
 
 

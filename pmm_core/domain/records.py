@@ -177,13 +177,25 @@ Buttons = tuple[tuple[tuple[str, str], ...], ...]  # rows of (label, callback da
 
 
 @dataclass(frozen=True)
+class OutFile:
+    """A document the outbox sends (built beforehand, e.g. in the worker); kept once by `key`
+    however many people receive it."""
+
+    key: str
+    name: str
+    data: bytes
+
+
+@dataclass(frozen=True)
 class OutMessage:
-    """A message to deliver through the outbox; `key` makes it idempotent."""
+    """A message to deliver through the outbox; `key` makes it idempotent. With `file`, a
+    document whose caption is `text` (HTML, at most 1,024 characters)."""
 
     key: str
     chat_id: int
     text: str
     buttons: Buttons = ()
+    file: OutFile | None = None
 
 
 @dataclass(frozen=True)
@@ -197,6 +209,7 @@ class OutboxRow:
     state: str
     attempts: int
     pages_sent: int = 0  # pages Telegram accepted: a retry sends only the ones after them
+    file_id: int | None = None  # a document (``outbox_files``): `text` is its caption
 
 
 @dataclass(frozen=True)
@@ -220,6 +233,7 @@ class CycleData:
     submissions: Mapping[str, Submission] = field(default_factory=dict)
     ncps: Mapping[str, int] = field(default_factory=dict)  # Member → number of bound NCPs
     flags: tuple[Flag, ...] = ()
+    reviewed: frozenset[str] = frozenset()  # Members whose peer review of the cycle is closed (§14)
 
     def values(self, member: str) -> dict[str, str]:
         """The Member's stored values (data point → canonical value)."""

@@ -10,6 +10,8 @@ Mexican one ``12,400`` and ``98.1%``.
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import date
@@ -18,7 +20,7 @@ from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Protocol
 
-from babel.dates import format_date
+from babel.dates import format_date, parse_date
 from babel.numbers import format_decimal, format_percent
 from babel.support import NullTranslations, Translations
 
@@ -86,6 +88,22 @@ class Lang:
         if self.code == "fr" and value.day == 1 and text.startswith("1 "):
             text = "1er" + text[1:]
         return text
+
+    def parse_date(self, text: str) -> dt.date | None:
+        """A typed date: ISO (2027-03-31), or in this user's short date format (31/03/2027 in
+        French, 3/31/2027 in US English); None if it does not read as a real date."""
+        text = text.strip()
+        try:
+            return date.fromisoformat(text)
+        except ValueError:
+            pass
+        if not re.fullmatch(r"\d{1,2}[./-]\d{1,2}[./-]\d{2,4}", text):
+            return None
+        try:
+            found = parse_date(re.sub(r"[.-]", "/", text), locale=self.numbers.locale_id, format="short")
+        except (ValueError, IndexError):
+            return None
+        return found if found.year >= 2000 else None
 
     def value(self, dp: DataPoint, stored: str) -> str:
         """A stored answer as the user reads it."""

@@ -129,6 +129,14 @@ class _Model:
         else:
             self.changes = year_on_year(catalog, data, previous, options.analysis) if previous else []
         self.most, self.least = most_and_least_answered(self.stats, options.ranked)
+        self.reviewed = [member for member in self.members if member.iso2 in data.reviewed]
+        self.reviewed_apart = any(a.reviewed is not None for a in self.analyses)
+
+    @property
+    def internal(self) -> bool:
+        """Read in the Secretariat only: a working document, or a publication for the Secretariat."""
+        prepared = self.options.prepared
+        return prepared is None or prepared.stamp.audience == "secretariat"
 
     def kpi_name(self, kpi: Kpi) -> str:
         return kpi.name.get(self.L.code)
@@ -319,6 +327,13 @@ def _key_facts(m: _Model, page: _Page) -> None:
             ).format(confidence=L.percent(Decimal(95), 0)),
         ),
     ]
+    if m.reviewed:
+        facts.append(
+            (
+                L.number(len(m.reviewed)),
+                L.ngettext("peer-reviewed Member", "peer-reviewed Members", len(m.reviewed)),
+            )
+        )
     page.add(
         '<div class="facts">'
         + "".join(f'<div class="fact"><b>{escape(v)}</b>{escape(t)}</div>' for v, t in facts)
@@ -404,6 +419,8 @@ def _participation(m: _Model, page: _Page) -> None:
             known=L.ngettext("{n} WCO Member", "{n} WCO Members", len(m.data.members)).format(n=len(m.data.members)),
         ),
     )
+    if m.reviewed or m.reviewed_apart:
+        page.text("p", _reviewed_text(m), "reviewed")
     page.figure(
         m.chart(charts.participation_chart(m.members, m.year, L, m.options.chart_format)),
         L._("Participating Members by group"),
@@ -416,6 +433,21 @@ def _participation(m: _Model, page: _Page) -> None:
         ],
         numeric=(2, 3),
     )
+
+
+def _reviewed_text(m: _Model) -> str:
+    """How many participating Members were peer-reviewed (their review closed; seed 002 §14), named
+    in what stays in the Secretariat."""
+    L = m.L
+    text = L._("Peer-reviewed Members (review closed): {n} of {total}.").format(
+        n=L.number(len(m.reviewed)), total=L.number(len(m.members))
+    )
+    if m.reviewed and m.internal:
+        names = ", ".join(f"{member.name(L.code)} ({member.iso2})" for member in m.reviewed)
+        text += " " + L._("Peer-reviewed: {members}.").format(members=names)
+    if m.reviewed_apart:
+        text += " " + L._("Each KPI also gives its result over the peer-reviewed Members alone.")
+    return text
 
 
 def _participation_rows(m: _Model) -> list[tuple[Grouping, str, int]]:
@@ -498,23 +530,45 @@ def _results(m: _Model, page: _Page) -> None:
         "p",
         L._("The global result of each KPI over the Members that confirmed it; details by group in the KPI sections."),
     )
+    extra = [L._("Peer-reviewed Members")] if m.reviewed_apart else []
     page.table(
-        [L._("KPI"), L._("Measure"), L._("Responses"), L._("Result"), L._("Lowest"), L._("Highest"), L._("Disclosure")],
+        [
+            L._("KPI"),
+            L._("Measure"),
+            L._("Responses"),
+            L._("Result"),
+            *extra,
+            L._("Lowest"),
+            L._("Highest"),
+            L._("Disclosure"),
+        ],
         [
             [
                 m.kpi_name(a.kpi),
                 L._(MEASURE_NAMES[a.measure]),
                 count_of(L, a.n, a.participants),
                 m.value(a.kpi, a.overall.value, a.measure) + _kept_mark(a.overall),
+                *([_reviewed_cell(m, a)] if m.reviewed_apart else []),
                 m.value(a.kpi, a.overall.minimum),
                 m.value(a.kpi, a.overall.maximum),
                 L._(LEVEL_NAMES[a.level]),
             ]
             for a in m.analyses
         ],
-        numeric=(2, 3, 4, 5),
+        numeric=(2, 3, 4, 5, 6) if m.reviewed_apart else (2, 3, 4, 5),
     )
     page.text("p", L._("Lowest and highest values are shown only for KPIs whose disclosure policy allows it."), "note")
+
+
+def _reviewed_cell(m: _Model, a: KpiAnalysis) -> str:
+    """The KPI's statistic over the peer-reviewed Members, with their count ("not shown" when it,
+    or what it leaves out, would give a Member's figure away)."""
+    s = a.reviewed
+    if s is None or s.n == 0:
+        return "—"
+    if not s.shown:
+        return m.L._("not shown")
+    return f"{m.value(a.kpi, s.value, a.measure)}{_kept_mark(s)} ({m.L.number(s.n)})"
 
 
 def _blanks(m: _Model, page: _Page) -> None:
@@ -633,7 +687,11 @@ def _kpi(m: _Model, page: _Page, a: KpiAnalysis) -> None:
         L._("Unit: {unit}").format(unit=L._(UNIT_NAMES[kpi.result.unit])),
         L._("Disclosure: {level}").format(level=L._(LEVEL_NAMES[a.level])),
     ]
+    if a.reviewed is not None:
+        facts.insert(2, L._("Peer-reviewed Members: {value}").format(value=_reviewed_cell(m, a)))
     page.text("p", " · ".join(facts))
+    if a.reviewed is not None and a.reviewed.n and not a.reviewed.shown:
+        page.text("p", _reviewed_note(m), "note")
     if a.n == 0:
         page.text("p", L._("No Member confirmed a result for this KPI."), "note")
         page.add("</section>")
@@ -694,6 +752,13 @@ def _kept_note(m: _Model, when: str) -> str:
         "†: as published on {date}, not updated, so that no Member's figure can be worked out from this "
         "publication and the earlier one."
     ).format(date=m.L.date(date.fromisoformat(when)))
+
+
+def _reviewed_note(m: _Model) -> str:
+    return m.L._(
+        "The result over the peer-reviewed Members is not shown: with the result over all Members, it would "
+        "give away the figure of a Member."
+    )
 
 
 def _hidden_note(m: _Model, level: Disclosure) -> str:
@@ -827,17 +892,26 @@ def _tables(m: _Model) -> list[Sheet]:
                     m.kpi_name(a.kpi),
                     L._(LEVEL_NAMES[a.level]),
                     L._(MEASURE_NAMES[a.measure]),
-                    L._(GROUPING_NAMES[s.grouping]) if s.grouping else L._("All Members"),
-                    L._(group_label(s.grouping, s.code)) if s.grouping else L._("All Members"),
+                    *_stat_labels(m, s),
                     s.n,
                     _number(a.kpi, s.value, a.measure),
                     _number(a.kpi, s.minimum),
                     _number(a.kpi, s.maximum),
                     unit[a.kpi.id],
-                    None if s.shown or s.n == 0 else _complement_note(m) if s.complement else _hidden_note(m, a.level),
+                    None
+                    if s.shown or s.n == 0
+                    else _reviewed_note(m)
+                    if s is a.reviewed
+                    else _complement_note(m)
+                    if s.complement
+                    else _hidden_note(m, a.level),
                 ]
                 for a in m.analyses
-                for s in (a.overall, *(s for g in Grouping for s in a.groups.get(g, ())))
+                for s in (
+                    a.overall,
+                    *(s for g in Grouping for s in a.groups.get(g, ())),
+                    *([a.reviewed] if a.reviewed is not None else []),
+                )
             ],
         ),
         Sheet(
@@ -947,6 +1021,16 @@ def _tables(m: _Model) -> list[Sheet]:
     if prepared is None:  # a working document: the stamp printed on every page only
         return [replace(sheet, print_header=stamp) for sheet in sheets]
     return [replace(sheet, stamp=stamp) for sheet in sheets]
+
+
+def _stat_labels(m: _Model, s: GroupStat) -> tuple[str, str]:
+    """The Grouping and Group columns of a statistic."""
+    L = m.L
+    if s.grouping is not None:
+        return L._(GROUPING_NAMES[s.grouping]), L._(group_label(s.grouping, s.code))
+    if s.code == "reviewed":
+        return L._("Peer-reviewed Members"), L._("Peer-reviewed Members")
+    return L._("All Members"), L._("All Members")
 
 
 def _skew_words(L: Lang, skewness: Decimal) -> str:

@@ -98,13 +98,25 @@ def build(
     today: date,
     basis: Basis = Basis.SUBMITTED,
     languages: Sequence[str] = LANGUAGES,
+    reviewed_apart: bool = False,
 ) -> Built:
     """Builds (does not save) the publication of a cycle for `audience` against what is stored."""
     data = store.cycle_data(cycle_id)
     before = store.previous_cycle(data.cycle)
     previous = store.cycle_data(before.id) if before is not None else None
     built_after = last_id(store)
-    pub = build_publication(catalog, data, previous, audience, stage, ledger(store, audience), today, decision, basis)
+    pub = build_publication(
+        catalog,
+        data,
+        previous,
+        audience,
+        stage,
+        ledger(store, audience),
+        today,
+        decision,
+        basis,
+        reviewed_apart=reviewed_apart,
+    )
     files = render(catalog, data, previous, pub, built_after + 1, languages)
     return Built(replace(pub, analyses=(), changes=(), annex=()), files, built_after)
 
@@ -120,12 +132,13 @@ def publish(
     by: int | None = None,
     basis: Basis = Basis.SUBMITTED,
     languages: Sequence[str] = LANGUAGES,
+    reviewed_apart: bool = False,
 ) -> tuple[int, Built]:
     """Builds and saves a publication in this process (the CLI, tests); built again if another
     publication was saved meanwhile."""
     chosen = decision or DEFAULT_DECISION[audience]
     for _ in range(3):
-        built = build(store, catalog, cycle_id, audience, stage, chosen, today, basis, languages)
+        built = build(store, catalog, cycle_id, audience, stage, chosen, today, basis, languages, reviewed_apart)
         try:
             return save(store, cycle_id, built.publication, by, built.files, built.built_after), built
         except Outdated:

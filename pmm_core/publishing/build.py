@@ -23,6 +23,7 @@ from pmm_core.catalog.members.groupings import Grouping
 from pmm_core.catalog.models import Catalog, Disclosure, Kpi
 from pmm_core.domain.analysis import (
     ALL,
+    REVIEWED,
     Basis,
     GroupStat,
     KpiAnalysis,
@@ -150,14 +151,18 @@ def build_publication(
     decision: Decision,
     basis: Basis = Basis.SUBMITTED,
     margin: float = 0.10,
+    reviewed_apart: bool = False,
 ) -> Publication:
-    """The publication of `data`'s cycle for `audience` (year on year against `previous`)."""
+    """The publication of `data`'s cycle for `audience` (year on year against `previous`); with
+    `reviewed_apart`, each KPI's statistic over the peer-reviewed Members too, a cell like the
+    others (another published sum: it is suppressed when it, or what it leaves, would give a
+    Member's figure away)."""
     if basis is not Basis.SUBMITTED and audience is not PubAudience.SECRETARIAT:
         raise PopulationRefused(basis.value)
     year = data.cycle.year
     items = tuple(gate_items(catalog, data))
     counted = without(data, items) if decision is Decision.EXCLUDE else data
-    options = Options(basis=basis, margin=margin, audience=ANALYSIS_AUDIENCE[audience])
+    options = Options(basis=basis, margin=margin, audience=ANALYSIS_AUDIENCE[audience], reviewed_apart=reviewed_apart)
     members = participants(counted, basis)
     values = member_values(counted, members)
     analyses = analyse(catalog, counted, options)
@@ -166,7 +171,7 @@ def build_publication(
 
     cells: list[Cell] = []
     for a in analyses:
-        cells += _kpi_cells(year, a, results[a.kpi.id], members, values)
+        cells += _kpi_cells(year, a, results[a.kpi.id], members, values, counted.reviewed)
     for y in changes:
         cells.append(_yoy_cell(year, y, previous.cycle.year if previous else year - 1))
 
@@ -214,12 +219,16 @@ def _kpi_cells(
     results: Mapping[str, Decimal],
     members: Sequence[Member],
     values: Mapping[str, Mapping[str, str]],
+    reviewed: frozenset[str] = frozenset(),
 ) -> list[Cell]:
     variable = result_variable(a.kpi, year)
     sets = group_cells(members, results)
     stats: list[tuple[tuple[Grouping | None, str], GroupStat]] = [(ALL, a.overall)]
     stats += [((g, s.code), s) for g in Grouping for s in a.groups.get(g, ())]
     out = []
+    if a.reviewed is not None:
+        sets[REVIEWED] = {m: v for m, v in results.items() if m in reviewed}
+        stats.append((REVIEWED, a.reviewed))
     for cell, stat in stats:
         who = frozenset(sets.get(cell, {}))
         rows = (Row(variable, who),) if who and gives_sum(a.measure, who) else ()
@@ -231,7 +240,7 @@ def _kpi_cells(
                 stat.n,
                 stat.value,
                 CellStatus.SHOWN if stat.shown else CellStatus.HIDDEN,
-                (3 if cell == ALL else 2, stat.n),
+                (3 if cell == ALL else 0 if cell == REVIEWED else 2, stat.n),
             )
         )
     for b in a.breakdowns:
@@ -302,6 +311,7 @@ def _apply_kpi(year: int, a: KpiAnalysis, cells: Mapping[str, Cell], prior: Mapp
     return replace(
         a,
         overall=stat(a.overall),
+        reviewed=stat(a.reviewed) if a.reviewed is not None else None,
         groups={g: tuple(stat(s) for s in stats) for g, stats in a.groups.items()},
         breakdowns=tuple(
             replace(b, points=tuple(point(b.disaggregation.id, p) for p in b.points)) for b in a.breakdowns

@@ -262,6 +262,7 @@ def _outbox(row: Any) -> OutboxRow:
         row["state"],
         row["attempts"],
         row["pages_sent"],
+        row["file_id"],
     )
 
 

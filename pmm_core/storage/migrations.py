@@ -503,4 +503,16 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX thread_messages_thread ON thread_messages (thread_id, id);
     CREATE INDEX thread_messages_undelivered ON thread_messages (delivered) WHERE delivered = 0;
     """,
+    # version 11: the outbox sends documents too (the peer review report at close, issue 19): a file
+    # is kept once, by key, and each person's row points at it; the row's text is the caption.
+    """
+    CREATE TABLE outbox_files (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        key TEXT NOT NULL UNIQUE,
+        name TEXT NOT NULL,
+        data BLOB NOT NULL,
+        created_at TEXT NOT NULL
+    );
+    ALTER TABLE outbox ADD COLUMN file_id INTEGER REFERENCES outbox_files(id);
+    """,
 )

@@ -63,6 +63,20 @@ class OutboxStore(StoreBase):
         )
         return [_outbox(r) for r in rows]
 
+    def outbox_file(self, file_id: int) -> tuple[str, bytes]:
+        """A document of the outbox: (file name, bytes)."""
+        row = self._db.one("SELECT name, data FROM outbox_files WHERE id = ?", (file_id,))
+        if row is None:
+            raise KeyError(file_id)
+        return row["name"], bytes(row["data"])
+
+    def has_outbox_file(self, key_prefix: str) -> bool:
+        """Was a document whose key starts so ever queued?"""
+        row = self._db.one(
+            "SELECT 1 FROM outbox_files WHERE substr(key, 1, ?) = ? LIMIT 1", (len(key_prefix), key_prefix)
+        )
+        return row is not None
+
     def mark_sent(self, outbox_id: int) -> None:
         with self._db.tx() as conn:
             conn.execute(
@@ -130,13 +144,28 @@ class OutboxStore(StoreBase):
 
 
 def _enqueue(conn: Any, messages: list[OutMessage], broadcast_id: int | None, now: str) -> int:
-    before = conn.total_changes
-    conn.executemany(
-        "INSERT OR IGNORE INTO outbox (key, broadcast_id, chat_id, text, buttons, state, next_at) "
-        "VALUES (?, ?, ?, ?, ?, 'pending', ?)",
-        [
-            (m.key, broadcast_id, m.chat_id, m.text, json.dumps([list(map(list, r)) for r in m.buttons]), now)
-            for m in messages
-        ],
-    )
-    return int(conn.total_changes - before)
+    """Queues the messages not queued yet (by key); a document's file is kept once, by its key."""
+    files: dict[str, int] = {}
+    for f in {m.file.key: m.file for m in messages if m.file is not None}.values():
+        conn.execute(
+            "INSERT OR IGNORE INTO outbox_files (key, name, data, created_at) VALUES (?, ?, ?, ?)",
+            (f.key, f.name, f.data, now),
+        )
+        files[f.key] = conn.execute("SELECT id FROM outbox_files WHERE key = ?", (f.key,)).fetchone()[0]
+    queued = 0
+    for m in messages:
+        cur = conn.execute(
+            "INSERT OR IGNORE INTO outbox (key, broadcast_id, chat_id, text, buttons, state, next_at, file_id) "
+            "VALUES (?, ?, ?, ?, ?, 'pending', ?, ?)",
+            (
+                m.key,
+                broadcast_id,
+                m.chat_id,
+                m.text,
+                json.dumps([list(map(list, r)) for r in m.buttons]),
+                now,
+                files[m.file.key] if m.file is not None else None,
+            ),
+        )
+        queued += cur.rowcount
+    return queued

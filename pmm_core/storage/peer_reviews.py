@@ -169,9 +169,12 @@ class PeerReviewsStore(StoreBase):
             _tell(conn, tell, review_id, now)
         return Outcome.APPLIED
 
-    def set_review_deadline(self, review_id: int, deadline: str, by: int) -> Outcome:
+    def set_review_deadline(self, review_id: int, deadline: str, by: int, key: str | None = None) -> Outcome:
+        """Sets (or moves) the deadline of a live review (ISO date), audited."""
         now = self.now()
         with self._db.tx() as conn:
+            if key is not None and not _claim(conn, key, now):
+                return Outcome.DUPLICATE
             row = conn.execute("SELECT * FROM peer_reviews WHERE id = ?", (review_id,)).fetchone()
             if row is None or row["state"] not in ("requested", "active"):
                 return Outcome.STALE
@@ -188,6 +191,18 @@ class PeerReviewsStore(StoreBase):
                 deadline,
             )
         return Outcome.APPLIED
+
+    def review_deadline_set_at(self, review_id: int) -> str | None:
+        """When the review's deadline was last set (its audit row), if ever."""
+        review = self.peer_review(review_id)
+        if review is None:
+            return None
+        row = self._db.one(
+            "SELECT at FROM audit WHERE cycle_id = ? AND member = ? AND action = 'review.deadline' AND subject = ? "
+            "ORDER BY id DESC LIMIT 1",
+            (review.cycle_id, review.member, str(review_id)),
+        )
+        return str(row["at"]) if row else None
 
     def close_review(self, review_id: int, by: int, key: str | None = None, tell: Tell | None = None) -> Outcome:
         now = self.now()

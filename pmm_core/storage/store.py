@@ -120,6 +120,12 @@ class Store(
             submissions=submissions,
             ncps=self.ncp_counts(),
             flags=tuple(self.flags(cycle_id)),
+            reviewed=frozenset(
+                r["member"]
+                for r in self._db.rows(
+                    "SELECT member FROM peer_reviews WHERE cycle_id = ? AND state = 'closed'", (cycle_id,)
+                )
+            ),
         )
 
     def last_cycle(self, cycle: Cycle, member: str) -> LastCycle | None:
