@@ -1013,19 +1013,6 @@ async def on_reviewdeadline(update: Update, context: Context) -> None:
     if old == when.isoformat():
         await send(s, deadline_line(L, review))
         return
-    if s.store.set_review_deadline(review.id, when.isoformat(), s.user.telegram_id, key=s.key) is not Outcome.APPLIED:
-        await send(s, L._("This peer review is no longer under way."))
-        return
-    await s.bot.reschedule()  # the reviewers' reminders follow the new date
-    name = esc(member.name(L.code))
-    said = (
-        L._("The deadline of the peer review of {member} moved from {old} to {new}.").format(
-            member=name, old=L.date(date.fromisoformat(old)), new=L.date(when)
-        )
-        if old
-        else L._("The deadline of the peer review of {member} is {new}.").format(member=name, new=L.date(when))
-    )
-    await send(s, said + "\n" + L._("The reviewers and the NCPs are told; reminders go to the reviewers before it."))
     readers = [r.user_id for r in s.store.reviewers(review.id)] + [
         u.telegram_id for u in deliver.ncps(s.store, member.iso2)
     ]
@@ -1040,4 +1027,23 @@ async def on_reviewdeadline(update: Update, context: Context) -> None:
             member=name2, new=L2.date(when)
         )
 
-    _queue(s.bot, _tell(s.bot, readers, f"pr:deadline:{review.id}:{when.isoformat()}", told))
+    def tell(live: PeerReview) -> list[OutMessage]:
+        return _tell(s.bot, readers, f"pr:deadline:{live.id}:{when.isoformat()}", told)
+
+    if (
+        s.store.set_review_deadline(review.id, when.isoformat(), s.user.telegram_id, key=s.key, tell=tell)
+        is not Outcome.APPLIED
+    ):
+        await send(s, L._("This peer review is no longer under way."))
+        return
+    s.bot.outbox.wake()
+    await s.bot.reschedule()  # the reviewers' reminders follow the new date
+    name = esc(member.name(L.code))
+    said = (
+        L._("The deadline of the peer review of {member} moved from {old} to {new}.").format(
+            member=name, old=L.date(date.fromisoformat(old)), new=L.date(when)
+        )
+        if old
+        else L._("The deadline of the peer review of {member} is {new}.").format(member=name, new=L.date(when))
+    )
+    await send(s, said + "\n" + L._("The reviewers and the NCPs are told; reminders go to the reviewers before it."))

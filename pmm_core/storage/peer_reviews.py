@@ -169,8 +169,11 @@ class PeerReviewsStore(StoreBase):
             _tell(conn, tell, review_id, now)
         return Outcome.APPLIED
 
-    def set_review_deadline(self, review_id: int, deadline: str, by: int, key: str | None = None) -> Outcome:
-        """Sets (or moves) the deadline of a live review (ISO date), audited."""
+    def set_review_deadline(
+        self, review_id: int, deadline: str, by: int, key: str | None = None, tell: Tell | None = None
+    ) -> Outcome:
+        """Sets (or moves) the deadline of a live review (ISO date), audited; the people told of
+        it are queued in the same transaction."""
         now = self.now()
         with self._db.tx() as conn:
             if key is not None and not _claim(conn, key, now):
@@ -190,6 +193,7 @@ class PeerReviewsStore(StoreBase):
                 row["deadline"],
                 deadline,
             )
+            _tell(conn, tell, review_id, now)
         return Outcome.APPLIED
 
     def review_deadline_set_at(self, review_id: int) -> str | None:
