@@ -8,7 +8,7 @@ import io
 import logging
 from collections.abc import Sequence
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
 from telegram.error import Forbidden, TelegramError
 
@@ -42,26 +42,25 @@ def packed(rows: Sequence[Row], stamp: Stamp | None = None) -> Buttons:
     return tuple(tuple((label, pack(b, stamp if b.bound else None)) for label, b in row) for row in rows if row)
 
 
-async def send(s: Session, text: str, rows: Sequence[Row] = ()) -> Message | None:
+async def send(s: Session, text: str, rows: Sequence[Row] = ()) -> bool:
     """Sends an HTML message to the caller, split to fit Telegram's limit (buttons on the
     last part). Transient failures are retried; a reply that still cannot be sent is kept
     and said with the user's next message (``conversations.kit.replies``). A user who
-    blocked the bot is logged, not raised."""
+    blocked the bot is logged, not raised. True if every part was sent."""
     chat = s.update.effective_chat
     assert chat is not None
     pages = split_html(text)
-    message = None
     for i, page in enumerate(pages):
         keyboard = markup(rows, s.stamp) if i == len(pages) - 1 else None
         try:
-            message = await deliver(chat, page, keyboard)
+            await deliver(chat, page, keyboard)
         except Forbidden:
             log.info("chat %s blocked the bot; message not delivered", chat.id)
-            return None
+            return False
         except Undelivered:
             s.store.owe_reply(s.user.telegram_id, chat.id, "\n\n".join(pages[i:]), packed(rows, s.stamp))
-            return None
-    return message
+            return False
+    return True
 
 
 async def answer_query(s: Session, text: str | None = None) -> None:

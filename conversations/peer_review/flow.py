@@ -47,6 +47,7 @@ from pmm_core.domain.threads import AuthorRole, MessageKind, ThreadState, clean_
 from pmm_core.outputs.i18n import Lang, lang
 from pmm_core.outputs.labels import labelled
 from pmm_core.storage.base import Outcome
+from pmm_core.storage.store import AfterWork
 from pmm_core.storage.thread_store import Act, ThreadStore
 
 if TYPE_CHECKING:
@@ -795,8 +796,6 @@ async def reviewer_progress(s: Session) -> bool:
 # ---- KPIs sent back to review: the reviewers are told ------------------------------------------
 def deliver_notices(bot: BotData) -> int:
     """Tells the reviewers of each KPI a changed figure sent back to *to review*."""
-    if not bot.store.has_review_notices():
-        return 0
     notices = bot.store.review_notices()
     out: list[OutMessage] = []
     for notice_id, review_id, kpi in notices:
@@ -819,8 +818,9 @@ def deliver_notices(bot: BotData) -> int:
     return len(out)
 
 
-async def after_update(update: Update, context: Context) -> None:
-    deliver_notices(context.bot_data)
+async def after_update(update: Update, context: Context, work: AfterWork | None = None) -> None:
+    if (work or context.bot_data.store.after_update_work()).review_notices:
+        deliver_notices(context.bot_data)
 
 
 def _reviewing(s: Session) -> bool:

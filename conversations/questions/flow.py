@@ -23,6 +23,7 @@ from conversations.questions import answer, ask, change, deliver, listing, notif
 from conversations.questions import buttons as qb
 from conversations.questions.steps import ChoosingThread, DraftingQuestion, Writing
 from pmm_core.domain.threads import MessageKind
+from pmm_core.storage.store import AfterWork
 from pmm_core.storage.thread_store import ThreadStore
 
 router = Router()
@@ -201,20 +202,22 @@ async def _reply_anywhere(s: Session, text: str) -> bool:
 
 
 # ---- after every update ---------------------------------------------------------------------
-async def after_update(update: Update, context: Context) -> None:
+async def after_update(update: Update, context: Context, work: AfterWork | None = None) -> None:
     """After every update: the checks again if a figure changed under a flagged question,
     then every thread message to its readers, the Secretariat's notices, and the end of an
     amendment the NCP left the screen of."""
     bot = context.bot_data
+    work = work or bot.store.after_update_work()
     store = ThreadStore(bot.store)
-    if store.has_undelivered():
+    if work.thread_messages:
         pending = store.undelivered()
         cycles = {t.cycle_id for t, m in pending if m.kind is MessageKind.FIGURE and t.flag_id is not None}
         open_cycle = bot.store.current_cycle()
         if open_cycle is not None and open_cycle.id in cycles:
             await refresh_flags(bot, open_cycle)
         deliver.deliver_pending(bot)
-    notify.notify_now(bot)
+    if work.notices:
+        notify.notify_now(bot)
     user = bot.store.user(update.effective_user.id) if update.effective_user is not None else None
     cycle = bot.store.current_cycle()
     if user is None or not user.is_ncp or user.member is None or cycle is None:

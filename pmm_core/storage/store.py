@@ -17,6 +17,7 @@ CLI) has committed, which SQLite reports through ``PRAGMA data_version``.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import NamedTuple
 
 from pmm_core.domain.carry import LastCycle
 from pmm_core.domain.clock import Clock, utcnow
@@ -41,6 +42,14 @@ from pmm_core.storage.peer_reviews import PeerReviewsStore
 from pmm_core.storage.undelivered import UndeliveredStore
 from pmm_core.storage.uploads import UploadsStore
 from pmm_core.storage.users import UsersStore
+
+
+class AfterWork(NamedTuple):
+    """What waits for the after-update hooks, read in one query at the end of every update."""
+
+    thread_messages: bool  # thread messages not yet queued to their readers
+    notices: bool  # submissions or amendments after the immediate notices' mark
+    review_notices: bool  # KPIs sent back to review whose reviewers are not yet told
 
 
 class Store(
@@ -179,3 +188,13 @@ class Store(
         cycle = self.cycle(cycle_id)
         assert cycle is not None
         return cycle
+
+    def after_update_work(self) -> AfterWork:
+        row = self._db.one(
+            "SELECT EXISTS (SELECT 1 FROM thread_messages WHERE delivered = 0), "
+            "EXISTS (SELECT 1 FROM audit WHERE action IN ('submit', 'amend.done') "
+            "AND id > (SELECT audit_id FROM notify_marks WHERE name = 'immediate')), "
+            "EXISTS (SELECT 1 FROM peer_review_notices WHERE delivered = 0)"
+        )
+        assert row is not None
+        return AfterWork(bool(row[0]), bool(row[1]), bool(row[2]))
