@@ -18,11 +18,13 @@ every press is checked against the reviewer's review, the open cycle and the scr
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
-from telegram import Update
+from telegram import BotCommandScopeChat, Update
+from telegram.error import TelegramError
 
 from conversations.kit.context import BotData, Context
 from conversations.kit.dispatch import Refused, Router, Stale
@@ -317,6 +319,9 @@ async def _remove(s: Session, b: pb.RemoveReviewer) -> None:
         return
     await send(s, s.lang._("The reviewer was removed from the review."))
     s.bot.outbox.wake()
+    if b.user not in s.bot.settings.secretariat_ids and not s.store.reviews_of(b.user, review.cycle_id):
+        with contextlib.suppress(TelegramError):  # their chat's menu: back to the one of their language
+            await s.update.get_bot().delete_my_commands(scope=BotCommandScopeChat(b.user))
 
 
 @router.press(pb.CloseReview, who=Who.SECRETARIAT)
