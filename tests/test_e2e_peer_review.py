@@ -31,7 +31,7 @@ from tests.bot_process import seed, start_bot, stop
 
 BE_NCP, FR_NCP, EXPERT, SEC = 5005, 6006, 7007, 9009
 NAMES = {BE_NCP: ("Nadia", "Peeters"), FR_NCP: ("Claire", "Martin"), EXPERT: ("Jan", "Novak"), SEC: ("Olga", "Officer")}
-WHEN = r"\d{4}-\d\d-\d\d \d\d:\d\d"
+WHEN = r"[A-Z][a-z]+ \d{1,2}, \d{4} at \d\d:\d\d UTC"  # the reader's date, the time in UTC
 
 
 def statuses(db) -> dict[str, str]:

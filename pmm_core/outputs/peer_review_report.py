@@ -8,6 +8,7 @@ from __future__ import annotations
 import html
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 from pmm_core.catalog.models import Catalog
 from pmm_core.domain.peer_review import KPI_REVIEW_NAMES, KpiReview, PeerReview
@@ -113,8 +114,18 @@ def _head(cells: Sequence[str]) -> str:
     return "<tr>" + "".join(f"<th>{html.escape(c)}</th>" for c in cells) + "</tr>"
 
 
-def _day(at: str) -> str:
-    return at[:16].replace("T", " ")
+def _day(L: Lang, at: str) -> str:
+    """A stored moment as the reader reads it: the date in their language and format, the time
+    as HH:MM UTC — "15 janvier 2026 à 09:00 UTC"; "" for none."""
+    if not at:
+        return ""
+    try:
+        moment = datetime.fromisoformat(at)
+    except ValueError:
+        return at[:16].replace("T", " ")
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC)
+    return L._("{date} at {time} UTC").format(date=L.date(moment.date()), time=moment.strftime("%H:%M"))
 
 
 def html_report(L: Lang, catalog: Catalog, rec: ReviewRecord) -> str:
@@ -133,9 +144,9 @@ def html_report(L: Lang, catalog: Catalog, rec: ReviewRecord) -> str:
         f"<h1>{e(title)}</h1>",
         "<p>"
         + e(L._("Requested {requested}; accepted {accepted}; closed {closed}.")).format(
-            requested=e(_day(rec.review.requested_at)),
-            accepted=e(_day(rec.review.decided_at or "")) or "—",
-            closed=e(_day(rec.review.closed_at or "")) or "—",
+            requested=e(_day(L, rec.review.requested_at)),
+            accepted=e(_day(L, rec.review.decided_at or "")) or "—",
+            closed=e(_day(L, rec.review.closed_at or "")) or "—",
         )
         + "</p>",
         "<h2>" + e(L._("Reviewers and conclusions")) + "</h2><table>",
@@ -143,8 +154,8 @@ def html_report(L: Lang, catalog: Catalog, rec: ReviewRecord) -> str:
     ]
     for r in rec.reviewers:
         out.append(
-            f"<tr><td>{e(r.name)}</td><td>{e(_day(r.joined_at))}</td><td>{e(r.conclusion)}</td>"
-            f"<td>{e(_day(r.concluded_at))}</td></tr>"
+            f"<tr><td>{e(r.name)}</td><td>{e(_day(L, r.joined_at))}</td><td>{e(r.conclusion)}</td>"
+            f"<td>{e(_day(L, r.concluded_at))}</td></tr>"
         )
     out.append("</table>")
     counts = {s: sum(1 for k in catalog.kpis if rec.states.get(k.id, KpiReview.TO_REVIEW) is s) for s in KpiReview}
@@ -164,17 +175,17 @@ def html_report(L: Lang, catalog: Catalog, rec: ReviewRecord) -> str:
             if thread.kpi == kpi.id:
                 dialogue.append(
                     "<br>".join(
-                        labelled(L, f"<b>{e(_who(L, m, rec))}</b> ({e(_day(m.at))})", e(_said(L, catalog, m)))
+                        labelled(L, f"<b>{e(_who(L, m, rec))}</b> ({e(_day(L, m.at))})", e(_said(L, catalog, m)))
                         for m in messages
                     )
                 )
         changes = [
             labelled(L, e(figure_label(L, catalog, c.data_point)), f"{e(c.old)} → <b>{e(c.new)}</b>")
-            + f" ({e(c.who)}, {e(_day(c.at))})"
+            + f" ({e(c.who)}, {e(_day(L, c.at))})"
             for c in rec.changes
             if c.kpi == kpi.id
         ]
-        notes = [labelled(L, f"{e(c.who)} ({e(_day(c.at))})", e(c.text)) for c in rec.comments if c.kpi == kpi.id]
+        notes = [labelled(L, f"{e(c.who)} ({e(_day(L, c.at))})", e(c.text)) for c in rec.comments if c.kpi == kpi.id]
         out.append(
             f"<tr><td><b>{e(kpi.id)}</b> {e(kpi.name.get(L.code))}</td>"
             f'<td class="{state.value}">{e(L._(KPI_REVIEW_NAMES[state]))}</td>'
@@ -194,18 +205,18 @@ def xlsx_report(L: Lang, catalog: Catalog, rec: ReviewRecord) -> bytes:
                 kpi.name.get(L.code),
                 L._(KPI_REVIEW_NAMES[rec.states.get(kpi.id, KpiReview.TO_REVIEW)]),
                 "\n".join(
-                    labelled(L, f"{_who(L, m, rec)} ({_day(m.at)})", _said(L, catalog, m))
+                    labelled(L, f"{_who(L, m, rec)} ({_day(L, m.at)})", _said(L, catalog, m))
                     for thread, messages in rec.threads
                     if thread.kpi == kpi.id
                     for m in messages
                 ),
                 "\n".join(
                     labelled(L, figure_label(L, catalog, c.data_point), f"{c.old} → {c.new}")
-                    + f" ({c.who}, {_day(c.at)})"
+                    + f" ({c.who}, {_day(L, c.at)})"
                     for c in rec.changes
                     if c.kpi == kpi.id
                 ),
-                "\n".join(labelled(L, f"{c.who} ({_day(c.at)})", c.text) for c in rec.comments if c.kpi == kpi.id),
+                "\n".join(labelled(L, f"{c.who} ({_day(L, c.at)})", c.text) for c in rec.comments if c.kpi == kpi.id),
             ]
             for kpi in catalog.kpis
         ],
@@ -213,6 +224,6 @@ def xlsx_report(L: Lang, catalog: Catalog, rec: ReviewRecord) -> bytes:
     reviewers = Sheet(
         L._("Reviewers"),
         [L._("Reviewer"), L._("Joined"), L._("Conclusion"), L._("Concluded")],
-        [[r.name, _day(r.joined_at), r.conclusion, _day(r.concluded_at)] for r in rec.reviewers],
+        [[r.name, _day(L, r.joined_at), r.conclusion, _day(L, r.concluded_at)] for r in rec.reviewers],
     )
     return workbook_bytes([kpis, reviewers])
