@@ -14,7 +14,7 @@ import logging
 from datetime import timedelta
 from typing import Any
 
-from telegram import BotCommand, BotCommandScopeChat, Update
+from telegram import BotCommand, Update
 from telegram.error import TelegramError
 from telegram.ext import (
     Application,
@@ -49,10 +49,9 @@ from conversations.peer_review import flow as peer_review
 from conversations.questions import flow as questions
 from conversations.reports.flow import router as reports
 from conversations.review.flow import router as review
-from conversations.staff.menu import COMMANDS as SECRETARIAT_COMMANDS
 from conversations.upload import flow as upload
 from pmm_core.catalog.models import Catalog
-from pmm_core.outputs.i18n import LANGUAGES, lang, load_languages, user_lang, warm_up
+from pmm_core.outputs.i18n import LANGUAGES, lang, load_languages, warm_up
 from pmm_core.storage.db import Checkpointer
 from pmm_core.storage.store import Store
 
@@ -295,20 +294,19 @@ async def _set_commands_safely(app: PTBApp) -> None:
 
 async def set_commands(app: PTBApp) -> None:
     """The command menu in each language, and English as the default; Secretariat users
-    configured in the settings also get their commands, in their chat only."""
+    configured in the settings and the peer reviewers of the open cycle also get their
+    commands, in their chat only."""
     for code in (None, *LANGUAGES):
         L = lang(code or "en")
         commands = [BotCommand(name, L._(description)) for name, description in onboarding.COMMANDS]
         await app.bot.set_my_commands(commands, language_code=code)
     data = app.bot_data
-    for user_id in data.settings.secretariat_ids:
-        user = data.store.user(user_id)
-        L = user_lang(user)
-        menu = (*SECRETARIAT_COMMANDS, *onboarding.COMMANDS)
-        with contextlib.suppress(TelegramError):  # the user may not have started the bot yet
-            await app.bot.set_my_commands(
-                [BotCommand(name, L._(description)) for name, description in menu], scope=BotCommandScopeChat(user_id)
-            )
+    reviewers: set[int] = set()
+    cycle = data.store.current_cycle()
+    for found in data.store.peer_reviews(cycle.id) if cycle is not None else ():
+        reviewers |= {r.user_id for r in data.store.reviewers(found.id)}
+    for user_id in sorted(data.settings.secretariat_ids | reviewers):  # their commands, in their chat only
+        await onboarding.set_chat_menu(app.bot, data, user_id)
 
 
 async def on_error(update: object, context: Context) -> None:

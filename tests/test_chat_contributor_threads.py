@@ -9,7 +9,9 @@ import re
 import sqlite3
 from datetime import timedelta
 
-from conversations.delegation.buttons import ScopeDimension, ScopeDone
+from conversations.collect.buttons import Confirm
+from conversations.collect.buttons import Edit as EditFigure
+from conversations.delegation.buttons import ScopeConfirmRight, ScopeDimension, ScopeDone
 from conversations.kit.buttons import pack
 from conversations.questions import buttons as qb
 from conversations.review.buttons import SubmitNow
@@ -34,7 +36,7 @@ def thread_rows(chat: Chat) -> list[tuple]:
         conn.close()
 
 
-async def contributor_of_tf(chat: Chat) -> None:
+async def contributor_of_tf(chat: Chat, can_confirm: bool = False) -> None:
     """Belgium's NCP delegates the TF dimension to Ana, who gives TF-04's figures; OD-01 is
     the NCP's own."""
     assert chat.cycle is not None
@@ -43,6 +45,8 @@ async def contributor_of_tf(chat: Chat) -> None:
     await chat.say(NCP, f"/start {chat.store.create_invite('BE', timedelta(days=3))}")
     await chat.say(NCP, "/delegate")
     await chat.tap(NCP, ScopeDimension, dimension="TF")
+    if can_confirm:
+        await chat.tap(NCP, ScopeConfirmRight)
     found = re.search(r"\?start=([\w-]+)", texts(await chat.tap(NCP, ScopeDone)))
     assert found is not None
     await chat.say(ANA, f"/start {found.group(1)}")
@@ -130,3 +134,43 @@ async def test_a_contributor_cannot_act_on_a_thread_outside_their_scope(chat: Ch
     await chat.press(FR_NCP, pack(qb.Reply(theirs.id, theirs.version, False)))
     await chat.say(FR_NCP, "Not my Member.")
     assert thread_rows(chat) == before
+
+
+async def test_a_contributor_who_confirms_an_approved_change_ends_the_amendment(chat: Chat) -> None:
+    """Issue 19: the change a contributor asked for, approved, changed and confirmed again by
+    them, ends like the NCP's: the submission is marked amended, the contributor is told, and
+    the NCP (who holds the submission) receives the new receipt."""
+    await contributor_of_tf(chat, can_confirm=True)
+    assert chat.cycle is not None
+    await chat.say(NCP, "/submit")
+    await chat.tap(NCP, SubmitNow)
+    old_receipts = len([m for m in chat.api.messages_to(NCP) if m.method == "sendDocument"])
+    thread = await ask(chat, "TF-04", MINUTES, "240,000 minutes for 1,000 declarations?")
+    await chat.tap(ANA, qb.AskChange, kpi="TF-04", thread=thread.id)
+    await chat.say(ANA, "Entered in seconds; the minutes are 4,000.")
+    await chat.drain()
+    [request] = ThreadStore(chat.store).change_requests(chat.cycle.id, "BE")
+    await chat.tap(SEC, qb.Approve, request=request.id)
+    await chat.drain()
+    assert chat.store.member_data(chat.cycle.id, "BE").amending == {"TF-04"}
+    await chat.press(ANA, pack(EditFigure("TF-04", 0)))
+    await chat.say(ANA, "4000")
+    sent = await chat.tap(ANA, Confirm, kpi="TF-04")
+    said = texts(sent)
+    assert "TF-04 is confirmed again: the submission for 2025 is amended." in said
+    assert "SHA-256" not in said and not any(m.method == "sendDocument" for m in sent)  # not the Member's file
+    data = chat.store.member_data(chat.cycle.id, "BE")
+    assert data.locked and not data.amending and data.submission is not None and data.submission.amended_at
+    [request] = ThreadStore(chat.store).change_requests(chat.cycle.id, "BE")
+    assert request.state is ChangeState.AMENDED and request.digest
+    last = ThreadStore(chat.store).messages(thread.id)[-1]
+    assert (last.kind, last.role, last.author) == (MessageKind.AMENDED, AuthorRole.CONTRIBUTOR, ANA)
+    await chat.drain()
+    receipts = [m for m in chat.api.messages_to(NCP) if m.method == "sendDocument"]
+    assert len(receipts) == old_receipts + 1  # the NCP holds the submission: the new receipt is theirs
+    assert request.digest in receipts[-1].params["caption"] and "TF-04" in receipts[-1].params["caption"]
+    assert "Ana Dupont" in receipts[-1].params["caption"]
+    # a press again changes nothing and sends nothing more
+    await chat.say(ANA, "/next")
+    await chat.drain()
+    assert len([m for m in chat.api.messages_to(NCP) if m.method == "sendDocument"]) == old_receipts + 1

@@ -268,6 +268,10 @@ async def test_a_review_from_request_to_close(chat, store, catalog):
     assert "Examinateur pair · Marie Dupont (France)" in page and "PCN (Belgique) · Nadia Peeters" in page
     assert "Olga" not in page and "· NCP<" not in page  # no staff name; nobody called "NCP"
     assert "à examiner\u202f: 0" in page
+    # dates in French, times in UTC; no raw ISO moment
+    today = fr.date(store.clock().date())
+    assert f"<td>Marie Dupont (France)</td><td>{today} à " in page and " UTC</td>" in page
+    assert not re.search(r"\d{4}-\d\d-\d\d[ T]\d\d:\d\d", page)
     import io
 
     import openpyxl

@@ -3,14 +3,16 @@ unknown commands and non-text messages, and the "private chat only" guard."""
 
 from __future__ import annotations
 
+import contextlib
 from typing import Literal
 
-from telegram import Update
+from telegram import Bot, BotCommand, BotCommandScopeChat, Update
 from telegram.constants import ChatType
+from telegram.error import TelegramError
 from telegram.ext import ApplicationHandlerStop
 
 from conversations.collect.buttons import Next
-from conversations.kit.context import Context
+from conversations.kit.context import BotData, Context
 from conversations.kit.dispatch import Invalid, Router, Stale
 from conversations.kit.render import kpi_line
 from conversations.kit.send import Row, lang_of, send
@@ -24,11 +26,12 @@ from conversations.onboarding.steps import ConfirmingMove, SettingProfile
 from conversations.peer_review import flow as peer_review
 from conversations.staff.menu import COMMANDS as SECRETARIAT_COMMANDS
 from pmm_core.catalog.members.groupings import GROUPS, Grouping, group_label
-from pmm_core.domain.records import InviteProblem, OutMessage, Role
+from pmm_core.domain.records import InviteProblem, OutMessage, Role, User
 from pmm_core.domain.text import N_
 from pmm_core.outputs.i18n import LANGUAGE_NAMES, LANGUAGES, lang, user_lang
 from pmm_core.storage.base import MoveNeeded
 from pmm_core.storage.db import sha256_hex
+from pmm_core.storage.store import Store
 
 router = Router()
 
@@ -66,6 +69,55 @@ async def private_only(update: Update, context: Context) -> None:
 
 # What a contributor may use: their KPIs, nothing of the Member's as a whole.
 CONTRIBUTOR_COMMANDS = frozenset({"next", "kpis", "progress", "review", "explain", "language", "help", "cancel"})
+# What a peer reviewer of no Member has besides their reviewer's commands.
+EXPERT_COMMANDS = frozenset({"explain", "language", "help", "cancel"})
+
+# A peer reviewer's commands (conversations.peer_review): in /help and in the menu of their chat.
+REVIEWER_COMMANDS: tuple[tuple[str, str], ...] = (
+    ("peer", N_("Review the data of the Member you review")),
+    ("progress", N_("Your peer review's progress, KPI by KPI")),
+    ("roles", N_("Your roles: NCP, peer reviewer")),
+    ("peerreport", N_("The peer review report")),
+)
+
+
+def is_reviewer(store: Store, user_id: int) -> bool:
+    """Whether the user is an active peer reviewer of a review of the open cycle."""
+    cycle = store.current_cycle()
+    return cycle is not None and bool(store.reviews_of(user_id, cycle.id))
+
+
+def menu(user: User | None, *, secretariat: bool, reviewer: bool) -> list[tuple[str, str]]:
+    """The commands of one person's chat menu: the Secretariat's, a peer reviewer's, then the
+    NCP's (a contributor's share of them; an expert reviewer of no Member: only explain,
+    language, help, cancel). A command listed twice keeps its first description."""
+    if user is not None and user.is_contributor:
+        own = [c for c in COMMANDS if c[0] in CONTRIBUTOR_COMMANDS]
+    elif reviewer and not secretariat and not (user is not None and user.is_ncp):
+        own = [c for c in COMMANDS if c[0] in EXPERT_COMMANDS]
+    else:
+        own = list(COMMANDS)
+    listed = [*(SECRETARIAT_COMMANDS if secretariat else ()), *(REVIEWER_COMMANDS if reviewer else ()), *own]
+    first: dict[str, tuple[str, str]] = {}
+    for name, text in listed:
+        first.setdefault(name, (name, text))
+    return list(first.values())
+
+
+async def set_chat_menu(bot: Bot, data: BotData, user_id: int) -> None:
+    """The command menu of one person's chat, for the Secretariat and peer reviewers (everyone
+    else has the menu of their language). A Telegram error leaves the menu as it was."""
+    user = data.store.user(user_id)
+    secretariat = user_id in data.settings.secretariat_ids
+    reviewer = is_reviewer(data.store, user_id)
+    scope = BotCommandScopeChat(user_id)
+    with contextlib.suppress(TelegramError):  # the user may not have started the bot yet
+        if not secretariat and not reviewer:
+            await bot.delete_my_commands(scope=scope)  # back to the menu of their language
+            return
+        L = user_lang(user)
+        commands = menu(user, secretariat=secretariat, reviewer=reviewer)
+        await bot.set_my_commands([BotCommand(name, L._(text)) for name, text in commands], scope=scope)
 
 
 def help_text(s: Session) -> str:
@@ -77,8 +129,17 @@ def help_text(s: Session) -> str:
         ),
         "",
     ]
-    commands = [c for c in COMMANDS if c[0] in CONTRIBUTOR_COMMANDS] if s.user.is_contributor else COMMANDS
+    reviewer = is_reviewer(s.store, s.user.telegram_id)
+    if s.user.is_contributor:
+        commands = [c for c in COMMANDS if c[0] in CONTRIBUTOR_COMMANDS]
+    elif reviewer and not s.user.is_ncp and not s.is_secretariat:
+        commands = [c for c in COMMANDS if c[0] in EXPERT_COMMANDS]
+    else:
+        commands = list(COMMANDS)
     lines += [f"/{name} — {esc(L._(description))}" for name, description in commands]
+    if reviewer:
+        lines += ["", "<b>" + esc(L._("For peer reviewers")) + "</b>"]
+        lines += [f"/{name} — {esc(L._(description))}" for name, description in REVIEWER_COMMANDS]
     if s.is_secretariat:
         lines += ["", "<b>" + esc(L._("For the WCO Secretariat")) + "</b>"]
         lines += [f"/{name} — {esc(L._(description))}" for name, description in SECRETARIAT_COMMANDS]
@@ -92,7 +153,9 @@ async def on_start(update: Update, context: Context) -> None:
     s = session(update, context)
     code = (context.args or [""])[0].strip()[:64]
     if code:
-        if not await peer_review.redeem(s, code):  # a reviewer's invitation, else an NCP's
+        if await peer_review.redeem(s, code):  # a reviewer's invitation, else an NCP's
+            await set_chat_menu(update.get_bot(), s.bot, s.user.telegram_id)  # the reviewer's commands
+        else:
             await redeem(s, code)
         return
     L = s.lang

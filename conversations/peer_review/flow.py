@@ -18,11 +18,13 @@ every press is checked against the reviewer's review, the open cycle and the scr
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
-from telegram import Update
+from telegram import BotCommandScopeChat, Update
+from telegram.error import TelegramError
 
 from conversations.kit.context import BotData, Context
 from conversations.kit.dispatch import Refused, Router, Stale
@@ -44,7 +46,7 @@ from pmm_core.domain.progress import Snapshot
 from pmm_core.domain.records import OutMessage, Role, User
 from pmm_core.domain.results import compute
 from pmm_core.domain.threads import AuthorRole, MessageKind, ThreadState, clean_text, covered_points
-from pmm_core.outputs.i18n import Lang, lang
+from pmm_core.outputs.i18n import Lang, lang, user_lang
 from pmm_core.outputs.labels import labelled
 from pmm_core.storage.base import Outcome
 from pmm_core.storage.store import AfterWork
@@ -102,14 +104,15 @@ def _people(bot: BotData, review: PeerReview, L: Lang) -> str:
 
 
 def _tell(bot: BotData, users: list[int] | list[User], key: str, text_for: Callable[[Lang], str]) -> list[OutMessage]:
-    """One message per reader (by id, or the users themselves), each in their language."""
+    """One message per reader (by id, or the users themselves), each in their language and
+    their number and date format."""
     out, seen = [], set()
     for item in users:
         user = bot.store.user(item) if isinstance(item, int) else item
         if user is None or not user.active or user.telegram_id in seen:
             continue
         seen.add(user.telegram_id)
-        out.append(OutMessage(f"{key}:{user.telegram_id}", user.telegram_id, text_for(lang(user.language)), ()))
+        out.append(OutMessage(f"{key}:{user.telegram_id}", user.telegram_id, text_for(user_lang(user)), ()))
     return out
 
 
@@ -318,6 +321,9 @@ async def _remove(s: Session, b: pb.RemoveReviewer) -> None:
         return
     await send(s, s.lang._("The reviewer was removed from the review."))
     s.bot.outbox.wake()
+    if b.user not in s.bot.settings.secretariat_ids and not s.store.reviews_of(b.user, review.cycle_id):
+        with contextlib.suppress(TelegramError):  # their chat's menu: back to the one of their language
+            await s.update.get_bot().delete_my_commands(scope=BotCommandScopeChat(b.user))
 
 
 @router.press(pb.CloseReview, who=Who.SECRETARIAT)
@@ -806,7 +812,7 @@ def deliver_notices(bot: BotData) -> int:
             user = bot.store.user(r.user_id)
             if user is None or not user.active:
                 continue
-            L = lang(user.language)
+            L = user_lang(user)
             text = L._("{member} changed {kpi}: it is back to review.").format(
                 member=esc(member_name(None, bot, review.member, L)), kpi=kpi
             )

@@ -24,6 +24,7 @@ from conversations.questions.answer import may, moved_on, refused_press, role_of
 from conversations.questions.steps import Writing
 from pmm_core import jobs
 from pmm_core.domain.progress import Status
+from pmm_core.domain.records import OutFile, OutMessage
 from pmm_core.domain.threads import (
     AuthorRole,
     ChangeRequest,
@@ -34,6 +35,7 @@ from pmm_core.domain.threads import (
     clean_text,
     covered_points,
 )
+from pmm_core.outputs.i18n import user_lang
 from pmm_core.storage.base import Outcome
 from pmm_core.storage.thread_store import Act
 
@@ -239,36 +241,93 @@ async def after_changes(s: Session, prefix: str = "") -> None:
 
 async def finish_settled(s: Session) -> int:
     """Ends every approved change whose KPI is confirmed again: marks the submission amended,
-    sends the new receipt, tells the Secretariat. Returns how many ended."""
-    if s.cycle is None or s.user.member is None or not s.user.is_ncp:
+    sends the new receipt, tells the Secretariat. Returns how many ended. An NCP ends any; a
+    contributor the changes of KPIs in their scope — they are told, and the new receipt (the
+    Member's whole submission, not theirs to read) goes to the Member's NCPs, queued with it."""
+    if s.cycle is None or s.user.member is None or not (s.user.is_ncp or s.user.is_contributor):
         return 0
     ended = 0
     for request in _approved(s):
+        if not s.user.is_ncp and (s.delegation is None or request.kpi not in s.delegation.kpis):
+            continue
         if not _settled(s, request):
             continue
-        workbook, digest = await s.bot.worker.run(
-            jobs.receipt_file, s.store.path, s.cycle.id, s.user.member, s.lang.code
-        )
-        done = texts.store_of(s).finish_amendment(
-            request.id, digest, s.user.telegram_id, s.lang.code, deliver.renderer(s.bot)
-        )
-        if done is None:
-            continue
-        ended += 1
-        s.bot.outbox.wake()  # queued with it
-        await send(
-            s,
-            "📨 "
-            + s.lang._(
-                "{kpi} is confirmed again: your submission for {year} is amended. Here is the new receipt."
-            ).format(kpi=request.kpi, year=s.cycle.year),
-        )
-        await send_document(
-            s,
-            workbook,
-            f"pmm-{s.cycle.year}-{s.user.member}-amended.xlsx",
-            s.lang._("Your submission, amended ({kpi}), read-only. SHA-256 of the submitted data: {digest}").format(
-                kpi=request.kpi, digest=digest
-            ),
-        )
+        if s.user.is_ncp:
+            ended += await _finish_as_ncp(s, request)
+        else:
+            ended += await _finish_as_contributor(s, request)
     return ended
+
+
+async def _finish_as_ncp(s: Session, request: ChangeRequest) -> int:
+    assert s.cycle is not None and s.user.member is not None
+    workbook, digest = await s.bot.worker.run(jobs.receipt_file, s.store.path, s.cycle.id, s.user.member, s.lang.code)
+    done = texts.store_of(s).finish_amendment(
+        request.id, digest, s.user.telegram_id, s.lang.code, deliver.renderer(s.bot)
+    )
+    if done is None:
+        return 0
+    s.bot.outbox.wake()  # queued with it
+    await send(
+        s,
+        "📨 "
+        + s.lang._("{kpi} is confirmed again: your submission for {year} is amended. Here is the new receipt.").format(
+            kpi=request.kpi, year=s.cycle.year
+        ),
+    )
+    await send_document(
+        s,
+        workbook,
+        f"pmm-{s.cycle.year}-{s.user.member}-amended.xlsx",
+        s.lang._("Your submission, amended ({kpi}), read-only. SHA-256 of the submitted data: {digest}").format(
+            kpi=request.kpi, digest=digest
+        ),
+    )
+    return 1
+
+
+async def _finish_as_contributor(s: Session, request: ChangeRequest) -> int:
+    """A contributor confirmed the KPI they asked to change: the amendment ends in one
+    transaction with the new receipt queued for each NCP, in the NCP's language."""
+    assert s.cycle is not None and s.user.member is not None
+    member, year = s.user.member, s.cycle.year
+    readers = deliver.ncps(s.store, member)
+    languages = list(dict.fromkeys([*(user_lang(u).code for u in readers), s.lang.code]))
+    built = {
+        code: await s.bot.worker.run(jobs.receipt_file, s.store.path, s.cycle.id, member, code) for code in languages
+    }
+    digest = built[s.lang.code][1]
+    name = s.user.name.strip() or s.lang._("a colleague")
+    files = {
+        code: OutFile(f"amend:{request.id}:{code}", f"pmm-{year}-{member}-amended.xlsx", workbook)
+        for code, (workbook, _) in built.items()
+    }
+    messages = []
+    for ncp in readers:
+        L = user_lang(ncp)
+        caption = L._(
+            "Your submission, amended ({kpi}) by your colleague {name}, read-only. SHA-256 of the submitted data: {digest}"
+        ).format(kpi=request.kpi, name=esc(name), digest=digest)
+        messages.append(
+            OutMessage(f"amend:{request.id}:{ncp.telegram_id}", ncp.telegram_id, caption, (), files[L.code])
+        )
+    done = texts.store_of(s).finish_amendment(
+        request.id,
+        digest,
+        s.user.telegram_id,
+        s.lang.code,
+        deliver.renderer(s.bot),
+        role=AuthorRole.CONTRIBUTOR,
+        messages=messages,
+    )
+    if done is None:
+        return 0
+    s.bot.outbox.wake()  # queued with it
+    await send(
+        s,
+        "📨 "
+        + s.lang._(
+            "{kpi} is confirmed again: the submission for {year} is amended. Your National Contact Point receives the new receipt."
+        ).format(kpi=request.kpi, year=year),
+    )
+    return 1

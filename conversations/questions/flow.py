@@ -220,7 +220,7 @@ async def after_update(update: Update, context: Context, work: AfterWork | None 
         notify.notify_now(bot)
     user = bot.store.user(update.effective_user.id) if update.effective_user is not None else None
     cycle = bot.store.current_cycle()
-    if user is None or not user.is_ncp or user.member is None or cycle is None:
+    if user is None or not (user.is_ncp or user.is_contributor) or user.member is None or cycle is None:
         return
     data = bot.store.member_data(cycle.id, user.member)
     if data.locked and data.amending:

@@ -4,7 +4,8 @@ polite line and changes nothing (``kit.roles``); every action is in the audit lo
 /cycle [open YEAR DATE | deadline DATE | close | reminders 14,7,3,1] · /reopen MEMBER ·
 /invite MEMBER · /ncps [MEMBER] · /unbind ID · /grant ID · /revoke ID · /reminders
 (``admin``) · /status · /stats · /friction · /export · /report · /member (``reports``) ·
-/checks (``flags``) · /broadcast (``broadcast``) · /upload MEMBER (``upload``)
+/checks (``flags``) · /broadcast (``broadcast``) · /upload MEMBER (``upload``) ·
+/peerreviews · /invite_reviewer MEMBER · /reviewdeadline MEMBER DATE (``peer_review``)
 """
 
 from __future__ import annotations
@@ -28,4 +29,7 @@ COMMANDS: tuple[tuple[str, str], ...] = (
     ("friction", N_("KPIs that NCPs struggle with")),
     ("ask", N_("Ask a Member's NCPs about a figure")),  # conversations.questions
     ("notify", N_("Be told of submissions: on, off or a daily digest")),
+    ("peerreviews", N_("Peer review requests and reviews under way")),  # conversations.peer_review
+    ("invite_reviewer", N_("Invite a peer reviewer of a Member")),
+    ("reviewdeadline", N_("Set the deadline of a Member's peer review")),
 )

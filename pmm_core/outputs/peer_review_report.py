@@ -8,6 +8,7 @@ from __future__ import annotations
 import html
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 from pmm_core.catalog.models import Catalog
 from pmm_core.domain.peer_review import KPI_REVIEW_NAMES, KpiReview, PeerReview
@@ -109,12 +110,33 @@ def _said(L: Lang, catalog: Catalog, msg: ThreadMessage) -> str:
     return f"{said} {msg.text}".strip()
 
 
-def _head(cells: Sequence[str]) -> str:
-    return "<tr>" + "".join(f"<th>{html.escape(c)}</th>" for c in cells) + "</tr>"
+def _head(cells: Sequence[str], widths: Sequence[int] = ()) -> str:
+    """The header row (repeated on each printed page), with the columns' widths in %."""
+    cols = "<colgroup>" + "".join(f'<col style="width:{w}%">' for w in widths) + "</colgroup>" if widths else ""
+    return cols + "<thead><tr>" + "".join(f"<th>{html.escape(c)}</th>" for c in cells) + "</tr></thead>"
 
 
-def _day(at: str) -> str:
-    return at[:16].replace("T", " ")
+def _message(L: Lang, catalog: Catalog, rec: ReviewRecord, msg: ThreadMessage) -> str:
+    """One message of a dialogue: who, when (smaller), what they said."""
+    e = html.escape
+    return (
+        f'<div class="msg"><b>{e(_who(L, msg, rec))}</b> <span class="when">{e(_day(L, msg.at))}</span><br>'
+        f"{e(_said(L, catalog, msg))}</div>"
+    )
+
+
+def _day(L: Lang, at: str) -> str:
+    """A stored moment as the reader reads it: the date in their language and format, the time
+    as HH:MM UTC — "15 janvier 2026 à 09:00 UTC"; "" for none."""
+    if not at:
+        return ""
+    try:
+        moment = datetime.fromisoformat(at)
+    except ValueError:
+        return at[:16].replace("T", " ")
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC)
+    return L._("{date} at {time} UTC").format(date=L.date(moment.date()), time=moment.strftime("%H:%M"))
 
 
 def html_report(L: Lang, catalog: Catalog, rec: ReviewRecord) -> str:
@@ -123,62 +145,72 @@ def html_report(L: Lang, catalog: Catalog, rec: ReviewRecord) -> str:
     out = [
         "<!doctype html>",
         f'<html lang="{L.code}"><head><meta charset="utf-8"><title>{e(title)}</title><style>',
-        "body{font-family:system-ui,sans-serif;margin:2em;max-width:60em;color:#222}"
-        "h1{font-size:1.5em;border-bottom:2px solid #1d4e89}h2{font-size:1.15em;color:#1d4e89;margin-top:1.5em}"
-        "table{border-collapse:collapse;width:100%;margin:.5em 0}td,th{border:1px solid #bbb;padding:.3em .5em;"
-        "text-align:left;vertical-align:top;font-size:.9em}th{background:#e8eef6}.accepted{color:#17663a}"
-        ".has_issues{color:#a33}.to_review{color:#666}@media print{body{margin:0}h2{page-break-after:avoid}"
-        "tr{page-break-inside:avoid}}",
+        "body{font-family:system-ui,sans-serif;margin:2em auto;max-width:80em;padding:0 1.5em;color:#222;"
+        "line-height:1.35}h1{font-size:1.5em;border-bottom:2px solid #1d4e89;padding-bottom:.2em}"
+        "h2{font-size:1.15em;color:#1d4e89;margin-top:1.5em}table{border-collapse:collapse;width:100%;margin:.5em 0;table-layout:fixed}"
+        "td,th{border:1px solid #bbb;padding:.35em .5em;text-align:left;vertical-align:top;font-size:.9em;overflow-wrap:anywhere}"
+        "th{background:#e8eef6}.accepted{color:#17663a}.has_issues{color:#a33;font-weight:bold}.to_review{color:#666}"
+        ".msg{margin:0 0 .45em}.msg:last-child{margin-bottom:0}.when{color:#666;font-size:.85em}"
+        ".counts{font-size:1.05em}.quiet td{padding-top:.15em;padding-bottom:.15em}"
+        "thead{display:table-header-group}"
+        "@media print{@page{margin:1.5cm}body{margin:0;padding:0;max-width:none;font-size:10pt}"
+        "h2{page-break-after:avoid}tr{page-break-inside:avoid}}",
         "</style></head><body>",
         f"<h1>{e(title)}</h1>",
         "<p>"
         + e(L._("Requested {requested}; accepted {accepted}; closed {closed}.")).format(
-            requested=e(_day(rec.review.requested_at)),
-            accepted=e(_day(rec.review.decided_at or "")) or "—",
-            closed=e(_day(rec.review.closed_at or "")) or "—",
+            requested=e(_day(L, rec.review.requested_at)),
+            accepted=e(_day(L, rec.review.decided_at or "")) or "—",
+            closed=e(_day(L, rec.review.closed_at or "")) or "—",
         )
         + "</p>",
         "<h2>" + e(L._("Reviewers and conclusions")) + "</h2><table>",
-        _head([L._("Reviewer"), L._("Joined"), L._("Conclusion"), L._("Concluded")]),
+        _head([L._("Reviewer"), L._("Joined"), L._("Conclusion"), L._("Concluded")], (22, 20, 38, 20)),
     ]
     for r in rec.reviewers:
         out.append(
-            f"<tr><td>{e(r.name)}</td><td>{e(_day(r.joined_at))}</td><td>{e(r.conclusion)}</td>"
-            f"<td>{e(_day(r.concluded_at))}</td></tr>"
+            f"<tr><td>{e(r.name)}</td><td>{e(_day(L, r.joined_at))}</td><td>{e(r.conclusion)}</td>"
+            f"<td>{e(_day(L, r.concluded_at))}</td></tr>"
         )
     out.append("</table>")
     counts = {s: sum(1 for k in catalog.kpis if rec.states.get(k.id, KpiReview.TO_REVIEW) is s) for s in KpiReview}
     out.append(
-        "<p>" + " · ".join(e(labelled(L, L._(KPI_REVIEW_NAMES[s]), L.number(n))) for s, n in counts.items()) + "</p>"
+        '<p class="counts">'
+        + " · ".join(e(labelled(L, L._(KPI_REVIEW_NAMES[s]), L.number(n))) for s, n in counts.items())
+        + "</p>"
     )
     out.append(
         "<h2>"
         + e(L._("KPI by KPI"))
         + "</h2><table>"
-        + _head(["KPI", L._("State"), L._("Issues and dialogue"), L._("Figures changed"), L._("Comments")])
+        + _head(
+            ["KPI", L._("State"), L._("Issues and dialogue"), L._("Figures changed"), L._("Comments")],
+            (21, 9, 38, 17, 15),
+        )
     )
     for kpi in catalog.kpis:
         state = rec.states.get(kpi.id, KpiReview.TO_REVIEW)
         dialogue = []
         for thread, messages in rec.threads:
             if thread.kpi == kpi.id:
-                dialogue.append(
-                    "<br>".join(
-                        labelled(L, f"<b>{e(_who(L, m, rec))}</b> ({e(_day(m.at))})", e(_said(L, catalog, m)))
-                        for m in messages
-                    )
-                )
+                dialogue.append("".join(_message(L, catalog, rec, m) for m in messages))
         changes = [
-            labelled(L, e(figure_label(L, catalog, c.data_point)), f"{e(c.old)} → <b>{e(c.new)}</b>")
-            + f" ({e(c.who)}, {e(_day(c.at))})"
+            '<div class="msg">'
+            + labelled(L, e(figure_label(L, catalog, c.data_point)), f"{e(c.old)} → <b>{e(c.new)}</b>")
+            + f' <span class="when">({e(c.who)}, {e(_day(L, c.at))})</span></div>'
             for c in rec.changes
             if c.kpi == kpi.id
         ]
-        notes = [labelled(L, f"{e(c.who)} ({e(_day(c.at))})", e(c.text)) for c in rec.comments if c.kpi == kpi.id]
+        notes = [
+            f'<div class="msg"><b>{e(c.who)}</b> <span class="when">{e(_day(L, c.at))}</span><br>{e(c.text)}</div>'
+            for c in rec.comments
+            if c.kpi == kpi.id
+        ]
+        quiet = "" if dialogue or changes or notes else ' class="quiet"'
         out.append(
-            f"<tr><td><b>{e(kpi.id)}</b> {e(kpi.name.get(L.code))}</td>"
+            f"<tr{quiet}><td><b>{e(kpi.id)}</b> {e(kpi.name.get(L.code))}</td>"
             f'<td class="{state.value}">{e(L._(KPI_REVIEW_NAMES[state]))}</td>'
-            f"<td>{'<hr>'.join(dialogue)}</td><td>{'<br>'.join(changes)}</td><td>{'<br>'.join(notes)}</td></tr>"
+            f"<td>{'<hr>'.join(dialogue)}</td><td>{''.join(changes)}</td><td>{''.join(notes)}</td></tr>"
         )
     out.append("</table></body></html>")
     return "\n".join(out)
@@ -194,18 +226,18 @@ def xlsx_report(L: Lang, catalog: Catalog, rec: ReviewRecord) -> bytes:
                 kpi.name.get(L.code),
                 L._(KPI_REVIEW_NAMES[rec.states.get(kpi.id, KpiReview.TO_REVIEW)]),
                 "\n".join(
-                    labelled(L, f"{_who(L, m, rec)} ({_day(m.at)})", _said(L, catalog, m))
+                    labelled(L, f"{_who(L, m, rec)} ({_day(L, m.at)})", _said(L, catalog, m))
                     for thread, messages in rec.threads
                     if thread.kpi == kpi.id
                     for m in messages
                 ),
                 "\n".join(
                     labelled(L, figure_label(L, catalog, c.data_point), f"{c.old} → {c.new}")
-                    + f" ({c.who}, {_day(c.at)})"
+                    + f" ({c.who}, {_day(L, c.at)})"
                     for c in rec.changes
                     if c.kpi == kpi.id
                 ),
-                "\n".join(labelled(L, f"{c.who} ({_day(c.at)})", c.text) for c in rec.comments if c.kpi == kpi.id),
+                "\n".join(labelled(L, f"{c.who} ({_day(L, c.at)})", c.text) for c in rec.comments if c.kpi == kpi.id),
             ]
             for kpi in catalog.kpis
         ],
@@ -213,6 +245,6 @@ def xlsx_report(L: Lang, catalog: Catalog, rec: ReviewRecord) -> bytes:
     reviewers = Sheet(
         L._("Reviewers"),
         [L._("Reviewer"), L._("Joined"), L._("Conclusion"), L._("Concluded")],
-        [[r.name, _day(r.joined_at), r.conclusion, _day(r.concluded_at)] for r in rec.reviewers],
+        [[r.name, _day(L, r.joined_at), r.conclusion, _day(L, r.concluded_at)] for r in rec.reviewers],
     )
     return workbook_bytes([kpis, reviewers])

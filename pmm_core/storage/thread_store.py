@@ -386,13 +386,22 @@ class ThreadStore:
         return Result(Outcome.APPLIED, self.thread(request.thread_id), request=self.change_request(request_id))
 
     def finish_amendment(
-        self, request_id: int, digest: str, by: int, language: str, render: Render | None = None
+        self,
+        request_id: int,
+        digest: str,
+        by: int,
+        language: str,
+        render: Render | None = None,
+        *,
+        role: AuthorRole = AuthorRole.NCP,
+        messages: Iterable[OutMessage] = (),
     ) -> ChangeRequest | None:
         """Marks an approved change done once the KPI is confirmed again: the submission is
-        marked amended, the thread records the new digest. None if it was not approved (or
-        was finished already)."""
+        marked amended, the thread records the new digest (by the NCP, or the contributor who
+        confirmed), `messages` are queued with it. None if it was not approved (or was
+        finished already)."""
         now = self.store.now()
-        act = Act(by, AuthorRole.NCP, language, render=render)
+        act = Act(by, role, language, render=render)
         self._inserted = []
         with self._db.tx() as conn:
             cur = conn.execute(
@@ -410,6 +419,7 @@ class ThreadStore:
             with contextlib.suppress(_Refusal):
                 self._step(conn, now, act, thread, MessageKind.AMENDED, digest, "")
             _audit(conn, now, by, request.cycle_id, request.member, "amend.done", request.kpi, None, digest)
+            _enqueue(conn, list(messages), None, now)
             self._deliver_inside(conn, act, now)
         self._after(act, (request.cycle_id, request.member))
         return request
