@@ -296,7 +296,9 @@ def start_module(module: str, api: FakeBotApi, folder: Path, env: dict[str, str]
         "PMM_API_BASE_URL": base,
         "PMM_LOG_LEVEL": "WARNING",
         # the bench's own modules (bench.monitored, bench.echo_bot) run from a temporary folder
-        "PYTHONPATH": os.pathsep.join(filter(None, [str(Path(__file__).resolve().parents[1]), os.environ.get("PYTHONPATH")])),
+        "PYTHONPATH": os.pathsep.join(
+            filter(None, [str(Path(__file__).resolve().parents[1]), os.environ.get("PYTHONPATH")])
+        ),
         **env,
     }
     bot = subprocess.Popen([sys.executable, "-m", module], env=full, cwd=folder)

@@ -268,6 +268,9 @@ async def test_a_review_from_request_to_close(chat, store, catalog):
     assert "Examinateur pair · Marie Dupont (France)" in page and "PCN (Belgique) · Nadia Peeters" in page
     assert "Olga" not in page and "· NCP<" not in page  # no staff name; nobody called "NCP"
     assert "à examiner\u202f: 0" in page
+    # what happened on the way, apart from where the KPIs stand (all accepted at the close)
+    threads = ThreadStore(store).threads(chat.cycle.id, member="BE", review_id=review)
+    assert f"Problèmes soulevés\u202f: {len(threads)}" in page and len(threads) >= 2
     # dates in French, times in UTC; no raw ISO moment
     today = fr.date(store.clock().date())
     assert f"<td>Marie Dupont (France)</td><td>{today} à " in page and " UTC</td>" in page

@@ -174,9 +174,17 @@ def html_report(L: Lang, catalog: Catalog, rec: ReviewRecord) -> str:
         )
     out.append("</table>")
     counts = {s: sum(1 for k in catalog.kpis if rec.states.get(k.id, KpiReview.TO_REVIEW) is s) for s in KpiReview}
+    now = " · ".join(labelled(L, L._(KPI_REVIEW_NAMES[s]), L.number(n)) for s, n in counts.items())
+    over = (  # the states say where the KPIs stand; these say what happened on the way
+        (L._("Issues raised"), len(rec.threads)),
+        (L._("Figures changed"), len(rec.changes)),
+        (L._("Comments"), len(rec.comments)),
+    )
     out.append(
         '<p class="counts">'
-        + " · ".join(e(labelled(L, L._(KPI_REVIEW_NAMES[s]), L.number(n))) for s, n in counts.items())
+        + e(L._("The KPIs now") + " — " + now)
+        + "<br>"
+        + e(L._("During the review") + " — " + " · ".join(labelled(L, t, L.number(n)) for t, n in over))
         + "</p>"
     )
     out.append(
