@@ -172,6 +172,18 @@ async def test_stats_rates_and_chart(chat, store):
     assert len(documents) == len(photos)  # every chart also as a document, full size
 
 
+async def test_friction_names_each_kpi_in_the_officers_language(chat, store):
+    cycle = chat.cycle
+    write(store, cycle, "BE", kpis={"TF-02": KpiChange(KpiState.BLANK, reason="no_detail")})
+    write(store, cycle, "FR", kpis={"TF-02": KpiChange(KpiState.BLANK, reason="db_planned")})
+    sent = await chat.say(SEC, "/friction")
+    assert "<b>TF-02</b> Variation in the number of AEOs — 0 · 0 · 2" in texts(sent)
+    store.set_language(SEC, "fr")
+    sent = await chat.say(SEC, "/friction")
+    assert "<b>TF-02</b> Variation du nombre d'OEA — 0 · 0 · 2" in texts(sent)
+    assert not re.search(r"^TF-\d\d:", texts(sent), re.M)  # never a bare id
+
+
 async def test_checks_flag_and_ask_the_ncp(chat, store):
     cycle = chat.cycle
     # 50 000 000 AEO trade out of a 1 000 000 total: a part larger than its total.

@@ -164,7 +164,10 @@ async def on_friction(update: Update, context: Context) -> None:
         await send(s, L._("No friction recorded yet."))
         return
     lines = ["<b>" + L._("KPI friction: explanations asked · figures changed · left blank") + "</b>"]
-    lines += [f"{r.kpi_id}: {r.explains} · {r.figure_changes} · {r.blanks}" for r in rows[:30]]
+    for r in rows[:30]:
+        kpi = s.catalog.kpi_by_id.get(r.kpi_id)
+        name = f"<b>{esc(r.kpi_id)}</b>" + (f" {esc(kpi.name.get(L.code))}" if kpi else "")
+        lines.append(f"{name} — " + " · ".join(L.number(n) for n in (r.explains, r.figure_changes, r.blanks)))
     await send(s, "\n".join(lines))
 
 
