@@ -46,7 +46,7 @@ from pmm_core.domain.progress import Snapshot
 from pmm_core.domain.records import OutMessage, Role, User
 from pmm_core.domain.results import compute
 from pmm_core.domain.threads import AuthorRole, MessageKind, ThreadState, clean_text, covered_points
-from pmm_core.outputs.i18n import Lang, lang, user_lang
+from pmm_core.outputs.i18n import Lang, user_lang
 from pmm_core.outputs.labels import labelled
 from pmm_core.storage.base import Outcome
 from pmm_core.storage.store import AfterWork
@@ -950,16 +950,15 @@ def may_read_report(s: Session, review: PeerReview) -> bool:
 
 
 async def send_report(s: Session, review: PeerReview) -> None:
-    from pmm_core.outputs import peer_review_report as rpt  # openpyxl: not at start-up
+    """The report's files to the one who asks, built in the worker as at the close (a whole
+    review's dialogue and a workbook: not on the event loop)."""
+    from conversations.peer_review.closing import build_review_files
 
-    languages = list(dict.fromkeys((member_language(s.bot, review.member), "en")))
-    for code in languages:
-        L = lang(code)
-        rec = build_record(s.bot, review, L)
-        stem = f"pmm-peer-review-{review.member}-{code}"
-        page = rpt.html_report(L, s.catalog, rec)
-        await send_document(s, page.encode(), stem + ".html", L._("Peer review report (printable)"))
-        await send_document(s, rpt.xlsx_report(L, s.catalog, rec), stem + ".xlsx")
+    languages = tuple(dict.fromkeys((member_language(s.bot, review.member), "en")))
+    files = await s.bot.worker.run(build_review_files, s.store.path, review.id, languages)
+    for _code, name, data in files:
+        caption = s.lang._("Peer review report (printable)") if name.endswith(".html") else ""
+        await send_document(s, data, name, caption)
 
 
 @router.command("peerreport")
