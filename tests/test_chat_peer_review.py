@@ -271,6 +271,13 @@ async def test_a_review_from_request_to_close(chat, store, catalog):
     # what happened on the way, apart from where the KPIs stand (all accepted at the close)
     threads = ThreadStore(store).threads(chat.cycle.id, member="BE", review_id=review)
     assert f"Problèmes soulevés\u202f: {len(threads)}" in page and len(threads) >= 2
+    # what the review found comes first, each KPI linked to its row
+    import html as html_module
+
+    top = html_module.unescape(page[: page.index("KPI par KPI")])
+    assert "Ce que l'examen a relevé" in top and 'href="#TF-04"' in top and 'id="TF-04"' in page
+    assert "TF-04</b> Délai de mainlevée physique à l'importation</a> — 1 problème, 1 chiffre modifié" in top
+    assert "TF-03" not in top  # accepted without a word: only in the table
     # dates in French, times in UTC; no raw ISO moment
     today = fr.date(store.clock().date())
     assert f"<td>Marie Dupont (France)</td><td>{today} à " in page and " UTC</td>" in page

@@ -187,6 +187,9 @@ def html_report(L: Lang, catalog: Catalog, rec: ReviewRecord) -> str:
         + e(L._("During the review") + " — " + " · ".join(labelled(L, t, L.number(n)) for t, n in over))
         + "</p>"
     )
+    spoken = _spoken_of(L, catalog, rec)
+    if spoken:  # a reader looks for what the review found first; the 51 rows follow
+        out.append("<h2>" + e(L._("What the review raised")) + "</h2><ul>" + "".join(spoken) + "</ul>")
     out.append(
         "<h2>"
         + e(L._("KPI by KPI"))
@@ -216,12 +219,37 @@ def html_report(L: Lang, catalog: Catalog, rec: ReviewRecord) -> str:
         ]
         quiet = "" if dialogue or changes or notes else ' class="quiet"'
         out.append(
-            f"<tr{quiet}><td><b>{e(kpi.id)}</b> {e(kpi.name.get(L.code))}</td>"
+            f'<tr{quiet} id="{e(kpi.id)}"><td><b>{e(kpi.id)}</b> {e(kpi.name.get(L.code))}</td>'
             f'<td class="{state.value}">{e(L._(KPI_REVIEW_NAMES[state]))}</td>'
             f"<td>{'<hr>'.join(dialogue)}</td><td>{''.join(changes)}</td><td>{''.join(notes)}</td></tr>"
         )
     out.append("</table></body></html>")
     return "\n".join(out)
+
+
+def _spoken_of(L: Lang, catalog: Catalog, rec: ReviewRecord) -> list[str]:
+    """One line per KPI the review said something about, linked to its row: how many issues,
+    figures changed and comments, in catalog order."""
+    lines = []
+    for kpi in catalog.kpis:
+        issues = sum(1 for t, _ in rec.threads if t.kpi == kpi.id)
+        changed = sum(1 for c in rec.changes if c.kpi == kpi.id)
+        noted = sum(1 for c in rec.comments if c.kpi == kpi.id)
+        said = [
+            text.format(n=L.number(n))
+            for n, text in (
+                (issues, L.ngettext("{n} issue", "{n} issues", issues)),
+                (changed, L.ngettext("{n} figure changed", "{n} figures changed", changed)),
+                (noted, L.ngettext("{n} comment", "{n} comments", noted)),
+            )
+            if n
+        ]
+        if said:
+            lines.append(
+                f'<li><a href="#{html.escape(kpi.id)}"><b>{html.escape(kpi.id)}</b> '
+                f"{html.escape(kpi.name.get(L.code))}</a> — {html.escape(', '.join(said))}</li>"
+            )
+    return lines
 
 
 def xlsx_report(L: Lang, catalog: Catalog, rec: ReviewRecord) -> bytes:
