@@ -154,7 +154,7 @@ def html_report(L: Lang, catalog: Catalog, rec: ReviewRecord) -> str:
         ".counts{font-size:1.05em}.quiet td{padding-top:.15em;padding-bottom:.15em}"
         "thead{display:table-header-group}"
         "@media print{@page{margin:1.5cm}body{margin:0;padding:0;max-width:none;font-size:10pt}"
-        "h2{page-break-after:avoid}tr{page-break-inside:avoid}}",
+        "h2{page-break-after:avoid}tr{page-break-inside:avoid}th{font-size:.8em;hyphens:auto}}",
         "</style></head><body>",
         f"<h1>{e(title)}</h1>",
         "<p>"
