@@ -316,13 +316,17 @@ def _walk_once(folder: Path, which: str, ncps: int, start_within: float, seconds
     stalls = folder / f"{which}-{start_within}-stalls.json"
     if which == "pmm-bot":
         env = {"PMM_BOT_TOKEN": "123456:LOAD", "PMM_DB_PATH": str(db), "PMM_BENCH_STALLS": str(stalls)}
+        if WHY:
+            env["PMM_BENCH_COMMITS"] = "1"
         bot = start_module("bench.monitored", api, folder, env)
     else:
         bot = start_module("bench.echo_bot", api, folder, {})
+    acted = 0
     try:
         time.sleep(1.0)  # start-up's own requests (menus) out of the way
         walkers = Walkers(api, users, think=12.0, start_within=start_within)
         walkers.run(seconds)
+        acted = walkers.actions
         time.sleep(2.0)
         ms = [v * 1000 for _, v in walkers.latencies]
         if WHY:
@@ -348,6 +352,12 @@ def _walk_once(folder: Path, which: str, ncps: int, start_within: float, seconds
             )
             for spent, what in sorted(found["stalls"], reverse=True)[:5]:
                 print(f"    {spent * 1000:.1f} ms  {what[:200]}")
+            if found.get("commits") and acted:
+                print(
+                    f"  [{which}] SQLite commits of the bot's process: {found['commits']} for {acted} actions "
+                    f"({found['commits'] / acted:.2f} per action, start-up and the outbox included); "
+                    f"transactions by first statement: {found.get('transactions')}"
+                )
 
 
 def walking(folder: Path, ncps: int, burst: bool) -> None:

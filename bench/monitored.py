@@ -12,6 +12,7 @@ import atexit
 import gc
 import json
 import os
+import sqlite3
 import sys
 import threading
 import time
@@ -92,6 +93,34 @@ def _what(handle: events.Handle) -> str:
     return " > ".join(ours)[-400:] or repr(task.get_coro())[:300]
 
 
+_commits = [0]
+_opened_by: Counter[str] = Counter()  # what each transaction did first (its first statement's head)
+_after_begin = [False]
+
+
+def _traced(sql: str) -> None:
+    if sql == "COMMIT":
+        _commits[0] += 1
+    elif sql.startswith("BEGIN"):
+        _after_begin[0] = True
+    elif _after_begin[0] and not sql.startswith("PRAGMA"):
+        _after_begin[0] = False
+        _opened_by[" ".join(sql.split()[:3])[:40]] += 1
+
+
+def _count_commits() -> None:
+    """Every connection the bot opens counts its COMMITs (the inbox's, the actions', the
+    outbox's), to give commits per action under load."""
+    connect = sqlite3.connect
+
+    def counted(*args: Any, **kwargs: Any) -> sqlite3.Connection:
+        conn = connect(*args, **kwargs)
+        conn.set_trace_callback(_traced)
+        return conn
+
+    sqlite3.connect = counted  # type: ignore[assignment]
+
+
 def _dump() -> None:
     path = os.environ.get("PMM_BENCH_STALLS")
     if path:
@@ -100,6 +129,8 @@ def _dump() -> None:
             "callbacks": _worst[1],
             "stalls": _stalls,
             "collections": _collections,
+            "commits": _commits[0],
+            "transactions": _opened_by.most_common(8),
             "tracked": Counter(type(o).__name__ for o in gc.get_objects()).most_common(12),
         }
         with open(path, "w", encoding="utf-8") as handle:
@@ -108,6 +139,8 @@ def _dump() -> None:
 
 def main() -> int:
     events.Handle._run = _timed  # type: ignore[method-assign]
+    if os.environ.get("PMM_BENCH_COMMITS"):  # a Python call per statement: only when asked
+        _count_commits()
     _loop_thread[0] = threading.get_ident()
     gc.callbacks.append(_gc_timed)
     threading.Thread(target=_sampler, args=(threading.get_ident(),), daemon=True).start()

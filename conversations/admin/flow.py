@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from telegram import Update
 
@@ -243,8 +243,7 @@ async def on_ncps(update: Update, context: Context) -> None:
         return
     lines = [
         f"{'' if n.active else '⛔ '}<code>{n.telegram_id}</code> {esc(n.name)} · {n.member} · "
-        f"{LANGUAGE_NAMES.get(n.language, n.language)} · "
-        + L._("last seen {when}").format(when=n.last_seen[:16].replace("T", " "))
+        f"{LANGUAGE_NAMES.get(n.language, n.language)} · " + L._("last seen {when}").format(when=_seen(L, n.last_seen))
         for n in ncps
     ]
     if contributors:
@@ -253,7 +252,7 @@ async def on_ncps(update: Update, context: Context) -> None:
             f"{'' if u.active else '⛔ '}<code>{u.telegram_id}</code> {esc(u.name)} · {d.member} · "
             + L.ngettext("{n} KPI", "{n} KPIs", len(d.kpis)).format(n=len(d.kpis))
             + " · "
-            + L._("last seen {when}").format(when=u.last_seen[:16].replace("T", " "))
+            + L._("last seen {when}").format(when=_seen(L, u.last_seen))
             for u, d in contributors
         ]
     await send(s, "\n".join(lines) + "\n\n" + esc(L._("Revoke an NCP or a contributor with /unbind <id>.")))
@@ -367,3 +366,11 @@ async def on_reminders(update: Update, context: Context) -> None:
             )
         )
     await send(s, "\n".join(lines))
+
+
+def _seen(L: Lang, moment: str) -> str:
+    """A last visit as a date in the reader's words (visits are written every ten minutes)."""
+    try:
+        return L.date(datetime.fromisoformat(moment).date())
+    except ValueError:
+        return "—"
