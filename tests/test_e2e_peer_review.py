@@ -264,7 +264,9 @@ def test_a_peer_review_through_the_real_process(api, tmp_path):
     # the report the Secretariat received at close: each change before → after, who, when
     rows = {
         m.group(1): m.group(0)
-        for m in re.finditer(r"<tr(?: class=\"quiet\")?><td><b>([A-Z]{2}-\d\d)</b>.*?</tr>", page, re.S)
+        for m in re.finditer(
+            r"<tr(?: class=\"quiet\")?(?: id=\"[A-Z]{2}-\d\d\")?><td><b>([A-Z]{2}-\d\d)</b>.*?</tr>", page, re.S
+        )
     }
     tf10 = rows["TF-10"]
     assert re.search(
