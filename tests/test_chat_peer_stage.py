@@ -161,6 +161,11 @@ async def test_the_report_reaches_every_reader_at_close_once_despite_a_lost_answ
     await bot.drain()
     for user in (SEC, FR_NCP, BE_NCP, EXPERT):
         assert sorted(report_files(bot, user)) == EN, user
+    # nor can they fetch it: the reviewer removed before the close, another Member's NCP
+    for outsider in (THIRD, KE_NCP):
+        sent = await bot.say(outsider, "/peerreport BE")
+        assert [m.method for m in sent] == ["sendMessage"], outsider
+        assert "no peer review report you may read" in sent[0].text
 
 
 async def test_a_restart_between_the_close_and_the_queueing_still_delivers_once(chat, store, catalog, restart):

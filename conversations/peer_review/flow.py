@@ -943,10 +943,12 @@ def _changed_by(bot: BotData, user_id: int | None, people: dict[int, str], ncp_o
 
 
 def may_read_report(s: Session, review: PeerReview) -> bool:
-    """The Member's NCPs, its reviewers and the Secretariat; nobody else."""
+    """The Member's NCPs, its reviewers and the Secretariat; nobody else: not a reviewer the
+    Secretariat removed (the close does not send them the report either)."""
     if s.is_secretariat or (s.user.is_ncp and s.user.member == review.member):
         return True
-    return s.store.reviewer(review.id, s.user.telegram_id) is not None
+    me = s.store.reviewer(review.id, s.user.telegram_id)
+    return me is not None and me.active
 
 
 async def send_report(s: Session, review: PeerReview) -> None:

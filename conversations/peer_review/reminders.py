@@ -33,7 +33,6 @@ class ReviewSlot:
     days: int
     due: datetime
     sent: int  # reminders of this offset queued for the review's current deadline
-    key_prefix: str
 
     @property
     def job_name(self) -> str:
@@ -44,8 +43,9 @@ def deadline_of(review: PeerReview) -> date | None:
     return date.fromisoformat(review.deadline) if review.deadline else None
 
 
-def key_prefix(review_id: int, deadline: date, days: int) -> str:
-    return f"prrem:{review_id}:{deadline.isoformat()}:{days}:"
+def key_prefix(review_id: int, deadline: date, days: int | None = None) -> str:
+    """The outbox keys of a review's reminders for one deadline (and one offset, if given)."""
+    return f"prrem:{review_id}:{deadline.isoformat()}:" + ("" if days is None else f"{days}:")
 
 
 def review_slots(store: Store, cycle: Cycle, hour: int) -> list[ReviewSlot]:
@@ -56,11 +56,11 @@ def review_slots(store: Store, cycle: Cycle, hour: int) -> list[ReviewSlot]:
         deadline = deadline_of(review)
         if deadline is None:
             continue
-        keys = store.sent_keys(f"prrem:{review.id}:{deadline.isoformat()}:")
+        keys = store.sent_keys(key_prefix(review.id, deadline))
         for days in cycle.reminder_days:
             prefix = key_prefix(review.id, deadline, days)
             due = datetime.combine(deadline - timedelta(days=days), time(hour), tzinfo=UTC)
-            out.append(ReviewSlot(review.id, deadline, days, due, sum(k.startswith(prefix) for k in keys), prefix))
+            out.append(ReviewSlot(review.id, deadline, days, due, sum(k.startswith(prefix) for k in keys)))
     return out
 
 
