@@ -48,7 +48,9 @@ class AfterWork(NamedTuple):
     """What waits for the after-update hooks, read in one query at the end of every update."""
 
     thread_messages: bool  # thread messages not yet queued to their readers
-    notices: bool  # submissions or amendments after the immediate notices' mark
+    # submissions or amendments after the immediate notices' mark, and an officer who wants them
+    # at once (the mark stays while nobody does: without this, every update read them again)
+    notices: bool
     review_notices: bool  # KPIs sent back to review whose reviewers are not yet told
 
 
@@ -192,8 +194,8 @@ class Store(
     def after_update_work(self) -> AfterWork:
         row = self._db.one(
             "SELECT EXISTS (SELECT 1 FROM thread_messages WHERE delivered = 0), "
-            "EXISTS (SELECT 1 FROM audit WHERE action IN ('submit', 'amend.done') "
-            "AND id > (SELECT audit_id FROM notify_marks WHERE name = 'immediate')), "
+            "EXISTS (SELECT 1 FROM notify_prefs WHERE mode = 'on') AND EXISTS (SELECT 1 FROM audit "
+            "WHERE action IN ('submit', 'amend.done') AND id > (SELECT audit_id FROM notify_marks WHERE name = 'immediate')), "
             "EXISTS (SELECT 1 FROM peer_review_notices WHERE delivered = 0)"
         )
         assert row is not None
