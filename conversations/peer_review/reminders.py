@@ -101,7 +101,7 @@ def review_reminders(store: Store, catalog: Catalog, review_id: int, days: int, 
         ).format(member=f"<b>{esc(name)}</b>", n=days_left, deadline=esc(L.date(deadline)))
         if left:
             text += "\n" + L.ngettext(
-                "{left} of {total} KPI still to review.", "{left} of {total} KPIs still to review.", len(ids)
+                "{left} of {total} KPIs still to review.", "{left} of {total} KPIs still to review.", left
             ).format(left=L.number(left), total=L.number(len(ids)))
         else:
             text += "\n" + L._("Every KPI is accepted: only your conclusion is missing.")
