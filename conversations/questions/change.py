@@ -292,11 +292,11 @@ async def _finish_as_contributor(s: Session, request: ChangeRequest) -> int:
     assert s.cycle is not None and s.user.member is not None
     member, year = s.user.member, s.cycle.year
     readers = deliver.ncps(s.store, member)
-    languages = list(dict.fromkeys([*(user_lang(u).code for u in readers), s.lang.code]))
+    languages = list(dict.fromkeys(user_lang(u).code for u in readers)) or [s.lang.code]
     built = {
         code: await s.bot.worker.run(jobs.receipt_file, s.store.path, s.cycle.id, member, code) for code in languages
     }
-    digest = built[s.lang.code][1]
+    digest = next(iter(built.values()))[1]  # of the data: the same in every language
     name = s.user.name.strip() or s.lang._("a colleague")
     files = {
         code: OutFile(f"amend:{request.id}:{code}", f"pmm-{year}-{member}-amended.xlsx", workbook)
